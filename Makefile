@@ -1,0 +1,65 @@
+# Listflow: `make run` starts everything locally; `make test` runs the whole suite against
+# real Kafka and FerretDB. Both fetch what is missing (uv, Python packages, Kafka jars,
+# FerretDB) into $(CACHE), outside the clone, so later clones on this machine reuse it.
+
+SHELL := /bin/bash
+UV_VERSION := 0.13.8
+CACHE := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/listflow
+UV_HOME := $(CACHE)/uv-$(UV_VERSION)
+UV := $(UV_HOME)/bin/uv
+export UV_CACHE_DIR := $(CACHE)/uv-cache
+# Use the machine's Python 3.11; never download an interpreter.
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := python3.11
+
+.PHONY: help run test test-unit lint format infra-up infra-down infra-wipe bench sync tools
+
+help:
+	@echo "make run        start Kafka, FerretDB, every service and the gateway (http://127.0.0.1:8000)"
+	@echo "make test       the whole suite against real Kafka and FerretDB"
+	@echo "make test-unit  the fast, pure unit tests only"
+	@echo "make lint       ruff and mypy"
+	@echo "make infra-up / infra-down / infra-wipe   the local Kafka and FerretDB (dev profile)"
+
+$(UV):
+	@command -v python3.11 >/dev/null || { echo "python3.11 is required"; exit 1; }
+	python3.11 -m venv $(UV_HOME)
+	$(UV_HOME)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+tools:
+	@for tool in java mvn go; do command -v $$tool >/dev/null || { echo "$$tool is required (Java 17 + Maven for Kafka, Go for FerretDB)"; exit 1; }; done
+
+sync: $(UV)
+	$(UV) sync --frozen --all-packages
+
+run: sync tools
+	$(UV) run --frozen listflow-dev run
+
+test: sync tools
+	$(UV) run --frozen listflow-dev infra wipe --profile test
+	$(UV) run --frozen listflow-dev infra up --profile test
+	set -o pipefail; status=0; \
+	$(UV) run --frozen pytest $(PYTEST_ARGS) || status=$$?; \
+	$(UV) run --frozen listflow-dev infra down --profile test; \
+	exit $$status
+
+test-unit: sync
+	$(UV) run --frozen pytest services libs -q
+
+lint: sync
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy libs/schemas/src libs/kit/src services/ingest/src services/contacts/src tools/devstack/src
+
+format: sync
+	$(UV) run --frozen ruff format .
+	$(UV) run --frozen ruff check --fix .
+
+infra-up: sync tools
+	$(UV) run --frozen listflow-dev infra up
+
+infra-down: sync
+	$(UV) run --frozen listflow-dev infra down
+
+infra-wipe: sync
+	$(UV) run --frozen listflow-dev infra wipe

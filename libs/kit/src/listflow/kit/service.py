@@ -1,0 +1,100 @@
+"""Builds a service's HTTP app the same way everywhere: problems, health, auth, logs, specs."""
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import structlog
+import uvicorn
+from fastapi import APIRouter, FastAPI, Request, Response
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+from listflow.kit.auth import ApiKeys
+from listflow.kit.health import Check, health_router
+from listflow.kit.logging import get_logger
+from listflow.kit.problems import install_problem_handlers
+from listflow.kit.settings import CommonSettings
+
+_log = get_logger("listflow.http")
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "RFC 9457 problem details",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+    },
+    "required": ["type", "title", "status"],
+}
+
+
+def build_app(
+    *,
+    title: str,
+    description: str,
+    settings: CommonSettings,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
+    routers: Sequence[APIRouter],
+    checks: dict[str, Check],
+    broker: KafkaBroker | None = None,
+) -> FastAPI:
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app.state.api_keys = ApiKeys(settings.tenant_for_digest())
+    install_problem_handlers(app)
+    app.include_router(health_router(checks))
+    for router in routers:
+        app.include_router(router)
+
+    if broker is not None:
+        spec = AsyncAPI(broker, title=title, version="1.0.0", description=description)
+
+        @app.get("/asyncapi.json", tags=["specs"], summary="AsyncAPI document of this service")
+        async def asyncapi() -> dict[str, Any]:
+            document: dict[str, Any] = spec.to_specification().to_jsonable()
+            return document
+
+    original_openapi = app.openapi
+
+    def openapi_with_problem() -> dict[str, Any]:
+        schema = original_openapi()
+        schema.setdefault("components", {}).setdefault("schemas", {})["ProblemDetails"] = (
+            PROBLEM_SCHEMA
+        )
+        return schema
+
+    app.openapi = openapi_with_problem  # type: ignore[method-assign]
+
+    @app.middleware("http")
+    async def access_log(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        try:
+            response = await call_next(request)
+        finally:
+            structlog.contextvars.unbind_contextvars("request_id")
+        response.headers["x-request-id"] = request_id
+        if request.url.path not in ("/healthz", "/readyz"):
+            _log.info(
+                "http request",
+                method=request.method,
+                path=request.url.path,
+                status=response.status_code,
+                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                request_id=request_id,
+            )
+        return response
+
+    return app
+
+
+def serve(app: FastAPI, host: str, port: int) -> None:
+    """Run under uvicorn with our logging (uvicorn's own log config would replace it)."""
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")

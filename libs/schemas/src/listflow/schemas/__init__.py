@@ -1,0 +1,1 @@
+"""Listflow's shared contract: events, topic names and value types."""

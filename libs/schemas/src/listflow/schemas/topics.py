@@ -1,0 +1,43 @@
+"""Kafka topic names and their layout. A breaking change to a topic's events is a new topic."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    """One topic: its name and partition count (every topic also has a `.dlq` twin)."""
+
+    name: str
+    partitions: int
+    description: str
+
+    @property
+    def dlq(self) -> str:
+        return f"{self.name}.dlq"
+
+
+UPLOADS = TopicSpec("ingest.uploads.v1", 3, "Upload lifecycle, keyed by upload id.")
+CONTACT_ROWS = TopicSpec(
+    "ingest.contact-rows.v1", 6, "One valid contact row each, keyed by its match-key value."
+)
+LEAD_ROWS = TopicSpec(
+    "ingest.lead-rows.v1", 6, "One valid lead row each, keyed by its match value."
+)
+ROW_OUTCOMES = TopicSpec(
+    "ingest.row-outcomes.v1", 3, "Batches of per-row outcomes, keyed by upload id."
+)
+LISTS_READY = TopicSpec(
+    "lists.ready.v1", 3, "A group or lead list finished an import, keyed by list id."
+)
+CONTACT_CHANGES = TopicSpec(
+    "contacts.changes.v1", 6, "Full contact snapshots on every change, keyed by contact id."
+)
+
+ALL_TOPICS: tuple[TopicSpec, ...] = (
+    UPLOADS,
+    CONTACT_ROWS,
+    LEAD_ROWS,
+    ROW_OUTCOMES,
+    LISTS_READY,
+    CONTACT_CHANGES,
+)

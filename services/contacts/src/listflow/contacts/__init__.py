@@ -1,0 +1,1 @@
+"""Listflow contacts service: the customer base."""

@@ -1,0 +1,81 @@
+"""In-memory contacts repository: the fake that unit tests wire instead of MongoDB."""
+
+from collections.abc import Collection, Sequence
+from dataclasses import replace
+
+from listflow.contacts.domain.model import Contact
+from listflow.contacts.ports import ConcurrentUpdate, KeyRef, Page
+from listflow.schemas.values import TargetRef
+
+
+class InMemoryContactRepository:
+    def __init__(self) -> None:
+        self.contacts: dict[str, Contact] = {}
+        self.keys: dict[tuple[str, KeyRef], list[str]] = {}
+        self.groups: dict[str, tuple[str, str]] = {}
+
+    async def ids_for_keys(
+        self, tenant_id: str, keys: Collection[KeyRef]
+    ) -> dict[KeyRef, list[str]]:
+        return {k: list(self.keys[(tenant_id, k)]) for k in keys if (tenant_id, k) in self.keys}
+
+    async def get_many(self, tenant_id: str, ids: Collection[str]) -> dict[str, Contact]:
+        return {
+            i: self.contacts[i]
+            for i in ids
+            if i in self.contacts and self.contacts[i].tenant_id == tenant_id
+        }
+
+    async def save(
+        self,
+        created: Sequence[Contact],
+        updated: Sequence[tuple[Contact, int]],
+        links: Sequence[tuple[str, KeyRef, str]],
+    ) -> None:
+        for contact in created:
+            self.contacts[contact.id] = replace(contact, changed=False)
+        stale = [
+            c
+            for c, v in updated
+            if self.contacts.get(c.id) is None or self.contacts[c.id].version != v
+        ]
+        for contact, version in updated:
+            current = self.contacts.get(contact.id)
+            if current is not None and current.version == version:
+                self.contacts[contact.id] = replace(contact, changed=False)
+        if stale:
+            raise ConcurrentUpdate(f"{len(stale)} contacts changed meanwhile")
+        for tenant_id, key, contact_id in links:
+            ids = self.keys.setdefault((tenant_id, key), [])
+            if contact_id not in ids:
+                ids.append(contact_id)
+
+    async def ensure_groups(self, tenant_id: str, groups: Collection[TargetRef]) -> None:
+        for group in groups:
+            self.groups.setdefault(group.id, (tenant_id, group.name))
+
+    async def get(self, tenant_id: str, contact_id: str) -> Contact | None:
+        contact = self.contacts.get(contact_id)
+        return contact if contact and contact.tenant_id == tenant_id else None
+
+    async def list(
+        self, tenant_id: str, *, group_id: str | None, limit: int, cursor: str | None
+    ) -> Page:
+        matching = sorted(
+            (
+                c
+                for c in self.contacts.values()
+                if c.tenant_id == tenant_id
+                and (group_id is None or group_id in c.group_ids)
+                and (cursor is None or c.id > cursor)
+            ),
+            key=lambda c: c.id,
+        )
+        items = matching[:limit]
+        return Page(items, items[-1].id if len(matching) > limit else None)
+
+    async def group_id_by_name(self, tenant_id: str, name: str) -> str | None:
+        for group_id, (tenant, group_name) in self.groups.items():
+            if tenant == tenant_id and group_name.strip().casefold() == name.strip().casefold():
+                return group_id
+        return None

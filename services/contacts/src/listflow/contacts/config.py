@@ -1,0 +1,13 @@
+"""Settings of the contacts service (environment variables prefixed LISTFLOW_)."""
+
+from listflow.kit.settings import CommonSettings
+
+
+class Settings(CommonSettings):
+    contacts_http_port: int = 8102
+    contacts_batch_size: int = 500
+    contacts_consumer_group: str = "listflow-contacts"
+
+    @property
+    def database(self) -> str:
+        return f"{self.database_prefix}contacts"

@@ -1,0 +1,1 @@
+"""Pure rules of the customer base: the contact aggregate, matching and merging."""

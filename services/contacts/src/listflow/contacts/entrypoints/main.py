@@ -1,0 +1,63 @@
+"""Process entrypoint of the contacts service: HTTP API and Kafka consumer in one process."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from listflow.contacts.adapters.mongo_repository import MongoContactRepository
+from listflow.contacts.bootstrap import SERVICE, Container, bootstrap
+from listflow.contacts.config import Settings
+from listflow.contacts.entrypoints import api, consumer
+from listflow.kit.logging import configure_logging, get_logger
+from listflow.kit.service import build_app, serve
+from listflow.kit.tracing import configure_tracing
+
+_log = get_logger(__name__)
+
+
+def create_app(container: Container) -> FastAPI:
+    consumer.register(container)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if isinstance(container.repository, MongoContactRepository):
+            await container.repository.ensure_indexes()
+        await container.broker.start()
+        _log.info("contacts service started")
+        try:
+            yield
+        finally:
+            await container.broker.stop()
+            await container.mongo.close()
+
+    async def mongo_ping() -> object:
+        return await container.mongo.admin.command("ping")
+
+    async def kafka_ping() -> object:
+        if not await container.broker.ping(timeout=2.0):
+            raise ConnectionError("Kafka broker unreachable")
+        return True
+
+    app = build_app(
+        title="Listflow contacts",
+        description="The customer base: contacts merged from uploads, groups, change events.",
+        settings=container.settings,
+        lifespan=lifespan,
+        routers=[api.router],
+        checks={"mongodb": mongo_ping, "kafka": kafka_ping},
+        broker=container.broker,
+    )
+    app.state.container = container
+    return app
+
+
+def run() -> None:
+    settings = Settings()
+    configure_logging(SERVICE, settings.log_level)
+    provider = configure_tracing(SERVICE)
+    container = bootstrap(settings, tracer_provider=provider)
+    serve(create_app(container), settings.http_host, settings.contacts_http_port)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,55 @@
+"""What the use cases need from the outside world; adapters implement these."""
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from listflow.contacts.domain.model import Contact
+from listflow.schemas.events import ContactCreated, ContactUpdated, RowOutcomes
+from listflow.schemas.values import MatchKey, TargetRef
+
+KeyRef = tuple[MatchKey, str]
+
+
+class ConcurrentUpdate(Exception):
+    """Another writer changed a contact between our read and our write."""
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[Contact]
+    next_cursor: str | None
+
+
+class ContactRepository(Protocol):
+    async def ids_for_keys(
+        self, tenant_id: str, keys: Collection[KeyRef]
+    ) -> dict[KeyRef, list[str]]: ...
+
+    async def get_many(self, tenant_id: str, ids: Collection[str]) -> dict[str, Contact]: ...
+
+    async def save(
+        self,
+        created: Sequence[Contact],
+        updated: Sequence[tuple[Contact, int]],
+        links: Sequence[tuple[str, KeyRef, str]],
+    ) -> None:
+        """Write new contacts, updates (each with the version it was read at) and key links
+        (tenant, key, contact id). Raises ConcurrentUpdate if a read version is stale."""
+        ...
+
+    async def ensure_groups(self, tenant_id: str, groups: Collection[TargetRef]) -> None: ...
+
+    async def get(self, tenant_id: str, contact_id: str) -> Contact | None: ...
+
+    async def list(
+        self, tenant_id: str, *, group_id: str | None, limit: int, cursor: str | None
+    ) -> Page: ...
+
+    async def group_id_by_name(self, tenant_id: str, name: str) -> str | None: ...
+
+
+class EventSink(Protocol):
+    async def contacts_changed(self, events: Sequence[ContactCreated | ContactUpdated]) -> None: ...
+
+    async def row_outcomes(self, batches: Sequence[RowOutcomes]) -> None: ...

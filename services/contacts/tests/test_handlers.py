@@ -1,0 +1,85 @@
+from listflow.contacts.adapters.memory_repository import InMemoryContactRepository
+from listflow.contacts.handlers import merge_rows
+from listflow.schemas.events import ContactCreated, ContactUpdated
+from listflow.schemas.values import MatchKey, MatchPolicy, OnNoMatch, OnOneMatch, RowStatus
+
+from .conftest import NOW, RecordingSink, row
+
+
+def clock():  # type: ignore[no-untyped-def]
+    return NOW
+
+
+def statuses(sink: RecordingSink) -> dict[int, RowStatus]:
+    return {o.row_number: o.status for batch in sink.outcomes for o in batch.outcomes}
+
+
+async def test_new_rows_create_contacts_and_announce_them(sink: RecordingSink) -> None:
+    repo = InMemoryContactRepository()
+    await merge_rows([row(1, account="A1"), row(2, account="A2")], repo, sink, clock)
+    assert statuses(sink) == {1: RowStatus.IMPORTED, 2: RowStatus.IMPORTED}
+    assert len(repo.contacts) == 2
+    assert [type(e) for e in sink.changes] == [ContactCreated, ContactCreated]
+
+
+async def test_second_upload_updates_and_creates_nothing(sink: RecordingSink) -> None:
+    repo = InMemoryContactRepository()
+    await merge_rows([row(1, account="A1", first_name="Ana")], repo, sink, clock)
+    second = RecordingSink()
+    await merge_rows([row(1, account="A1", first_name="Anna", upload_id="u2")], repo, second, clock)
+    assert statuses(second) == {1: RowStatus.UPDATED}
+    assert len(repo.contacts) == 1
+    assert [type(e) for e in second.changes] == [ContactUpdated]
+    assert next(iter(repo.contacts.values())).data.first_name == "Anna"
+
+
+async def test_redelivered_batch_gives_the_same_outcomes_and_no_new_contact(
+    sink: RecordingSink,
+) -> None:
+    repo = InMemoryContactRepository()
+    rows = [row(1, account="A1"), row(2, account="A2")]
+    await merge_rows(rows, repo, sink, clock)
+    replay = RecordingSink()
+    await merge_rows(rows, repo, replay, clock)
+    assert statuses(replay) == statuses(sink)
+    assert len(repo.contacts) == 2
+    # Announced again with the same versions, so consumers can drop the repeat.
+    assert [(e.contact.id, e.contact.version) for e in replay.changes] == [
+        (e.contact.id, e.contact.version) for e in sink.changes
+    ]
+
+
+async def test_skip_policies(sink: RecordingSink) -> None:
+    repo = InMemoryContactRepository()
+    only_update = MatchPolicy(on_no_match=OnNoMatch.SKIP)
+    await merge_rows([row(1, account="A1", policy=only_update)], repo, sink, clock)
+    assert statuses(sink) == {1: RowStatus.SKIPPED}
+    assert repo.contacts == {}
+    await merge_rows([row(2, account="A1")], repo, RecordingSink(), clock)
+    only_new = MatchPolicy(on_one_match=OnOneMatch.SKIP)
+    skipped = RecordingSink()
+    await merge_rows([row(3, account="A1", policy=only_new, upload_id="u3")], repo, skipped, clock)
+    assert statuses(skipped) == {3: RowStatus.SKIPPED}
+
+
+async def test_a_contact_is_found_by_any_of_its_keys(sink: RecordingSink) -> None:
+    repo = InMemoryContactRepository()
+    await merge_rows([row(1, account="A1", phone="+14155550100")], repo, sink, clock)
+    by_phone = RecordingSink()
+    await merge_rows(
+        [row(1, phone="+14155550100", key=MatchKey.PHONE, upload_id="u2", first_name="Bo")],
+        repo,
+        by_phone,
+        clock,
+    )
+    assert statuses(by_phone) == {1: RowStatus.UPDATED}
+    assert len(repo.contacts) == 1
+
+
+async def test_tenants_never_match_each_other(sink: RecordingSink) -> None:
+    repo = InMemoryContactRepository()
+    await merge_rows([row(1, account="A1", tenant_id="t1")], repo, sink, clock)
+    other = RecordingSink()
+    await merge_rows([row(1, account="A1", tenant_id="t2", upload_id="u9")], repo, other, clock)
+    assert statuses(other) == {1: RowStatus.IMPORTED}
+    assert len(repo.contacts) == 2

@@ -1,0 +1,1 @@
+"""Listflow ingest: uploads, file parsing, row validation and row events."""

@@ -1,0 +1,1 @@
+"""Adapters of the ingest service: MongoDB, GridFS, Kafka."""

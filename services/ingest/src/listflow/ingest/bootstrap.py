@@ -1,0 +1,58 @@
+"""The one place that wires the ingest service's real adapters."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from faststream.kafka import KafkaBroker
+from listflow.ingest.adapters.file_store import FileStore
+from listflow.ingest.adapters.kafka_events import IngestEvents
+from listflow.ingest.adapters.mongo_repository import UploadRepository
+from listflow.ingest.config import Settings
+from listflow.ingest.domain.reader import ReadLimits
+from listflow.ingest.handlers import Ingest
+from listflow.kit.kafka import EventPublisher, make_broker
+from listflow.kit.mongo import Document, make_client
+from listflow.kit.pii import Protector
+from opentelemetry.sdk.trace import TracerProvider
+from pymongo import AsyncMongoClient
+
+SERVICE = "ingest"
+
+
+@dataclass
+class Container:
+    settings: Settings
+    broker: KafkaBroker
+    mongo: AsyncMongoClient[Document]
+    repository: UploadRepository
+    ingest: Ingest
+
+
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    tracer_provider: TracerProvider | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> Container:
+    settings = settings or Settings()
+    broker = make_broker(settings.kafka_bootstrap, SERVICE, tracer_provider)
+    mongo = make_client(settings.mongodb_url)
+    database = mongo[settings.database]
+    repository = UploadRepository(database)
+    settings.ingest_spool_dir.mkdir(parents=True, exist_ok=True)
+    ingest = Ingest(
+        repository=repository,
+        files=FileStore(database),
+        events=IngestEvents(EventPublisher(broker, source=f"listflow/{SERVICE}")),
+        protector=Protector(settings.pii_secret.get_secret_value()),
+        spool_dir=settings.ingest_spool_dir,
+        limits=ReadLimits(
+            max_columns=settings.ingest_max_columns, max_cell_chars=settings.ingest_max_cell_chars
+        ),
+        batch_rows=settings.ingest_batch_rows,
+        max_rows=settings.ingest_max_rows,
+        default_region=settings.ingest_default_region,
+        clock=clock,
+    )
+    return Container(settings, broker, mongo, repository, ingest)

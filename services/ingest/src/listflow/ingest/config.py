@@ -1,0 +1,25 @@
+"""Settings of the ingest service (environment variables prefixed LISTFLOW_)."""
+
+import tempfile
+from pathlib import Path
+
+from listflow.kit.settings import CommonSettings
+from pydantic import Field
+
+
+class Settings(CommonSettings):
+    ingest_http_port: int = 8101
+    ingest_consumer_group: str = "listflow-ingest"
+    ingest_spool_dir: Path = Field(
+        default_factory=lambda: Path(tempfile.gettempdir()) / "listflow-ingest"
+    )
+    ingest_max_upload_bytes: int = 2 * 1024**3
+    ingest_max_rows: int = 5_000_000
+    ingest_max_columns: int = 500
+    ingest_max_cell_chars: int = 32_768
+    ingest_batch_rows: int = 5_000
+    ingest_default_region: str = "US"
+
+    @property
+    def database(self) -> str:
+        return f"{self.database_prefix}ingest"

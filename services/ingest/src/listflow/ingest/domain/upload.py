@@ -1,0 +1,156 @@
+"""The upload aggregate: its options, status, counts and progress."""
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from listflow.schemas.values import Counts, MatchPolicy, RowStatus, TargetKind
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class UploadStatus(StrEnum):
+    UPLOADED = "uploaded"
+    IMPORTING = "importing"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+TERMINAL = frozenset({UploadStatus.COMPLETED, UploadStatus.CANCELLED, UploadStatus.FAILED})
+
+
+class Strict(BaseModel):
+    # Unknown keys are refused, so a misspelt option is an error and not silently ignored.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TargetOption(Strict):
+    kind: TargetKind = TargetKind.GROUP
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    id: str | None = Field(default=None, min_length=1, max_length=100)
+
+
+class ConsentsOption(Strict):
+    email: bool | None = None
+    sms: bool | None = None
+    call: bool | None = None
+
+
+class DuplicatesOption(Strict):
+    scope: Literal["none", "list", "campaign", "tenant"] = "list"
+    action: Literal["skip", "update", "migrate"] = "skip"
+
+
+class UploadOptions(Strict):
+    """The `options` object of POST /v1/uploads (the public upload contract)."""
+
+    target: TargetOption | None = None
+    template: Literal["basic-contacts", "accounts", "debtor-accounts", "dialer-leads"] | None = None
+    mapping: dict[str, str] | None = None
+    default_region: str | None = Field(default=None, min_length=2, max_length=2)
+    date_order: Literal["DMY", "MDY", "YMD"] = "MDY"
+    encoding: str | None = Field(default=None, max_length=40)
+    delimiter: str | None = Field(default=None, min_length=1, max_length=1)
+    quote: str | None = Field(default=None, min_length=1, max_length=1)
+    header: bool | None = None
+    sheet: str | None = None
+    match: MatchPolicy = Field(default_factory=MatchPolicy)
+    duplicates: DuplicatesOption | None = None
+    churn: bool = False
+    tags: list[str] = Field(default_factory=list)
+    create_missing_tags: bool = False
+    consents: ConsentsOption | None = None
+    start: bool | None = Field(
+        default=None,
+        description="Start the import now. Defaults to true when a target is given.",
+    )
+
+    @field_validator("default_region")
+    @classmethod
+    def _upper_region(cls, value: str | None) -> str | None:
+        return value.upper() if value else value
+
+    def should_start(self) -> bool:
+        return self.start if self.start is not None else self.target is not None
+
+    def merged_with(self, other: "UploadOptions | None") -> "UploadOptions":
+        """These options with the keys explicitly set in `other` taking precedence."""
+        if other is None:
+            return self
+        return self.model_copy(update={k: getattr(other, k) for k in other.model_fields_set})
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Outcomes counted so far, by row status."""
+
+    by_status: dict[str, int] = field(default_factory=dict)
+
+    def get(self, status: RowStatus) -> int:
+        return self.by_status.get(status.value, 0)
+
+    @property
+    def processed(self) -> int:
+        return sum(self.by_status.values())
+
+    def counts(self, total: int) -> Counts:
+        return Counts(
+            total=total,
+            imported=self.get(RowStatus.IMPORTED),
+            updated=self.get(RowStatus.UPDATED),
+            skipped=self.get(RowStatus.SKIPPED),
+            duplicates=self.get(RowStatus.DUPLICATE),
+            errors=self.get(RowStatus.INVALID) + self.get(RowStatus.FAILED),
+        )
+
+
+@dataclass(frozen=True)
+class Progress:
+    rows_read: int
+    processed: int
+    total: int | None
+    percent: float
+    rows_per_second: float | None
+    eta_seconds: float | None
+
+
+def progress(
+    *,
+    rows_read: int,
+    processed: int,
+    total: int | None,
+    started_at: datetime | None,
+    now: datetime,
+    row_estimate: int | None,
+) -> Progress:
+    """Percent done and a rate-based ETA. Until the whole file is read the total is only an
+    estimate (from the file size and the sampled rows), so the bar uses it and never says 100."""
+    if total == 0:
+        percent = 100.0
+    elif total is not None:
+        percent = 100.0 * min(processed / total, 1.0)
+    elif row_estimate:
+        percent = min(99.0, 100.0 * processed / max(row_estimate, rows_read, 1))
+    else:
+        percent = 0.0
+    if total is None and row_estimate:
+        total_guess: int | None = max(row_estimate, rows_read)
+    else:
+        total_guess = total
+    rate = None
+    eta = None
+    if started_at is not None:
+        elapsed = (now - started_at).total_seconds()
+        if elapsed > 0 and processed > 0:
+            rate = processed / elapsed
+            if total_guess is not None:
+                eta = max(total_guess - processed, 0) / rate
+    return Progress(rows_read, processed, total, round(percent, 1), rate, eta)
+
+
+def counts_dict(counts: Counts) -> dict[str, Any]:
+    return counts.model_dump()
+
+
+__all__ = ["TERMINAL", "Progress", "Tally", "UploadOptions", "UploadStatus", "progress", "replace"]

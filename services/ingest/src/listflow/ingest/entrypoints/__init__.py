@@ -1,0 +1,1 @@
+"""FastAPI routers and FastStream subscribers of ingest."""

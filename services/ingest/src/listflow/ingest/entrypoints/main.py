@@ -1,0 +1,97 @@
+"""Process entrypoint of the ingest service: HTTP gateway API and Kafka consumer in one process."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+from fastapi import FastAPI
+from listflow.ingest.bootstrap import SERVICE, Container, bootstrap
+from listflow.ingest.config import Settings
+from listflow.ingest.entrypoints import api, consumer
+from listflow.kit.logging import configure_logging, get_logger
+from listflow.kit.service import build_app, serve
+from listflow.kit.tracing import configure_tracing
+from listflow.schemas import topics
+from listflow.schemas.events import ContactRowParsed, ListReady, UploadCompleted
+
+_log = get_logger(__name__)
+
+
+def _document_publishers(container: Container) -> None:
+    """Declare what ingest publishes, so that its AsyncAPI document describes it."""
+    broker = container.broker
+    broker.publisher(
+        topics.UPLOADS.name,
+        title="ingest/uploads",
+        schema=UploadCompleted,
+        description="Upload lifecycle: UploadAccepted, UploadStarted, UploadParsed, "
+        "UploadCancelled, UploadCompleted (header ce_type names the event).",
+    )
+    broker.publisher(
+        topics.CONTACT_ROWS.name,
+        title="ingest/contact-rows",
+        schema=ContactRowParsed,
+        description="One valid row bound for a contact group, keyed by match value.",
+    )
+    broker.publisher(
+        topics.LISTS_READY.name,
+        title="lists/ready",
+        schema=ListReady,
+        description="A list finished importing, keyed by list id.",
+    )
+
+
+def create_app(container: Container) -> FastAPI:
+    consumer.register(container)
+    _document_publishers(container)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await container.repository.ensure_indexes()
+        await container.broker.start()
+        reconciler = asyncio.create_task(container.ingest.reconcile_forever())
+        _log.info("ingest service started")
+        try:
+            yield
+        finally:
+            reconciler.cancel()
+            with suppress(asyncio.CancelledError):
+                await reconciler
+            await container.ingest.stop_all()
+            await container.broker.stop()
+            await container.mongo.close()
+
+    async def mongo_ping() -> object:
+        return await container.mongo.admin.command("ping")
+
+    async def kafka_ping() -> object:
+        if not await container.broker.ping(timeout=2.0):
+            raise ConnectionError("Kafka broker unreachable")
+        return True
+
+    app = build_app(
+        title="Listflow ingest",
+        description="Upload gateway: files in, validated rows out as events; progress, reports.",
+        settings=container.settings,
+        lifespan=lifespan,
+        routers=[api.router],
+        checks={"mongodb": mongo_ping, "kafka": kafka_ping},
+        broker=container.broker,
+    )
+    app.state.container = container
+    return app
+
+
+def run() -> None:
+    settings = Settings()
+    configure_logging(SERVICE, settings.log_level)
+    provider = configure_tracing(SERVICE)
+    serve(
+        create_app(bootstrap(settings, tracer_provider=provider)),
+        settings.http_host,
+        settings.ingest_http_port,
+    )
+
+
+if __name__ == "__main__":
+    run()

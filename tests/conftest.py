@@ -1,0 +1,131 @@
+"""The real stack for integration and end-to-end tests: Kafka and FerretDB (test profile),
+ingest and contacts as separate processes, and tenants with their own API keys."""
+
+import asyncio
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from listflow.devstack import infra
+from listflow.devstack.gateway import create_gateway
+from listflow.devstack.processes import ServiceProcess, service_env
+from listflow.devstack.topics import ensure_topics
+
+PROFILE = infra.PROFILES["test"]
+PORTS = {"ingest": 18101, "contacts": 18102}
+GATEWAY_PORT = 18100
+
+
+@dataclass
+class Tenant:
+    id: str
+    key: str
+
+
+@dataclass
+class Stack:
+    ingest: ServiceProcess
+    contacts: ServiceProcess
+    gateway_url: str
+    tenants: dict[str, Tenant]
+    database_prefix: str
+
+    def client(self, tenant: str) -> httpx.Client:
+        """A client of the public API (through the gateway) as one tenant."""
+        return httpx.Client(
+            base_url=self.gateway_url,
+            headers={"X-API-Key": self.tenants[tenant].key},
+            timeout=60.0,
+        )
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    infra.up(PROFILE)
+    asyncio.run(ensure_topics(PROFILE.kafka_bootstrap))
+    run = secrets.token_hex(3)
+    tenants = {
+        name: Tenant(id=f"{name}-{run}", key=f"lf_test_{secrets.token_urlsafe(16)}")
+        for name in ("acme", "globex")
+    }
+    prefix = f"lft_{run}_"
+    env = service_env(
+        PROFILE,
+        tenants={t.key: t.id for t in tenants.values()},
+        ports=PORTS,
+        database_prefix=prefix,
+        extra={"LISTFLOW_LOG_LEVEL": "INFO", "LISTFLOW_INGEST_BATCH_ROWS": "2000"},
+    )
+    logs = PROFILE.state / "logs"
+    services = {name: ServiceProcess(name, port, env, logs) for name, port in PORTS.items()}
+    for service in services.values():
+        service.start()
+    for service in services.values():
+        service.wait_ready()
+    gateway = uvicorn.Server(
+        uvicorn.Config(
+            create_gateway({name: s.url for name, s in services.items()}),
+            host="127.0.0.1",
+            port=GATEWAY_PORT,
+            log_level="warning",
+        )
+    )
+    thread = threading.Thread(target=gateway.run, daemon=True)
+    thread.start()
+    while not gateway.started:
+        time.sleep(0.05)
+    try:
+        yield Stack(
+            ingest=services["ingest"],
+            contacts=services["contacts"],
+            gateway_url=f"http://127.0.0.1:{GATEWAY_PORT}",
+            tenants=tenants,
+            database_prefix=prefix,
+        )
+    finally:
+        gateway.should_exit = True
+        thread.join(10)
+        for service in services.values():
+            service.stop()
+
+
+def upload(
+    client: httpx.Client,
+    path: Path,
+    options: dict[str, Any] | None = None,
+    *,
+    name: str | None = None,
+) -> dict[str, Any]:
+    import json
+
+    with path.open("rb") as f:
+        response = client.post(
+            "/v1/uploads",
+            files={"file": (name or path.name, f, "text/csv")},
+            data={"options": json.dumps(options or {})},
+        )
+    assert response.status_code == 202, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def wait_for_status(
+    client: httpx.Client, upload_id: str, statuses: set[str], timeout: float = 240.0
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    body: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        response = client.get(f"/v1/uploads/{upload_id}")
+        assert response.status_code == 200, response.text
+        body = response.json()
+        if body["status"] in statuses:
+            return body
+        time.sleep(0.5)
+    raise AssertionError(f"upload {upload_id} never reached {statuses}: {body}")

@@ -1,0 +1,1 @@
+"""Local development stack: real Kafka and FerretDB processes, topics, services, gateway."""

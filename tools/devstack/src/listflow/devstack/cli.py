@@ -1,0 +1,87 @@
+"""`listflow-dev`: the local stack behind `make run`, `make test` and `make bench`."""
+
+import argparse
+import asyncio
+import os
+import secrets
+import signal
+import sys
+
+import uvicorn
+from listflow.devstack import infra
+from listflow.devstack.gateway import create_gateway
+from listflow.devstack.processes import ServiceProcess, service_env
+from listflow.devstack.topics import ensure_topics
+
+DEMO_TENANT = "demo"
+EXAMPLE_OPTIONS = 'options={"target":{"kind":"group","name":"March list"}}'
+
+
+def _infra(args: argparse.Namespace) -> None:
+    profile = infra.PROFILES[args.profile]
+    match args.action:
+        case "up":
+            infra.up(profile)
+            created = asyncio.run(ensure_topics(profile.kafka_bootstrap))
+            if created:
+                infra.log(f"created {len(created)} topics")
+        case "down":
+            infra.down(profile)
+        case "wipe":
+            infra.wipe(profile)
+        case "status":
+            for name, port in (("kafka", profile.kafka_port), ("mongodb", profile.mongo_port)):
+                print(f"{name}: {'up' if infra.port_open(port) else 'down'} (port {port})")
+
+
+def _run(args: argparse.Namespace) -> None:
+    profile = infra.PROFILES["dev"]
+    infra.up(profile)
+    asyncio.run(ensure_topics(profile.kafka_bootstrap))
+    key = os.environ.get("LISTFLOW_API_KEY") or f"lf_{secrets.token_urlsafe(24)}"
+    gateway_port = int(os.environ.get("LISTFLOW_GATEWAY_PORT", "8000"))
+    ports = {"ingest": 8101, "contacts": 8102}
+    env = service_env(profile, tenants={key: DEMO_TENANT}, ports=ports)
+    services = [
+        ServiceProcess(name, port, env, profile.state / "logs") for name, port in ports.items()
+    ]
+    for service in services:
+        service.start()
+    try:
+        for service in services:
+            service.wait_ready()
+        gateway = create_gateway({s.name: s.url for s in services})
+        url = f"http://127.0.0.1:{gateway_port}"
+        print(
+            f"\nListflow is running.\n"
+            f"  gateway:   {url}\n"
+            f"  API key:   {key}   (tenant '{DEMO_TENANT}')\n"
+            f"  API docs:  {services[0].url}/docs (ingest), {services[1].url}/docs (contacts)\n"
+            f"  logs:      {profile.state / 'logs'}\n"
+            f"  try:       curl -H 'X-API-Key: {key}' -F file=@examples/contacts.csv "
+            f"-F '{EXAMPLE_OPTIONS}' {url}/v1/uploads\n"
+            f"Stop with Ctrl-C (Kafka and FerretDB keep running: make infra-down).\n",
+            flush=True,
+        )
+        uvicorn.run(gateway, host="127.0.0.1", port=gateway_port, log_level="warning")
+    finally:
+        for service in services:
+            service.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="listflow-dev")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_infra = sub.add_parser("infra", help="local Kafka and FerretDB")
+    p_infra.add_argument("action", choices=["up", "down", "wipe", "status"])
+    p_infra.add_argument("--profile", choices=sorted(infra.PROFILES), default="dev")
+    p_infra.set_defaults(func=_infra)
+    p_run = sub.add_parser("run", help="infrastructure, every service and the gateway")
+    p_run.set_defaults(func=_run)
+    args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

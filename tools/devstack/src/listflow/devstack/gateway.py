@@ -1,0 +1,105 @@
+"""The local gateway: one base URL that routes each API prefix to its service.
+
+In Kubernetes an Ingress does this (deploy/k8s/ingress.yaml holds the same table).
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from starlette.applications import Starlette
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+ROUTES: dict[str, str] = {
+    "/v1/uploads": "ingest",
+    "/v1/templates": "ingest",
+    "/v1/mappings": "ingest",
+    "/v1/contacts": "contacts",
+    "/v1/groups": "contacts",
+    "/v1/tags": "contacts",
+}
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "te",
+    "upgrade",
+    "host",
+    "content-length",
+}
+
+
+def create_gateway(upstreams: dict[str, str]) -> Starlette:
+    """`upstreams` maps a service name to its base URL."""
+    client = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0))
+
+    def upstream_for(path: str) -> str | None:
+        for prefix, service in ROUTES.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                return upstreams.get(service)
+        return None
+
+    async def proxy(request: Request) -> Response:
+        base = upstream_for(request.url.path)
+        if base is None:
+            return JSONResponse(
+                {
+                    "type": "about:blank",
+                    "title": "Not Found",
+                    "status": 404,
+                    "detail": f"No service serves {request.url.path}.",
+                },
+                status_code=404,
+                media_type="application/problem+json",
+            )
+        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
+        upstream_request = client.build_request(
+            request.method,
+            base + request.url.path,
+            params=request.url.query,
+            headers=headers,
+            content=_body(request),
+        )
+        try:
+            upstream = await client.send(upstream_request, stream=True)
+        except httpx.TransportError:
+            return JSONResponse(
+                {
+                    "type": "about:blank",
+                    "title": "Bad Gateway",
+                    "status": 502,
+                    "detail": "The service behind this path is not answering.",
+                },
+                status_code=502,
+                media_type="application/problem+json",
+            )
+        return StreamingResponse(
+            upstream.aiter_raw(),
+            status_code=upstream.status_code,
+            headers={k: v for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP},
+            background=BackgroundTask(upstream.aclose),
+        )
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok", "upstreams": upstreams})
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await client.aclose()
+
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/{path:path}", proxy, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        ],
+        lifespan=lifespan,
+    )
+
+
+async def _body(request: Request) -> AsyncIterator[bytes]:
+    async for chunk in request.stream():
+        yield chunk

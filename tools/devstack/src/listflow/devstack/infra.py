@@ -1,0 +1,293 @@
+"""Real Kafka (KRaft, one node) and FerretDB as local processes: fetch, start, wait, stop, wipe.
+
+Downloads live in the cache (`$XDG_CACHE_HOME/listflow`), shared by every clone on the
+machine; runtime state lives in the clone's git-ignored `.local/<profile>/`.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[5]
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "listflow"
+KAFKA_VERSION = "4.1.2"
+FERRETDB_VERSION = "v1.24.2"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One independent stack: `dev` for make run, `test` for make test (other ports)."""
+
+    name: str
+    kafka_port: int
+    controller_port: int
+    mongo_port: int
+
+    @property
+    def state(self) -> Path:
+        return REPO / ".local" / self.name
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def mongodb_url(self) -> str:
+        return f"mongodb://127.0.0.1:{self.mongo_port}/"
+
+
+PROFILES = {
+    "dev": Profile("dev", 9092, 9093, 27017),
+    "test": Profile("test", 29092, 29093, 27027),
+}
+
+
+def log(message: str) -> None:
+    print(f"[infra] {message}", flush=True)
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_port(port: int, what: str, timeout: float, logfile: Path) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if port_open(port):
+            return
+        time.sleep(0.3)
+    tail = logfile.read_text(errors="replace")[-3000:] if logfile.exists() else ""
+    raise RuntimeError(f"{what} did not open port {port} within {timeout:.0f}s\n{tail}")
+
+
+# --- Kafka --------------------------------------------------------------------------------
+
+
+def kafka_libs() -> Path:
+    """The broker's jars, resolved from Maven Central once per machine."""
+    libs = CACHE / f"kafka-{KAFKA_VERSION}" / "libs"
+    marker = libs / ".complete"
+    if marker.exists():
+        return libs
+    log(f"fetching Apache Kafka {KAFKA_VERSION} jars from Maven Central")
+    shutil.rmtree(libs, ignore_errors=True)
+    libs.mkdir(parents=True)
+    subprocess.run(
+        [
+            "mvn",
+            "-B",
+            "-q",
+            "-f",
+            str(REPO / "infra" / "kafka" / "pom.xml"),
+            f"-Dmaven.repo.local={CACHE / 'm2'}",
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={libs}",
+        ],
+        check=True,
+    )
+    marker.touch()
+    return libs
+
+
+def _java_cmd(libs: Path, log4j: Path, *args: str, heap: str = "256m") -> list[str]:
+    return [
+        "java",
+        f"-Xmx{heap}",
+        "-Xms128m",
+        "-XX:+UseG1GC",
+        f"-Dlog4j2.configurationFile={log4j}",
+        "-cp",
+        f"{libs}/*",
+        *args,
+    ]
+
+
+def _kafka_config(profile: Profile) -> tuple[Path, Path]:
+    state = profile.state / "kafka"
+    state.mkdir(parents=True, exist_ok=True)
+    props = state / "server.properties"
+    props.write_text(
+        "\n".join(
+            [
+                "process.roles=broker,controller",
+                "node.id=1",
+                f"controller.quorum.bootstrap.servers=127.0.0.1:{profile.controller_port}",
+                f"listeners=PLAINTEXT://127.0.0.1:{profile.kafka_port},CONTROLLER://127.0.0.1:{profile.controller_port}",
+                f"advertised.listeners=PLAINTEXT://127.0.0.1:{profile.kafka_port}",
+                "controller.listener.names=CONTROLLER",
+                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                "inter.broker.listener.name=PLAINTEXT",
+                f"log.dirs={state / 'data'}",
+                "offsets.topic.replication.factor=1",
+                "offsets.topic.num.partitions=10",
+                "transaction.state.log.replication.factor=1",
+                "transaction.state.log.min.isr=1",
+                "share.coordinator.state.topic.replication.factor=1",
+                "share.coordinator.state.topic.min.isr=1",
+                "min.insync.replicas=1",
+                "group.initial.rebalance.delay.ms=0",
+                "auto.create.topics.enable=false",
+                "num.partitions=3",
+                "log.retention.hours=168",
+                "",
+            ]
+        )
+    )
+    log4j = state / "log4j2.properties"
+    log4j.write_text(
+        "\n".join(
+            [
+                "status = warn",
+                "appender.file.type = File",
+                "appender.file.name = file",
+                f"appender.file.fileName = {state / 'server.log'}",
+                "appender.file.layout.type = PatternLayout",
+                "appender.file.layout.pattern = [%d] %p %m (%c)%n",
+                "rootLogger.level = WARN",
+                "rootLogger.appenderRef.file.ref = file",
+                "logger.started.name = kafka.server.KafkaRaftServer",
+                "logger.started.level = INFO",
+                "",
+            ]
+        )
+    )
+    return props, log4j
+
+
+def start_kafka(profile: Profile) -> None:
+    if port_open(profile.kafka_port):
+        log(f"Kafka already listening on {profile.kafka_bootstrap}")
+        return
+    libs = kafka_libs()
+    props, log4j = _kafka_config(profile)
+    state = props.parent
+    if not (state / "data" / "meta.properties").exists():
+        cluster = (
+            subprocess.run(
+                _java_cmd(libs, log4j, "kafka.tools.StorageTool", "random-uuid"),
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        subprocess.run(
+            _java_cmd(
+                libs,
+                log4j,
+                "kafka.tools.StorageTool",
+                "format",
+                "--standalone",
+                "-t",
+                cluster,
+                "-c",
+                str(props),
+            ),
+            check=True,
+            capture_output=True,
+        )
+    logfile = state / "stdout.log"
+    with logfile.open("ab") as out:
+        process = subprocess.Popen(
+            _java_cmd(libs, log4j, "kafka.Kafka", str(props), heap="1g"),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    (state / "pid").write_text(str(process.pid))
+    wait_port(profile.kafka_port, "Kafka", 90, state / "server.log")
+    log(f"Kafka {KAFKA_VERSION} up on {profile.kafka_bootstrap} (pid {process.pid})")
+
+
+# --- FerretDB ------------------------------------------------------------------------------
+
+
+def ferretdb_binary() -> Path:
+    """FerretDB built from the Go module proxy once per machine (see infra/ferretdb/main.go)."""
+    binary = CACHE / "bin" / f"ferretdb-{FERRETDB_VERSION}"
+    if binary.exists():
+        return binary
+    log(f"building FerretDB {FERRETDB_VERSION} from the Go module proxy")
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
+    subprocess.run(
+        ["go", "build", "-trimpath", "-o", str(binary), "."],
+        cwd=REPO / "infra" / "ferretdb",
+        env=env,
+        check=True,
+    )
+    return binary
+
+
+def start_ferretdb(profile: Profile) -> None:
+    if port_open(profile.mongo_port):
+        log(f"MongoDB wire protocol already listening on {profile.mongodb_url}")
+        return
+    binary = ferretdb_binary()
+    state = profile.state / "ferretdb"
+    data = state / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    logfile = state / "ferretdb.log"
+    with logfile.open("ab") as out:
+        process = subprocess.Popen(
+            [
+                str(binary),
+                f"--listen-addr=127.0.0.1:{profile.mongo_port}",
+                "--handler=sqlite",
+                f"--sqlite-url=file:{data}/",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    (state / "pid").write_text(str(process.pid))
+    wait_port(profile.mongo_port, "FerretDB", 30, logfile)
+    log(f"FerretDB {FERRETDB_VERSION} (SQLite) up on {profile.mongodb_url} (pid {process.pid})")
+
+
+# --- lifecycle -----------------------------------------------------------------------------
+
+
+def up(profile: Profile) -> None:
+    start_ferretdb(profile)
+    start_kafka(profile)
+
+
+def _stop(pidfile: Path, what: str) -> None:
+    if not pidfile.exists():
+        return
+    pid = int(pidfile.read_text())
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pidfile.unlink()
+        return
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        os.killpg(pid, signal.SIGKILL)
+    pidfile.unlink(missing_ok=True)
+    log(f"{what} stopped")
+
+
+def down(profile: Profile) -> None:
+    _stop(profile.state / "kafka" / "pid", "Kafka")
+    _stop(profile.state / "ferretdb" / "pid", "FerretDB")
+
+
+def wipe(profile: Profile) -> None:
+    down(profile)
+    shutil.rmtree(profile.state, ignore_errors=True)
+    log(f"state of profile {profile.name} wiped")
