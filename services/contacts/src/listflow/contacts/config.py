@@ -5,7 +5,7 @@ from listflow.kit.settings import CommonSettings
 
 class Settings(CommonSettings):
     contacts_http_port: int = 8102
-    contacts_batch_size: int = 500
+    contacts_batch_size: int = 2000
     contacts_consumer_group: str = "listflow-contacts"
 
     @property

@@ -37,8 +37,12 @@ class _BatchState:
     replayed: set[str] = field(default_factory=set)
     links: set[tuple[str, KeyRef, str]] = field(default_factory=set)
 
-    def link(self, tenant_id: str, contact: Contact) -> None:
+    def link(self, tenant_id: str, contact: Contact, previous: Contact | None = None) -> None:
+        """Link the contact's keys; after an update, only the keys the update added."""
+        known = set(all_match_keys(previous.data)) if previous is not None else set()
         for key in all_match_keys(contact.data):
+            if key in known:
+                continue
             ids = self.key_ids.setdefault(key, [])
             if contact.id not in ids:
                 ids.append(contact.id)
@@ -196,5 +200,6 @@ def _apply_row(
     state.contacts[target.id] = merged
     if target.id in state.created:
         state.created[target.id] = merged
-    state.link(tenant_id, merged)
+    if merged is not target:
+        state.link(tenant_id, merged, previous=target)
     return RowOutcome(row_number=row.row_number, status=RowStatus.UPDATED, record_id=target.id)

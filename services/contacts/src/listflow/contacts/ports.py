@@ -42,7 +42,7 @@ class ContactRepository(Protocol):
 
     async def get(self, tenant_id: str, contact_id: str) -> Contact | None: ...
 
-    async def list(
+    async def page(
         self, tenant_id: str, *, group_id: str | None, limit: int, cursor: str | None
     ) -> Page: ...
 

@@ -128,7 +128,7 @@ class Ingest:
                 "delimiter": sniffed.dialect.delimiter,
                 "quote": sniffed.dialect.quote,
                 "header": sniffed.dialect.header,
-                "sheet": options.sheet,
+                "sheet": sniffed.sheet,
                 "row_estimate": _row_estimate(path, size, sniffed),
             },
             "headers": sniffed.headers,
@@ -136,7 +136,8 @@ class Ingest:
                 {"column": s.column, "field": s.field, "confidence": s.confidence}
                 for s in suggestions
             ],
-            "sample": [[_display(c) for c in row] for row in sniffed.sample_rows[:5]],
+            # FerretDB stores no nested arrays: each sample row is an object.
+            "sample": [{"cells": row} for row in sniffed.sample_rows[:5]],
             "options": options.model_dump(mode="json", exclude_unset=True),
             "tally": {},
             "rows_read": 0,
@@ -638,10 +639,6 @@ def _invalid(
     }
 
 
-def _display(cell: str | None) -> str | None:
-    return cell
-
-
 def _failure_text(exc: Exception) -> str:
     if isinstance(exc, FileRejected | Problem):
         return str(exc)
@@ -673,6 +670,7 @@ def _sniffed_fields(doc: dict[str, Any]) -> dict[str, Any]:
         "headers": doc["headers"],
         "sample_rows": [],
         "format": doc["format"],
+        "sheet": detected.get("sheet"),
     }
 
 

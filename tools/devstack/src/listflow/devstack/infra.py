@@ -27,6 +27,7 @@ class Profile:
     kafka_port: int
     controller_port: int
     mongo_port: int
+    postgres_port: int
 
     @property
     def state(self) -> Path:
@@ -42,8 +43,8 @@ class Profile:
 
 
 PROFILES = {
-    "dev": Profile("dev", 9092, 9093, 27017),
-    "test": Profile("test", 29092, 29093, 27027),
+    "dev": Profile("dev", 9092, 9093, 27017, 5442),
+    "test": Profile("test", 29092, 29093, 27027, 5443),
 }
 
 
@@ -207,6 +208,98 @@ def start_kafka(profile: Profile) -> None:
     log(f"Kafka {KAFKA_VERSION} up on {profile.kafka_bootstrap} (pid {process.pid})")
 
 
+# --- PostgreSQL (FerretDB's backend) ------------------------------------------------------
+
+
+def postgres_bin() -> Path:
+    """Debian's PostgreSQL server binaries, installed with apt-get when missing (as root)."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not found:
+        if os.geteuid() != 0:
+            raise RuntimeError("PostgreSQL is missing: apt-get install postgresql (as root)")
+        log("installing PostgreSQL from Debian's packages")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "postgresql"],
+            check=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return found[-1].parent
+
+
+def _as_postgres(command: list[str]) -> list[str]:
+    # PostgreSQL refuses to run as root; CI and this machine run as root.
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+def start_postgres(profile: Profile) -> None:
+    if port_open(profile.postgres_port):
+        return
+    binaries = postgres_bin()
+    state = profile.state / "postgres"
+    data = state / "data"
+    state.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        shutil.chown(state, "postgres", "postgres")
+    if not (data / "PG_VERSION").exists():
+        subprocess.run(
+            _as_postgres(
+                [
+                    str(binaries / "initdb"),
+                    "-D",
+                    str(data),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                ]
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    options = (
+        f"-p {profile.postgres_port} -k {state} -c listen_addresses=127.0.0.1 "
+        # A local stack trades the last moments of durability for speed; production uses
+        # MongoDB itself.
+        "-c synchronous_commit=off -c shared_buffers=256MB -c max_connections=200"
+    )
+    subprocess.run(
+        _as_postgres(
+            [
+                str(binaries / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-l",
+                str(state / "postgres.log"),
+                "-w",
+                "start",
+            ]
+        ),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    log(f"PostgreSQL up on port {profile.postgres_port}")
+
+
+def stop_postgres(profile: Profile) -> None:
+    data = profile.state / "postgres" / "data"
+    if not (data / "postmaster.pid").exists():
+        return
+    subprocess.run(
+        _as_postgres([str(postgres_bin() / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"]),
+        check=False,
+        stdout=subprocess.DEVNULL,
+    )
+    log("PostgreSQL stopped")
+
+
 # --- FerretDB ------------------------------------------------------------------------------
 
 
@@ -233,24 +326,30 @@ def start_ferretdb(profile: Profile) -> None:
         return
     binary = ferretdb_binary()
     state = profile.state / "ferretdb"
-    data = state / "data"
-    data.mkdir(parents=True, exist_ok=True)
+    state.mkdir(parents=True, exist_ok=True)
+    # PostgreSQL is the default: the SQLite backend scans a whole collection even for an
+    # _id lookup (its _id index does not match the query's expression), see docs/performance.md.
+    backend = os.environ.get("LISTFLOW_FERRETDB_BACKEND", "postgresql")
+    if backend == "postgresql":
+        start_postgres(profile)
+        flags = [
+            "--handler=postgresql",
+            f"--postgresql-url=postgres://postgres@127.0.0.1:{profile.postgres_port}/postgres",
+        ]
+    else:
+        (state / "data").mkdir(exist_ok=True)
+        flags = ["--handler=sqlite", f"--sqlite-url=file:{state / 'data'}/"]
     logfile = state / "ferretdb.log"
     with logfile.open("ab") as out:
         process = subprocess.Popen(
-            [
-                str(binary),
-                f"--listen-addr=127.0.0.1:{profile.mongo_port}",
-                "--handler=sqlite",
-                f"--sqlite-url=file:{data}/",
-            ],
+            [str(binary), f"--listen-addr=127.0.0.1:{profile.mongo_port}", *flags],
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     (state / "pid").write_text(str(process.pid))
     wait_port(profile.mongo_port, "FerretDB", 30, logfile)
-    log(f"FerretDB {FERRETDB_VERSION} (SQLite) up on {profile.mongodb_url} (pid {process.pid})")
+    log(f"FerretDB {FERRETDB_VERSION} ({backend}) up on {profile.mongodb_url} (pid {process.pid})")
 
 
 # --- lifecycle -----------------------------------------------------------------------------
@@ -285,6 +384,7 @@ def _stop(pidfile: Path, what: str) -> None:
 def down(profile: Profile) -> None:
     _stop(profile.state / "kafka" / "pid", "Kafka")
     _stop(profile.state / "ferretdb" / "pid", "FerretDB")
+    stop_postgres(profile)
 
 
 def wipe(profile: Profile) -> None:

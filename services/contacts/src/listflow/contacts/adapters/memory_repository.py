@@ -58,7 +58,7 @@ class InMemoryContactRepository:
         contact = self.contacts.get(contact_id)
         return contact if contact and contact.tenant_id == tenant_id else None
 
-    async def list(
+    async def page(
         self, tenant_id: str, *, group_id: str | None, limit: int, cursor: str | None
     ) -> Page:
         matching = sorted(

@@ -84,12 +84,14 @@ class MongoContactRepository:
         updated: Sequence[tuple[Contact, int]],
         links: Sequence[tuple[str, KeyRef, str]],
     ) -> None:
+        # Inserts wherever possible: FerretDB answers an update or upsert by scanning the
+        # collection, while an insert only checks the unique _id index (docs/performance.md).
         if created:
-            # Upserts by a deterministic id: a replayed create rewrites the same document.
-            await self._contacts.bulk_write(
-                [ReplaceOne({"_id": c.id}, _to_document(c), upsert=True) for c in created],
-                ordered=False,
-            )
+            try:
+                await self._contacts.insert_many([_to_document(c) for c in created], ordered=False)
+            except BulkWriteError as error:
+                # Ids are deterministic per source row: an existing one is this row's replay.
+                duplicate_key_indexes(error)
         if updated:
             result = await self._contacts.bulk_write(
                 [
@@ -99,30 +101,31 @@ class MongoContactRepository:
                 ordered=False,
             )
             if result.matched_count != len(updated):
-                raise ConcurrentUpdate(
-                    f"{len(updated) - result.matched_count} contacts changed meanwhile"
-                )
+                stale = len(updated) - result.matched_count
+                raise ConcurrentUpdate(f"{stale} contacts changed meanwhile")
         if links:
             await self._link(links)
 
     async def _link(self, links: Sequence[tuple[str, KeyRef, str]]) -> None:
-        ops = [
-            UpdateOne(
-                {"_id": key_id(tenant_id, key)},
-                {
-                    "$addToSet": {"contact_ids": contact_id},
-                    "$setOnInsert": {"tenant_id": tenant_id},
-                },
-                upsert=True,
-            )
+        docs = [
+            {"_id": key_id(tenant_id, key), "tenant_id": tenant_id, "contact_ids": [contact_id]}
             for tenant_id, key, contact_id in links
         ]
         try:
-            await self._keys.bulk_write(ops, ordered=False)
+            await self._keys.insert_many(docs, ordered=False)
         except BulkWriteError as error:
-            # Two upserts of the same new key raced; the loser's link is now a plain update.
-            retry = [ops[i] for i in sorted(duplicate_key_indexes(error))]
-            await self._keys.bulk_write(retry, ordered=False)
+            # The key exists already (another contact shares it, or a replay): add to it.
+            existing = sorted(duplicate_key_indexes(error))
+            await self._keys.bulk_write(
+                [
+                    UpdateOne(
+                        {"_id": docs[i]["_id"]},
+                        {"$addToSet": {"contact_ids": docs[i]["contact_ids"][0]}},
+                    )
+                    for i in existing
+                ],
+                ordered=False,
+            )
 
     async def ensure_groups(self, tenant_id: str, groups: Collection[TargetRef]) -> None:
         now = datetime.now().astimezone()
@@ -151,7 +154,7 @@ class MongoContactRepository:
         doc = await self._contacts.find_one({"_id": contact_id, "tenant_id": tenant_id})
         return _from_document(doc) if doc else None
 
-    async def list(
+    async def page(
         self, tenant_id: str, *, group_id: str | None, limit: int, cursor: str | None
     ) -> Page:
         query: dict[str, Any] = {"tenant_id": tenant_id}

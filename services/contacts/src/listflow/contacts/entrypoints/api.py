@@ -61,7 +61,7 @@ async def list_contacts(
     group_id: str | None = None
     if group is not None:
         group_id = await container.repository.group_id_by_name(tenant.id, group) or group
-    page = await container.repository.list(tenant.id, group_id=group_id, limit=limit, cursor=cursor)
+    page = await container.repository.page(tenant.id, group_id=group_id, limit=limit, cursor=cursor)
     return ContactPage(
         items=[ContactPublic.of(c) for c in page.items], next_cursor=page.next_cursor
     )

@@ -11,12 +11,32 @@ from listflow.contacts.entrypoints import api, consumer
 from listflow.kit.logging import configure_logging, get_logger
 from listflow.kit.service import build_app, serve
 from listflow.kit.tracing import configure_tracing
+from listflow.schemas import topics
+from listflow.schemas.events import ContactCreated, ContactUpdated, RowOutcomes
 
 _log = get_logger(__name__)
 
 
+def _document_publishers(container: Container) -> None:
+    """Declare what contacts publishes, so that its AsyncAPI document describes it."""
+    container.broker.publisher(
+        topics.CONTACT_CHANGES.name,
+        title="contacts/changes",
+        schema=ContactCreated | ContactUpdated,
+        description="Full contact snapshot (national ids masked) on every change, keyed by "
+        "contact id; ce_type names the event, ce_id is '<contact id>:<version>'.",
+    )
+    container.broker.publisher(
+        topics.ROW_OUTCOMES.name,
+        title="contacts/row-outcomes",
+        schema=RowOutcomes,
+        description="What happened to each row of an upload, keyed by upload id.",
+    )
+
+
 def create_app(container: Container) -> FastAPI:
     consumer.register(container)
+    _document_publishers(container)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

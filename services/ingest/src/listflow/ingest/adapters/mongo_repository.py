@@ -46,7 +46,7 @@ class UploadRepository:
             return_document=ReturnDocument.AFTER,
         )
 
-    async def list(
+    async def history(
         self,
         tenant_id: str,
         *,

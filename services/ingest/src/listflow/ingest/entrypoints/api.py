@@ -95,7 +95,7 @@ def to_public(doc: dict[str, Any], now: datetime) -> UploadPublic:
         detected=doc.get("detected", {}),
         headers=doc.get("headers", []),
         suggested_mapping=doc.get("suggested_mapping", []),
-        sample=doc.get("sample", []),
+        sample=[row["cells"] for row in doc.get("sample", [])],
         failure=doc.get("failure"),
         started_at=doc.get("started_at"),
         completed_at=doc.get("completed_at"),
@@ -201,7 +201,7 @@ async def list_uploads(
     created_from: Annotated[datetime | None, Query(alias="from")] = None,
     created_to: Annotated[datetime | None, Query(alias="to")] = None,
 ) -> UploadPage:
-    docs, next_cursor = await _container(request).repository.list(
+    docs, next_cursor = await _container(request).repository.history(
         tenant.id,
         limit=limit,
         cursor=cursor,

@@ -1,0 +1,1 @@
+"""Pure rules of ingest: column mapping, normalization, row validation and file reading."""

@@ -1,0 +1,311 @@
+"""Validation of one file row into canonical contact data, and the values rows are matched on."""
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from listflow.kit.pii import Protector
+from listflow.schemas.values import (
+    Account,
+    Consents,
+    ContactData,
+    ExtraField,
+    MatchKey,
+    Phone,
+    ProtectedId,
+)
+
+from .fields import CANONICAL_FIELDS, EMAIL_FIELDS, EXTRA, PHONE_FIELDS
+from .normalize import (
+    DateOrder,
+    PhoneNormalizer,
+    mask_ssn,
+    normalize_currency,
+    normalize_customer_type,
+    normalize_email,
+    normalize_postcode,
+    normalize_ssn,
+    normalize_time_zone,
+    parse_bool,
+    parse_date,
+    parse_decimal,
+)
+
+MISSING = "required value is missing"
+NO_IDENTIFIER = "row has no phone, email or identifier"
+_IDENTIFIERS = frozenset(
+    (
+        *PHONE_FIELDS,
+        *EMAIL_FIELDS,
+        "account_number",
+        "customer_id",
+        "external_id",
+        "document_number",
+        "ssn",
+    )
+)
+_PLAIN_TEXT = (
+    "first_name",
+    "last_name",
+    "company_name",
+    "customer_id",
+    "external_id",
+    "document_type",
+    "address",
+    "city",
+    "state",
+    "country",
+)
+_CONSENTS = (("consent_email", "email"), ("consent_sms", "sms"), ("consent_call", "call"))
+_TAG_SEPARATORS = str.maketrans({";": ",", "|": ","})
+
+
+@dataclass(frozen=True)
+class RowError:
+    """Why one cell (or, with an empty column, the whole row) was rejected."""
+
+    row_number: int
+    column: str
+    value: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RowOptions:
+    """How the values of one upload are read."""
+
+    default_region: str = "US"
+    date_order: DateOrder = "MDY"
+    required_fields: tuple[str, ...] = ()
+    # None lets any tag through.
+    allowed_tags: frozenset[str] | None = None
+
+
+class RowValidator:
+    """Turns the cells of one row into `ContactData`, or into every reason the row is invalid."""
+
+    def __init__(
+        self,
+        headers: Sequence[str],
+        mapping: Mapping[int, str],
+        options: RowOptions,
+        protector: Protector,
+    ) -> None:
+        unknown = sorted(set(options.required_fields) - set(CANONICAL_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown required fields: {', '.join(unknown)}")
+        self._headers = [h or f"column_{i + 1}" for i, h in enumerate(headers)]
+        self._options = options
+        self._protector = protector
+        self._phones = PhoneNormalizer(options.default_region)
+        self._fields = [
+            (i, field) for i, field in sorted(mapping.items()) if field in CANONICAL_FIELDS
+        ]
+        self._extras = [(i, self._headers[i]) for i, f in sorted(mapping.items()) if f == EXTRA]
+        self._columns = {field: self._header(i) for i, field in self._fields}
+        self._allowed_tags = (
+            None
+            if options.allowed_tags is None
+            else {tag.casefold(): tag for tag in options.allowed_tags}
+        )
+        mapped = set(self._columns)
+        self._plain = [f for f in _PLAIN_TEXT if f in mapped]
+        self._phone_fields = [f for f in PHONE_FIELDS if f in mapped]
+        self._email_fields = [f for f in EMAIL_FIELDS if f in mapped]
+        self._consents = [(f, name) for f, name in _CONSENTS if f in mapped]
+        parsers: dict[str, Callable[[str], Any]] = {
+            "date_of_birth": self._birth_date,
+            "time_zone": normalize_time_zone,
+            "tags": self._tags,
+            "customer_type": normalize_customer_type,
+            "balance": parse_decimal,
+            "currency": normalize_currency,
+            "consent_email": parse_bool,
+            "consent_sms": parse_bool,
+            "consent_call": parse_bool,
+        }
+        parsers.update(dict.fromkeys(PHONE_FIELDS, self._phones.normalize))
+        parsers.update(dict.fromkeys(EMAIL_FIELDS, normalize_email))
+        self._parsers = parsers
+
+    def _header(self, index: int) -> str:
+        return self._headers[index] if index < len(self._headers) else f"column_{index + 1}"
+
+    def validate(
+        self, row_number: int, cells: Sequence[str | None]
+    ) -> ContactData | list[RowError]:
+        """The row as canonical contact data, or all of its errors."""
+        values: dict[str, str] = {}
+        size = len(cells)
+        for i, field in self._fields:
+            if i < size:
+                cell = cells[i]
+                if cell:
+                    cell = cell.strip()
+                    if cell:
+                        values[field] = cell
+        errors: list[RowError] = []
+        parsed: dict[str, Any] = {}
+        for field, raw in values.items():
+            parse = self._parsers.get(field)
+            if parse is not None:
+                try:
+                    parsed[field] = parse(raw)
+                except ValueError as error:
+                    errors.append(RowError(row_number, self._columns[field], raw, str(error)))
+
+        contact: dict[str, Any] = {f: values[f] for f in self._plain if f in values}
+        phones: list[Phone] = []
+        for field in self._phone_fields:
+            phone = parsed.get(field)
+            if phone is not None and all(p.e164 != phone.e164 for p in phones):
+                phones.append(phone)
+        if phones:
+            contact["phones"] = tuple(phones)
+        emails: list[str] = []
+        for field in self._email_fields:
+            email = parsed.get(field)
+            if email is not None and all(e.lower() != email.lower() for e in emails):
+                emails.append(email)
+        if emails:
+            contact["emails"] = tuple(emails)
+
+        if "ssn" in values:
+            raw = values["ssn"]
+            try:
+                contact["ssn"] = self._protector.protect("ssn", normalize_ssn(raw))
+            except ValueError as error:
+                # The clear value must not reach error reports, logs or the operator's screen.
+                errors.append(RowError(row_number, self._columns["ssn"], mask_ssn(raw), str(error)))
+        if "document_number" in values:
+            contact["document"] = self._protector.protect(
+                "document", values["document_number"].upper()
+            )
+        if "postcode" in values:
+            raw = values["postcode"]
+            try:
+                contact["postcode"] = normalize_postcode(
+                    raw, values.get("country") or self._options.default_region
+                )
+            except ValueError as error:
+                errors.append(RowError(row_number, self._columns["postcode"], raw, str(error)))
+
+        if "date_of_birth" in parsed:
+            contact["date_of_birth"] = parsed["date_of_birth"]
+        if "time_zone" in values:
+            if "time_zone" in parsed:
+                contact["time_zone"] = parsed["time_zone"]
+        elif phones and phones[0].time_zone is not None:
+            contact["time_zone"] = phones[0].time_zone
+        if parsed.get("tags"):
+            contact["tags"] = parsed["tags"]
+        if "account_number" in values:
+            contact["accounts"] = (
+                Account(
+                    number=values["account_number"],
+                    balance=parsed.get("balance"),
+                    currency=parsed.get("currency"),
+                ),
+            )
+        else:
+            for field in ("balance", "currency"):
+                if field in values:
+                    reason = f"{field} is given without an account number"
+                    errors.append(RowError(row_number, self._columns[field], values[field], reason))
+        if self._consents:
+            consents = {name: parsed.get(field) for field, name in self._consents}
+            if any(v is not None for v in consents.values()):
+                contact["consents"] = Consents(**consents)
+        if "customer_type" in parsed:
+            contact["customer_type"] = parsed["customer_type"]
+        elif "company_name" in values and not ("first_name" in values or "last_name" in values):
+            contact["customer_type"] = "company"
+
+        for field in self._options.required_fields:
+            if field not in values:
+                errors.append(RowError(row_number, self._columns.get(field, field), "", MISSING))
+        if values.keys().isdisjoint(_IDENTIFIERS):
+            errors.append(RowError(row_number, "", "", NO_IDENTIFIER))
+        if errors:
+            return errors
+
+        extras = []
+        for i, name in self._extras:
+            if i < size:
+                cell = cells[i]
+                if cell and not cell.isspace():
+                    extras.append(ExtraField(name=name, value=cell.strip()))
+        if extras:
+            contact["extra"] = tuple(extras)
+        return ContactData(**contact)
+
+    def _birth_date(self, raw: str) -> date:
+        birth = parse_date(raw, self._options.date_order)
+        if birth > date.today():
+            raise ValueError("date of birth is in the future")
+        return birth
+
+    def _tags(self, raw: str) -> tuple[str, ...]:
+        tags: dict[str, str] = {}
+        for part in raw.translate(_TAG_SEPARATORS).split(","):
+            tag = part.strip()
+            if tag:
+                tags.setdefault(tag.casefold(), tag)
+        if self._allowed_tags is not None:
+            refused = [tag for key, tag in tags.items() if key not in self._allowed_tags]
+            if refused:
+                names = ", ".join(repr(t) for t in refused)
+                raise ValueError(
+                    f"tag {names} is not allowed"
+                    if len(refused) == 1
+                    else f"tags {names} are not allowed"
+                )
+            return tuple(self._allowed_tags[key] for key in tags)
+        return tuple(tags.values())
+
+
+def _folded(value: str | None) -> str | None:
+    return value.strip().casefold() or None if value else None
+
+
+def match_value(contact: ContactData, key: MatchKey) -> str | None:
+    """The normalized value rows are matched on, also used as the Kafka message key."""
+    if key is MatchKey.ACCOUNT_NUMBER:
+        if not contact.accounts:
+            return None
+        return "".join(contact.accounts[0].number.split()).upper() or None
+    if key is MatchKey.PHONE:
+        return contact.phones[0].e164 if contact.phones else None
+    if key is MatchKey.EMAIL:
+        return contact.emails[0].lower() if contact.emails else None
+    if key is MatchKey.SSN:
+        return _hash(contact.ssn)
+    if key is MatchKey.DOCUMENT_NUMBER:
+        return _hash(contact.document)
+    if key is MatchKey.CUSTOMER_ID:
+        return _folded(contact.customer_id)
+    if key is MatchKey.EXTERNAL_ID:
+        return _folded(contact.external_id)
+    raise ValueError(f"unknown match key {key!r}")
+
+
+def _hash(value: ProtectedId | None) -> str | None:
+    return value.hash if value is not None else None
+
+
+_DEFAULT_KEYS: tuple[tuple[MatchKey, tuple[str, ...]], ...] = (
+    (MatchKey.ACCOUNT_NUMBER, ("account_number",)),
+    (MatchKey.PHONE, PHONE_FIELDS),
+    (MatchKey.EMAIL, EMAIL_FIELDS),
+    (MatchKey.CUSTOMER_ID, ("customer_id",)),
+    (MatchKey.EXTERNAL_ID, ("external_id",)),
+)
+
+
+def default_match_key(mapping_fields: Collection[str]) -> MatchKey:
+    """The key to match on when the operator chose none: the most specific one mapped."""
+    for key, fields in _DEFAULT_KEYS:
+        if any(f in mapping_fields for f in fields):
+            return key
+    return MatchKey.EXTERNAL_ID
