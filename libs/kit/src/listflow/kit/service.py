@@ -97,4 +97,13 @@ def build_app(
 
 def serve(app: FastAPI, host: str, port: int) -> None:
     """Run under uvicorn with our logging (uvicorn's own log config would replace it)."""
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, lifespan="on")
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        # Open progress streams must not hold a shutdown past the pod's grace period.
+        timeout_graceful_shutdown=15,
+    )

@@ -323,5 +323,7 @@ async def progress_events(request: Request, tenant: TenantDep, upload_id: str) -
             await asyncio.sleep(0.5)
 
     return StreamingResponse(
-        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
