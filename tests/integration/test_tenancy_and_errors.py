@@ -40,7 +40,13 @@ def test_second_tenant_sees_none_of_the_first_tenants_data(stack: Stack, acme_up
         history = globex.get("/v1/uploads").json()["items"]
         assert acme_upload["id"] not in [u["id"] for u in history]
         assert globex.get("/v1/contacts", params={"group": "Private"}).json()["items"] == []
-        assert globex.get("/v1/contacts").json()["items"] == []
+        assert (
+            globex.get("/v1/contacts", params={"group": contact["group_ids"][0]}).json()["items"]
+            == []
+        )
+        visible = globex.get("/v1/contacts", params={"limit": 1000}).json()["items"]
+        assert contact["id"] not in {c["id"] for c in visible}
+        assert not any(set(c["group_ids"]) & set(contact["group_ids"]) for c in visible)
 
 
 def test_missing_or_wrong_key_is_401(stack: Stack) -> None:
