@@ -2,11 +2,28 @@
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
+from pymongo import AsyncMongoClient
 
 Check = Callable[[], Awaitable[object]]
+
+
+def infrastructure_checks(mongo: AsyncMongoClient[Any], broker: KafkaBroker) -> dict[str, Check]:
+    """Readiness of what every service needs: its database and the Kafka broker."""
+
+    async def mongodb() -> object:
+        return await mongo.admin.command("ping")
+
+    async def kafka() -> object:
+        if not await broker.ping(timeout=2.0):
+            raise ConnectionError("Kafka broker unreachable")
+        return True
+
+    return {"mongodb": mongodb, "kafka": kafka}
 
 
 def health_router(checks: dict[str, Check]) -> APIRouter:

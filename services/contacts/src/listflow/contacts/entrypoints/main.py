@@ -8,6 +8,7 @@ from listflow.contacts.adapters.mongo_repository import MongoContactRepository
 from listflow.contacts.bootstrap import SERVICE, Container, bootstrap
 from listflow.contacts.config import Settings
 from listflow.contacts.entrypoints import api, consumer
+from listflow.kit.health import infrastructure_checks
 from listflow.kit.logging import configure_logging, get_logger
 from listflow.kit.service import build_app, serve
 from listflow.kit.tracing import configure_tracing
@@ -50,21 +51,13 @@ def create_app(container: Container) -> FastAPI:
             await container.broker.stop()
             await container.mongo.close()
 
-    async def mongo_ping() -> object:
-        return await container.mongo.admin.command("ping")
-
-    async def kafka_ping() -> object:
-        if not await container.broker.ping(timeout=2.0):
-            raise ConnectionError("Kafka broker unreachable")
-        return True
-
     app = build_app(
         title="Listflow contacts",
         description="The customer base: contacts merged from uploads, groups, change events.",
         settings=container.settings,
         lifespan=lifespan,
         routers=[api.router],
-        checks={"mongodb": mongo_ping, "kafka": kafka_ping},
+        checks=infrastructure_checks(container.mongo, container.broker),
         broker=container.broker,
     )
     app.state.container = container

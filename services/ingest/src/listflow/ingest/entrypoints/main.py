@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from listflow.ingest.bootstrap import SERVICE, Container, bootstrap
 from listflow.ingest.config import Settings
 from listflow.ingest.entrypoints import api, consumer
+from listflow.kit.health import infrastructure_checks
 from listflow.kit.logging import configure_logging, get_logger
 from listflow.kit.service import build_app, serve
 from listflow.kit.tracing import configure_tracing
@@ -61,21 +62,13 @@ def create_app(container: Container) -> FastAPI:
             await container.broker.stop()
             await container.mongo.close()
 
-    async def mongo_ping() -> object:
-        return await container.mongo.admin.command("ping")
-
-    async def kafka_ping() -> object:
-        if not await container.broker.ping(timeout=2.0):
-            raise ConnectionError("Kafka broker unreachable")
-        return True
-
     app = build_app(
         title="Listflow ingest",
         description="Upload gateway: files in, validated rows out as events; progress, reports.",
         settings=container.settings,
         lifespan=lifespan,
         routers=[api.router],
-        checks={"mongodb": mongo_ping, "kafka": kafka_ping},
+        checks=infrastructure_checks(container.mongo, container.broker),
         broker=container.broker,
     )
     app.state.container = container
