@@ -167,3 +167,28 @@ def test_history_lists_uploads_newest_first(stack: Stack, first_import: dict[str
     assert first_import["id"] in ids
     created = [item["created_at"] for item in page["items"]]
     assert created == sorted(created, reverse=True)
+
+
+def test_changed_rows_update_their_contacts(
+    stack: Stack,
+    first_import: dict[str, Any],
+    ten_k_file: tuple[Path, datagen.Expected],
+    tmp_path: Path,
+) -> None:
+    path, expected = ten_k_file
+    changed = tmp_path / "march-renamed.csv"
+    with path.open(newline="") as source, changed.open("w", newline="") as target:
+        reader = csv.reader(source)
+        writer = csv.writer(target)
+        writer.writerow(next(reader))
+        for row in reader:
+            writer.writerow([f"{row[0]}-x", *row[1:]])
+    with stack.client("acme") as client:
+        accepted = upload(client, changed, {"target": {"kind": "group", "name": "March list"}})
+        done = wait_for_status(client, accepted["id"], {"completed", "failed"})
+        assert done["counts"]["updated"] == expected.valid_distinct
+        assert done["counts"]["imported"] == 0
+        contacts = all_contacts(client, "March list")
+    assert len(contacts) == expected.valid_distinct
+    assert all(c["data"]["first_name"].endswith("-x") for c in contacts)
+    assert all(c["version"] == 2 for c in contacts)

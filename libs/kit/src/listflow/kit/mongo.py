@@ -1,6 +1,8 @@
 """MongoDB client plumbing. Only what both MongoDB and FerretDB support: no transactions."""
 
-from typing import Any
+import asyncio
+from collections.abc import Awaitable, Iterable
+from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient
 from pymongo.errors import BulkWriteError
@@ -8,6 +10,30 @@ from pymongo.errors import BulkWriteError
 DUPLICATE_KEY = 11000
 
 Document = dict[str, Any]
+T = TypeVar("T")
+
+# Point operations in flight at once per call: enough to hide round trips, few enough to
+# leave the server's connection pool to other work.
+POINT_CONCURRENCY = 16
+
+
+async def gather_bounded(
+    operations: Iterable[Awaitable[T]], limit: int = POINT_CONCURRENCY
+) -> list[T]:
+    """Run many single-document operations with at most `limit` in flight.
+
+    Lookups and updates go by `_id` one document each rather than as one `$in` query or one
+    multi-statement bulk update: FerretDB answers `$in` by scanning the whole collection and
+    stalls on large bulk updates, while single `_id` operations are index lookups on both
+    FerretDB and MongoDB (docs/performance.md).
+    """
+    semaphore = asyncio.Semaphore(limit)
+
+    async def run(operation: Awaitable[T]) -> T:
+        async with semaphore:
+            return await operation
+
+    return await asyncio.gather(*(run(op) for op in operations))
 
 
 def make_client(url: str) -> AsyncMongoClient[Document]:

@@ -235,6 +235,37 @@ def _as_postgres(command: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
 
 
+# FerretDB 1.24 looks documents up by `_jsonb->'_id' @> '"value"'`, which its own btree
+# index on `_jsonb->'_id'` cannot serve, so every lookup, update and upsert by _id scans the
+# whole table. A GIN index on the same expression serves that operator; this event trigger
+# gives every table FerretDB creates one (measured in docs/performance.md). Local only:
+# production runs MongoDB itself.
+ID_INDEX_SQL = """
+CREATE OR REPLACE FUNCTION listflow_ferretdb_id_index() RETURNS event_trigger
+LANGUAGE plpgsql AS $$
+DECLARE created record;
+BEGIN
+  FOR created IN SELECT * FROM pg_event_trigger_ddl_commands()
+                 WHERE command_tag = 'CREATE TABLE' LOOP
+    IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = created.objid AND attname = '_jsonb')
+    THEN
+      -- fastupdate off: a pending list would grow with every insert of an import and be
+      -- scanned by every lookup until the next vacuum.
+      EXECUTE format('CREATE INDEX ON %s USING gin ((_jsonb->''_id'') jsonb_path_ops) '
+                     'WITH (fastupdate = off)', created.object_identity);
+    END IF;
+  END LOOP;
+END $$;
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'listflow_ferretdb_id_index')
+  THEN
+    CREATE EVENT TRIGGER listflow_ferretdb_id_index ON ddl_command_end
+      WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION listflow_ferretdb_id_index();
+  END IF;
+END $$;
+"""
+
+
 def start_postgres(profile: Profile) -> None:
     if port_open(profile.postgres_port):
         return
@@ -266,7 +297,10 @@ def start_postgres(profile: Profile) -> None:
         f"-p {profile.postgres_port} -k {state} -c listen_addresses=127.0.0.1 "
         # A local stack trades the last moments of durability for speed; production uses
         # MongoDB itself.
-        "-c synchronous_commit=off -c shared_buffers=256MB -c max_connections=200"
+        "-c synchronous_commit=off -c shared_buffers=256MB -c max_connections=200 "
+        # Tables grow from empty during an import, faster than statistics follow: without
+        # these the planner keeps scanning tables that the _id index would answer.
+        "-c enable_seqscan=off -c plan_cache_mode=force_custom_plan -c random_page_cost=1.1"
     )
     subprocess.run(
         _as_postgres(
@@ -280,6 +314,28 @@ def start_postgres(profile: Profile) -> None:
                 str(state / "postgres.log"),
                 "-w",
                 "start",
+            ]
+        ),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    subprocess.run(
+        _as_postgres(
+            [
+                str(binaries / "psql"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(profile.postgres_port),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                ID_INDEX_SQL,
             ]
         ),
         check=True,

@@ -6,9 +6,9 @@ from typing import Any
 
 from listflow.contacts.domain.model import Contact
 from listflow.contacts.ports import ConcurrentUpdate, KeyRef, Page
-from listflow.kit.mongo import Document, duplicate_key_indexes
+from listflow.kit.mongo import Document, duplicate_key_indexes, gather_bounded
 from listflow.schemas.values import ContactData, MatchKey, TargetRef
-from pymongo import ASCENDING, ReplaceOne, UpdateOne
+from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
@@ -65,18 +65,14 @@ class MongoContactRepository:
         self, tenant_id: str, keys: Collection[KeyRef]
     ) -> dict[KeyRef, list[str]]:
         by_id = {key_id(tenant_id, k): k for k in keys}
-        found: dict[KeyRef, list[str]] = {}
-        async for doc in self._keys.find({"_id": {"$in": list(by_id)}}):
-            found[by_id[doc["_id"]]] = list(doc.get("contact_ids", []))
-        return found
+        docs = await gather_bounded(self._keys.find_one({"_id": i}) for i in by_id)
+        return {by_id[d["_id"]]: list(d.get("contact_ids", [])) for d in docs if d is not None}
 
     async def get_many(self, tenant_id: str, ids: Collection[str]) -> dict[str, Contact]:
-        if not ids:
-            return {}
-        cursor = self._contacts.find({"_id": {"$in": list(ids)}})
-        return {
-            doc["_id"]: _from_document(doc) async for doc in cursor if doc["tenant_id"] == tenant_id
-        }
+        docs = await gather_bounded(self._contacts.find_one({"_id": i}) for i in ids)
+        # Ids are global; the tenant check keeps one tenant's contact from another's lookup.
+        owned = [d for d in docs if d is not None and d["tenant_id"] == tenant_id]
+        return {d["_id"]: _from_document(d) for d in owned}
 
     async def save(
         self,
@@ -86,6 +82,11 @@ class MongoContactRepository:
     ) -> None:
         # Inserts wherever possible: FerretDB answers an update or upsert by scanning the
         # collection, while an insert only checks the unique _id index (docs/performance.md).
+        # Keys first: a crash after them leaves keys naming a contact not yet written, which
+        # a replay of the same rows creates under the same id; the other order would leave a
+        # contact no key finds, and its replay would create it again.
+        if links:
+            await self._link(links)
         if created:
             try:
                 await self._contacts.insert_many([_to_document(c) for c in created], ordered=False)
@@ -93,18 +94,15 @@ class MongoContactRepository:
                 # Ids are deterministic per source row: an existing one is this row's replay.
                 duplicate_key_indexes(error)
         if updated:
-            result = await self._contacts.bulk_write(
-                [
-                    ReplaceOne({"_id": c.id, "version": read_version}, _to_document(c))
-                    for c, read_version in updated
-                ],
-                ordered=False,
+            # The version read is the condition: a contact changed meanwhile is not overwritten.
+            results = await gather_bounded(
+                self._contacts.replace_one({"_id": c.id, "version": read_version}, _to_document(c))
+                for c, read_version in updated
             )
-            if result.matched_count != len(updated):
-                stale = len(updated) - result.matched_count
+            matched = sum(r.matched_count for r in results)
+            if matched != len(updated):
+                stale = len(updated) - matched
                 raise ConcurrentUpdate(f"{stale} contacts changed meanwhile")
-        if links:
-            await self._link(links)
 
     async def _link(self, links: Sequence[tuple[str, KeyRef, str]]) -> None:
         docs = [
@@ -116,21 +114,18 @@ class MongoContactRepository:
         except BulkWriteError as error:
             # The key exists already (another contact shares it, or a replay): add to it.
             existing = sorted(duplicate_key_indexes(error))
-            await self._keys.bulk_write(
-                [
-                    UpdateOne(
-                        {"_id": docs[i]["_id"]},
-                        {"$addToSet": {"contact_ids": docs[i]["contact_ids"][0]}},
-                    )
-                    for i in existing
-                ],
-                ordered=False,
+            await gather_bounded(
+                self._keys.update_one(
+                    {"_id": docs[i]["_id"]},
+                    {"$addToSet": {"contact_ids": docs[i]["contact_ids"][0]}},
+                )
+                for i in existing
             )
 
     async def ensure_groups(self, tenant_id: str, groups: Collection[TargetRef]) -> None:
         now = datetime.now().astimezone()
-        ops = [
-            UpdateOne(
+        await gather_bounded(
+            self._groups.update_one(
                 {"_id": g.id},
                 {
                     "$setOnInsert": {
@@ -143,12 +138,7 @@ class MongoContactRepository:
                 upsert=True,
             )
             for g in groups
-        ]
-        if ops:
-            try:
-                await self._groups.bulk_write(ops, ordered=False)
-            except BulkWriteError as error:
-                duplicate_key_indexes(error)  # created concurrently by another batch: fine
+        )
 
     async def get(self, tenant_id: str, contact_id: str) -> Contact | None:
         doc = await self._contacts.find_one({"_id": contact_id, "tenant_id": tenant_id})
