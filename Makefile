@@ -19,6 +19,7 @@ help:
 	@echo "make test       the whole suite against real Kafka and FerretDB"
 	@echo "make test-unit  the fast, pure unit tests only"
 	@echo "make lint       ruff and mypy"
+	@echo "make bench      a large upload measured end to end (BENCH_ROWS=100000)"
 	@echo "make infra-up / infra-down / infra-wipe   the local Kafka and FerretDB (dev profile)"
 
 $(UV):
@@ -54,6 +55,10 @@ lint: sync
 format: sync
 	$(UV) run --frozen ruff format .
 	$(UV) run --frozen ruff check --fix .
+
+# Throughput, memory and the limits beneath them; BENCH_ROWS sets the size (docs/performance.md).
+bench: sync tools
+	$(UV) run --frozen listflow-bench --rows $(or $(BENCH_ROWS),100000)
 
 infra-up: sync tools
 	$(UV) run --frozen listflow-dev infra up

@@ -3,10 +3,10 @@
 import time
 
 import pytest
+from listflow.devstack import datagen
 
 from tests.conftest import Stack, upload, wait_for_status
 from tests.integration.test_spine import all_contacts
-from tests.support import datagen
 
 
 def test_contacts_killed_mid_upload_ends_with_exact_counts(

@@ -10,10 +10,10 @@ import httpx
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer
+from listflow.devstack import datagen
 from listflow.schemas import topics
 
 from tests.conftest import PROFILE, Stack, upload, wait_for_status
-from tests.support import datagen
 
 ROWS = 10_000
 

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from listflow.devstack import datagen
 
 from tests.conftest import Stack, upload, wait_for_status
-from tests.support import datagen
 
 
 @pytest.fixture(scope="module")

@@ -45,6 +45,7 @@ class Profile:
 PROFILES = {
     "dev": Profile("dev", 9092, 9093, 27017, 5442),
     "test": Profile("test", 29092, 29093, 27027, 5443),
+    "bench": Profile("bench", 39092, 39093, 27037, 5444),
 }
 
 

@@ -68,7 +68,16 @@ class Expected:
         return self.total - self.invalid - self.duplicates
 
 
-def _phone(rng: random.Random, i: int) -> str:
+def _phone(rng: random.Random, i: int, international: bool) -> str:
+    """A valid number in one of the ways people write them; some from abroad when asked."""
+    if international and i % 10 >= 7:
+        n = i % 1_000_000
+        country = i % 3
+        if country == 0:
+            return f"+44 7400 {n:06d}"
+        if country == 1:
+            return f"+420 601 {n // 1000:03d} {n % 1000:03d}"
+        return f"+57 300 {n // 10000:03d} {n % 10000:04d}"
     area = rng.choice(US_AREAS)
     exchange = 200 + (i // 10000) % 800
     line = i % 10000
@@ -89,6 +98,7 @@ def rows(
     invalid_ratio: float = 0.05,
     duplicate_ratio: float = 0.03,
     account_offset: int = 0,
+    international: bool = False,
 ) -> tuple[list[list[str]], Expected]:
     """Rows with exactly round(count*ratio) invalid rows and in-file duplicates of earlier rows."""
     rng = random.Random(seed)
@@ -120,7 +130,7 @@ def rows(
         row = [
             first,
             last,
-            _phone(rng, i + account_offset),
+            _phone(rng, i + account_offset, international),
             f"{first.lower()}.{i + account_offset}@example.com".encode("ascii", "ignore").decode(),
             f"AC-{i + account_offset:08d}",
             f"{rng.randint(1940, 2004)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",

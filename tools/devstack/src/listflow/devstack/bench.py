@@ -1,0 +1,334 @@
+"""`make bench`: a large upload measured end to end, next to the limits beneath it.
+
+Everything runs on this machine against the same local Kafka and FerretDB that tests use
+(its own `bench` profile, wiped first), so the ratios compare like with like.
+"""
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import platform
+import secrets
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import phonenumbers
+import uvicorn
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from listflow.devstack import datagen, infra
+from listflow.devstack.gateway import create_gateway
+from listflow.devstack.processes import ServiceProcess, service_env
+from listflow.devstack.topics import ensure_topics
+from listflow.kit.mongo import gather_bounded
+from pymongo import AsyncMongoClient
+
+PROFILE = infra.PROFILES["bench"]
+PORTS = {"ingest": 38101, "contacts": 38102}
+GATEWAY_PORT = 38100
+
+
+@dataclass
+class UploadRun:
+    rows: int
+    accepted_s: float = 0.0
+    parsed_s: float | None = None
+    completed_s: float | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def parse_rate(self) -> float | None:
+        return self.rows / self.parsed_s if self.parsed_s else None
+
+    @property
+    def end_to_end_rate(self) -> float | None:
+        return self.rows / self.completed_s if self.completed_s else None
+
+
+def _rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (uvicorn runs in the same process)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except FileNotFoundError:
+        pass
+    return 0.0
+
+
+def _upload(
+    client: httpx.Client, path: Path, services: dict[str, ServiceProcess], rows: int
+) -> UploadRun:
+    run = UploadRun(rows=rows)
+    started = time.perf_counter()
+    with path.open("rb") as f:
+        response = client.post(
+            "/v1/uploads",
+            files={"file": (path.name, f, "text/csv")},
+            data={"options": json.dumps({"target": {"kind": "group", "name": "Bench"}})},
+        )
+    response.raise_for_status()
+    upload_id = response.json()["id"]
+    run.accepted_s = time.perf_counter() - started
+    accepted = time.perf_counter()
+    peaks = dict.fromkeys(services, 0.0)
+    last_print = 0.0
+    while True:
+        for name, service in services.items():
+            assert service.process is not None
+            peaks[name] = max(peaks[name], _rss_mb(service.process.pid))
+        body = client.get(f"/v1/uploads/{upload_id}").json()
+        elapsed = time.perf_counter() - accepted
+        if run.parsed_s is None and body["progress"]["rows_read"] >= rows:
+            run.parsed_s = elapsed
+        if elapsed - last_print >= 5:
+            last_print = elapsed
+            print(
+                f"  {elapsed:6.1f}s  read {body['progress']['rows_read']:>9,}  "
+                f"merged {body['progress']['processed']:>9,}  {body['progress']['percent']:5.1f}%",
+                flush=True,
+            )
+        if body["status"] in ("completed", "failed", "cancelled"):
+            run.completed_s = elapsed
+            run.counts = body["counts"]
+            break
+        time.sleep(0.25)
+    run.peak_rss_mb = {k: round(v, 1) for k, v in peaks.items()}
+    return run
+
+
+async def _storage_limit(docs: list[dict[str, Any]]) -> dict[str, float]:
+    """The same documents written straight with PyMongo, as fast as this database allows."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(PROFILE.mongodb_url)
+    collection = client["bench_raw"]["contacts"]
+    await collection.drop()
+    started = time.perf_counter()
+    for i in range(0, len(docs), 2000):
+        await collection.insert_many(docs[i : i + 2000], ordered=False)
+    insert_s = time.perf_counter() - started
+    # Upserts as point operations: FerretDB stalls on large multi-statement bulk upserts.
+    started = time.perf_counter()
+    await gather_bounded(
+        collection.replace_one({"_id": d["_id"]}, {**d, "v": 2}, upsert=True) for d in docs
+    )
+    upsert_s = time.perf_counter() - started
+    await client.drop_database("bench_raw")
+    await client.close()
+    return {"insert_rows_per_s": len(docs) / insert_s, "upsert_rows_per_s": len(docs) / upsert_s}
+
+
+async def _broker_limit(count: int, size: int) -> dict[str, float]:
+    """Raw aiokafka produce and consume of `count` messages of `size` bytes."""
+    topic = f"bench.raw.{secrets.token_hex(3)}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=PROFILE.kafka_bootstrap)
+    await admin.start()
+    await admin.create_topics([NewTopic(topic, 6, 1)])
+    await admin.close()
+    producer = AIOKafkaProducer(
+        bootstrap_servers=PROFILE.kafka_bootstrap,
+        linger_ms=5,
+        max_batch_size=512 * 1024,
+        acks="all",
+        compression_type="lz4",
+    )
+    await producer.start()
+    payload = b"x" * size
+    started = time.perf_counter()
+    futures = [await producer.send(topic, payload, key=str(i).encode()) for i in range(count)]
+    await asyncio.gather(*futures)
+    produce_s = time.perf_counter() - started
+    await producer.stop()
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=PROFILE.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        group_id=None,
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    received = 0
+    started = time.perf_counter()
+    while received < count:
+        batches = await consumer.getmany(timeout_ms=1000, max_records=10000)
+        received += sum(len(v) for v in batches.values())
+    consume_s = time.perf_counter() - started
+    await consumer.stop()
+    return {"produce_msgs_per_s": count / produce_s, "consume_msgs_per_s": count / consume_s}
+
+
+async def _naive(path: Path, limit: int) -> float:
+    """The baseline users leave: stdlib csv, phonenumbers, one upsert per row, in order."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(PROFILE.mongodb_url)
+    collection = client["bench_naive"]["contacts"]
+    await collection.drop()
+    started = time.perf_counter()
+    done = 0
+    with path.open(newline="") as f:
+        for row in csv.DictReader(f):
+            try:
+                number = phonenumbers.parse(row["Phone"], "US")
+                phone = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            except phonenumbers.NumberParseException:
+                phone = None
+            await collection.replace_one(
+                {"_id": row["Account number"].upper()},
+                {
+                    "first_name": row["First name"],
+                    "last_name": row["Last name"],
+                    "phone": phone,
+                    "email": row["Email"],
+                },
+                upsert=True,
+            )
+            done += 1
+            if done >= limit:
+                break
+    elapsed = time.perf_counter() - started
+    await client.drop_database("bench_naive")
+    await client.close()
+    return done / elapsed
+
+
+def _table(result: dict[str, Any]) -> str:
+    first, second = result["first_upload"], result["update_upload"]
+    limits = result["limits"]
+    e2e = first["end_to_end_rows_per_s"]
+    rows = [
+        ("rows in the first file", f"{result['rows']:,}"),
+        ("ingest parse+validate+publish", f"{first['parse_rows_per_s']:,.0f} rows/s"),
+        ("end to end, new customers", f"{e2e:,.0f} rows/s ({first['completed_s']:.1f} s)"),
+        (
+            "end to end, half updates",
+            f"{second['end_to_end_rows_per_s']:,.0f} rows/s ({second['completed_s']:.1f} s)",
+        ),
+        (
+            "peak RSS ingest / contacts",
+            f"{first['peak_rss_mb']['ingest']:.0f} / {first['peak_rss_mb']['contacts']:.0f} MB",
+        ),
+        ("storage limit: insert_many", f"{limits['insert_rows_per_s']:,.0f} rows/s"),
+        ("storage limit: point upserts", f"{limits['upsert_rows_per_s']:,.0f} rows/s"),
+        ("broker: aiokafka produce", f"{limits['produce_msgs_per_s']:,.0f} msgs/s"),
+        ("broker: aiokafka consume", f"{limits['consume_msgs_per_s']:,.0f} msgs/s"),
+        ("naive baseline (csv, 1 upsert/row)", f"{limits['naive_rows_per_s']:,.0f} rows/s"),
+        ("end to end / storage upsert limit", f"{e2e / limits['upsert_rows_per_s']:.2f}"),
+        ("end to end / naive", f"{e2e / limits['naive_rows_per_s']:.1f}x"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"  {k.ljust(width)}  {v}" for k, v in rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="listflow-bench")
+    parser.add_argument("--rows", type=int, default=int(os.environ.get("BENCH_ROWS", "100000")))
+    parser.add_argument("--out", type=Path, default=Path("bench-results"))
+    args = parser.parse_args()
+    work = PROFILE.state.parent / "bench-files"
+    infra.wipe(PROFILE)
+    infra.up(PROFILE)
+    asyncio.run(ensure_topics(PROFILE.kafka_bootstrap))
+    work.mkdir(parents=True, exist_ok=True)
+
+    print(f"generating {args.rows:,} rows (5% invalid, 3% in-file duplicates, mixed countries)")
+    first_rows, expected = datagen.rows(args.rows, seed=42, international=True)
+    first = datagen.write_csv(work / "first.csv", first_rows)
+    # Half the second file updates customers of the first, half are new.
+    second_rows, _ = datagen.rows(
+        args.rows, seed=43, international=True, account_offset=args.rows // 2
+    )
+    second = datagen.write_csv(work / "second.csv", second_rows)
+    del first_rows, second_rows
+
+    key = f"lf_bench_{secrets.token_urlsafe(12)}"
+    env = service_env(
+        PROFILE, tenants={key: "bench"}, ports=PORTS, extra={"LISTFLOW_LOG_LEVEL": "WARNING"}
+    )
+    services = {n: ServiceProcess(n, p, env, PROFILE.state / "logs") for n, p in PORTS.items()}
+    for service in services.values():
+        service.start()
+    for service in services.values():
+        service.wait_ready()
+    gateway = uvicorn.Server(
+        uvicorn.Config(
+            create_gateway({n: s.url for n, s in services.items()}),
+            host="127.0.0.1",
+            port=GATEWAY_PORT,
+            log_level="warning",
+        )
+    )
+    threading.Thread(target=gateway.run, daemon=True).start()
+    while not gateway.started:
+        time.sleep(0.05)
+    try:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{GATEWAY_PORT}", headers={"X-API-Key": key}, timeout=600
+        ) as client:
+            print("first upload (new customers)")
+            run1 = _upload(client, first, services, args.rows)
+            print("second upload (half updates)")
+            run2 = _upload(client, second, services, args.rows)
+    finally:
+        gateway.should_exit = True
+        for service in services.values():
+            service.stop()
+
+    sample = min(args.rows, 50_000)
+    docs = [
+        {
+            "_id": f"AC-{i:08d}",
+            "tenant_id": "bench",
+            "first_name": "Ana",
+            "last_name": "Novák",
+            "phones": [{"e164": f"+1415200{i % 10000:04d}", "type": "mobile"}],
+            "emails": [f"ana.{i}@example.com"],
+        }
+        for i in range(sample)
+    ]
+    print(f"storage limit on {sample:,} documents")
+    limits = asyncio.run(_storage_limit(docs))
+    print("broker limit")
+    limits.update(asyncio.run(_broker_limit(min(args.rows, 200_000), 700)))
+    print("naive baseline on 3,000 rows")
+    limits["naive_rows_per_s"] = asyncio.run(_naive(first, 3000))
+    infra.down(PROFILE)
+
+    result = {
+        "when": datetime.now(UTC).isoformat(),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "store": f"FerretDB {infra.FERRETDB_VERSION} on "
+        f"{os.environ.get('LISTFLOW_FERRETDB_BACKEND', 'postgresql')}",
+        "rows": args.rows,
+        "expected": asdict(expected),
+        "first_upload": {
+            **asdict(run1),
+            "parse_rows_per_s": run1.parse_rate,
+            "end_to_end_rows_per_s": run1.end_to_end_rate,
+        },
+        "update_upload": {
+            **asdict(run2),
+            "parse_rows_per_s": run2.parse_rate,
+            "end_to_end_rows_per_s": run2.end_to_end_rate,
+        },
+        "limits": limits,
+    }
+    args.out.mkdir(exist_ok=True)
+    out = args.out / f"bench-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    out.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
+    print("\n" + _table(result))
+    print(f"\nwritten to {out}")
+
+
+if __name__ == "__main__":
+    main()
