@@ -3,6 +3,7 @@
 import asyncio
 import os
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -304,12 +305,15 @@ class Ingest:
         rows_read = 0
         published = 0
         while True:
+            started = time.perf_counter()
             batch = await asyncio.to_thread(next, batches, None)
             if batch is None:
                 break
+            read_at = time.perf_counter()
             if rows_read + len(batch) > self.max_rows:
                 raise FileRejected(f"the file has more than {self.max_rows:,} rows, the limit")
             parsed = await asyncio.to_thread(parser.parse, batch)
+            parsed_at = time.perf_counter()
             rows_read += len(batch)
             current = await self.repository.get_any(upload_id)
             if current is None or current["status"] != UploadStatus.IMPORTING.value:
@@ -320,6 +324,7 @@ class Ingest:
             if parsed.rows:
                 await self.events.contact_rows(parsed.rows)
                 published += len(parsed.rows)
+            published_at = time.perf_counter()
             await self.repository.record(upload_id, parsed.outcomes)
             now = self.clock()
             await self.repository.update(
@@ -329,6 +334,15 @@ class Ingest:
                     "lease_until": now + LEASE,
                     "lease_owner": self.instance_id,
                 },
+            )
+            _log.info(
+                "batch imported",
+                upload_id=upload_id,
+                rows=len(batch),
+                read_ms=round((read_at - started) * 1000, 1),
+                validate_ms=round((parsed_at - read_at) * 1000, 1),
+                publish_ms=round((published_at - parsed_at) * 1000, 1),
+                record_ms=round((time.perf_counter() - published_at) * 1000, 1),
             )
         now = self.clock()
         await self.repository.update(
