@@ -36,18 +36,13 @@ class _BatchState:
     # Contacts whose change a redelivered row already wrote: announce them again, since the
     # first attempt may have stopped between the write and the publish.
     replayed: set[str] = field(default_factory=set)
-    links: set[tuple[str, KeyRef, str]] = field(default_factory=set)
 
-    def link(self, tenant_id: str, contact: Contact, previous: Contact | None = None) -> None:
-        """Link the contact's keys; after an update, only the keys the update added."""
-        known = set(all_match_keys(previous.data)) if previous is not None else set()
+    def index(self, contact: Contact) -> None:
+        """Make the contact findable by its keys for the rest of the batch."""
         for key in all_match_keys(contact.data):
-            if key in known:
-                continue
             ids = self.key_ids.setdefault(key, [])
             if contact.id not in ids:
                 ids.append(contact.id)
-                self.links.add((tenant_id, key, contact.id))
 
 
 class _Timer:
@@ -123,13 +118,8 @@ async def _merge_tenant_rows(
     now = clock()
     timer = _Timer()
     keys = {(row.match_key, row.match_value) for row in rows}
-    key_ids = await repository.ids_for_keys(tenant_id, keys)
-    timer.lap("lookup_keys")
-    # A row's own contact id is among its key's ids once linked: keys are written before
-    # contacts (see MongoContactRepository.save), so a replay finds the contact it created.
-    wanted = {cid for ids in key_ids.values() for cid in ids}
-    contacts = await repository.get_many(tenant_id, wanted)
-    timer.lap("fetch_contacts")
+    key_ids, contacts = await repository.find_by_keys(tenant_id, keys)
+    timer.lap("lookup")
     state = _BatchState(
         contacts=contacts,
         key_ids={k: list(v) for k, v in key_ids.items()},
@@ -148,7 +138,7 @@ async def _merge_tenant_rows(
     ]
     created = list(state.created.values())
     timer.lap("merge")
-    await repository.save(created, updated, sorted(state.links))
+    await repository.save(created, updated)
     timer.lap("write")
     _log.info(
         "batch merged",
@@ -156,7 +146,6 @@ async def _merge_tenant_rows(
         rows=len(rows),
         created=len(created),
         updated=len(updated),
-        links=len(state.links),
         **timer.laps,
     )
     changes: list[ContactCreated | ContactUpdated] = []
@@ -192,7 +181,7 @@ def _apply_row(
     existing_own = state.contacts.get(own_id)
     if existing_own is not None and existing_own.created_from == created_from(row):
         # A redelivery of the row that created this contact: same outcome as the first time.
-        state.link(tenant_id, existing_own)
+        state.index(existing_own)
         state.replayed.add(own_id)
         return RowOutcome(row_number=row.row_number, status=RowStatus.IMPORTED, record_id=own_id)
 
@@ -218,7 +207,7 @@ def _apply_row(
         )
         state.contacts[own_id] = contact
         state.created[own_id] = contact
-        state.link(tenant_id, contact)
+        state.index(contact)
         return RowOutcome(row_number=row.row_number, status=RowStatus.IMPORTED, record_id=own_id)
 
     assert decision.target is not None
@@ -231,5 +220,5 @@ def _apply_row(
     if target.id in state.created:
         state.created[target.id] = merged
     if merged is not target:
-        state.link(tenant_id, merged, previous=target)
+        state.index(merged)
     return RowOutcome(row_number=row.row_number, status=RowStatus.UPDATED, record_id=target.id)

@@ -22,20 +22,18 @@ class Page:
 
 
 class ContactRepository(Protocol):
-    async def ids_for_keys(
+    async def find_by_keys(
         self, tenant_id: str, keys: Collection[KeyRef]
-    ) -> dict[KeyRef, list[str]]: ...
-
-    async def get_many(self, tenant_id: str, ids: Collection[str]) -> dict[str, Contact]: ...
+    ) -> tuple[dict[KeyRef, list[str]], dict[str, Contact]]:
+        """The ids of the contacts each key finds, and those contacts."""
+        ...
 
     async def save(
-        self,
-        created: Sequence[Contact],
-        updated: Sequence[tuple[Contact, int]],
-        links: Sequence[tuple[str, KeyRef, str]],
+        self, created: Sequence[Contact], updated: Sequence[tuple[Contact, int]]
     ) -> None:
-        """Write new contacts, updates (each with the version it was read at) and key links
-        (tenant, key, contact id). Raises ConcurrentUpdate if a read version is stale."""
+        """Write new contacts and updates (each with the version it was read at); from then on
+        every match key in a contact's data finds it. Raises ConcurrentUpdate if a read
+        version is stale."""
         ...
 
     async def ensure_groups(self, tenant_id: str, groups: Collection[TargetRef]) -> None: ...

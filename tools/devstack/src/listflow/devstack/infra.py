@@ -254,6 +254,9 @@ BEGIN
       -- scanned by every lookup until the next vacuum.
       EXECUTE format('CREATE INDEX ON %s USING gin ((_jsonb->''_id'') jsonb_path_ops) '
                      'WITH (fastupdate = off)', created.object_identity);
+      -- The same for `match_keys`, the multikey field contacts are found by.
+      EXECUTE format('CREATE INDEX ON %s USING gin ((_jsonb->''match_keys'') jsonb_path_ops) '
+                     'WITH (fastupdate = off)', created.object_identity);
     END IF;
   END LOOP;
 END $$;

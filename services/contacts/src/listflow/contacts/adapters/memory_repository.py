@@ -5,6 +5,7 @@ from dataclasses import replace
 
 from listflow.contacts.domain.model import Contact
 from listflow.contacts.ports import ConcurrentUpdate, KeyRef, Page
+from listflow.schemas.matching import all_match_keys
 from listflow.schemas.values import TargetRef
 
 
@@ -14,41 +15,40 @@ class InMemoryContactRepository:
         self.keys: dict[tuple[str, KeyRef], list[str]] = {}
         self.groups: dict[str, tuple[str, str]] = {}
 
-    async def ids_for_keys(
+    async def find_by_keys(
         self, tenant_id: str, keys: Collection[KeyRef]
-    ) -> dict[KeyRef, list[str]]:
-        return {k: list(self.keys[(tenant_id, k)]) for k in keys if (tenant_id, k) in self.keys}
-
-    async def get_many(self, tenant_id: str, ids: Collection[str]) -> dict[str, Contact]:
-        return {
-            i: self.contacts[i]
-            for i in ids
-            if i in self.contacts and self.contacts[i].tenant_id == tenant_id
+    ) -> tuple[dict[KeyRef, list[str]], dict[str, Contact]]:
+        ids = {k: list(self.keys[(tenant_id, k)]) for k in keys if (tenant_id, k) in self.keys}
+        found = {cid for found_ids in ids.values() for cid in found_ids}
+        contacts = {
+            cid: self.contacts[cid]
+            for cid in found
+            if cid in self.contacts and self.contacts[cid].tenant_id == tenant_id
         }
+        return ids, contacts
 
     async def save(
-        self,
-        created: Sequence[Contact],
-        updated: Sequence[tuple[Contact, int]],
-        links: Sequence[tuple[str, KeyRef, str]],
+        self, created: Sequence[Contact], updated: Sequence[tuple[Contact, int]]
     ) -> None:
         for contact in created:
             self.contacts[contact.id] = replace(contact, changed=False)
+            self._index(contact)
         stale = [
-            c
-            for c, v in updated
-            if self.contacts.get(c.id) is None or self.contacts[c.id].version != v
+            c for c, v in updated if c.id not in self.contacts or self.contacts[c.id].version != v
         ]
         for contact, version in updated:
             current = self.contacts.get(contact.id)
             if current is not None and current.version == version:
                 self.contacts[contact.id] = replace(contact, changed=False)
+                self._index(contact)
         if stale:
             raise ConcurrentUpdate(f"{len(stale)} contacts changed meanwhile")
-        for tenant_id, key, contact_id in links:
-            ids = self.keys.setdefault((tenant_id, key), [])
-            if contact_id not in ids:
-                ids.append(contact_id)
+
+    def _index(self, contact: Contact) -> None:
+        for key in all_match_keys(contact.data):
+            ids = self.keys.setdefault((contact.tenant_id, key), [])
+            if contact.id not in ids:
+                ids.append(contact.id)
 
     async def ensure_groups(self, tenant_id: str, groups: Collection[TargetRef]) -> None:
         for group in groups:

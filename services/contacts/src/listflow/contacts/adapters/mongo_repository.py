@@ -7,6 +7,7 @@ from typing import Any
 from listflow.contacts.domain.model import Contact
 from listflow.contacts.ports import ConcurrentUpdate, KeyRef, Page
 from listflow.kit.mongo import Document, duplicate_key_indexes, gather_bounded
+from listflow.schemas.matching import all_match_keys
 from listflow.schemas.values import ContactData, MatchKey, TargetRef
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
@@ -30,6 +31,8 @@ def _to_document(contact: Contact) -> Document:
         "updated_at": contact.updated_at,
         "created_from": contact.created_from,
         "last_source": contact.last_source,
+        # Every value the contact can be matched by, as "tenant|key|value" (multikey index).
+        "match_keys": [key_id(contact.tenant_id, k) for k in all_match_keys(contact.data)],
     }
 
 
@@ -51,42 +54,39 @@ class MongoContactRepository:
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self._db = database
         self._contacts = database["contacts"]
-        self._keys = database["contact_keys"]
         self._groups = database["groups"]
 
     async def ensure_indexes(self) -> None:
+        await self._contacts.create_index([("match_keys", ASCENDING)])
         await self._contacts.create_index([("tenant_id", ASCENDING), ("group_ids", ASCENDING)])
         await self._contacts.create_index([("tenant_id", ASCENDING), ("updated_at", ASCENDING)])
         await self._groups.create_index(
             [("tenant_id", ASCENDING), ("name_key", ASCENDING)], unique=True
         )
 
-    async def ids_for_keys(
+    async def find_by_keys(
         self, tenant_id: str, keys: Collection[KeyRef]
-    ) -> dict[KeyRef, list[str]]:
-        by_id = {key_id(tenant_id, k): k for k in keys}
-        docs = await gather_bounded(self._keys.find_one({"_id": i}) for i in by_id)
-        return {by_id[d["_id"]]: list(d.get("contact_ids", [])) for d in docs if d is not None}
-
-    async def get_many(self, tenant_id: str, ids: Collection[str]) -> dict[str, Contact]:
-        docs = await gather_bounded(self._contacts.find_one({"_id": i}) for i in ids)
-        # Ids are global; the tenant check keeps one tenant's contact from another's lookup.
-        owned = [d for d in docs if d is not None and d["tenant_id"] == tenant_id]
-        return {d["_id"]: _from_document(d) for d in owned}
+    ) -> tuple[dict[KeyRef, list[str]], dict[str, Contact]]:
+        # One equality query per key on the multikey `match_keys`: an index lookup on MongoDB
+        # and (with the GIN index the devstack adds) on FerretDB, where `$in` would scan.
+        by_key = {key_id(tenant_id, k): k for k in keys}
+        results = await gather_bounded(
+            self._contacts.find({"match_keys": kid}).to_list() for kid in by_key
+        )
+        ids: dict[KeyRef, list[str]] = {}
+        contacts: dict[str, Contact] = {}
+        for kid, docs in zip(by_key, results, strict=True):
+            for doc in docs:
+                if doc["tenant_id"] != tenant_id:
+                    continue
+                ids.setdefault(by_key[kid], []).append(doc["_id"])
+                contacts.setdefault(doc["_id"], _from_document(doc))
+        return ids, contacts
 
     async def save(
-        self,
-        created: Sequence[Contact],
-        updated: Sequence[tuple[Contact, int]],
-        links: Sequence[tuple[str, KeyRef, str]],
+        self, created: Sequence[Contact], updated: Sequence[tuple[Contact, int]]
     ) -> None:
-        # Inserts wherever possible: FerretDB answers an update or upsert by scanning the
-        # collection, while an insert only checks the unique _id index (docs/performance.md).
-        # Keys first: a crash after them leaves keys naming a contact not yet written, which
-        # a replay of the same rows creates under the same id; the other order would leave a
-        # contact no key finds, and its replay would create it again.
-        if links:
-            await self._link(links)
+        # Inserts wherever possible: on FerretDB an insert only checks the unique _id index.
         if created:
             try:
                 await self._contacts.insert_many([_to_document(c) for c in created], ordered=False)
@@ -95,32 +95,14 @@ class MongoContactRepository:
                 duplicate_key_indexes(error)
         if updated:
             # The version read is the condition: a contact changed meanwhile is not overwritten.
+            # Single-document operations: FerretDB stalls on large multi-statement updates.
             results = await gather_bounded(
                 self._contacts.replace_one({"_id": c.id, "version": read_version}, _to_document(c))
                 for c, read_version in updated
             )
             matched = sum(r.matched_count for r in results)
             if matched != len(updated):
-                stale = len(updated) - matched
-                raise ConcurrentUpdate(f"{stale} contacts changed meanwhile")
-
-    async def _link(self, links: Sequence[tuple[str, KeyRef, str]]) -> None:
-        docs = [
-            {"_id": key_id(tenant_id, key), "tenant_id": tenant_id, "contact_ids": [contact_id]}
-            for tenant_id, key, contact_id in links
-        ]
-        try:
-            await self._keys.insert_many(docs, ordered=False)
-        except BulkWriteError as error:
-            # The key exists already (another contact shares it, or a replay): add to it.
-            existing = sorted(duplicate_key_indexes(error))
-            await gather_bounded(
-                self._keys.update_one(
-                    {"_id": docs[i]["_id"]},
-                    {"$addToSet": {"contact_ids": docs[i]["contact_ids"][0]}},
-                )
-                for i in existing
-            )
+                raise ConcurrentUpdate(f"{len(updated) - matched} contacts changed meanwhile")
 
     async def ensure_groups(self, tenant_id: str, groups: Collection[TargetRef]) -> None:
         now = datetime.now().astimezone()
