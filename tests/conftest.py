@@ -3,7 +3,6 @@ ingest and contacts as separate processes, and tenants with their own API keys."
 
 import asyncio
 import secrets
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,10 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from listflow.devstack import infra
-from listflow.devstack.gateway import create_gateway
-from listflow.devstack.processes import ServiceProcess, service_env
+from listflow.devstack.processes import ServiceProcess, running_stack, service_env
 from listflow.devstack.topics import ensure_topics
 
 PROFILE = infra.PROFILES["test"]
@@ -63,37 +60,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         database_prefix=prefix,
         extra={"LISTFLOW_LOG_LEVEL": "INFO", "LISTFLOW_INGEST_BATCH_ROWS": "2000"},
     )
-    logs = PROFILE.state / "logs"
-    services = {name: ServiceProcess(name, port, env, logs) for name, port in PORTS.items()}
-    for service in services.values():
-        service.start()
-    for service in services.values():
-        service.wait_ready()
-    gateway = uvicorn.Server(
-        uvicorn.Config(
-            create_gateway({name: s.url for name, s in services.items()}),
-            host="127.0.0.1",
-            port=GATEWAY_PORT,
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=gateway.run, daemon=True)
-    thread.start()
-    while not gateway.started:
-        time.sleep(0.05)
-    try:
+    with running_stack(env, PORTS, GATEWAY_PORT, PROFILE.state / "logs") as (services, url):
         yield Stack(
             ingest=services["ingest"],
             contacts=services["contacts"],
-            gateway_url=f"http://127.0.0.1:{GATEWAY_PORT}",
+            gateway_url=url,
             tenants=tenants,
             database_prefix=prefix,
         )
-    finally:
-        gateway.should_exit = True
-        thread.join(10)
-        for service in services.values():
-            service.stop()
 
 
 def upload(

@@ -11,7 +11,6 @@ import json
 import os
 import platform
 import secrets
-import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -21,12 +20,10 @@ from typing import Any
 import httpx
 import orjson
 import phonenumbers
-import uvicorn
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from listflow.devstack import datagen, infra
-from listflow.devstack.gateway import create_gateway
-from listflow.devstack.processes import ServiceProcess, service_env
+from listflow.devstack.processes import ServiceProcess, running_stack, service_env
 from listflow.devstack.topics import ensure_topics
 from listflow.kit.mongo import gather_bounded
 from pymongo import AsyncMongoClient
@@ -251,34 +248,14 @@ def main() -> None:
     env = service_env(
         PROFILE, tenants={key: "bench"}, ports=PORTS, extra={"LISTFLOW_LOG_LEVEL": "WARNING"}
     )
-    services = {n: ServiceProcess(n, p, env, PROFILE.state / "logs") for n, p in PORTS.items()}
-    for service in services.values():
-        service.start()
-    for service in services.values():
-        service.wait_ready()
-    gateway = uvicorn.Server(
-        uvicorn.Config(
-            create_gateway({n: s.url for n, s in services.items()}),
-            host="127.0.0.1",
-            port=GATEWAY_PORT,
-            log_level="warning",
-        )
-    )
-    threading.Thread(target=gateway.run, daemon=True).start()
-    while not gateway.started:
-        time.sleep(0.05)
-    try:
-        with httpx.Client(
-            base_url=f"http://127.0.0.1:{GATEWAY_PORT}", headers={"X-API-Key": key}, timeout=600
-        ) as client:
-            print("first upload (new customers)")
-            run1 = _upload(client, first, services, args.rows)
-            print("second upload (half updates)")
-            run2 = _upload(client, second, services, args.rows)
-    finally:
-        gateway.should_exit = True
-        for service in services.values():
-            service.stop()
+    with (
+        running_stack(env, PORTS, GATEWAY_PORT, PROFILE.state / "logs") as (services, url),
+        httpx.Client(base_url=url, headers={"X-API-Key": key}, timeout=600) as client,
+    ):
+        print("first upload (new customers)")
+        run1 = _upload(client, first, services, args.rows)
+        print("second upload (half updates)")
+        run2 = _upload(client, second, services, args.rows)
 
     sample = min(args.rows, 50_000)
     docs = [

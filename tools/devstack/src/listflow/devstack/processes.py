@@ -5,11 +5,16 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import uvicorn
+from listflow.devstack.gateway import create_gateway
 from listflow.devstack.infra import Profile
 from listflow.kit.settings import api_key_digest
 
@@ -99,3 +104,38 @@ class ServiceProcess:
     def kill(self) -> None:
         """Die at once, as a crashed or OOM-killed pod would."""
         self.stop(signal.SIGKILL)
+
+
+@contextmanager
+def running_stack(
+    env: dict[str, str], ports: dict[str, int], gateway_port: int, log_dir: Path
+) -> Iterator[tuple[dict[str, ServiceProcess], str]]:
+    """Every service as its own process plus the gateway (in a thread); yields the services
+    and the gateway's URL, and stops them all on the way out."""
+    services = {name: ServiceProcess(name, port, env, log_dir) for name, port in ports.items()}
+    for service in services.values():
+        service.start()
+    gateway: uvicorn.Server | None = None
+    thread: threading.Thread | None = None
+    try:
+        for service in services.values():
+            service.wait_ready()
+        gateway = uvicorn.Server(
+            uvicorn.Config(
+                create_gateway({name: s.url for name, s in services.items()}),
+                host="127.0.0.1",
+                port=gateway_port,
+                log_level="warning",
+            )
+        )
+        thread = threading.Thread(target=gateway.run, daemon=True)
+        thread.start()
+        while not gateway.started:
+            time.sleep(0.05)
+        yield services, f"http://127.0.0.1:{gateway_port}"
+    finally:
+        if gateway is not None and thread is not None:
+            gateway.should_exit = True
+            thread.join(10)
+        for service in services.values():
+            service.stop()
