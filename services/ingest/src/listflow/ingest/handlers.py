@@ -16,6 +16,7 @@ from listflow.ingest.adapters.mongo_repository import UploadRepository
 from listflow.ingest.domain.fields import MappingError, resolve_mapping, suggest_mapping
 from listflow.ingest.domain.reader import FileRejected, ReadLimits, Sniffed, iter_row_batches, sniff
 from listflow.ingest.domain.rows import RowError, RowOptions, RowValidator, default_match_key
+from listflow.ingest.domain.templates import TEMPLATES
 from listflow.ingest.domain.upload import (
     Tally,
     UploadOptions,
@@ -216,11 +217,28 @@ class Ingest:
         assert options.target is not None
         tenant_id = doc["tenant_id"]
         headers: list[str] = doc["headers"]
+        template = TEMPLATES[options.template] if options.template else None
+        explicit = dict(options.mapping or {})
+        if template is not None:
+            # The template's own headers map to its fields unless the operator says otherwise.
+            explicit = {
+                **{h: f for h, f in template.mapping.items() if h in headers},
+                **explicit,
+            }
         try:
-            mapping = resolve_mapping(headers, options.mapping)
+            mapping = resolve_mapping(headers, explicit or None)
         except MappingError as exc:
             raise Problem(422, "Invalid mapping", str(exc)) from exc
         fields = set(mapping.values()) - {"extra", "ignore"}
+        required = template.required_fields if template is not None else ()
+        if missing := [f for f in required if f not in fields]:
+            assert template is not None
+            columns = ", ".join(c.header for c in template.columns if c.field in missing)
+            raise Problem(
+                422,
+                "Missing columns",
+                f"The {template.name} template needs these columns: {columns}.",
+            )
         key = options.match.key or default_match_key(fields)
         match = options.match.model_copy(update={"key": key})
         name = options.target.name or options.target.id or ""
@@ -228,6 +246,7 @@ class Ingest:
         target = TargetRef(kind=options.target.kind, id=target_id, name=name)
         return ImportPlan(
             headers=headers,
+            required=required,
             mapping=mapping,
             match=match,
             key=key,
@@ -292,6 +311,7 @@ class Ingest:
                 RowOptions(
                     default_region=plan.options.default_region or self.default_region,
                     date_order=plan.options.date_order,
+                    required_fields=plan.required,
                 ),
                 self.protector,
             ),
@@ -481,6 +501,7 @@ class Ingest:
 @dataclass(frozen=True)
 class ImportPlan:
     headers: list[str]
+    required: tuple[str, ...]
     mapping: dict[int, str]
     match: MatchPolicy
     key: MatchKey

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager, suppress
 from fastapi import FastAPI
 from listflow.ingest.bootstrap import SERVICE, Container, bootstrap
 from listflow.ingest.config import Settings
-from listflow.ingest.entrypoints import api, consumer
+from listflow.ingest.entrypoints import api, consumer, templates_api
 from listflow.kit.health import infrastructure_checks
 from listflow.kit.logging import configure_logging, get_logger
 from listflow.kit.service import build_app, serve
@@ -67,7 +67,7 @@ def create_app(container: Container) -> FastAPI:
         description="Upload gateway: files in, validated rows out as events; progress, reports.",
         settings=container.settings,
         lifespan=lifespan,
-        routers=[api.router],
+        routers=[api.router, templates_api.router],
         checks=infrastructure_checks(container.mongo, container.broker),
         broker=container.broker,
     )

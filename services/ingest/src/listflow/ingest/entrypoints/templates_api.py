@@ -1,0 +1,107 @@
+"""Downloadable import templates (CSV and XLSX), each with sample rows."""
+
+import csv
+import io
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from listflow.ingest.domain.templates import TEMPLATES, Template
+from listflow.kit.auth import TenantDep
+from listflow.kit.problems import PROBLEM_RESPONSES, Problem
+from openpyxl import Workbook
+from pydantic import BaseModel
+
+router = APIRouter(prefix="/v1/templates", tags=["templates"], responses=PROBLEM_RESPONSES)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class ColumnPublic(BaseModel):
+    header: str
+    field: str
+    required: bool
+    note: str
+
+
+class TemplatePublic(BaseModel):
+    name: str
+    title: str
+    description: str
+    columns: list[ColumnPublic]
+    downloads: dict[str, str]
+
+    @classmethod
+    def of(cls, template: Template) -> "TemplatePublic":
+        return cls(
+            name=template.name,
+            title=template.title,
+            description=template.description,
+            columns=[
+                ColumnPublic(header=c.header, field=c.field, required=c.required, note=c.note)
+                for c in template.columns
+            ],
+            downloads={kind: f"/v1/templates/{template.name}.{kind}" for kind in ("csv", "xlsx")},
+        )
+
+
+class TemplateList(BaseModel):
+    items: list[TemplatePublic]
+    next_cursor: str | None = None
+
+
+def _template(name: str) -> Template:
+    template = TEMPLATES.get(name)
+    if template is None:
+        known = ", ".join(TEMPLATES)
+        raise Problem(404, "Not Found", f"No template {name!r}; templates are: {known}.")
+    return template
+
+
+def _attachment(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
+@router.get("", response_model=TemplateList, summary="Import templates")
+async def list_templates(_: TenantDep) -> TemplateList:
+    return TemplateList(items=[TemplatePublic.of(t) for t in TEMPLATES.values()])
+
+
+@router.get("/{name}.csv", summary="A template as CSV: header row and sample rows")
+async def template_csv(name: str, _: TenantDep) -> Response:
+    template = _template(name)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(template.headers)
+    writer.writerows(template.sample)
+    # A BOM, so that spreadsheet programs open the accented samples as UTF-8.
+    return Response(
+        "\ufeff" + buffer.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers=_attachment(f"{name}.csv"),
+    )
+
+
+@router.get("/{name}.xlsx", summary="A template as an Excel workbook with sample rows")
+async def template_xlsx(name: str, _: TenantDep) -> Response:
+    template = _template(name)
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = template.title[:31]
+    sheet.append(template.headers)
+    for row in template.sample:
+        sheet.append(list(row))
+    for index, column in enumerate(template.columns, start=1):
+        sheet.cell(row=1, column=index).font = sheet.cell(row=1, column=index).font.copy(
+            bold=column.required
+        )
+        sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = max(
+            12, len(column.header) + 2
+        )
+    data = io.BytesIO()
+    book.save(data)
+    return Response(data.getvalue(), media_type=XLSX, headers=_attachment(f"{name}.xlsx"))
+
+
+@router.get("/{name}", response_model=TemplatePublic, summary="One template's columns")
+async def get_template(name: str, _: TenantDep) -> TemplatePublic:
+    return TemplatePublic.of(_template(name))
