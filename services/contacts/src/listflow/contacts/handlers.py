@@ -1,5 +1,6 @@
 """Use cases of the contacts service."""
 
+import asyncio
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -36,6 +37,8 @@ class _BatchState:
     # Contacts whose change a redelivered row already wrote: announce them again, since the
     # first attempt may have stopped between the write and the publish.
     replayed: set[str] = field(default_factory=set)
+    # The match key each new contact is created under, to be claimed before writing.
+    claims: dict[KeyRef, str] = field(default_factory=dict)
 
     def index(self, contact: Contact) -> None:
         """Make the contact findable by its keys for the rest of the batch."""
@@ -86,10 +89,16 @@ async def merge_rows(
                     tenant_id, tenant_rows, repository, clock
                 )
                 break
-            except ConcurrentUpdate:
+            except ConcurrentUpdate as conflict:
                 if attempt == MAX_ATTEMPTS:
                     raise
-                _log.info("concurrent update, retrying batch", tenant_id=tenant_id, attempt=attempt)
+                _log.info(
+                    "concurrent write, retrying batch",
+                    tenant_id=tenant_id,
+                    attempt=attempt,
+                    reason=str(conflict),
+                )
+                await asyncio.sleep(0.1 * attempt)
         for row, outcome in tenant_outcomes:
             outcomes[row.upload_id].append(outcome)
         changes.extend(tenant_changes)
@@ -138,6 +147,13 @@ async def _merge_tenant_rows(
     ]
     created = list(state.created.values())
     timer.lap("merge")
+    if state.claims:
+        # One new contact per key: whoever claims a key first creates its contact; a batch
+        # that loses re-reads and updates the winner's contact instead.
+        winners = await repository.claim_keys(tenant_id, state.claims)
+        lost = [key for key, cid in state.claims.items() if winners.get(key) != cid]
+        if lost:
+            raise ConcurrentUpdate(f"{len(lost)} new keys were claimed by another writer")
     await repository.save(created, updated)
     timer.lap("write")
     _log.info(
@@ -207,6 +223,7 @@ def _apply_row(
         )
         state.contacts[own_id] = contact
         state.created[own_id] = contact
+        state.claims[(row.match_key, row.match_value)] = own_id
         state.index(contact)
         return RowOutcome(row_number=row.row_number, status=RowStatus.IMPORTED, record_id=own_id)
 

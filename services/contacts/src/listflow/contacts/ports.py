@@ -28,6 +28,11 @@ class ContactRepository(Protocol):
         """The ids of the contacts each key finds, and those contacts."""
         ...
 
+    async def claim_keys(self, tenant_id: str, claims: dict[KeyRef, str]) -> dict[KeyRef, str]:
+        """Claim each key for the contact id about to be created under it; returns the id
+        that holds each key (ours, or another writer's that claimed it first)."""
+        ...
+
     async def save(
         self, created: Sequence[Contact], updated: Sequence[tuple[Contact, int]]
     ) -> None:

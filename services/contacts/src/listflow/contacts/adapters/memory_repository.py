@@ -14,6 +14,7 @@ class InMemoryContactRepository:
         self.contacts: dict[str, Contact] = {}
         self.keys: dict[tuple[str, KeyRef], list[str]] = {}
         self.groups: dict[str, tuple[str, str]] = {}
+        self.claims: dict[tuple[str, KeyRef], str] = {}
 
     async def find_by_keys(
         self, tenant_id: str, keys: Collection[KeyRef]
@@ -26,6 +27,9 @@ class InMemoryContactRepository:
             if cid in self.contacts and self.contacts[cid].tenant_id == tenant_id
         }
         return ids, contacts
+
+    async def claim_keys(self, tenant_id: str, claims: dict[KeyRef, str]) -> dict[KeyRef, str]:
+        return {key: self.claims.setdefault((tenant_id, key), cid) for key, cid in claims.items()}
 
     async def save(
         self, created: Sequence[Contact], updated: Sequence[tuple[Contact, int]]

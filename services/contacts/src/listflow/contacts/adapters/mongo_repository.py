@@ -1,5 +1,6 @@
-"""Contacts in MongoDB (or FerretDB): contacts, match-key links, groups."""
+"""Contacts in MongoDB (or FerretDB): contacts, key claims, groups."""
 
+import contextlib
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
@@ -11,7 +12,7 @@ from listflow.schemas.matching import all_match_keys
 from listflow.schemas.values import ContactData, MatchKey, TargetRef
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 
 def key_id(tenant_id: str, key: KeyRef) -> str:
@@ -55,6 +56,7 @@ class MongoContactRepository:
         self._db = database
         self._contacts = database["contacts"]
         self._groups = database["groups"]
+        self._claims = database["key_claims"]
 
     async def ensure_indexes(self) -> None:
         await self._contacts.create_index([("match_keys", ASCENDING)])
@@ -83,6 +85,22 @@ class MongoContactRepository:
                 contacts.setdefault(doc["_id"], _from_document(doc))
         return ids, contacts
 
+    async def claim_keys(self, tenant_id: str, claims: dict[KeyRef, str]) -> dict[KeyRef, str]:
+        docs = [{"_id": key_id(tenant_id, k), "contact_id": cid} for k, cid in claims.items()]
+        keys = list(claims)
+        winners = dict(claims)
+        try:
+            # An insert is atomic on the unique _id on MongoDB and FerretDB alike.
+            await self._claims.insert_many(docs, ordered=False)
+        except BulkWriteError as error:
+            taken = sorted(duplicate_key_indexes(error))
+            holders = await gather_bounded(
+                self._claims.find_one({"_id": docs[i]["_id"]}) for i in taken
+            )
+            for i, holder in zip(taken, holders, strict=True):
+                winners[keys[i]] = holder["contact_id"] if holder else ""
+        return winners
+
     async def save(
         self, created: Sequence[Contact], updated: Sequence[tuple[Contact, int]]
     ) -> None:
@@ -106,21 +124,24 @@ class MongoContactRepository:
 
     async def ensure_groups(self, tenant_id: str, groups: Collection[TargetRef]) -> None:
         now = datetime.now().astimezone()
-        await gather_bounded(
-            self._groups.update_one(
-                {"_id": g.id},
-                {
-                    "$setOnInsert": {
-                        "tenant_id": tenant_id,
-                        "name": g.name,
-                        "name_key": g.name.strip().casefold(),
-                        "created_at": now,
-                    }
-                },
-                upsert=True,
-            )
-            for g in groups
-        )
+
+        async def ensure(group: TargetRef) -> None:
+            # A concurrent batch may create the group a moment earlier: that is what we want.
+            with contextlib.suppress(DuplicateKeyError):
+                await self._groups.update_one(
+                    {"_id": group.id},
+                    {
+                        "$setOnInsert": {
+                            "tenant_id": tenant_id,
+                            "name": group.name,
+                            "name_key": group.name.strip().casefold(),
+                            "created_at": now,
+                        }
+                    },
+                    upsert=True,
+                )
+
+        await gather_bounded(ensure(g) for g in groups)
 
     async def get(self, tenant_id: str, contact_id: str) -> Contact | None:
         doc = await self._contacts.find_one({"_id": contact_id, "tenant_id": tenant_id})
