@@ -1,7 +1,6 @@
 """Use cases of the contacts service."""
 
 import asyncio
-import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ from listflow.contacts.domain.matching import Action, decide
 from listflow.contacts.domain.model import Contact
 from listflow.contacts.ports import ConcurrentUpdate, ContactRepository, EventSink, KeyRef
 from listflow.kit.logging import get_logger
+from listflow.kit.timing import StepTimer
 from listflow.schemas.events import (
     ContactCreated,
     ContactRowParsed,
@@ -48,19 +48,6 @@ class _BatchState:
                 ids.append(contact.id)
 
 
-class _Timer:
-    """Milliseconds spent in each step of a batch, for the batch's log line."""
-
-    def __init__(self) -> None:
-        self.laps: dict[str, float] = {}
-        self._last = time.perf_counter()
-
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        self.laps[f"{name}_ms"] = round((now - self._last) * 1000, 1)
-        self._last = now
-
-
 def created_from(row: ContactRowParsed) -> str:
     return f"{row.upload_id}:{row.row_number}"
 
@@ -83,6 +70,7 @@ async def merge_rows(
     outcomes: dict[str, list[RowOutcome]] = defaultdict(list)
     changes: list[ContactCreated | ContactUpdated] = []
     for tenant_id, tenant_rows in by_tenant.items():
+        await repository.ensure_groups(tenant_id, {row.target for row in tenant_rows})
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 tenant_outcomes, tenant_changes = await _merge_tenant_rows(
@@ -125,7 +113,7 @@ async def _merge_tenant_rows(
     clock: Clock,
 ) -> tuple[list[tuple[ContactRowParsed, RowOutcome]], list[ContactCreated | ContactUpdated]]:
     now = clock()
-    timer = _Timer()
+    timer = StepTimer()
     keys = {(row.match_key, row.match_value) for row in rows}
     key_ids, contacts = await repository.find_by_keys(tenant_id, keys)
     timer.lap("lookup")
@@ -134,7 +122,6 @@ async def _merge_tenant_rows(
         key_ids={k: list(v) for k, v in key_ids.items()},
         read_versions={cid: c.version for cid, c in contacts.items()},
     )
-    await repository.ensure_groups(tenant_id, {row.target for row in rows})
 
     results: list[tuple[ContactRowParsed, RowOutcome]] = []
     for row in rows:

@@ -3,7 +3,6 @@
 import asyncio
 import os
 import secrets
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -25,6 +24,7 @@ from listflow.ingest.domain.upload import (
 from listflow.kit.logging import get_logger
 from listflow.kit.pii import Protector
 from listflow.kit.problems import Problem
+from listflow.kit.timing import StepTimer
 from listflow.schemas.events import (
     ContactRowParsed,
     ListReady,
@@ -325,15 +325,15 @@ class Ingest:
         rows_read = 0
         published = 0
         while True:
-            started = time.perf_counter()
+            timer = StepTimer()
             batch = await asyncio.to_thread(next, batches, None)
             if batch is None:
                 break
-            read_at = time.perf_counter()
+            timer.lap("read")
             if rows_read + len(batch) > self.max_rows:
                 raise FileRejected(f"the file has more than {self.max_rows:,} rows, the limit")
             parsed = await asyncio.to_thread(parser.parse, batch)
-            parsed_at = time.perf_counter()
+            timer.lap("validate")
             rows_read += len(batch)
             current = await self.repository.get_any(upload_id)
             if current is None or current["status"] != UploadStatus.IMPORTING.value:
@@ -344,7 +344,7 @@ class Ingest:
             if parsed.rows:
                 await self.events.contact_rows(parsed.rows)
                 published += len(parsed.rows)
-            published_at = time.perf_counter()
+            timer.lap("publish")
             await self.repository.record(upload_id, parsed.outcomes)
             now = self.clock()
             await self.repository.update(
@@ -355,15 +355,8 @@ class Ingest:
                     "lease_owner": self.instance_id,
                 },
             )
-            _log.info(
-                "batch imported",
-                upload_id=upload_id,
-                rows=len(batch),
-                read_ms=round((read_at - started) * 1000, 1),
-                validate_ms=round((parsed_at - read_at) * 1000, 1),
-                publish_ms=round((published_at - parsed_at) * 1000, 1),
-                record_ms=round((time.perf_counter() - published_at) * 1000, 1),
-            )
+            timer.lap("record")
+            _log.info("batch imported", upload_id=upload_id, rows=len(batch), **timer.laps)
         now = self.clock()
         await self.repository.update(
             upload_id, {"rows_read": rows_read, "total_rows": rows_read, "parsed_at": now}
