@@ -9,9 +9,9 @@ from listflow.ingest.domain.rows import (
     RowOptions,
     RowValidator,
     default_match_key,
-    match_value,
 )
 from listflow.kit.pii import Protector
+from listflow.schemas.matching import match_value
 from listflow.schemas.values import Account, ContactData, ExtraField, MatchKey
 
 PROTECTOR = Protector("test-secret-0123456789")
@@ -246,7 +246,8 @@ def test_short_rows_are_fine() -> None:
     assert contact.phones[0].e164 == "+14155552671"
 
 
-def test_match_value() -> None:
+def test_match_value_of_a_validated_row() -> None:
+    """Ingest keys rows with the shared listflow.schemas.matching rules."""
     contact = valid(
         validator().validate(
             1,
@@ -265,8 +266,8 @@ def test_match_value() -> None:
     assert match_value(contact, MatchKey.DOCUMENT_NUMBER) is None
     assert match_value(contact, MatchKey.CUSTOMER_ID) is None
     ids = ContactData(customer_id=" Cust-01 ", external_id="X")
-    assert match_value(ids, MatchKey.CUSTOMER_ID) == "cust-01"
-    assert match_value(ids, MatchKey.EXTERNAL_ID) == "x"
+    assert match_value(ids, MatchKey.CUSTOMER_ID) == "CUST-01"
+    assert match_value(ids, MatchKey.EXTERNAL_ID) == "X"
 
 
 def test_default_match_key() -> None:

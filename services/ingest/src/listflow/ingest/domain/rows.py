@@ -13,7 +13,6 @@ from listflow.schemas.values import (
     ExtraField,
     MatchKey,
     Phone,
-    ProtectedId,
 )
 
 from .fields import CANONICAL_FIELDS, EMAIL_FIELDS, EXTRA, PHONE_FIELDS
@@ -263,35 +262,6 @@ class RowValidator:
                 )
             return tuple(self._allowed_tags[key] for key in tags)
         return tuple(tags.values())
-
-
-def _folded(value: str | None) -> str | None:
-    return value.strip().casefold() or None if value else None
-
-
-def match_value(contact: ContactData, key: MatchKey) -> str | None:
-    """The normalized value rows are matched on, also used as the Kafka message key."""
-    if key is MatchKey.ACCOUNT_NUMBER:
-        if not contact.accounts:
-            return None
-        return "".join(contact.accounts[0].number.split()).upper() or None
-    if key is MatchKey.PHONE:
-        return contact.phones[0].e164 if contact.phones else None
-    if key is MatchKey.EMAIL:
-        return contact.emails[0].lower() if contact.emails else None
-    if key is MatchKey.SSN:
-        return _hash(contact.ssn)
-    if key is MatchKey.DOCUMENT_NUMBER:
-        return _hash(contact.document)
-    if key is MatchKey.CUSTOMER_ID:
-        return _folded(contact.customer_id)
-    if key is MatchKey.EXTERNAL_ID:
-        return _folded(contact.external_id)
-    raise ValueError(f"unknown match key {key!r}")
-
-
-def _hash(value: ProtectedId | None) -> str | None:
-    return value.hash if value is not None else None
 
 
 _DEFAULT_KEYS: tuple[tuple[MatchKey, tuple[str, ...]], ...] = (
