@@ -22,10 +22,10 @@ async def gather_bounded(
 ) -> list[T]:
     """Run many single-document operations with at most `limit` in flight.
 
-    Lookups and updates go by `_id` one document each rather than as one `$in` query or one
-    multi-statement bulk update: FerretDB answers `$in` by scanning the whole collection and
-    stalls on large bulk updates, while single `_id` operations are index lookups on both
-    FerretDB and MongoDB (docs/performance.md).
+    Lookups and updates go one equality query or one document each rather than as one `$in`
+    query or one multi-statement bulk update: FerretDB answers `$in` by scanning the whole
+    collection and stalls on large bulk updates, while single equality operations on indexed
+    fields are index lookups on both FerretDB and MongoDB (docs/performance.md).
     """
     semaphore = asyncio.Semaphore(limit)
 

@@ -16,8 +16,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 
 def key_id(tenant_id: str, key: KeyRef) -> str:
-    # One document per (tenant, key kind, value): its _id is the lookup, which both MongoDB
-    # and FerretDB answer from the primary key without scanning.
+    # "tenant|kind|value": an entry of a contact's `match_keys` and the _id of a key claim.
     return f"{tenant_id}|{key[0].value}|{key[1]}"
 
 

@@ -9,6 +9,7 @@ from listflow.ingest.domain.templates import TEMPLATES, Template
 from listflow.kit.auth import TenantDep
 from listflow.kit.problems import PROBLEM_RESPONSES, Problem
 from openpyxl import Workbook
+from openpyxl.styles import Font
 from pydantic import BaseModel
 
 router = APIRouter(prefix="/v1/templates", tags=["templates"], responses=PROBLEM_RESPONSES)
@@ -90,13 +91,9 @@ async def template_xlsx(name: str, _: TenantDep) -> Response:
     sheet.append(template.headers)
     for row in template.sample:
         sheet.append(list(row))
-    for index, column in enumerate(template.columns, start=1):
-        sheet.cell(row=1, column=index).font = sheet.cell(row=1, column=index).font.copy(
-            bold=column.required
-        )
-        sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = max(
-            12, len(column.header) + 2
-        )
+    for header_cell, column in zip(sheet[1], template.columns, strict=True):
+        header_cell.font = Font(bold=column.required)  # required columns stand out
+        sheet.column_dimensions[header_cell.column_letter].width = max(12, len(column.header) + 2)
     data = io.BytesIO()
     book.save(data)
     return Response(data.getvalue(), media_type=XLSX, headers=_attachment(f"{name}.xlsx"))
