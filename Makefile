@@ -12,7 +12,7 @@ export UV_CACHE_DIR := $(CACHE)/uv-cache
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := python3.11
 # Trust the system's certificate store (as pip, git and curl do), not only uv's bundled roots.
-export UV_NATIVE_TLS := 1
+export UV_SYSTEM_CERTS := 1
 
 .PHONY: help run test test-unit lint format infra-up infra-down infra-wipe bench sync tools
 
