@@ -16,8 +16,8 @@ from listflow.devstack.processes import ServiceProcess, running_stack, service_e
 from listflow.devstack.topics import ensure_topics
 
 PROFILE = infra.PROFILES["test"]
-PORTS = {"ingest": 18101, "contacts": 18102}
-GATEWAY_PORT = 18100
+PORTS = {"ingest": 18101 + infra.PORT_OFFSET, "contacts": 18102 + infra.PORT_OFFSET}
+GATEWAY_PORT = 18100 + infra.PORT_OFFSET
 
 
 @dataclass

@@ -29,8 +29,8 @@ from listflow.kit.mongo import gather_bounded
 from pymongo import AsyncMongoClient
 
 PROFILE = infra.PROFILES["bench"]
-PORTS = {"ingest": 38101, "contacts": 38102}
-GATEWAY_PORT = 38100
+PORTS = {"ingest": 38101 + infra.PORT_OFFSET, "contacts": 38102 + infra.PORT_OFFSET}
+GATEWAY_PORT = 38100 + infra.PORT_OFFSET
 
 
 @dataclass

@@ -42,10 +42,20 @@ class Profile:
         return f"mongodb://127.0.0.1:{self.mongo_port}/"
 
 
+# Several clones on one machine (parallel work in git worktrees) each run their own stack:
+# LISTFLOW_PORT_OFFSET shifts every port of every profile; state is per clone already.
+PORT_OFFSET = int(os.environ.get("LISTFLOW_PORT_OFFSET", "0"))
+
+
+def _profile(name: str, kafka: int, controller: int, mongo: int, postgres: int) -> Profile:
+    ports = (kafka, controller, mongo, postgres)
+    return Profile(name, *(port + PORT_OFFSET for port in ports))
+
+
 PROFILES = {
-    "dev": Profile("dev", 9092, 9093, 27017, 5442),
-    "test": Profile("test", 29092, 29093, 27027, 5443),
-    "bench": Profile("bench", 39092, 39093, 27037, 5444),
+    "dev": _profile("dev", 9092, 9093, 27017, 5442),
+    "test": _profile("test", 29092, 29093, 27027, 5443),
+    "bench": _profile("bench", 39092, 39093, 27037, 5444),
 }
 
 
