@@ -6,17 +6,7 @@ from datetime import date
 from typing import Any
 
 from listflow.kit.pii import Protector
-from listflow.schemas.values import (
-    Account,
-    Consents,
-    ContactData,
-    ExtraField,
-    MatchKey,
-    Phone,
-)
-
-from .fields import CANONICAL_FIELDS, EMAIL_FIELDS, EXTRA, PHONE_FIELDS
-from .normalize import (
+from listflow.schemas.normalize import (
     DateOrder,
     PhoneNormalizer,
     mask_ssn,
@@ -30,6 +20,16 @@ from .normalize import (
     parse_date,
     parse_decimal,
 )
+from listflow.schemas.values import (
+    Account,
+    Consents,
+    ContactData,
+    ExtraField,
+    MatchKey,
+    Phone,
+)
+
+from .fields import CANONICAL_FIELDS, EMAIL_FIELDS, EXTRA, PHONE_FIELDS
 
 MISSING = "required value is missing"
 NO_IDENTIFIER = "row has no phone, email or identifier"

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import email_validator
 import pytest
-from listflow.ingest.domain.normalize import (
+from listflow.schemas.normalize import (
     PhoneNormalizer,
     mask_ssn,
     normalize_currency,
