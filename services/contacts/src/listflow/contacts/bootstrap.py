@@ -25,6 +25,7 @@ def utc_now() -> datetime:
 class Container:
     settings: Settings
     broker: KafkaBroker
+    publisher: EventPublisher
     mongo: AsyncMongoClient[Document]
     repository: ContactRepository
     events: EventSink
@@ -41,12 +42,14 @@ def bootstrap(
 ) -> Container:
     settings = settings or Settings()
     broker = make_broker(settings.kafka_bootstrap, SERVICE, tracer_provider)
+    publisher = EventPublisher(settings.kafka_bootstrap, SERVICE, tracer_provider)
     mongo = make_client(settings.mongodb_url)
     return Container(
         settings=settings,
         broker=broker,
+        publisher=publisher,
         mongo=mongo,
         repository=repository or MongoContactRepository(mongo[settings.database]),
-        events=events or KafkaEventSink(EventPublisher(broker, source=f"listflow/{SERVICE}")),
+        events=events or KafkaEventSink(publisher),
         clock=clock,
     )

@@ -24,6 +24,7 @@ SERVICE = "ingest"
 class Container:
     settings: Settings
     broker: KafkaBroker
+    publisher: EventPublisher
     mongo: AsyncMongoClient[Document]
     repository: UploadRepository
     ingest: Ingest
@@ -37,6 +38,7 @@ def bootstrap(
 ) -> Container:
     settings = settings or Settings()
     broker = make_broker(settings.kafka_bootstrap, SERVICE, tracer_provider)
+    publisher = EventPublisher(settings.kafka_bootstrap, SERVICE, tracer_provider)
     mongo = make_client(settings.mongodb_url)
     database = mongo[settings.database]
     repository = UploadRepository(database)
@@ -44,7 +46,7 @@ def bootstrap(
     ingest = Ingest(
         repository=repository,
         files=FileStore(database),
-        events=IngestEvents(EventPublisher(broker, source=f"listflow/{SERVICE}")),
+        events=IngestEvents(publisher),
         protector=Protector(settings.pii_secret.get_secret_value()),
         spool_dir=settings.ingest_spool_dir,
         limits=ReadLimits(
@@ -55,4 +57,4 @@ def bootstrap(
         default_region=settings.ingest_default_region,
         clock=clock,
     )
-    return Container(settings, broker, mongo, repository, ingest)
+    return Container(settings, broker, publisher, mongo, repository, ingest)

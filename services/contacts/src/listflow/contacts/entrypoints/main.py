@@ -43,12 +43,14 @@ def create_app(container: Container) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if isinstance(container.repository, MongoContactRepository):
             await container.repository.ensure_indexes()
+        await container.publisher.start()
         await container.broker.start()
         _log.info("contacts service started")
         try:
             yield
         finally:
             await container.broker.stop()
+            await container.publisher.stop()
             await container.mongo.close()
 
     app = build_app(

@@ -49,6 +49,7 @@ def create_app(container: Container) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await container.repository.ensure_indexes()
+        await container.publisher.start()
         await container.broker.start()
         reconciler = asyncio.create_task(container.ingest.reconcile_forever())
         _log.info("ingest service started")
@@ -60,6 +61,7 @@ def create_app(container: Container) -> FastAPI:
                 await reconciler
             await container.ingest.stop_all()
             await container.broker.stop()
+            await container.publisher.stop()
             await container.mongo.close()
 
     app = build_app(
