@@ -3,6 +3,7 @@
 import asyncio
 import csv
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,7 @@ def all_contacts(client: httpx.Client, group: str) -> list[dict[str, Any]]:
 
 async def read_changes(
     tenant_id: str, upload_id: str, expected: int, wait_s: float = 60.0
-) -> list[tuple[str, dict[str, Any]]]:
+) -> list[tuple[dict[str, str], dict[str, Any], bytes | None]]:
     """An independent consumer, as a downstream team would run it."""
     consumer = AIOKafkaConsumer(
         topics.CONTACT_CHANGES.name,
@@ -65,7 +66,7 @@ async def read_changes(
         enable_auto_commit=False,
     )
     await consumer.start()
-    seen: list[tuple[str, dict[str, Any]]] = []
+    seen: list[tuple[dict[str, str], dict[str, Any], bytes | None]] = []
     try:
         deadline = asyncio.get_running_loop().time() + wait_s
         while asyncio.get_running_loop().time() < deadline and len(seen) < expected:
@@ -77,7 +78,7 @@ async def read_changes(
                         continue
                     body = orjson.loads(record.value)
                     if body.get("upload_id") == upload_id:
-                        seen.append((headers["ce_type"], body))
+                        seen.append((headers, body, record.key))
     finally:
         await consumer.stop()
     return seen
@@ -125,9 +126,20 @@ def test_an_independent_consumer_reads_one_created_event_per_contact(
         read_changes(stack.tenants["acme"].id, first_import["id"], expected.valid_distinct)
     )
     created = {
-        body["contact"]["id"] for ce_type, body in events if ce_type.endswith("ContactCreated")
+        body["contact"]["id"]
+        for headers, body, _ in events
+        if headers["ce_type"] == "listflow.contacts.ContactCreated"
     }
     assert len(created) == expected.valid_distinct
+    for headers, body, key in events:
+        contact = body["contact"]
+        # Keyed by contact id (one partition per contact, so in order), with the envelope a
+        # downstream team dedupes and traces by.
+        assert key == contact["id"].encode()
+        assert headers["ce_id"] == f"{contact['id']}:{contact['version']}"
+        assert headers["ce_source"] == "listflow/contacts"
+        assert headers["tenant_id"] == stack.tenants["acme"].id
+        assert re.fullmatch(r"00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}", headers["traceparent"])
 
 
 def test_reuploading_the_same_file_updates_and_creates_nothing(
