@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from faststream.kafka import KafkaBroker
+from listflow.ingest.adapters.checker_pool import CheckerPool
 from listflow.ingest.adapters.file_store import FileStore
 from listflow.ingest.adapters.kafka_events import IngestEvents
 from listflow.ingest.adapters.mongo_repository import UploadRepository
@@ -55,6 +56,7 @@ def bootstrap(
         batch_rows=settings.ingest_batch_rows,
         max_rows=settings.ingest_max_rows,
         default_region=settings.ingest_default_region,
+        checks=CheckerPool(settings.ingest_check_workers, settings.pii_secret.get_secret_value()),
         clock=clock,
     )
     return Container(settings, broker, publisher, mongo, repository, ingest)

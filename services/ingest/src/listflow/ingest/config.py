@@ -1,5 +1,6 @@
 """Settings of the ingest service (environment variables prefixed LISTFLOW_)."""
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -19,6 +20,9 @@ class Settings(CommonSettings):
     ingest_max_cell_chars: int = 32_768
     ingest_batch_rows: int = 5_000
     ingest_default_region: str = "US"
+    # Processes that validate rows (0: a thread of the service process). Validation is pure
+    # Python, so more processes use more cores; each costs ~60 MB.
+    ingest_check_workers: int = Field(default_factory=lambda: min(os.cpu_count() or 1, 4))
 
     @property
     def database(self) -> str:

@@ -3,18 +3,21 @@
 import asyncio
 import os
 import secrets
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from listflow.ingest.adapters.checker_pool import CheckerPool
 from listflow.ingest.adapters.file_store import FileStore
 from listflow.ingest.adapters.kafka_events import IngestEvents
 from listflow.ingest.adapters.mongo_repository import UploadRepository
+from listflow.ingest.domain.batches import CheckedBatch, CheckSpec, DuplicateSorter
 from listflow.ingest.domain.fields import MappingError, resolve_mapping, suggest_mapping
 from listflow.ingest.domain.reader import FileRejected, ReadLimits, Sniffed, iter_row_batches, sniff
-from listflow.ingest.domain.rows import RowError, RowOptions, RowValidator, default_match_key
+from listflow.ingest.domain.rows import RowOptions, default_match_key
 from listflow.ingest.domain.templates import TEMPLATES
 from listflow.ingest.domain.upload import (
     Tally,
@@ -26,7 +29,6 @@ from listflow.kit.pii import Protector
 from listflow.kit.problems import Problem
 from listflow.kit.timing import StepTimer
 from listflow.schemas.events import (
-    ContactRowParsed,
     ListReady,
     RowOutcome,
     RowOutcomes,
@@ -36,10 +38,8 @@ from listflow.schemas.events import (
     UploadParsed,
     UploadStarted,
 )
-from listflow.schemas.matching import match_value
 from listflow.schemas.values import (
     Consents,
-    ContactData,
     InFileDuplicates,
     MatchKey,
     MatchPolicy,
@@ -53,16 +53,11 @@ Clock = Callable[[], datetime]
 _log = get_logger(__name__)
 
 LEASE = timedelta(seconds=30)
-SENSITIVE_FIELDS = frozenset({"ssn", "document_number"})
 
 
 def new_upload_id(now: datetime) -> str:
     """Time-ordered ids: history sorts newest first by id alone."""
     return f"{int(now.timestamp() * 1000):012x}{secrets.token_hex(6)}"
-
-
-def mask(value: str) -> str:
-    return "*" * max(len(value) - 4, 0) + value[-4:]
 
 
 @dataclass
@@ -78,6 +73,7 @@ class Ingest:
     batch_rows: int
     max_rows: int
     default_region: str
+    checks: CheckerPool
     clock: Clock = field(default=lambda: datetime.now(UTC))
     instance_id: str = field(default_factory=lambda: f"{os.getpid()}-{secrets.token_hex(4)}")
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
@@ -265,6 +261,7 @@ class Ingest:
         for task in list(self._tasks.values()):
             task.cancel()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        self.checks.close()
 
     # --- import ------------------------------------------------------------------------
 
@@ -301,62 +298,77 @@ class Ingest:
         upload_id: str = doc["_id"]
         tenant_id: str = doc["tenant_id"]
         sniffed = Sniffed(**_sniffed_fields(doc))
-        parser = BatchParser(
-            plan=plan,
+        spec = CheckSpec(
+            run_id=f"{upload_id}:{secrets.token_hex(4)}",
             upload_id=upload_id,
             tenant_id=tenant_id,
-            validator=RowValidator(
-                plan.headers,
-                plan.mapping,
-                RowOptions(
-                    default_region=plan.options.default_region or self.default_region,
-                    date_order=plan.options.date_order,
-                    required_fields=plan.required,
-                ),
-                self.protector,
+            headers=tuple(plan.headers),
+            mapping=plan.mapping,
+            row_options=RowOptions(
+                default_region=plan.options.default_region or self.default_region,
+                date_order=plan.options.date_order,
+                required_fields=plan.required,
             ),
+            key=plan.key,
+            match=plan.match,
+            target=plan.target,
+            tags=tuple(plan.options.tags),
+            consents=_consents(plan.options),
         )
+        sorter = DuplicateSorter(tenant_id=tenant_id, key=plan.key)
         if plan.match.in_file_duplicates is InFileDuplicates.LAST_WINS:
-            parser.last_rows = await asyncio.to_thread(
-                parser.last_row_per_key,
-                iter_row_batches(path, sniffed, batch_rows=self.batch_rows, limits=self.limits),
-            )
+            sorter.last_rows = await self._last_rows(spec, path, sniffed)
         batches = iter_row_batches(path, sniffed, batch_rows=self.batch_rows, limits=self.limits)
+        # Batches are checked ahead, in worker processes, while this task publishes the
+        # earliest one: validation and publishing overlap, and results keep file order.
+        in_flight: deque[asyncio.Future[CheckedBatch]] = deque()
+        rows_seen = 0
         rows_read = 0
         published = 0
-        while True:
-            timer = StepTimer()
-            batch = await asyncio.to_thread(next, batches, None)
-            if batch is None:
-                break
-            timer.lap("read")
-            if rows_read + len(batch) > self.max_rows:
-                raise FileRejected(f"the file has more than {self.max_rows:,} rows, the limit")
-            parsed = await asyncio.to_thread(parser.parse, batch)
-            timer.lap("validate")
-            rows_read += len(batch)
-            current = await self.repository.get_any(upload_id)
-            if current is None or current["status"] != UploadStatus.IMPORTING.value:
-                _log.info(
-                    "import stopped", upload_id=upload_id, status=current and current["status"]
+        try:
+            while True:
+                while len(in_flight) < self.checks.window:
+                    batch = await asyncio.to_thread(next, batches, None)
+                    if batch is None:
+                        break
+                    rows_seen += len(batch)
+                    if rows_seen > self.max_rows:
+                        raise FileRejected(
+                            f"the file has more than {self.max_rows:,} rows, the limit"
+                        )
+                    in_flight.append(asyncio.ensure_future(self.checks.check(spec, batch)))
+                if not in_flight:
+                    break
+                timer = StepTimer()
+                checked = await in_flight.popleft()
+                timer.lap("check")
+                rows_read += checked.size
+                sorted_batch = sorter.sort(checked)
+                current = await self.repository.get_any(upload_id)
+                if current is None or current["status"] != UploadStatus.IMPORTING.value:
+                    _log.info(
+                        "import stopped", upload_id=upload_id, status=current and current["status"]
+                    )
+                    return
+                if sorted_batch.rows:
+                    await self.events.contact_rows(tenant_id, upload_id, sorted_batch.rows)
+                    published += len(sorted_batch.rows)
+                timer.lap("publish")
+                await self.repository.record(upload_id, sorted_batch.outcomes)
+                now = self.clock()
+                await self.repository.update(
+                    upload_id,
+                    {
+                        "rows_read": rows_read,
+                        "lease_until": now + LEASE,
+                        "lease_owner": self.instance_id,
+                    },
                 )
-                return
-            if parsed.rows:
-                await self.events.contact_rows(parsed.rows)
-                published += len(parsed.rows)
-            timer.lap("publish")
-            await self.repository.record(upload_id, parsed.outcomes)
-            now = self.clock()
-            await self.repository.update(
-                upload_id,
-                {
-                    "rows_read": rows_read,
-                    "lease_until": now + LEASE,
-                    "lease_owner": self.instance_id,
-                },
-            )
-            timer.lap("record")
-            _log.info("batch imported", upload_id=upload_id, rows=len(batch), **timer.laps)
+                timer.lap("record")
+                _log.info("batch imported", upload_id=upload_id, rows=checked.size, **timer.laps)
+        finally:
+            for pending in in_flight:
+                pending.cancel()
         now = self.clock()
         await self.repository.update(
             upload_id, {"rows_read": rows_read, "total_rows": rows_read, "parsed_at": now}
@@ -368,12 +380,21 @@ class Ingest:
                 upload_id=upload_id,
                 total_rows=rows_read,
                 published_rows=published,
-                invalid_rows=parser.invalid,
-                duplicate_rows=parser.duplicates,
+                invalid_rows=sorter.invalid,
+                duplicate_rows=sorter.duplicates,
                 parsed_at=now,
             ),
             event_id=f"{upload_id}:parsed",
         )
+
+    async def _last_rows(self, spec: CheckSpec, path: Path, sniffed: Sniffed) -> dict[str, int]:
+        """For `last_wins`: the last row number of every match value, from a first pass."""
+        last: dict[str, int] = {}
+        batches = iter_row_batches(path, sniffed, batch_rows=self.batch_rows, limits=self.limits)
+        while (batch := await asyncio.to_thread(next, batches, None)) is not None:
+            for row_number, value in await self.checks.keys(spec, batch):
+                last[value] = row_number
+        return last
 
     # --- outcomes and completion ---------------------------------------------------------
 
@@ -502,171 +523,6 @@ class ImportPlan:
     options: UploadOptions
 
 
-@dataclass
-class ParsedBatch:
-    rows: list[ContactRowParsed]
-    outcomes: list[dict[str, Any]]
-
-
-@dataclass
-class BatchParser:
-    """Validates rows, marks in-file duplicates and builds row events (runs off the event loop)."""
-
-    plan: ImportPlan
-    upload_id: str
-    tenant_id: str
-    validator: RowValidator
-    seen: set[str] = field(default_factory=set)
-    last_rows: dict[str, int] | None = None
-    invalid: int = 0
-    duplicates: int = 0
-
-    def _contact(self, row_number: int, cells: list[str | None]) -> ContactData | list[RowError]:
-        result = self.validator.validate(row_number, cells)
-        if isinstance(result, list):
-            return result
-        options = self.plan.options
-        updates: dict[str, Any] = {}
-        if options.tags:
-            updates["tags"] = tuple(dict.fromkeys((*result.tags, *options.tags)))
-        if options.consents is not None:
-            given = options.consents
-            updates["consents"] = Consents(
-                email=result.consents.email if result.consents.email is not None else given.email,
-                sms=result.consents.sms if result.consents.sms is not None else given.sms,
-                call=result.consents.call if result.consents.call is not None else given.call,
-            )
-        return result.model_copy(update=updates) if updates else result
-
-    def last_row_per_key(self, batches: Iterator[list[Any]]) -> dict[str, int]:
-        last: dict[str, int] = {}
-        for batch in batches:
-            for item in batch:
-                if not isinstance(item, tuple):
-                    continue
-                row_number, cells = item
-                contact = self.validator.validate(row_number, cells)
-                if not isinstance(contact, list):
-                    value = match_value(contact, self.plan.key)
-                    if value is not None:
-                        last[value] = row_number
-        return last
-
-    def parse(self, batch: list[Any]) -> ParsedBatch:
-        rows: list[ContactRowParsed] = []
-        outcomes: list[dict[str, Any]] = []
-        for item in batch:
-            if not isinstance(item, tuple):  # a ragged row
-                self.invalid += 1
-                outcomes.append(
-                    _invalid(
-                        self.tenant_id,
-                        item.row_number,
-                        "",
-                        "",
-                        f"row has {item.found} cells but the header has {item.expected}",
-                        None,
-                    )
-                )
-                continue
-            row_number, cells = item
-            contact = self._contact(row_number, cells)
-            if isinstance(contact, list):
-                self.invalid += 1
-                first = contact[0]
-                outcomes.append(
-                    _invalid(
-                        self.tenant_id,
-                        row_number,
-                        first.column,
-                        first.value,
-                        "; ".join(
-                            e.reason if not e.column else f"{e.column}: {e.reason}" for e in contact
-                        ),
-                        self._masked_cells(cells),
-                        errors=[
-                            {"column": e.column, "value": e.value, "reason": e.reason}
-                            for e in contact
-                        ],
-                    )
-                )
-                continue
-            value = match_value(contact, self.plan.key)
-            if value is None:
-                self.invalid += 1
-                outcomes.append(
-                    _invalid(
-                        self.tenant_id,
-                        row_number,
-                        self.plan.key.value,
-                        "",
-                        f"no value for the match key {self.plan.key.value}",
-                        self._masked_cells(cells),
-                    )
-                )
-                continue
-            if self._is_duplicate(value, row_number):
-                self.duplicates += 1
-                outcomes.append(
-                    {
-                        "tenant_id": self.tenant_id,
-                        "row_number": row_number,
-                        "status": RowStatus.DUPLICATE.value,
-                        "reason": f"same {self.plan.key.value} as another row of the file",
-                    }
-                )
-                continue
-            rows.append(
-                ContactRowParsed(
-                    tenant_id=self.tenant_id,
-                    upload_id=self.upload_id,
-                    row_number=row_number,
-                    target=self.plan.target,
-                    match=self.plan.match,
-                    match_key=self.plan.key,
-                    match_value=value,
-                    contact=contact,
-                )
-            )
-        return ParsedBatch(rows, outcomes)
-
-    def _is_duplicate(self, value: str, row_number: int) -> bool:
-        if self.last_rows is not None:
-            return self.last_rows.get(value, row_number) != row_number
-        if value in self.seen:
-            return True
-        self.seen.add(value)
-        return False
-
-    def _masked_cells(self, cells: list[str | None]) -> list[str | None]:
-        """The original row for the error report, with national ids masked."""
-        return [
-            mask(c) if c and self.plan.mapping.get(i) in SENSITIVE_FIELDS else c
-            for i, c in enumerate(cells)
-        ]
-
-
-def _invalid(
-    tenant_id: str,
-    row_number: int,
-    column: str,
-    value: str,
-    reason: str,
-    cells: list[str | None] | None,
-    errors: list[dict[str, str]] | None = None,
-) -> dict[str, Any]:
-    return {
-        "tenant_id": tenant_id,
-        "row_number": row_number,
-        "status": RowStatus.INVALID.value,
-        "column": column,
-        "value": value,
-        "reason": reason,
-        "errors": errors or [{"column": column, "value": value, "reason": reason}],
-        "cells": cells,
-    }
-
-
 def _failure_text(exc: Exception) -> str:
     if isinstance(exc, FileRejected | Problem):
         return str(exc)
@@ -706,3 +562,10 @@ def row_outcome_of(doc: dict[str, Any]) -> RowOutcome:
     return RowOutcome(
         row_number=doc["row_number"], status=RowStatus(doc["status"]), reason=doc.get("reason")
     )
+
+
+def _consents(options: UploadOptions) -> Consents | None:
+    given = options.consents
+    if given is None:
+        return None
+    return Consents(email=given.email, sms=given.sms, call=given.call)

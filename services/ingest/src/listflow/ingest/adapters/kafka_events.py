@@ -2,7 +2,8 @@
 
 from collections.abc import Sequence
 
-from listflow.kit.kafka import EventPublisher
+from listflow.ingest.domain.batches import CheckedRow
+from listflow.kit.kafka import Encoded, EventPublisher
 from listflow.schemas import topics
 from listflow.schemas.events import ContactRowParsed, Event, ListReady
 
@@ -14,12 +15,22 @@ class IngestEvents:
     async def upload_event(self, upload_id: str, event: Event, event_id: str | None = None) -> None:
         await self._publisher.publish_one(topics.UPLOADS.name, upload_id, event, event_id)
 
-    async def contact_rows(self, rows: Sequence[ContactRowParsed]) -> None:
+    async def contact_rows(
+        self, tenant_id: str, upload_id: str, rows: Sequence[CheckedRow]
+    ) -> None:
         # Keyed by the match value: every row of one customer lands on one partition, in order.
-        await self._publisher.publish(
+        await self._publisher.publish_encoded(
             topics.CONTACT_ROWS.name,
-            [(r.match_value, r) for r in rows],
-            event_ids=[f"{r.upload_id}:{r.row_number}" for r in rows],
+            (
+                Encoded(
+                    key=row.match_value,
+                    ce_type=ContactRowParsed.ce_type,
+                    tenant_id=tenant_id,
+                    body=row.body,
+                    event_id=f"{upload_id}:{row.row_number}",
+                )
+                for row in rows
+            ),
         )
 
     async def list_ready(self, event: ListReady) -> None:

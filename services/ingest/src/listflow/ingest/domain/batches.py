@@ -1,0 +1,231 @@
+"""Checking the rows of an import, in two steps that can run in different processes.
+
+`RowChecker.check` validates a batch and encodes each valid row's event. It holds no state
+between batches, so batches can be checked in worker processes, in parallel and ahead of
+publishing. `DuplicateSorter.sort` then takes the checked batches in file order and marks
+in-file duplicates; it keeps the keys seen so far, so it runs in the import's own task.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from listflow.kit.pii import Protector
+from listflow.schemas.events import ContactRowParsed
+from listflow.schemas.matching import match_value
+from listflow.schemas.values import (
+    Consents,
+    ContactData,
+    MatchKey,
+    MatchPolicy,
+    RowStatus,
+    TargetRef,
+)
+
+from .reader import RaggedRow, Row
+from .rows import RowError, RowOptions, RowValidator
+
+SENSITIVE_FIELDS = frozenset({"ssn", "document_number"})
+
+
+def mask(value: str) -> str:
+    return "*" * max(len(value) - 4, 0) + value[-4:]
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """Everything a worker needs to check the rows of one import; small, sent with a batch."""
+
+    run_id: str  # one per import attempt: a worker keeps one validator per run
+    upload_id: str
+    tenant_id: str
+    headers: tuple[str, ...]
+    mapping: dict[int, str]
+    row_options: RowOptions
+    key: MatchKey
+    match: MatchPolicy
+    target: TargetRef
+    tags: tuple[str, ...] = ()
+    consents: Consents | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedRow:
+    row_number: int
+    match_value: str
+    body: bytes  # the encoded ContactRowParsed
+
+
+@dataclass
+class CheckedBatch:
+    rows: list[CheckedRow]
+    invalid: list[dict[str, Any]]
+    size: int
+
+
+@dataclass
+class SortedBatch:
+    rows: list[CheckedRow]
+    outcomes: list[dict[str, Any]]
+
+
+class RowChecker:
+    """Validates rows into encoded row events, or into outcome documents saying why not."""
+
+    def __init__(self, spec: CheckSpec, protector: Protector) -> None:
+        self.spec = spec
+        self.validator = RowValidator(list(spec.headers), spec.mapping, spec.row_options, protector)
+
+    def check(self, batch: Sequence[Row | RaggedRow]) -> CheckedBatch:
+        spec = self.spec
+        rows: list[CheckedRow] = []
+        invalid: list[dict[str, Any]] = []
+        for item in batch:
+            if isinstance(item, RaggedRow):
+                reason = f"row has {item.found} cells but the header has {item.expected}"
+                invalid.append(_invalid(spec.tenant_id, item.row_number, "", "", reason, None))
+                continue
+            row_number, cells = item
+            contact = self._contact(row_number, cells)
+            if isinstance(contact, list):
+                invalid.append(self._rejected(row_number, cells, contact))
+                continue
+            value = match_value(contact, spec.key)
+            if value is None:
+                reason = f"no value for the match key {spec.key.value}"
+                invalid.append(
+                    _invalid(
+                        spec.tenant_id,
+                        row_number,
+                        spec.key.value,
+                        "",
+                        reason,
+                        self._masked_cells(cells),
+                    )
+                )
+                continue
+            event = ContactRowParsed(
+                tenant_id=spec.tenant_id,
+                upload_id=spec.upload_id,
+                row_number=row_number,
+                target=spec.target,
+                match=spec.match,
+                match_key=spec.key,
+                match_value=value,
+                contact=contact,
+            )
+            rows.append(CheckedRow(row_number, value, event.model_dump_json().encode()))
+        return CheckedBatch(rows, invalid, len(batch))
+
+    def keys(self, batch: Sequence[Row | RaggedRow]) -> list[tuple[int, str]]:
+        """(row number, match value) of each valid row: what `last_wins` needs to know first."""
+        found: list[tuple[int, str]] = []
+        for item in batch:
+            if isinstance(item, RaggedRow):
+                continue
+            row_number, cells = item
+            contact = self.validator.validate(row_number, cells)
+            if not isinstance(contact, list):
+                value = match_value(contact, self.spec.key)
+                if value is not None:
+                    found.append((row_number, value))
+        return found
+
+    def _contact(self, row_number: int, cells: list[str | None]) -> ContactData | list[RowError]:
+        result = self.validator.validate(row_number, cells)
+        if isinstance(result, list):
+            return result
+        spec = self.spec
+        updates: dict[str, Any] = {}
+        if spec.tags:
+            updates["tags"] = tuple(dict.fromkeys((*result.tags, *spec.tags)))
+        if spec.consents is not None:
+            given, own = spec.consents, result.consents
+            updates["consents"] = Consents(
+                email=own.email if own.email is not None else given.email,
+                sms=own.sms if own.sms is not None else given.sms,
+                call=own.call if own.call is not None else given.call,
+            )
+        return result.model_copy(update=updates) if updates else result
+
+    def _rejected(
+        self, row_number: int, cells: list[str | None], errors: list[RowError]
+    ) -> dict[str, Any]:
+        first = errors[0]
+        return _invalid(
+            self.spec.tenant_id,
+            row_number,
+            first.column,
+            first.value,
+            "; ".join(e.reason if not e.column else f"{e.column}: {e.reason}" for e in errors),
+            self._masked_cells(cells),
+            errors=[{"column": e.column, "value": e.value, "reason": e.reason} for e in errors],
+        )
+
+    def _masked_cells(self, cells: list[str | None]) -> list[str | None]:
+        """The original row for the error report, with national ids masked."""
+        mapping = self.spec.mapping
+        return [
+            mask(c) if c and mapping.get(i) in SENSITIVE_FIELDS else c for i, c in enumerate(cells)
+        ]
+
+
+@dataclass
+class DuplicateSorter:
+    """Marks in-file duplicates across the checked batches of one import, taken in file order."""
+
+    tenant_id: str
+    key: MatchKey
+    # With `last_wins`, the last row number of every key, found by a first pass.
+    last_rows: dict[str, int] | None = None
+    seen: set[str] = field(default_factory=set)
+    invalid: int = 0
+    duplicates: int = 0
+
+    def sort(self, checked: CheckedBatch) -> SortedBatch:
+        self.invalid += len(checked.invalid)
+        outcomes = list(checked.invalid)
+        rows: list[CheckedRow] = []
+        for row in checked.rows:
+            if self._is_duplicate(row.match_value, row.row_number):
+                self.duplicates += 1
+                outcomes.append(
+                    {
+                        "tenant_id": self.tenant_id,
+                        "row_number": row.row_number,
+                        "status": RowStatus.DUPLICATE.value,
+                        "reason": f"same {self.key.value} as another row of the file",
+                    }
+                )
+            else:
+                rows.append(row)
+        return SortedBatch(rows, outcomes)
+
+    def _is_duplicate(self, value: str, row_number: int) -> bool:
+        if self.last_rows is not None:
+            return self.last_rows.get(value, row_number) != row_number
+        if value in self.seen:
+            return True
+        self.seen.add(value)
+        return False
+
+
+def _invalid(
+    tenant_id: str,
+    row_number: int,
+    column: str,
+    value: str,
+    reason: str,
+    cells: list[str | None] | None,
+    errors: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    return {
+        "tenant_id": tenant_id,
+        "row_number": row_number,
+        "status": RowStatus.INVALID.value,
+        "column": column,
+        "value": value,
+        "reason": reason,
+        "errors": errors or [{"column": column, "value": value, "reason": reason}],
+        "cells": cells,
+    }

@@ -1,0 +1,116 @@
+import asyncio
+
+import orjson
+import pytest
+from listflow.ingest.adapters.checker_pool import CheckerPool
+from listflow.ingest.domain.batches import CheckSpec, DuplicateSorter, RowChecker
+from listflow.ingest.domain.fields import resolve_mapping
+from listflow.ingest.domain.reader import RaggedRow, Row
+from listflow.ingest.domain.rows import RowOptions
+from listflow.kit.pii import Protector
+from listflow.schemas.events import ContactRowParsed
+from listflow.schemas.values import (
+    Consents,
+    InFileDuplicates,
+    MatchKey,
+    MatchPolicy,
+    TargetKind,
+    TargetRef,
+)
+
+SECRET = "test-secret-0123456789"
+HEADERS = ("First name", "Phone", "SSN", "Account number")
+
+
+def spec(**changes: object) -> CheckSpec:
+    values: dict[str, object] = {
+        "run_id": "run-1",
+        "upload_id": "u1",
+        "tenant_id": "acme",
+        "headers": HEADERS,
+        "mapping": resolve_mapping(HEADERS, None),
+        "row_options": RowOptions(default_region="US"),
+        "key": MatchKey.ACCOUNT_NUMBER,
+        "match": MatchPolicy(key=MatchKey.ACCOUNT_NUMBER),
+        "target": TargetRef(kind=TargetKind.GROUP, id="g1", name="March"),
+    }
+    values.update(changes)
+    return CheckSpec(**values)  # type: ignore[arg-type]
+
+
+BATCH: list[Row | RaggedRow] = [
+    (1, ["Ann", "(212) 555-0101", "123-45-6789", "a-1"]),
+    (2, ["Bob", "not a phone", None, "A-2"]),
+    (3, ["Cid", "212 555 0103", None, None]),
+    RaggedRow(row_number=4, expected=4, found=6),
+    (5, ["Ann again", "212-555-0101", None, "A-1"]),
+]
+
+
+def test_valid_rows_become_encoded_row_events_keyed_by_their_match_value() -> None:
+    checked = RowChecker(spec(tags=("march",)), Protector(SECRET)).check(BATCH)
+    assert checked.size == 5
+    assert [(r.row_number, r.match_value) for r in checked.rows] == [(1, "A-1"), (5, "A-1")]
+    event = ContactRowParsed.model_validate(orjson.loads(checked.rows[0].body))
+    assert event.upload_id == "u1" and event.row_number == 1
+    assert event.contact.phones[0].e164 == "+12125550101"
+    assert event.contact.tags == ("march",)
+    assert event.contact.ssn is not None and event.contact.ssn.last4 == "6789"
+    assert b"123-45-6789" not in checked.rows[0].body
+
+
+def test_rejected_rows_say_which_column_and_why() -> None:
+    checked = RowChecker(spec(), Protector(SECRET)).check(BATCH)
+    by_row = {o["row_number"]: o for o in checked.invalid}
+    assert set(by_row) == {2, 3, 4}
+    assert by_row[2]["column"] == "Phone" and "not a valid phone number" in by_row[2]["reason"]
+    assert by_row[3]["reason"] == "no value for the match key account_number"
+    assert by_row[4]["reason"] == "row has 6 cells but the header has 4"
+
+
+def test_national_ids_are_masked_in_the_original_row_of_a_rejected_row() -> None:
+    bad: list[Row | RaggedRow] = [(7, ["Eve", "nope", "123-45-6789", "A-7"])]
+    [outcome] = RowChecker(spec(), Protector(SECRET)).check(bad).invalid
+    assert outcome["cells"][2] == "*******6789"
+
+
+def test_consents_of_the_upload_fill_what_the_row_does_not_say() -> None:
+    checker = RowChecker(spec(consents=Consents(email=True, sms=False)), Protector(SECRET))
+    event = ContactRowParsed.model_validate(orjson.loads(checker.check(BATCH).rows[0].body))
+    assert (event.contact.consents.email, event.contact.consents.sms) == (True, False)
+
+
+def test_first_row_wins_across_batches() -> None:
+    checker = RowChecker(spec(), Protector(SECRET))
+    sorter = DuplicateSorter(tenant_id="acme", key=MatchKey.ACCOUNT_NUMBER)
+    first = sorter.sort(checker.check(BATCH[:2]))
+    second = sorter.sort(checker.check(BATCH[2:]))
+    assert [r.row_number for r in first.rows] == [1]
+    assert second.rows == []
+    duplicate = next(o for o in second.outcomes if o["status"] == "duplicate")
+    assert duplicate["row_number"] == 5
+    assert (sorter.invalid, sorter.duplicates) == (3, 1)
+
+
+def test_last_row_wins_when_the_last_rows_are_known() -> None:
+    checker = RowChecker(
+        spec(match=MatchPolicy(in_file_duplicates=InFileDuplicates.LAST_WINS)), Protector(SECRET)
+    )
+    last = {value: row for row, value in checker.keys(BATCH)}
+    sorter = DuplicateSorter(tenant_id="acme", key=MatchKey.ACCOUNT_NUMBER, last_rows=last)
+    result = sorter.sort(checker.check(BATCH))
+    assert [r.row_number for r in result.rows] == [5]
+    assert sorter.duplicates == 1
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_the_pool_checks_batches_in_worker_processes_like_in_process(workers: int) -> None:
+    async def run() -> list[tuple[int, str]]:
+        pool = CheckerPool(workers, SECRET)
+        try:
+            checked = await asyncio.gather(*(pool.check(spec(), BATCH) for _ in range(3)))
+        finally:
+            pool.close()
+        return [(r.row_number, r.match_value) for batch in checked for r in batch.rows]
+
+    assert asyncio.run(run()) == [(1, "A-1"), (5, "A-1")] * 3
