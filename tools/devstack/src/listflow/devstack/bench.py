@@ -11,7 +11,13 @@ import json
 import os
 import platform
 import secrets
+import signal
+import subprocess
+import sys
 import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,18 +58,35 @@ class UploadRun:
 
 
 def _rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children (uvicorn runs in the same process)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except FileNotFoundError:
-        pass
-    return 0.0
+    """Resident memory of a process and every process under it (ingest's row checkers)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, float] = {}
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(
+                line.split(":", 1) for line in status.read_text().splitlines() if ":" in line
+            )
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        child = int(status.parent.name)
+        parents[child] = int(fields.get("PPid", "0").strip())
+        rss[child] = int(fields.get("VmRSS", "0 kB").split()[0]) / 1024
+    tree = {pid}
+    changed = True
+    while changed:
+        found = {child for child, parent in parents.items() if parent in tree} - tree
+        changed = bool(found)
+        tree |= found
+    return sum(rss.get(member, 0.0) for member in tree)
 
 
 def _upload(
-    client: httpx.Client, path: Path, services: dict[str, ServiceProcess], rows: int
+    client: httpx.Client,
+    path: Path,
+    services: dict[str, ServiceProcess],
+    rows: int,
+    group: str = "Bench",
+    wait_for_merge: bool = True,
 ) -> UploadRun:
     run = UploadRun(rows=rows)
     started = time.perf_counter()
@@ -71,7 +94,7 @@ def _upload(
         response = client.post(
             "/v1/uploads",
             files={"file": (path.name, f, "text/csv")},
-            data={"options": json.dumps({"target": {"kind": "group", "name": "Bench"}})},
+            data={"options": json.dumps({"target": {"kind": "group", "name": group}})},
         )
     response.raise_for_status()
     upload_id = response.json()["id"]
@@ -87,6 +110,8 @@ def _upload(
         elapsed = time.perf_counter() - accepted
         if run.parsed_s is None and body["progress"]["rows_read"] >= rows:
             run.parsed_s = elapsed
+            if not wait_for_merge:
+                break
         if elapsed - last_print >= 5:
             last_print = elapsed
             print(
@@ -195,20 +220,82 @@ async def _naive(path: Path, limit: int) -> float:
     return done / elapsed
 
 
+@contextmanager
+def _profiled(services: dict[str, ServiceProcess], out_dir: Path | None) -> Iterator[None]:
+    """Sample every service (and ingest's worker processes) with py-spy while the block runs."""
+    if out_dir is None:
+        yield
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    samplers: list[subprocess.Popen[bytes]] = []
+    for name, service in services.items():
+        assert service.process is not None
+        samplers.append(
+            subprocess.Popen(
+                [
+                    str(Path(sys.executable).with_name("py-spy")),
+                    "record",
+                    "--pid",
+                    str(service.process.pid),
+                    "--subprocesses",
+                    "--nonblocking",
+                    "--rate",
+                    "50",
+                    "--format",
+                    "raw",
+                    "--output",
+                    str(out_dir / f"{name}.txt"),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+    try:
+        yield
+    finally:
+        for sampler in samplers:
+            sampler.send_signal(signal.SIGINT)
+        for sampler in samplers:
+            sampler.wait(30)
+
+
+def _hot_spots(stacks: Path, top: int = 12) -> list[tuple[str, float]]:
+    """Share of samples per function on top of the stack (where the CPU time is spent)."""
+    if not stacks.exists():
+        return []
+    counts: Counter[str] = Counter()
+    for line in stacks.read_text().splitlines():
+        frames, _, count = line.rpartition(" ")
+        if not frames or not count.isdigit():
+            continue
+        leaf = frames.rsplit(";", 1)[-1]
+        # "function (path/to/module.py:123)" -> "function (module.py)"
+        name, _, where = leaf.partition(" (")
+        module = where.rsplit(":", 1)[0].rsplit("/", 1)[-1]
+        counts[f"{name} ({module})"] += int(count)
+    total = sum(counts.values()) or 1
+    return [(frame, round(100 * n / total, 1)) for frame, n in counts.most_common(top)]
+
+
 def _table(result: dict[str, Any]) -> str:
     first, second = result["first_upload"], result["update_upload"]
     limits = result["limits"]
     e2e = first["end_to_end_rows_per_s"]
     rows = [
         ("rows in the first file", f"{result['rows']:,}"),
-        ("ingest parse+validate+publish", f"{first['parse_rows_per_s']:,.0f} rows/s"),
+        ("contacts consumer processes", f"{result['contacts_instances']}"),
+        (
+            "ingest alone: parse+validate+publish",
+            f"{result['ingest_alone']['parse_rows_per_s']:,.0f} rows/s",
+        ),
+        ("ingest during the first upload", f"{first['parse_rows_per_s']:,.0f} rows/s"),
         ("end to end, new customers", f"{e2e:,.0f} rows/s ({first['completed_s']:.1f} s)"),
         (
             "end to end, half updates",
             f"{second['end_to_end_rows_per_s']:,.0f} rows/s ({second['completed_s']:.1f} s)",
         ),
         (
-            "peak RSS ingest / contacts",
+            "peak RSS ingest (with checkers) / contacts",
             f"{first['peak_rss_mb']['ingest']:.0f} / {first['peak_rss_mb']['contacts']:.0f} MB",
         ),
         ("storage limit: insert_many", f"{limits['insert_rows_per_s']:,.0f} rows/s"),
@@ -227,8 +314,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="listflow-bench")
     parser.add_argument("--rows", type=int, default=int(os.environ.get("BENCH_ROWS", "100000")))
     parser.add_argument("--out", type=Path, default=Path("bench-results"))
+    parser.add_argument(
+        "--contacts-instances",
+        type=int,
+        default=int(os.environ.get("BENCH_CONTACTS", "1")),
+        help="contacts consumer processes sharing the row topic's partitions",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        default=os.environ.get("BENCH_PROFILE") == "1",
+        help="sample the services with py-spy during the first upload",
+    )
     args = parser.parse_args()
     work = PROFILE.state.parent / "bench-files"
+    stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S}"
     infra.wipe(PROFILE)
     infra.up(PROFILE)
     asyncio.run(ensure_topics(PROFILE.kafka_bootstrap))
@@ -248,14 +348,48 @@ def main() -> None:
     env = service_env(
         PROFILE, tenants={key: "bench"}, ports=PORTS, extra={"LISTFLOW_LOG_LEVEL": "WARNING"}
     )
+    profile_dir = args.out / f"profile-{stamp}" if args.profile else None
     with (
         running_stack(env, PORTS, GATEWAY_PORT, PROFILE.state / "logs") as (services, url),
         httpx.Client(base_url=url, headers={"X-API-Key": key}, timeout=600) as client,
     ):
-        print("first upload (new customers)")
-        run1 = _upload(client, first, services, args.rows)
-        print("second upload (half updates)")
-        run2 = _upload(client, second, services, args.rows)
+        watched = dict(services)
+        extra: list[ServiceProcess] = []
+        for instance in range(2, args.contacts_instances + 1):
+            port = PORTS["contacts"] + 100 * (instance - 1)
+            process = ServiceProcess(
+                "contacts",
+                port,
+                {**env, "LISTFLOW_CONTACTS_HTTP_PORT": str(port)},
+                PROFILE.state / "logs",
+                instance=instance,
+            )
+            process.start()
+            process.wait_ready()
+            extra.append(process)
+            watched[f"contacts-{instance}"] = process
+        try:
+            print("first upload (new customers)")
+            with _profiled(watched, profile_dir):
+                run1 = _upload(client, first, watched, args.rows)
+            print("second upload (half updates)")
+            run2 = _upload(client, second, watched, args.rows)
+            # Ingest alone: with every contacts consumer stopped, nothing else competes for
+            # the cores while the file is parsed, validated and published.
+            for process in [services["contacts"], *extra]:
+                process.stop()
+            print("ingest alone (contacts stopped)")
+            alone = _upload(
+                client,
+                first,
+                {"ingest": services["ingest"]},
+                args.rows,
+                group="Bench ingest only",
+                wait_for_merge=False,
+            )
+        finally:
+            for process in extra:
+                process.stop()
 
     sample = min(args.rows, 50_000)
     docs = [
@@ -287,7 +421,9 @@ def main() -> None:
         "store": f"FerretDB {infra.FERRETDB_VERSION} on "
         f"{os.environ.get('LISTFLOW_FERRETDB_BACKEND', 'postgresql')}",
         "rows": args.rows,
+        "contacts_instances": args.contacts_instances,
         "expected": asdict(expected),
+        "ingest_alone": {**asdict(alone), "parse_rows_per_s": alone.parse_rate},
         "first_upload": {
             **asdict(run1),
             "parse_rows_per_s": run1.parse_rate,
@@ -300,10 +436,18 @@ def main() -> None:
         },
         "limits": limits,
     }
+    if profile_dir is not None:
+        result["hot_spots"] = {
+            name: _hot_spots(profile_dir / f"{name}.txt") for name in sorted(watched)
+        }
     args.out.mkdir(exist_ok=True)
-    out = args.out / f"bench-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    out = args.out / f"bench-{stamp}.json"
     out.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
     print("\n" + _table(result))
+    for name, spots in result.get("hot_spots", {}).items():
+        print(f"\n  where {name} spends its CPU (share of samples, py-spy):")
+        for frame, share in spots:
+            print(f"    {share:5.1f}%  {frame}")
     print(f"\nwritten to {out}")
 
 

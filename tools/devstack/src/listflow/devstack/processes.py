@@ -19,7 +19,7 @@ from listflow.devstack.infra import Profile
 from listflow.kit.settings import api_key_digest
 
 SERVICES: dict[str, str] = {
-    "ingest": "listflow.ingest.entrypoints.main",
+    "ingest": "listflow.ingest",
     "contacts": "listflow.contacts.entrypoints.main",
 }
 
@@ -56,6 +56,8 @@ class ServiceProcess:
     port: int
     env: dict[str, str]
     log_dir: Path
+    # A second or later instance of the same service (a scaled-out consumer) logs apart.
+    instance: int = 1
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property
@@ -64,7 +66,8 @@ class ServiceProcess:
 
     def start(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = (self.log_dir / f"{self.name}.log").open("ab")
+        suffix = f"-{self.instance}" if self.instance > 1 else ""
+        log = (self.log_dir / f"{self.name}{suffix}.log").open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", SERVICES[self.name]],
             env=self.env,
