@@ -21,7 +21,7 @@ help:
 	@echo "make test       the whole suite against real Kafka and FerretDB"
 	@echo "make test-unit  the fast, pure unit tests only"
 	@echo "make lint       ruff and mypy"
-	@echo "make bench      a large upload measured end to end (BENCH_ROWS=100000)"
+	@echo "make bench      a large upload measured end to end (BENCH_ROWS=100000 BENCH_CONTACTS=1 BENCH_PROFILE=0)"
 	@echo "make infra-up / infra-down / infra-wipe   the local Kafka and FerretDB (dev profile)"
 
 $(UV):
@@ -58,9 +58,11 @@ format: sync
 	$(UV) run --frozen ruff format .
 	$(UV) run --frozen ruff check --fix .
 
-# Throughput, memory and the limits beneath them; BENCH_ROWS sets the size (docs/performance.md).
+# Throughput, memory and the limits beneath them (docs/performance.md). BENCH_ROWS sets the
+# size, BENCH_CONTACTS the contacts consumer processes, BENCH_PROFILE=1 samples with py-spy.
 bench: sync tools
-	$(UV) run --frozen listflow-bench --rows $(or $(BENCH_ROWS),100000)
+	$(UV) run --frozen listflow-bench --rows $(or $(BENCH_ROWS),100000) \
+		--contacts-instances $(or $(BENCH_CONTACTS),1) $(if $(filter 1,$(BENCH_PROFILE)),--profile)
 
 infra-up: sync tools
 	$(UV) run --frozen listflow-dev infra up
