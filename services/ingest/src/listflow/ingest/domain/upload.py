@@ -48,6 +48,11 @@ class UploadOptions(Strict):
     target: TargetOption | None = None
     template: Literal["basic-contacts", "accounts", "debtor-accounts", "dialer-leads"] | None = None
     mapping: dict[str, str] | None = None
+    saved_mapping: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Name or id of a saved mapping (/v1/mappings); `mapping` keys override it.",
+    )
     default_region: str | None = Field(default=None, min_length=2, max_length=2)
     date_order: Literal["DMY", "MDY", "YMD"] = "MDY"
     encoding: str | None = Field(default=None, max_length=40)
