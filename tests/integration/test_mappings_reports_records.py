@@ -257,3 +257,48 @@ def test_one_contact_entered_by_hand(stack: Stack) -> None:
         assert updated["data"]["first_name"] == "Anna"
         history = client.get("/v1/uploads", params={"target": target["name"]}).json()["items"]
         assert {u["id"] for u in history} == {created.json()["id"], again.json()["id"]}
+
+
+def test_json_body_carries_pasted_cells_or_one_record(stack: Stack) -> None:
+    run = run_id()
+    target = {"kind": "group", "name": f"JSON {run}"}
+    pasted = (
+        "Nombre\tTeléfono\tCorreo\tNúmero de cuenta\n"
+        f"Lucía\t+34 611 222 333\tlucia.{run}@example.es\tJS-{run}-1\n"
+        f"Pablo\t612 333 444\tpablo.{run}@example.es\tJS-{run}-2\n"
+    )
+    with stack.client("acme") as client:
+        response = client.post(
+            "/v1/uploads",
+            json={"text": pasted, "options": {"target": target, "default_region": "ES"}},
+        )
+        assert response.status_code == 202, response.text
+        assert response.json()["detected"]["delimiter"] == "\t"
+        done = wait_for_status(client, response.json()["id"], {"completed", "failed"})
+        assert done["counts"]["imported"] == 2, done
+
+        record = client.post(
+            "/v1/uploads",
+            json={
+                "record": {
+                    "first_name": "Lucía",
+                    "account_number": f"JS-{run}-1",
+                    "email": f"lucia.new.{run}@example.es",
+                },
+                "options": {"target": target},
+            },
+        )
+        assert record.status_code == 202, record.text
+        again = wait_for_status(client, record.json()["id"], {"completed", "failed"})
+        assert again["counts"]["updated"] == 1, again
+
+        both = client.post("/v1/uploads", json={"text": "a", "record": {"first_name": "x"}})
+        assert both.status_code == 422
+        unknown = client.post("/v1/uploads", json={"text": "a\n1\n", "colour": "red"})
+        assert unknown.status_code == 422
+        assert any("colour" in e["location"] for e in unknown.json()["errors"])
+        not_json = client.post(
+            "/v1/uploads", content=b"{oops", headers={"Content-Type": "application/json"}
+        )
+        assert not_json.status_code == 400
+        assert not_json.headers["content-type"].startswith("application/problem+json")

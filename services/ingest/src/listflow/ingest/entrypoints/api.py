@@ -124,7 +124,7 @@ def parse_options(raw: str | None) -> UploadOptions:
         raise Problem(422, "Invalid options", "Some options are not valid.", errors=errors) from exc
 
 
-async def _spool(
+async def spool(
     source: UploadFile | None, text: str | None, spool: Path, limit: int
 ) -> tuple[Path, str]:
     """Copy the upload to a local file, refusing it as soon as it passes the size limit."""
@@ -171,13 +171,20 @@ async def create_upload(
     ] = None,
     options: Annotated[str | None, Form(description="JSON object of upload options")] = None,
 ) -> UploadPublic:
+    """Multipart form (`file` or `text`, and `options`), or a JSON body
+    `{"text" | "record": ..., "options": {...}}` for pasted cells or one contact."""
+    if request.headers.get("content-type", "").split(";")[0].strip() == "application/json":
+        # Imported here: records_api builds on this module.
+        from listflow.ingest.entrypoints.records_api import create_from_json
+
+        return await create_from_json(request, tenant.id)
     container = _container(request)
     parsed = parse_options(options)
     if file is None and not text:
         raise Problem(
             422, "Nothing to import", "Send a file in the 'file' field or cells in 'text'."
         )
-    path, name = await _spool(
+    path, name = await spool(
         file, text, container.settings.ingest_spool_dir, container.settings.ingest_max_upload_bytes
     )
     try:

@@ -2,19 +2,36 @@
 takes the same matching path (and leaves the same history and reports) as a file."""
 
 import csv
+import json
 import secrets
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter, Request
 from listflow.ingest.bootstrap import Container
 from listflow.ingest.domain.fields import CANONICAL_FIELDS
 from listflow.ingest.domain.rows import RowOptions, RowValidator, default_match_key
 from listflow.ingest.domain.upload import UploadOptions
-from listflow.ingest.entrypoints.api import UploadPublic, accept_spooled, to_public
+from listflow.ingest.entrypoints.api import (
+    UploadPublic,
+    accept_spooled,
+    parse_options,
+    spool,
+    to_public,
+)
 from listflow.kit.auth import TenantDep
 from listflow.kit.problems import PROBLEM_RESPONSES, Problem
 from listflow.schemas.matching import match_value
-from pydantic import BaseModel, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
 
 router = APIRouter(prefix="/v1/uploads", tags=["uploads"], responses=PROBLEM_RESPONSES)
 
@@ -46,17 +63,69 @@ def _text(value: Value) -> str:
     summary="Enter one contact by hand; invalid values answer 422 with every reason",
 )
 async def create_record(request: Request, tenant: TenantDep, body: RecordIn) -> UploadPublic:
+    doc = await accept_record(request, tenant.id, body.record, body.options)
+    return to_public(doc, datetime.now(UTC))
+
+
+class JsonUpload(BaseModel):
+    """POST /v1/uploads as JSON: pasted cells or one record, with the options object."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str | None = Field(default=None, min_length=1)
+    record: dict[str, Value] | None = Field(default=None, min_length=1)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+async def create_from_json(request: Request, tenant_id: str) -> UploadPublic:
     container: Container = request.app.state.container
-    unknown = sorted(set(body.record) - set(CANONICAL_FIELDS))
+    limit = container.settings.ingest_max_upload_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise Problem(413, "Text too large", f"Requests are limited to {limit:,} bytes.")
+    try:
+        data = json.loads(await request.body())
+    except ValueError as exc:
+        raise Problem(400, "Invalid JSON", "The request body is not valid JSON.") from exc
+    try:
+        body = JsonUpload.model_validate(data)
+    except ValidationError as exc:
+        errors = [
+            {"location": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        raise Problem(422, "Invalid request", "The JSON body is not valid.", errors=errors) from exc
+    if (body.text is None) == (body.record is None):
+        raise Problem(
+            422, "Nothing to import", "Send pasted cells in 'text' or one contact in 'record'."
+        )
+    options = parse_options(json.dumps(body.options))
+    if body.record is not None:
+        doc = await accept_record(request, tenant_id, body.record, options)
+        return to_public(doc, datetime.now(UTC))
+    assert body.text is not None
+    path, name = await spool(None, body.text, container.settings.ingest_spool_dir, limit)
+    try:
+        doc = await accept_spooled(request, tenant_id, path, name, options)
+    finally:
+        path.unlink(missing_ok=True)
+    return to_public(doc, datetime.now(UTC))
+
+
+async def accept_record(
+    request: Request, tenant_id: str, record: dict[str, Value], options: UploadOptions
+) -> dict[str, Any]:
+    """Validate one record now (422 with every reason), then accept it as a one-row upload."""
+    container: Container = request.app.state.container
+    unknown = sorted(set(record) - set(CANONICAL_FIELDS))
     if unknown:
         raise Problem(
             422,
             "Unknown fields",
             f"Unknown fields: {', '.join(unknown)}. Use: {', '.join(CANONICAL_FIELDS)}.",
         )
-    fields = list(body.record)
-    cells: list[str | None] = [_text(body.record[f]) or None for f in fields]
-    options = body.options
+    fields = list(record)
+    cells: list[str | None] = [_text(record[f]) or None for f in fields]
     ingest = container.ingest
     validator = RowValidator(
         fields,
@@ -93,7 +162,6 @@ async def create_record(request: Request, tenant: TenantDep, body: RecordIn) -> 
         update={"mapping": {f: f for f in fields}, "template": None}
     )
     try:
-        doc = await accept_spooled(request, tenant.id, path, "record.csv", merged)
+        return await accept_spooled(request, tenant_id, path, "record.csv", merged)
     finally:
         path.unlink(missing_ok=True)
-    return to_public(doc, datetime.now(UTC))
