@@ -1,3 +1,4 @@
+import asyncio
 import io
 import struct
 import zipfile
@@ -149,3 +150,22 @@ def test_saved_mapping_is_an_option_and_model_copy_keeps_what_was_set() -> None:
     }
     with pytest.raises(ValueError, match="saved_mapping"):
         UploadOptions.model_validate({"saved_mapping": "x" * 201})
+
+
+def test_upload_over_the_size_limit_is_refused_while_spooling(tmp_path: Path) -> None:
+    from listflow.ingest.entrypoints.api import spool
+    from listflow.kit.problems import Problem
+    from starlette.datastructures import UploadFile
+
+    big = UploadFile(file=io.BytesIO(b"x" * 3000), filename="big.csv")
+    with pytest.raises(Problem) as refused:
+        asyncio.run(spool(big, None, tmp_path, 1000))
+    assert refused.value.status == 413
+    assert "1,000 bytes" in (refused.value.detail or "")
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(Problem):
+        asyncio.run(spool(None, "y" * 2000, tmp_path, 1000))
+    small = UploadFile(file=io.BytesIO(b"a,b\n"), filename="../x.csv")
+    path, name = asyncio.run(spool(small, None, tmp_path, 1000))
+    assert name == "x.csv"
+    assert path.read_bytes() == b"a,b\n"
