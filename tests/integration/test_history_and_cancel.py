@@ -43,6 +43,10 @@ def test_history_shows_who_uploaded_and_filters_by_target_status_and_date(
         ).json()
         for done in (second, third):
             wait_for_status(client, done["id"], {"completed"})
+        with client.stream("GET", f"/v1/uploads/{third['id']}/events") as stream:
+            lines = list(stream.iter_lines())
+        assert "event: end" in lines
+        assert '"status":"completed"' in lines[-2] or '"status":"completed"' in lines[-1]
 
         key_id = "key:" + hashlib.sha256(stack.tenants["acme"].key.encode()).hexdigest()[:12]
         assert first["uploaded_by"] == key_id

@@ -1,5 +1,6 @@
 """Preview: the whole file validated and matched against stored contacts, nothing written."""
 
+import json
 import random
 import time
 from pathlib import Path
@@ -141,7 +142,21 @@ def test_preview_of_a_larger_file_reports_progress_and_counts(stack: Stack, tmp_
             ).status_code
             == 202
         )
+        # Progress for a bar, as server-sent events until the preview ends.
+        events: list[tuple[str, dict[str, Any]]] = []
+        with client.stream("GET", f"/v1/uploads/{waiting['id']}/preview/events") as stream:
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            name = ""
+            for line in stream.iter_lines():
+                if line.startswith("event: "):
+                    name = line.removeprefix("event: ")
+                elif line.startswith("data: "):
+                    events.append((name, json.loads(line.removeprefix("data: "))))
         preview = wait_for_preview(client, waiting["id"])
+    assert events[-1][0] == "end"
+    assert events[-1][1]["status"] == "completed"
+    percents = [body["percent"] for _, body in events]
+    assert percents == sorted(percents)
     assert preview["status"] == "completed", preview
     assert preview["counts"] == {
         "rows": expected.total,

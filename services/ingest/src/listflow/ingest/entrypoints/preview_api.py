@@ -1,10 +1,13 @@
 """Preview of an upload: what an import with these options would do, writing nothing."""
 
+import asyncio
 import json
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
 from listflow.ingest.bootstrap import Container
 from listflow.ingest.entrypoints.api import parse_options
 from listflow.ingest.entrypoints.mappings_api import resolve_options
@@ -108,3 +111,35 @@ async def get_preview(request: Request, tenant: TenantDep, upload_id: str) -> Pr
     if doc is None:
         raise Problem(404, "Not Found", f"Upload {upload_id} has no preview in this tenant.")
     return _public(doc)
+
+
+@router.get(
+    "/{upload_id}/preview/events",
+    summary="The preview's progress as server-sent events until it ends",
+    response_class=StreamingResponse,
+)
+async def preview_events(request: Request, tenant: TenantDep, upload_id: str) -> StreamingResponse:
+    previews = _container(request).previews
+    if await previews.get(tenant.id, upload_id) is None:
+        raise Problem(404, "Not Found", f"Upload {upload_id} has no preview in this tenant.")
+
+    async def stream() -> AsyncIterator[str]:
+        last = None
+        while not await request.is_disconnected():
+            doc = await previews.get(tenant.id, upload_id)
+            if doc is None:
+                return
+            public = _public(doc).model_dump_json()
+            if public != last:
+                yield f"event: progress\ndata: {public}\n\n"
+                last = public
+            if doc["status"] != "running":
+                yield f"event: end\ndata: {public}\n\n"
+                return
+            await asyncio.sleep(0.5)
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
