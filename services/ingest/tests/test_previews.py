@@ -1,7 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 from listflow.ingest.adapters.contacts_client import MatchCounts
-from listflow.ingest.previews import PreviewTally, preview_percent, rows_per_second
+from listflow.ingest.previews import PreviewTally, eta_seconds, preview_percent, rows_per_second
 
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -31,3 +31,16 @@ def test_rate_uses_the_end_time_once_completed() -> None:
     done = {"started_at": START, "completed_at": START + timedelta(seconds=4), "rows_checked": 800}
     assert rows_per_second(done, START + timedelta(hours=1)) == 200.0
     assert rows_per_second({**done, "rows_checked": 0}, START) is None
+
+
+def test_eta_from_the_rate_and_the_row_estimate_while_running() -> None:
+    running = {
+        "status": "running",
+        "started_at": START,
+        "completed_at": None,
+        "rows_checked": 1000,
+        "row_estimate": 5000,
+    }
+    assert eta_seconds(running, START + timedelta(seconds=10)) == 40.0
+    assert eta_seconds({**running, "row_estimate": None}, START + timedelta(seconds=10)) is None
+    assert eta_seconds({**running, "status": "completed"}, START + timedelta(seconds=10)) is None

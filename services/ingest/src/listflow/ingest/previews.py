@@ -265,3 +265,13 @@ def rows_per_second(preview: dict[str, Any], now: datetime) -> float | None:
     elapsed = (end - preview["started_at"]).total_seconds()
     checked: int = preview.get("rows_checked", 0)
     return round(checked / elapsed, 1) if elapsed > 0 and checked else None
+
+
+def eta_seconds(preview: dict[str, Any], now: datetime) -> float | None:
+    """Seconds left at the current rate, while running and the row estimate is known."""
+    rate = rows_per_second(preview, now)
+    estimate = preview.get("row_estimate")
+    if preview["status"] != "running" or not rate or not estimate:
+        return None
+    left = max(estimate - preview.get("rows_checked", 0), 0)
+    return round(left / rate, 1)

@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from listflow.ingest.bootstrap import Container
 from listflow.ingest.entrypoints.api import parse_options
 from listflow.ingest.entrypoints.mappings_api import resolve_options
-from listflow.ingest.previews import preview_percent, rows_per_second
+from listflow.ingest.previews import eta_seconds, preview_percent, rows_per_second
 from listflow.kit.auth import TenantDep
 from listflow.kit.problems import PROBLEM_RESPONSES, Problem
 from pydantic import BaseModel
@@ -45,6 +45,7 @@ class PreviewPublic(BaseModel):
     status: Literal["running", "completed", "failed"]
     percent: float
     rows_per_second: float | None
+    eta_seconds: float | None
     counts: PreviewCounts
     matches: PreviewMatches
     invalid_examples: list[InvalidExample]
@@ -55,11 +56,13 @@ class PreviewPublic(BaseModel):
 
 
 def _public(doc: dict[str, Any]) -> PreviewPublic:
+    now = datetime.now(UTC)
     return PreviewPublic(
         upload_id=doc["_id"],
         status=doc["status"],
         percent=preview_percent(doc),
-        rows_per_second=rows_per_second(doc, datetime.now(UTC)),
+        rows_per_second=rows_per_second(doc, now),
+        eta_seconds=eta_seconds(doc, now),
         counts=PreviewCounts(**doc["counts"]),
         matches=PreviewMatches(key=doc["match_key"], **doc["matches"]),
         invalid_examples=[InvalidExample(**e) for e in doc["invalid_examples"]],
