@@ -124,11 +124,11 @@ def test_error_report_xlsx_and_export_are_safe_in_a_spreadsheet(
     formula = '=HYPERLINK("http://evil.example","click")'
     with path.open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["First name", "Phone", "Email", "Account number", "SSN"])
-        writer.writerow([formula, "+12125550170", f"ok.{run}@example.com", f"EX-{run}-1", SSN])
-        writer.writerow(["Bad", "12", f"bad.{run}@example.com", f"EX-{run}-2", "536-22-1111"])
-        writer.writerow(["Dup", "+12125550171", f"dup.{run}@example.com", f"ex-{run}-1", ""])
-        writer.writerow(["@cmd", "+12125550172", "=1+1", f"EX-{run}-3", ""])
+        writer.writerow(["First name", "Phone", "Email", "Account number", "=SUM(A1)", "SSN"])
+        writer.writerow([formula, "+12125550170", f"ok.{run}@example.com", f"EX-{run}-1", "n", SSN])
+        writer.writerow(["Bad", "12", f"bad.{run}@example.com", f"EX-{run}-2", "n", "536-22-1111"])
+        writer.writerow(["Dup", "+12125550171", f"dup.{run}@example.com", f"ex-{run}-1", "n", ""])
+        writer.writerow(["@cmd", "+12125550172", "=1+1", f"EX-{run}-3", "n", ""])
     with stack.client("acme") as client:
         accepted = upload(client, path, {"target": {"kind": "group", "name": f"Risky {run}"}})
         done = wait_for_status(client, accepted["id"], {"completed", "failed"})
@@ -141,8 +141,11 @@ def test_error_report_xlsx_and_export_are_safe_in_a_spreadsheet(
             "errors": 2,
         }
         errors_xlsx = client.get(f"/v1/uploads/{accepted['id']}/errors.xlsx")
+        errors_csv = client.get(f"/v1/uploads/{accepted['id']}/errors.csv")
         export_csv = client.get(f"/v1/uploads/{accepted['id']}/export.csv")
         export_xlsx = client.get(f"/v1/uploads/{accepted['id']}/export.xlsx")
+    assert next(csv.reader(io.StringIO(errors_csv.text)))[-2] == "'=SUM(A1)"
+    assert SSN not in errors_csv.text
     assert errors_xlsx.status_code == 200
     assert errors_xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
     sheet = openpyxl.load_workbook(io.BytesIO(errors_xlsx.content)).active
@@ -157,6 +160,7 @@ def test_error_report_xlsx_and_export_are_safe_in_a_spreadsheet(
         "Phone",
         "Email",
         "Account number",
+        "=SUM(A1)",
         "SSN",
     ]
     assert [r[0] for r in rows[1:]] == [2, 4]

@@ -125,10 +125,10 @@ def parse_options(raw: str | None) -> UploadOptions:
 
 
 async def spool(
-    source: UploadFile | None, text: str | None, spool: Path, limit: int
+    source: UploadFile | None, text: str | None, spool_dir: Path, limit: int
 ) -> tuple[Path, str]:
     """Copy the upload to a local file, refusing it as soon as it passes the size limit."""
-    path = spool / f"incoming-{secrets.token_hex(8)}"
+    path = spool_dir / f"incoming-{secrets.token_hex(8)}"
     written = 0
     try:
         with path.open("wb") as target:
@@ -286,7 +286,8 @@ async def error_report(request: Request, tenant: TenantDep, upload_id: str) -> S
     async def lines() -> AsyncIterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(error_header(headers))
+        # Headers come from the file too: neutralised like every other cell.
+        writer.writerow([safe_cell(h) for h in error_header(headers)])
         async for entry in repository.errors(upload_id):
             for line in error_lines(entry):
                 writer.writerow([line[0], *(safe_cell(c) for c in line[1:])])
