@@ -27,9 +27,16 @@ class MatchCounts:
 
 
 class ContactsClient:
-    def __init__(self, base_url: str, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float = 60.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self._client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"), timeout=httpx.Timeout(timeout, connect=5.0)
+            base_url=base_url.rstrip("/"),
+            timeout=httpx.Timeout(timeout, connect=5.0),
+            transport=transport,
         )
 
     async def match_counts(self, api_key: str, key: MatchKey, values: list[str]) -> MatchCounts:
