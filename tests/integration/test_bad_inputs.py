@@ -10,7 +10,8 @@ import httpx
 import openpyxl
 import pytest
 
-from tests.conftest import Stack, wait_for_status
+from tests.conftest import MAX_ROWS, MAX_UPLOAD_BYTES, Stack, wait_for_status
+from tests.integration.test_preview import wait_for_preview
 
 GIB = 1024**3
 
@@ -153,3 +154,27 @@ def test_a_megabyte_long_cell_deep_in_the_file_fails_the_import_clearly(stack: S
         done = wait_for_status(client, response.json()["id"], {"completed", "failed"})
     assert done["status"] == "failed"
     assert "longer than" in done["failure"]
+
+
+def test_a_file_over_the_size_limit(stack: Stack) -> None:
+    content = b"Phone\r\n" + b"+12125550199\r\n" * (MAX_UPLOAD_BYTES // 14 + 1000)
+    assert len(content) > MAX_UPLOAD_BYTES
+    assert_refused(post_file(stack, "huge.csv", content), f"{MAX_UPLOAD_BYTES:,} bytes")
+
+
+def test_a_file_with_far_too_many_rows_is_refused_at_upload(stack: Stack) -> None:
+    content = b"Phone\r\n" + b"+12125550198\r\n" * (MAX_ROWS * 2)
+    assert_refused(post_file(stack, "many.csv", content), "too many rows", f"{MAX_ROWS:,}")
+
+
+def test_rows_past_the_limit_found_while_reading_end_the_preview_clearly(stack: Stack) -> None:
+    # Close enough to the limit that the estimate lets it in; the exact count does not.
+    content = b"Phone\r\n" + b"x\r\n" * (MAX_ROWS + 100)
+    response = post_file(stack, "over.csv", content)
+    assert response.status_code == 202, response.text
+    upload_id = response.json()["id"]
+    with stack.client("acme") as client:
+        assert client.post(f"/v1/uploads/{upload_id}/preview", json={}).status_code == 202
+        preview = wait_for_preview(client, upload_id)
+    assert preview["status"] == "failed"
+    assert f"more than {MAX_ROWS:,} rows" in preview["failure"]

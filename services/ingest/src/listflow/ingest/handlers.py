@@ -54,6 +54,8 @@ _log = get_logger(__name__)
 
 LEASE = timedelta(seconds=30)
 SENSITIVE_FIELDS = frozenset({"ssn", "document_number"})
+# The row estimate (from the first 64 KiB) may be this far off before a file is refused on it.
+ROW_ESTIMATE_MARGIN = 1.25
 
 
 def new_upload_id(now: datetime) -> str:
@@ -112,6 +114,15 @@ class Ingest:
             raise Problem(422, "File rejected", str(exc)) from exc
         if options.target is not None:
             self._check_target(options)
+        estimate = _row_estimate(path, size, sniffed)
+        if estimate is not None and estimate > self.max_rows * ROW_ESTIMATE_MARGIN:
+            # Refused now rather than after a long read; the exact limit holds while reading.
+            raise Problem(
+                413,
+                "Too many rows",
+                f"The file has about {estimate:,} rows; at most {self.max_rows:,} are allowed. "
+                "Split it into smaller files.",
+            )
         now = self.clock()
         upload_id = new_upload_id(now)
         await self.files.put(upload_id, path, file_name, {"tenant_id": tenant_id})
@@ -131,7 +142,7 @@ class Ingest:
                 "quote": sniffed.dialect.quote,
                 "header": sniffed.dialect.header,
                 "sheet": sniffed.sheet,
-                "row_estimate": _row_estimate(path, size, sniffed),
+                "row_estimate": estimate,
             },
             "headers": sniffed.headers,
             "suggested_mapping": [
