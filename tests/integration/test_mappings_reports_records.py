@@ -306,3 +306,26 @@ def test_json_body_carries_pasted_cells_or_one_record(stack: Stack) -> None:
         )
         assert not_json.status_code == 400
         assert not_json.headers["content-type"].startswith("application/problem+json")
+
+
+def test_headers_with_dots_and_dollars_can_be_mapped(stack: Stack, tmp_path: Path) -> None:
+    """Such headers cannot be document keys on FerretDB; the stored options must cope."""
+    run = run_id()
+    path = tmp_path / "dots.csv"
+    phone = f"+1212557{random.randint(1000, 9999)}"
+    path.write_text(
+        f"Tel.,$Mail,Acct.No\n{phone},dot.{run}@example.com,DT-{run}\n", encoding="utf-8"
+    )
+    mapping = {"Tel.": "phone", "$Mail": "email", "Acct.No": "account_number"}
+    with stack.client("acme") as client:
+        accepted = upload(
+            client, path, {"target": {"kind": "group", "name": f"Dots {run}"}, "mapping": mapping}
+        )
+        done = wait_for_status(client, accepted["id"], {"completed", "failed"})
+        assert done["counts"]["imported"] == 1, done
+        saved = client.post("/v1/mappings", json={"name": f"Dots {run}", "columns": mapping})
+        assert saved.status_code == 201, saved.text
+        waiting = upload(client, path, {"saved_mapping": f"Dots {run}"})
+        preview = client.post(f"/v1/uploads/{waiting['id']}/preview", json={})
+        assert preview.status_code == 202, preview.text
+        assert {"column": "$Mail", "field": "email"} in preview.json()["mapping"]

@@ -144,10 +144,22 @@ def test_export_repeats_key_columns_and_masks_national_ids() -> None:
 def test_saved_mapping_is_an_option_and_model_copy_keeps_what_was_set() -> None:
     options = UploadOptions.model_validate({"saved_mapping": "CRM export"})
     resolved = options.model_copy(update={"mapping": {"Tel": "phone"}})
-    assert resolved.model_dump(exclude_unset=True) == {
+    stored = resolved.model_dump(mode="json", exclude_unset=True)
+    assert stored == {
         "saved_mapping": "CRM export",
-        "mapping": {"Tel": "phone"},
+        "mapping": [{"column": "Tel", "field": "phone"}],
     }
+    assert UploadOptions.model_validate(stored).mapping == {"Tel": "phone"}
+
+
+def test_mapping_keys_that_cannot_be_document_keys_are_stored_as_pairs() -> None:
+    options = UploadOptions.model_validate({"mapping": {"Tel.": "phone", "$Mail": "email"}})
+    stored = options.model_dump(mode="json", exclude_unset=True)
+    assert stored["mapping"] == [
+        {"column": "Tel.", "field": "phone"},
+        {"column": "$Mail", "field": "email"},
+    ]
+    assert UploadOptions.model_validate(stored) == options
     with pytest.raises(ValueError, match="saved_mapping"):
         UploadOptions.model_validate({"saved_mapping": "x" * 201})
 

@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from listflow.schemas.values import Counts, MatchPolicy, RowStatus, TargetKind
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
 
 class UploadStatus(StrEnum):
@@ -70,6 +70,21 @@ class UploadOptions(Strict):
         default=None,
         description="Start the import now. Defaults to true when a target is given.",
     )
+
+    @field_validator("mapping", mode="before")
+    @classmethod
+    def _mapping_from_pairs(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return {pair["column"]: pair["field"] for pair in value if isinstance(pair, dict)}
+        return value
+
+    @field_serializer("mapping")
+    def _mapping_as_pairs(self, mapping: dict[str, str] | None) -> list[dict[str, str]] | None:
+        # Stored as pairs: headers such as "Tel." or "$Mail" cannot be document keys on
+        # FerretDB (nor safely on MongoDB); the validator above reads them back.
+        if mapping is None:
+            return None
+        return [{"column": column, "field": field} for column, field in mapping.items()]
 
     @field_validator("default_region")
     @classmethod
