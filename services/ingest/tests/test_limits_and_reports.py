@@ -181,3 +181,17 @@ def test_upload_over_the_size_limit_is_refused_while_spooling(tmp_path: Path) ->
     path, name = asyncio.run(spool(small, None, tmp_path, 1000))
     assert name == "x.csv"
     assert path.read_bytes() == b"a,b\n"
+
+
+def test_nul_characters_past_the_sniffed_start_are_dropped_from_cells(tmp_path: Path) -> None:
+    from listflow.ingest.domain.reader import iter_row_batches
+
+    lines = ["Name,Phone"] + [f"Name {i},+1212555{i % 10000:04d}" for i in range(5000)]
+    lines.append("Ana\x00Maria,+12125550100")
+    path = tmp_path / "nul.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    sniffed = sniff(path)
+    rows = [item for batch in iter_row_batches(path, sniffed) for item in batch]
+    last = rows[-1]
+    assert isinstance(last, tuple)
+    assert last[1] == ["AnaMaria", "+12125550100"]

@@ -229,6 +229,9 @@ def _text_records(path: Path, dialect: Dialect, limits: ReadLimits) -> Iterator[
                 joined = "".join(record)
                 if not joined or joined.isspace():
                     continue
+                if "\x00" in joined:
+                    # NUL cannot be stored (FerretDB refuses it in strings) and is never data.
+                    record = [c.replace("\x00", "") for c in record]
                 if len(joined) > limits.max_cell_chars:
                     _check_cells(record, limits, reader.line_num)
                 yield record
@@ -513,7 +516,7 @@ def _sheet_records(path: Path, sheet: str | None, limits: ReadLimits) -> Iterato
     except Exception as error:  # calamine raises its own, unexported, error types
         raise FileRejected(f"sheet {name!r} cannot be read: {error}") from None
     for line, values in enumerate(rows, start=1):
-        cells = [_cell_text(v) for v in values]
+        cells = [_cell_text(v).replace("\x00", "") for v in values]
         # Formatting can stretch a sheet's used range far to the right; empty cells there are
         # not columns.
         while cells and not cells[-1]:
