@@ -178,3 +178,20 @@ def test_rows_past_the_limit_found_while_reading_end_the_preview_clearly(stack: 
         preview = wait_for_preview(client, upload_id)
     assert preview["status"] == "failed"
     assert f"more than {MAX_ROWS:,} rows" in preview["failure"]
+
+
+def test_nul_characters_deep_in_a_file_do_not_stall_the_import(stack: Stack) -> None:
+    filler = b"".join(f"Filler {i},x\r\n".encode() for i in range(6000))
+    content = b"First name,Phone\r\n" + filler + b"Ana\x00Maria,+12125550197\r\n"
+    run = f"{os.getpid()}-{len(content)}"
+    response = post_file(
+        stack, "nul.csv", content, f'{{"target": {{"kind": "group", "name": "NUL {run}"}}}}'
+    )
+    assert response.status_code == 202, response.text
+    with stack.client("acme") as client:
+        done = wait_for_status(client, response.json()["id"], {"completed", "failed"})
+        assert done["status"] == "completed", done
+        assert done["counts"]["errors"] == 6000
+        assert done["counts"]["imported"] + done["counts"]["updated"] == 1
+        contacts = client.get("/v1/contacts", params={"group": f"NUL {run}"}).json()["items"]
+    assert [c["data"]["first_name"] for c in contacts] == ["AnaMaria"]
