@@ -96,6 +96,7 @@ def test_csv_cells_that_start_a_formula_are_neutralised() -> None:
 def test_xlsx_text_drops_characters_xml_cannot_hold() -> None:
     assert xlsx_text("a\x00b\x07c\td\ne") == "abc\td\ne"
     assert xlsx_text(None) == ""
+    assert len(xlsx_text("x" * 40000)) == 32767
 
 
 def test_error_lines_give_one_line_per_reason_with_the_original_row() -> None:

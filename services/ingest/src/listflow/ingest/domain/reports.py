@@ -36,9 +36,14 @@ def safe_cell(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
+# Excel refuses to open a workbook with a longer cell.
+XLSX_MAX_CELL = 32767
+
+
 def xlsx_text(value: object) -> str:
-    """For XLSX: text without the control characters XML refuses (cells are typed as text)."""
-    return _XML_ILLEGAL.sub("", "" if value is None else str(value))
+    """For XLSX: text without the control characters XML refuses (cells are typed as text),
+    cut to the length Excel opens."""
+    return _XML_ILLEGAL.sub("", "" if value is None else str(value))[:XLSX_MAX_CELL]
 
 
 def mask(value: str) -> str:
