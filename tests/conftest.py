@@ -18,6 +18,8 @@ from listflow.devstack.topics import ensure_topics
 PROFILE = infra.PROFILES["test"]
 PORTS = {"ingest": 18101 + infra.PORT_OFFSET, "contacts": 18102 + infra.PORT_OFFSET}
 GATEWAY_PORT = 18100 + infra.PORT_OFFSET
+MAX_ROWS = 200_000
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 
 
 @dataclass
@@ -58,7 +60,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         tenants={t.key: t.id for t in tenants.values()},
         ports=PORTS,
         database_prefix=prefix,
-        extra={"LISTFLOW_LOG_LEVEL": "INFO", "LISTFLOW_INGEST_BATCH_ROWS": "2000"},
+        extra={
+            "LISTFLOW_LOG_LEVEL": "INFO",
+            "LISTFLOW_INGEST_BATCH_ROWS": "2000",
+            # Limits low enough for tests to pass them cheaply (test_bad_inputs.py).
+            "LISTFLOW_INGEST_MAX_ROWS": str(MAX_ROWS),
+            "LISTFLOW_INGEST_MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES),
+        },
     )
     with running_stack(env, PORTS, GATEWAY_PORT, PROFILE.state / "logs") as (services, url):
         yield Stack(

@@ -28,6 +28,12 @@ class ContactRepository(Protocol):
         """The ids of the contacts each key finds, and those contacts."""
         ...
 
+    async def count_matches(
+        self, tenant_id: str, key: MatchKey, values: Collection[str], *, cap: int = 2
+    ) -> dict[str, int]:
+        """How many contacts each normalized value of `key` finds, counted up to `cap`."""
+        ...
+
     async def claim_keys(self, tenant_id: str, claims: dict[KeyRef, str]) -> dict[KeyRef, str]:
         """Claim each key for the contact id about to be created under it; returns the id
         that holds each key (ours, or another writer's that claimed it first)."""

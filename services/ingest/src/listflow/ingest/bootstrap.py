@@ -6,12 +6,16 @@ from datetime import UTC, datetime
 
 from faststream.kafka import KafkaBroker
 from listflow.ingest.adapters.checker_pool import CheckerPool
+from listflow.ingest.adapters.contacts_client import ContactsClient
 from listflow.ingest.adapters.file_store import FileStore
 from listflow.ingest.adapters.kafka_events import IngestEvents
+from listflow.ingest.adapters.mapping_repository import MappingRepository
 from listflow.ingest.adapters.mongo_repository import UploadRepository
+from listflow.ingest.adapters.preview_store import PreviewStore
 from listflow.ingest.config import Settings
 from listflow.ingest.domain.reader import ReadLimits
 from listflow.ingest.handlers import Ingest
+from listflow.ingest.previews import Previews
 from listflow.kit.kafka import EventPublisher, make_broker
 from listflow.kit.mongo import Document, make_client
 from listflow.kit.pii import Protector
@@ -29,6 +33,8 @@ class Container:
     mongo: AsyncMongoClient[Document]
     repository: UploadRepository
     ingest: Ingest
+    previews: Previews
+    mappings: MappingRepository
 
 
 def bootstrap(
@@ -51,7 +57,9 @@ def bootstrap(
         protector=Protector(settings.pii_secret.get_secret_value()),
         spool_dir=settings.ingest_spool_dir,
         limits=ReadLimits(
-            max_columns=settings.ingest_max_columns, max_cell_chars=settings.ingest_max_cell_chars
+            max_columns=settings.ingest_max_columns,
+            max_cell_chars=settings.ingest_max_cell_chars,
+            max_uncompressed_bytes=settings.ingest_max_uncompressed_bytes,
         ),
         batch_rows=settings.ingest_batch_rows,
         max_rows=settings.ingest_max_rows,
@@ -59,4 +67,20 @@ def bootstrap(
         checks=CheckerPool(settings.ingest_check_workers, settings.pii_secret.get_secret_value()),
         clock=clock,
     )
-    return Container(settings, broker, publisher, mongo, repository, ingest)
+    previews = Previews(
+        ingest=ingest,
+        uploads=repository,
+        store=PreviewStore(database),
+        contacts=ContactsClient(settings.ingest_contacts_url),
+        concurrency=settings.ingest_preview_concurrency,
+    )
+    return Container(
+        settings,
+        broker,
+        publisher,
+        mongo,
+        repository,
+        ingest,
+        previews,
+        MappingRepository(database),
+    )

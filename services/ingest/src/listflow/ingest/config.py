@@ -18,6 +18,10 @@ class Settings(CommonSettings):
     ingest_max_rows: int = 5_000_000
     ingest_max_columns: int = 500
     ingest_max_cell_chars: int = 32_768
+    ingest_max_uncompressed_bytes: int = 1024**3
+    # Where ingest asks contacts how many stored contacts a match value finds (preview).
+    ingest_contacts_url: str = "http://127.0.0.1:8102"
+    ingest_preview_concurrency: int = 2
     ingest_batch_rows: int = 5_000
     ingest_default_region: str = "US"
     # Processes that validate rows (0: a thread of the service process). Validation is pure

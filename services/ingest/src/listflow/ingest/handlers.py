@@ -53,6 +53,8 @@ Clock = Callable[[], datetime]
 _log = get_logger(__name__)
 
 LEASE = timedelta(seconds=30)
+# The row estimate (from the first 64 KiB) may be this far off before a file is refused on it.
+ROW_ESTIMATE_MARGIN = 1.25
 
 
 def new_upload_id(now: datetime) -> str:
@@ -108,6 +110,15 @@ class Ingest:
             raise Problem(422, "File rejected", str(exc)) from exc
         if options.target is not None:
             self._check_target(options)
+        estimate = _row_estimate(path, size, sniffed)
+        if estimate is not None and estimate > self.max_rows * ROW_ESTIMATE_MARGIN:
+            # Refused now rather than after a long read; the exact limit holds while reading.
+            raise Problem(
+                413,
+                "Too many rows",
+                f"The file has about {estimate:,} rows; at most {self.max_rows:,} are allowed. "
+                "Split it into smaller files.",
+            )
         now = self.clock()
         upload_id = new_upload_id(now)
         await self.files.put(upload_id, path, file_name, {"tenant_id": tenant_id})
@@ -127,7 +138,7 @@ class Ingest:
                 "quote": sniffed.dialect.quote,
                 "header": sniffed.dialect.header,
                 "sheet": sniffed.sheet,
-                "row_estimate": _row_estimate(path, size, sniffed),
+                "row_estimate": estimate,
             },
             "headers": sniffed.headers,
             "suggested_mapping": [
@@ -298,26 +309,10 @@ class Ingest:
         upload_id: str = doc["_id"]
         tenant_id: str = doc["tenant_id"]
         sniffed = Sniffed(**_sniffed_fields(doc))
-        spec = CheckSpec(
-            run_id=f"{upload_id}:{secrets.token_hex(4)}",
-            upload_id=upload_id,
-            tenant_id=tenant_id,
-            headers=tuple(plan.headers),
-            mapping=plan.mapping,
-            row_options=RowOptions(
-                default_region=plan.options.default_region or self.default_region,
-                date_order=plan.options.date_order,
-                required_fields=plan.required,
-            ),
-            key=plan.key,
-            match=plan.match,
-            target=plan.target,
-            tags=tuple(plan.options.tags),
-            consents=_consents(plan.options),
-        )
+        spec = self.check_spec(doc, plan)
         sorter = DuplicateSorter(tenant_id=tenant_id, key=plan.key)
         if plan.match.in_file_duplicates is InFileDuplicates.LAST_WINS:
-            sorter.last_rows = await self._last_rows(spec, path, sniffed)
+            sorter.last_rows = await self.last_rows(spec, path, sniffed)
         batches = iter_row_batches(path, sniffed, batch_rows=self.batch_rows, limits=self.limits)
         # Batches are checked ahead, in worker processes, while this task publishes the
         # earliest one: validation and publishing overlap, and results keep file order.
@@ -387,7 +382,28 @@ class Ingest:
             event_id=f"{upload_id}:parsed",
         )
 
-    async def _last_rows(self, spec: CheckSpec, path: Path, sniffed: Sniffed) -> dict[str, int]:
+    def check_spec(self, doc: dict[str, Any], plan: "ImportPlan") -> CheckSpec:
+        """What the row checkers need to know of one run over an upload's file."""
+        upload_id: str = doc["_id"]
+        return CheckSpec(
+            run_id=f"{upload_id}:{secrets.token_hex(4)}",
+            upload_id=upload_id,
+            tenant_id=doc["tenant_id"],
+            headers=tuple(plan.headers),
+            mapping=plan.mapping,
+            row_options=RowOptions(
+                default_region=plan.options.default_region or self.default_region,
+                date_order=plan.options.date_order,
+                required_fields=plan.required,
+            ),
+            key=plan.key,
+            match=plan.match,
+            target=plan.target,
+            tags=tuple(plan.options.tags),
+            consents=_consents(plan.options),
+        )
+
+    async def last_rows(self, spec: CheckSpec, path: Path, sniffed: Sniffed) -> dict[str, int]:
         """For `last_wins`: the last row number of every match value, from a first pass."""
         last: dict[str, int] = {}
         batches = iter_row_batches(path, sniffed, batch_rows=self.batch_rows, limits=self.limits)

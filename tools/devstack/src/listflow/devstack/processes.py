@@ -45,6 +45,8 @@ def service_env(
         "LISTFLOW_INGEST_HTTP_PORT": str(ports["ingest"]),
         "LISTFLOW_CONTACTS_HTTP_PORT": str(ports["contacts"]),
         "LISTFLOW_INGEST_SPOOL_DIR": str(profile.state / "spool"),
+        # Ingest asks contacts for match counts (upload previews) over its HTTP API.
+        "LISTFLOW_INGEST_CONTACTS_URL": f"http://127.0.0.1:{ports['contacts']}",
     }
     env.update(extra or {})
     return env

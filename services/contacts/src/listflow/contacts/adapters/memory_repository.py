@@ -6,7 +6,7 @@ from dataclasses import replace
 from listflow.contacts.domain.model import Contact
 from listflow.contacts.ports import ConcurrentUpdate, KeyRef, Page
 from listflow.schemas.matching import all_match_keys
-from listflow.schemas.values import TargetRef
+from listflow.schemas.values import MatchKey, TargetRef
 
 
 class InMemoryContactRepository:
@@ -27,6 +27,11 @@ class InMemoryContactRepository:
             if cid in self.contacts and self.contacts[cid].tenant_id == tenant_id
         }
         return ids, contacts
+
+    async def count_matches(
+        self, tenant_id: str, key: MatchKey, values: Collection[str], *, cap: int = 2
+    ) -> dict[str, int]:
+        return {v: min(len(self.keys.get((tenant_id, (key, v)), [])), cap) for v in values}
 
     async def claim_keys(self, tenant_id: str, claims: dict[KeyRef, str]) -> dict[KeyRef, str]:
         return {key: self.claims.setdefault((tenant_id, key), cid) for key, cid in claims.items()}

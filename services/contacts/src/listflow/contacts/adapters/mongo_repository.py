@@ -84,6 +84,25 @@ class MongoContactRepository:
                 contacts.setdefault(doc["_id"], _from_document(doc))
         return ids, contacts
 
+    async def count_matches(
+        self, tenant_id: str, key: MatchKey, values: Collection[str], *, cap: int = 2
+    ) -> dict[str, int]:
+        # One equality query per value, never `$in` (FerretDB scans the collection for it);
+        # `limit(cap)` because a preview only tells none, one and several apart.
+        unique = list(dict.fromkeys(values))
+        found = await gather_bounded(
+            self._contacts.find(
+                {"match_keys": key_id(tenant_id, (key, value))}, {"_id": 1, "tenant_id": 1}
+            )
+            .limit(cap)
+            .to_list()
+            for value in unique
+        )
+        return {
+            value: sum(1 for doc in docs if doc["tenant_id"] == tenant_id)
+            for value, docs in zip(unique, found, strict=True)
+        }
+
     async def claim_keys(self, tenant_id: str, claims: dict[KeyRef, str]) -> dict[KeyRef, str]:
         docs = [{"_id": key_id(tenant_id, k), "contact_id": cid} for k, cid in claims.items()]
         keys = list(claims)

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from listflow.contacts.adapters.mongo_repository import MongoContactRepository
 from listflow.contacts.bootstrap import SERVICE, Container, bootstrap
 from listflow.contacts.config import Settings
-from listflow.contacts.entrypoints import api, consumer
+from listflow.contacts.entrypoints import api, consumer, matches_api
 from listflow.kit.health import infrastructure_checks
 from listflow.kit.logging import configure_logging, get_logger
 from listflow.kit.service import build_app, serve
@@ -58,7 +58,7 @@ def create_app(container: Container) -> FastAPI:
         description="The customer base: contacts merged from uploads, groups, change events.",
         settings=container.settings,
         lifespan=lifespan,
-        routers=[api.router],
+        routers=[matches_api.router, api.router],
         checks=infrastructure_checks(container.mongo, container.broker),
         broker=container.broker,
     )

@@ -22,6 +22,7 @@ class UploadRepository:
         await self._ledger.create_index(
             [("upload_id", ASCENDING), ("status", ASCENDING), ("row_number", ASCENDING)]
         )
+        await self._ledger.create_index([("upload_id", ASCENDING), ("row_number", ASCENDING)])
 
     async def insert(self, doc: Document) -> None:
         await self._uploads.insert_one(doc)
@@ -141,6 +142,15 @@ class UploadRepository:
     async def errors(self, upload_id: str) -> AsyncIterator[Document]:
         cursor = self._ledger.find(
             {"upload_id": upload_id, "status": {"$in": ["invalid", "failed"]}}
+        ).sort("row_number", ASCENDING)
+        async for doc in cursor:
+            yield doc
+
+    async def outcomes(self, upload_id: str) -> AsyncIterator[Document]:
+        """Every outcome of an upload in row order (the export joins them with the file)."""
+        cursor = self._ledger.find(
+            {"upload_id": upload_id},
+            {"row_number": 1, "status": 1, "record_id": 1, "reason": 1},
         ).sort("row_number", ASCENDING)
         async for doc in cursor:
             yield doc

@@ -23,13 +23,8 @@ from listflow.schemas.values import (
 )
 
 from .reader import RaggedRow, Row
+from .reports import SENSITIVE_FIELDS, mask
 from .rows import RowError, RowOptions, RowValidator
-
-SENSITIVE_FIELDS = frozenset({"ssn", "document_number"})
-
-
-def mask(value: str) -> str:
-    return "*" * max(len(value) - 4, 0) + value[-4:]
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,9 @@ class ReadLimits:
 
     max_columns: int = 500
     max_cell_chars: int = 32768
+    # Spreadsheets are zip archives that calamine inflates whole: a few kilobytes can declare
+    # gigabytes. Their entries together may not expand beyond this.
+    max_uncompressed_bytes: int = 1024**3
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,8 @@ def sniff(
     if not head:
         raise FileRejected("the file is empty")
     file_format = _detect_format(path, head)
+    if head.startswith(_ZIP_MAGIC):
+        check_zip_expansion(path, limits.max_uncompressed_bytes)
     if file_format == "csv":
         chosen = _encoding_argument(encoding, head) if encoding else _detect_encoding(path, head)
         text = _decode_sample(head, chosen, complete=len(head) < SAMPLE_BYTES)
@@ -224,6 +229,9 @@ def _text_records(path: Path, dialect: Dialect, limits: ReadLimits) -> Iterator[
                 joined = "".join(record)
                 if not joined or joined.isspace():
                     continue
+                if "\x00" in joined:
+                    # NUL cannot be stored (FerretDB refuses it in strings) and is never data.
+                    record = [c.replace("\x00", "") for c in record]
                 if len(joined) > limits.max_cell_chars:
                     _check_cells(record, limits, reader.line_num)
                 yield record
@@ -279,6 +287,33 @@ def _detect_format(path: Path, head: bytes) -> str:
         if head.startswith(magic):
             raise FileRejected(f"unsupported format: {what}; {_SUPPORTED}")
     return "csv"
+
+
+def check_zip_expansion(path: Path, limit: int) -> None:
+    """Refuse a zip (XLSX, ODS) that would inflate beyond `limit` bytes, before calamine opens it.
+
+    The declared sizes are checked first (a plain zip bomb stops here without inflating
+    anything); then every entry is inflated in chunks and counted, because the declared sizes
+    can lie: zipfile stops at the declared size and a forged entry then fails its CRC check.
+    """
+    refused = FileRejected(
+        f"the spreadsheet expands to more than {limit:,} bytes when unpacked "
+        "(a compressed-size bomb, or too large a workbook); split it or save it as CSV"
+    )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+            if sum(e.file_size for e in entries) > limit:
+                raise refused
+            inflated = 0
+            for entry in entries:
+                with archive.open(entry) as member:
+                    while chunk := member.read(_CHUNK_BYTES):
+                        inflated += len(chunk)
+                        if inflated > limit:
+                            raise refused
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError):
+        raise FileRejected("the file looks like a spreadsheet but is damaged") from None
 
 
 def _encoding_argument(encoding: str, head: bytes) -> str:
@@ -481,7 +516,7 @@ def _sheet_records(path: Path, sheet: str | None, limits: ReadLimits) -> Iterato
     except Exception as error:  # calamine raises its own, unexported, error types
         raise FileRejected(f"sheet {name!r} cannot be read: {error}") from None
     for line, values in enumerate(rows, start=1):
-        cells = [_cell_text(v) for v in values]
+        cells = [_cell_text(v).replace("\x00", "") for v in values]
         # Formatting can stretch a sheet's used range far to the right; empty cells there are
         # not columns.
         while cells and not cells[-1]:

@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from listflow.schemas.values import Counts, MatchPolicy, RowStatus, TargetKind
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
 
 class UploadStatus(StrEnum):
@@ -48,6 +48,11 @@ class UploadOptions(Strict):
     target: TargetOption | None = None
     template: Literal["basic-contacts", "accounts", "debtor-accounts", "dialer-leads"] | None = None
     mapping: dict[str, str] | None = None
+    saved_mapping: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Name or id of a saved mapping (/v1/mappings); `mapping` keys override it.",
+    )
     default_region: str | None = Field(default=None, min_length=2, max_length=2)
     date_order: Literal["DMY", "MDY", "YMD"] = "MDY"
     encoding: str | None = Field(default=None, max_length=40)
@@ -65,6 +70,21 @@ class UploadOptions(Strict):
         default=None,
         description="Start the import now. Defaults to true when a target is given.",
     )
+
+    @field_validator("mapping", mode="before")
+    @classmethod
+    def _mapping_from_pairs(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return {pair["column"]: pair["field"] for pair in value if isinstance(pair, dict)}
+        return value
+
+    @field_serializer("mapping")
+    def _mapping_as_pairs(self, mapping: dict[str, str] | None) -> list[dict[str, str]] | None:
+        # Stored as pairs: headers such as "Tel." or "$Mail" cannot be document keys on
+        # FerretDB (nor safely on MongoDB); the validator above reads them back.
+        if mapping is None:
+            return None
+        return [{"column": column, "field": field} for column, field in mapping.items()]
 
     @field_validator("default_region")
     @classmethod

@@ -13,7 +13,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
 from listflow.ingest.bootstrap import Container
+from listflow.ingest.domain.reports import error_header, error_lines, safe_cell
 from listflow.ingest.domain.upload import TERMINAL, Tally, UploadOptions, UploadStatus, progress
+from listflow.ingest.entrypoints.deps import uploader
+from listflow.ingest.entrypoints.mappings_api import resolve_options
 from listflow.kit.auth import TenantDep
 from listflow.kit.problems import PROBLEM_RESPONSES, Problem
 from listflow.schemas.values import Counts
@@ -121,11 +124,11 @@ def parse_options(raw: str | None) -> UploadOptions:
         raise Problem(422, "Invalid options", "Some options are not valid.", errors=errors) from exc
 
 
-async def _spool(
-    source: UploadFile | None, text: str | None, spool: Path, limit: int
+async def spool(
+    source: UploadFile | None, text: str | None, spool_dir: Path, limit: int
 ) -> tuple[Path, str]:
     """Copy the upload to a local file, refusing it as soon as it passes the size limit."""
-    path = spool / f"incoming-{secrets.token_hex(8)}"
+    path = spool_dir / f"incoming-{secrets.token_hex(8)}"
     written = 0
     try:
         with path.open("wb") as target:
@@ -168,26 +171,48 @@ async def create_upload(
     ] = None,
     options: Annotated[str | None, Form(description="JSON object of upload options")] = None,
 ) -> UploadPublic:
+    """Multipart form (`file` or `text`, and `options`), or a JSON body
+    `{"text" | "record": ..., "options": {...}}` for pasted cells or one contact."""
+    if request.headers.get("content-type", "").split(";")[0].strip() == "application/json":
+        # Imported here: records_api builds on this module.
+        from listflow.ingest.entrypoints.records_api import create_from_json
+
+        return await create_from_json(request, tenant.id)
     container = _container(request)
     parsed = parse_options(options)
     if file is None and not text:
         raise Problem(
             422, "Nothing to import", "Send a file in the 'file' field or cells in 'text'."
         )
-    path, name = await _spool(
+    path, name = await spool(
         file, text, container.settings.ingest_spool_dir, container.settings.ingest_max_upload_bytes
     )
     try:
-        doc = await container.ingest.accept(
-            tenant_id=tenant.id,
-            path=path,
-            file_name=name,
-            options=parsed,
-            uploaded_by=request.headers.get("x-listflow-user", "api-key"),
-        )
+        doc = await accept_spooled(request, tenant.id, path, name, parsed)
     finally:
         path.unlink(missing_ok=True)
     return to_public(doc, datetime.now(UTC))
+
+
+async def accept_spooled(
+    request: Request, tenant_id: str, path: Path, name: str, options: UploadOptions
+) -> dict[str, Any]:
+    """Accept a spooled file; a saved mapping is applied once the file's columns are known."""
+    ingest = _container(request).ingest
+    start = options.should_start()
+    if options.saved_mapping is not None:
+        options = options.model_copy(update={"start": False})
+    doc = await ingest.accept(
+        tenant_id=tenant_id,
+        path=path,
+        file_name=name,
+        options=options,
+        uploaded_by=uploader(request),
+    )
+    if options.saved_mapping is not None and start:
+        resolved = await resolve_options(request, tenant_id, doc, None)
+        doc = await ingest.start(tenant_id=tenant_id, upload_id=doc["_id"], options=resolved)
+    return doc
 
 
 @router.get("", response_model=UploadPage, summary="Upload history, newest first")
@@ -233,6 +258,9 @@ async def start_upload(
     request: Request, tenant: TenantDep, upload_id: str, body: dict[str, Any] | None = None
 ) -> UploadPublic:
     options = parse_options(json.dumps(body)) if body else None
+    options = await resolve_options(
+        request, tenant.id, await _owned(request, tenant.id, upload_id), options
+    )
     doc = await _container(request).ingest.start(
         tenant_id=tenant.id, upload_id=upload_id, options=options
     )
@@ -243,15 +271,6 @@ async def start_upload(
 async def cancel_upload(request: Request, tenant: TenantDep, upload_id: str) -> UploadPublic:
     doc = await _container(request).ingest.cancel(tenant_id=tenant.id, upload_id=upload_id)
     return to_public(doc, datetime.now(UTC))
-
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> str:
-    """Neutralise spreadsheet formulas (CSV injection): a leading quote makes it text."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 @router.get(
@@ -267,21 +286,11 @@ async def error_report(request: Request, tenant: TenantDep, upload_id: str) -> S
     async def lines() -> AsyncIterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(["row_number", "column", "value", "reason", *headers])
+        # Headers come from the file too: neutralised like every other cell.
+        writer.writerow([safe_cell(h) for h in error_header(headers)])
         async for entry in repository.errors(upload_id):
-            cells = entry.get("cells") or []
-            for error in entry.get("errors") or [
-                {"column": "", "value": "", "reason": entry.get("reason", "")}
-            ]:
-                writer.writerow(
-                    [
-                        entry["row_number"],
-                        safe_cell(error.get("column")),
-                        safe_cell(error.get("value")),
-                        safe_cell(error.get("reason")),
-                        *(safe_cell(c) for c in cells),
-                    ]
-                )
+            for line in error_lines(entry):
+                writer.writerow([line[0], *(safe_cell(c) for c in line[1:])])
             if buffer.tell() > 64 * 1024:
                 yield buffer.getvalue()
                 buffer.seek(0)

@@ -7,7 +7,15 @@ from contextlib import asynccontextmanager, suppress
 from fastapi import FastAPI
 from listflow.ingest.bootstrap import SERVICE, Container, bootstrap
 from listflow.ingest.config import Settings
-from listflow.ingest.entrypoints import api, consumer, templates_api
+from listflow.ingest.entrypoints import (
+    api,
+    consumer,
+    mappings_api,
+    preview_api,
+    records_api,
+    reports_api,
+    templates_api,
+)
 from listflow.kit.health import infrastructure_checks
 from listflow.kit.logging import configure_logging, get_logger
 from listflow.kit.service import build_app, serve
@@ -49,6 +57,7 @@ def create_app(container: Container) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await container.repository.ensure_indexes()
+        await container.mappings.ensure_indexes()
         await container.publisher.start()
         await container.broker.start()
         reconciler = asyncio.create_task(container.ingest.reconcile_forever())
@@ -60,6 +69,7 @@ def create_app(container: Container) -> FastAPI:
             with suppress(asyncio.CancelledError):
                 await reconciler
             await container.ingest.stop_all()
+            await container.previews.stop_all()
             await container.broker.stop()
             await container.publisher.stop()
             await container.mongo.close()
@@ -69,7 +79,14 @@ def create_app(container: Container) -> FastAPI:
         description="Upload gateway: files in, validated rows out as events; progress, reports.",
         settings=container.settings,
         lifespan=lifespan,
-        routers=[api.router, templates_api.router],
+        routers=[
+            records_api.router,
+            api.router,
+            preview_api.router,
+            reports_api.router,
+            templates_api.router,
+            mappings_api.router,
+        ],
         checks=infrastructure_checks(container.mongo, container.broker),
         broker=container.broker,
     )

@@ -1,0 +1,69 @@
+"""The contacts service's HTTP API, as far as ingest needs it (match counts for previews)."""
+
+from dataclasses import dataclass
+
+import httpx
+from listflow.schemas.values import MatchKey
+
+MAX_VALUES = 1000
+
+
+class ContactsUnavailable(RuntimeError):
+    """Contacts did not answer; the message is meant for the operator."""
+
+
+@dataclass(frozen=True)
+class MatchCounts:
+    no_match: int = 0
+    one_match: int = 0
+    several_matches: int = 0
+
+    def __add__(self, other: "MatchCounts") -> "MatchCounts":
+        return MatchCounts(
+            self.no_match + other.no_match,
+            self.one_match + other.one_match,
+            self.several_matches + other.several_matches,
+        )
+
+
+class ContactsClient:
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float = 60.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            timeout=httpx.Timeout(timeout, connect=5.0),
+            transport=transport,
+        )
+
+    async def match_counts(self, api_key: str, key: MatchKey, values: list[str]) -> MatchCounts:
+        """How many rows find no, one or several stored contacts; at most 1000 values a call.
+
+        The caller's own API key goes along, so contacts answers for that tenant only.
+        """
+        if not values:
+            return MatchCounts()
+        if len(values) > MAX_VALUES:
+            raise ValueError(f"at most {MAX_VALUES} values per call")
+        try:
+            response = await self._client.post(
+                "/v1/contacts/match-counts",
+                json={"key": key.value, "values": values},
+                headers={"X-API-Key": api_key},
+            )
+        except httpx.HTTPError as exc:
+            raise ContactsUnavailable(
+                f"the contacts service did not answer ({type(exc).__name__})"
+            ) from exc
+        if response.status_code != 200:
+            raise ContactsUnavailable(
+                f"the contacts service answered {response.status_code} to a match count"
+            )
+        body = response.json()
+        return MatchCounts(body["no_match"], body["one_match"], body["several_matches"])
+
+    async def close(self) -> None:
+        await self._client.aclose()

@@ -1,0 +1,258 @@
+"""Preview of an upload: the whole file validated and matched against stored contacts, with
+nothing written anywhere but the preview's own progress document.
+
+A preview runs as a job (like an import, in the ingest process that was asked): the request
+answers 202 at once and `GET /v1/uploads/{id}/preview` shows its progress and, at the end,
+its counts. A 500,000-row file therefore never holds an HTTP request open; match values go
+to contacts 1000 at a time with a bounded number of calls in flight.
+"""
+
+import asyncio
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from listflow.ingest.adapters.contacts_client import (
+    MAX_VALUES,
+    ContactsClient,
+    ContactsUnavailable,
+    MatchCounts,
+)
+from listflow.ingest.adapters.mongo_repository import UploadRepository
+from listflow.ingest.adapters.preview_store import PreviewStore
+from listflow.ingest.domain.batches import DuplicateSorter
+from listflow.ingest.domain.reader import FileRejected, Sniffed, iter_row_batches
+from listflow.ingest.domain.upload import TargetOption, UploadOptions
+from listflow.ingest.handlers import ImportPlan, Ingest, _sniffed_fields
+from listflow.kit.logging import get_logger
+from listflow.kit.problems import Problem
+from listflow.schemas.values import InFileDuplicates, RowStatus
+
+_log = get_logger(__name__)
+
+EXAMPLES = 20
+# A running preview not heard of for this long lost its process (a restart or a crash).
+STALE = timedelta(seconds=60)
+
+
+@dataclass
+class PreviewTally:
+    rows: int = 0
+    invalid: int = 0
+    duplicates: int = 0
+    matches: MatchCounts = field(default_factory=MatchCounts)
+    examples: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_fields(self) -> dict[str, Any]:
+        return {
+            "rows_checked": self.rows,
+            "counts": {
+                "rows": self.rows,
+                "valid": self.rows - self.invalid - self.duplicates,
+                "invalid": self.invalid,
+                "duplicates": self.duplicates,
+            },
+            "matches": {
+                "no_match": self.matches.no_match,
+                "one_match": self.matches.one_match,
+                "several_matches": self.matches.several_matches,
+            },
+            "invalid_examples": self.examples,
+        }
+
+
+@dataclass
+class Previews:
+    """Start a preview job, and report one."""
+
+    ingest: Ingest
+    uploads: UploadRepository
+    store: PreviewStore
+    contacts: ContactsClient
+    concurrency: int = 2
+    _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+
+    async def start(
+        self,
+        *,
+        tenant_id: str,
+        upload_id: str,
+        options: UploadOptions | None,
+        api_key: str,
+    ) -> dict[str, Any]:
+        doc = await self.uploads.get(tenant_id, upload_id)
+        if doc is None:
+            raise Problem(404, "Not Found", f"No upload {upload_id} in this tenant.")
+        merged = UploadOptions.model_validate(doc["options"]).merged_with(options)
+        if merged.target is None:
+            # Nothing is written, so no target is needed; the plan only wants a name.
+            merged = merged.model_copy(update={"target": TargetOption(name="preview")})
+        plan = self.ingest._plan(doc, merged)
+        now = self.ingest.clock()
+        run_id = secrets.token_hex(8)
+        preview: dict[str, Any] = {
+            "_id": upload_id,
+            "tenant_id": tenant_id,
+            "run_id": run_id,
+            "status": "running",
+            "match_key": plan.key.value,
+            "mapping": [
+                {"column": plan.headers[i], "field": f} for i, f in sorted(plan.mapping.items())
+            ],
+            "row_estimate": doc.get("detected", {}).get("row_estimate"),
+            "started_at": now,
+            "updated_at": now,
+            "completed_at": None,
+            "failure": None,
+            **PreviewTally().as_fields(),
+        }
+        await self.store.replace(preview)
+        previous = self._tasks.pop(upload_id, None)
+        if previous is not None:
+            previous.cancel()
+        task = asyncio.create_task(
+            self._run(doc, plan, run_id, api_key), name=f"preview-{upload_id}"
+        )
+        self._tasks[upload_id] = task
+        task.add_done_callback(
+            lambda t: self._tasks.pop(upload_id, None) if self._tasks.get(upload_id) is t else None
+        )
+        _log.info("preview started", upload_id=upload_id, tenant_id=tenant_id)
+        return preview
+
+    async def get(self, tenant_id: str, upload_id: str) -> dict[str, Any] | None:
+        preview = await self.store.get(tenant_id, upload_id)
+        if (
+            preview is not None
+            and preview["status"] == "running"
+            and upload_id not in self._tasks
+            and preview["updated_at"] < self.ingest.clock() - STALE
+        ):
+            preview = {
+                **preview,
+                "status": "failed",
+                "failure": "the preview was interrupted; start it again",
+            }
+        return preview
+
+    async def stop_all(self) -> None:
+        for task in list(self._tasks.values()):
+            task.cancel()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        await self.contacts.close()
+
+    async def _run(self, doc: dict[str, Any], plan: ImportPlan, run_id: str, api_key: str) -> None:
+        upload_id: str = doc["_id"]
+        work = self.ingest.spool_dir / f"preview-{upload_id}-{run_id}"
+        tally = PreviewTally()
+        try:
+            await self.ingest.files.fetch(upload_id, work)
+            await self._check(doc, plan, run_id, api_key, work, tally)
+            await self.store.update(
+                upload_id,
+                run_id,
+                {
+                    **tally.as_fields(),
+                    "status": "completed",
+                    "updated_at": self.ingest.clock(),
+                    "completed_at": self.ingest.clock(),
+                },
+            )
+            _log.info("preview completed", upload_id=upload_id, rows=tally.rows)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if isinstance(exc, FileRejected | ContactsUnavailable | Problem):
+                reason = str(exc)
+            else:
+                _log.exception("preview failed", upload_id=upload_id)
+                reason = "the preview stopped on an internal error; start it again"
+            await self.store.update(
+                upload_id,
+                run_id,
+                {
+                    **tally.as_fields(),
+                    "status": "failed",
+                    "failure": reason,
+                    "updated_at": self.ingest.clock(),
+                },
+            )
+        finally:
+            work.unlink(missing_ok=True)
+
+    async def _check(
+        self,
+        doc: dict[str, Any],
+        plan: ImportPlan,
+        run_id: str,
+        api_key: str,
+        path: Path,
+        tally: PreviewTally,
+    ) -> None:
+        ingest = self.ingest
+        upload_id: str = doc["_id"]
+        sniffed = Sniffed(**_sniffed_fields(doc))
+        spec = ingest.check_spec(doc, plan)
+        sorter = DuplicateSorter(tenant_id=doc["tenant_id"], key=plan.key)
+        if plan.match.in_file_duplicates is InFileDuplicates.LAST_WINS:
+            sorter.last_rows = await ingest.last_rows(spec, path, sniffed)
+        reader = iter_row_batches(path, sniffed, batch_rows=ingest.batch_rows, limits=ingest.limits)
+        semaphore = asyncio.Semaphore(self.concurrency)
+
+        async def count(values: list[str]) -> MatchCounts:
+            async with semaphore:
+                return await self.contacts.match_counts(api_key, plan.key, values)
+
+        while (batch := await asyncio.to_thread(next, reader, None)) is not None:
+            if tally.rows + len(batch) > ingest.max_rows:
+                raise FileRejected(f"the file has more than {ingest.max_rows:,} rows, the limit")
+            parsed = sorter.sort(await ingest.checks.check(spec, batch))
+            tally.rows += len(batch)
+            for outcome in parsed.outcomes:
+                if outcome["status"] == RowStatus.INVALID.value and len(tally.examples) < EXAMPLES:
+                    tally.examples.append(
+                        {
+                            "row_number": outcome["row_number"],
+                            "column": outcome["column"],
+                            "value": outcome["value"],
+                            "reason": outcome["reason"],
+                        }
+                    )
+            values = [row.match_value for row in parsed.rows]
+            chunks = [values[i : i + MAX_VALUES] for i in range(0, len(values), MAX_VALUES)]
+            for found in await asyncio.gather(*(count(chunk) for chunk in chunks)):
+                tally.matches = tally.matches + found
+            tally.invalid = sorter.invalid
+            tally.duplicates = sorter.duplicates
+            await self.store.update(
+                upload_id, run_id, {**tally.as_fields(), "updated_at": ingest.clock()}
+            )
+
+
+def preview_percent(preview: dict[str, Any]) -> float:
+    if preview["status"] == "completed":
+        return 100.0
+    estimate = preview.get("row_estimate")
+    checked: int = preview.get("rows_checked", 0)
+    if not estimate:
+        return 0.0
+    return round(min(99.0, 100.0 * checked / max(estimate, checked, 1)), 1)
+
+
+def rows_per_second(preview: dict[str, Any], now: datetime) -> float | None:
+    end = preview.get("completed_at") or now
+    elapsed = (end - preview["started_at"]).total_seconds()
+    checked: int = preview.get("rows_checked", 0)
+    return round(checked / elapsed, 1) if elapsed > 0 and checked else None
+
+
+def eta_seconds(preview: dict[str, Any], now: datetime) -> float | None:
+    """Seconds left at the current rate, while running and the row estimate is known."""
+    rate = rows_per_second(preview, now)
+    estimate = preview.get("row_estimate")
+    if preview["status"] != "running" or not rate or not estimate:
+        return None
+    left = max(estimate - preview.get("rows_checked", 0), 0)
+    return round(left / rate, 1)
