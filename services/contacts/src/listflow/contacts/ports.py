@@ -2,13 +2,16 @@
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from listflow.contacts.domain.model import Contact
-from listflow.schemas.events import ContactCreated, ContactUpdated, RowOutcomes
+from listflow.schemas.events import ContactChange, RowOutcomes
 from listflow.schemas.values import MatchKey, TargetRef
 
 KeyRef = tuple[MatchKey, str]
+# A lookup term: a match key, or ("tag" | "group" | "name", value) for the list filters.
+Term = tuple[str, str]
 
 
 class ConcurrentUpdate(Exception):
@@ -18,6 +21,31 @@ class ConcurrentUpdate(Exception):
 @dataclass(frozen=True, slots=True)
 class Page:
     items: list[Contact]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactFilter:
+    """Every term must be among a contact's lookup terms; `updated_since` is inclusive."""
+
+    terms: tuple[Term, ...] = ()
+    updated_since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A group or a tag of one tenant. Its id derives from its name, which never changes."""
+
+    id: str
+    tenant_id: str
+    name: str
+    description: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LabelPage:
+    items: list[Label]
     next_cursor: str | None
 
 
@@ -41,18 +69,54 @@ class ContactRepository(Protocol):
         version is stale."""
         ...
 
+    async def delete(self, contact: Contact) -> bool:
+        """Delete the contact if it is still at its version (and release its key claims);
+        False if it changed or was deleted meanwhile."""
+        ...
+
     async def ensure_groups(self, tenant_id: str, groups: Collection[TargetRef]) -> None: ...
 
     async def get(self, tenant_id: str, contact_id: str) -> Contact | None: ...
 
     async def page(
-        self, tenant_id: str, *, group_id: str | None, limit: int, cursor: str | None
+        self,
+        tenant_id: str,
+        *,
+        group_id: str | None,
+        limit: int,
+        cursor: str | None,
+        filters: ContactFilter | None = None,
     ) -> Page: ...
 
     async def group_id_by_name(self, tenant_id: str, name: str) -> str | None: ...
 
+    # Groups and tags share one shape ("group" or "tag" as `kind`).
+    async def create_label(self, kind: str, label: Label) -> bool:
+        """False if the tenant already has one by that name."""
+        ...
+
+    async def get_label(self, kind: str, tenant_id: str, label_id: str) -> Label | None: ...
+
+    async def labels_page(
+        self, kind: str, tenant_id: str, *, limit: int, cursor: str | None
+    ) -> LabelPage: ...
+
+    async def describe_label(
+        self, kind: str, tenant_id: str, label_id: str, description: str | None
+    ) -> Label | None: ...
+
+    async def delete_label(self, kind: str, tenant_id: str, label_id: str) -> bool: ...
+
+    async def defined_tags(self, tenant_id: str, keys: Collection[str]) -> dict[str, str]:
+        """For each tag key (case-folded name) the tenant has defined: the defined name."""
+        ...
+
+    async def ensure_tags(self, tenant_id: str, names: Collection[str]) -> None:
+        """Define the tags that are not yet (created by an upload that allows it)."""
+        ...
+
 
 class EventSink(Protocol):
-    async def contacts_changed(self, events: Sequence[ContactCreated | ContactUpdated]) -> None: ...
+    async def contacts_changed(self, events: Sequence[ContactChange]) -> None: ...
 
     async def row_outcomes(self, batches: Sequence[RowOutcomes]) -> None: ...

@@ -626,6 +626,7 @@ class BatchParser:
                     match_key=self.plan.key,
                     match_value=value,
                     contact=contact,
+                    create_missing_tags=self.plan.options.create_missing_tags,
                 )
             )
         return ParsedBatch(rows, outcomes)
