@@ -1,6 +1,7 @@
 """Use cases of the contacts service."""
 
 import asyncio
+import random
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -9,7 +10,7 @@ from datetime import datetime
 from listflow.contacts.domain.matching import Action, decide
 from listflow.contacts.domain.model import Contact, Origin
 from listflow.contacts.domain.tags import check_tags, tag_key
-from listflow.contacts.ports import ConcurrentUpdate, ContactRepository, EventSink, KeyRef
+from listflow.contacts.ports import Claim, ConcurrentUpdate, ContactRepository, EventSink, KeyRef
 from listflow.kit.logging import get_logger
 from listflow.kit.timing import StepTimer
 from listflow.schemas.events import (
@@ -82,8 +83,8 @@ class _BatchState:
     # Contacts whose change a redelivered row already wrote: announce them again, since the
     # first attempt may have stopped between the write and the publish.
     replayed: set[str] = field(default_factory=set)
-    # The match key each new contact is created under, to be claimed before writing.
-    claims: dict[KeyRef, str] = field(default_factory=dict)
+    # New contacts and the key each was matched by; all their keys are claimed before writing.
+    claims: dict[str, KeyRef | None] = field(default_factory=dict)
 
     def index(self, contact: Contact) -> None:
         """Make the contact findable by its keys for the rest of the batch."""
@@ -207,7 +208,8 @@ async def merge_with_retries(
                 attempt=attempt,
                 reason=str(conflict),
             )
-            await asyncio.sleep(0.1 * attempt)
+            # Jitter: two batches that collided should not collide again in step.
+            await asyncio.sleep(0.1 * attempt * (0.5 + random.random()))
     raise AssertionError("unreachable")
 
 
@@ -246,12 +248,7 @@ async def _merge_requests(
     created = list(state.created.values())
     timer.lap("merge")
     if state.claims:
-        # One new contact per key: whoever claims a key first creates its contact; a batch
-        # that loses re-reads and updates the winner's contact instead.
-        winners = await repository.claim_keys(tenant_id, state.claims)
-        lost = [key for key, cid in state.claims.items() if winners.get(key) != cid]
-        if lost:
-            raise ConcurrentUpdate(f"{len(lost)} new keys were claimed by another writer")
+        await _claim_new_keys(tenant_id, state, repository)
     await repository.save(created, updated)
     timer.lap("write")
     _log.info(
@@ -292,6 +289,46 @@ async def _merge_requests(
     return results, changes
 
 
+async def _claim_new_keys(
+    tenant_id: str, state: _BatchState, repository: ContactRepository
+) -> None:
+    """Claim every key of every new contact, so that concurrent writers end as if one had
+    gone first: one contact per customer, whichever key each upload matches by.
+
+    Writer W must give way to the holder H of a key it wants if, had H gone first, W would
+    have found H's contact: the key is the one W matches by, or H is still being written and
+    matches by a key W's contact has (then H would find W's, and one of the two must retry).
+    A key held by a contact already written that W does not match by is shared, as it would
+    be had W come second. Claims go in one global order (sorted), so of two writers after the
+    same keys the first to take the smallest one proceeds and the other stops there: no two
+    batches block each other in a cycle.
+    """
+    wanted: dict[str, Claim] = {}
+    for cid, own in state.claims.items():
+        for key in all_match_keys(state.created[cid].data):
+            wanted.setdefault(f"{key[0]}|{key[1]}", Claim(key, cid, own))
+    pending = [wanted[k] for k in sorted(wanted)]
+    won: list[Claim] = []
+    while pending:
+        standing = await repository.claim_keys(tenant_id, pending)
+        won.extend(c for c in standing if c in pending)
+        if len(standing) == len(pending) and standing[-1] in pending:
+            return
+        holder = standing[-1]
+        tried = pending[len(standing) - 1]
+        pending = pending[len(standing) :]
+        if holder.contact_id in state.created:
+            continue  # another new contact of this batch: the batch is already in order
+        ours = state.created[tried.contact_id]
+        keys = set(all_match_keys(ours.data))
+        in_flight = (
+            holder.own_key in keys and await repository.get(tenant_id, holder.contact_id) is None
+        )
+        if tried.key == tried.own_key or in_flight:
+            await repository.release_claims(tenant_id, won)
+            raise ConcurrentUpdate("a new contact's key was claimed by another writer")
+
+
 def _apply(tenant_id: str, request: MergeRequest, state: _BatchState, now: datetime) -> MergeResult:
     own_id = request.new_id
     source = request.origin.source
@@ -327,8 +364,7 @@ def _apply(tenant_id: str, request: MergeRequest, state: _BatchState, now: datet
         )
         state.contacts[own_id] = contact
         state.created[own_id] = contact
-        if key is not None:
-            state.claims[key] = own_id
+        state.claims[own_id] = key
         state.index(contact)
         return MergeResult(RowStatus.IMPORTED, own_id)
 

@@ -14,6 +14,15 @@ KeyRef = tuple[MatchKey, str]
 Term = tuple[str, str]
 
 
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A key claimed for a new contact, with the key that contact was matched by."""
+
+    key: KeyRef
+    contact_id: str
+    own_key: KeyRef | None
+
+
 class ConcurrentUpdate(Exception):
     """Another writer changed a contact between our read and our write."""
 
@@ -56,9 +65,15 @@ class ContactRepository(Protocol):
         """The ids of the contacts each key finds, and those contacts."""
         ...
 
-    async def claim_keys(self, tenant_id: str, claims: dict[KeyRef, str]) -> dict[KeyRef, str]:
-        """Claim each key for the contact id about to be created under it; returns the id
-        that holds each key (ours, or another writer's that claimed it first)."""
+    async def claim_keys(self, tenant_id: str, claims: Sequence[Claim]) -> list[Claim]:
+        """Claim keys in the order given, stopping at the first one already held.
+
+        Returns the claims that now stand for the keys tried: ours for those we got, and for
+        the last one (if it was taken) the holder's claim."""
+        ...
+
+    async def release_claims(self, tenant_id: str, claims: Sequence[Claim]) -> None:
+        """Give back keys we claimed (a batch that retries must not block others)."""
         ...
 
     async def save(

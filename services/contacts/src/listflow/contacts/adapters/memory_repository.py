@@ -7,6 +7,7 @@ from datetime import datetime
 from listflow.contacts.domain.model import Contact
 from listflow.contacts.domain.tags import tag_id, tag_key
 from listflow.contacts.ports import (
+    Claim,
     ConcurrentUpdate,
     ContactFilter,
     KeyRef,
@@ -28,7 +29,7 @@ class InMemoryContactRepository:
         self.contacts: dict[str, Contact] = {}
         self.keys: dict[tuple[str, KeyRef], list[str]] = {}
         self.groups: dict[str, tuple[str, str]] = {}
-        self.claims: dict[tuple[str, KeyRef], str] = {}
+        self.claims: dict[tuple[str, KeyRef], Claim] = {}
         self.labels: dict[str, dict[str, Label]] = {"group": {}, "tag": {}}
 
     async def find_by_keys(
@@ -48,8 +49,20 @@ class InMemoryContactRepository:
         }
         return ids, contacts
 
-    async def claim_keys(self, tenant_id: str, claims: dict[KeyRef, str]) -> dict[KeyRef, str]:
-        return {key: self.claims.setdefault((tenant_id, key), cid) for key, cid in claims.items()}
+    async def claim_keys(self, tenant_id: str, claims: Sequence[Claim]) -> list[Claim]:
+        standing: list[Claim] = []
+        for claim in claims:
+            held = self.claims.setdefault((tenant_id, claim.key), claim)
+            standing.append(held)
+            if held is not claim:
+                break
+        return standing
+
+    async def release_claims(self, tenant_id: str, claims: Sequence[Claim]) -> None:
+        for claim in claims:
+            held = self.claims.get((tenant_id, claim.key))
+            if held is not None and held.contact_id == claim.contact_id:
+                del self.claims[(tenant_id, claim.key)]
 
     async def save(
         self, created: Sequence[Contact], updated: Sequence[tuple[Contact, int]]
@@ -76,7 +89,8 @@ class InMemoryContactRepository:
             return False
         del self.contacts[contact.id]
         for key in all_match_keys(contact.data):
-            if self.claims.get((contact.tenant_id, key)) == contact.id:
+            held = self.claims.get((contact.tenant_id, key))
+            if held is not None and held.contact_id == contact.id:
                 del self.claims[(contact.tenant_id, key)]
         return True
 

@@ -8,6 +8,7 @@ from typing import Any
 from listflow.contacts.domain.model import Contact
 from listflow.contacts.domain.tags import tag_id
 from listflow.contacts.ports import (
+    Claim,
     ConcurrentUpdate,
     ContactFilter,
     KeyRef,
@@ -35,6 +36,14 @@ def lookup_terms(contact: Contact) -> list[Term]:
     down to PostgreSQL (and the devstack's GIN index serves), where a filter on a nested
     field such as data.tags would be evaluated document by document inside FerretDB."""
     return [*((str(k), v) for k, v in all_match_keys(contact.data)), *contact.search_terms()]
+
+
+def _claim_from(key: KeyRef, doc: Document | None) -> Claim:
+    if doc is None:  # released between our insert and our read: nobody holds it now
+        return Claim(key, "", None)
+    own = doc.get("own_key")
+    kind, _, value = own.partition("|") if own else ("", "", "")
+    return Claim(key, doc["contact_id"], (MatchKey(kind), value) if own else None)
 
 
 def _label_from(doc: Document) -> Label:
@@ -122,21 +131,30 @@ class MongoContactRepository:
                 contacts.setdefault(doc["_id"], _from_document(doc))
         return ids, contacts
 
-    async def claim_keys(self, tenant_id: str, claims: dict[KeyRef, str]) -> dict[KeyRef, str]:
-        docs = [{"_id": key_id(tenant_id, k), "contact_id": cid} for k, cid in claims.items()]
-        keys = list(claims)
-        winners = dict(claims)
+    async def claim_keys(self, tenant_id: str, claims: Sequence[Claim]) -> list[Claim]:
+        docs = [
+            {
+                "_id": key_id(tenant_id, c.key),
+                "contact_id": c.contact_id,
+                "own_key": f"{c.own_key[0]}|{c.own_key[1]}" if c.own_key else None,
+            }
+            for c in claims
+        ]
         try:
-            # An insert is atomic on the unique _id on MongoDB and FerretDB alike.
-            await self._claims.insert_many(docs, ordered=False)
+            # Ordered: the insert stops at the first key already held (atomic on the unique
+            # _id, on MongoDB and FerretDB alike).
+            await self._claims.insert_many(docs, ordered=True)
         except BulkWriteError as error:
-            taken = sorted(duplicate_key_indexes(error))
-            holders = await gather_bounded(
-                self._claims.find_one({"_id": docs[i]["_id"]}) for i in taken
-            )
-            for i, holder in zip(taken, holders, strict=True):
-                winners[keys[i]] = holder["contact_id"] if holder else ""
-        return winners
+            (taken,) = sorted(duplicate_key_indexes(error))
+            holder = await self._claims.find_one({"_id": docs[taken]["_id"]})
+            return [*claims[:taken], _claim_from(claims[taken].key, holder)]
+        return list(claims)
+
+    async def release_claims(self, tenant_id: str, claims: Sequence[Claim]) -> None:
+        await gather_bounded(
+            self._claims.delete_one({"_id": key_id(tenant_id, c.key), "contact_id": c.contact_id})
+            for c in claims
+        )
 
     async def save(
         self, created: Sequence[Contact], updated: Sequence[tuple[Contact, int]]
