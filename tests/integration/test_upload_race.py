@@ -1,0 +1,71 @@
+"""Two uploads of the same new customers, one matched by account number and one by customer
+id, imported at the same time by two contacts instances: one contact per customer."""
+
+import random
+import secrets
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from listflow.devstack.processes import ServiceProcess
+
+from tests.conftest import Stack
+from tests.integration.contacts_support import run_upload
+from tests.integration.test_spine import all_contacts
+
+CUSTOMERS = 400
+
+
+@pytest.fixture
+def second_contacts(stack: Stack) -> Iterator[ServiceProcess]:
+    """Another contacts process in the same consumer group: partitions split between them."""
+    port = stack.contacts.port + 7
+    env = {**stack.contacts.env, "LISTFLOW_CONTACTS_HTTP_PORT": str(port)}
+    process = ServiceProcess("contacts", port, env, stack.contacts.log_dir)
+    process.start()
+    try:
+        process.wait_ready()
+        yield process
+    finally:
+        process.stop()
+
+
+def test_two_uploads_with_different_match_keys_leave_one_contact_per_customer(
+    stack: Stack, second_contacts: ServiceProcess, tmp_path: Path
+) -> None:
+    run = secrets.token_hex(3).upper()
+    group = f"race-{run}"
+    customers = [(f"CID-{run}-{n}", f"ACC-{run}-{n}") for n in range(CUSTOMERS)]
+    by_account = [
+        {"customer_id": cid, "account_number": acc, "first_name": "ByAccount"}
+        for cid, acc in customers
+    ]
+    by_customer = [
+        {"customer_id": cid, "account_number": acc, "last_name": "ByCustomer"}
+        for cid, acc in customers
+    ]
+    random.Random(7).shuffle(by_customer)
+    with stack.client("acme") as a, stack.client("acme") as b, ThreadPoolExecutor(2) as pool:
+        jobs = [
+            pool.submit(
+                run_upload, a, tmp_path, by_account, group=group, match={"key": "account_number"}
+            ),
+            pool.submit(
+                run_upload, b, tmp_path, by_customer, group=group, match={"key": "customer_id"}
+            ),
+        ]
+        results: list[dict[str, Any]] = [job.result() for job in jobs]
+        contacts = all_contacts(a, group)
+    for done in results:
+        assert done["status"] == "completed", done
+        assert done["counts"]["errors"] == 0
+    assert sum(d["counts"]["imported"] for d in results) == CUSTOMERS
+    assert sum(d["counts"]["updated"] for d in results) == CUSTOMERS
+    per_customer = Counter(c["data"]["customer_id"] for c in contacts)
+    assert len(per_customer) == CUSTOMERS and set(per_customer.values()) == {1}
+    # No lost update: every contact carries what both uploads wrote.
+    assert all(c["data"]["first_name"] == "ByAccount" for c in contacts)
+    assert all(c["data"]["last_name"] == "ByCustomer" for c in contacts)
