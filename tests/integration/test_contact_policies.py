@@ -323,7 +323,7 @@ def test_national_ids_never_leak_to_api_events_or_logs(stack: Stack, tmp: Path) 
     for text in (api_text, event_text):
         assert ssn not in text and ssn_digits not in text and document not in text
         assert '"ciphertext":"' not in text.replace(" ", "")
-    logs = "".join(p.read_text(errors="replace") for p in (PROFILE.state / "logs").glob("*.log"))
+    logs = "".join(p.read_text(errors="replace") for p in (PROFILE.state / "logs").rglob("*.log"))
     assert logs, "service logs are where conftest writes them"
     assert ssn not in logs and ssn_digits not in logs and document not in logs
 
@@ -400,3 +400,6 @@ def test_unprocessable_row_goes_to_the_dlq_and_the_upload_completes(
     assert done["counts"]["total"] == 3
     assert done["counts"]["errors"] == 1
     assert done["counts"]["imported"] == 2
+    with stack.client("acme") as client:
+        report = client.get(f"/v1/uploads/{upload_id}/errors.csv").text
+    assert "ingest.contact-rows.v1.dlq" in report and "invalid event" in report

@@ -16,7 +16,7 @@ from tests.conftest import Stack
 from tests.integration.contacts_support import run_upload
 from tests.integration.test_spine import all_contacts
 
-CUSTOMERS = 400
+CUSTOMERS = 3000
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def second_contacts(stack: Stack) -> Iterator[ServiceProcess]:
     """Another contacts process in the same consumer group: partitions split between them."""
     port = stack.contacts.port + 7
     env = {**stack.contacts.env, "LISTFLOW_CONTACTS_HTTP_PORT": str(port)}
-    process = ServiceProcess("contacts", port, env, stack.contacts.log_dir)
+    process = ServiceProcess("contacts", port, env, stack.contacts.log_dir / "second")
     process.start()
     try:
         process.wait_ready()
@@ -33,9 +33,28 @@ def second_contacts(stack: Stack) -> Iterator[ServiceProcess]:
         process.stop()
 
 
+def merged_batches(process: ServiceProcess) -> int:
+    log = process.log_dir / "contacts.log"
+    return log.read_text().count('"batch merged"') if log.exists() else 0
+
+
+def wait_until_it_merges(stack: Stack, process: ServiceProcess, tmp_path: Path) -> None:
+    """Warm-up uploads until the second instance has merged a batch itself, i.e. the consumer
+    group has rebalanced and both instances hold partitions."""
+    for attempt in range(20):
+        rows = [{"account_number": f"WARM-{secrets.token_hex(4)}"} for _ in range(60)]
+        with stack.client("acme") as client:
+            run_upload(client, tmp_path, rows, group=f"warm-up-{attempt}")
+        if merged_batches(process) > 0:
+            return
+    raise AssertionError("the second contacts instance never received a partition")
+
+
 def test_two_uploads_with_different_match_keys_leave_one_contact_per_customer(
     stack: Stack, second_contacts: ServiceProcess, tmp_path: Path
 ) -> None:
+    wait_until_it_merges(stack, second_contacts, tmp_path)
+    before = merged_batches(second_contacts)
     run = secrets.token_hex(3).upper()
     group = f"race-{run}"
     customers = [(f"CID-{run}-{n}", f"ACC-{run}-{n}") for n in range(CUSTOMERS)]
@@ -66,6 +85,7 @@ def test_two_uploads_with_different_match_keys_leave_one_contact_per_customer(
     assert sum(d["counts"]["updated"] for d in results) == CUSTOMERS
     per_customer = Counter(c["data"]["customer_id"] for c in contacts)
     assert len(per_customer) == CUSTOMERS and set(per_customer.values()) == {1}
+    assert merged_batches(second_contacts) > before  # both instances took part
     # No lost update: every contact carries what both uploads wrote.
     assert all(c["data"]["first_name"] == "ByAccount" for c in contacts)
     assert all(c["data"]["last_name"] == "ByCustomer" for c in contacts)
