@@ -308,10 +308,8 @@ async def _claim_new_keys(
         for key in all_match_keys(state.created[cid].data):
             wanted.setdefault(f"{key[0]}|{key[1]}", Claim(key, cid, own))
     pending = [wanted[k] for k in sorted(wanted)]
-    won: list[Claim] = []
     while pending:
         standing = await repository.claim_keys(tenant_id, pending)
-        won.extend(c for c in standing if c in pending)
         if len(standing) == len(pending) and standing[-1] in pending:
             return
         holder = standing[-1]
@@ -325,7 +323,9 @@ async def _claim_new_keys(
             holder.own_key in keys and await repository.get(tenant_id, holder.contact_id) is None
         )
         if tried.key == tried.own_key or in_flight:
-            await repository.release_claims(tenant_id, won)
+            # Every key asked for, not only those known won: a store may have inserted past
+            # the first taken one. Releases are conditional on our contact id.
+            await repository.release_claims(tenant_id, list(wanted.values()))
             raise ConcurrentUpdate("a new contact's key was claimed by another writer")
 
 

@@ -141,11 +141,13 @@ class MongoContactRepository:
             for c in claims
         ]
         try:
-            # Ordered: the insert stops at the first key already held (atomic on the unique
-            # _id, on MongoDB and FerretDB alike).
+            # Ordered: MongoDB stops at the first key already held (each insert is atomic on
+            # the unique _id). FerretDB 1.24 goes on past it, so what follows the first taken
+            # key may be ours already: the caller claims those again (and finds its own claim)
+            # or releases every key it asked for.
             await self._claims.insert_many(docs, ordered=True)
         except BulkWriteError as error:
-            (taken,) = sorted(duplicate_key_indexes(error))
+            taken = min(duplicate_key_indexes(error))
             holder = await self._claims.find_one({"_id": docs[taken]["_id"]})
             return [*claims[:taken], _claim_from(claims[taken].key, holder)]
         return list(claims)
