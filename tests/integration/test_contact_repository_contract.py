@@ -112,6 +112,10 @@ async def test_claims_give_each_key_one_owner_and_stop_at_the_first_taken(
     assert await repository.claim_keys("t2", [Claim(a9, "other", None)]) == [
         Claim(a9, "other", None)
     ]
+    # A claim can be taken over only from the holder named.
+    assert not await repository.take_over_claim("t1", Claim(a9, "nobody", None), second[1])
+    assert await repository.take_over_claim("t1", first, second[1])
+    assert await repository.claim_keys("t1", [Claim(a9, "x", None)]) == [second[1]]
     await repository.release_claims("t1", [second[0]])
     assert await repository.claim_keys("t1", [Claim(b1, "third", None)]) == [
         Claim(b1, "third", None)

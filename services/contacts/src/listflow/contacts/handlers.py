@@ -5,7 +5,7 @@ import random
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from listflow.contacts.domain.matching import Action, decide
 from listflow.contacts.domain.model import Contact, Origin
@@ -34,6 +34,9 @@ from listflow.schemas.values import (
 Clock = Callable[[], datetime]
 _log = get_logger(__name__)
 MAX_ATTEMPTS = 5
+# A claim this old whose contact does not exist was left by a writer that died between claim
+# and insert (or a delete that died before releasing it); it may be taken over.
+STALE_CLAIM = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +251,7 @@ async def _merge_requests(
     created = list(state.created.values())
     timer.lap("merge")
     if state.claims:
-        await _claim_new_keys(tenant_id, state, repository)
+        await _claim_new_keys(tenant_id, state, repository, now)
     await repository.save(created, updated)
     timer.lap("write")
     _log.info(
@@ -290,7 +293,7 @@ async def _merge_requests(
 
 
 async def _claim_new_keys(
-    tenant_id: str, state: _BatchState, repository: ContactRepository
+    tenant_id: str, state: _BatchState, repository: ContactRepository, now: datetime
 ) -> None:
     """Claim every key of every new contact, so that concurrent writers end as if one had
     gone first: one contact per customer, whichever key each upload matches by.
@@ -306,7 +309,7 @@ async def _claim_new_keys(
     wanted: dict[str, Claim] = {}
     for cid, own in state.claims.items():
         for key in all_match_keys(state.created[cid].data):
-            wanted.setdefault(f"{key[0]}|{key[1]}", Claim(key, cid, own))
+            wanted.setdefault(f"{key[0]}|{key[1]}", Claim(key, cid, own, now))
     pending = [wanted[k] for k in sorted(wanted)]
     while pending:
         standing = await repository.claim_keys(tenant_id, pending)
@@ -318,10 +321,18 @@ async def _claim_new_keys(
         if holder.contact_id in state.created:
             continue  # another new contact of this batch: the batch is already in order
         ours = state.created[tried.contact_id]
-        keys = set(all_match_keys(ours.data))
-        in_flight = (
-            holder.own_key in keys and await repository.get(tenant_id, holder.contact_id) is None
+        holder_exists = bool(holder.contact_id) and (
+            await repository.get(tenant_id, holder.contact_id) is not None
         )
+        if (
+            not holder_exists
+            and holder.claimed_at is not None
+            and now - holder.claimed_at > STALE_CLAIM
+        ):
+            if await repository.take_over_claim(tenant_id, holder, tried):
+                continue
+            raise ConcurrentUpdate("a stale key claim was taken over by another writer")
+        in_flight = not holder_exists and holder.own_key in set(all_match_keys(ours.data))
         if tried.key == tried.own_key or in_flight:
             # Every key asked for, not only those known won: a store may have inserted past
             # the first taken one. Releases are conditional on our contact id.

@@ -1,7 +1,7 @@
 """What the use cases need from the outside world; adapters implement these."""
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -21,6 +21,7 @@ class Claim:
     key: KeyRef
     contact_id: str
     own_key: KeyRef | None
+    claimed_at: datetime | None = field(default=None, compare=False)
 
 
 class ConcurrentUpdate(Exception):
@@ -70,6 +71,11 @@ class ContactRepository(Protocol):
 
         Returns the claims that now stand for the keys tried: ours for those we got, and for
         the last one (if it was taken) the holder's claim."""
+        ...
+
+    async def take_over_claim(self, tenant_id: str, stale: Claim, ours: Claim) -> bool:
+        """Replace a claim whose contact never came (its writer died) with ours, if it is
+        still that claim."""
         ...
 
     async def release_claims(self, tenant_id: str, claims: Sequence[Claim]) -> None:

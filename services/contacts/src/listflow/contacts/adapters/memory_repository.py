@@ -58,6 +58,13 @@ class InMemoryContactRepository:
                 break
         return standing
 
+    async def take_over_claim(self, tenant_id: str, stale: Claim, ours: Claim) -> bool:
+        held = self.claims.get((tenant_id, stale.key))
+        if held is None or held.contact_id != stale.contact_id:
+            return False
+        self.claims[(tenant_id, stale.key)] = ours
+        return True
+
     async def release_claims(self, tenant_id: str, claims: Sequence[Claim]) -> None:
         for claim in claims:
             held = self.claims.get((tenant_id, claim.key))

@@ -2,7 +2,7 @@
 
 import contextlib
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from listflow.contacts.domain.model import Contact
@@ -43,7 +43,17 @@ def _claim_from(key: KeyRef, doc: Document | None) -> Claim:
         return Claim(key, "", None)
     own = doc.get("own_key")
     kind, _, value = own.partition("|") if own else ("", "", "")
-    return Claim(key, doc["contact_id"], (MatchKey(kind), value) if own else None)
+    return Claim(
+        key,
+        doc["contact_id"],
+        (MatchKey(kind), value) if own else None,
+        _aware(doc.get("claimed_at")),
+    )
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # A client without tz_aware reads naive UTC datetimes; the handler compares aware ones.
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def _label_from(doc: Document) -> Label:
@@ -137,6 +147,7 @@ class MongoContactRepository:
                 "_id": key_id(tenant_id, c.key),
                 "contact_id": c.contact_id,
                 "own_key": f"{c.own_key[0]}|{c.own_key[1]}" if c.own_key else None,
+                "claimed_at": c.claimed_at,
             }
             for c in claims
         ]
@@ -151,6 +162,17 @@ class MongoContactRepository:
             holder = await self._claims.find_one({"_id": docs[taken]["_id"]})
             return [*claims[:taken], _claim_from(claims[taken].key, holder)]
         return list(claims)
+
+    async def take_over_claim(self, tenant_id: str, stale: Claim, ours: Claim) -> bool:
+        result = await self._claims.replace_one(
+            {"_id": key_id(tenant_id, stale.key), "contact_id": stale.contact_id},
+            {
+                "contact_id": ours.contact_id,
+                "own_key": f"{ours.own_key[0]}|{ours.own_key[1]}" if ours.own_key else None,
+                "claimed_at": ours.claimed_at,
+            },
+        )
+        return result.modified_count == 1
 
     async def release_claims(self, tenant_id: str, claims: Sequence[Claim]) -> None:
         await gather_bounded(
