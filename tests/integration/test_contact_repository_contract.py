@@ -10,9 +10,9 @@ from listflow.contacts.adapters.memory_repository import InMemoryContactReposito
 from listflow.contacts.adapters.mongo_repository import MongoContactRepository
 from listflow.contacts.domain.model import Contact
 from listflow.contacts.handlers import merge_rows
-from listflow.contacts.ports import ConcurrentUpdate, ContactRepository
+from listflow.contacts.ports import Claim, ConcurrentUpdate, ContactRepository
 from listflow.devstack import infra
-from listflow.schemas.events import ContactCreated, ContactRowParsed, ContactUpdated, RowOutcomes
+from listflow.schemas.events import ContactChange, ContactRowParsed, RowOutcomes
 from listflow.schemas.values import (
     Account,
     ContactData,
@@ -32,7 +32,7 @@ class RecordingSink:
     def __init__(self) -> None:
         self.outcomes: list[RowOutcomes] = []
 
-    async def contacts_changed(self, events: Sequence[ContactCreated | ContactUpdated]) -> None:
+    async def contacts_changed(self, events: Sequence[ContactChange]) -> None:
         pass
 
     async def row_outcomes(self, batches: Sequence[RowOutcomes]) -> None:
@@ -96,11 +96,30 @@ async def test_a_stale_version_is_not_written(repository: ContactRepository) -> 
     assert stored is not None and stored.version == 2 and stored.data.first_name == "Anna"
 
 
-async def test_claims_give_each_key_one_owner(repository: ContactRepository) -> None:
-    key = (MatchKey.ACCOUNT_NUMBER, "A9")
-    assert await repository.claim_keys("t1", {key: "first"}) == {key: "first"}
-    assert await repository.claim_keys("t1", {key: "second"}) == {key: "first"}
-    assert await repository.claim_keys("t2", {key: "other"}) == {key: "other"}
+async def test_claims_give_each_key_one_owner_and_stop_at_the_first_taken(
+    repository: ContactRepository,
+) -> None:
+    a9, b1, c1 = (
+        (MatchKey.ACCOUNT_NUMBER, "A9"),
+        (MatchKey.ACCOUNT_NUMBER, "B1"),
+        (MatchKey.PHONE, "+14155550100"),
+    )
+    first = Claim(a9, "first", a9)
+    assert await repository.claim_keys("t1", [first]) == [first]
+    second = [Claim(b1, "second", b1), Claim(a9, "second", b1), Claim(c1, "second", b1)]
+    # B1 is taken, A9 is held by "first" (who matched by A9), C1 is never tried.
+    assert await repository.claim_keys("t1", second) == [second[0], first]
+    assert await repository.claim_keys("t2", [Claim(a9, "other", None)]) == [
+        Claim(a9, "other", None)
+    ]
+    # A claim can be taken over only from the holder named.
+    assert not await repository.take_over_claim("t1", Claim(a9, "nobody", None), second[1])
+    assert await repository.take_over_claim("t1", first, second[1])
+    assert await repository.claim_keys("t1", [Claim(a9, "x", None)]) == [second[1]]
+    await repository.release_claims("t1", [second[0]])
+    assert await repository.claim_keys("t1", [Claim(b1, "third", None)]) == [
+        Claim(b1, "third", None)
+    ]
 
 
 async def test_concurrent_merges_of_one_key_leave_exactly_one_contact(
@@ -127,3 +146,45 @@ async def test_concurrent_merges_of_one_key_leave_exactly_one_contact(
     statuses = sorted(o.status for s in sinks for b in s.outcomes for o in b.outcomes)
     assert statuses.count(RowStatus.IMPORTED) == 1
     assert statuses.count(RowStatus.UPDATED) == 7
+
+
+async def test_concurrent_uploads_matching_by_different_keys_leave_one_contact_per_customer(
+    repository: ContactRepository,
+) -> None:
+    """Upload "u-acc" matches by account number, "u-cid" by customer id; both carry the same
+    50 new customers (each with both keys) and run at the same time, in several batches."""
+
+    def row(upload: str, n: int, key: MatchKey) -> ContactRowParsed:
+        data = ContactData(
+            first_name=f"{upload}-{n}",
+            customer_id=f"CID-{n}",
+            accounts=(Account(number=f"ACC-{n}"),),
+        )
+        return ContactRowParsed(
+            tenant_id="t1",
+            upload_id=upload,
+            row_number=n,
+            target=GROUP,
+            match=MatchPolicy(key=key),
+            match_key=key,
+            match_value=f"ACC-{n}" if key is MatchKey.ACCOUNT_NUMBER else f"CID-{n}",
+            contact=data,
+        )
+
+    by_account = [row("u-acc", n, MatchKey.ACCOUNT_NUMBER) for n in range(1, 51)]
+    by_customer = [row("u-cid", n, MatchKey.CUSTOMER_ID) for n in reversed(range(1, 51))]
+    sinks = [RecordingSink() for _ in range(4)]
+    await asyncio.gather(
+        merge_rows(by_account[:25], repository, sinks[0], lambda: NOW),
+        merge_rows(by_customer[:25], repository, sinks[1], lambda: NOW),
+        merge_rows(by_account[25:], repository, sinks[2], lambda: NOW),
+        merge_rows(by_customer[25:], repository, sinks[3], lambda: NOW),
+    )
+    for n in range(1, 51):
+        ids, found = await repository.find_by_keys(
+            "t1", [(MatchKey.ACCOUNT_NUMBER, f"ACC-{n}"), (MatchKey.CUSTOMER_ID, f"CID-{n}")]
+        )
+        assert len(found) == 1, (n, ids)
+    statuses = [o.status for s in sinks for b in s.outcomes for o in b.outcomes]
+    assert statuses.count(RowStatus.IMPORTED) == 50
+    assert statuses.count(RowStatus.UPDATED) == 50

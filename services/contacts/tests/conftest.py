@@ -2,7 +2,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
-from listflow.schemas.events import ContactCreated, ContactRowParsed, ContactUpdated, RowOutcomes
+from listflow.schemas.events import ContactChange, ContactRowParsed, RowOutcomes
 from listflow.schemas.values import (
     Account,
     ContactData,
@@ -19,10 +19,10 @@ GROUP = TargetRef(kind=TargetKind.GROUP, id="g-march", name="March list")
 
 class RecordingSink:
     def __init__(self) -> None:
-        self.changes: list[ContactCreated | ContactUpdated] = []
+        self.changes: list[ContactChange] = []
         self.outcomes: list[RowOutcomes] = []
 
-    async def contacts_changed(self, events: Sequence[ContactCreated | ContactUpdated]) -> None:
+    async def contacts_changed(self, events: Sequence[ContactChange]) -> None:
         self.changes.extend(events)
 
     async def row_outcomes(self, batches: Sequence[RowOutcomes]) -> None:
@@ -40,11 +40,14 @@ def row(
     upload_id: str = "u1",
     tenant_id: str = "t1",
     balance: str | None = None,
+    tags: tuple[str, ...] = (),
+    create_missing_tags: bool | None = None,
 ) -> ContactRowParsed:
     data = ContactData(
         first_name=first_name,
         accounts=(Account(number=account, balance=balance),) if account else (),
         phones=(Phone(e164=phone),) if phone else (),
+        tags=tags,
     )
     value = account if key is MatchKey.ACCOUNT_NUMBER else phone
     assert value is not None
@@ -57,6 +60,7 @@ def row(
         match_key=key,
         match_value=value,
         contact=data,
+        create_missing_tags=create_missing_tags,
     )
 
 

@@ -83,3 +83,44 @@ async def test_tenants_never_match_each_other(sink: RecordingSink) -> None:
     await merge_rows([row(1, account="A1", tenant_id="t2", upload_id="u9")], repo, other, clock)
     assert statuses(other) == {1: RowStatus.IMPORTED}
     assert len(repo.contacts) == 2
+
+
+async def test_a_key_shared_with_an_existing_contact_does_not_block_a_new_one(
+    sink: RecordingSink,
+) -> None:
+    # Matched by account number, a new customer who shares a phone with a stored contact is a
+    # new contact (as it would be one after the other); the phone claim stays with the first.
+    repo = InMemoryContactRepository()
+    await merge_rows([row(1, account="A1", phone="+14155550100")], repo, sink, clock)
+    second = RecordingSink()
+    await merge_rows(
+        [row(1, account="A2", phone="+14155550100", upload_id="u2")], repo, second, clock
+    )
+    assert statuses(second) == {1: RowStatus.IMPORTED}
+    assert len(repo.contacts) == 2
+
+
+async def test_a_new_contact_claims_every_key_it_has(sink: RecordingSink) -> None:
+    repo = InMemoryContactRepository()
+    await merge_rows([row(1, account="A1", phone="+14155550100")], repo, sink, clock)
+    (contact,) = repo.contacts.values()
+    held = {key: claim.contact_id for (_, key), claim in repo.claims.items()}
+    assert held == {
+        (MatchKey.ACCOUNT_NUMBER, "A1"): contact.id,
+        (MatchKey.PHONE, "+14155550100"): contact.id,
+    }
+
+
+async def test_a_stale_claim_of_a_writer_that_died_is_taken_over(sink: RecordingSink) -> None:
+    from datetime import timedelta
+
+    from listflow.contacts.ports import Claim
+
+    repo = InMemoryContactRepository()
+    key = (MatchKey.ACCOUNT_NUMBER, "A1")
+    ghost = Claim(key, "ghost", key, NOW - timedelta(minutes=5))
+    await repo.claim_keys("t1", [ghost])
+    await merge_rows([row(1, account="A1")], repo, sink, clock)
+    assert statuses(sink) == {1: RowStatus.IMPORTED}
+    (contact,) = repo.contacts.values()
+    assert repo.claims[("t1", key)].contact_id == contact.id

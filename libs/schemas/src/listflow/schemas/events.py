@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 from listflow.schemas.values import (
+    ConsentRecord,
     ContactData,
     Counts,
     Frozen,
@@ -90,6 +91,12 @@ class ContactRowParsed(Event):
     match_key: MatchKey
     match_value: str
     contact: ContactData
+    # Added compatibly: None is a producer from before the field, whose tags were always
+    # created on first use; False makes contacts fail a row that names a tag not defined.
+    create_missing_tags: bool | None = Field(
+        default=None,
+        description="The upload's create_missing_tags option; null: producer predates it",
+    )
 
 
 # --- ingest.row-outcomes.v1 --------------------------------------------------------------
@@ -137,6 +144,8 @@ class ContactSnapshot(Frozen):
     group_ids: tuple[str, ...] = ()
     created_at: datetime
     updated_at: datetime
+    # Latest change per consent channel: granted or not, by which upload or API call, when.
+    consent_sources: tuple[ConsentRecord, ...] = ()
 
     @classmethod
     def masked_data(cls, data: ContactData) -> ContactData:
@@ -159,6 +168,28 @@ class ContactUpdated(Event):
     upload_id: str | None = None
 
 
+class ContactMerged(Event):
+    """Duplicates were folded into `contact` (the survivor); each of them also gets a
+    ContactDeleted with `merged_into` set, on its own key."""
+
+    ce_type: ClassVar[str] = "listflow.contacts.ContactMerged"
+    contact: ContactSnapshot
+    merged_ids: tuple[str, ...]
+
+
+class ContactDeleted(Event):
+    """The contact is gone. The snapshot is its last state, with version one past the last
+    stored, so a consumer keeping the highest version per contact keeps the deletion."""
+
+    ce_type: ClassVar[str] = "listflow.contacts.ContactDeleted"
+    contact: ContactSnapshot
+    deleted_at: datetime
+    merged_into: str | None = None
+
+
+ContactChange = ContactCreated | ContactUpdated | ContactMerged | ContactDeleted
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     model.ce_type: model
     for model in (
@@ -172,6 +203,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ListReady,
         ContactCreated,
         ContactUpdated,
+        ContactMerged,
+        ContactDeleted,
     )
 }
 

@@ -1,6 +1,6 @@
 """Value types shared by events and services. All frozen: they are facts, not state."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -127,6 +127,26 @@ class Consents(Frozen):
     call: bool | None = None
 
 
+ConsentChannel = Literal["email", "sms", "call"]
+
+
+class ConsentSource(StrEnum):
+    UPLOAD = "upload"
+    API = "api"
+    MERGE = "merge"
+
+
+class ConsentRecord(Frozen):
+    """Where a contact's current consent on one channel came from, and when."""
+
+    channel: ConsentChannel
+    granted: bool
+    source: ConsentSource
+    upload_id: str | None = None
+    row_number: int | None = None
+    at: datetime
+
+
 class ExtraField(Frozen):
     """A column outside the canonical fields, kept as additional data."""
 
@@ -187,6 +207,9 @@ def deterministic_id(*parts: str) -> str:
 __all__ = [
     "UUID",
     "Account",
+    "ConsentChannel",
+    "ConsentRecord",
+    "ConsentSource",
     "Consents",
     "ContactData",
     "Counts",

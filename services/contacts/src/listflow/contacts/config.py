@@ -7,6 +7,8 @@ class Settings(CommonSettings):
     contacts_http_port: int = 8102
     contacts_batch_size: int = 2000
     contacts_consumer_group: str = "listflow-contacts"
+    # Region for phone numbers typed by hand (or searched for) without a country code.
+    contacts_default_region: str = "US"
 
     @property
     def database(self) -> str:

@@ -1,17 +1,20 @@
 """Use cases of the contacts service."""
 
 import asyncio
+import random
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from listflow.contacts.domain.matching import Action, decide
-from listflow.contacts.domain.model import Contact
-from listflow.contacts.ports import ConcurrentUpdate, ContactRepository, EventSink, KeyRef
+from listflow.contacts.domain.model import Contact, Origin
+from listflow.contacts.domain.tags import check_tags, tag_key
+from listflow.contacts.ports import Claim, ConcurrentUpdate, ContactRepository, EventSink, KeyRef
 from listflow.kit.logging import get_logger
 from listflow.kit.timing import StepTimer
 from listflow.schemas.events import (
+    ContactChange,
     ContactCreated,
     ContactRowParsed,
     ContactUpdated,
@@ -19,11 +22,57 @@ from listflow.schemas.events import (
     RowOutcomes,
 )
 from listflow.schemas.matching import all_match_keys
-from listflow.schemas.values import RowStatus, deterministic_id
+from listflow.schemas.values import (
+    ConsentSource,
+    ContactData,
+    MatchKey,
+    MatchPolicy,
+    RowStatus,
+    deterministic_id,
+)
 
 Clock = Callable[[], datetime]
 _log = get_logger(__name__)
 MAX_ATTEMPTS = 5
+# A claim this old whose contact does not exist was left by a writer that died between claim
+# and insert (or a delete that died before releasing it); it may be taken over.
+STALE_CLAIM = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class MergeRequest:
+    """One contact's data to merge under a match policy: a row of an upload, or a contact
+    created by hand. Both take the same path, so both obey the same rules."""
+
+    tenant_id: str
+    origin: Origin
+    new_id: str
+    match: MatchPolicy
+    match_key: MatchKey | None
+    match_value: str | None
+    data: ContactData
+    group_id: str | None = None
+    group_ids: tuple[str, ...] = ()
+
+    @classmethod
+    def of_row(cls, row: ContactRowParsed) -> "MergeRequest":
+        return cls(
+            tenant_id=row.tenant_id,
+            origin=Origin(ConsentSource.UPLOAD, upload_id=row.upload_id, row_number=row.row_number),
+            new_id=new_contact_id(row),
+            match=row.match,
+            match_key=row.match_key,
+            match_value=row.match_value,
+            data=row.contact,
+            group_id=row.target.id,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MergeResult:
+    status: RowStatus
+    record_id: str | None = None
+    reason: str | None = None
 
 
 @dataclass
@@ -37,8 +86,8 @@ class _BatchState:
     # Contacts whose change a redelivered row already wrote: announce them again, since the
     # first attempt may have stopped between the write and the publish.
     replayed: set[str] = field(default_factory=set)
-    # The match key each new contact is created under, to be claimed before writing.
-    claims: dict[KeyRef, str] = field(default_factory=dict)
+    # New contacts and the key each was matched by; all their keys are claimed before writing.
+    claims: dict[str, KeyRef | None] = field(default_factory=dict)
 
     def index(self, contact: Contact) -> None:
         """Make the contact findable by its keys for the rest of the batch."""
@@ -68,27 +117,25 @@ async def merge_rows(
     for row in rows:
         by_tenant[row.tenant_id].append(row)
     outcomes: dict[str, list[RowOutcome]] = defaultdict(list)
-    changes: list[ContactCreated | ContactUpdated] = []
+    changes: list[ContactChange] = []
     for tenant_id, tenant_rows in by_tenant.items():
         await repository.ensure_groups(tenant_id, {row.target for row in tenant_rows})
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                tenant_outcomes, tenant_changes = await _merge_tenant_rows(
-                    tenant_id, tenant_rows, repository, clock
+        accepted, refused = await _check_row_tags(tenant_id, tenant_rows, repository)
+        for row, reason in refused:
+            outcomes[row.upload_id].append(
+                RowOutcome(row_number=row.row_number, status=RowStatus.FAILED, reason=reason)
+            )
+        requests = [MergeRequest.of_row(row) for row in accepted]
+        results, tenant_changes = await merge_with_retries(tenant_id, requests, repository, clock)
+        for row, result in zip(accepted, results, strict=True):
+            outcomes[row.upload_id].append(
+                RowOutcome(
+                    row_number=row.row_number,
+                    status=result.status,
+                    record_id=result.record_id,
+                    reason=result.reason,
                 )
-                break
-            except ConcurrentUpdate as conflict:
-                if attempt == MAX_ATTEMPTS:
-                    raise
-                _log.info(
-                    "concurrent write, retrying batch",
-                    tenant_id=tenant_id,
-                    attempt=attempt,
-                    reason=str(conflict),
-                )
-                await asyncio.sleep(0.1 * attempt)
-        for row, outcome in tenant_outcomes:
-            outcomes[row.upload_id].append(outcome)
+            )
         changes.extend(tenant_changes)
     if changes:
         await events.contacts_changed(changes)
@@ -102,20 +149,91 @@ async def merge_rows(
     return batches
 
 
+async def _check_row_tags(
+    tenant_id: str, rows: Sequence[ContactRowParsed], repository: ContactRepository
+) -> tuple[list[ContactRowParsed], list[tuple[ContactRowParsed, str]]]:
+    """Rows whose tags are all defined (spelled as defined), and rows refused with a reason.
+
+    A row of an upload with create_missing_tags (or from a producer that predates the option)
+    defines its unknown tags instead.
+    """
+    keys = {tag_key(t) for row in rows for t in row.contact.tags}
+    if not keys:
+        return list(rows), []
+    defined = await repository.defined_tags(tenant_id, keys)
+    to_create: dict[str, str] = {}
+    for row in rows:
+        if row.create_missing_tags is not False:
+            for name in row.contact.tags:
+                if tag_key(name) not in defined:
+                    to_create.setdefault(tag_key(name), name.strip())
+    if to_create:
+        await repository.ensure_tags(tenant_id, list(to_create.values()))
+        defined = await repository.defined_tags(tenant_id, keys)
+    accepted: list[ContactRowParsed] = []
+    refused: list[tuple[ContactRowParsed, str]] = []
+    for row in rows:
+        if not row.contact.tags:
+            accepted.append(row)
+            continue
+        check = check_tags(row.contact.tags, defined)
+        if check.missing:
+            refused.append((row, check.reason))
+        else:
+            contact = row.contact.model_copy(update={"tags": check.tags})
+            accepted.append(row.model_copy(update={"contact": contact}))
+    return accepted, refused
+
+
 def _tenant_of(rows: Sequence[ContactRowParsed], upload_id: str) -> str:
     return next(r.tenant_id for r in rows if r.upload_id == upload_id)
 
 
-async def _merge_tenant_rows(
+async def merge_with_retries(
     tenant_id: str,
-    rows: Sequence[ContactRowParsed],
+    requests: Sequence[MergeRequest],
     repository: ContactRepository,
     clock: Clock,
-) -> tuple[list[tuple[ContactRowParsed, RowOutcome]], list[ContactCreated | ContactUpdated]]:
+) -> tuple[list[MergeResult], list[ContactChange]]:
+    """Merge requests of one tenant, re-reading and re-applying them if another writer got in
+    between (optimistic versions, key claims)."""
+    if not requests:
+        return [], []
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            return await _merge_requests(tenant_id, requests, repository, clock)
+        except ConcurrentUpdate as conflict:
+            if attempt == MAX_ATTEMPTS:
+                raise
+            _log.info(
+                "concurrent write, retrying batch",
+                tenant_id=tenant_id,
+                attempt=attempt,
+                reason=str(conflict),
+            )
+            # Jitter: two batches that collided should not collide again in step.
+            await asyncio.sleep(0.1 * attempt * (0.5 + random.random()))
+    raise AssertionError("unreachable")
+
+
+async def _merge_requests(
+    tenant_id: str,
+    requests: Sequence[MergeRequest],
+    repository: ContactRepository,
+    clock: Clock,
+) -> tuple[list[MergeResult], list[ContactChange]]:
     now = clock()
     timer = StepTimer()
-    keys = {(row.match_key, row.match_value) for row in rows}
+    keys = {(r.match_key, r.match_value) for r in requests if r.match_key and r.match_value}
     key_ids, contacts = await repository.find_by_keys(tenant_id, keys)
+    own_ids = [r.new_id for r in requests if r.new_id not in contacts]
+    if own_ids and not keys:
+        # Nothing to match by (a contact created by hand without any key): still look for
+        # the contact a retried request created, by its id.
+        for cid in own_ids:
+            own = await repository.get(tenant_id, cid)
+            if own is not None:
+                contacts[cid] = own
     timer.lap("lookup")
     state = _BatchState(
         contacts=contacts,
@@ -123,9 +241,7 @@ async def _merge_tenant_rows(
         read_versions={cid: c.version for cid, c in contacts.items()},
     )
 
-    results: list[tuple[ContactRowParsed, RowOutcome]] = []
-    for row in rows:
-        results.append((row, _apply_row(tenant_id, row, state, now)))
+    results = [_apply(tenant_id, request, state, now) for request in requests]
 
     updated = [
         (c, state.read_versions[c.id])
@@ -135,24 +251,23 @@ async def _merge_tenant_rows(
     created = list(state.created.values())
     timer.lap("merge")
     if state.claims:
-        # One new contact per key: whoever claims a key first creates its contact; a batch
-        # that loses re-reads and updates the winner's contact instead.
-        winners = await repository.claim_keys(tenant_id, state.claims)
-        lost = [key for key, cid in state.claims.items() if winners.get(key) != cid]
-        if lost:
-            raise ConcurrentUpdate(f"{len(lost)} new keys were claimed by another writer")
+        await _claim_new_keys(tenant_id, state, repository, now)
     await repository.save(created, updated)
     timer.lap("write")
     _log.info(
         "batch merged",
         tenant_id=tenant_id,
-        rows=len(rows),
+        rows=len(requests),
         created=len(created),
         updated=len(updated),
         **timer.laps,
     )
-    changes: list[ContactCreated | ContactUpdated] = []
-    upload_of = {o.record_id: r.upload_id for r, o in results if o.record_id}
+    changes: list[ContactChange] = []
+    upload_of = {
+        res.record_id: req.origin.upload_id
+        for req, res in zip(requests, results, strict=True)
+        if res.record_id
+    }
     for contact in created:
         changes.append(
             ContactCreated(
@@ -177,47 +292,104 @@ async def _merge_tenant_rows(
     return results, changes
 
 
-def _apply_row(
-    tenant_id: str, row: ContactRowParsed, state: _BatchState, now: datetime
-) -> RowOutcome:
-    own_id = new_contact_id(row)
+async def _claim_new_keys(
+    tenant_id: str, state: _BatchState, repository: ContactRepository, now: datetime
+) -> None:
+    """Claim every key of every new contact, so that concurrent writers end as if one had
+    gone first: one contact per customer, whichever key each upload matches by.
+
+    Writer W must give way to the holder H of a key it wants if, had H gone first, W would
+    have found H's contact: the key is the one W matches by, or H is still being written and
+    matches by a key W's contact has (then H would find W's, and one of the two must retry).
+    A key held by a contact already written that W does not match by is shared, as it would
+    be had W come second. Claims go in one global order (sorted), so of two writers after the
+    same keys the first to take the smallest one proceeds and the other stops there: no two
+    batches block each other in a cycle.
+    """
+    wanted: dict[str, Claim] = {}
+    for cid, own in state.claims.items():
+        for key in all_match_keys(state.created[cid].data):
+            wanted.setdefault(f"{key[0]}|{key[1]}", Claim(key, cid, own, now))
+    pending = [wanted[k] for k in sorted(wanted)]
+    while pending:
+        standing = await repository.claim_keys(tenant_id, pending)
+        if len(standing) == len(pending) and standing[-1] in pending:
+            return
+        holder = standing[-1]
+        tried = pending[len(standing) - 1]
+        pending = pending[len(standing) :]
+        if holder.contact_id in state.created:
+            continue  # another new contact of this batch: the batch is already in order
+        ours = state.created[tried.contact_id]
+        holder_exists = bool(holder.contact_id) and (
+            await repository.get(tenant_id, holder.contact_id) is not None
+        )
+        if (
+            not holder_exists
+            and holder.claimed_at is not None
+            and now - holder.claimed_at > STALE_CLAIM
+        ):
+            if await repository.take_over_claim(tenant_id, holder, tried):
+                continue
+            raise ConcurrentUpdate("a stale key claim was taken over by another writer")
+        in_flight = not holder_exists and holder.own_key in set(all_match_keys(ours.data))
+        if tried.key == tried.own_key or in_flight:
+            # Every key asked for, not only those known won: a store may have inserted past
+            # the first taken one. Releases are conditional on our contact id.
+            await repository.release_claims(tenant_id, list(wanted.values()))
+            raise ConcurrentUpdate("a new contact's key was claimed by another writer")
+
+
+def _apply(tenant_id: str, request: MergeRequest, state: _BatchState, now: datetime) -> MergeResult:
+    own_id = request.new_id
+    source = request.origin.source
     existing_own = state.contacts.get(own_id)
-    if existing_own is not None and existing_own.created_from == created_from(row):
-        # A redelivery of the row that created this contact: same outcome as the first time.
+    if existing_own is not None and existing_own.created_from == source:
+        # A redelivery of the request that created this contact: same outcome as the first time.
         state.index(existing_own)
         state.replayed.add(own_id)
-        return RowOutcome(row_number=row.row_number, status=RowStatus.IMPORTED, record_id=own_id)
+        return MergeResult(RowStatus.IMPORTED, own_id)
 
-    ids = state.key_ids.get((row.match_key, row.match_value), [])
+    key: KeyRef | None = (
+        (request.match_key, request.match_value)
+        if request.match_key and request.match_value
+        else None
+    )
+    ids = state.key_ids.get(key, []) if key else []
     matches = [state.contacts[cid] for cid in ids if cid in state.contacts]
-    decision = decide(row.match, matches)
-    group_id = row.target.id
+    decision = decide(request.match, matches)
     if decision.action is Action.SKIP:
-        return RowOutcome(
-            row_number=row.row_number,
-            status=RowStatus.SKIPPED,
-            record_id=decision.target.id if decision.target else None,
-            reason=decision.reason,
+        return MergeResult(
+            RowStatus.SKIPPED, decision.target.id if decision.target else None, decision.reason
         )
     if decision.action is Action.CREATE:
         contact = Contact.new(
             id=own_id,
             tenant_id=tenant_id,
-            data=row.contact,
-            group_id=group_id,
+            data=request.data,
+            group_id=request.group_id,
+            group_ids=request.group_ids,
             now=now,
-            created_from=created_from(row),
+            created_from=source,
+            origin=request.origin,
         )
         state.contacts[own_id] = contact
         state.created[own_id] = contact
-        state.claims[(row.match_key, row.match_value)] = own_id
+        state.claims[own_id] = key
         state.index(contact)
-        return RowOutcome(row_number=row.row_number, status=RowStatus.IMPORTED, record_id=own_id)
+        return MergeResult(RowStatus.IMPORTED, own_id)
 
     assert decision.target is not None
     target = state.contacts[decision.target.id]
-    source = created_from(row)
-    merged = target.merged(row.contact, row.match.merge, group_id=group_id, now=now, source=source)
+    merged = target.merged(
+        request.data,
+        request.match.merge,
+        group_id=request.group_id,
+        group_ids=request.group_ids,
+        now=now,
+        source=source,
+        origin=request.origin,
+    )
     if merged is target and target.last_source == source:
         state.replayed.add(target.id)
     state.contacts[target.id] = merged
@@ -225,4 +397,4 @@ def _apply_row(
         state.created[target.id] = merged
     if merged is not target:
         state.index(merged)
-    return RowOutcome(row_number=row.row_number, status=RowStatus.UPDATED, record_id=target.id)
+    return MergeResult(RowStatus.UPDATED, target.id)

@@ -1,14 +1,27 @@
 """What the use cases need from the outside world; adapters implement these."""
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from listflow.contacts.domain.model import Contact
-from listflow.schemas.events import ContactCreated, ContactUpdated, RowOutcomes
+from listflow.schemas.events import ContactChange, RowOutcomes
 from listflow.schemas.values import MatchKey, TargetRef
 
 KeyRef = tuple[MatchKey, str]
+# A lookup term: a match key, or ("tag" | "group" | "name", value) for the list filters.
+Term = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A key claimed for a new contact, with the key that contact was matched by."""
+
+    key: KeyRef
+    contact_id: str
+    own_key: KeyRef | None
+    claimed_at: datetime | None = field(default=None, compare=False)
 
 
 class ConcurrentUpdate(Exception):
@@ -18,6 +31,31 @@ class ConcurrentUpdate(Exception):
 @dataclass(frozen=True, slots=True)
 class Page:
     items: list[Contact]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactFilter:
+    """Every term must be among a contact's lookup terms; `updated_since` is inclusive."""
+
+    terms: tuple[Term, ...] = ()
+    updated_since: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A group or a tag of one tenant. Its id derives from its name, which never changes."""
+
+    id: str
+    tenant_id: str
+    name: str
+    description: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LabelPage:
+    items: list[Label]
     next_cursor: str | None
 
 
@@ -34,9 +72,20 @@ class ContactRepository(Protocol):
         """How many contacts each normalized value of `key` finds, counted up to `cap`."""
         ...
 
-    async def claim_keys(self, tenant_id: str, claims: dict[KeyRef, str]) -> dict[KeyRef, str]:
-        """Claim each key for the contact id about to be created under it; returns the id
-        that holds each key (ours, or another writer's that claimed it first)."""
+    async def claim_keys(self, tenant_id: str, claims: Sequence[Claim]) -> list[Claim]:
+        """Claim keys in the order given, stopping at the first one already held.
+
+        Returns the claims that now stand for the keys tried: ours for those we got, and for
+        the last one (if it was taken) the holder's claim."""
+        ...
+
+    async def take_over_claim(self, tenant_id: str, stale: Claim, ours: Claim) -> bool:
+        """Replace a claim whose contact never came (its writer died) with ours, if it is
+        still that claim."""
+        ...
+
+    async def release_claims(self, tenant_id: str, claims: Sequence[Claim]) -> None:
+        """Give back keys we claimed (a batch that retries must not block others)."""
         ...
 
     async def save(
@@ -47,18 +96,54 @@ class ContactRepository(Protocol):
         version is stale."""
         ...
 
+    async def delete(self, contact: Contact) -> bool:
+        """Delete the contact if it is still at its version (and release its key claims);
+        False if it changed or was deleted meanwhile."""
+        ...
+
     async def ensure_groups(self, tenant_id: str, groups: Collection[TargetRef]) -> None: ...
 
     async def get(self, tenant_id: str, contact_id: str) -> Contact | None: ...
 
     async def page(
-        self, tenant_id: str, *, group_id: str | None, limit: int, cursor: str | None
+        self,
+        tenant_id: str,
+        *,
+        group_id: str | None,
+        limit: int,
+        cursor: str | None,
+        filters: ContactFilter | None = None,
     ) -> Page: ...
 
     async def group_id_by_name(self, tenant_id: str, name: str) -> str | None: ...
 
+    # Groups and tags share one shape ("group" or "tag" as `kind`).
+    async def create_label(self, kind: str, label: Label) -> bool:
+        """False if the tenant already has one by that name."""
+        ...
+
+    async def get_label(self, kind: str, tenant_id: str, label_id: str) -> Label | None: ...
+
+    async def labels_page(
+        self, kind: str, tenant_id: str, *, limit: int, cursor: str | None
+    ) -> LabelPage: ...
+
+    async def describe_label(
+        self, kind: str, tenant_id: str, label_id: str, description: str | None
+    ) -> Label | None: ...
+
+    async def delete_label(self, kind: str, tenant_id: str, label_id: str) -> bool: ...
+
+    async def defined_tags(self, tenant_id: str, keys: Collection[str]) -> dict[str, str]:
+        """For each tag key (case-folded name) the tenant has defined: the defined name."""
+        ...
+
+    async def ensure_tags(self, tenant_id: str, names: Collection[str]) -> None:
+        """Define the tags that are not yet (created by an upload that allows it)."""
+        ...
+
 
 class EventSink(Protocol):
-    async def contacts_changed(self, events: Sequence[ContactCreated | ContactUpdated]) -> None: ...
+    async def contacts_changed(self, events: Sequence[ContactChange]) -> None: ...
 
     async def row_outcomes(self, batches: Sequence[RowOutcomes]) -> None: ...

@@ -401,6 +401,7 @@ class Ingest:
             target=plan.target,
             tags=tuple(plan.options.tags),
             consents=_consents(plan.options),
+            create_missing_tags=plan.options.create_missing_tags,
         )
 
     async def last_rows(self, spec: CheckSpec, path: Path, sniffed: Sniffed) -> dict[str, int]:

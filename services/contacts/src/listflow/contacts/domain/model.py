@@ -1,6 +1,8 @@
 """The contact aggregate and its merge rules."""
 
-from collections.abc import Iterable
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
@@ -8,7 +10,10 @@ from typing import Any, TypeVar
 from listflow.schemas.events import ContactSnapshot
 from listflow.schemas.values import (
     Account,
+    ConsentChannel,
+    ConsentRecord,
     Consents,
+    ConsentSource,
     ContactData,
     ExtraField,
     MergeMode,
@@ -108,6 +113,59 @@ def merge_data(stored: ContactData, incoming: ContactData, mode: MergeMode) -> C
     return stored.model_copy(update=updates)
 
 
+CHANNELS: tuple[ConsentChannel, ...] = ("email", "sms", "call")
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """What a change comes from: an upload's row, an API request, or a merge of duplicates."""
+
+    kind: ConsentSource
+    upload_id: str | None = None
+    row_number: int | None = None
+    request_id: str | None = None
+
+    @property
+    def source(self) -> str:
+        if self.kind is ConsentSource.UPLOAD:
+            return f"{self.upload_id}:{self.row_number}"
+        return f"{self.kind.value}:{self.request_id}"
+
+
+def consent_records(
+    before: Consents,
+    after: Consents,
+    existing: Sequence[ConsentRecord],
+    origin: Origin,
+    now: datetime,
+) -> tuple[ConsentRecord, ...]:
+    """The provenance per channel once `before` became `after`: a channel whose value changed
+    is recorded as coming from `origin` at `now`; the others keep their record."""
+    by_channel = {r.channel: r for r in existing}
+    for channel in CHANNELS:
+        value = getattr(after, channel)
+        if value is not None and value != getattr(before, channel):
+            by_channel[channel] = ConsentRecord(
+                channel=channel,
+                granted=value,
+                source=origin.kind,
+                upload_id=origin.upload_id,
+                row_number=origin.row_number,
+                at=now,
+            )
+    return tuple(by_channel[c] for c in CHANNELS if c in by_channel)
+
+
+def name_words(data: ContactData) -> list[str]:
+    """Words of the names, case- and accent-folded: what the `name` search matches."""
+    text = " ".join(n for n in (data.first_name, data.last_name, data.company_name) if n)
+    plain = "".join(
+        ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
+    )
+    return list(dict.fromkeys(w.casefold() for w in _WORD.findall(plain)))
+
+
 @dataclass(frozen=True, slots=True)
 class Contact:
     """One customer of one tenant. `version` grows with every change that alters it."""
@@ -122,6 +180,7 @@ class Contact:
     last_source: str | None = None
     group_ids: tuple[str, ...] = ()
     version: int = 1
+    consent_sources: tuple[ConsentRecord, ...] = ()
     changed: bool = field(default=False, compare=False)
 
     @classmethod
@@ -134,7 +193,10 @@ class Contact:
         group_id: str | None,
         now: datetime,
         created_from: str | None = None,
+        origin: Origin | None = None,
+        group_ids: Sequence[str] = (),
     ) -> "Contact":
+        origin = origin or Origin(ConsentSource.UPLOAD)
         return cls(
             id=id,
             tenant_id=tenant_id,
@@ -143,7 +205,8 @@ class Contact:
             updated_at=now,
             created_from=created_from,
             last_source=created_from,
-            group_ids=(group_id,) if group_id else (),
+            group_ids=_union(group_ids, (group_id,) if group_id else ()),
+            consent_sources=consent_records(Consents(), data.consents, (), origin, now),
             changed=True,
         )
 
@@ -155,21 +218,97 @@ class Contact:
         group_id: str | None,
         now: datetime,
         source: str | None,
+        origin: Origin | None = None,
+        group_ids: Sequence[str] = (),
     ) -> "Contact":
         """This contact with a row applied; `changed` says whether anything differs."""
         data = merge_data(self.data, incoming, mode)
-        groups = _union(self.group_ids, (group_id,) if group_id else ())
-        if data == self.data and groups == self.group_ids:
-            return self
+        groups = _union(self.group_ids, (*group_ids, *((group_id,) if group_id else ())))
+        return self._changed_to(data, groups, now, source, origin)
+
+    def edited(
+        self, data: ContactData, group_ids: Sequence[str], *, now: datetime, origin: Origin
+    ) -> "Contact":
+        """This contact with fields set by hand (a PATCH): what is given replaces what was."""
+        return self._changed_to(data, tuple(dict.fromkeys(group_ids)), now, origin.source, origin)
+
+    def without(
+        self, *, group_id: str | None = None, tag: str | None = None, now: datetime
+    ) -> "Contact":
+        """This contact taken out of a group or stripped of a tag (the group or tag is gone)."""
+        groups = tuple(g for g in self.group_ids if g != group_id)
+        tags = tuple(t for t in self.data.tags if tag is None or t.casefold() != tag.casefold())
+        data = self.data.model_copy(update={"tags": tags})
+        return self._changed_to(data, groups, now, self.last_source, None)
+
+    def absorbed(
+        self, duplicates: Sequence["Contact"], mode: MergeMode, *, now: datetime, request_id: str
+    ) -> "Contact":
+        """This contact with duplicates folded in (oldest first): their phones, emails,
+        accounts, tags, groups and extra columns join; scalars follow `mode`, so
+        fill_blanks keeps this contact's values and only fills what it lacks."""
+        data = self.data
+        groups = self.group_ids
+        records = {r.channel: r for r in self.consent_sources}
+        for dup in sorted(duplicates, key=lambda c: (c.created_at, c.id)):
+            merged = merge_data(data, dup.data, mode)
+            for channel in CHANNELS:
+                if getattr(merged.consents, channel) != getattr(data.consents, channel):
+                    carried = next((r for r in dup.consent_sources if r.channel == channel), None)
+                    records[channel] = carried or ConsentRecord(
+                        channel=channel,
+                        granted=getattr(merged.consents, channel),
+                        source=ConsentSource.MERGE,
+                        at=now,
+                    )
+            data = merged
+            groups = _union(groups, dup.group_ids)
         return replace(
             self,
             data=data,
             group_ids=groups,
+            consent_sources=tuple(records[c] for c in CHANNELS if c in records),
+            version=self.version + 1,
+            updated_at=now,
+            last_source=Origin(ConsentSource.MERGE, request_id=request_id).source,
+            changed=True,
+        )
+
+    def _changed_to(
+        self,
+        data: ContactData,
+        groups: tuple[str, ...],
+        now: datetime,
+        source: str | None,
+        origin: Origin | None,
+    ) -> "Contact":
+        if data == self.data and groups == self.group_ids:
+            return self
+        consent_sources = consent_records(
+            self.data.consents,
+            data.consents,
+            self.consent_sources,
+            origin or Origin(ConsentSource.UPLOAD),
+            now,
+        )
+        return replace(
+            self,
+            data=data,
+            group_ids=groups,
+            consent_sources=consent_sources,
             version=self.version + 1,
             updated_at=now,
             last_source=source,
             changed=True,
         )
+
+    def search_terms(self) -> list[tuple[str, str]]:
+        """(kind, value) pairs the list filters look up: tags, groups and name words."""
+        return [
+            *(("tag", t.casefold()) for t in self.data.tags),
+            *(("group", g) for g in self.group_ids),
+            *(("name", w) for w in name_words(self.data)),
+        ]
 
     def snapshot(self) -> ContactSnapshot:
         """What downstream teams see: national ids masked."""
@@ -180,7 +319,12 @@ class Contact:
             group_ids=self.group_ids,
             created_at=self.created_at,
             updated_at=self.updated_at,
+            consent_sources=self.consent_sources,
         )
+
+    def deletion_snapshot(self, now: datetime) -> ContactSnapshot:
+        """The last state, one version past the stored one, so that it supersedes it."""
+        return self.snapshot().model_copy(update={"version": self.version + 1, "updated_at": now})
 
 
 def phones_e164(phones: Iterable[Phone]) -> list[str]:

@@ -40,7 +40,8 @@ async def _dead_letter(
                 RowOutcome(
                     row_number=int(raw["row_number"]),
                     status=RowStatus.FAILED,
-                    reason="the row could not be processed",
+                    reason=f"the row event could not be processed ({reason[:200]}); "
+                    f"it is kept on {topics.CONTACT_ROWS.dlq}",
                 ),
             ),
         )

@@ -7,13 +7,20 @@ from fastapi import FastAPI
 from listflow.contacts.adapters.mongo_repository import MongoContactRepository
 from listflow.contacts.bootstrap import SERVICE, Container, bootstrap
 from listflow.contacts.config import Settings
-from listflow.contacts.entrypoints import api, consumer, matches_api
+from listflow.contacts.entrypoints import api, consumer, labels_api, matches_api
+from listflow.contacts.entrypoints.deps import install_domain_errors
 from listflow.kit.health import infrastructure_checks
 from listflow.kit.logging import configure_logging, get_logger
 from listflow.kit.service import build_app, serve
 from listflow.kit.tracing import configure_tracing
 from listflow.schemas import topics
-from listflow.schemas.events import ContactCreated, ContactUpdated, RowOutcomes
+from listflow.schemas.events import (
+    ContactCreated,
+    ContactDeleted,
+    ContactMerged,
+    ContactUpdated,
+    RowOutcomes,
+)
 
 _log = get_logger(__name__)
 
@@ -23,9 +30,18 @@ def _document_publishers(container: Container) -> None:
     container.broker.publisher(
         topics.CONTACT_CHANGES.name,
         title="contacts/changes",
-        schema=ContactCreated | ContactUpdated,
+        schema=ContactCreated | ContactUpdated | ContactMerged | ContactDeleted,
         description="Full contact snapshot (national ids masked) on every change, keyed by "
-        "contact id; ce_type names the event, ce_id is '<contact id>:<version>'.",
+        "contact id so one contact's changes stay in order; ce_type names the event "
+        "(listflow.contacts.ContactCreated, ContactUpdated, ContactMerged, ContactDeleted), "
+        "ce_id is '<contact id>:<version>'. A merge sends ContactMerged for the survivor and "
+        "ContactDeleted (merged_into set) for each duplicate.",
+    )
+    container.broker.publisher(
+        topics.CONTACT_ROWS.dlq,
+        title="contacts/contact-rows-dlq",
+        description="Row events contacts can never process, unchanged, with headers "
+        "dlq_reason and dlq_topic; each is reported to ingest as a failed row.",
     )
     container.broker.publisher(
         topics.ROW_OUTCOMES.name,
@@ -58,11 +74,12 @@ def create_app(container: Container) -> FastAPI:
         description="The customer base: contacts merged from uploads, groups, change events.",
         settings=container.settings,
         lifespan=lifespan,
-        routers=[matches_api.router, api.router],
+        routers=[matches_api.router, api.router, labels_api.groups, labels_api.tags],
         checks=infrastructure_checks(container.mongo, container.broker),
         broker=container.broker,
     )
     app.state.container = container
+    install_domain_errors(app)
     return app
 
 

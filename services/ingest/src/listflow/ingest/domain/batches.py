@@ -42,6 +42,7 @@ class CheckSpec:
     target: TargetRef
     tags: tuple[str, ...] = ()
     consents: Consents | None = None
+    create_missing_tags: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +109,7 @@ class RowChecker:
                 match_key=spec.key,
                 match_value=value,
                 contact=contact,
+                create_missing_tags=spec.create_missing_tags,
             )
             rows.append(CheckedRow(row_number, value, event.model_dump_json().encode()))
         return CheckedBatch(rows, invalid, len(batch))

@@ -1,0 +1,92 @@
+"""A group exported as CSV that is safe to open in a spreadsheet."""
+
+from listflow.contacts.domain.model import Contact
+
+# A cell starting with one of these is read as a formula (or a command, through DDE) by
+# Excel, LibreOffice and Google Sheets; a leading apostrophe makes it plain text.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+MAX_PHONES = 5
+
+HEADER = [
+    "id",
+    "customer_type",
+    "first_name",
+    "last_name",
+    "company_name",
+    "customer_id",
+    "external_id",
+    "document_type",
+    "document_last4",
+    "ssn_last4",
+    "date_of_birth",
+    *(f"phone_{i}" for i in range(1, MAX_PHONES + 1)),
+    "emails",
+    "address",
+    "city",
+    "state",
+    "postcode",
+    "country",
+    "time_zone",
+    "accounts",
+    "tags",
+    "consent_email",
+    "consent_sms",
+    "consent_call",
+    "updated_at",
+    "version",
+]
+
+
+def neutralize(cell: str) -> str:
+    """The cell as text a spreadsheet will not evaluate."""
+    return f"'{cell}" if cell.startswith(_FORMULA_STARTS) else cell
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def export_row(contact: Contact) -> list[str]:
+    """One contact as a CSV row; national ids appear only as their last four digits."""
+    d = contact.data
+    phones = [p.e164 for p in d.phones[:MAX_PHONES]]
+    phones += [""] * (MAX_PHONES - len(phones))
+    accounts = "; ".join(
+        " ".join(
+            part for part in (a.number, _text(a.balance), a.currency or "", a.status or "") if part
+        )
+        for a in d.accounts
+    )
+    cells = [
+        contact.id,
+        d.customer_type,
+        d.first_name,
+        d.last_name,
+        d.company_name,
+        d.customer_id,
+        d.external_id,
+        d.document_type,
+        d.document.last4 if d.document else None,
+        d.ssn.last4 if d.ssn else None,
+        d.date_of_birth.isoformat() if d.date_of_birth else None,
+        *phones,
+        "; ".join(d.emails),
+        d.address,
+        d.city,
+        d.state,
+        d.postcode,
+        d.country,
+        d.time_zone,
+        accounts,
+        "; ".join(d.tags),
+        d.consents.email,
+        d.consents.sms,
+        d.consents.call,
+        contact.updated_at.isoformat(),
+        contact.version,
+    ]
+    return [neutralize(_text(c)) for c in cells]
