@@ -3,6 +3,7 @@
 import asyncio
 import os
 import secrets
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ Clock = Callable[[], datetime]
 _log = get_logger(__name__)
 
 LEASE = timedelta(seconds=30)
+TALLY_STALL_SECONDS = 15.0
 # The row estimate (from the first 64 KiB) may be this far off before a file is refused on it.
 ROW_ESTIMATE_MARGIN = 1.25
 
@@ -79,6 +81,8 @@ class Ingest:
     clock: Clock = field(default=lambda: datetime.now(UTC))
     instance_id: str = field(default_factory=lambda: f"{os.getpid()}-{secrets.token_hex(4)}")
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    # upload id -> (rows counted by the running tally, when that count was first seen)
+    _tally_seen: dict[str, tuple[int, float]] = field(default_factory=dict)
 
     # --- accept ------------------------------------------------------------------------
 
@@ -511,14 +515,50 @@ class Ingest:
 
     async def reconcile(self) -> None:
         """Recover after crashes: resume imports whose runner died, finish what is complete."""
-        for doc in await self.repository.unfinished():
+        unfinished = await self.repository.unfinished()
+        for doc in unfinished:
             if doc["status"] == UploadStatus.IMPORTING.value and doc.get("total_rows") is None:
                 lease = doc.get("lease_until")
                 if (lease is None or lease < self.clock()) and doc["_id"] not in self._tasks:
                     _log.info("resuming import", upload_id=doc["_id"])
                     self.launch(doc["_id"])
             else:
+                await self._repair_stalled_tally(doc)
                 await self.check_completion(doc["_id"])
+        for upload_id in self._tally_seen.keys() - {doc["_id"] for doc in unfinished}:
+            del self._tally_seen[upload_id]
+
+    async def _repair_stalled_tally(self, doc: dict[str, Any]) -> None:
+        """Recount a parsed import whose running tally has stood short of its total a while.
+
+        FerretDB applies an update as read-modify-write of the document, so an outcome's
+        `$inc` racing the importer's `$set` on the same upload can be lost, and the import
+        would never complete. The ledger is authoritative; recounting only a tally that has
+        stopped moving keeps that aggregate off the path of a running import.
+        """
+        upload_id: str = doc["_id"]
+        if doc["status"] != UploadStatus.IMPORTING.value or doc.get("total_rows") is None:
+            return
+        processed = Tally(doc.get("tally", {})).processed
+        if processed >= doc["total_rows"]:
+            return
+        now = time.monotonic()
+        seen = self._tally_seen.get(upload_id)
+        if seen is None or seen[0] != processed:
+            self._tally_seen[upload_id] = (processed, now)
+            return
+        if now - seen[1] < TALLY_STALL_SECONDS:
+            return
+        tally = await self.repository.recount(upload_id)
+        self._tally_seen[upload_id] = (tally.processed, now)
+        if tally.processed != processed:
+            _log.warning(
+                "running tally repaired from the ledger",
+                upload_id=upload_id,
+                tally=processed,
+                ledger=tally.processed,
+            )
+            await self.repository.update(upload_id, {"tally": tally.by_status})
 
     async def reconcile_forever(self, every: float = 5.0) -> None:
         while True:
