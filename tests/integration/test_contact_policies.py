@@ -403,3 +403,24 @@ def test_unprocessable_row_goes_to_the_dlq_and_the_upload_completes(
     with stack.client("acme") as client:
         report = client.get(f"/v1/uploads/{upload_id}/errors.csv").text
     assert "ingest.contact-rows.v1.dlq" in report and "invalid event" in report
+
+
+def test_account_rows_of_one_customer_in_one_file_merge_into_one_contact(
+    stack: Stack, tmp: Path
+) -> None:
+    """A debtor file has a row per account: rows repeating a customer with another account
+    add that account; a row repeating customer and account is an in-file duplicate."""
+    group = unique("debtors")
+    cid = unique("DEBTOR")
+    rows = [
+        {"customer_id": cid, "account_number": f"{cid}-A", "balance": "10", "currency": "GBP"},
+        {"customer_id": cid, "account_number": f"{cid}-B", "balance": "20", "currency": "GBP"},
+        {"customer_id": cid, "account_number": f"{cid}-A", "balance": "10", "currency": "GBP"},
+    ]
+    with stack.client("acme") as client:
+        done = run_upload(client, tmp, rows, group=group, match={"key": "customer_id"})
+        contacts = group_contacts(client, group)
+    assert counts(done)["duplicates"] == 1
+    assert counts(done)["imported"] + counts(done)["updated"] == 2
+    [contact] = contacts
+    assert {a["number"] for a in contact["data"]["accounts"]} == {f"{cid}-A", f"{cid}-B"}

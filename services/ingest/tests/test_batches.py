@@ -114,3 +114,28 @@ def test_the_pool_checks_batches_in_worker_processes_like_in_process(workers: in
         return [(r.row_number, r.match_value) for batch in checked for r in batch.rows]
 
     assert asyncio.run(run()) == [(1, "A-1"), (5, "A-1")] * 3
+
+
+def test_rows_of_one_customer_with_other_accounts_are_not_duplicates() -> None:
+    headers = ("Customer id", "First name", "Account number")
+    checker = RowChecker(
+        spec(
+            headers=headers,
+            mapping=resolve_mapping(headers, None),
+            key=MatchKey.CUSTOMER_ID,
+            match=MatchPolicy(key=MatchKey.CUSTOMER_ID),
+        ),
+        Protector(SECRET),
+    )
+    rows: list[Row | RaggedRow] = [
+        (1, ["C-1", "Ann", "ACC-1"]),
+        (2, ["C-1", "Ann", "ACC-2"]),
+        (3, ["C-1", "Ann", "acc-1"]),
+        (4, ["C-2", "Bob", None]),
+        (5, ["C-2", "Bob", None]),
+    ]
+    sorter = DuplicateSorter(tenant_id="acme", key=MatchKey.CUSTOMER_ID)
+    result = sorter.sort(checker.check(rows))
+    assert [r.row_number for r in result.rows] == [1, 2, 4]
+    assert {r.match_value for r in result.rows} == {"C-1", "C-2"}
+    assert sorted(o["row_number"] for o in result.outcomes) == [3, 5]

@@ -12,7 +12,7 @@ from typing import Any
 
 from listflow.kit.pii import Protector
 from listflow.schemas.events import ContactRowParsed
-from listflow.schemas.matching import match_value
+from listflow.schemas.matching import match_value, match_values
 from listflow.schemas.values import (
     Consents,
     ContactData,
@@ -50,6 +50,9 @@ class CheckedRow:
     row_number: int
     match_value: str
     body: bytes  # the encoded ContactRowParsed
+    # What makes two rows of the file the same row: the match value, and the accounts a row
+    # carries unless accounts are the match key (see `dedupe_key`).
+    dedupe_key: str
 
 
 @dataclass
@@ -111,11 +114,18 @@ class RowChecker:
                 contact=contact,
                 create_missing_tags=spec.create_missing_tags,
             )
-            rows.append(CheckedRow(row_number, value, event.model_dump_json().encode()))
+            rows.append(
+                CheckedRow(
+                    row_number,
+                    value,
+                    event.model_dump_json().encode(),
+                    dedupe_key(contact, spec.key, value),
+                )
+            )
         return CheckedBatch(rows, invalid, len(batch))
 
     def keys(self, batch: Sequence[Row | RaggedRow]) -> list[tuple[int, str]]:
-        """(row number, match value) of each valid row: what `last_wins` needs to know first."""
+        """(row number, dedupe key) of each valid row: what `last_wins` needs to know first."""
         found: list[tuple[int, str]] = []
         for item in batch:
             if isinstance(item, RaggedRow):
@@ -125,7 +135,7 @@ class RowChecker:
             if not isinstance(contact, list):
                 value = match_value(contact, self.spec.key)
                 if value is not None:
-                    found.append((row_number, value))
+                    found.append((row_number, dedupe_key(contact, self.spec.key, value)))
         return found
 
     def _contact(self, row_number: int, cells: list[str | None]) -> ContactData | list[RowError]:
@@ -184,7 +194,7 @@ class DuplicateSorter:
         outcomes = list(checked.invalid)
         rows: list[CheckedRow] = []
         for row in checked.rows:
-            if self._is_duplicate(row.match_value, row.row_number):
+            if self._is_duplicate(row.dedupe_key, row.row_number):
                 self.duplicates += 1
                 outcomes.append(
                     {
@@ -205,6 +215,16 @@ class DuplicateSorter:
             return True
         self.seen.add(value)
         return False
+
+
+def dedupe_key(contact: ContactData, key: MatchKey, value: str) -> str:
+    """Rows of one customer with different accounts are not duplicates of each other: each
+    adds its account to the customer (a debtor file has a row per account). Rows that repeat
+    the customer and the same accounts are."""
+    if key is MatchKey.ACCOUNT_NUMBER or not contact.accounts:
+        return value
+    accounts = sorted(set(match_values(contact, MatchKey.ACCOUNT_NUMBER)))
+    return "\x1f".join((value, *accounts))
 
 
 def _invalid(
