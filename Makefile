@@ -59,10 +59,12 @@ format: sync
 	$(UV) run --frozen ruff check --fix .
 
 # Throughput, memory and the limits beneath them (docs/performance.md). BENCH_ROWS sets the
-# size, BENCH_CONTACTS the contacts consumer processes, BENCH_PROFILE=1 samples with py-spy.
+# size, BENCH_CONTACTS the contacts consumer processes, BENCH_PROFILE=1 samples with py-spy,
+# BENCH_INGEST_ONLY=1 streams the file through ingest alone (a million rows in minutes).
 bench: sync tools
 	$(UV) run --frozen listflow-bench --rows $(or $(BENCH_ROWS),100000) \
-		--contacts-instances $(or $(BENCH_CONTACTS),1) $(if $(filter 1,$(BENCH_PROFILE)),--profile)
+		--contacts-instances $(or $(BENCH_CONTACTS),1) $(if $(filter 1,$(BENCH_PROFILE)),--profile) \
+		$(if $(filter 1,$(BENCH_INGEST_ONLY)),--ingest-only)
 
 infra-up: sync tools
 	$(UV) run --frozen listflow-dev infra up

@@ -314,6 +314,50 @@ def _table(result: dict[str, Any]) -> str:
     return "\n".join(f"  {k.ljust(width)}  {v}" for k, v in rows)
 
 
+def _ingest_only(rows: int, out_dir: Path) -> None:
+    """A file streamed through ingest alone: parse+validate+publish rate and peak memory."""
+    work = PROFILE.state.parent / "bench-files"
+    infra.wipe(PROFILE)
+    infra.up(PROFILE)
+    asyncio.run(ensure_topics(PROFILE.kafka_bootstrap))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"generating {rows:,} rows (5% invalid, 3% in-file duplicates, mixed countries)")
+    data, expected = datagen.rows(rows, seed=42, international=True)
+    path = datagen.write_csv(work / "first.csv", data)
+    del data
+    key = f"lf_bench_{secrets.token_urlsafe(12)}"
+    env = service_env(
+        PROFILE, tenants={key: "bench"}, ports=PORTS, extra={"LISTFLOW_LOG_LEVEL": "WARNING"}
+    )
+    with (
+        running_stack(env, PORTS, GATEWAY_PORT, PROFILE.state / "logs") as (services, url),
+        httpx.Client(base_url=url, headers={"X-API-Key": key}, timeout=600) as client,
+    ):
+        services["contacts"].stop()
+        print(f"ingest alone (contacts stopped), {path.stat().st_size / 1e6:,.0f} MB file")
+        run = _upload(client, path, {"ingest": services["ingest"]}, rows, wait_for_merge=False)
+    infra.down(PROFILE)
+    result = {
+        "when": datetime.now(UTC).isoformat(),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "rows": rows,
+        "file_bytes": path.stat().st_size,
+        "expected": asdict(expected),
+        "ingest_alone": {**asdict(run), "parse_rows_per_s": run.parse_rate},
+    }
+    out_dir.mkdir(exist_ok=True)
+    out = out_dir / f"bench-ingest-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    out.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
+    print(
+        f"\n  rows                                   {rows:,}"
+        f"\n  ingest alone: parse+validate+publish   {run.parse_rate or 0:,.0f} rows/s"
+        f" ({run.parsed_s or 0:.1f} s)"
+        f"\n  peak RSS ingest: all / service process {run.peak_rss_mb['ingest']:.0f} / "
+        f"{run.peak_rss_main_mb['ingest']:.0f} MB"
+        f"\n\nwritten to {out}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="listflow-bench")
     parser.add_argument("--rows", type=int, default=int(os.environ.get("BENCH_ROWS", "100000")))
@@ -330,7 +374,17 @@ def main() -> None:
         default=os.environ.get("BENCH_PROFILE") == "1",
         help="sample the services with py-spy during the first upload",
     )
+    parser.add_argument(
+        "--ingest-only",
+        action="store_true",
+        default=os.environ.get("BENCH_INGEST_ONLY") == "1",
+        help="only stream the first file through ingest (contacts stopped): rate and memory "
+        "for sizes whose merge would take too long here, e.g. a million rows",
+    )
     args = parser.parse_args()
+    if args.ingest_only:
+        _ingest_only(args.rows, args.out)
+        return
     work = PROFILE.state.parent / "bench-files"
     stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S}"
     infra.wipe(PROFILE)
