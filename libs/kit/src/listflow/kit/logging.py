@@ -27,7 +27,11 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     structlog.configure(
         processors=[
             *shared,
-            structlog.processors.dict_tracebacks,
+            # Tracebacks as data, but without each frame's local variables: a frame of row
+            # validation holds the row's cells (names, phones, national ids).
+            structlog.processors.ExceptionRenderer(
+                structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+            ),
             structlog.processors.EventRenamer("message"),
             structlog.processors.JSONRenderer(),
         ],

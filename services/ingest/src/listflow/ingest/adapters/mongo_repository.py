@@ -10,6 +10,8 @@ from pymongo import ASCENDING, DESCENDING, InsertOne, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
+LEDGER_BATCH = 500
+
 
 class UploadRepository:
     def __init__(self, database: AsyncDatabase[Document]) -> None:
@@ -140,17 +142,25 @@ class UploadRepository:
         return Tally({row["_id"]: row["n"] for row in rows})
 
     async def errors(self, upload_id: str) -> AsyncIterator[Document]:
-        cursor = self._ledger.find(
-            {"upload_id": upload_id, "status": {"$in": ["invalid", "failed"]}}
-        ).sort("row_number", ASCENDING)
+        # Bounded batches: FerretDB does not cap a reply at 16 MiB as MongoDB does, and a
+        # reply over the 48 MB wire-protocol limit fails the read.
+        cursor = (
+            self._ledger.find({"upload_id": upload_id, "status": {"$in": ["invalid", "failed"]}})
+            .sort("row_number", ASCENDING)
+            .batch_size(LEDGER_BATCH)
+        )
         async for doc in cursor:
             yield doc
 
     async def outcomes(self, upload_id: str) -> AsyncIterator[Document]:
         """Every outcome of an upload in row order (the export joins them with the file)."""
-        cursor = self._ledger.find(
-            {"upload_id": upload_id},
-            {"row_number": 1, "status": 1, "record_id": 1, "reason": 1},
-        ).sort("row_number", ASCENDING)
+        cursor = (
+            self._ledger.find(
+                {"upload_id": upload_id},
+                {"row_number": 1, "status": 1, "record_id": 1, "reason": 1},
+            )
+            .sort("row_number", ASCENDING)
+            .batch_size(LEDGER_BATCH)
+        )
         async for doc in cursor:
             yield doc
