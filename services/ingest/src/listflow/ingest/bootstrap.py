@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from faststream.kafka import KafkaBroker
 from listflow.ingest.adapters.file_store import FileStore
 from listflow.ingest.adapters.kafka_events import IngestEvents
+from listflow.ingest.adapters.leads_client import LeadListClient
 from listflow.ingest.adapters.mongo_repository import UploadRepository
 from listflow.ingest.config import Settings
 from listflow.ingest.domain.reader import ReadLimits
@@ -54,5 +55,6 @@ def bootstrap(
         max_rows=settings.ingest_max_rows,
         default_region=settings.ingest_default_region,
         clock=clock,
+        lead_lists=LeadListClient(settings.ingest_leads_url),
     )
     return Container(settings, broker, mongo, repository, ingest)

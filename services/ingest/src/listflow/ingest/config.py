@@ -19,6 +19,8 @@ class Settings(CommonSettings):
     ingest_max_cell_chars: int = 32_768
     ingest_batch_rows: int = 5_000
     ingest_default_region: str = "US"
+    # Where lead-list targets are resolved (and their custom fields read): the leads API.
+    ingest_leads_url: str = "http://127.0.0.1:8103"
 
     @property
     def database(self) -> str:

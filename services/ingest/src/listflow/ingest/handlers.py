@@ -11,8 +11,10 @@ from typing import Any
 
 from listflow.ingest.adapters.file_store import FileStore
 from listflow.ingest.adapters.kafka_events import IngestEvents
+from listflow.ingest.adapters.leads_client import LeadListClient
 from listflow.ingest.adapters.mongo_repository import UploadRepository
 from listflow.ingest.domain.fields import MappingError, resolve_mapping, suggest_mapping
+from listflow.ingest.domain.lead_rows import LeadListInfo, lead_explicit_mapping, narrow_mapping
 from listflow.ingest.domain.reader import FileRejected, ReadLimits, Sniffed, iter_row_batches, sniff
 from listflow.ingest.domain.rows import RowError, RowOptions, RowValidator, default_match_key
 from listflow.ingest.domain.templates import TEMPLATES
@@ -21,6 +23,7 @@ from listflow.ingest.domain.upload import (
     UploadOptions,
     UploadStatus,
 )
+from listflow.ingest.lead_import import LeadParsedBatch, lead_parser_for
 from listflow.kit.logging import get_logger
 from listflow.kit.pii import Protector
 from listflow.kit.problems import Problem
@@ -79,6 +82,7 @@ class Ingest:
     max_rows: int
     default_region: str
     clock: Clock = field(default=lambda: datetime.now(UTC))
+    lead_lists: LeadListClient | None = None
     instance_id: str = field(default_factory=lambda: f"{os.getpid()}-{secrets.token_hex(4)}")
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
 
@@ -92,6 +96,7 @@ class Ingest:
         file_name: str,
         options: UploadOptions,
         uploaded_by: str,
+        api_key: str | None = None,
     ) -> dict[str, Any]:
         """Store a spooled file, detect its layout, and start it if the options say so."""
         size = (await asyncio.to_thread(path.stat)).st_size
@@ -159,22 +164,25 @@ class Ingest:
         )
         _log.info("upload accepted", upload_id=upload_id, tenant_id=tenant_id, size_bytes=size)
         if options.should_start():
-            return await self.start(tenant_id=tenant_id, upload_id=upload_id, options=None)
+            return await self.start(
+                tenant_id=tenant_id, upload_id=upload_id, options=None, api_key=api_key
+            )
         return doc
 
     def _check_target(self, options: UploadOptions) -> None:
         assert options.target is not None
-        if options.target.kind is TargetKind.LEAD_LIST:
-            raise Problem(
-                422, "Unsupported target", "Lead list targets are not available yet; use a group."
-            )
         if not options.target.name and not options.target.id:
             raise Problem(422, "Invalid target", "A target needs a name or an id.")
 
     # --- start -------------------------------------------------------------------------
 
     async def start(
-        self, *, tenant_id: str, upload_id: str, options: UploadOptions | None
+        self,
+        *,
+        tenant_id: str,
+        upload_id: str,
+        options: UploadOptions | None,
+        api_key: str | None = None,
     ) -> dict[str, Any]:
         doc = await self.repository.get(tenant_id, upload_id)
         if doc is None:
@@ -183,6 +191,9 @@ class Ingest:
         if merged.target is None:
             raise Problem(422, "Missing target", "Starting an import needs a target group.")
         self._check_target(merged)
+        lead_list = await self._resolve_lead_list(merged, api_key)
+        if lead_list is not None:
+            doc = {**doc, "lead_list": lead_list.document()}
         plan = self._plan(doc, merged)
         now = self.clock()
         started = await self.repository.transition(
@@ -195,6 +206,7 @@ class Ingest:
                 "match": plan.match.model_dump(mode="json"),
                 "mapping": {str(k): v for k, v in plan.mapping.items()},
                 "started_at": now,
+                **({"lead_list": doc["lead_list"]} if "lead_list" in doc else {}),
             },
         )
         if started is None:
@@ -213,6 +225,17 @@ class Ingest:
         self.launch(upload_id)
         return started
 
+    async def _resolve_lead_list(
+        self, options: UploadOptions, api_key: str | None
+    ) -> LeadListInfo | None:
+        """A lead-list target, found (or created by name) over the leads API."""
+        target = options.target
+        if target is None or target.kind is not TargetKind.LEAD_LIST:
+            return None
+        if self.lead_lists is None:
+            raise Problem(422, "Unsupported target", "Lead list targets are not configured.")
+        return await self.lead_lists.resolve(api_key, list_id=target.id, name=target.name)
+
     def _plan(self, doc: dict[str, Any], options: UploadOptions) -> "ImportPlan":
         assert options.target is not None
         tenant_id = doc["tenant_id"]
@@ -225,10 +248,16 @@ class Ingest:
                 **{h: f for h, f in template.mapping.items() if h in headers},
                 **explicit,
             }
+        lead_list = LeadListInfo.from_document(doc["lead_list"]) if "lead_list" in doc else None
+        renames: dict[str, str] = {}
+        if lead_list is not None:
+            explicit, renames = lead_explicit_mapping(headers, explicit, lead_list)
         try:
             mapping = resolve_mapping(headers, explicit or None)
         except MappingError as exc:
             raise Problem(422, "Invalid mapping", str(exc)) from exc
+        if lead_list is not None:
+            mapping = narrow_mapping(mapping)
         fields = set(mapping.values()) - {"extra", "ignore"}
         required = template.required_fields if template is not None else ()
         if missing := [f for f in required if f not in fields]:
@@ -240,9 +269,13 @@ class Ingest:
                 f"The {template.name} template needs these columns: {columns}.",
             )
         key = options.match.key or default_match_key(fields)
+        if lead_list is not None:
+            key = MatchKey.PHONE  # leads are matched by any of their phones
         match = options.match.model_copy(update={"key": key})
         name = options.target.name or options.target.id or ""
         target_id = options.target.id or list_id_for(tenant_id, options.target.kind, name)
+        if lead_list is not None:
+            name, target_id = lead_list.name, lead_list.id
         target = TargetRef(kind=options.target.kind, id=target_id, name=name)
         return ImportPlan(
             headers=headers,
@@ -252,6 +285,8 @@ class Ingest:
             key=key,
             target=target,
             options=options,
+            lead_list=lead_list,
+            renames=renames,
         )
 
     def launch(self, upload_id: str) -> None:
@@ -316,6 +351,7 @@ class Ingest:
                 self.protector,
             ),
         )
+        lead_parser = lead_parser_for(plan, parser)
         if plan.match.in_file_duplicates is InFileDuplicates.LAST_WINS:
             parser.last_rows = await asyncio.to_thread(
                 parser.last_row_per_key,
@@ -332,7 +368,9 @@ class Ingest:
             timer.lap("read")
             if rows_read + len(batch) > self.max_rows:
                 raise FileRejected(f"the file has more than {self.max_rows:,} rows, the limit")
-            parsed = await asyncio.to_thread(parser.parse, batch)
+            parsed: ParsedBatch | LeadParsedBatch = await asyncio.to_thread(
+                lead_parser.parse if lead_parser else parser.parse, batch
+            )
             timer.lap("validate")
             rows_read += len(batch)
             current = await self.repository.get_any(upload_id)
@@ -341,7 +379,10 @@ class Ingest:
                     "import stopped", upload_id=upload_id, status=current and current["status"]
                 )
                 return
-            if parsed.rows:
+            if isinstance(parsed, LeadParsedBatch):
+                if parsed.rows:
+                    await self.events.lead_rows(parsed.rows)
+            elif parsed.rows:
                 await self.events.contact_rows(parsed.rows)
                 published += len(parsed.rows)
             timer.lap("publish")
@@ -500,6 +541,8 @@ class ImportPlan:
     key: MatchKey
     target: TargetRef
     options: UploadOptions
+    lead_list: LeadListInfo | None = None
+    renames: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

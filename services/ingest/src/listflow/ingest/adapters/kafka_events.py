@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from listflow.kit.kafka import EventPublisher
 from listflow.schemas import topics
 from listflow.schemas.events import ContactRowParsed, Event, ListReady
+from listflow.schemas.leads import LeadRowParsed
 
 
 class IngestEvents:
@@ -18,6 +19,13 @@ class IngestEvents:
         # Keyed by the match value: every row of one customer lands on one partition, in order.
         await self._publisher.publish(
             topics.CONTACT_ROWS.name,
+            [(r.match_value, r) for r in rows],
+            event_ids=[f"{r.upload_id}:{r.row_number}" for r in rows],
+        )
+
+    async def lead_rows(self, rows: Sequence[LeadRowParsed]) -> None:
+        await self._publisher.publish(
+            topics.LEAD_ROWS.name,
             [(r.match_value, r) for r in rows],
             event_ids=[f"{r.upload_id}:{r.row_number}" for r in rows],
         )

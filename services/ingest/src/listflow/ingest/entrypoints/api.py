@@ -184,6 +184,7 @@ async def create_upload(
             file_name=name,
             options=parsed,
             uploaded_by=request.headers.get("x-listflow-user", "api-key"),
+            api_key=request.headers.get("x-api-key"),
         )
     finally:
         path.unlink(missing_ok=True)
@@ -234,7 +235,10 @@ async def start_upload(
 ) -> UploadPublic:
     options = parse_options(json.dumps(body)) if body else None
     doc = await _container(request).ingest.start(
-        tenant_id=tenant.id, upload_id=upload_id, options=options
+        tenant_id=tenant.id,
+        upload_id=upload_id,
+        options=options,
+        api_key=request.headers.get("x-api-key"),
     )
     return to_public(doc, datetime.now(UTC))
 
