@@ -108,7 +108,7 @@ def by_phone(leads: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 Message = tuple[str, dict[str, Any]]  # (ce_type suffix, body)
 
 
-async def _read(
+async def read_queue_async(
     topic: str, campaign_id: str, until: Callable[[list[Message]], bool], wait_s: float
 ) -> list[Message]:
     consumer = AIOKafkaConsumer(
@@ -143,7 +143,7 @@ def read_queue(
     campaign_id: str, until: Callable[[list[Message]], bool], wait_s: float = 120.0
 ) -> list[Message]:
     """Every queue message of a campaign from the start, once `until` holds for them."""
-    return asyncio.run(_read(topics.LEAD_QUEUE.name, campaign_id, until, wait_s))
+    return asyncio.run(read_queue_async(topics.LEAD_QUEUE.name, campaign_id, until, wait_s))
 
 
 def queued(messages: list[Message]) -> list[dict[str, Any]]:
