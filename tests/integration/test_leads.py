@@ -406,3 +406,36 @@ def test_asyncapi_documents_queue_and_outcome_topics(stack: Stack) -> None:
         "LeadRowParsed",
     ):
         assert name in text, name
+
+
+def test_the_reference_dialer_consumes_the_queue_and_reports_outcomes(
+    stack: Stack, acme: httpx.Client
+) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import PROFILE
+
+    campaign = create_campaign(acme, unique("Example dialer"), **ALWAYS_OPEN)
+    lst = create_list(acme, unique("Example"), enabled=True)
+    assign(acme, lst["id"], campaign["id"])
+    root = Path(__file__).resolve().parents[2]
+    upload_leads(acme, root / "examples" / "leads.csv", lst["name"])
+    subprocess.run(
+        [
+            sys.executable,
+            str(root / "examples" / "dialer.py"),
+            "--bootstrap",
+            PROFILE.kafka_bootstrap,
+            "--campaign",
+            campaign["id"],
+            "--group",
+            f"example-{campaign['id']}",
+            "--max-calls",
+            "3",
+        ],
+        check=True,
+        timeout=180,
+    )
+    wait_until(lambda: all(x["attempts"] == 1 for x in leads_of(acme, lst["id"])))
+    assert all(x["last_result"] for x in leads_of(acme, lst["id"]))
