@@ -350,15 +350,21 @@ class Leads:
             stored = await repo.get_entries(existing)
             pending += [d for d in stored.values() if d["state"] == QUEUED and not d["published"]]
         by_id = {x.id: x for x in leads}
-        await self._publish_queued(pending, by_id, lst, campaigns, blocked)
         statuses: dict[str, LeadStatus] = {}
         for e in fresh:
             state = LeadStatus.QUEUED if e["state"] == QUEUED else LeadStatus.DEFERRED
             if statuses.get(e["lead_id"]) is not LeadStatus.QUEUED:
                 statuses[e["lead_id"]] = state
-        for lead_id, status in statuses.items():
-            if by_id[lead_id].status is not status:
-                await repo.set_lead(lead_id, {"status": status.value})
+        # Before publishing, so that no dialer's outcome can land first and be overwritten;
+        # and only at the attempt read, so that an outcome recorded meanwhile wins anyway.
+        await asyncio.gather(
+            *(
+                repo.set_lead_at(by_id[lead_id], {"status": status.value})
+                for lead_id, status in statuses.items()
+                if by_id[lead_id].status is not status
+            )
+        )
+        await self._publish_queued(pending, by_id, lst, campaigns, blocked)
         return len(fresh)
 
     async def _publish_queued(
@@ -438,10 +444,10 @@ class Leads:
                 continue
             if await repo.set_entry(entry["_id"], {"state": QUEUED}, {"state": DEFERRED}):
                 entry = {**entry, "state": QUEUED}
+                await repo.set_lead_at(lead, {"status": LeadStatus.QUEUED.value})
                 await self._publish_queued(
                     [entry], {lead.id: lead}, lst, {campaign.id: campaign}, blocked
                 )
-                await repo.set_lead(lead.id, {"status": LeadStatus.QUEUED.value})
                 released += 1
         if released:
             _log.info("deferred leads queued", count=released)
@@ -516,15 +522,9 @@ class Leads:
             {"state": DIALED, "outcome": outcome.result.value, "dialed_at": outcome.dialed_at},
             {"outcome": None},
         )
-        lead = await repo.get_lead(outcome.tenant_id, entry["lead_id"])
         campaign = await repo.get_campaign(outcome.tenant_id, entry["campaign_id"])
-        if lead is None or campaign is None:
+        if campaign is None:
             return
-        if outcome.result is DialResult.DNC:
-            phones = [outcome.phone] if outcome.phone else lead.phones
-            await repo.add_dnc(lead.tenant_id, phones, self.clock(), "dialer outcome")
-        if lead.cycle != entry["cycle"] or lead.attempts > entry["attempt"]:
-            return  # churned or reset since, or a later attempt already counted
         nxt = next_attempt(
             campaign.retry, outcome.result, entry["attempt"], outcome.dialed_at, outcome.callback_at
         )
@@ -532,8 +532,20 @@ class Leads:
             status = LeadStatus.DNC if outcome.result is DialResult.DNC else LeadStatus.COMPLETED
         else:
             status = LeadStatus.DIALED
-        if lead.attempts < entry["attempt"] or lead.status is not status:
-            lead = replace(
+        for attempt in range(MAX_ATTEMPTS):
+            lead = await repo.get_lead(outcome.tenant_id, entry["lead_id"])
+            if lead is None:
+                return
+            if outcome.result is DialResult.DNC and attempt == 0:
+                phones = [outcome.phone] if outcome.phone else lead.phones
+                await repo.add_dnc(lead.tenant_id, phones, self.clock(), "dialer outcome")
+            if lead.cycle != entry["cycle"] or lead.attempts > entry["attempt"]:
+                return  # churned or reset since, or a later attempt already counted
+            if lead.attempts == entry["attempt"] and (
+                lead.status is status or lead.status in (LeadStatus.QUEUED, LeadStatus.DEFERRED)
+            ):
+                break  # a redelivery: applied already (and perhaps queued again)
+            changed = replace(
                 lead,
                 attempts=entry["attempt"],
                 status=status,
@@ -542,11 +554,21 @@ class Leads:
                 updated_at=self.clock(),
                 version=lead.version + 1,
             )
-            await repo.replace_lead(lead)
+            try:
+                # Conditional on the version read: an upload updating the lead meanwhile wins
+                # its write, and this outcome is applied again on top of it.
+                await repo.save_leads([], [(changed, lead.version)])
+            except ConcurrentUpdate:
+                await asyncio.sleep(0.05 * (attempt + 1))
+                continue
+            lead = changed
             if first:
                 await self.events.lead_changes(
                     [LeadUpdated(tenant_id=lead.tenant_id, lead=lead.snapshot())]
                 )
+            break
+        else:
+            raise ConcurrentUpdate("the lead kept changing while its outcome was applied")
         if nxt.at is None:
             return
         lst = await repo.get_list(lead.tenant_id, lead.list_id)

@@ -306,6 +306,13 @@ class MongoLeadRepository:
     async def set_lead(self, lead_id: str, changes: dict[str, Any]) -> None:
         await self.leads.update_one({"_id": lead_id}, {"$set": changes})
 
+    async def set_lead_at(self, lead: Lead, changes: dict[str, Any]) -> bool:
+        """Change a lead only if it is still at the attempt and cycle it was read at."""
+        result = await self.leads.update_one(
+            {"_id": lead.id, "attempts": lead.attempts, "cycle": lead.cycle}, {"$set": changes}
+        )
+        return result.matched_count == 1
+
     async def replace_lead(self, lead: Lead) -> None:
         await self.leads.replace_one({"_id": lead.id}, lead_to_document(lead))
 
