@@ -406,6 +406,10 @@ def test_asyncapi_documents_queue_and_outcome_topics(stack: Stack) -> None:
         "LeadRowParsed",
     ):
         assert name in text, name
+    schemas = document["components"]["schemas"]
+    for model in ("LeadQueued", "LeadWithdrawn", "DialOutcome", "LeadCreated", "RowOutcomes"):
+        assert model in schemas, model
+    assert set(schemas["DialOutcome"]["required"]) >= {"queue_id", "lead_id", "result"}
 
 
 def test_the_reference_dialer_consumes_the_queue_and_reports_outcomes(
