@@ -355,7 +355,7 @@ def test_outcomes_drive_retries_and_list_reset_requeues(
     assert all(q["attempt"] == 1 for q in again)
 
 
-def test_deleting_a_list_needs_confirmation_and_withdraws_its_leads(
+def test_deleting_a_lead_or_a_list_withdraws_them(
     stack: Stack, acme: httpx.Client, tmp_path: Path
 ) -> None:
     campaign = create_campaign(acme, unique("Delete"), **ALWAYS_OPEN)
@@ -365,11 +365,19 @@ def test_deleting_a_list_needs_confirmation_and_withdraws_its_leads(
         acme, write_csv(tmp_path / "x.csv", HEADER, [["X", new_phone(), "", ""]]), lst["name"]
     )
     read_queue(campaign["id"], lambda m: len(queued(m)) >= 1)
+    one = leads_of(acme, lst["id"])[0]
+    assert acme.delete(f"/v1/leads/{one['id']}").status_code == 204
+    assert acme.get(f"/v1/leads/{one['id']}").status_code == 404
+    read_queue(campaign["id"], lambda m: len(withdrawn(m)) >= 1)
+    upload_leads(
+        acme, write_csv(tmp_path / "y.csv", HEADER, [["Y", new_phone(), "", ""]]), lst["name"]
+    )
+    read_queue(campaign["id"], lambda m: len(queued(m)) >= 2)
     refused = acme.delete(f"/v1/lead-lists/{lst['id']}")
     assert refused.status_code == 409
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert acme.delete(f"/v1/lead-lists/{lst['id']}", params={"confirm": "true"}).status_code == 204
-    read_queue(campaign["id"], lambda m: len(withdrawn(m)) >= 1)
+    read_queue(campaign["id"], lambda m: len(withdrawn(m)) >= 2)
     assert acme.get(f"/v1/lead-lists/{lst['id']}").status_code == 404
     assert leads_of(acme, lst["id"]) == []
 

@@ -435,13 +435,13 @@ class Ingest:
         )
         await self.check_completion(batch.upload_id)
 
-    async def check_completion(self, upload_id: str) -> None:
+    async def check_completion(self, upload_id: str, *, recount: bool = False) -> None:
         doc = await self.repository.get_any(upload_id)
         if doc is None or doc.get("total_rows") is None:
             return
         total: int = doc["total_rows"]
         if doc["status"] == UploadStatus.IMPORTING.value:
-            if Tally(doc.get("tally", {})).processed < total:
+            if Tally(doc.get("tally", {})).processed < total and not recount:
                 return
             tally = await self.repository.recount(upload_id)
             if tally.processed < total:
@@ -521,7 +521,11 @@ class Ingest:
                     _log.info("resuming import", upload_id=doc["_id"])
                     self.launch(doc["_id"])
             else:
-                await self.check_completion(doc["_id"])
+                # Recount from the ledger: a running-tally increment can be lost (a crash
+                # between ledger insert and $inc, or FerretDB applying a concurrent $set and
+                # $inc to the upload as two read-modify-writes), and the upload would then
+                # wait forever although every row has its outcome.
+                await self.check_completion(doc["_id"], recount=True)
 
     async def reconcile_forever(self, every: float = 5.0) -> None:
         while True:

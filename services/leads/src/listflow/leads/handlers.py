@@ -8,8 +8,15 @@ from datetime import datetime
 from typing import Any
 
 from listflow.kit.logging import get_logger
+from listflow.kit.mongo import gather_bounded
 from listflow.leads.adapters.kafka_events import LeadChange, LeadEvents
-from listflow.leads.adapters.mongo_repository import ConcurrentUpdate, MongoLeadRepository
+from listflow.leads.adapters.mongo_repository import (
+    ConcurrentUpdate,
+    MongoLeadRepository,
+    entry_assignment_key,
+    entry_lead_key,
+    entry_list_key,
+)
 from listflow.leads.domain.duplicates import Action, decide
 from listflow.leads.domain.model import DONE, Campaign, Lead, LeadList, merge_data, queue_id
 from listflow.leads.domain.retry import next_attempt
@@ -357,12 +364,10 @@ class Leads:
                 statuses[e["lead_id"]] = state
         # Before publishing, so that no dialer's outcome can land first and be overwritten;
         # and only at the attempt read, so that an outcome recorded meanwhile wins anyway.
-        await asyncio.gather(
-            *(
-                repo.set_lead_at(by_id[lead_id], {"status": status.value})
-                for lead_id, status in statuses.items()
-                if by_id[lead_id].status is not status
-            )
+        await gather_bounded(
+            repo.set_lead_at(by_id[lead_id], {"status": status.value})
+            for lead_id, status in statuses.items()
+            if by_id[lead_id].status is not status
         )
         await self._publish_queued(pending, by_id, lst, campaigns, blocked)
         return len(fresh)
@@ -400,18 +405,15 @@ class Leads:
                 )
             )
         await self.events.queued(events)
-        await asyncio.gather(
-            *(
-                self.repository.set_entry(e["_id"], {"published": True, "queued_at": now})
-                for e in entries
-            )
+        await gather_bounded(
+            self.repository.set_entry(e, {"published": True, "queued_at": now}) for e in entries
         )
 
     async def release_due(self, limit: int = 500) -> int:
         """Queue deferred entries whose time has come and whose calling window is open."""
         now = self.clock()
         repo = self.repository
-        due = await repo.entries({"state": DEFERRED, "due_at": {"$lte": now}}, limit=limit)
+        due = await repo.due_entries(now, limit)
         released = 0
         for entry in due:
             lead = await repo.get_lead(entry["tenant_id"], entry["lead_id"])
@@ -428,21 +430,21 @@ class Leads:
                 or campaign.id not in lst.campaign_ids
             )
             if stale:
-                await repo.set_entry(entry["_id"], {"state": WITHDRAWN}, {"state": DEFERRED})
+                await repo.set_entry(entry, {"state": WITHDRAWN}, {"state": DEFERRED})
                 continue
             assert lead is not None
             assert lst is not None
             assert campaign is not None
             win = window(now, campaign.hours, lead.data.time_zone or lst.time_zone)
             if not win.open:
-                await repo.set_entry(entry["_id"], {"due_at": win.opens_at}, {"state": DEFERRED})
+                await repo.set_entry(entry, {"due_at": win.opens_at}, {"state": DEFERRED})
                 continue
             blocked = await repo.dnc_of(lead.tenant_id, lead.phones)
             if not set(lead.phones) - blocked:
-                await repo.set_entry(entry["_id"], {"state": WITHDRAWN}, {"state": DEFERRED})
+                await repo.set_entry(entry, {"state": WITHDRAWN}, {"state": DEFERRED})
                 await repo.set_lead(lead.id, {"status": LeadStatus.DNC.value})
                 continue
-            if await repo.set_entry(entry["_id"], {"state": QUEUED}, {"state": DEFERRED}):
+            if await repo.set_entry(entry, {"state": QUEUED}, {"state": DEFERRED}):
                 entry = {**entry, "state": QUEUED}
                 await repo.set_lead_at(lead, {"status": LeadStatus.QUEUED.value})
                 await self._publish_queued(
@@ -453,17 +455,18 @@ class Leads:
             _log.info("deferred leads queued", count=released)
         return released
 
-    async def withdraw(self, query: dict[str, Any], reason: str) -> int:
-        """Withdraw the active queue entries matching `query`; tells dialers of queued ones."""
+    async def withdraw(self, key: str, reason: str) -> int:
+        """Withdraw the active queue entries found by `key`; tells dialers of queued ones."""
         repo = self.repository
         now = self.clock()
         withdrawn: list[LeadWithdrawn] = []
         leads: set[str] = set()
         count = 0
-        for state in ACTIVE:
-            for entry in await repo.entries({**query, "state": state}):
+        for entry in await repo.entries_by_key(key):
+            state = entry["state"]
+            if state in ACTIVE:
                 if not await repo.set_entry(
-                    entry["_id"], {"state": WITHDRAWN, "withdrawn_at": now}, {"state": state}
+                    entry, {"state": WITHDRAWN, "withdrawn_at": now}, {"state": state}
                 ):
                     continue
                 count += 1
@@ -487,13 +490,14 @@ class Leads:
     async def withdraw_leads(self, lead_ids: Iterable[str], reason: str) -> int:
         total = 0
         for lead_id in lead_ids:
-            total += await self.withdraw({"lead_id": lead_id}, reason)
+            total += await self.withdraw(entry_lead_key(lead_id), reason)
         return total
 
     async def _refresh_status(self, lead_ids: Iterable[str]) -> None:
         """A lead's status follows its active entries once some were withdrawn."""
         for lead_id in lead_ids:
-            states = {e["state"] for e in await self.repository.entries({"lead_id": lead_id})}
+            entries = await self.repository.entries_by_key(entry_lead_key(lead_id))
+            states = {e["state"] for e in entries}
             leads = await self.repository.get_leads([lead_id])
             lead = leads.get(lead_id)
             if lead is None or lead.status in DONE:
@@ -518,7 +522,7 @@ class Leads:
             _log.warning("outcome for an unknown queue entry", lead_id=outcome.lead_id)
             return
         first = await repo.set_entry(
-            entry["_id"],
+            entry,
             {"state": DIALED, "outcome": outcome.result.value, "dialed_at": outcome.dialed_at},
             {"outcome": None},
         )
@@ -597,7 +601,7 @@ class Leads:
             {"campaign_ids": [c for c in lst.campaign_ids if c != campaign_id]},
         )
         assert updated is not None
-        await self.withdraw({"list_id": lst.id, "campaign_id": campaign_id}, "list unassigned")
+        await self.withdraw(entry_assignment_key(lst.id, campaign_id), "list unassigned")
         return updated
 
     async def set_enabled(self, lst: LeadList, enabled: bool) -> LeadList:
@@ -611,12 +615,12 @@ class Leads:
         if enabled:
             await self.queue_list(updated)
         else:
-            await self.withdraw({"list_id": lst.id}, "list disabled")
+            await self.withdraw(entry_list_key(lst.id), "list disabled")
         return updated
 
     async def reset(self, lst: LeadList) -> int:
         """Every lead of the list is called again from its first attempt."""
-        await self.withdraw({"list_id": lst.id}, "list reset")
+        await self.withdraw(entry_list_key(lst.id), "list reset")
         now = self.clock()
         count = 0
         async for page in self.repository.leads_of_list(lst.tenant_id, lst.id):
@@ -629,7 +633,7 @@ class Leads:
     async def delete(self, lst: LeadList) -> int:
         """Withdraw the list's leads from every queue, then delete them and the list."""
         await self.repository.set_list(lst.tenant_id, lst.id, {"enabled": False})
-        await self.withdraw({"list_id": lst.id}, "list deleted")
+        await self.withdraw(entry_list_key(lst.id), "list deleted")
         count = 0
         async for page in self.repository.leads_of_list(lst.tenant_id, lst.id):
             await self.events.lead_changes(
@@ -641,6 +645,14 @@ class Leads:
         await self.repository.delete_list(lst.tenant_id, lst.id)
         return count
 
+    async def delete_lead(self, lead: Lead) -> None:
+        """Withdraw one lead from every queue, then delete it."""
+        await self.withdraw(entry_lead_key(lead.id), "lead deleted")
+        await self.events.lead_changes(
+            [LeadDeleted(tenant_id=lead.tenant_id, lead_id=lead.id, list_id=lead.list_id)]
+        )
+        await self.repository.delete_lead(lead.id)
+
     async def add_dnc(self, tenant_id: str, phones: Sequence[str], reason: str) -> int:
         """Put numbers on the do-not-call list and withdraw leads left with no number to call."""
         await self.repository.add_dnc(tenant_id, phones, self.clock(), reason)
@@ -651,7 +663,7 @@ class Leads:
             if not set(lead.phones) - blocked:
                 blocked_leads.append(lead.id)
         for lead_id in blocked_leads:
-            await self.withdraw({"lead_id": lead_id}, "do not call")
+            await self.withdraw(entry_lead_key(lead_id), "do not call")
             await self.repository.set_lead(lead_id, {"status": LeadStatus.DNC.value})
         return len(blocked_leads)
 

@@ -28,6 +28,39 @@ def phone_key(tenant_id: str, e164: str) -> str:
     return f"{tenant_id}|phone|{e164}"
 
 
+def list_key(tenant_id: str, list_id: str) -> str:
+    """A lead's membership of its list, found by the same indexed `match_keys` lookup."""
+    return f"{tenant_id}|list|{list_id}"
+
+
+# Queue entries are found by the keys below, all in one indexed multikey field, so that
+# every lookup is one equality query (GIN-served on FerretDB, a multikey index on MongoDB)
+# rather than a filter on plain fields, which FerretDB answers by reading the collection.
+def entry_lead_key(lead_id: str) -> str:
+    return f"q|lead|{lead_id}"
+
+
+def entry_list_key(list_id: str) -> str:
+    return f"q|list|{list_id}"
+
+
+def entry_assignment_key(list_id: str, campaign_id: str) -> str:
+    return f"q|lc|{list_id}|{campaign_id}"
+
+
+def entry_state_key(state: str) -> str:
+    return f"q|state|{state}"
+
+
+def entry_keys(entry: Document, state: str) -> list[str]:
+    return [
+        entry_lead_key(entry["lead_id"]),
+        entry_list_key(entry["list_id"]),
+        entry_assignment_key(entry["list_id"], entry["campaign_id"]),
+        entry_state_key(state),
+    ]
+
+
 def _hhmm(value: time) -> str:
     return value.strftime("%H:%M")
 
@@ -125,7 +158,10 @@ def lead_to_document(lead: Lead) -> Document:
         "created_from": lead.created_from,
         "last_source": lead.last_source,
         "version": lead.version,
-        "match_keys": [phone_key(lead.tenant_id, p) for p in lead.phones],
+        "match_keys": [
+            list_key(lead.tenant_id, lead.list_id),
+            *(phone_key(lead.tenant_id, p) for p in lead.phones),
+        ],
     }
 
 
@@ -165,9 +201,7 @@ class MongoLeadRepository:
         await self.campaigns.create_index(
             [("tenant_id", ASCENDING), ("name_key", ASCENDING)], unique=True
         )
-        await self.queue.create_index([("state", ASCENDING), ("due_at", ASCENDING)])
-        await self.queue.create_index([("lead_id", ASCENDING)])
-        await self.queue.create_index([("list_id", ASCENDING), ("campaign_id", ASCENDING)])
+        await self.queue.create_index([("match_keys", ASCENDING), ("due_at", ASCENDING)])
 
     # --- lists ---------------------------------------------------------------------------
 
@@ -319,24 +353,24 @@ class MongoLeadRepository:
     async def leads_of_list(
         self, tenant_id: str, list_id: str, batch: int = 500
     ) -> AsyncIterator[list[Lead]]:
-        """Every lead of a list, in pages by id (a cursor held open would pin FerretDB)."""
-        cursor: str | None = None
-        while True:
-            query: dict[str, Any] = {"tenant_id": tenant_id, "list_id": list_id}
-            if cursor is not None:
-                query["_id"] = {"$gt": cursor}
-            docs = await self.leads.find(query).sort("_id", ASCENDING).limit(batch).to_list()
-            if not docs:
-                return
-            yield [lead_from_document(d) for d in docs]
-            cursor = docs[-1]["_id"]
+        """Every lead of a list, in chunks, from one indexed query."""
+        chunk: list[Lead] = []
+        async for doc in self.leads.find({"match_keys": list_key(tenant_id, list_id)}).batch_size(
+            batch
+        ):
+            chunk.append(lead_from_document(doc))
+            if len(chunk) >= batch:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
 
     async def page_leads(
         self, tenant_id: str, list_id: str | None, limit: int, cursor: str | None
     ) -> tuple[list[Lead], str | None]:
         query: dict[str, Any] = {"tenant_id": tenant_id}
         if list_id is not None:
-            query["list_id"] = list_id
+            query = {"match_keys": list_key(tenant_id, list_id)}
         return await self._page(self.leads, query, limit, cursor, lead_from_document)
 
     async def delete_lead(self, lead_id: str) -> None:
@@ -354,7 +388,9 @@ class MongoLeadRepository:
         if not docs:
             return set()
         try:
-            await self.queue.insert_many([dict(d) for d in docs], ordered=False)
+            await self.queue.insert_many(
+                [{**d, "match_keys": entry_keys(d, d["state"])} for d in docs], ordered=False
+            )
         except BulkWriteError as error:
             return {docs[i]["_id"] for i in duplicate_key_indexes(error)}
         return set()
@@ -364,16 +400,26 @@ class MongoLeadRepository:
         return {d["_id"]: d for d in docs if d}
 
     async def set_entry(
-        self, entry_id: str, changes: dict[str, Any], expect: dict[str, Any] | None = None
+        self, entry: Document, changes: dict[str, Any], expect: dict[str, Any] | None = None
     ) -> bool:
-        result = await self.queue.update_one({"_id": entry_id, **(expect or {})}, {"$set": changes})
+        """Change one entry, if it still matches `expect`; a new state moves its state key."""
+        if "state" in changes:
+            changes = {**changes, "match_keys": entry_keys(entry, changes["state"])}
+        result = await self.queue.update_one(
+            {"_id": entry["_id"], **(expect or {})}, {"$set": changes}
+        )
         return result.matched_count == 1
 
-    async def entries(self, query: dict[str, Any], limit: int = 0) -> list[Document]:
-        cursor = self.queue.find(query)
-        if limit:
-            cursor = cursor.sort("due_at", ASCENDING).limit(limit)
-        return await cursor.to_list()
+    async def entries_by_key(self, key: str) -> list[Document]:
+        return await self.queue.find({"match_keys": key}).to_list()
+
+    async def due_entries(self, now: datetime, limit: int) -> list[Document]:
+        query = {"match_keys": entry_state_key("deferred"), "due_at": {"$lte": now}}
+        return await self.queue.find(query).sort("due_at", ASCENDING).limit(limit).to_list()
+
+    async def entries(self, query: dict[str, Any]) -> list[Document]:
+        """Entries by any filter (tests and tools; not an indexed path on FerretDB)."""
+        return await self.queue.find(query).to_list()
 
     async def count_entries_by(self, match: dict[str, Any]) -> dict[str, int]:
         pipeline = [{"$match": match}, {"$group": {"_id": "$state", "n": {"$sum": 1}}}]
@@ -406,6 +452,8 @@ class MongoLeadRepository:
     async def dnc_of(self, tenant_id: str, phones: Collection[str]) -> set[str]:
         """Which of `phones` are on the tenant's do-not-call list (one _id lookup each)."""
         unique = list(dict.fromkeys(phones))
+        if not unique or await self.dnc.find_one({"tenant_id": tenant_id}) is None:
+            return set()  # most tenants' lists: no number to look up one by one
         docs = await gather_bounded(
             self.dnc.find_one({"_id": phone_key(tenant_id, p)}) for p in unique
         )

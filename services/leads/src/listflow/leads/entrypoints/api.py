@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from listflow.kit.auth import TenantDep
 from listflow.kit.problems import PROBLEM_RESPONSES, Problem
+from listflow.leads.adapters.mongo_repository import list_key
 from listflow.leads.bootstrap import Container
 from listflow.leads.domain.model import Campaign, Lead, LeadList, parse_hhmm, valid_days
 from listflow.leads.domain.retry import DEFAULT_GAP_MINUTES, RetryRules
@@ -419,7 +420,7 @@ async def reset_list(request: Request, tenant: TenantDep, list_id: str) -> LeadL
 async def list_stats(request: Request, tenant: TenantDep, list_id: str) -> Stats:
     container = _container(request)
     await _list(container, tenant.id, list_id)
-    match = {"tenant_id": tenant.id, "list_id": list_id}
+    match = {"match_keys": list_key(tenant.id, list_id)}
     repo = container.repository
     return _stats(
         await repo.count_leads_by(match, "status"), await repo.count_leads_by(match, "last_result")
@@ -449,6 +450,16 @@ async def get_lead(request: Request, tenant: TenantDep, lead_id: str) -> LeadPub
     if lead is None:
         raise Problem(404, "Not Found", f"No lead {lead_id} in this tenant.")
     return LeadPublic.of(lead)
+
+
+@leads_router.delete("/{lead_id}", status_code=204, summary="Delete a lead (withdrawn first)")
+async def delete_lead(request: Request, tenant: TenantDep, lead_id: str) -> Response:
+    container = _container(request)
+    lead = await container.repository.get_lead(tenant.id, lead_id)
+    if lead is None:
+        raise Problem(404, "Not Found", f"No lead {lead_id} in this tenant.")
+    await container.leads.delete_lead(lead)
+    return Response(status_code=204)
 
 
 campaigns_router = APIRouter(
@@ -567,7 +578,7 @@ async def campaign_stats(request: Request, tenant: TenantDep, campaign_id: str) 
     by_status: dict[str, int] = {}
     by_result: dict[str, int] = {}
     for item in await repo.lists_of_campaign(tenant.id, campaign_id):
-        match = {"tenant_id": tenant.id, "list_id": item.id}
+        match = {"match_keys": list_key(tenant.id, item.id)}
         for k, v in (await repo.count_leads_by(match, "status")).items():
             by_status[k] = by_status.get(k, 0) + v
         for k, v in (await repo.count_leads_by(match, "last_result")).items():
