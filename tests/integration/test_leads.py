@@ -282,7 +282,7 @@ def test_do_not_call_numbers_are_never_queued(
     campaign = create_campaign(acme, unique("DNC"), **ALWAYS_OPEN)
     lst = create_list(acme, unique("DNC list"), enabled=True)
     assign(acme, lst["id"], campaign["id"])
-    blocked, other, fine = new_phone(), new_phone(), new_phone()
+    blocked, other, fine, first, second = (new_phone() for _ in range(5))
     response = acme.post("/v1/dnc", json={"phones": [national(blocked)]})
     assert response.status_code == 201, response.text
     assert response.json()["added"] == [blocked]
@@ -290,17 +290,40 @@ def test_do_not_call_numbers_are_never_queued(
     path = write_csv(
         tmp_path / "d.csv",
         HEADER,
-        [["Blocked", blocked, "", ""], ["Two phones", other, blocked, ""], ["Fine", fine, "", ""]],
+        [
+            ["Blocked", blocked, "", ""],
+            ["Two phones", other, blocked, ""],
+            ["Fine", fine, "", ""],
+            ["Pair", first, second, ""],
+        ],
     )
     upload_leads(acme, path, lst["name"], duplicates={"scope": "none", "action": "skip"})
-    messages = read_queue(campaign["id"], lambda m: len(queued(m)) >= 2)
+    messages = read_queue(campaign["id"], lambda m: len(queued(m)) >= 3)
     phones = sorted(tuple(q["phones"]) for q in queued(messages))
-    assert phones == sorted([(other,), (fine,)])  # the blocked number is left out
+    assert phones == sorted([(other,), (fine,), (first, second)])  # the blocked one left out
     wait_until(lambda: "dnc" in {x["status"] for x in leads_of(acme, lst["id"])})
     stats = acme.get(f"/v1/lead-lists/{lst['id']}/stats").json()
-    assert (stats["total"], stats["dnc"], stats["queued"]) == (3, 1, 2)
+    assert (stats["total"], stats["dnc"], stats["queued"]) == (4, 1, 3)
     listed = acme.get("/v1/dnc", params={"limit": 1000}).json()["items"]
     assert blocked in {x["phone"] for x in listed}
+
+    # Numbers added later: their leads are withdrawn; one left with a number to call is
+    # queued again without the blocked one (under a new queue id), the others are not.
+    added = acme.post("/v1/dnc", json={"phones": [other, fine, first]}).json()
+    assert added["leads_suppressed"] == 2
+    messages = read_queue(campaign["id"], lambda m: len(withdrawn(m)) >= 3 and len(queued(m)) >= 4)
+    assert {w["lead_id"] for w in withdrawn(messages)} == {q["lead_id"] for q in queued(messages)}
+    again = [q for q in queued(messages) if q["phones"] == [second]]
+    assert len(again) == 1
+    assert again[0]["queue_id"] not in {w["queue_id"] for w in withdrawn(messages)}
+    wait_until(
+        lambda: (
+            sorted(x["status"] for x in leads_of(acme, lst["id"]))
+            == ["dnc", "dnc", "dnc", "queued"]
+        )
+    )
+    assert acme.delete(f"/v1/dnc/{national(fine)}").status_code == 204
+    assert acme.delete(f"/v1/dnc/{national(fine)}").status_code == 404
 
 
 def test_outcomes_drive_retries_and_list_reset_requeues(

@@ -335,7 +335,10 @@ class Leads:
                 ready_now = win.open and due <= now
                 entries.append(
                     {
-                        "_id": queue_id(lead.id, cid, lst.epochs.get(cid, 0), lead.cycle, attempt),
+                        "_id": queue_id(
+                            lead.id, cid, lst.epochs.get(cid, 0), lead.cycle, attempt, lead.revision
+                        ),
+                        "revision": lead.revision,
                         "tenant_id": lst.tenant_id,
                         "lead_id": lead.id,
                         "list_id": lst.id,
@@ -425,6 +428,7 @@ class Leads:
                 or campaign is None
                 or lead.list_id != lst.id
                 or lead.cycle != entry["cycle"]
+                or lead.revision != entry.get("revision", 0)
                 or lead.status in DONE
                 or not lst.dialable
                 or campaign.id not in lst.campaign_ids
@@ -654,18 +658,26 @@ class Leads:
         await self.repository.delete_lead(lead.id)
 
     async def add_dnc(self, tenant_id: str, phones: Sequence[str], reason: str) -> int:
-        """Put numbers on the do-not-call list and withdraw leads left with no number to call."""
-        await self.repository.add_dnc(tenant_id, phones, self.clock(), reason)
-        found = await self.repository.find_by_phones(tenant_id, phones)
-        blocked_leads = []
+        """Put numbers on the do-not-call list. Leads having them are withdrawn from every
+        queue; those left with a number to call are queued again without the blocked ones
+        (new queue ids), the others are marked `dnc`. Returns how many became `dnc`."""
+        repo = self.repository
+        await repo.add_dnc(tenant_id, phones, self.clock(), reason)
+        found = await repo.find_by_phones(tenant_id, phones)
+        suppressed = 0
         for lead in found.values():
-            blocked = await self.repository.dnc_of(tenant_id, lead.phones)
+            blocked = await repo.dnc_of(tenant_id, lead.phones)
+            await self.withdraw(entry_lead_key(lead.id), "do not call")
             if not set(lead.phones) - blocked:
-                blocked_leads.append(lead.id)
-        for lead_id in blocked_leads:
-            await self.withdraw(entry_lead_key(lead_id), "do not call")
-            await self.repository.set_lead(lead_id, {"status": LeadStatus.DNC.value})
-        return len(blocked_leads)
+                await repo.set_lead(lead.id, {"status": LeadStatus.DNC.value})
+                suppressed += 1
+                continue
+            await repo.set_lead(lead.id, {"revision": lead.revision + 1})
+            fresh = await repo.get_lead(tenant_id, lead.id)
+            lst = await repo.get_list(tenant_id, lead.list_id)
+            if fresh is not None and lst is not None and lst.dialable:
+                await self.queue_leads(lst, [fresh], await self._campaigns(lst))
+        return suppressed
 
     async def release_forever(self, every: float) -> None:
         while True:

@@ -69,6 +69,9 @@ class Lead:
     attempts: int = 0
     # Bumped by churn and list reset: a new cycle is a new round of attempts.
     cycle: int = 0
+    # Bumped when the lead's queued entries are replaced within an attempt (a number of it
+    # went on the do-not-call list): the replacements need queue ids of their own.
+    revision: int = 0
     next_attempt_at: datetime | None = None
     last_result: str | None = None
     created_from: str | None = None
@@ -133,10 +136,13 @@ class Lead:
         )
 
 
-def queue_id(lead_id: str, campaign_id: str, epoch: int, cycle: int, attempt: int) -> str:
+def queue_id(
+    lead_id: str, campaign_id: str, epoch: int, cycle: int, attempt: int, revision: int = 0
+) -> str:
     """One queue entry per (lead, campaign assignment, cycle, attempt): the queue's
     idempotency key, so a redelivered event finds the entry it made and queues nothing."""
-    return f"{lead_id}|{campaign_id}|{epoch}.{cycle}.{attempt}"
+    suffix = f".r{revision}" if revision else ""
+    return f"{lead_id}|{campaign_id}|{epoch}.{cycle}.{attempt}{suffix}"
 
 
 def merge_data(old: LeadData, new: LeadData) -> LeadData:

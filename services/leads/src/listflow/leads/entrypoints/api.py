@@ -243,7 +243,7 @@ class DncPage(BaseModel):
 
 class DncAdded(BaseModel):
     added: list[str]
-    leads_withdrawn: int
+    leads_suppressed: int
 
 
 def _container(request: Request) -> Container:
@@ -610,7 +610,7 @@ def _normalize(phones: list[str], region: str) -> list[str]:
 async def add_dnc(request: Request, tenant: TenantDep, body: DncAdd) -> DncAdded:
     phones = _normalize(body.phones, body.default_region.upper())
     withdrawn = await _container(request).leads.add_dnc(tenant.id, phones, body.reason)
-    return DncAdded(added=phones, leads_withdrawn=withdrawn)
+    return DncAdded(added=phones, leads_suppressed=withdrawn)
 
 
 @dnc_router.get("", response_model=DncPage, summary="The tenant's do-not-call numbers")
