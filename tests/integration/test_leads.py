@@ -474,3 +474,35 @@ def test_the_reference_dialer_consumes_the_queue_and_reports_outcomes(
     )
     wait_until(lambda: all(x["attempts"] == 1 for x in leads_of(acme, lst["id"])))
     assert all(x["last_result"] for x in leads_of(acme, lst["id"]))
+
+
+def test_unique_custom_fields_are_unique_across_uploads_into_a_list(
+    acme: httpx.Client, tmp_path: Path
+) -> None:
+    lst = create_list(acme, unique("Unique"), fields=[{"name": "Ref", "unique": True}])
+    p1, p2, p3, p4 = (new_phone() for _ in range(4))
+    header = ["Name", "Phone1", "Ref"]
+    first = upload_leads(
+        acme, write_csv(tmp_path / "1.csv", header, [["A", p1, "R1"], ["B", p2, "R2"]]), lst["name"]
+    )
+    assert first["counts"]["imported"] == 2
+    second = upload_leads(
+        acme,
+        write_csv(tmp_path / "2.csv", header, [["C", p3, "R1"], ["B", p2, "R9"]]),
+        lst["name"],
+        duplicates={"scope": "list", "action": "update"},
+    )
+    assert (second["counts"]["imported"], second["counts"]["updated"]) == (0, 1)
+    assert second["counts"]["errors"] == 1
+    report = acme.get(f"/v1/uploads/{second['id']}/errors.csv").text
+    assert "must be unique in the list" in report
+    # R2 was given up by B, so another lead may take it now.
+    third = upload_leads(
+        acme, write_csv(tmp_path / "3.csv", header, [["D", p4, "R2"]]), lst["name"]
+    )
+    assert third["counts"]["imported"] == 1
+    refs = {
+        lead["data"]["phones"][0]["e164"]: lead["data"]["custom"][0]["value"]
+        for lead in leads_of(acme, lst["id"])
+    }
+    assert refs == {p1: "R1", p2: "R9", p4: "R2"}

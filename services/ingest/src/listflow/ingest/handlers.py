@@ -522,9 +522,9 @@ class Ingest:
                     self.launch(doc["_id"])
             else:
                 # Recount from the ledger: a running-tally increment can be lost (a crash
-                # between ledger insert and $inc, or FerretDB applying a concurrent $set and
-                # $inc to the upload as two read-modify-writes), and the upload would then
-                # wait forever although every row has its outcome.
+                # between ledger insert and $inc, or, seen once on FerretDB, a concurrent
+                # update), and the upload would then wait forever although every row has
+                # its outcome.
                 await self.check_completion(doc["_id"], recount=True)
 
     async def reconcile_forever(self, every: float = 5.0) -> None:

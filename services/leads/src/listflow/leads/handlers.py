@@ -56,6 +56,31 @@ def source_of(row: LeadRowParsed) -> str:
     return f"{row.upload_id}:{row.row_number}"
 
 
+def custom_value(data: LeadData, name: str) -> object:
+    key = name.casefold()
+    return next((c.value for c in data.custom if c.name.casefold() == key), None)
+
+
+def unique_key(tenant_id: str, list_id: str, name: str, value: object) -> str:
+    return f"{tenant_id}|{list_id}|{name.casefold()}|{value}"
+
+
+def _refuse_duplicates_of_unique_fields(
+    results: list[tuple[LeadRowParsed, RowOutcome]], losers: dict[str, str]
+) -> list[tuple[LeadRowParsed, RowOutcome]]:
+    refused: list[tuple[LeadRowParsed, RowOutcome]] = []
+    for row, outcome in results:
+        field_name = losers.get(outcome.record_id or "")
+        if field_name is not None and outcome.status in (RowStatus.IMPORTED, RowStatus.UPDATED):
+            outcome = RowOutcome(
+                row_number=row.row_number,
+                status=RowStatus.INVALID,
+                reason=f"{field_name}: must be unique in the list; another lead has this value",
+            )
+        refused.append((row, outcome))
+    return refused
+
+
 @dataclass
 class _Batch:
     leads: dict[str, Lead]
@@ -151,6 +176,9 @@ class Leads:
                 continue
             results.append((row, self._apply_row(row, target, batch, campaigns_of, now)))
 
+        losers = await self._claim_unique_values(tenant_id, lists, batch, found)
+        if losers:
+            results = _refuse_duplicates_of_unique_fields(results, losers)
         created = list(batch.created.values())
         updated = [
             (x, batch.read_versions[i])
@@ -199,6 +227,62 @@ class Leads:
             updated=len(updated),
         )
         return results
+
+    async def _claim_unique_values(
+        self,
+        tenant_id: str,
+        lists: dict[str, LeadList | None],
+        batch: _Batch,
+        found: dict[str, Lead],
+    ) -> dict[str, str]:
+        """Claim the values of `unique` custom fields for the leads this batch writes; the
+        leads that lose a claim to another lead of the list are taken out of the batch.
+        Returns lead id -> the field it lost."""
+        changed = [
+            *batch.created.values(),
+            *(
+                x
+                for i, x in batch.leads.items()
+                if batch.read_versions.get(i, x.version) != x.version
+            ),
+        ]
+        claims: dict[str, tuple[str, str, str, object]] = {}  # key -> lead, list, field, value
+        for lead in changed:
+            lst = lists.get(lead.list_id)
+            for definition in lst.fields if lst is not None else ():
+                if not definition.unique:
+                    continue
+                value = custom_value(lead.data, definition.name)
+                if value is not None:
+                    key = unique_key(tenant_id, lead.list_id, definition.name, value)
+                    claims[key] = (lead.id, lead.list_id, definition.name, value)
+        if not claims:
+            return {}
+        holders = await self.repository.claim_unique({k: v[0] for k, v in claims.items()})
+        losers: dict[str, str] = {}
+        for key, holder in holders.items():
+            lead_id, list_id, name, value = claims[key]
+            if holder == lead_id:
+                continue
+            other = await self.repository.get_lead(tenant_id, holder)
+            if (
+                other is not None
+                and other.list_id == list_id
+                and custom_value(other.data, name) == value
+            ):
+                losers[lead_id] = name
+            else:
+                # A stale claim (its lead was deleted, moved or changed the value): take it.
+                await self.repository.move_unique(key, holder, lead_id)
+        for lead_id in losers:
+            batch.created.pop(lead_id, None)
+            batch.migrated_from.pop(lead_id, None)
+            batch.churned.discard(lead_id)
+            if lead_id in found:
+                batch.leads[lead_id] = found[lead_id]
+            else:
+                batch.leads.pop(lead_id, None)
+        return losers
 
     def _apply_row(
         self,

@@ -193,6 +193,7 @@ class MongoLeadRepository:
         self.leads = database["leads"]
         self.queue = database["queue"]
         self.dnc = database["dnc"]
+        self.unique = database["unique_values"]
 
     async def ensure_indexes(self) -> None:
         await self.leads.create_index([("match_keys", ASCENDING)])
@@ -382,6 +383,26 @@ class MongoLeadRepository:
         pipeline = [{"$match": match}, {"$group": {"_id": f"${field}", "n": {"$sum": 1}}}]
         rows = await (await self.leads.aggregate(pipeline)).to_list()
         return {str(r["_id"]): int(r["n"]) for r in rows}
+
+    async def claim_unique(self, claims: dict[str, str]) -> dict[str, str]:
+        """Claim unique custom-field values (key -> lead id); returns each key's holder."""
+        holders = dict(claims)
+        keys = list(claims)
+        try:
+            await self.unique.insert_many(
+                [{"_id": k, "lead_id": v} for k, v in claims.items()], ordered=False
+            )
+        except BulkWriteError as error:
+            taken = sorted(duplicate_key_indexes(error))
+            docs = await gather_bounded(self.unique.find_one({"_id": keys[i]}) for i in taken)
+            for i, doc in zip(taken, docs, strict=True):
+                holders[keys[i]] = doc["lead_id"] if doc else ""
+        return holders
+
+    async def move_unique(self, key: str, holder: str, lead_id: str) -> None:
+        await self.unique.update_one(
+            {"_id": key, "lead_id": holder}, {"$set": {"lead_id": lead_id}}
+        )
 
     # --- queue entries -------------------------------------------------------------------
 
