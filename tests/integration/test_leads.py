@@ -125,32 +125,42 @@ def test_a_named_list_that_does_not_exist_is_created_by_the_upload(
 
 
 SCOPES = [
-    # scope, action, expected outcome for the row sharing a phone with the lead in list A
-    # (same campaign) and for the row sharing a phone with the lead in list C (no campaign)
-    ("none", "skip", ("imported", "imported")),
-    ("list", "skip", ("imported", "imported")),
-    ("campaign", "skip", ("skipped", "imported")),
-    ("campaign", "update", ("updated", "imported")),
-    ("campaign", "migrate", ("updated", "imported")),
-    ("tenant", "skip", ("skipped", "skipped")),
-    ("tenant", "update", ("updated", "updated")),
-    ("tenant", "migrate", ("updated", "updated")),
+    # scope, action, expected outcome of the rows sharing a phone with the lead in list A
+    # (which shares a campaign with the target B), with the lead in C (no campaign) and with
+    # the lead already in B.
+    ("none", "skip", ("imported", "imported", "imported")),
+    ("none", "update", ("imported", "imported", "imported")),
+    ("none", "migrate", ("imported", "imported", "imported")),
+    ("list", "skip", ("imported", "imported", "skipped")),
+    ("list", "update", ("imported", "imported", "updated")),
+    ("list", "migrate", ("imported", "imported", "updated")),
+    ("campaign", "skip", ("skipped", "imported", "skipped")),
+    ("campaign", "update", ("updated", "imported", "updated")),
+    ("campaign", "migrate", ("updated", "imported", "updated")),
+    ("tenant", "skip", ("skipped", "skipped", "skipped")),
+    ("tenant", "update", ("updated", "updated", "updated")),
+    ("tenant", "migrate", ("updated", "updated", "updated")),
 ]
 
 
 @pytest.mark.parametrize(("scope", "action", "expected"), SCOPES)
 def test_duplicate_scopes_and_actions(
-    acme: httpx.Client, tmp_path: Path, scope: str, action: str, expected: tuple[str, str]
+    acme: httpx.Client, tmp_path: Path, scope: str, action: str, expected: tuple[str, ...]
 ) -> None:
     campaign = create_campaign(acme, unique("Dups"))
     a, b, c = (create_list(acme, unique(n)) for n in ("A", "B", "C"))
     assign(acme, a["id"], campaign["id"])
     assign(acme, b["id"], campaign["id"])
-    pa, pa2, pc = new_phone(), new_phone(), new_phone()
+    pa, pa2, pb, pc = new_phone(), new_phone(), new_phone(), new_phone()
     upload_leads(acme, write_csv(tmp_path / "a.csv", HEADER, [["Old A", pa, pa2, ""]]), a["name"])
+    upload_leads(acme, write_csv(tmp_path / "b.csv", HEADER, [["Old B", pb, "", ""]]), b["name"])
     upload_leads(acme, write_csv(tmp_path / "c.csv", HEADER, [["Old C", pc, "", ""]]), c["name"])
-    # Row 1 matches A's lead by its second phone; row 2 matches C's lead by its first.
-    path = write_csv(tmp_path / "b.csv", HEADER, [["New A", pa2, "", ""], ["New C", pc, "", ""]])
+    # Row 1 matches A's lead by its second phone; rows 2 and 3 match by the first.
+    path = write_csv(
+        tmp_path / "new.csv",
+        HEADER,
+        [["New A", pa2, "", ""], ["New C", pc, "", ""], ["New B", pb, "", ""]],
+    )
     done = upload_leads(acme, path, b["name"], duplicates={"scope": scope, "action": action})
     counts = done["counts"]
     want = {s: list(expected).count(s) for s in ("imported", "updated", "skipped")}
@@ -158,7 +168,7 @@ def test_duplicate_scopes_and_actions(
 
     in_a, in_b, in_c = (by_phone(leads_of(acme, x["id"])) for x in (a, b, c))
     for (row_name, old_list, phone), result in zip(
-        (("New A", in_a, pa2), ("New C", in_c, pc)), expected, strict=True
+        (("New A", in_a, pa2), ("New C", in_c, pc)), expected[:2], strict=True
     ):
         if result == "imported":
             assert in_b[phone]["data"]["name"] == row_name
@@ -172,6 +182,19 @@ def test_duplicate_scopes_and_actions(
         else:
             assert phone not in old_list  # migrated, carrying the new data
             assert in_b[phone]["data"]["name"] == row_name
+    names_b = sorted(
+        x["data"]["name"]
+        for x in leads_of(acme, b["id"])
+        if pb in {p["e164"] for p in x["data"]["phones"]}
+    )
+    assert (
+        names_b
+        == {
+            "imported": ["New B", "Old B"],
+            "skipped": ["Old B"],
+            "updated": ["New B"],
+        }[expected[2]]
+    )
     if scope == "campaign" and action == "migrate":
         moved = in_b[pa2]
         assert [p["e164"] for p in moved["data"]["phones"]] == [pa2]
@@ -441,6 +464,9 @@ def test_asyncapi_documents_queue_and_outcome_topics(stack: Stack) -> None:
     for model in ("LeadQueued", "LeadWithdrawn", "DialOutcome", "LeadCreated", "RowOutcomes"):
         assert model in schemas, model
     assert set(schemas["DialOutcome"]["required"]) >= {"queue_id", "lead_id", "result"}
+    ingest = json.dumps(httpx.get(f"{stack.ingest.url}/asyncapi.json").json())
+    assert "ingest.lead-rows.v1" in ingest
+    assert "LeadRowParsed" in ingest
 
 
 def test_the_reference_dialer_consumes_the_queue_and_reports_outcomes(
