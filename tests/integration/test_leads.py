@@ -56,7 +56,8 @@ def test_a_dialer_leads_file_becomes_leads_with_per_row_outcomes(
             {"name": "Ref", "type": "text", "unique": True},
         ],
     )
-    p1, p2, p3, p4 = new_phone(), new_phone("212"), new_phone(), new_phone()
+    # p4 is toll free: no time zone of its own, so the lead gets the list's.
+    p1, p2, p3, p4 = new_phone(), new_phone("212"), new_phone(), new_phone("800")
     path = tmp_path / "leads.csv"
     write_csv(
         path,
@@ -89,6 +90,7 @@ def test_a_dialer_leads_file_becomes_leads_with_per_row_outcomes(
     assert {c["name"]: c["value"] for c in ana["data"]["custom"]} == {"Amount": 120.5, "Ref": "R1"}
     assert leads[p2]["data"]["time_zone"] == "America/New_York"  # from the first phone (212)
     assert [p["e164"] for p in leads[p2]["data"]["phones"]] == [p2, p3]
+    assert leads[p4]["data"]["time_zone"] == "Europe/Madrid"  # from the list
     assert ana["status"] == "new"
     report = acme.get(f"/v1/uploads/{done['id']}/errors.csv")
     assert report.status_code == 200
