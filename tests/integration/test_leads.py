@@ -329,6 +329,8 @@ def test_do_not_call_numbers_are_never_queued(
     wait_until(lambda: "dnc" in {x["status"] for x in leads_of(acme, lst["id"])})
     stats = acme.get(f"/v1/lead-lists/{lst['id']}/stats").json()
     assert (stats["total"], stats["dnc"], stats["queued"]) == (4, 1, 3)
+    suppressed = acme.get("/v1/leads", params={"list": lst["id"], "status": "dnc"}).json()
+    assert [x["data"]["name"] for x in suppressed["items"]] == ["Blocked"]
     listed = acme.get("/v1/dnc", params={"limit": 1000}).json()["items"]
     assert blocked in {x["phone"] for x in listed}
 

@@ -369,11 +369,18 @@ class MongoLeadRepository:
             yield chunk
 
     async def page_leads(
-        self, tenant_id: str, list_id: str | None, limit: int, cursor: str | None
+        self,
+        tenant_id: str,
+        list_id: str | None,
+        limit: int,
+        cursor: str | None,
+        status: str | None = None,
     ) -> tuple[list[Lead], str | None]:
         query: dict[str, Any] = {"tenant_id": tenant_id}
         if list_id is not None:
             query = {"match_keys": list_key(tenant_id, list_id)}
+        if status is not None:
+            query["status"] = status
         return await self._page(self.leads, query, limit, cursor, lead_from_document)
 
     async def delete_lead(self, lead_id: str) -> None:

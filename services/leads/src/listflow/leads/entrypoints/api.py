@@ -435,11 +435,12 @@ async def list_leads(
     request: Request,
     tenant: TenantDep,
     list_id: Annotated[str | None, Query(alias="list", description="Lead list id")] = None,
+    status: LeadStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> LeadPage:
     items, next_cursor = await _container(request).repository.page_leads(
-        tenant.id, list_id, limit, cursor
+        tenant.id, list_id, limit, cursor, status.value if status else None
     )
     return LeadPage(items=[LeadPublic.of(x) for x in items], next_cursor=next_cursor)
 
