@@ -341,12 +341,15 @@ class MongoLeadRepository:
                 raise ConcurrentUpdate(f"{stale} leads changed meanwhile")
 
     async def set_lead(self, lead_id: str, changes: dict[str, Any]) -> None:
-        await self.leads.update_one({"_id": lead_id}, {"$set": changes})
+        # The version moves too, so a writer holding an older read (an upload's update, an
+        # outcome) fails its conditional replace and re-reads instead of undoing this change.
+        await self.leads.update_one({"_id": lead_id}, {"$set": changes, "$inc": {"version": 1}})
 
     async def set_lead_at(self, lead: Lead, changes: dict[str, Any]) -> bool:
         """Change a lead only if it is still at the attempt and cycle it was read at."""
         result = await self.leads.update_one(
-            {"_id": lead.id, "attempts": lead.attempts, "cycle": lead.cycle}, {"$set": changes}
+            {"_id": lead.id, "attempts": lead.attempts, "cycle": lead.cycle},
+            {"$set": changes, "$inc": {"version": 1}},
         )
         return result.matched_count == 1
 
