@@ -165,3 +165,37 @@ async def test_leads_outside_their_hours_wait_for_their_window_and_retry_gaps(
     lead = await container.repository.get_lead(tenant, ny_entry["lead_id"])
     assert lead is not None
     assert (lead.attempts, lead.last_result, lead.status.value) == (2, "no_answer", "deferred")
+
+
+async def test_concurrent_rows_with_the_same_phone_leave_one_lead(
+    wired: tuple[Container, FakeClock],
+) -> None:
+    """The repository race (STYLE lesson 7): eight batches from eight uploads write the same
+    new phone into one list at once; phone claims let exactly one create the lead."""
+    import asyncio
+
+    from listflow.schemas.leads import DuplicatePolicy
+
+    container, _ = wired
+    tenant = "race-tenant"
+    lst = LeadList(id=f"race-list-{new_phone()[-6:]}", tenant_id=tenant, name="Race list")
+    await container.repository.insert_list(lst)
+    target = TargetRef(kind=TargetKind.LEAD_LIST, id=lst.id, name=lst.name)
+    phone = new_phone()
+    rows = [
+        LeadRowParsed(
+            tenant_id=tenant,
+            upload_id=f"race-{i}",
+            row_number=1,
+            target=target,
+            match_value=phone,
+            duplicates=DuplicatePolicy(scope="list", action="skip"),
+            lead=LeadData(name=f"R{i}", phones=(Phone(e164=phone),)),
+        )
+        for i in range(8)
+    ]
+    batches = await asyncio.gather(*(container.leads.ingest_rows([row]) for row in rows))
+    statuses = sorted(b.outcomes[0].status.value for batch in batches for b in batch)
+    assert statuses == ["imported"] + ["skipped"] * 7
+    leads = [x async for page in container.repository.leads_of_list(tenant, lst.id) for x in page]
+    assert len(leads) == 1

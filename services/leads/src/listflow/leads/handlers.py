@@ -16,8 +16,9 @@ from listflow.leads.adapters.mongo_repository import (
     entry_assignment_key,
     entry_lead_key,
     entry_list_key,
+    phone_key,
 )
-from listflow.leads.domain.duplicates import Action, decide
+from listflow.leads.domain.duplicates import Action, decide, in_scope
 from listflow.leads.domain.model import DONE, Campaign, Lead, LeadList, merge_data, queue_id
 from listflow.leads.domain.retry import next_attempt
 from listflow.leads.domain.windows import window
@@ -176,6 +177,7 @@ class Leads:
                 continue
             results.append((row, self._apply_row(row, target, batch, campaigns_of, now)))
 
+        await self._claim_new_phones(tenant_id, rows, lists, batch)
         losers = await self._claim_unique_values(tenant_id, lists, batch, found)
         if losers:
             results = _refuse_duplicates_of_unique_fields(results, losers)
@@ -227,6 +229,43 @@ class Leads:
             updated=len(updated),
         )
         return results
+
+    async def _claim_new_phones(
+        self,
+        tenant_id: str,
+        rows: Sequence[LeadRowParsed],
+        lists: dict[str, LeadList | None],
+        batch: _Batch,
+    ) -> None:
+        """Race detection for new leads: each phone of a lead about to be created is claimed
+        (first writer wins). If another lead holds a phone and would have been this row's
+        duplicate, that lead was written after our read: raise, so the batch is re-read.
+        A claim whose lead is gone or lost the phone, or is out of the row's scope, is
+        ignored (claims are never released)."""
+        by_lead = {new_lead_id(r): r for r in rows if r.duplicates.scope != "none"}
+        claims: dict[str, str] = {}
+        for lead_id, lead in batch.created.items():
+            if lead_id in by_lead:
+                for phone in lead.phones:
+                    claims.setdefault(phone_key(tenant_id, phone), lead_id)
+        if not claims:
+            return
+        holders = await self.repository.claim_phones(claims)
+        for key, holder in holders.items():
+            lead_id = claims[key]
+            if holder == lead_id:
+                continue
+            other = await self.repository.get_lead(tenant_id, holder)
+            if other is None or key.rsplit("|", 1)[-1] not in other.phones:
+                continue
+            if other.list_id not in lists:
+                lists[other.list_id] = await self.repository.get_list(tenant_id, other.list_id)
+            campaigns_of = {
+                lid: frozenset(item.campaign_ids) for lid, item in lists.items() if item is not None
+            }
+            row = by_lead[lead_id]
+            if in_scope(row.duplicates, row.target.id, other, campaigns_of):
+                raise ConcurrentUpdate("a duplicate lead was written by another batch meanwhile")
 
     async def _claim_unique_values(
         self,

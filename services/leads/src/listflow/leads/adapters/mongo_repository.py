@@ -186,6 +186,23 @@ def lead_from_document(doc: Document) -> Lead:
     )
 
 
+async def _claim(collection: Any, claims: dict[str, str]) -> dict[str, str]:
+    """Insert-only claims on a unique _id (atomic on MongoDB and FerretDB alike): key -> the
+    lead id holding it, ours or the one that claimed it first."""
+    holders = dict(claims)
+    keys = list(claims)
+    try:
+        await collection.insert_many(
+            [{"_id": k, "lead_id": v} for k, v in claims.items()], ordered=False
+        )
+    except BulkWriteError as error:
+        taken = sorted(duplicate_key_indexes(error))
+        docs = await gather_bounded(collection.find_one({"_id": keys[i]}) for i in taken)
+        for i, doc in zip(taken, docs, strict=True):
+            holders[keys[i]] = doc["lead_id"] if doc else ""
+    return holders
+
+
 class MongoLeadRepository:
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self.lists = database["lead_lists"]
@@ -194,6 +211,7 @@ class MongoLeadRepository:
         self.queue = database["queue"]
         self.dnc = database["dnc"]
         self.unique = database["unique_values"]
+        self.phone_claims = database["phone_claims"]
 
     async def ensure_indexes(self) -> None:
         await self.leads.create_index([("match_keys", ASCENDING)])
@@ -396,18 +414,11 @@ class MongoLeadRepository:
 
     async def claim_unique(self, claims: dict[str, str]) -> dict[str, str]:
         """Claim unique custom-field values (key -> lead id); returns each key's holder."""
-        holders = dict(claims)
-        keys = list(claims)
-        try:
-            await self.unique.insert_many(
-                [{"_id": k, "lead_id": v} for k, v in claims.items()], ordered=False
-            )
-        except BulkWriteError as error:
-            taken = sorted(duplicate_key_indexes(error))
-            docs = await gather_bounded(self.unique.find_one({"_id": keys[i]}) for i in taken)
-            for i, doc in zip(taken, docs, strict=True):
-                holders[keys[i]] = doc["lead_id"] if doc else ""
-        return holders
+        return await _claim(self.unique, claims)
+
+    async def claim_phones(self, claims: dict[str, str]) -> dict[str, str]:
+        """Claim phones for leads about to be created (key -> lead id); returns the holders."""
+        return await _claim(self.phone_claims, claims)
 
     async def move_unique(self, key: str, holder: str, lead_id: str) -> None:
         await self.unique.update_one(
