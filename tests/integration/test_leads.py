@@ -434,7 +434,15 @@ def test_deleting_a_lead_or_a_list_withdraws_them(
 
 def test_lists_belong_to_their_tenant(stack: Stack, acme: httpx.Client) -> None:
     lst = create_list(acme, unique("Private"))
+    campaign = create_campaign(acme, unique("Private"))
     with stack.client("globex") as globex:
+        theirs = create_list(globex, unique("Theirs"))
+        assert (
+            globex.put(f"/v1/lead-lists/{theirs['id']}/campaigns/{campaign['id']}").status_code
+            == 404
+        )
+        assert globex.get(f"/v1/dialer-campaigns/{campaign['id']}").status_code == 404
+        assert globex.get("/v1/leads", params={"list": lst["id"]}).json()["items"] == []
         assert globex.get(f"/v1/lead-lists/{lst['id']}").status_code == 404
         assert (
             globex.patch(f"/v1/lead-lists/{lst['id']}", json={"enabled": True}).status_code == 404
