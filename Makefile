@@ -52,7 +52,7 @@ test-unit: sync
 lint: sync
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
-	$(UV) run --frozen mypy libs/schemas/src libs/kit/src services/ingest/src services/contacts/src tools/devstack/src
+	$(UV) run --frozen mypy libs/schemas/src libs/kit/src services/ingest/src services/contacts/src services/leads/src tools/devstack/src
 
 format: sync
 	$(UV) run --frozen ruff format .

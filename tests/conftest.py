@@ -16,7 +16,11 @@ from listflow.devstack.processes import ServiceProcess, running_stack, service_e
 from listflow.devstack.topics import ensure_topics
 
 PROFILE = infra.PROFILES["test"]
-PORTS = {"ingest": 18101 + infra.PORT_OFFSET, "contacts": 18102 + infra.PORT_OFFSET}
+PORTS = {
+    "ingest": 18101 + infra.PORT_OFFSET,
+    "contacts": 18102 + infra.PORT_OFFSET,
+    "leads": 18103 + infra.PORT_OFFSET,
+}
 GATEWAY_PORT = 18100 + infra.PORT_OFFSET
 MAX_ROWS = 200_000
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
@@ -32,6 +36,7 @@ class Tenant:
 class Stack:
     ingest: ServiceProcess
     contacts: ServiceProcess
+    leads: ServiceProcess
     gateway_url: str
     tenants: dict[str, Tenant]
     database_prefix: str
@@ -72,6 +77,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         yield Stack(
             ingest=services["ingest"],
             contacts=services["contacts"],
+            leads=services["leads"],
             gateway_url=url,
             tenants=tenants,
             database_prefix=prefix,

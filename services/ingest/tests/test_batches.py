@@ -3,12 +3,14 @@ import asyncio
 import orjson
 import pytest
 from listflow.ingest.adapters.checker_pool import CheckerPool
-from listflow.ingest.domain.batches import CheckSpec, DuplicateSorter, RowChecker
+from listflow.ingest.domain.batches import CheckSpec, DuplicateSorter, LeadSpec, RowChecker
 from listflow.ingest.domain.fields import resolve_mapping
+from listflow.ingest.domain.lead_rows import LeadConverter, LeadListInfo, narrow_mapping
 from listflow.ingest.domain.reader import RaggedRow, Row
 from listflow.ingest.domain.rows import RowOptions
 from listflow.kit.pii import Protector
 from listflow.schemas.events import ContactRowParsed
+from listflow.schemas.leads import CustomFieldDefinition, DuplicatePolicy, LeadRowParsed
 from listflow.schemas.values import (
     Consents,
     InFileDuplicates,
@@ -139,3 +141,33 @@ def test_rows_of_one_customer_with_other_accounts_are_not_duplicates() -> None:
     assert [r.row_number for r in result.rows] == [1, 2, 4]
     assert {r.match_value for r in result.rows} == {"C-1", "C-2"}
     assert sorted(o["row_number"] for o in result.outcomes) == [3, 5]
+
+
+def test_rows_into_a_lead_list_become_lead_events_with_unique_fields_checked_in_order() -> None:
+    headers = ("Name", "Phone1", "Ref")
+    info = LeadListInfo(
+        id="L1", name="Spring", fields=(CustomFieldDefinition(name="Ref", unique=True),)
+    )
+    lead = LeadSpec(converter=LeadConverter(info, {}), duplicates=DuplicatePolicy(), churn=True)
+    checker = RowChecker(
+        spec(
+            headers=headers,
+            mapping=narrow_mapping(resolve_mapping(headers, {"Ref": "extra"})),
+            key=MatchKey.PHONE,
+            match=MatchPolicy(key=MatchKey.PHONE),
+            target=TargetRef(kind=TargetKind.LEAD_LIST, id="L1", name="Spring"),
+            lead=lead,
+        ),
+        Protector(SECRET),
+    )
+    sorter = DuplicateSorter(tenant_id="acme", key=MatchKey.PHONE)
+    first = sorter.sort(checker.check([(1, ["Ann", "212 555 0101", "R1"])]))
+    second = sorter.sort(
+        checker.check([(2, ["Bob", "212 555 0102", "R1"]), (3, ["Cy", "212 555 0103", "R2"])])
+    )
+    event = LeadRowParsed.model_validate(orjson.loads(first.rows[0].body))
+    assert event.lead.phones[0].e164 == "+12125550101" and event.churn is True
+    assert [r.row_number for r in second.rows] == [3]
+    [outcome] = second.outcomes
+    assert (outcome["row_number"], outcome["column"]) == (2, "Ref")
+    assert "must be unique" in outcome["reason"]

@@ -32,6 +32,15 @@ LISTS_READY = TopicSpec(
 CONTACT_CHANGES = TopicSpec(
     "contacts.changes.v1", 6, "Full contact snapshots on every change, keyed by contact id."
 )
+LEAD_CHANGES = TopicSpec(
+    "leads.changes.v1", 6, "Lead created, updated, migrated or deleted, keyed by lead id."
+)
+LEAD_QUEUE = TopicSpec(
+    "leads.queue.v1", 6, "LeadQueued and LeadWithdrawn for dialers, keyed by lead id."
+)
+DIAL_OUTCOMES = TopicSpec(
+    "leads.dial-outcomes.v1", 6, "DialOutcome from dialers, keyed by lead id."
+)
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     UPLOADS,
@@ -40,4 +49,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     ROW_OUTCOMES,
     LISTS_READY,
     CONTACT_CHANGES,
+    LEAD_CHANGES,
+    LEAD_QUEUE,
+    DIAL_OUTCOMES,
 )

@@ -9,6 +9,7 @@ from listflow.ingest.adapters.checker_pool import CheckerPool
 from listflow.ingest.adapters.contacts_client import ContactsClient
 from listflow.ingest.adapters.file_store import FileStore
 from listflow.ingest.adapters.kafka_events import IngestEvents
+from listflow.ingest.adapters.leads_client import LeadListClient
 from listflow.ingest.adapters.mapping_repository import MappingRepository
 from listflow.ingest.adapters.mongo_repository import UploadRepository
 from listflow.ingest.adapters.preview_store import PreviewStore
@@ -66,6 +67,7 @@ def bootstrap(
         default_region=settings.ingest_default_region,
         checks=CheckerPool(settings.ingest_check_workers, settings.pii_secret.get_secret_value()),
         clock=clock,
+        lead_lists=LeadListClient(settings.ingest_leads_url),
     )
     previews = Previews(
         ingest=ingest,

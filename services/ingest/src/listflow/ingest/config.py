@@ -27,6 +27,8 @@ class Settings(CommonSettings):
     # Processes that validate rows (0: a thread of the service process). Validation is pure
     # Python, so more processes use more cores; each costs ~60 MB.
     ingest_check_workers: int = Field(default_factory=lambda: min(os.cpu_count() or 1, 4))
+    # Where lead-list targets are resolved (and their custom fields read): the leads API.
+    ingest_leads_url: str = "http://127.0.0.1:8103"
 
     @property
     def database(self) -> str:

@@ -14,9 +14,16 @@ from typing import Any
 from listflow.ingest.adapters.checker_pool import CheckerPool
 from listflow.ingest.adapters.file_store import FileStore
 from listflow.ingest.adapters.kafka_events import IngestEvents
+from listflow.ingest.adapters.leads_client import LeadListClient
 from listflow.ingest.adapters.mongo_repository import UploadRepository
-from listflow.ingest.domain.batches import CheckedBatch, CheckSpec, DuplicateSorter
+from listflow.ingest.domain.batches import CheckedBatch, CheckSpec, DuplicateSorter, LeadSpec
 from listflow.ingest.domain.fields import MappingError, resolve_mapping, suggest_mapping
+from listflow.ingest.domain.lead_rows import (
+    LeadConverter,
+    LeadListInfo,
+    lead_explicit_mapping,
+    narrow_mapping,
+)
 from listflow.ingest.domain.reader import FileRejected, ReadLimits, Sniffed, iter_row_batches, sniff
 from listflow.ingest.domain.rows import RowOptions, default_match_key
 from listflow.ingest.domain.templates import TEMPLATES
@@ -39,6 +46,7 @@ from listflow.schemas.events import (
     UploadParsed,
     UploadStarted,
 )
+from listflow.schemas.leads import DuplicatePolicy
 from listflow.schemas.values import (
     Consents,
     InFileDuplicates,
@@ -79,6 +87,7 @@ class Ingest:
     default_region: str
     checks: CheckerPool
     clock: Clock = field(default=lambda: datetime.now(UTC))
+    lead_lists: LeadListClient | None = None
     instance_id: str = field(default_factory=lambda: f"{os.getpid()}-{secrets.token_hex(4)}")
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     # upload id -> (rows counted by the running tally, when that count was first seen)
@@ -94,6 +103,7 @@ class Ingest:
         file_name: str,
         options: UploadOptions,
         uploaded_by: str,
+        api_key: str | None = None,
     ) -> dict[str, Any]:
         """Store a spooled file, detect its layout, and start it if the options say so."""
         size = (await asyncio.to_thread(path.stat)).st_size
@@ -170,22 +180,25 @@ class Ingest:
         )
         _log.info("upload accepted", upload_id=upload_id, tenant_id=tenant_id, size_bytes=size)
         if options.should_start():
-            return await self.start(tenant_id=tenant_id, upload_id=upload_id, options=None)
+            return await self.start(
+                tenant_id=tenant_id, upload_id=upload_id, options=None, api_key=api_key
+            )
         return doc
 
     def _check_target(self, options: UploadOptions) -> None:
         assert options.target is not None
-        if options.target.kind is TargetKind.LEAD_LIST:
-            raise Problem(
-                422, "Unsupported target", "Lead list targets are not available yet; use a group."
-            )
         if not options.target.name and not options.target.id:
             raise Problem(422, "Invalid target", "A target needs a name or an id.")
 
     # --- start -------------------------------------------------------------------------
 
     async def start(
-        self, *, tenant_id: str, upload_id: str, options: UploadOptions | None
+        self,
+        *,
+        tenant_id: str,
+        upload_id: str,
+        options: UploadOptions | None,
+        api_key: str | None = None,
     ) -> dict[str, Any]:
         doc = await self.repository.get(tenant_id, upload_id)
         if doc is None:
@@ -194,6 +207,9 @@ class Ingest:
         if merged.target is None:
             raise Problem(422, "Missing target", "Starting an import needs a target group.")
         self._check_target(merged)
+        lead_list = await self._resolve_lead_list(merged, api_key)
+        if lead_list is not None:
+            doc = {**doc, "lead_list": lead_list.document()}
         plan = self._plan(doc, merged)
         now = self.clock()
         started = await self.repository.transition(
@@ -206,6 +222,7 @@ class Ingest:
                 "match": plan.match.model_dump(mode="json"),
                 "mapping": {str(k): v for k, v in plan.mapping.items()},
                 "started_at": now,
+                **({"lead_list": doc["lead_list"]} if "lead_list" in doc else {}),
             },
         )
         if started is None:
@@ -224,6 +241,17 @@ class Ingest:
         self.launch(upload_id)
         return started
 
+    async def _resolve_lead_list(
+        self, options: UploadOptions, api_key: str | None
+    ) -> LeadListInfo | None:
+        """A lead-list target, found (or created by name) over the leads API."""
+        target = options.target
+        if target is None or target.kind is not TargetKind.LEAD_LIST:
+            return None
+        if self.lead_lists is None:
+            raise Problem(422, "Unsupported target", "Lead list targets are not configured.")
+        return await self.lead_lists.resolve(api_key, list_id=target.id, name=target.name)
+
     def _plan(self, doc: dict[str, Any], options: UploadOptions) -> "ImportPlan":
         assert options.target is not None
         tenant_id = doc["tenant_id"]
@@ -236,10 +264,16 @@ class Ingest:
                 **{h: f for h, f in template.mapping.items() if h in headers},
                 **explicit,
             }
+        lead_list = LeadListInfo.from_document(doc["lead_list"]) if "lead_list" in doc else None
+        renames: dict[str, str] = {}
+        if lead_list is not None:
+            explicit, renames = lead_explicit_mapping(headers, explicit, lead_list)
         try:
             mapping = resolve_mapping(headers, explicit or None)
         except MappingError as exc:
             raise Problem(422, "Invalid mapping", str(exc)) from exc
+        if lead_list is not None:
+            mapping = narrow_mapping(mapping)
         fields = set(mapping.values()) - {"extra", "ignore"}
         required = template.required_fields if template is not None else ()
         if missing := [f for f in required if f not in fields]:
@@ -251,9 +285,13 @@ class Ingest:
                 f"The {template.name} template needs these columns: {columns}.",
             )
         key = options.match.key or default_match_key(fields)
+        if lead_list is not None:
+            key = MatchKey.PHONE  # leads are matched by any of their phones
         match = options.match.model_copy(update={"key": key})
         name = options.target.name or options.target.id or ""
         target_id = options.target.id or list_id_for(tenant_id, options.target.kind, name)
+        if lead_list is not None:
+            name, target_id = lead_list.name, lead_list.id
         target = TargetRef(kind=options.target.kind, id=target_id, name=name)
         return ImportPlan(
             headers=headers,
@@ -263,6 +301,8 @@ class Ingest:
             key=key,
             target=target,
             options=options,
+            lead_list=lead_list,
+            renames=renames,
         )
 
     def launch(self, upload_id: str) -> None:
@@ -349,9 +389,11 @@ class Ingest:
                         "import stopped", upload_id=upload_id, status=current and current["status"]
                     )
                     return
-                if sorted_batch.rows:
+                if sorted_batch.rows and plan.lead_list is not None:
+                    await self.events.lead_rows(tenant_id, upload_id, sorted_batch.rows)
+                elif sorted_batch.rows:
                     await self.events.contact_rows(tenant_id, upload_id, sorted_batch.rows)
-                    published += len(sorted_batch.rows)
+                published += len(sorted_batch.rows)
                 timer.lap("publish")
                 await self.repository.record(upload_id, sorted_batch.outcomes)
                 now = self.clock()
@@ -406,6 +448,7 @@ class Ingest:
             tags=tuple(plan.options.tags),
             consents=_consents(plan.options),
             create_missing_tags=plan.options.create_missing_tags,
+            lead=_lead_spec(plan),
         )
 
     async def last_rows(self, spec: CheckSpec, path: Path, sniffed: Sniffed) -> dict[str, int]:
@@ -436,13 +479,13 @@ class Ingest:
         )
         await self.check_completion(batch.upload_id)
 
-    async def check_completion(self, upload_id: str) -> None:
+    async def check_completion(self, upload_id: str, *, recount: bool = False) -> None:
         doc = await self.repository.get_any(upload_id)
         if doc is None or doc.get("total_rows") is None:
             return
         total: int = doc["total_rows"]
         if doc["status"] == UploadStatus.IMPORTING.value:
-            if Tally(doc.get("tally", {})).processed < total:
+            if Tally(doc.get("tally", {})).processed < total and not recount:
                 return
             tally = await self.repository.recount(upload_id)
             if tally.processed < total:
@@ -578,6 +621,8 @@ class ImportPlan:
     key: MatchKey
     target: TargetRef
     options: UploadOptions
+    lead_list: LeadListInfo | None = None
+    renames: dict[str, str] = field(default_factory=dict)
 
 
 def _failure_text(exc: Exception) -> str:
@@ -626,3 +671,19 @@ def _consents(options: UploadOptions) -> Consents | None:
     if given is None:
         return None
     return Consents(email=given.email, sms=given.sms, call=given.call)
+
+
+def _lead_spec(plan: ImportPlan) -> LeadSpec | None:
+    """For an import into a lead list, how its rows become leads."""
+    if plan.lead_list is None:
+        return None
+    given = plan.options.duplicates
+    return LeadSpec(
+        converter=LeadConverter(plan.lead_list, dict(plan.renames)),
+        duplicates=(
+            DuplicatePolicy(scope=given.scope, action=given.action)
+            if given is not None
+            else DuplicatePolicy()
+        ),
+        churn=plan.options.churn,
+    )

@@ -40,7 +40,7 @@ def _run(args: argparse.Namespace) -> None:
     asyncio.run(ensure_topics(profile.kafka_bootstrap))
     key = os.environ.get("LISTFLOW_API_KEY") or f"lf_{secrets.token_urlsafe(24)}"
     gateway_port = int(os.environ.get("LISTFLOW_GATEWAY_PORT", "8000"))
-    ports = {"ingest": 8101, "contacts": 8102}
+    ports = {"ingest": 8101, "contacts": 8102, "leads": 8103}
     env = service_env(profile, tenants={key: DEMO_TENANT}, ports=ports)
     services = [
         ServiceProcess(name, port, env, profile.state / "logs") for name, port in ports.items()
@@ -56,7 +56,8 @@ def _run(args: argparse.Namespace) -> None:
             f"\nListflow is running.\n"
             f"  gateway:   {url}\n"
             f"  API key:   {key}   (tenant '{DEMO_TENANT}')\n"
-            f"  API docs:  {services[0].url}/docs (ingest), {services[1].url}/docs (contacts)\n"
+            f"  API docs:  {services[0].url}/docs (ingest), {services[1].url}/docs (contacts), "
+            f"{services[2].url}/docs (leads)\n"
             f"  logs:      {profile.state / 'logs'}\n"
             f"  try:       curl -H 'X-API-Key: {key}' -F file=@examples/contacts.csv "
             f"-F '{EXAMPLE_OPTIONS}' {url}/v1/uploads\n"

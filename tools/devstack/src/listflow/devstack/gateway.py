@@ -20,6 +20,10 @@ ROUTES: dict[str, str] = {
     "/v1/contacts": "contacts",
     "/v1/groups": "contacts",
     "/v1/tags": "contacts",
+    "/v1/lead-lists": "leads",
+    "/v1/leads": "leads",
+    "/v1/dialer-campaigns": "leads",
+    "/v1/dnc": "leads",
 }
 HOP_BY_HOP = {
     "connection",

@@ -21,6 +21,7 @@ from listflow.kit.settings import api_key_digest
 SERVICES: dict[str, str] = {
     "ingest": "listflow.ingest",
     "contacts": "listflow.contacts.entrypoints.main",
+    "leads": "listflow.leads.entrypoints.main",
 }
 
 
@@ -44,6 +45,9 @@ def service_env(
         ),
         "LISTFLOW_INGEST_HTTP_PORT": str(ports["ingest"]),
         "LISTFLOW_CONTACTS_HTTP_PORT": str(ports["contacts"]),
+        "LISTFLOW_LEADS_HTTP_PORT": str(ports.get("leads", 8103)),
+        # Ingest resolves lead-list targets (and their custom fields) over the leads API.
+        "LISTFLOW_INGEST_LEADS_URL": f"http://127.0.0.1:{ports.get('leads', 8103)}",
         "LISTFLOW_INGEST_SPOOL_DIR": str(profile.state / "spool"),
         # Ingest asks contacts for match counts (upload previews) over its HTTP API.
         "LISTFLOW_INGEST_CONTACTS_URL": f"http://127.0.0.1:{ports['contacts']}",

@@ -6,6 +6,7 @@ from listflow.ingest.domain.batches import CheckedRow
 from listflow.kit.kafka import Encoded, EventPublisher
 from listflow.schemas import topics
 from listflow.schemas.events import ContactRowParsed, Event, ListReady
+from listflow.schemas.leads import LeadRowParsed
 
 
 class IngestEvents:
@@ -25,6 +26,22 @@ class IngestEvents:
                 Encoded(
                     key=row.match_value,
                     ce_type=ContactRowParsed.ce_type,
+                    tenant_id=tenant_id,
+                    body=row.body,
+                    event_id=f"{upload_id}:{row.row_number}",
+                )
+                for row in rows
+            ),
+        )
+
+    async def lead_rows(self, tenant_id: str, upload_id: str, rows: Sequence[CheckedRow]) -> None:
+        # Keyed by the first phone: rows of one lead land on one partition, in order.
+        await self._publisher.publish_encoded(
+            topics.LEAD_ROWS.name,
+            (
+                Encoded(
+                    key=row.match_value,
+                    ce_type=LeadRowParsed.ce_type,
                     tenant_id=tenant_id,
                     body=row.body,
                     event_id=f"{upload_id}:{row.row_number}",

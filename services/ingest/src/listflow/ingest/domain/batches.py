@@ -12,6 +12,7 @@ from typing import Any
 
 from listflow.kit.pii import Protector
 from listflow.schemas.events import ContactRowParsed
+from listflow.schemas.leads import DuplicatePolicy, LeadRowParsed
 from listflow.schemas.matching import match_value, match_values
 from listflow.schemas.values import (
     Consents,
@@ -22,9 +23,19 @@ from listflow.schemas.values import (
     TargetRef,
 )
 
+from .lead_rows import LeadConverter, UniqueValues
 from .reader import RaggedRow, Row
 from .reports import SENSITIVE_FIELDS, mask
 from .rows import RowError, RowOptions, RowValidator
+
+
+@dataclass(frozen=True)
+class LeadSpec:
+    """For an import into a lead list: the list's fields and what each row event carries."""
+
+    converter: LeadConverter
+    duplicates: DuplicatePolicy
+    churn: bool
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,7 @@ class CheckSpec:
     tags: tuple[str, ...] = ()
     consents: Consents | None = None
     create_missing_tags: bool = False
+    lead: LeadSpec | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +65,8 @@ class CheckedRow:
     # What makes two rows of the file the same row: the match value, and the accounts a row
     # carries unless accounts are the match key (see `dedupe_key`).
     dedupe_key: str
+    # A lead's values of `unique` custom fields, checked against earlier rows in file order.
+    unique: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -103,6 +117,13 @@ class RowChecker:
                     )
                 )
                 continue
+            if spec.lead is not None:
+                checked = self._lead(row_number, cells, contact, value, spec.lead)
+                if isinstance(checked, dict):
+                    invalid.append(checked)
+                else:
+                    rows.append(checked)
+                continue
             event = ContactRowParsed(
                 tenant_id=spec.tenant_id,
                 upload_id=spec.upload_id,
@@ -123,6 +144,50 @@ class RowChecker:
                 )
             )
         return CheckedBatch(rows, invalid, len(batch))
+
+    def _lead(
+        self,
+        row_number: int,
+        cells: list[str | None],
+        contact: ContactData,
+        value: str,
+        lead_spec: LeadSpec,
+    ) -> CheckedRow | dict[str, Any]:
+        """The row as a lead of the target list, or why it cannot be one."""
+        lead = lead_spec.converter.convert(contact)
+        if isinstance(lead, list):
+            return self._lead_rejected(row_number, cells, lead)
+        event = LeadRowParsed(
+            tenant_id=self.spec.tenant_id,
+            upload_id=self.spec.upload_id,
+            row_number=row_number,
+            target=self.spec.target,
+            match_value=value,
+            duplicates=lead_spec.duplicates,
+            churn=lead_spec.churn,
+            lead=lead,
+        )
+        return CheckedRow(
+            row_number,
+            value,
+            event.model_dump_json().encode(),
+            value,
+            lead_spec.converter.unique_values(lead),
+        )
+
+    def _lead_rejected(
+        self, row_number: int, cells: list[str | None], errors: list[tuple[str, str, str]]
+    ) -> dict[str, Any]:
+        column, value, _ = errors[0]
+        return _invalid(
+            self.spec.tenant_id,
+            row_number,
+            column,
+            value,
+            "; ".join(f"{c}: {r}" for c, _, r in errors),
+            self._masked_cells(cells),
+            errors=[{"column": c, "value": v, "reason": r} for c, v, r in errors],
+        )
 
     def keys(self, batch: Sequence[Row | RaggedRow]) -> list[tuple[int, str]]:
         """(row number, dedupe key) of each valid row: what `last_wins` needs to know first."""
@@ -186,6 +251,7 @@ class DuplicateSorter:
     # With `last_wins`, the last row number of every key, found by a first pass.
     last_rows: dict[str, int] | None = None
     seen: set[str] = field(default_factory=set)
+    unique: UniqueValues = field(default_factory=UniqueValues)
     invalid: int = 0
     duplicates: int = 0
 
@@ -203,6 +269,20 @@ class DuplicateSorter:
                         "status": RowStatus.DUPLICATE.value,
                         "reason": f"same {self.key.value} as another row of the file",
                     }
+                )
+            elif row.unique and (repeated := self.unique.repeated(row.unique)):
+                self.invalid += 1
+                column, value, _ = repeated[0]
+                outcomes.append(
+                    _invalid(
+                        self.tenant_id,
+                        row.row_number,
+                        column,
+                        value,
+                        "; ".join(f"{c}: {r}" for c, _, r in repeated),
+                        None,
+                        errors=[{"column": c, "value": v, "reason": r} for c, v, r in repeated],
+                    )
                 )
             else:
                 rows.append(row)

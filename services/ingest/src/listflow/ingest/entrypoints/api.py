@@ -208,10 +208,16 @@ async def accept_spooled(
         file_name=name,
         options=options,
         uploaded_by=uploader(request),
+        api_key=request.headers.get("x-api-key"),
     )
     if options.saved_mapping is not None and start:
         resolved = await resolve_options(request, tenant_id, doc, None)
-        doc = await ingest.start(tenant_id=tenant_id, upload_id=doc["_id"], options=resolved)
+        doc = await ingest.start(
+            tenant_id=tenant_id,
+            upload_id=doc["_id"],
+            options=resolved,
+            api_key=request.headers.get("x-api-key"),
+        )
     return doc
 
 
@@ -262,7 +268,10 @@ async def start_upload(
         request, tenant.id, await _owned(request, tenant.id, upload_id), options
     )
     doc = await _container(request).ingest.start(
-        tenant_id=tenant.id, upload_id=upload_id, options=options
+        tenant_id=tenant.id,
+        upload_id=upload_id,
+        options=options,
+        api_key=request.headers.get("x-api-key"),
     )
     return to_public(doc, datetime.now(UTC))
 

@@ -22,6 +22,7 @@ from listflow.kit.service import build_app, serve
 from listflow.kit.tracing import configure_tracing
 from listflow.schemas import topics
 from listflow.schemas.events import ContactRowParsed, ListReady, UploadCompleted
+from listflow.schemas.leads import LeadRowParsed
 
 _log = get_logger(__name__)
 
@@ -41,6 +42,12 @@ def _document_publishers(container: Container) -> None:
         title="ingest/contact-rows",
         schema=ContactRowParsed,
         description="One valid row bound for a contact group, keyed by match value.",
+    )
+    broker.publisher(
+        topics.LEAD_ROWS.name,
+        title="ingest/lead-rows",
+        schema=LeadRowParsed,
+        description="One valid row bound for a lead list, keyed by its first phone (E.164).",
     )
     broker.publisher(
         topics.LISTS_READY.name,

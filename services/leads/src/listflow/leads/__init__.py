@@ -1,0 +1,1 @@
+"""Listflow leads: dialer lists, campaigns and the lead queue."""

@@ -1,0 +1,1 @@
+"""Mongo and Kafka adapters of the leads service."""

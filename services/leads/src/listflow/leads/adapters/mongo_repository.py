@@ -1,0 +1,520 @@
+"""Lead lists, campaigns, leads, queue entries and the do-not-call list in MongoDB/FerretDB.
+
+Only single-document writes and equality lookups per key (no `$in`, no multi-statement bulk
+updates, no transactions): the same rules as contacts, for the same FerretDB reasons.
+"""
+
+import contextlib
+from collections.abc import AsyncIterator, Collection, Sequence
+from datetime import datetime, time
+from typing import Any
+
+from listflow.kit.mongo import Document, duplicate_key_indexes, gather_bounded
+from listflow.leads.domain.model import Campaign, Lead, LeadList, parse_hhmm
+from listflow.leads.domain.retry import RetryRules
+from listflow.leads.domain.windows import CallingHours
+from listflow.schemas.leads import CustomFieldDefinition, LeadData, LeadStatus
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+
+class ConcurrentUpdate(Exception):
+    """Another writer changed a lead between our read and our write."""
+
+
+def phone_key(tenant_id: str, e164: str) -> str:
+    # Same shape as contacts' match keys, so the devstack's GIN index on `match_keys` serves it.
+    return f"{tenant_id}|phone|{e164}"
+
+
+def list_key(tenant_id: str, list_id: str) -> str:
+    """A lead's membership of its list, found by the same indexed `match_keys` lookup."""
+    return f"{tenant_id}|list|{list_id}"
+
+
+# Queue entries are found by the keys below, all in one indexed multikey field, so that
+# every lookup is one equality query (GIN-served on FerretDB, a multikey index on MongoDB)
+# rather than a filter on plain fields, which FerretDB answers by reading the collection.
+def entry_lead_key(lead_id: str) -> str:
+    return f"q|lead|{lead_id}"
+
+
+def entry_list_key(list_id: str) -> str:
+    return f"q|list|{list_id}"
+
+
+def entry_assignment_key(list_id: str, campaign_id: str) -> str:
+    return f"q|lc|{list_id}|{campaign_id}"
+
+
+def entry_state_key(state: str) -> str:
+    return f"q|state|{state}"
+
+
+def entry_keys(entry: Document, state: str) -> list[str]:
+    return [
+        entry_lead_key(entry["lead_id"]),
+        entry_list_key(entry["list_id"]),
+        entry_assignment_key(entry["list_id"], entry["campaign_id"]),
+        entry_state_key(state),
+    ]
+
+
+def _hhmm(value: time) -> str:
+    return value.strftime("%H:%M")
+
+
+# --- documents -----------------------------------------------------------------------------
+
+
+def list_to_document(item: LeadList) -> Document:
+    return {
+        "_id": item.id,
+        "tenant_id": item.tenant_id,
+        "name": item.name,
+        "name_key": item.name.strip().casefold(),
+        "time_zone": item.time_zone,
+        "owner": item.owner,
+        "description": item.description,
+        "fields": [f.model_dump() for f in item.fields],
+        "enabled": item.enabled,
+        "campaign_ids": list(item.campaign_ids),
+        "ready": item.ready,
+        "epochs": dict(item.epochs),
+    }
+
+
+def list_from_document(doc: Document) -> LeadList:
+    return LeadList(
+        id=doc["_id"],
+        tenant_id=doc["tenant_id"],
+        name=doc["name"],
+        time_zone=doc.get("time_zone") or "UTC",
+        owner=doc.get("owner"),
+        description=doc.get("description"),
+        fields=tuple(CustomFieldDefinition.model_validate(f) for f in doc.get("fields", ())),
+        enabled=bool(doc.get("enabled")),
+        campaign_ids=tuple(doc.get("campaign_ids", ())),
+        ready=bool(doc.get("ready")),
+        epochs={str(k): int(v) for k, v in (doc.get("epochs") or {}).items()},
+    )
+
+
+def campaign_to_document(item: Campaign) -> Document:
+    return {
+        "_id": item.id,
+        "tenant_id": item.tenant_id,
+        "name": item.name,
+        "name_key": item.name.strip().casefold(),
+        "hours": {
+            "start": _hhmm(item.hours.start),
+            "end": _hhmm(item.hours.end),
+            "days": list(item.hours.days),
+        },
+        "retry": {
+            "max_attempts": item.retry.max_attempts,
+            "gap_minutes": dict(item.retry.gap_minutes),
+            "default_gap": item.retry.default_gap,
+        },
+        "priority": item.priority,
+    }
+
+
+def campaign_from_document(doc: Document) -> Campaign:
+    hours = doc.get("hours", {})
+    retry = doc.get("retry", {})
+    return Campaign(
+        id=doc["_id"],
+        tenant_id=doc["tenant_id"],
+        name=doc["name"],
+        hours=CallingHours(
+            start=parse_hhmm(hours.get("start", "08:00")),
+            end=parse_hhmm(hours.get("end", "21:00")),
+            days=tuple(hours.get("days", CallingHours().days)),
+        ),
+        retry=RetryRules(
+            max_attempts=int(retry.get("max_attempts", 3)),
+            gap_minutes=dict(retry.get("gap_minutes", RetryRules().gap_minutes)),
+            default_gap=int(retry.get("default_gap", 60)),
+        ),
+        priority=int(doc.get("priority", 0)),
+    )
+
+
+def lead_to_document(lead: Lead) -> Document:
+    return {
+        "_id": lead.id,
+        "tenant_id": lead.tenant_id,
+        "list_id": lead.list_id,
+        "data": lead.data.model_dump(mode="json", exclude_defaults=True),
+        "status": lead.status.value,
+        "attempts": lead.attempts,
+        "cycle": lead.cycle,
+        "revision": lead.revision,
+        "next_attempt_at": lead.next_attempt_at,
+        "last_result": lead.last_result,
+        "created_at": lead.created_at,
+        "updated_at": lead.updated_at,
+        "created_from": lead.created_from,
+        "last_source": lead.last_source,
+        "version": lead.version,
+        "match_keys": [
+            list_key(lead.tenant_id, lead.list_id),
+            *(phone_key(lead.tenant_id, p) for p in lead.phones),
+        ],
+    }
+
+
+def lead_from_document(doc: Document) -> Lead:
+    return Lead(
+        id=doc["_id"],
+        tenant_id=doc["tenant_id"],
+        list_id=doc["list_id"],
+        data=LeadData.model_validate(doc["data"]),
+        created_at=doc["created_at"],
+        updated_at=doc["updated_at"],
+        status=LeadStatus(doc.get("status", "new")),
+        attempts=int(doc.get("attempts", 0)),
+        cycle=int(doc.get("cycle", 0)),
+        revision=int(doc.get("revision", 0)),
+        next_attempt_at=doc.get("next_attempt_at"),
+        last_result=doc.get("last_result"),
+        created_from=doc.get("created_from"),
+        last_source=doc.get("last_source"),
+        version=int(doc.get("version", 1)),
+    )
+
+
+async def _claim(collection: Any, claims: dict[str, str]) -> dict[str, str]:
+    """Insert-only claims on a unique _id (atomic on MongoDB and FerretDB alike): key -> the
+    lead id holding it, ours or the one that claimed it first."""
+    holders = dict(claims)
+    keys = list(claims)
+    try:
+        await collection.insert_many(
+            [{"_id": k, "lead_id": v} for k, v in claims.items()], ordered=False
+        )
+    except BulkWriteError as error:
+        taken = sorted(duplicate_key_indexes(error))
+        docs = await gather_bounded(collection.find_one({"_id": keys[i]}) for i in taken)
+        for i, doc in zip(taken, docs, strict=True):
+            holders[keys[i]] = doc["lead_id"] if doc else ""
+    return holders
+
+
+class MongoLeadRepository:
+    def __init__(self, database: AsyncDatabase[Document]) -> None:
+        self.lists = database["lead_lists"]
+        self.campaigns = database["campaigns"]
+        self.leads = database["leads"]
+        self.queue = database["queue"]
+        self.dnc = database["dnc"]
+        self.unique = database["unique_values"]
+        self.phone_claims = database["phone_claims"]
+
+    async def ensure_indexes(self) -> None:
+        await self.leads.create_index([("match_keys", ASCENDING)])
+        await self.leads.create_index([("tenant_id", ASCENDING), ("list_id", ASCENDING)])
+        await self.lists.create_index(
+            [("tenant_id", ASCENDING), ("name_key", ASCENDING)], unique=True
+        )
+        await self.campaigns.create_index(
+            [("tenant_id", ASCENDING), ("name_key", ASCENDING)], unique=True
+        )
+        await self.queue.create_index([("match_keys", ASCENDING), ("due_at", ASCENDING)])
+
+    # --- lists ---------------------------------------------------------------------------
+
+    async def insert_list(self, item: LeadList) -> bool:
+        """Create a list; False if the tenant already has one of that name (or id)."""
+        try:
+            await self.lists.insert_one(list_to_document(item))
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def get_list(self, tenant_id: str, list_id: str) -> LeadList | None:
+        doc = await self.lists.find_one({"_id": list_id})
+        return list_from_document(doc) if doc and doc["tenant_id"] == tenant_id else None
+
+    async def list_by_name(self, tenant_id: str, name: str) -> LeadList | None:
+        doc = await self.lists.find_one(
+            {"tenant_id": tenant_id, "name_key": name.strip().casefold()}
+        )
+        return list_from_document(doc) if doc else None
+
+    async def page_lists(
+        self, tenant_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[LeadList], str | None]:
+        return await self._page(
+            self.lists, {"tenant_id": tenant_id}, limit, cursor, list_from_document
+        )
+
+    async def set_list(
+        self, tenant_id: str, list_id: str, changes: dict[str, Any]
+    ) -> LeadList | None:
+        if "name" in changes:
+            changes = {**changes, "name_key": str(changes["name"]).strip().casefold()}
+        result = await self.lists.find_one_and_update(
+            {"_id": list_id, "tenant_id": tenant_id}, {"$set": changes}, return_document=True
+        )
+        return list_from_document(result) if result else None
+
+    async def add_campaign_to_list(
+        self, tenant_id: str, list_id: str, campaign_id: str
+    ) -> LeadList | None:
+        result = await self.lists.find_one_and_update(
+            {"_id": list_id, "tenant_id": tenant_id},
+            {"$addToSet": {"campaign_ids": campaign_id}},
+            return_document=True,
+        )
+        return list_from_document(result) if result else None
+
+    async def remove_campaign_from_list(
+        self, tenant_id: str, list_id: str, campaign_id: str
+    ) -> LeadList | None:
+        result = await self.lists.find_one_and_update(
+            {"_id": list_id, "tenant_id": tenant_id},
+            {"$pull": {"campaign_ids": campaign_id}},
+            return_document=True,
+        )
+        return list_from_document(result) if result else None
+
+    async def delete_list(self, tenant_id: str, list_id: str) -> None:
+        await self.lists.delete_one({"_id": list_id, "tenant_id": tenant_id})
+
+    async def lists_of_campaign(self, tenant_id: str, campaign_id: str) -> list[LeadList]:
+        docs = await self.lists.find(
+            {"tenant_id": tenant_id, "campaign_ids": campaign_id}
+        ).to_list()
+        return [list_from_document(d) for d in docs]
+
+    # --- campaigns ---------------------------------------------------------------------
+
+    async def insert_campaign(self, item: Campaign) -> bool:
+        try:
+            await self.campaigns.insert_one(campaign_to_document(item))
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def get_campaign(self, tenant_id: str, campaign_id: str) -> Campaign | None:
+        doc = await self.campaigns.find_one({"_id": campaign_id})
+        return campaign_from_document(doc) if doc and doc["tenant_id"] == tenant_id else None
+
+    async def replace_campaign(self, item: Campaign) -> None:
+        await self.campaigns.replace_one(
+            {"_id": item.id, "tenant_id": item.tenant_id}, campaign_to_document(item)
+        )
+
+    async def delete_campaign(self, tenant_id: str, campaign_id: str) -> None:
+        await self.campaigns.delete_one({"_id": campaign_id, "tenant_id": tenant_id})
+
+    async def page_campaigns(
+        self, tenant_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[Campaign], str | None]:
+        return await self._page(
+            self.campaigns, {"tenant_id": tenant_id}, limit, cursor, campaign_from_document
+        )
+
+    # --- leads ---------------------------------------------------------------------------
+
+    async def find_by_phones(self, tenant_id: str, phones: Collection[str]) -> dict[str, Lead]:
+        """Every lead of the tenant having any of `phones`: one equality query per phone."""
+        keys = [phone_key(tenant_id, p) for p in phones]
+        results = await gather_bounded(self.leads.find({"match_keys": k}).to_list() for k in keys)
+        found: dict[str, Lead] = {}
+        for docs in results:
+            for doc in docs:
+                if doc["tenant_id"] == tenant_id:
+                    found.setdefault(doc["_id"], lead_from_document(doc))
+        return found
+
+    async def get_leads(self, ids: Collection[str]) -> dict[str, Lead]:
+        docs = await gather_bounded(self.leads.find_one({"_id": i}) for i in ids)
+        return {d["_id"]: lead_from_document(d) for d in docs if d}
+
+    async def get_lead(self, tenant_id: str, lead_id: str) -> Lead | None:
+        doc = await self.leads.find_one({"_id": lead_id})
+        return lead_from_document(doc) if doc and doc["tenant_id"] == tenant_id else None
+
+    async def save_leads(
+        self, created: Sequence[Lead], updated: Sequence[tuple[Lead, int]]
+    ) -> None:
+        """Insert new leads (an existing id is this row's replay) and replace updated ones,
+        each only if still at the version read; raises ConcurrentUpdate otherwise."""
+        if created:
+            try:
+                await self.leads.insert_many([lead_to_document(x) for x in created], ordered=False)
+            except BulkWriteError as error:
+                duplicate_key_indexes(error)
+        if updated:
+            results = await gather_bounded(
+                self.leads.replace_one({"_id": x.id, "version": v}, lead_to_document(x))
+                for x, v in updated
+            )
+            stale = sum(1 for r in results if r.matched_count == 0)
+            if stale:
+                raise ConcurrentUpdate(f"{stale} leads changed meanwhile")
+
+    async def set_lead(self, lead_id: str, changes: dict[str, Any]) -> None:
+        # The version moves too, so a writer holding an older read (an upload's update, an
+        # outcome) fails its conditional replace and re-reads instead of undoing this change.
+        await self.leads.update_one({"_id": lead_id}, {"$set": changes, "$inc": {"version": 1}})
+
+    async def set_lead_at(self, lead: Lead, changes: dict[str, Any]) -> bool:
+        """Change a lead only if it is still at the attempt and cycle it was read at."""
+        result = await self.leads.update_one(
+            {"_id": lead.id, "attempts": lead.attempts, "cycle": lead.cycle},
+            {"$set": changes, "$inc": {"version": 1}},
+        )
+        return result.matched_count == 1
+
+    async def replace_lead(self, lead: Lead) -> None:
+        await self.leads.replace_one({"_id": lead.id}, lead_to_document(lead))
+
+    async def leads_of_list(
+        self, tenant_id: str, list_id: str, batch: int = 500
+    ) -> AsyncIterator[list[Lead]]:
+        """Every lead of a list, in chunks, from one indexed query."""
+        chunk: list[Lead] = []
+        async for doc in self.leads.find({"match_keys": list_key(tenant_id, list_id)}).batch_size(
+            batch
+        ):
+            chunk.append(lead_from_document(doc))
+            if len(chunk) >= batch:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    async def page_leads(
+        self,
+        tenant_id: str,
+        list_id: str | None,
+        limit: int,
+        cursor: str | None,
+        status: str | None = None,
+    ) -> tuple[list[Lead], str | None]:
+        query: dict[str, Any] = {"tenant_id": tenant_id}
+        if list_id is not None:
+            query = {"match_keys": list_key(tenant_id, list_id)}
+        if status is not None:
+            query["status"] = status
+        return await self._page(self.leads, query, limit, cursor, lead_from_document)
+
+    async def delete_lead(self, lead_id: str) -> None:
+        await self.leads.delete_one({"_id": lead_id})
+
+    async def count_leads_by(self, match: dict[str, Any], field: str) -> dict[str, int]:
+        pipeline = [{"$match": match}, {"$group": {"_id": f"${field}", "n": {"$sum": 1}}}]
+        rows = await (await self.leads.aggregate(pipeline)).to_list()
+        return {str(r["_id"]): int(r["n"]) for r in rows}
+
+    async def claim_unique(self, claims: dict[str, str]) -> dict[str, str]:
+        """Claim unique custom-field values (key -> lead id); returns each key's holder."""
+        return await _claim(self.unique, claims)
+
+    async def claim_phones(self, claims: dict[str, str]) -> dict[str, str]:
+        """Claim phones for leads about to be created (key -> lead id); returns the holders."""
+        return await _claim(self.phone_claims, claims)
+
+    async def move_unique(self, key: str, holder: str, lead_id: str) -> None:
+        await self.unique.update_one(
+            {"_id": key, "lead_id": holder}, {"$set": {"lead_id": lead_id}}
+        )
+
+    # --- queue entries -------------------------------------------------------------------
+
+    async def insert_entries(self, docs: Sequence[Document]) -> set[str]:
+        """Insert queue entries; returns the ids that already existed (never overwritten)."""
+        if not docs:
+            return set()
+        try:
+            await self.queue.insert_many(
+                [{**d, "match_keys": entry_keys(d, d["state"])} for d in docs], ordered=False
+            )
+        except BulkWriteError as error:
+            return {docs[i]["_id"] for i in duplicate_key_indexes(error)}
+        return set()
+
+    async def get_entries(self, ids: Collection[str]) -> dict[str, Document]:
+        docs = await gather_bounded(self.queue.find_one({"_id": i}) for i in ids)
+        return {d["_id"]: d for d in docs if d}
+
+    async def set_entry(
+        self, entry: Document, changes: dict[str, Any], expect: dict[str, Any] | None = None
+    ) -> bool:
+        """Change one entry, if it still matches `expect`; a new state moves its state key."""
+        if "state" in changes:
+            changes = {**changes, "match_keys": entry_keys(entry, changes["state"])}
+        result = await self.queue.update_one(
+            {"_id": entry["_id"], **(expect or {})}, {"$set": changes}
+        )
+        return result.matched_count == 1
+
+    async def entries_by_key(self, key: str) -> list[Document]:
+        return await self.queue.find({"match_keys": key}).to_list()
+
+    async def due_entries(self, now: datetime, limit: int) -> list[Document]:
+        query = {"match_keys": entry_state_key("deferred"), "due_at": {"$lte": now}}
+        return await self.queue.find(query).sort("due_at", ASCENDING).limit(limit).to_list()
+
+    async def entries(self, query: dict[str, Any]) -> list[Document]:
+        """Entries by any filter (tests and tools; not an indexed path on FerretDB)."""
+        return await self.queue.find(query).to_list()
+
+    async def count_entries_by(self, match: dict[str, Any]) -> dict[str, int]:
+        pipeline = [{"$match": match}, {"$group": {"_id": "$state", "n": {"$sum": 1}}}]
+        rows = await (await self.queue.aggregate(pipeline)).to_list()
+        return {str(r["_id"]): int(r["n"]) for r in rows}
+
+    # --- do not call --------------------------------------------------------------------
+
+    async def add_dnc(
+        self, tenant_id: str, phones: Collection[str], now: datetime, reason: str
+    ) -> None:
+        async def add(phone: str) -> None:
+            with contextlib.suppress(DuplicateKeyError):
+                await self.dnc.insert_one(
+                    {
+                        "_id": phone_key(tenant_id, phone),
+                        "tenant_id": tenant_id,
+                        "phone": phone,
+                        "added_at": now,
+                        "reason": reason,
+                    }
+                )
+
+        await gather_bounded(add(p) for p in phones)
+
+    async def remove_dnc(self, tenant_id: str, phone: str) -> bool:
+        result = await self.dnc.delete_one({"_id": phone_key(tenant_id, phone)})
+        return result.deleted_count == 1
+
+    async def dnc_of(self, tenant_id: str, phones: Collection[str]) -> set[str]:
+        """Which of `phones` are on the tenant's do-not-call list (one _id lookup each)."""
+        unique = list(dict.fromkeys(phones))
+        if not unique or await self.dnc.find_one({"tenant_id": tenant_id}) is None:
+            return set()  # most tenants' lists: no number to look up one by one
+        docs = await gather_bounded(
+            self.dnc.find_one({"_id": phone_key(tenant_id, p)}) for p in unique
+        )
+        return {p for p, d in zip(unique, docs, strict=True) if d is not None}
+
+    async def page_dnc(
+        self, tenant_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[Document], str | None]:
+        return await self._page(self.dnc, {"tenant_id": tenant_id}, limit, cursor, lambda d: d)
+
+    # --- helpers ---------------------------------------------------------------------
+
+    async def _page(
+        self, collection: Any, query: dict[str, Any], limit: int, cursor: str | None, build: Any
+    ) -> tuple[list[Any], str | None]:
+        if cursor:
+            query = {**query, "_id": {"$gt": cursor}}
+        docs = await collection.find(query).sort("_id", ASCENDING).limit(limit + 1).to_list()
+        items = [build(d) for d in docs[:limit]]
+        return items, (docs[limit - 1]["_id"] if len(docs) > limit else None)

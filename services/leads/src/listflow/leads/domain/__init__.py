@@ -1,0 +1,1 @@
+"""Pure rules of the leads service: no I/O imports."""

@@ -1,0 +1,1 @@
+"""FastStream subscribers and FastAPI routers: translate, then call a handler."""

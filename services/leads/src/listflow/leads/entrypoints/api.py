@@ -1,0 +1,643 @@
+"""HTTP API of the leads service: lead lists, leads, dialer campaigns, do-not-call."""
+
+import re
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from listflow.kit.auth import TenantDep
+from listflow.kit.problems import PROBLEM_RESPONSES, Problem
+from listflow.leads.adapters.mongo_repository import list_key
+from listflow.leads.bootstrap import Container
+from listflow.leads.domain.model import Campaign, Lead, LeadList, parse_hhmm, valid_days
+from listflow.leads.domain.retry import DEFAULT_GAP_MINUTES, RetryRules
+from listflow.leads.domain.windows import DAYS, CallingHours
+from listflow.schemas.leads import CustomFieldDefinition, LeadData, LeadStatus
+from listflow.schemas.normalize import PhoneNormalizer, normalize_time_zone
+from listflow.schemas.values import TargetKind, list_id_for
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_HHMM = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _tz(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return normalize_time_zone(value)
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _unique_names(fields: list[CustomFieldDefinition] | None) -> list[CustomFieldDefinition] | None:
+    if fields is not None:
+        names = [f.name.strip().casefold() for f in fields]
+        if len(set(names)) != len(names):
+            raise ValueError("custom field names must be unique")
+    return fields
+
+
+class LeadListCreate(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    time_zone: str = "UTC"
+    owner: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    fields: list[CustomFieldDefinition] = Field(default_factory=list, max_length=100)
+    enabled: bool = False
+
+    _tz = field_validator("time_zone")(_tz)
+    _fields = field_validator("fields")(_unique_names)
+
+
+class LeadListUpdate(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    time_zone: str | None = None
+    owner: str | None = Field(default=None, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    fields: list[CustomFieldDefinition] | None = Field(default=None, max_length=100)
+    enabled: bool | None = None
+
+    _tz = field_validator("time_zone")(_tz)
+    _fields = field_validator("fields")(_unique_names)
+
+
+class LeadListPublic(BaseModel):
+    id: str
+    name: str
+    time_zone: str
+    owner: str | None
+    description: str | None
+    fields: list[CustomFieldDefinition]
+    enabled: bool
+    ready: bool
+    campaign_ids: list[str]
+
+    @classmethod
+    def of(cls, item: LeadList) -> "LeadListPublic":
+        return cls(
+            id=item.id,
+            name=item.name,
+            time_zone=item.time_zone,
+            owner=item.owner,
+            description=item.description,
+            fields=list(item.fields),
+            enabled=item.enabled,
+            ready=item.ready,
+            campaign_ids=list(item.campaign_ids),
+        )
+
+
+class LeadListPage(BaseModel):
+    items: list[LeadListPublic]
+    next_cursor: str | None
+
+
+class ResolveList(Strict):
+    """Find a list by id, or by name creating it if missing (what an upload target needs)."""
+
+    id: str | None = Field(default=None, max_length=100)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class LeadPublic(BaseModel):
+    id: str
+    list_id: str
+    version: int
+    data: LeadData
+    status: LeadStatus
+    attempts: int
+    next_attempt_at: datetime | None
+    last_result: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, lead: Lead) -> "LeadPublic":
+        return cls(
+            id=lead.id,
+            list_id=lead.list_id,
+            version=lead.version,
+            data=lead.data,
+            status=lead.status,
+            attempts=lead.attempts,
+            next_attempt_at=lead.next_attempt_at,
+            last_result=lead.last_result,
+            created_at=lead.created_at,
+            updated_at=lead.updated_at,
+        )
+
+
+class LeadPage(BaseModel):
+    items: list[LeadPublic]
+    next_cursor: str | None
+
+
+class CallingHoursModel(Strict):
+    start: str = Field(default="08:00", pattern=_HHMM.pattern)
+    end: str = Field(default="21:00", pattern=_HHMM.pattern)
+
+
+class RetryModel(Strict):
+    max_attempts: int = Field(default=3, ge=1, le=100)
+    gap_minutes: dict[str, int] = Field(
+        default_factory=lambda: dict(DEFAULT_GAP_MINUTES),
+        description="Minimum minutes between attempts per outcome (no_answer, busy, ...)",
+    )
+    default_gap: int = Field(default=60, ge=0)
+
+
+class CampaignCreate(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    calling_hours: CallingHoursModel = Field(default_factory=CallingHoursModel)
+    days: list[str] = Field(default_factory=lambda: list(DAYS))
+    retry: RetryModel = Field(default_factory=RetryModel)
+    priority: int = 0
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: list[str]) -> list[str]:
+        return list(valid_days(value))
+
+
+class CampaignUpdate(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    calling_hours: CallingHoursModel | None = None
+    days: list[str] | None = None
+    retry: RetryModel | None = None
+    priority: int | None = None
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: list[str] | None) -> list[str] | None:
+        return list(valid_days(value)) if value is not None else None
+
+
+class CampaignPublic(BaseModel):
+    id: str
+    name: str
+    calling_hours: CallingHoursModel
+    days: list[str]
+    retry: RetryModel
+    priority: int
+
+    @classmethod
+    def of(cls, item: Campaign) -> "CampaignPublic":
+        return cls(
+            id=item.id,
+            name=item.name,
+            calling_hours=CallingHoursModel(
+                start=item.hours.start.strftime("%H:%M"), end=item.hours.end.strftime("%H:%M")
+            ),
+            days=list(item.hours.days),
+            retry=RetryModel(
+                max_attempts=item.retry.max_attempts,
+                gap_minutes=dict(item.retry.gap_minutes),
+                default_gap=item.retry.default_gap,
+            ),
+            priority=item.priority,
+        )
+
+
+class CampaignPage(BaseModel):
+    items: list[CampaignPublic]
+    next_cursor: str | None
+
+
+class AssignLists(Strict):
+    list_ids: list[str] = Field(min_length=1, max_length=500)
+
+
+class Stats(BaseModel):
+    total: int
+    new: int
+    queued: int
+    deferred: int
+    dialed: int
+    completed: int
+    dnc: int
+    by_status: dict[str, int]
+    by_result: dict[str, int]
+
+
+class DncAdd(Strict):
+    phones: list[str] = Field(min_length=1, max_length=10_000)
+    default_region: str = Field(default="US", min_length=2, max_length=2)
+    reason: str = Field(default="operator", max_length=200)
+
+
+class DncEntry(BaseModel):
+    phone: str
+    added_at: datetime
+    reason: str | None
+
+
+class DncPage(BaseModel):
+    items: list[DncEntry]
+    next_cursor: str | None
+
+
+class DncAdded(BaseModel):
+    added: list[str]
+    leads_suppressed: int
+
+
+def _container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+async def _list(container: Container, tenant_id: str, list_id: str) -> LeadList:
+    item = await container.repository.get_list(tenant_id, list_id)
+    if item is None:
+        raise Problem(404, "Not Found", f"No lead list {list_id} in this tenant.")
+    return item
+
+
+async def _campaign(container: Container, tenant_id: str, campaign_id: str) -> Campaign:
+    item = await container.repository.get_campaign(tenant_id, campaign_id)
+    if item is None:
+        raise Problem(404, "Not Found", f"No dialer campaign {campaign_id} in this tenant.")
+    return item
+
+
+def _stats(by_status: dict[str, int], by_result: dict[str, int]) -> Stats:
+    return Stats(
+        total=sum(by_status.values()),
+        new=by_status.get("new", 0),
+        queued=by_status.get("queued", 0),
+        deferred=by_status.get("deferred", 0),
+        dialed=by_status.get("dialed", 0),
+        completed=by_status.get("completed", 0),
+        dnc=by_status.get("dnc", 0),
+        by_status=by_status,
+        by_result={k: v for k, v in by_result.items() if k != "None"},
+    )
+
+
+lists_router = APIRouter(prefix="/v1/lead-lists", tags=["lead lists"], responses=PROBLEM_RESPONSES)
+
+
+@lists_router.post("", status_code=201, response_model=LeadListPublic, summary="Create a lead list")
+async def create_list(request: Request, tenant: TenantDep, body: LeadListCreate) -> LeadListPublic:
+    item = LeadList(
+        id=list_id_for(tenant.id, TargetKind.LEAD_LIST, body.name),
+        tenant_id=tenant.id,
+        name=body.name.strip(),
+        time_zone=body.time_zone,
+        owner=body.owner,
+        description=body.description,
+        fields=tuple(body.fields),
+        enabled=body.enabled,
+    )
+    if not await _container(request).repository.insert_list(item):
+        raise Problem(409, "Conflict", f"A lead list named {body.name!r} already exists.")
+    return LeadListPublic.of(item)
+
+
+@lists_router.post(
+    "/resolve",
+    response_model=LeadListPublic,
+    summary="Find a list by id, or by name (created if missing)",
+)
+async def resolve_list(request: Request, tenant: TenantDep, body: ResolveList) -> LeadListPublic:
+    container = _container(request)
+    if body.id:
+        return LeadListPublic.of(await _list(container, tenant.id, body.id))
+    if not body.name:
+        raise Problem(422, "Invalid target", "Give the list's id or name.")
+    found = await container.repository.list_by_name(tenant.id, body.name)
+    if found is None:
+        item = LeadList(
+            id=list_id_for(tenant.id, TargetKind.LEAD_LIST, body.name),
+            tenant_id=tenant.id,
+            name=body.name.strip(),
+        )
+        await container.repository.insert_list(item)  # a concurrent creator is as good
+        found = await container.repository.list_by_name(tenant.id, body.name)
+    assert found is not None
+    return LeadListPublic.of(found)
+
+
+@lists_router.get("", response_model=LeadListPage, summary="Lead lists of the tenant")
+async def list_lists(
+    request: Request,
+    tenant: TenantDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> LeadListPage:
+    items, next_cursor = await _container(request).repository.page_lists(tenant.id, limit, cursor)
+    return LeadListPage(items=[LeadListPublic.of(x) for x in items], next_cursor=next_cursor)
+
+
+@lists_router.get("/{list_id}", response_model=LeadListPublic, summary="One lead list")
+async def get_list(request: Request, tenant: TenantDep, list_id: str) -> LeadListPublic:
+    return LeadListPublic.of(await _list(_container(request), tenant.id, list_id))
+
+
+@lists_router.patch("/{list_id}", response_model=LeadListPublic, summary="Edit, enable or disable")
+async def update_list(
+    request: Request, tenant: TenantDep, list_id: str, body: LeadListUpdate
+) -> LeadListPublic:
+    container = _container(request)
+    item = await _list(container, tenant.id, list_id)
+    changes: dict[str, Any] = body.model_dump(exclude_unset=True, exclude={"enabled"})
+    if "fields" in changes:
+        changes["fields"] = [f.model_dump() for f in body.fields or []]
+    if changes.get("name"):
+        other = await container.repository.list_by_name(tenant.id, changes["name"])
+        if other is not None and other.id != item.id:
+            raise Problem(409, "Conflict", f"A lead list named {changes['name']!r} already exists.")
+    if changes:
+        updated = await container.repository.set_list(tenant.id, list_id, changes)
+        assert updated is not None
+        item = updated
+    if body.enabled is not None:
+        item = await container.leads.set_enabled(item, body.enabled)
+    return LeadListPublic.of(item)
+
+
+@lists_router.delete("/{list_id}", status_code=204, summary="Delete a list and its leads")
+async def delete_list(
+    request: Request,
+    tenant: TenantDep,
+    list_id: str,
+    confirm: Annotated[bool, Query(description="Must be true: deleting cannot be undone")] = False,
+) -> Response:
+    container = _container(request)
+    item = await _list(container, tenant.id, list_id)
+    if not confirm:
+        raise Problem(
+            409,
+            "Confirmation required",
+            "Deleting a list deletes its leads and withdraws them from every queue; "
+            "repeat the request with ?confirm=true.",
+        )
+    await container.leads.delete(item)
+    return Response(status_code=204)
+
+
+@lists_router.put(
+    "/{list_id}/campaigns/{campaign_id}",
+    response_model=LeadListPublic,
+    summary="Assign to a campaign",
+)
+async def assign(
+    request: Request, tenant: TenantDep, list_id: str, campaign_id: str
+) -> LeadListPublic:
+    container = _container(request)
+    item = await _list(container, tenant.id, list_id)
+    campaign = await _campaign(container, tenant.id, campaign_id)
+    return LeadListPublic.of(await container.leads.assign(item, campaign))
+
+
+@lists_router.delete(
+    "/{list_id}/campaigns/{campaign_id}", response_model=LeadListPublic, summary="Unassign"
+)
+async def unassign(
+    request: Request, tenant: TenantDep, list_id: str, campaign_id: str
+) -> LeadListPublic:
+    container = _container(request)
+    item = await _list(container, tenant.id, list_id)
+    return LeadListPublic.of(await container.leads.unassign(item, campaign_id))
+
+
+@lists_router.post(
+    "/{list_id}/reset", response_model=LeadListPublic, summary="Call every lead again"
+)
+async def reset_list(request: Request, tenant: TenantDep, list_id: str) -> LeadListPublic:
+    container = _container(request)
+    item = await _list(container, tenant.id, list_id)
+    await container.leads.reset(item)
+    return LeadListPublic.of(item)
+
+
+@lists_router.get("/{list_id}/stats", response_model=Stats, summary="Lead counts by status")
+async def list_stats(request: Request, tenant: TenantDep, list_id: str) -> Stats:
+    container = _container(request)
+    await _list(container, tenant.id, list_id)
+    match = {"match_keys": list_key(tenant.id, list_id)}
+    repo = container.repository
+    return _stats(
+        await repo.count_leads_by(match, "status"), await repo.count_leads_by(match, "last_result")
+    )
+
+
+leads_router = APIRouter(prefix="/v1/leads", tags=["leads"], responses=PROBLEM_RESPONSES)
+
+
+@leads_router.get("", response_model=LeadPage, summary="Leads, optionally of one list")
+async def list_leads(
+    request: Request,
+    tenant: TenantDep,
+    list_id: Annotated[str | None, Query(alias="list", description="Lead list id")] = None,
+    status: LeadStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> LeadPage:
+    items, next_cursor = await _container(request).repository.page_leads(
+        tenant.id, list_id, limit, cursor, status.value if status else None
+    )
+    return LeadPage(items=[LeadPublic.of(x) for x in items], next_cursor=next_cursor)
+
+
+@leads_router.get("/{lead_id}", response_model=LeadPublic, summary="One lead")
+async def get_lead(request: Request, tenant: TenantDep, lead_id: str) -> LeadPublic:
+    lead = await _container(request).repository.get_lead(tenant.id, lead_id)
+    if lead is None:
+        raise Problem(404, "Not Found", f"No lead {lead_id} in this tenant.")
+    return LeadPublic.of(lead)
+
+
+@leads_router.delete("/{lead_id}", status_code=204, summary="Delete a lead (withdrawn first)")
+async def delete_lead(request: Request, tenant: TenantDep, lead_id: str) -> Response:
+    container = _container(request)
+    lead = await container.repository.get_lead(tenant.id, lead_id)
+    if lead is None:
+        raise Problem(404, "Not Found", f"No lead {lead_id} in this tenant.")
+    await container.leads.delete_lead(lead)
+    return Response(status_code=204)
+
+
+campaigns_router = APIRouter(
+    prefix="/v1/dialer-campaigns", tags=["dialer campaigns"], responses=PROBLEM_RESPONSES
+)
+
+
+def _campaign_of(tenant_id: str, campaign_id: str, body: CampaignCreate) -> Campaign:
+    if body.calling_hours.start >= body.calling_hours.end:
+        raise Problem(422, "Invalid calling hours", "start must be before end.")
+    return Campaign(
+        id=campaign_id,
+        tenant_id=tenant_id,
+        name=body.name.strip(),
+        hours=CallingHours(
+            start=parse_hhmm(body.calling_hours.start),
+            end=parse_hhmm(body.calling_hours.end),
+            days=tuple(body.days),
+        ),
+        retry=RetryRules(
+            max_attempts=body.retry.max_attempts,
+            gap_minutes=dict(body.retry.gap_minutes),
+            default_gap=body.retry.default_gap,
+        ),
+        priority=body.priority,
+    )
+
+
+@campaigns_router.post(
+    "", status_code=201, response_model=CampaignPublic, summary="Create a campaign"
+)
+async def create_campaign(
+    request: Request, tenant: TenantDep, body: CampaignCreate
+) -> CampaignPublic:
+    item = _campaign_of(tenant.id, str(uuid.uuid4()), body)
+    if not await _container(request).repository.insert_campaign(item):
+        raise Problem(409, "Conflict", f"A campaign named {body.name!r} already exists.")
+    return CampaignPublic.of(item)
+
+
+@campaigns_router.get("", response_model=CampaignPage, summary="Dialer campaigns of the tenant")
+async def list_campaigns(
+    request: Request,
+    tenant: TenantDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> CampaignPage:
+    items, next_cursor = await _container(request).repository.page_campaigns(
+        tenant.id, limit, cursor
+    )
+    return CampaignPage(items=[CampaignPublic.of(x) for x in items], next_cursor=next_cursor)
+
+
+@campaigns_router.get("/{campaign_id}", response_model=CampaignPublic, summary="One campaign")
+async def get_campaign(request: Request, tenant: TenantDep, campaign_id: str) -> CampaignPublic:
+    return CampaignPublic.of(await _campaign(_container(request), tenant.id, campaign_id))
+
+
+@campaigns_router.patch("/{campaign_id}", response_model=CampaignPublic, summary="Edit a campaign")
+async def update_campaign(
+    request: Request, tenant: TenantDep, campaign_id: str, body: CampaignUpdate
+) -> CampaignPublic:
+    container = _container(request)
+    current = CampaignPublic.of(await _campaign(container, tenant.id, campaign_id))
+    merged = CampaignCreate.model_validate(
+        {**current.model_dump(exclude={"id"}), **body.model_dump(exclude_unset=True)}
+    )
+    item = _campaign_of(tenant.id, campaign_id, merged)
+    await container.repository.replace_campaign(item)
+    return CampaignPublic.of(item)
+
+
+@campaigns_router.delete("/{campaign_id}", status_code=204, summary="Delete a campaign")
+async def delete_campaign(request: Request, tenant: TenantDep, campaign_id: str) -> Response:
+    container = _container(request)
+    await _campaign(container, tenant.id, campaign_id)
+    for item in await container.repository.lists_of_campaign(tenant.id, campaign_id):
+        await container.leads.unassign(item, campaign_id)
+    await container.repository.delete_campaign(tenant.id, campaign_id)
+    return Response(status_code=204)
+
+
+@campaigns_router.put(
+    "/{campaign_id}/lists", response_model=list[LeadListPublic], summary="Assign many lists"
+)
+async def assign_lists(
+    request: Request, tenant: TenantDep, campaign_id: str, body: AssignLists
+) -> list[LeadListPublic]:
+    container = _container(request)
+    campaign = await _campaign(container, tenant.id, campaign_id)
+    lists = [await _list(container, tenant.id, i) for i in dict.fromkeys(body.list_ids)]
+    return [LeadListPublic.of(await container.leads.assign(x, campaign)) for x in lists]
+
+
+@campaigns_router.get(
+    "/{campaign_id}/lists", response_model=list[LeadListPublic], summary="Assigned lists"
+)
+async def campaign_lists(
+    request: Request, tenant: TenantDep, campaign_id: str
+) -> list[LeadListPublic]:
+    container = _container(request)
+    await _campaign(container, tenant.id, campaign_id)
+    return [
+        LeadListPublic.of(x)
+        for x in await container.repository.lists_of_campaign(tenant.id, campaign_id)
+    ]
+
+
+@campaigns_router.get(
+    "/{campaign_id}/stats", response_model=Stats, summary="Counts over assigned lists"
+)
+async def campaign_stats(request: Request, tenant: TenantDep, campaign_id: str) -> Stats:
+    container = _container(request)
+    await _campaign(container, tenant.id, campaign_id)
+    repo = container.repository
+    by_status: dict[str, int] = {}
+    by_result: dict[str, int] = {}
+    for item in await repo.lists_of_campaign(tenant.id, campaign_id):
+        match = {"match_keys": list_key(tenant.id, item.id)}
+        for k, v in (await repo.count_leads_by(match, "status")).items():
+            by_status[k] = by_status.get(k, 0) + v
+        for k, v in (await repo.count_leads_by(match, "last_result")).items():
+            by_result[k] = by_result.get(k, 0) + v
+    return _stats(by_status, by_result)
+
+
+dnc_router = APIRouter(prefix="/v1/dnc", tags=["do not call"], responses=PROBLEM_RESPONSES)
+
+
+def _normalize(phones: list[str], region: str) -> list[str]:
+    try:
+        normalizer = PhoneNormalizer(region)
+    except ValueError as exc:
+        raise Problem(422, "Invalid region", str(exc)) from exc
+    result: list[str] = []
+    errors: list[dict[str, str]] = []
+    for index, raw in enumerate(phones):
+        try:
+            result.append(normalizer.normalize(raw).e164)
+        except ValueError as exc:
+            errors.append({"location": f"phones.{index}", "message": str(exc)})
+    if errors:
+        raise Problem(422, "Invalid phone numbers", "Some numbers do not parse.", errors=errors)
+    return list(dict.fromkeys(result))
+
+
+@dnc_router.post("", status_code=201, response_model=DncAdded, summary="Add numbers to do-not-call")
+async def add_dnc(request: Request, tenant: TenantDep, body: DncAdd) -> DncAdded:
+    phones = _normalize(body.phones, body.default_region.upper())
+    withdrawn = await _container(request).leads.add_dnc(tenant.id, phones, body.reason)
+    return DncAdded(added=phones, leads_suppressed=withdrawn)
+
+
+@dnc_router.get("", response_model=DncPage, summary="The tenant's do-not-call numbers")
+async def list_dnc(
+    request: Request,
+    tenant: TenantDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> DncPage:
+    docs, next_cursor = await _container(request).repository.page_dnc(tenant.id, limit, cursor)
+    return DncPage(
+        items=[
+            DncEntry(phone=d["phone"], added_at=d["added_at"], reason=d.get("reason")) for d in docs
+        ],
+        next_cursor=next_cursor,
+    )
+
+
+@dnc_router.delete("/{phone}", status_code=204, summary="Remove a number from do-not-call")
+async def remove_dnc(
+    request: Request, tenant: TenantDep, phone: str, default_region: str = "US"
+) -> Response:
+    e164 = _normalize([phone], default_region.upper())[0]
+    if not await _container(request).repository.remove_dnc(tenant.id, e164):
+        raise Problem(404, "Not Found", "That number is not on the do-not-call list.")
+    return Response(status_code=204)
+
+
+routers = [lists_router, leads_router, campaigns_router, dnc_router]

@@ -1,0 +1,95 @@
+"""Process entrypoint of the leads service: HTTP API, Kafka consumers and the scheduler that
+queues deferred leads when their calling window opens."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+from fastapi import FastAPI
+from listflow.kit.health import infrastructure_checks
+from listflow.kit.logging import configure_logging, get_logger
+from listflow.kit.service import build_app, serve
+from listflow.kit.tracing import configure_tracing
+from listflow.leads.bootstrap import SERVICE, Container, bootstrap
+from listflow.leads.config import Settings
+from listflow.leads.entrypoints import api, consumer
+from listflow.schemas import topics
+from listflow.schemas.events import RowOutcomes
+from listflow.schemas.leads import LeadCreated, LeadQueued, LeadWithdrawn
+
+_log = get_logger(__name__)
+
+
+def _document_publishers(container: Container) -> None:
+    """Declare what leads publishes, so that its AsyncAPI document describes it."""
+    broker = container.broker
+    broker.publisher(
+        topics.LEAD_QUEUE.name,
+        title="leads/queue",
+        schema=LeadQueued | LeadWithdrawn,
+        description="What dialers dial. Keyed by lead id; header campaign_id. LeadQueued "
+        "(ce_id = queue_id, one per lead, campaign, cycle and attempt: dial each once) and "
+        "LeadWithdrawn (stop dialing that queue_id). Answer on leads.dial-outcomes.v1.",
+    )
+    broker.publisher(
+        topics.LEAD_CHANGES.name,
+        title="leads/changes",
+        schema=LeadCreated,
+        description="LeadCreated, LeadUpdated, LeadMigrated (snapshot) and LeadDeleted, keyed "
+        "by lead id; ce_id is '<lead id>:<version>'.",
+    )
+    broker.publisher(
+        topics.ROW_OUTCOMES.name,
+        title="leads/row-outcomes",
+        schema=RowOutcomes,
+        description="What happened to each row of an upload into a lead list.",
+    )
+
+
+def create_app(container: Container, *, scheduler: bool = True) -> FastAPI:
+    consumer.register(container)
+    _document_publishers(container)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await container.repository.ensure_indexes()
+        await container.broker.start()
+        task = None
+        if scheduler:
+            task = asyncio.create_task(
+                container.leads.release_forever(container.settings.leads_release_every_s)
+            )
+        _log.info("leads service started")
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
+            await container.broker.stop()
+            await container.mongo.close()
+
+    app = build_app(
+        title="Listflow leads",
+        description="Dialer lead lists, campaign assignment, do-not-call and the lead queue.",
+        settings=container.settings,
+        lifespan=lifespan,
+        routers=api.routers,
+        checks=infrastructure_checks(container.mongo, container.broker),
+        broker=container.broker,
+    )
+    app.state.container = container
+    return app
+
+
+def run() -> None:
+    settings = Settings()
+    configure_logging(SERVICE, settings.log_level)
+    provider = configure_tracing(SERVICE)
+    container = bootstrap(settings, tracer_provider=provider)
+    serve(create_app(container), settings.http_host, settings.leads_http_port)
+
+
+if __name__ == "__main__":
+    run()
