@@ -44,6 +44,14 @@ class Encoded:
     tenant_id: str
     body: bytes
     event_id: str | None = None
+    # Headers beyond the envelope (e.g. `campaign_id` on the lead queue).
+    extra: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, key: str, event: Event, event_id: str | None = None, **extra: str) -> "Encoded":
+        return cls(
+            key, event.ce_type, event.tenant_id, encode(event), event_id, tuple(extra.items())
+        )
 
 
 def encode(event: Event) -> bytes:
@@ -145,6 +153,7 @@ class EventPublisher:
                 )
                 raw_key = message.key.encode()
                 value = message.body
+                headers.update(message.extra)
                 encoded = [(name, text.encode()) for name, text in headers.items()]
                 partition = self._partitioner(raw_key, partitions, partitions)
                 batch = open_batches.get(partition)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from faststream.kafka import KafkaBroker
-from listflow.kit.kafka import make_broker
+from listflow.kit.kafka import EventPublisher, make_broker
 from listflow.kit.mongo import Document, make_client
 from listflow.leads.adapters.kafka_events import LeadEvents
 from listflow.leads.adapters.mongo_repository import MongoLeadRepository
@@ -25,6 +25,7 @@ def utc_now() -> datetime:
 class Container:
     settings: Settings
     broker: KafkaBroker
+    publisher: EventPublisher
     mongo: AsyncMongoClient[Document]
     repository: MongoLeadRepository
     leads: Leads
@@ -42,10 +43,12 @@ def bootstrap(
     broker = make_broker(settings.kafka_bootstrap, SERVICE, tracer_provider)
     mongo = make_client(settings.mongodb_url)
     repository = MongoLeadRepository(mongo[settings.database])
-    events = LeadEvents(broker, source=f"listflow/{SERVICE}")
+    publisher = EventPublisher(settings.kafka_bootstrap, SERVICE, tracer_provider)
+    events = LeadEvents(publisher)
     return Container(
         settings=settings,
         broker=broker,
+        publisher=publisher,
         mongo=mongo,
         repository=repository,
         leads=Leads(repository=repository, events=events, clock=clock),

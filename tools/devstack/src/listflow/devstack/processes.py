@@ -20,8 +20,8 @@ from listflow.kit.settings import api_key_digest
 
 SERVICES: dict[str, str] = {
     "ingest": "listflow.ingest",
-    "contacts": "listflow.contacts.entrypoints.main",
-    "leads": "listflow.leads.entrypoints.main",
+    "contacts": "listflow.contacts",
+    "leads": "listflow.leads",
 }
 
 

@@ -3,53 +3,19 @@
 import asyncio
 from typing import Any
 
-import orjson
 from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaMessage
+from listflow.kit.dead_letters import dead_letter, decode_rows
 from listflow.kit.logging import get_logger
 from listflow.leads.bootstrap import Container
 from listflow.schemas import topics
-from listflow.schemas.events import ListReady, RowOutcome, RowOutcomes
+from listflow.schemas.events import ListReady
 from listflow.schemas.leads import DialOutcome, LeadRowParsed
-from listflow.schemas.values import RowStatus
 from pydantic import ValidationError
 
 _log = get_logger(__name__)
 RETRY_DELAY_S = 1.0
-
-
-def _headers(raw: Any) -> dict[str, str]:
-    return {k: v.decode(errors="replace") for k, v in (raw or ())}
-
-
-async def _dead_letter(
-    container: Container, topic: str, value: bytes, key: bytes | None, headers: Any, reason: str
-) -> None:
-    await container.broker.publish(
-        value,
-        f"{topic}.dlq",
-        key=key,
-        headers={**_headers(headers), "dlq_reason": reason[:500], "dlq_topic": topic},
-    )
-
-
-def _failed_row(value: bytes) -> RowOutcomes | None:
-    try:
-        raw = orjson.loads(value)
-        return RowOutcomes(
-            tenant_id=str(raw["tenant_id"]),
-            upload_id=str(raw["upload_id"]),
-            outcomes=(
-                RowOutcome(
-                    row_number=int(raw["row_number"]),
-                    status=RowStatus.FAILED,
-                    reason="the row could not be processed",
-                ),
-            ),
-        )
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-        return None
 
 
 def register(container: Container) -> None:
@@ -71,23 +37,7 @@ def register(container: Container) -> None:
     )
     async def write_rows(msg: KafkaMessage) -> None:
         records: tuple[ConsumerRecord[Any, Any], ...] = msg.raw_message
-        rows: list[LeadRowParsed] = []
-        failed: list[RowOutcomes] = []
-        for record in records:
-            try:
-                rows.append(LeadRowParsed.model_validate_json(record.value))
-            except ValidationError as exc:
-                _log.warning("lead row rejected to DLQ", offset=record.offset)
-                await _dead_letter(
-                    container,
-                    record.topic,
-                    record.value,
-                    record.key,
-                    record.headers,
-                    f"invalid event: {exc.error_count()} errors",
-                )
-                if (dead := _failed_row(record.value)) is not None:
-                    failed.append(dead)
+        rows, failed = await decode_rows(container.broker, records, LeadRowParsed)
         try:
             await leads.ingest_rows(rows)
             if failed:
@@ -112,8 +62,8 @@ def register(container: Container) -> None:
         try:
             event = body if isinstance(body, ListReady) else ListReady.model_validate(body)
         except ValidationError:
-            await _dead_letter(
-                container,
+            await dead_letter(
+                container.broker,
                 topics.LISTS_READY.name,
                 msg.body,
                 None,
@@ -149,8 +99,8 @@ def register(container: Container) -> None:
             outcome = body if isinstance(body, DialOutcome) else DialOutcome.model_validate(body)
         except ValidationError as exc:
             _log.warning("dial outcome rejected to DLQ", errors=exc.error_count())
-            await _dead_letter(
-                container,
+            await dead_letter(
+                container.broker,
                 topics.DIAL_OUTCOMES.name,
                 msg.body,
                 None,

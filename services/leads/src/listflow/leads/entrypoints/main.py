@@ -53,6 +53,7 @@ def create_app(container: Container, *, scheduler: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await container.repository.ensure_indexes()
+        await container.publisher.start()
         await container.broker.start()
         task = None
         if scheduler:
@@ -68,6 +69,7 @@ def create_app(container: Container, *, scheduler: bool = True) -> FastAPI:
                 with suppress(asyncio.CancelledError):
                     await task
             await container.broker.stop()
+            await container.publisher.stop()
             await container.mongo.close()
 
     app = build_app(

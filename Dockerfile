@@ -1,8 +1,13 @@
 # syntax=docker/dockerfile:1
-# Build from the repo root: docker build -f services/contacts/Dockerfile -t listflow-contacts .
+# One image recipe for every service; build from the repo root, e.g.
+#   docker build --build-arg SERVICE=contacts --build-arg PORT=8102 -t listflow-contacts .
+# SERVICE is ingest, contacts or leads; PORT its HTTP port (8101, 8102, 8103).
+ARG SERVICE
+ARG PORT
 
 # --- build: resolve and install into /app/.venv -----------------------------------------
 FROM python:3.11-slim AS builder
+ARG SERVICE
 
 COPY --from=ghcr.io/astral-sh/uv:0.13.8 /uv /usr/local/bin/uv
 
@@ -20,24 +25,30 @@ WORKDIR /src
 COPY pyproject.toml uv.lock ./
 COPY libs/schemas/pyproject.toml libs/schemas/
 COPY libs/kit/pyproject.toml libs/kit/
-COPY services/contacts/pyproject.toml services/contacts/
+COPY services/${SERVICE}/pyproject.toml services/${SERVICE}/
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-install-workspace --package listflow-contacts
+    test -n "${SERVICE}" \
+ && uv sync --frozen --no-dev --no-install-workspace --package "listflow-${SERVICE}"
 
 # Then the workspace packages, installed as wheels (not editable) so /src is not needed at runtime.
 COPY libs/schemas/src libs/schemas/src
 COPY libs/kit/src libs/kit/src
-COPY services/contacts/src services/contacts/src
+COPY services/${SERVICE}/src services/${SERVICE}/src
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-editable --package listflow-contacts
+    uv sync --frozen --no-dev --no-editable --package "listflow-${SERVICE}"
 
 # --- runtime: the interpreter and the venv, nothing else ----------------------------------
 FROM python:3.11-slim
+ARG SERVICE
+ARG PORT
 
-# Numeric ids so that Kubernetes runAsNonRoot can verify the user.
+# Numeric ids so that Kubernetes runAsNonRoot can verify the user. The spool directory is
+# where ingest copies a file while it reads it (an emptyDir volume in Kubernetes).
 RUN groupadd --system --gid 10001 listflow \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
-        --shell /usr/sbin/nologin listflow
+        --shell /usr/sbin/nologin listflow \
+ && mkdir -p /var/lib/listflow/spool \
+ && chown -R 10001:10001 /var/lib/listflow
 
 COPY --from=builder /app/.venv /app/.venv
 
@@ -45,14 +56,17 @@ ENV PATH=/app/.venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     LISTFLOW_HTTP_HOST=0.0.0.0 \
-    LISTFLOW_CONTACTS_HTTP_PORT=8102
+    LISTFLOW_INGEST_SPOOL_DIR=/var/lib/listflow/spool \
+    LISTFLOW_SERVICE=${SERVICE} \
+    LISTFLOW_SERVICE_PORT=${PORT}
 
 WORKDIR /app
 USER 10001:10001
-EXPOSE 8102
+EXPOSE ${PORT}
 
 # slim has no curl; urlopen raises (exit 1) on refusal or any non-2xx answer.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('LISTFLOW_CONTACTS_HTTP_PORT', '8102'), timeout=4)"]
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ['LISTFLOW_SERVICE_PORT'], timeout=4)"]
 
-CMD ["python", "-m", "listflow.contacts.entrypoints.main"]
+# `python -m listflow.<service>` (each service's __main__); a shell form would lose signals.
+CMD ["sh", "-c", "exec python -m listflow.${LISTFLOW_SERVICE}"]
