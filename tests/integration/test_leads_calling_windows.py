@@ -39,11 +39,13 @@ async def wired(stack: Stack) -> AsyncIterator[tuple[Container, FakeClock]]:
     )
     container = bootstrap(settings, clock=clock)
     await container.repository.ensure_indexes()
+    await container.publisher.start()
     await container.broker.start()
     try:
         yield container, clock
     finally:
         await container.broker.stop()
+        await container.publisher.stop()
         await container.mongo.close()
 
 

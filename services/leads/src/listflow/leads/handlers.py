@@ -4,7 +4,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from listflow.kit.logging import get_logger
@@ -41,6 +41,8 @@ from listflow.schemas.values import RowStatus, TargetKind, deterministic_id
 Clock = Callable[[], datetime]
 _log = get_logger(__name__)
 MAX_ATTEMPTS = 5
+# A phone claim whose lead is not written within this long was left by a writer that died.
+CLAIM_IN_FLIGHT = timedelta(seconds=60)
 QUEUED = "queued"
 DEFERRED = "deferred"
 WITHDRAWN = "withdrawn"
@@ -250,12 +252,17 @@ class Leads:
                     claims.setdefault(phone_key(tenant_id, phone), lead_id)
         if not claims:
             return
-        holders = await self.repository.claim_phones(claims)
+        now = self.clock()
+        holders = await self.repository.claim_phones(claims, now)
         for key, holder in holders.items():
             lead_id = claims[key]
             if holder == lead_id:
                 continue
             other = await self.repository.get_lead(tenant_id, holder)
+            if other is None and await self._claim_in_flight(key, now):
+                # The holder claimed the phone but has not written its lead yet: treating
+                # the claim as stale here let two concurrent batches both create the lead.
+                raise ConcurrentUpdate("a lead holding this phone is still being written")
             if other is None or key.rsplit("|", 1)[-1] not in other.phones:
                 continue
             if other.list_id not in lists:
@@ -266,6 +273,17 @@ class Leads:
             row = by_lead[lead_id]
             if in_scope(row.duplicates, row.target.id, other, campaigns_of):
                 raise ConcurrentUpdate("a duplicate lead was written by another batch meanwhile")
+
+    async def _claim_in_flight(self, key: str, now: datetime) -> bool:
+        """Whether a phone claim without its lead is young enough that the lead may still
+        come; an older one is left by a writer that died, and is ignored."""
+        claim = await self.repository.phone_claim(key)
+        at = claim.get("claimed_at") if claim else None
+        if not isinstance(at, datetime):
+            return False
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=UTC)
+        return now - at < CLAIM_IN_FLIGHT
 
     async def _claim_unique_values(
         self,

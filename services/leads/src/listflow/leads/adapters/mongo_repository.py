@@ -186,14 +186,17 @@ def lead_from_document(doc: Document) -> Lead:
     )
 
 
-async def _claim(collection: Any, claims: dict[str, str]) -> dict[str, str]:
+async def _claim(
+    collection: Any, claims: dict[str, str], at: datetime | None = None
+) -> dict[str, str]:
     """Insert-only claims on a unique _id (atomic on MongoDB and FerretDB alike): key -> the
     lead id holding it, ours or the one that claimed it first."""
     holders = dict(claims)
     keys = list(claims)
+    stamp = {"claimed_at": at} if at is not None else {}
     try:
         await collection.insert_many(
-            [{"_id": k, "lead_id": v} for k, v in claims.items()], ordered=False
+            [{"_id": k, "lead_id": v, **stamp} for k, v in claims.items()], ordered=False
         )
     except BulkWriteError as error:
         taken = sorted(duplicate_key_indexes(error))
@@ -416,9 +419,12 @@ class MongoLeadRepository:
         """Claim unique custom-field values (key -> lead id); returns each key's holder."""
         return await _claim(self.unique, claims)
 
-    async def claim_phones(self, claims: dict[str, str]) -> dict[str, str]:
+    async def claim_phones(self, claims: dict[str, str], at: datetime) -> dict[str, str]:
         """Claim phones for leads about to be created (key -> lead id); returns the holders."""
-        return await _claim(self.phone_claims, claims)
+        return await _claim(self.phone_claims, claims, at)
+
+    async def phone_claim(self, key: str) -> Document | None:
+        return await self.phone_claims.find_one({"_id": key})
 
     async def move_unique(self, key: str, holder: str, lead_id: str) -> None:
         await self.unique.update_one(
