@@ -1,9 +1,10 @@
 """Builds a service's HTTP app the same way everywhere: problems, health, auth, logs, specs."""
 
+import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from typing import Any
 
 import structlog
@@ -13,11 +14,43 @@ from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from listflow.kit.auth import ApiKeys
 from listflow.kit.health import Check, health_router
+from listflow.kit.kafka import EventPublisher
 from listflow.kit.logging import get_logger
 from listflow.kit.problems import install_problem_handlers
 from listflow.kit.settings import CommonSettings
+from pymongo import AsyncMongoClient
 
 _log = get_logger("listflow.http")
+
+
+@asynccontextmanager
+async def connected(
+    publisher: EventPublisher, broker: KafkaBroker, mongo: AsyncMongoClient[Any]
+) -> AsyncIterator[None]:
+    """Kafka producer and consumers up for the body; after it, consumers stop first (their
+    last batch may still publish), then the producer, then the database client."""
+    await publisher.start()
+    await broker.start()
+    try:
+        yield
+    finally:
+        await broker.stop()
+        await publisher.stop()
+        await mongo.close()
+
+
+@asynccontextmanager
+async def running(work: Coroutine[Any, Any, None] | None) -> AsyncIterator[None]:
+    """A background loop (a reconciler, a scheduler) for the body; cancelled after it."""
+    task = asyncio.create_task(work) if work is not None else None
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+
 
 PROBLEM_SCHEMA = {
     "type": "object",

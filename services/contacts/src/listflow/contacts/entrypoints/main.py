@@ -11,7 +11,7 @@ from listflow.contacts.entrypoints import api, consumer, labels_api, matches_api
 from listflow.contacts.entrypoints.deps import install_domain_errors
 from listflow.kit.health import infrastructure_checks
 from listflow.kit.logging import configure_logging, get_logger
-from listflow.kit.service import build_app, serve
+from listflow.kit.service import build_app, connected, serve
 from listflow.kit.tracing import configure_tracing
 from listflow.schemas import topics
 from listflow.schemas.events import (
@@ -59,15 +59,9 @@ def create_app(container: Container) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if isinstance(container.repository, MongoContactRepository):
             await container.repository.ensure_indexes()
-        await container.publisher.start()
-        await container.broker.start()
-        _log.info("contacts service started")
-        try:
+        async with connected(container.publisher, container.broker, container.mongo):
+            _log.info("contacts service started")
             yield
-        finally:
-            await container.broker.stop()
-            await container.publisher.stop()
-            await container.mongo.close()
 
     app = build_app(
         title="Listflow contacts",

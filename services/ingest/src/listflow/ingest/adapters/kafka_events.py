@@ -19,32 +19,28 @@ class IngestEvents:
     async def contact_rows(
         self, tenant_id: str, upload_id: str, rows: Sequence[CheckedRow]
     ) -> None:
-        # Keyed by the match value: every row of one customer lands on one partition, in order.
-        await self._publisher.publish_encoded(
-            topics.CONTACT_ROWS.name,
-            (
-                Encoded(
-                    key=row.match_value,
-                    ce_type=ContactRowParsed.ce_type,
-                    tenant_id=tenant_id,
-                    body=row.body,
-                    event_id=f"{upload_id}:{row.row_number}",
-                )
-                for row in rows
-            ),
+        await self._rows(
+            topics.CONTACT_ROWS.name, ContactRowParsed.ce_type, tenant_id, upload_id, rows
         )
 
     async def lead_rows(self, tenant_id: str, upload_id: str, rows: Sequence[CheckedRow]) -> None:
-        # Keyed by the first phone: rows of one lead land on one partition, in order.
+        await self._rows(topics.LEAD_ROWS.name, LeadRowParsed.ce_type, tenant_id, upload_id, rows)
+
+    async def _rows(
+        self,
+        topic: str,
+        ce_type: str,
+        tenant_id: str,
+        upload_id: str,
+        rows: Sequence[CheckedRow],
+    ) -> None:
+        # Keyed by the match value: every row of one customer (or lead) lands on one
+        # partition, in order. The event id is the row's place in the upload.
         await self._publisher.publish_encoded(
-            topics.LEAD_ROWS.name,
+            topic,
             (
                 Encoded(
-                    key=row.match_value,
-                    ce_type=LeadRowParsed.ce_type,
-                    tenant_id=tenant_id,
-                    body=row.body,
-                    event_id=f"{upload_id}:{row.row_number}",
+                    row.match_value, ce_type, tenant_id, row.body, f"{upload_id}:{row.row_number}"
                 )
                 for row in rows
             ),

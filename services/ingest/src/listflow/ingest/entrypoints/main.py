@@ -1,8 +1,7 @@
 """Process entrypoint of the ingest service: HTTP gateway API and Kafka consumer in one process."""
 
-import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from listflow.ingest.bootstrap import SERVICE, Container, bootstrap
@@ -18,7 +17,7 @@ from listflow.ingest.entrypoints import (
 )
 from listflow.kit.health import infrastructure_checks
 from listflow.kit.logging import configure_logging, get_logger
-from listflow.kit.service import build_app, serve
+from listflow.kit.service import build_app, connected, running, serve
 from listflow.kit.tracing import configure_tracing
 from listflow.schemas import topics
 from listflow.schemas.events import ContactRowParsed, ListReady, UploadCompleted
@@ -65,21 +64,16 @@ def create_app(container: Container) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await container.repository.ensure_indexes()
         await container.mappings.ensure_indexes()
-        await container.publisher.start()
-        await container.broker.start()
-        reconciler = asyncio.create_task(container.ingest.reconcile_forever())
-        _log.info("ingest service started")
-        try:
-            yield
-        finally:
-            reconciler.cancel()
-            with suppress(asyncio.CancelledError):
-                await reconciler
-            await container.ingest.stop_all()
-            await container.previews.stop_all()
-            await container.broker.stop()
-            await container.publisher.stop()
-            await container.mongo.close()
+        async with (
+            connected(container.publisher, container.broker, container.mongo),
+            running(container.ingest.reconcile_forever()),
+        ):
+            _log.info("ingest service started")
+            try:
+                yield
+            finally:
+                await container.ingest.stop_all()
+                await container.previews.stop_all()
 
     app = build_app(
         title="Listflow ingest",

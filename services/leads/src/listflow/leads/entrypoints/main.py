@@ -1,14 +1,13 @@
 """Process entrypoint of the leads service: HTTP API, Kafka consumers and the scheduler that
 queues deferred leads when their calling window opens."""
 
-import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from listflow.kit.health import infrastructure_checks
 from listflow.kit.logging import configure_logging, get_logger
-from listflow.kit.service import build_app, serve
+from listflow.kit.service import build_app, connected, running, serve
 from listflow.kit.tracing import configure_tracing
 from listflow.leads.bootstrap import SERVICE, Container, bootstrap
 from listflow.leads.config import Settings
@@ -53,24 +52,13 @@ def create_app(container: Container, *, scheduler: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await container.repository.ensure_indexes()
-        await container.publisher.start()
-        await container.broker.start()
-        task = None
-        if scheduler:
-            task = asyncio.create_task(
-                container.leads.release_forever(container.settings.leads_release_every_s)
-            )
-        _log.info("leads service started")
-        try:
+        every = container.settings.leads_release_every_s
+        async with (
+            connected(container.publisher, container.broker, container.mongo),
+            running(container.leads.release_forever(every) if scheduler else None),
+        ):
+            _log.info("leads service started")
             yield
-        finally:
-            if task is not None:
-                task.cancel()
-                with suppress(asyncio.CancelledError):
-                    await task
-            await container.broker.stop()
-            await container.publisher.stop()
-            await container.mongo.close()
 
     app = build_app(
         title="Listflow leads",
