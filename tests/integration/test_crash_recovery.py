@@ -54,6 +54,7 @@ def test_an_import_whose_running_tally_lost_counts_still_completes_exactly(
     path = datagen.write_csv(tmp_path_factory.mktemp("tally") / "tally.csv", data)
     mongo: MongoClient[dict[str, Any]] = MongoClient(PROFILE.mongodb_url)
     uploads = mongo[f"{stack.database_prefix}ingest"]["uploads"]
+    tallies = mongo[f"{stack.database_prefix}ingest"]["upload_tallies"]
     stack.contacts.stop()
     try:
         with stack.client("globex") as client:
@@ -65,7 +66,7 @@ def test_an_import_whose_running_tally_lost_counts_still_completes_exactly(
                     break
                 time.sleep(0.2)
             # The invalid rows and in-file duplicates were counted by ingest itself; forget them.
-            uploads.update_one({"_id": accepted["id"]}, {"$set": {"tally": {}}})
+            tallies.update_one({"_id": accepted["id"]}, {"$set": {"counts": {}}})
             stack.contacts.start()
             stack.contacts.wait_ready()
             done = wait_for_status(client, accepted["id"], {"completed", "failed"}, timeout=120)

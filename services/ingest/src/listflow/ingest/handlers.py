@@ -601,7 +601,7 @@ class Ingest:
                 tally=processed,
                 ledger=tally.processed,
             )
-            await self.repository.update(upload_id, {"tally": tally.by_status})
+            await self.repository.set_tally(upload_id, tally.by_status)
 
     async def reconcile_forever(self, every: float = 5.0) -> None:
         while True:

@@ -5,18 +5,39 @@ from datetime import datetime
 from typing import Any
 
 from listflow.ingest.domain.upload import Tally, UploadStatus
-from listflow.kit.mongo import Document, duplicate_key_indexes
+from listflow.kit.mongo import Document, duplicate_key_indexes, gather_bounded
 from pymongo import ASCENDING, DESCENDING, InsertOne, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 LEDGER_BATCH = 500
 
 
 class UploadRepository:
+    """Uploads, their running tallies and the row outcome ledger.
+
+    The running tally of an upload is a document of its own (`upload_tallies`), not a field
+    of the upload: FerretDB applies every update as a read-modify-write of the whole
+    document, so an outcome's `$inc` racing a `$set` of the upload (the start, the
+    importer's progress, a cancel) could write back the fields it had read and undo the
+    other write. Readers get the upload with its `tally` filled in; once completed, the
+    upload carries its final, recounted tally itself.
+    """
+
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self._uploads = database["uploads"]
+        self._tallies = database["upload_tallies"]
         self._ledger = database["row_outcomes"]
+
+    async def _with_tally(self, doc: Document | None) -> Document | None:
+        if doc is None or doc.get("status") == UploadStatus.COMPLETED.value:
+            return doc
+        running = await self._tallies.find_one({"_id": doc["_id"]})
+        return {**doc, "tally": (running or {}).get("counts", {})}
+
+    async def _all_with_tallies(self, docs: list[Document]) -> list[Document]:
+        filled = await gather_bounded(self._with_tally(doc) for doc in docs)
+        return [doc for doc in filled if doc is not None]
 
     async def ensure_indexes(self) -> None:
         await self._uploads.create_index([("tenant_id", ASCENDING), ("_id", DESCENDING)])
@@ -30,11 +51,13 @@ class UploadRepository:
         await self._uploads.insert_one(doc)
 
     async def get(self, tenant_id: str, upload_id: str) -> Document | None:
-        return await self._uploads.find_one({"_id": upload_id, "tenant_id": tenant_id})
+        return await self._with_tally(
+            await self._uploads.find_one({"_id": upload_id, "tenant_id": tenant_id})
+        )
 
     async def get_any(self, upload_id: str) -> Document | None:
         """For Kafka consumers: the event names the tenant, the upload id is the key."""
-        return await self._uploads.find_one({"_id": upload_id})
+        return await self._with_tally(await self._uploads.find_one({"_id": upload_id}))
 
     async def update(self, upload_id: str, fields: Mapping[str, Any]) -> None:
         await self._uploads.update_one({"_id": upload_id}, {"$set": dict(fields)})
@@ -43,10 +66,12 @@ class UploadRepository:
         self, upload_id: str, from_status: Iterable[UploadStatus], fields: Mapping[str, Any]
     ) -> Document | None:
         """Change state only from the given statuses: exactly one caller wins a transition."""
-        return await self._uploads.find_one_and_update(
-            {"_id": upload_id, "status": {"$in": [s.value for s in from_status]}},
-            {"$set": dict(fields)},
-            return_document=ReturnDocument.AFTER,
+        return await self._with_tally(
+            await self._uploads.find_one_and_update(
+                {"_id": upload_id, "status": {"$in": [s.value for s in from_status]}},
+                {"$set": dict(fields)},
+                return_document=ReturnDocument.AFTER,
+            )
         )
 
     async def history(
@@ -75,11 +100,12 @@ class UploadRepository:
                 window["$lt"] = created_to
             query["created_at"] = window
         docs = await self._uploads.find(query).sort("_id", DESCENDING).limit(limit + 1).to_list()
-        return docs[:limit], (docs[limit - 1]["_id"] if len(docs) > limit else None)
+        page = await self._all_with_tallies(docs[:limit])
+        return page, (docs[limit - 1]["_id"] if len(docs) > limit else None)
 
     async def unfinished(self) -> list[Document]:
         """Uploads still importing, or completed but not yet announced."""
-        return await self._uploads.find(
+        docs = await self._uploads.find(
             {
                 "$or": [
                     {"status": UploadStatus.IMPORTING.value},
@@ -87,6 +113,7 @@ class UploadRepository:
                 ]
             }
         ).to_list()
+        return await self._all_with_tallies(docs)
 
     async def claim(
         self, upload_id: str, owner: str, now: datetime, until: datetime
@@ -127,10 +154,19 @@ class UploadRepository:
             if index not in skipped:
                 new[outcome["status"]] = new.get(outcome["status"], 0) + 1
         if new:
-            await self._uploads.update_one(
-                {"_id": upload_id}, {"$inc": {f"tally.{k}": v for k, v in new.items()}}
-            )
+            increment = {"$inc": {f"counts.{k}": v for k, v in new.items()}}
+            try:
+                await self._tallies.update_one({"_id": upload_id}, increment, upsert=True)
+            except DuplicateKeyError:
+                # Two first outcomes upserted at once; the document exists now.
+                await self._tallies.update_one({"_id": upload_id}, increment)
         return Tally(new)
+
+    async def set_tally(self, upload_id: str, by_status: Mapping[str, int]) -> None:
+        """Replace a running tally (with a recount of the ledger)."""
+        await self._tallies.replace_one(
+            {"_id": upload_id}, {"counts": dict(by_status)}, upsert=True
+        )
 
     async def recount(self, upload_id: str) -> Tally:
         """Authoritative counts from the ledger (the running tally can lag after a crash)."""
