@@ -10,7 +10,7 @@ import sys
 import uvicorn
 from listflow.devstack import infra
 from listflow.devstack.gateway import create_gateway
-from listflow.devstack.processes import ServiceProcess, service_env
+from listflow.devstack.processes import ServiceProcess, service_env, stop_all
 from listflow.devstack.topics import ensure_topics
 
 DEMO_TENANT = "demo"
@@ -66,8 +66,7 @@ def _run(args: argparse.Namespace) -> None:
         )
         uvicorn.run(gateway, host="127.0.0.1", port=gateway_port, log_level="warning")
     finally:
-        for service in services:
-            service.stop()
+        stop_all(services)
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,9 +110,24 @@ class ServiceProcess:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
+    def ask_to_stop(self, sig: int = signal.SIGTERM) -> None:
+        """Ask the service to stop without waiting for it."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+
     def kill(self) -> None:
         """Die at once, as a crashed or OOM-killed pod would."""
         self.stop(signal.SIGKILL)
+
+
+def stop_all(services: Iterable[ServiceProcess], timeout: float = 20.0) -> None:
+    """Stop every service at once: each drains in parallel (up to its graceful timeout),
+    so an impatient second Ctrl-C is less likely to orphan the ones not yet asked."""
+    services = list(services)
+    for service in services:
+        service.ask_to_stop()
+    for service in services:
+        service.stop(timeout=timeout)
 
 
 @contextmanager
@@ -146,5 +161,4 @@ def running_stack(
         if gateway is not None and thread is not None:
             gateway.should_exit = True
             thread.join(10)
-        for service in services.values():
-            service.stop()
+        stop_all(services.values())
