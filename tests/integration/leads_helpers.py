@@ -108,9 +108,14 @@ def by_phone(leads: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 Message = tuple[str, dict[str, Any]]  # (ce_type suffix, body)
 
 
-async def read_queue_async(
-    topic: str, campaign_id: str, until: Callable[[list[Message]], bool], wait_s: float
-) -> list[Message]:
+async def _read_until(
+    topic: str,
+    pick: Callable[[Any], Any | None],
+    until: Callable[[list[Any]], bool],
+    wait_s: float,
+) -> list[Any]:
+    """What `pick` makes of each record of `topic` from the start (None: skip it), once
+    `until` holds for all picked so far."""
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=PROFILE.kafka_bootstrap,
@@ -119,24 +124,31 @@ async def read_queue_async(
         enable_auto_commit=False,
     )
     await consumer.start()
-    seen: list[Message] = []
+    seen: list[Any] = []
     try:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_s
         while loop.time() < deadline:
             batches = await consumer.getmany(timeout_ms=500, max_records=5000)
             for records in batches.values():
-                for record in records:
-                    headers = {k: v.decode() for k, v in record.headers}
-                    if headers.get("campaign_id") != campaign_id:
-                        continue
-                    body = orjson.loads(record.value)
-                    seen.append((headers["ce_type"].rsplit(".", 1)[-1], body))
+                seen.extend(item for r in records if (item := pick(r)) is not None)
             if until(seen):
                 return seen
     finally:
         await consumer.stop()
-    raise AssertionError(f"the queue never reached the expected state: {seen}")
+    raise AssertionError(f"{topic} never reached the expected state: {seen}")
+
+
+async def read_queue_async(
+    topic: str, campaign_id: str, until: Callable[[list[Message]], bool], wait_s: float
+) -> list[Message]:
+    def pick(record: Any) -> Message | None:
+        headers = {k: v.decode() for k, v in record.headers}
+        if headers.get("campaign_id") != campaign_id:
+            return None
+        return headers["ce_type"].rsplit(".", 1)[-1], orjson.loads(record.value)
+
+    return await _read_until(topic, pick, until, wait_s)
 
 
 def read_queue(
@@ -172,30 +184,11 @@ async def _produce(topic: str, items: list[tuple[str, dict[str, Any], dict[str, 
 async def _read_topic(
     topic: str, upload_id: str, until: Callable[[list[Any]], bool], wait_s: float = 120.0
 ) -> list[Any]:
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=PROFILE.kafka_bootstrap,
-        group_id=None,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    seen: list[Any] = []
-    try:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + wait_s
-        while loop.time() < deadline:
-            batches = await consumer.getmany(timeout_ms=500, max_records=5000)
-            for records in batches.values():
-                for record in records:
-                    body = orjson.loads(record.value)
-                    if body.get("upload_id") == upload_id:
-                        seen.append((record.key, body, record.headers))
-            if until(seen):
-                return seen
-    finally:
-        await consumer.stop()
-    raise AssertionError(f"{topic} never reached the expected state")
+    def pick(record: Any) -> tuple[Any, Any, Any] | None:
+        body = orjson.loads(record.value)
+        return (record.key, body, record.headers) if body.get("upload_id") == upload_id else None
+
+    return await _read_until(topic, pick, until, wait_s)
 
 
 def read_upload_events(topic: str, upload_id: str, until: Callable[[list[Any]], bool]) -> list[Any]:
