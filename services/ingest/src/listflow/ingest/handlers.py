@@ -162,7 +162,6 @@ class Ingest:
             # FerretDB stores no nested arrays: each sample row is an object.
             "sample": [{"cells": row} for row in sniffed.sample_rows[:5]],
             "options": options.model_dump(mode="json", exclude_unset=True),
-            "tally": {},
             "rows_read": 0,
             "total_rows": None,
         }
@@ -479,13 +478,13 @@ class Ingest:
         )
         await self.check_completion(batch.upload_id)
 
-    async def check_completion(self, upload_id: str, *, recount: bool = False) -> None:
+    async def check_completion(self, upload_id: str) -> None:
         doc = await self.repository.get_any(upload_id)
         if doc is None or doc.get("total_rows") is None:
             return
         total: int = doc["total_rows"]
         if doc["status"] == UploadStatus.IMPORTING.value:
-            if Tally(doc.get("tally", {})).processed < total and not recount:
+            if Tally(doc.get("tally", {})).processed < total:
                 return
             tally = await self.repository.recount(upload_id)
             if tally.processed < total:
