@@ -76,6 +76,56 @@ async def test_every_key_of_a_saved_contact_finds_it(repository: ContactReposito
         assert found["c1"].data.first_name == "Ana"
 
 
+async def test_a_key_asked_about_before_any_contact_had_it_finds_the_contact_saved_later(
+    repository: ContactRepository,
+) -> None:
+    key = (MatchKey.ACCOUNT_NUMBER, "A1")
+    assert await repository.find_by_keys("t1", [key]) == ({}, {})
+    await repository.save([contact("c1")], [])
+    ids, _ = await repository.find_by_keys("t1", [key])
+    assert ids == {key: ["c1"]}
+
+
+async def test_a_key_a_contact_gains_by_an_update_finds_it(repository: ContactRepository) -> None:
+    original = contact("c1")
+    await repository.save([original], [])
+    email = (MatchKey.EMAIL, "ana@example.com")
+    assert await repository.find_by_keys("t1", [email]) == ({}, {})
+    gained = original.merged(
+        ContactData(emails=("ana@example.com",)),
+        MatchPolicy().merge,
+        group_id="g",
+        now=NOW,
+        source="u:1",
+    )
+    await repository.save([], [(gained, 1)])
+    ids, _ = await repository.find_by_keys("t1", [email])
+    assert ids == {email: ["c1"]}
+
+
+async def test_contacts_stored_before_known_keys_existed_are_found_after_a_restart() -> None:
+    """The store remembers which keys it has seen, to skip lookups of new ones; contacts
+    written before it did (an older version) must still be found once the service restarts."""
+    infra.up(infra.PROFILES["test"])
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
+        infra.PROFILES["test"].mongodb_url
+    )
+    name = f"contract_{secrets.token_hex(4)}"
+    try:
+        await MongoContactRepository(client[name]).save([contact("c1")], [])
+        # As an older version left it: the contact, and no record of its keys.
+        await client[name].drop_collection("known_keys")
+        await client[name].drop_collection("migrations")
+        key = (MatchKey.PHONE, "+14155550100")
+        restarted = MongoContactRepository(client[name])
+        await restarted.ensure_indexes()
+        ids, _ = await restarted.find_by_keys("t1", [key])
+        assert ids == {key: ["c1"]}
+    finally:
+        await client.drop_database(name)
+        await client.close()
+
+
 async def test_keys_never_cross_tenants(repository: ContactRepository) -> None:
     await repository.save([contact("c1", tenant="t1")], [])
     ids, found = await repository.find_by_keys("t2", [(MatchKey.ACCOUNT_NUMBER, "A1")])

@@ -252,6 +252,7 @@ async def _merge_requests(
     timer.lap("merge")
     if state.claims:
         await _claim_new_keys(tenant_id, state, repository, now)
+    timer.lap("claim")
     await repository.save(created, updated)
     timer.lap("write")
     _log.info(
