@@ -37,6 +37,8 @@ from pymongo import AsyncMongoClient
 PROFILE = infra.PROFILES["bench"]
 PORTS = {"ingest": 38101 + infra.PORT_OFFSET, "contacts": 38102 + infra.PORT_OFFSET}
 GATEWAY_PORT = 38100 + infra.PORT_OFFSET
+DATABASE_PREFIX = "listflow_"
+CONTACTS_DB = f"{DATABASE_PREFIX}contacts"
 
 
 @dataclass
@@ -131,19 +133,33 @@ def _upload(
     return run
 
 
-async def _storage_limit(docs: list[dict[str, Any]]) -> dict[str, float]:
-    """The same documents written straight with PyMongo, as fast as this database allows."""
+async def _stored_contacts(count: int) -> list[dict[str, Any]]:
+    """Contacts as the service stored them in this run: the documents the limits below write."""
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(PROFILE.mongodb_url)
+    docs = await client[CONTACTS_DB]["contacts"].find({}, batch_size=2000).limit(count).to_list()
+    await client.close()
+    return docs
+
+
+async def _storage_limit(docs: list[dict[str, Any]]) -> dict[str, float]:
+    """The contacts the service stored, written again straight with PyMongo into a collection
+    with the same indexes, as fast as this database allows."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(PROFILE.mongodb_url)
+    source = client[CONTACTS_DB]["contacts"]
     collection = client["bench_raw"]["contacts"]
     await collection.drop()
+    for name, index in (await source.index_information()).items():
+        if name != "_id_":
+            await collection.create_index(index["key"], name=name)
+    copies = [{**d, "_id": f"raw-{i}"} for i, d in enumerate(docs)]
     started = time.perf_counter()
-    for i in range(0, len(docs), 2000):
-        await collection.insert_many(docs[i : i + 2000], ordered=False)
+    for i in range(0, len(copies), 2000):
+        await collection.insert_many(copies[i : i + 2000], ordered=False)
     insert_s = time.perf_counter() - started
     # Upserts as point operations: FerretDB stalls on large multi-statement bulk upserts.
     started = time.perf_counter()
     await gather_bounded(
-        collection.replace_one({"_id": d["_id"]}, {**d, "v": 2}, upsert=True) for d in docs
+        collection.replace_one({"_id": d["_id"]}, {**d, "version": 2}, upsert=True) for d in copies
     )
     upsert_s = time.perf_counter() - started
     await client.drop_database("bench_raw")
@@ -308,6 +324,11 @@ def _table(result: dict[str, Any]) -> str:
         ("broker: aiokafka consume", f"{limits['consume_msgs_per_s']:,.0f} msgs/s"),
         ("naive baseline (csv, 1 upsert/row)", f"{limits['naive_rows_per_s']:,.0f} rows/s"),
         ("end to end / storage upsert limit", f"{e2e / limits['upsert_rows_per_s']:.2f}"),
+        ("end to end / storage insert_many limit", f"{e2e / limits['insert_rows_per_s']:.2f}"),
+        (
+            "update file / first file (end to end)",
+            f"{second['end_to_end_rows_per_s'] / e2e:.2f}",
+        ),
         ("end to end / naive", f"{e2e / limits['naive_rows_per_s']:.1f}x"),
     ]
     width = max(len(k) for k, _ in rows)
@@ -327,7 +348,11 @@ def _ingest_only(rows: int, out_dir: Path) -> None:
     del data
     key = f"lf_bench_{secrets.token_urlsafe(12)}"
     env = service_env(
-        PROFILE, tenants={key: "bench"}, ports=PORTS, extra={"LISTFLOW_LOG_LEVEL": "WARNING"}
+        PROFILE,
+        tenants={key: "bench"},
+        ports=PORTS,
+        database_prefix=DATABASE_PREFIX,
+        extra={"LISTFLOW_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING")},
     )
     with (
         running_stack(env, PORTS, GATEWAY_PORT, PROFILE.state / "logs") as (services, url),
@@ -404,7 +429,11 @@ def main() -> None:
 
     key = f"lf_bench_{secrets.token_urlsafe(12)}"
     env = service_env(
-        PROFILE, tenants={key: "bench"}, ports=PORTS, extra={"LISTFLOW_LOG_LEVEL": "WARNING"}
+        PROFILE,
+        tenants={key: "bench"},
+        ports=PORTS,
+        database_prefix=DATABASE_PREFIX,
+        extra={"LISTFLOW_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING")},
     )
     profile_dir = args.out / f"profile-{stamp}" if args.profile else None
     with (
@@ -449,19 +478,8 @@ def main() -> None:
             for process in extra:
                 process.stop()
 
-    sample = min(args.rows, 50_000)
-    docs = [
-        {
-            "_id": f"AC-{i:08d}",
-            "tenant_id": "bench",
-            "first_name": "Ana",
-            "last_name": "Novák",
-            "phones": [{"e164": f"+1415200{i % 10000:04d}", "type": "mobile"}],
-            "emails": [f"ana.{i}@example.com"],
-        }
-        for i in range(sample)
-    ]
-    print(f"storage limit on {sample:,} documents")
+    docs = asyncio.run(_stored_contacts(min(args.rows, 50_000)))
+    print(f"storage limit on {len(docs):,} stored contacts")
     limits = asyncio.run(_storage_limit(docs))
     print("broker limit")
     limits.update(asyncio.run(_broker_limit(min(args.rows, 200_000), 700)))
