@@ -1,5 +1,7 @@
 """Match-key values, computed the same way by every service that matches customers."""
 
+from collections.abc import Callable
+
 from listflow.schemas.values import ContactData, MatchKey
 
 
@@ -8,23 +10,52 @@ def normalize_identifier(raw: str) -> str:
     return "".join(raw.split()).upper()
 
 
+def _accounts(contact: ContactData) -> list[str]:
+    return [normalize_identifier(a.number) for a in contact.accounts if a.number.strip()]
+
+
+def _customer_id(contact: ContactData) -> list[str]:
+    return [normalize_identifier(contact.customer_id)] if contact.customer_id else []
+
+
+def _document(contact: ContactData) -> list[str]:
+    return [contact.document.hash] if contact.document else []
+
+
+def _phones(contact: ContactData) -> list[str]:
+    return [p.e164 for p in contact.phones]
+
+
+def _emails(contact: ContactData) -> list[str]:
+    return [e.lower() for e in contact.emails]
+
+
+def _ssn(contact: ContactData) -> list[str]:
+    return [contact.ssn.hash] if contact.ssn else []
+
+
+def _external_id(contact: ContactData) -> list[str]:
+    return [normalize_identifier(contact.external_id)] if contact.external_id else []
+
+
+# In the order of MatchKey. A table rather than a `match` on the key: comparing enum members
+# one case after another showed in the profile of a merge, which asks for every key of every
+# contact several times.
+_VALUES: tuple[tuple[MatchKey, Callable[[ContactData], list[str]]], ...] = (
+    (MatchKey.ACCOUNT_NUMBER, _accounts),
+    (MatchKey.CUSTOMER_ID, _customer_id),
+    (MatchKey.DOCUMENT_NUMBER, _document),
+    (MatchKey.PHONE, _phones),
+    (MatchKey.EMAIL, _emails),
+    (MatchKey.SSN, _ssn),
+    (MatchKey.EXTERNAL_ID, _external_id),
+)
+_VALUES_OF = dict(_VALUES)
+
+
 def match_values(contact: ContactData, key: MatchKey) -> list[str]:
     """Every value under which `contact` can be found by `key` (already normalized)."""
-    match key:
-        case MatchKey.ACCOUNT_NUMBER:
-            return [normalize_identifier(a.number) for a in contact.accounts if a.number.strip()]
-        case MatchKey.PHONE:
-            return [p.e164 for p in contact.phones]
-        case MatchKey.EMAIL:
-            return [e.lower() for e in contact.emails]
-        case MatchKey.SSN:
-            return [contact.ssn.hash] if contact.ssn else []
-        case MatchKey.DOCUMENT_NUMBER:
-            return [contact.document.hash] if contact.document else []
-        case MatchKey.CUSTOMER_ID:
-            return [normalize_identifier(contact.customer_id)] if contact.customer_id else []
-        case MatchKey.EXTERNAL_ID:
-            return [normalize_identifier(contact.external_id)] if contact.external_id else []
+    return _VALUES_OF[key](contact)
 
 
 def match_value(contact: ContactData, key: MatchKey) -> str | None:
@@ -33,9 +64,5 @@ def match_value(contact: ContactData, key: MatchKey) -> str | None:
     return values[0] if values else None
 
 
-# Iterating an Enum class is slow enough to show in a profile of a merge; a tuple is not.
-_MATCH_KEYS = tuple(MatchKey)
-
-
 def all_match_keys(contact: ContactData) -> list[tuple[MatchKey, str]]:
-    return [(key, value) for key in _MATCH_KEYS for value in match_values(contact, key)]
+    return [(key, value) for key, values_of in _VALUES for value in values_of(contact)]

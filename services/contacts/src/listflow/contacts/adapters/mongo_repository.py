@@ -33,12 +33,12 @@ def key_id(tenant_id: str, key: KeyRef | Term) -> str:
     return f"{tenant_id}|{key[0]}|{key[1]}"
 
 
-def lookup_terms(contact: Contact) -> list[Term]:
+def lookup_terms(contact: Contact, keys: Sequence[KeyRef]) -> list[Term]:
     """Match keys, then tag, group and name-word terms. The filters of the contact list live
     in the same multikey array as the match keys: one equality on it is what FerretDB pushes
     down to PostgreSQL (and the devstack's GIN index serves), where a filter on a nested
     field such as data.tags would be evaluated document by document inside FerretDB."""
-    return [*((str(k), v) for k, v in all_match_keys(contact.data)), *contact.search_terms()]
+    return [*((str(k), v) for k, v in keys), *contact.search_terms()]
 
 
 def _claim_from(key: KeyRef, doc: Document | None) -> Claim:
@@ -69,7 +69,8 @@ def _label_from(doc: Document) -> Label:
     )
 
 
-def _to_document(contact: Contact) -> Document:
+def _to_document(contact: Contact, keys: Sequence[KeyRef]) -> Document:
+    """The stored contact; `keys` are all_match_keys of its data, computed once by the caller."""
     return {
         "_id": contact.id,
         "tenant_id": contact.tenant_id,
@@ -83,7 +84,7 @@ def _to_document(contact: Contact) -> Document:
         "consent_sources": [r.model_dump(mode="json") for r in contact.consent_sources],
         # Every value the contact can be matched (or filtered) by, as "tenant|kind|value".
         "match_keys": list(
-            dict.fromkeys(key_id(contact.tenant_id, t) for t in lookup_terms(contact))
+            dict.fromkeys(key_id(contact.tenant_id, t) for t in lookup_terms(contact, keys))
         ),
     }
 
@@ -261,18 +262,16 @@ class MongoContactRepository:
     async def save(
         self, created: Sequence[Contact], updated: Sequence[tuple[Contact, int]]
     ) -> None:
+        written = [*created, *(c for c, _ in updated)]
+        keys = {c.id: all_match_keys(c.data) for c in written}
         # Keys first: find_by_keys skips the lookup of a key it finds unknown.
-        await self._record_keys(
-            [
-                key_id(c.tenant_id, k)
-                for c in [*created, *(c for c, _ in updated)]
-                for k in all_match_keys(c.data)
-            ]
-        )
+        await self._record_keys([key_id(c.tenant_id, k) for c in written for k in keys[c.id]])
         # Inserts wherever possible: on FerretDB an insert only checks the unique _id index.
         if created:
             try:
-                await self._contacts.insert_many([_to_document(c) for c in created], ordered=False)
+                await self._contacts.insert_many(
+                    [_to_document(c, keys[c.id]) for c in created], ordered=False
+                )
             except BulkWriteError as error:
                 # Ids are deterministic per source row: an existing one is this row's replay.
                 duplicate_key_indexes(error)
@@ -280,7 +279,9 @@ class MongoContactRepository:
             # The version read is the condition: a contact changed meanwhile is not overwritten.
             # Single-document operations: FerretDB stalls on large multi-statement updates.
             results = await gather_bounded(
-                self._contacts.replace_one({"_id": c.id, "version": read_version}, _to_document(c))
+                self._contacts.replace_one(
+                    {"_id": c.id, "version": read_version}, _to_document(c, keys[c.id])
+                )
                 for c, read_version in updated
             )
             matched = sum(r.matched_count for r in results)

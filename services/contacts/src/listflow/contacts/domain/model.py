@@ -312,7 +312,8 @@ class Contact:
 
     def snapshot(self) -> ContactSnapshot:
         """What downstream teams see: national ids masked."""
-        return ContactSnapshot(
+        # Built from parts already validated (this contact's own fields): no second pass.
+        return ContactSnapshot.model_construct(
             id=self.id,
             version=self.version,
             data=ContactSnapshot.masked_data(self.data),

@@ -7,6 +7,7 @@ from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaMessage
 from listflow.kit.dead_letters import dead_letter, decode_rows
+from listflow.kit.kafka import records_undecoded
 from listflow.kit.logging import get_logger
 from listflow.leads.bootstrap import Container
 from listflow.schemas import topics
@@ -31,6 +32,7 @@ def register(container: Container) -> None:
         batch_timeout_ms=50,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.MANUAL,
+        decoder=records_undecoded,
         title="leads/write-rows",
         description="Writes LeadRowParsed rows into their lead lists under the upload's "
         "duplicate scope, action and churn; answers RowOutcomes.",
