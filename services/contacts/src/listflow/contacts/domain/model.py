@@ -160,8 +160,12 @@ def consent_records(
 def name_words(data: ContactData) -> list[str]:
     """Words of the names, case- and accent-folded: what the `name` search matches."""
     text = " ".join(n for n in (data.first_name, data.last_name, data.company_name) if n)
-    plain = "".join(
-        ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
+    plain = (
+        text
+        if text.isascii()  # nothing to fold, and most names are: skip the walk per character
+        else "".join(
+            ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
+        )
     )
     return list(dict.fromkeys(w.casefold() for w in _WORD.findall(plain)))
 

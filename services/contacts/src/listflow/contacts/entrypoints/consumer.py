@@ -9,6 +9,7 @@ from faststream.kafka import KafkaMessage
 from listflow.contacts import handlers
 from listflow.contacts.bootstrap import Container
 from listflow.kit.dead_letters import decode_rows
+from listflow.kit.kafka import records_undecoded
 from listflow.kit.logging import get_logger
 from listflow.schemas import topics
 from listflow.schemas.events import ContactRowParsed
@@ -21,17 +22,6 @@ def register(container: Container) -> None:
     broker = container.broker
     settings = container.settings
 
-    @broker.subscriber(
-        topics.CONTACT_ROWS.name,
-        group_id=settings.contacts_consumer_group,
-        batch=True,
-        max_records=settings.contacts_batch_size,
-        batch_timeout_ms=50,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.MANUAL,
-        title="contacts/merge-rows",
-        description="Merges ContactRowParsed rows into the customer base; answers RowOutcomes.",
-    )
     async def merge_rows(msg: KafkaMessage) -> None:
         records: tuple[ConsumerRecord[Any, Any], ...] = msg.raw_message
         rows, failed = await decode_rows(container.broker, records, ContactRowParsed)
@@ -50,3 +40,22 @@ def register(container: Container) -> None:
             return
         await msg.ack()
         _log.debug("batch merged", rows=len(rows), uploads=len(outcomes))
+
+    # Several consumers of one group in this process, each merging the batches of its own
+    # partitions in order and committing them: while one waits on the database, another
+    # works. The merge is safe against concurrent writers (versions and key claims), as it
+    # is across processes.
+    for consumer in range(settings.contacts_row_consumers):
+        broker.subscriber(
+            topics.CONTACT_ROWS.name,
+            group_id=settings.contacts_consumer_group,
+            batch=True,
+            max_records=settings.contacts_batch_size,
+            batch_timeout_ms=50,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.MANUAL,
+            decoder=records_undecoded,
+            title="contacts/merge-rows",
+            description="Merges ContactRowParsed rows into the customer base; answers RowOutcomes.",
+            include_in_schema=consumer == 0,
+        )(merge_rows)
