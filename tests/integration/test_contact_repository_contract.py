@@ -172,6 +172,29 @@ async def test_claims_give_each_key_one_owner_and_stop_at_the_first_taken(
     ]
 
 
+async def test_keys_held_for_our_own_contacts_count_as_claimed_and_claiming_goes_on(
+    repository: ContactRepository,
+) -> None:
+    """A batch redelivered after a crash between its claims and its insert finds every key
+    held by its own (deterministic) contact ids: they stand, and the keys after them are
+    claimed in the same call; a key held by another writer still stops it."""
+    keys = [(MatchKey.ACCOUNT_NUMBER, f"A{i}") for i in range(5)]
+    first_try = [Claim(k, "c1", keys[0]) for k in keys[:4]]
+    assert await repository.claim_keys("t1", first_try) == first_try
+    again = [Claim(k, "c1", keys[0]) for k in keys]
+    assert await repository.claim_keys("t1", again, ours={"c1"}) == again
+    assert await repository.claim_keys("t1", [Claim(keys[4], "c2", None)]) == [again[4]]
+    other = (MatchKey.ACCOUNT_NUMBER, "B0")
+    assert await repository.claim_keys("t1", [Claim(other, "c9", other)]) == [
+        Claim(other, "c9", other)
+    ]
+    mixed = [Claim(keys[0], "c1", None), Claim(other, "c1", None), Claim(keys[1], "c1", None)]
+    assert await repository.claim_keys("t1", mixed, ours={"c1"}) == [
+        mixed[0],
+        Claim(other, "c9", other),
+    ]
+
+
 async def test_concurrent_merges_of_one_key_leave_exactly_one_contact(
     repository: ContactRepository,
 ) -> None:

@@ -313,14 +313,12 @@ async def _claim_new_keys(
             wanted.setdefault(f"{key[0]}|{key[1]}", Claim(key, cid, own, now))
     pending = [wanted[k] for k in sorted(wanted)]
     while pending:
-        standing = await repository.claim_keys(tenant_id, pending)
+        standing = await repository.claim_keys(tenant_id, pending, ours=state.created.keys())
         if len(standing) == len(pending) and standing[-1] in pending:
             return
         holder = standing[-1]
         tried = pending[len(standing) - 1]
         pending = pending[len(standing) :]
-        if holder.contact_id in state.created:
-            continue  # another new contact of this batch: the batch is already in order
         ours = state.created[tried.contact_id]
         holder_exists = bool(holder.contact_id) and (
             await repository.get(tenant_id, holder.contact_id) is not None

@@ -72,8 +72,12 @@ class ContactRepository(Protocol):
         """How many contacts each normalized value of `key` finds, counted up to `cap`."""
         ...
 
-    async def claim_keys(self, tenant_id: str, claims: Sequence[Claim]) -> list[Claim]:
-        """Claim keys in the order given, stopping at the first one already held.
+    async def claim_keys(
+        self, tenant_id: str, claims: Sequence[Claim], ours: Collection[str] = ()
+    ) -> list[Claim]:
+        """Claim keys in the order given, stopping at the first one held by another writer.
+        A key already held for one of `ours` (contact ids: an earlier attempt of the same
+        batch, or another new contact of it) counts as got, and claiming goes on past it.
 
         Returns the claims that now stand for the keys tried: ours for those we got, and for
         the last one (if it was taken) the holder's claim."""

@@ -54,13 +54,16 @@ class InMemoryContactRepository:
     ) -> dict[str, int]:
         return {v: min(len(self.keys.get((tenant_id, (key, v)), [])), cap) for v in values}
 
-    async def claim_keys(self, tenant_id: str, claims: Sequence[Claim]) -> list[Claim]:
+    async def claim_keys(
+        self, tenant_id: str, claims: Sequence[Claim], ours: Collection[str] = ()
+    ) -> list[Claim]:
         standing: list[Claim] = []
         for claim in claims:
             held = self.claims.setdefault((tenant_id, claim.key), claim)
-            standing.append(held)
-            if held is not claim:
+            if held is not claim and held.contact_id not in ours:
+                standing.append(held)
                 break
+            standing.append(claim)
         return standing
 
     async def take_over_claim(self, tenant_id: str, stale: Claim, ours: Claim) -> bool:

@@ -220,7 +220,9 @@ class MongoContactRepository:
             for value, docs in zip(unique, found, strict=True)
         }
 
-    async def claim_keys(self, tenant_id: str, claims: Sequence[Claim]) -> list[Claim]:
+    async def claim_keys(
+        self, tenant_id: str, claims: Sequence[Claim], ours: Collection[str] = ()
+    ) -> list[Claim]:
         docs = [
             {
                 "_id": key_id(tenant_id, c.key),
@@ -230,16 +232,30 @@ class MongoContactRepository:
             }
             for c in claims
         ]
-        try:
-            # Ordered: MongoDB stops at the first key already held (each insert is atomic on
-            # the unique _id). FerretDB 1.24 goes on past it, so what follows the first taken
-            # key may be ours already: the caller claims those again (and finds its own claim)
-            # or releases every key it asked for.
-            await self._claims.insert_many(docs, ordered=True)
-        except BulkWriteError as error:
-            taken = min(duplicate_key_indexes(error))
-            holder = await self._claims.find_one({"_id": docs[taken]["_id"]})
-            return [*claims[:taken], _claim_from(claims[taken].key, holder)]
+        start = 0
+        while start < len(docs):
+            try:
+                # Ordered: MongoDB stops at the first key already held (each insert is atomic
+                # on the unique _id). FerretDB 1.24 goes on past it and reports every key
+                # already held; whatever follows the first may be ours, which the caller
+                # releases along with the rest if it must give way.
+                await self._claims.insert_many(docs[start:], ordered=True)
+                break
+            except BulkWriteError as error:
+                held = sorted(start + i for i in duplicate_key_indexes(error))
+                if not held:
+                    raise
+            for taken in held:
+                holder = _claim_from(
+                    claims[taken].key, await self._claims.find_one({"_id": docs[taken]["_id"]})
+                )
+                if holder.contact_id not in ours:
+                    return [*claims[:taken], holder]
+            if len(held) > 1:
+                break  # the store went on past the first held key: the rest is inserted
+            # One key held, and ours (a redelivered batch, or two new contacts of it sharing
+            # a key): go on after it, once, not key by key over the whole list again.
+            start = held[0] + 1
         return list(claims)
 
     async def take_over_claim(self, tenant_id: str, stale: Claim, ours: Claim) -> bool:
