@@ -146,7 +146,7 @@ async def test_a_stale_version_is_not_written(repository: ContactRepository) -> 
     assert stored is not None and stored.version == 2 and stored.data.first_name == "Anna"
 
 
-async def test_claims_give_each_key_one_owner_and_stop_at_the_first_taken(
+async def test_claims_give_each_key_one_owner_and_report_every_key_held_by_another(
     repository: ContactRepository,
 ) -> None:
     a9, b1, c1 = (
@@ -155,43 +155,48 @@ async def test_claims_give_each_key_one_owner_and_stop_at_the_first_taken(
         (MatchKey.PHONE, "+14155550100"),
     )
     first = Claim(a9, "first", a9)
-    assert await repository.claim_keys("t1", [first]) == [first]
+    assert await repository.claim_keys("t1", [first]) == []
+    assert await repository.claim_keys("t1", []) == []
     second = [Claim(b1, "second", b1), Claim(a9, "second", b1), Claim(c1, "second", b1)]
-    # B1 is taken, A9 is held by "first" (who matched by A9), C1 is never tried.
-    assert await repository.claim_keys("t1", second) == [second[0], first]
-    assert await repository.claim_keys("t2", [Claim(a9, "other", None)]) == [
-        Claim(a9, "other", None)
+    # B1 and C1 are taken; A9 is held by "first" (who matched by A9).
+    assert await repository.claim_keys("t1", second) == [(second[1], first)]
+    assert await repository.claim_keys("t1", [Claim(c1, "third", None)]) == [
+        (Claim(c1, "third", None), second[2])
     ]
+    assert await repository.claim_keys("t2", [Claim(a9, "other", None)]) == []
     # A claim can be taken over only from the holder named.
     assert not await repository.take_over_claim("t1", Claim(a9, "nobody", None), second[1])
     assert await repository.take_over_claim("t1", first, second[1])
-    assert await repository.claim_keys("t1", [Claim(a9, "x", None)]) == [second[1]]
-    await repository.release_claims("t1", [second[0]])
-    assert await repository.claim_keys("t1", [Claim(b1, "third", None)]) == [
-        Claim(b1, "third", None)
+    assert await repository.claim_keys("t1", [Claim(a9, "x", None)]) == [
+        (Claim(a9, "x", None), second[1])
     ]
+    # Released only by its holder.
+    await repository.release_claims("t1", [Claim(b1, "x", None)])
+    assert await repository.claim_keys("t1", [Claim(b1, "third", None)]) == [
+        (Claim(b1, "third", None), second[0])
+    ]
+    await repository.release_claims("t1", [second[0]])
+    assert await repository.claim_keys("t1", [Claim(b1, "third", None)]) == []
 
 
-async def test_keys_held_for_our_own_contacts_count_as_claimed_and_claiming_goes_on(
+async def test_keys_held_for_our_own_contacts_count_as_claimed(
     repository: ContactRepository,
 ) -> None:
     """A batch redelivered after a crash between its claims and its insert finds every key
-    held by its own (deterministic) contact ids: they stand, and the keys after them are
-    claimed in the same call; a key held by another writer still stops it."""
+    held by its own (deterministic) contact ids: they stand, and the other keys are claimed
+    in the same call; a key held by another writer is still reported."""
     keys = [(MatchKey.ACCOUNT_NUMBER, f"A{i}") for i in range(5)]
-    first_try = [Claim(k, "c1", keys[0]) for k in keys[:4]]
-    assert await repository.claim_keys("t1", first_try) == first_try
+    assert await repository.claim_keys("t1", [Claim(k, "c1", keys[0]) for k in keys[:4]]) == []
     again = [Claim(k, "c1", keys[0]) for k in keys]
-    assert await repository.claim_keys("t1", again, ours={"c1"}) == again
-    assert await repository.claim_keys("t1", [Claim(keys[4], "c2", None)]) == [again[4]]
-    other = (MatchKey.ACCOUNT_NUMBER, "B0")
-    assert await repository.claim_keys("t1", [Claim(other, "c9", other)]) == [
-        Claim(other, "c9", other)
+    assert await repository.claim_keys("t1", again, ours={"c1"}) == []
+    assert await repository.claim_keys("t1", [Claim(keys[4], "c2", None)]) == [
+        (Claim(keys[4], "c2", None), again[4])
     ]
+    other = (MatchKey.ACCOUNT_NUMBER, "B0")
+    assert await repository.claim_keys("t1", [Claim(other, "c9", other)]) == []
     mixed = [Claim(keys[0], "c1", None), Claim(other, "c1", None), Claim(keys[1], "c1", None)]
     assert await repository.claim_keys("t1", mixed, ours={"c1"}) == [
-        mixed[0],
-        Claim(other, "c9", other),
+        (mixed[1], Claim(other, "c9", other))
     ]
 
 

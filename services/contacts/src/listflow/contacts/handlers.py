@@ -303,22 +303,17 @@ async def _claim_new_keys(
     have found H's contact: the key is the one W matches by, or H is still being written and
     matches by a key W's contact has (then H would find W's, and one of the two must retry).
     A key held by a contact already written that W does not match by is shared, as it would
-    be had W come second. Claims go in one global order (sorted), so of two writers after the
-    same keys the first to take the smallest one proceeds and the other stops there: no two
-    batches block each other in a cycle.
+    be had W come second. Every free key is claimed in one call and every key held by
+    another writer is then judged (in key order), so a batch costs one insert and one read
+    per held key however many keys are shared. Two writers that each took a key the other
+    needs both give way (releasing all they took) and retry after a random pause.
     """
     wanted: dict[str, Claim] = {}
     for cid, own in state.claims.items():
         for key in all_match_keys(state.created[cid].data):
             wanted.setdefault(f"{key[0]}|{key[1]}", Claim(key, cid, own, now))
-    pending = [wanted[k] for k in sorted(wanted)]
-    while pending:
-        standing = await repository.claim_keys(tenant_id, pending, ours=state.created.keys())
-        if len(standing) == len(pending) and standing[-1] in pending:
-            return
-        holder = standing[-1]
-        tried = pending[len(standing) - 1]
-        pending = pending[len(standing) :]
+    claims = [wanted[k] for k in sorted(wanted)]
+    for tried, holder in await repository.claim_keys(tenant_id, claims, ours=state.created.keys()):
         ours = state.created[tried.contact_id]
         holder_exists = bool(holder.contact_id) and (
             await repository.get(tenant_id, holder.contact_id) is not None
@@ -333,8 +328,7 @@ async def _claim_new_keys(
             raise ConcurrentUpdate("a stale key claim was taken over by another writer")
         in_flight = not holder_exists and holder.own_key in set(all_match_keys(ours.data))
         if tried.key == tried.own_key or in_flight:
-            # Every key asked for, not only those known won: a store may have inserted past
-            # the first taken one. Releases are conditional on our contact id.
+            # Releases are conditional on our contact id: only what we hold goes.
             await repository.release_claims(tenant_id, list(wanted.values()))
             raise ConcurrentUpdate("a new contact's key was claimed by another writer")
 

@@ -74,13 +74,12 @@ class ContactRepository(Protocol):
 
     async def claim_keys(
         self, tenant_id: str, claims: Sequence[Claim], ours: Collection[str] = ()
-    ) -> list[Claim]:
-        """Claim keys in the order given, stopping at the first one held by another writer.
-        A key already held for one of `ours` (contact ids: an earlier attempt of the same
-        batch, or another new contact of it) counts as got, and claiming goes on past it.
+    ) -> list[tuple[Claim, Claim]]:
+        """Claim every key not held yet. A key already held for one of `ours` (contact ids:
+        an earlier attempt of the same batch, or another new contact of it) counts as got.
 
-        Returns the claims that now stand for the keys tried: ours for those we got, and for
-        the last one (if it was taken) the holder's claim."""
+        Returns, in the order given, each key held by another writer: (our claim, the
+        holder's claim)."""
         ...
 
     async def take_over_claim(self, tenant_id: str, stale: Claim, ours: Claim) -> bool:

@@ -56,15 +56,13 @@ class InMemoryContactRepository:
 
     async def claim_keys(
         self, tenant_id: str, claims: Sequence[Claim], ours: Collection[str] = ()
-    ) -> list[Claim]:
-        standing: list[Claim] = []
+    ) -> list[tuple[Claim, Claim]]:
+        held_by_others: list[tuple[Claim, Claim]] = []
         for claim in claims:
             held = self.claims.setdefault((tenant_id, claim.key), claim)
             if held is not claim and held.contact_id not in ours:
-                standing.append(held)
-                break
-            standing.append(claim)
-        return standing
+                held_by_others.append((claim, held))
+        return held_by_others
 
     async def take_over_claim(self, tenant_id: str, stale: Claim, ours: Claim) -> bool:
         held = self.claims.get((tenant_id, stale.key))

@@ -222,7 +222,9 @@ class MongoContactRepository:
 
     async def claim_keys(
         self, tenant_id: str, claims: Sequence[Claim], ours: Collection[str] = ()
-    ) -> list[Claim]:
+    ) -> list[tuple[Claim, Claim]]:
+        if not claims:
+            return []
         docs = [
             {
                 "_id": key_id(tenant_id, c.key),
@@ -232,31 +234,21 @@ class MongoContactRepository:
             }
             for c in claims
         ]
-        start = 0
-        while start < len(docs):
-            try:
-                # Ordered: MongoDB stops at the first key already held (each insert is atomic
-                # on the unique _id). FerretDB 1.24 goes on past it and reports every key
-                # already held; whatever follows the first may be ours, which the caller
-                # releases along with the rest if it must give way.
-                await self._claims.insert_many(docs[start:], ordered=True)
-                break
-            except BulkWriteError as error:
-                held = sorted(start + i for i in duplicate_key_indexes(error))
-                if not held:
-                    raise
-            for taken in held:
-                holder = _claim_from(
-                    claims[taken].key, await self._claims.find_one({"_id": docs[taken]["_id"]})
-                )
-                if holder.contact_id not in ours:
-                    return [*claims[:taken], holder]
-            if len(held) > 1:
-                break  # the store went on past the first held key: the rest is inserted
-            # One key held, and ours (a redelivered batch, or two new contacts of it sharing
-            # a key): go on after it, once, not key by key over the whole list again.
-            start = held[0] + 1
-        return list(claims)
+        try:
+            # Unordered: every free key in one call (each insert is atomic on the unique _id),
+            # then one read per key already held.
+            await self._claims.insert_many(docs, ordered=False)
+            return []
+        except BulkWriteError as error:
+            held = sorted(duplicate_key_indexes(error))
+            if not held:
+                raise
+        holders = await gather_bounded(self._claims.find_one({"_id": docs[i]["_id"]}) for i in held)
+        return [
+            (claims[i], holder)
+            for i, doc in zip(held, holders, strict=True)
+            if (holder := _claim_from(claims[i].key, doc)).contact_id not in ours
+        ]
 
     async def take_over_claim(self, tenant_id: str, stale: Claim, ours: Claim) -> bool:
         result = await self._claims.replace_one(
