@@ -100,6 +100,30 @@ async def test_a_key_shared_with_an_existing_contact_does_not_block_a_new_one(
     assert len(repo.contacts) == 2
 
 
+async def test_new_customers_sharing_a_stored_phone_claim_their_keys_in_one_call(
+    sink: RecordingSink,
+) -> None:
+    """A placeholder number shared by many rows: each row is a new customer of its own, and
+    the batch asks the store for its claims once, not once more after every shared key."""
+    repo = InMemoryContactRepository()
+    await merge_rows([row(1, account="A0", phone="+14155550100")], repo, sink, clock)
+    calls = 0
+    claim_keys = repo.claim_keys
+
+    async def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        return await claim_keys(*args, **kwargs)
+
+    repo.claim_keys = counted  # type: ignore[method-assign]
+    second = RecordingSink()
+    rows = [row(n, account=f"A{n}", phone="+14155550100", upload_id="u2") for n in range(1, 51)]
+    await merge_rows(rows, repo, second, clock)
+    assert statuses(second) == {n: RowStatus.IMPORTED for n in range(1, 51)}
+    assert len(repo.contacts) == 51
+    assert calls == 1
+
+
 async def test_a_new_contact_claims_every_key_it_has(sink: RecordingSink) -> None:
     repo = InMemoryContactRepository()
     await merge_rows([row(1, account="A1", phone="+14155550100")], repo, sink, clock)
