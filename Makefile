@@ -61,7 +61,8 @@ format: sync
 # Throughput, memory and the limits beneath them (docs/performance.md). BENCH_ROWS sets the
 # size, BENCH_CONTACTS the contacts consumer processes, BENCH_PROFILE=1 samples with py-spy,
 # BENCH_INGEST_ONLY=1 streams the file through ingest alone (a million rows in minutes),
-# BENCH_LOG_LEVEL=INFO keeps per-batch timings in the service logs (.local/bench/logs).
+# BENCH_LOG_LEVEL=INFO keeps per-batch timings in the service logs (.local/bench/logs),
+# BENCH_RESTART_CONTACTS=1 restarts contacts before the update file (as after a deploy).
 bench: sync tools
 	$(UV) run --frozen listflow-bench --rows $(or $(BENCH_ROWS),100000) \
 		--contacts-instances $(or $(BENCH_CONTACTS),1) $(if $(filter 1,$(BENCH_PROFILE)),--profile) \

@@ -66,7 +66,7 @@ def test_an_import_whose_running_tally_lost_counts_still_completes_exactly(
                     break
                 time.sleep(0.2)
             # The invalid rows and in-file duplicates were counted by ingest itself; forget them.
-            tallies.update_one({"_id": accepted["id"]}, {"$set": {"counts": {}}})
+            tallies.update_one({"_id": f"{accepted['id']}:import"}, {"$set": {"counts": {}}})
             stack.contacts.start()
             stack.contacts.wait_ready()
             done = wait_for_status(client, accepted["id"], {"completed", "failed"}, timeout=120)

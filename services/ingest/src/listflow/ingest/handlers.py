@@ -394,7 +394,7 @@ class Ingest:
                     await self.events.contact_rows(tenant_id, upload_id, sorted_batch.rows)
                 published += len(sorted_batch.rows)
                 timer.lap("publish")
-                await self.repository.record(upload_id, sorted_batch.outcomes)
+                await self.repository.record(upload_id, sorted_batch.outcomes, "import")
                 now = self.clock()
                 await self.repository.update(
                     upload_id,
@@ -475,6 +475,7 @@ class Ingest:
                 }
                 for o in batch.outcomes
             ],
+            "outcomes",
         )
         await self.check_completion(batch.upload_id)
 

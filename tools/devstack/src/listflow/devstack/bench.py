@@ -304,6 +304,10 @@ def _table(result: dict[str, Any]) -> str:
         ("rows in the first file", f"{result['rows']:,}"),
         ("contacts consumer processes", f"{result['contacts_instances']}"),
         (
+            "contacts restarted before the update file",
+            str(result["contacts_restarted_before_update"]),
+        ),
+        (
             "ingest alone: parse+validate+publish",
             f"{result['ingest_alone']['parse_rows_per_s']:,.0f} rows/s",
         ),
@@ -406,6 +410,13 @@ def main() -> None:
         help="only stream the first file through ingest (contacts stopped): rate and memory "
         "for sizes whose merge would take too long here, e.g. a million rows",
     )
+    parser.add_argument(
+        "--restart-contacts",
+        action="store_true",
+        default=os.environ.get("BENCH_RESTART_CONTACTS") == "1",
+        help="restart contacts between the two uploads, so the update file meets a process "
+        "that has seen none of the stored customers (as after a deploy)",
+    )
     args = parser.parse_args()
     if args.ingest_only:
         _ingest_only(args.rows, args.out)
@@ -459,6 +470,12 @@ def main() -> None:
             print("first upload (new customers)")
             with _profiled(watched, profile_dir):
                 run1 = _upload(client, first, watched, args.rows)
+            if args.restart_contacts:
+                print("restarting contacts")
+                for process in [services["contacts"], *extra]:
+                    process.stop()
+                    process.start()
+                    process.wait_ready()
             print("second upload (half updates)")
             run2 = _upload(client, second, watched, args.rows)
             # Ingest alone: with every contacts consumer stopped, nothing else competes for
@@ -498,6 +515,7 @@ def main() -> None:
         f"{os.environ.get('LISTFLOW_FERRETDB_BACKEND', 'postgresql')}",
         "rows": args.rows,
         "contacts_instances": args.contacts_instances,
+        "contacts_restarted_before_update": args.restart_contacts,
         "expected": asdict(expected),
         "ingest_alone": {**asdict(alone), "parse_rows_per_s": alone.parse_rate},
         "first_upload": {

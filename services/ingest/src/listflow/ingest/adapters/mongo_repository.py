@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from listflow.ingest.domain.upload import Tally, UploadStatus
 from listflow.kit.mongo import Document, duplicate_key_indexes, gather_bounded
@@ -13,6 +13,10 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 LEDGER_BATCH = 500
 
 
+TallyWriter = Literal["import", "outcomes"]
+TALLY_WRITERS: tuple[TallyWriter, ...] = ("import", "outcomes")
+
+
 class UploadRepository:
     """Uploads, their running tallies and the row outcome ledger.
 
@@ -20,8 +24,11 @@ class UploadRepository:
     of the upload: FerretDB applies every update as a read-modify-write of the whole
     document, so an outcome's `$inc` racing a `$set` of the upload (the start, the
     importer's progress, a cancel) could write back the fields it had read and undo the
-    other write. Readers get the upload with its `tally` filled in; once completed, the
-    upload carries its final, recounted tally itself.
+    other write. Two `$inc`s racing each other on one document lose one the same way, so
+    each writer of a tally has a document of its own (`<upload>:import` for the rows the
+    importer rejects itself, `<upload>:outcomes` for the outcomes of the services that
+    own the rows), and the tally is their sum. Readers get the upload with its `tally`
+    filled in; once completed, the upload carries its final tally itself.
     """
 
     def __init__(self, database: AsyncDatabase[Document]) -> None:
@@ -32,8 +39,14 @@ class UploadRepository:
     async def _with_tally(self, doc: Document | None) -> Document | None:
         if doc is None or doc.get("status") == UploadStatus.COMPLETED.value:
             return doc
-        running = await self._tallies.find_one({"_id": doc["_id"]})
-        return {**doc, "tally": (running or {}).get("counts", {})}
+        parts = await gather_bounded(
+            self._tallies.find_one({"_id": f"{doc['_id']}:{writer}"}) for writer in TALLY_WRITERS
+        )
+        total: dict[str, int] = {}
+        for part in parts:
+            for status, n in (part or {}).get("counts", {}).items():
+                total[status] = total.get(status, 0) + n
+        return {**doc, "tally": total}
 
     async def _all_with_tallies(self, docs: list[Document]) -> list[Document]:
         filled = await gather_bounded(self._with_tally(doc) for doc in docs)
@@ -136,8 +149,9 @@ class UploadRepository:
 
     # --- the ledger: one document per (upload, row) -------------------------------------
 
-    async def record(self, upload_id: str, outcomes: list[Document]) -> Tally:
-        """Store outcomes once per row; returns what was new, so a replay counts nothing twice."""
+    async def record(self, upload_id: str, outcomes: list[Document], writer: TallyWriter) -> Tally:
+        """Store outcomes once per row; returns what was new, so a replay counts nothing twice.
+        `writer` names the tally document the new ones are counted in (one per writer)."""
         if not outcomes:
             return Tally()
         ops = [
@@ -155,18 +169,21 @@ class UploadRepository:
                 new[outcome["status"]] = new.get(outcome["status"], 0) + 1
         if new:
             increment = {"$inc": {f"counts.{k}": v for k, v in new.items()}}
+            tally_id = f"{upload_id}:{writer}"
             try:
-                await self._tallies.update_one({"_id": upload_id}, increment, upsert=True)
+                await self._tallies.update_one({"_id": tally_id}, increment, upsert=True)
             except DuplicateKeyError:
                 # Two first outcomes upserted at once; the document exists now.
-                await self._tallies.update_one({"_id": upload_id}, increment)
+                await self._tallies.update_one({"_id": tally_id}, increment)
         return Tally(new)
 
     async def set_tally(self, upload_id: str, by_status: Mapping[str, int]) -> None:
-        """Replace a running tally (with a recount of the ledger)."""
-        await self._tallies.replace_one(
-            {"_id": upload_id}, {"counts": dict(by_status)}, upsert=True
-        )
+        """Replace a running tally (with a recount of the ledger): all of it in one part."""
+        for writer in TALLY_WRITERS:
+            counts = dict(by_status) if writer == TALLY_WRITERS[0] else {}
+            await self._tallies.replace_one(
+                {"_id": f"{upload_id}:{writer}"}, {"counts": counts}, upsert=True
+            )
 
     async def recount(self, upload_id: str) -> Tally:
         """Authoritative counts from the ledger (the running tally can lag after a crash)."""
