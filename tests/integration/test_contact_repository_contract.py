@@ -126,6 +126,36 @@ async def test_contacts_stored_before_known_keys_existed_are_found_after_a_resta
         await client.close()
 
 
+async def test_a_fresh_process_finds_every_stored_contact_among_new_keys() -> None:
+    """After a restart the process has seen no key: a batch mixing stored customers' keys
+    with new ones finds every stored contact and nothing for the new keys, whichever keys
+    it probes and whichever it looks up."""
+    infra.up(infra.PROFILES["test"])
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
+        infra.PROFILES["test"].mongodb_url
+    )
+    name = f"contract_{secrets.token_hex(4)}"
+    try:
+        writer = MongoContactRepository(client[name])
+        await writer.ensure_indexes()
+        await writer.save([contact(f"c{i}", account=f"A{i}") for i in range(80)], [])
+        restarted = MongoContactRepository(client[name])
+        stored = [(MatchKey.ACCOUNT_NUMBER, f"A{i}") for i in range(80)]
+        new = [(MatchKey.ACCOUNT_NUMBER, f"N{i}") for i in range(80)]
+        # Stored keys first (the probe's sample meets known keys), then new keys first.
+        for batch in ([*stored[:40], *new[:40]], [*new[40:], *stored[40:]]):
+            ids, found = await restarted.find_by_keys("t1", batch)
+            expected = {key: [f"c{stored.index(key)}"] for key in batch if key in stored}
+            assert ids == expected
+            assert set(found) == {cid for (cid,) in expected.values()}
+        # The new keys, probed or looked up, find no contact.
+        ids, _ = await MongoContactRepository(client[name]).find_by_keys("t1", new)
+        assert ids == {}
+    finally:
+        await client.drop_database(name)
+        await client.close()
+
+
 async def test_keys_never_cross_tenants(repository: ContactRepository) -> None:
     await repository.save([contact("c1", tenant="t1")], [])
     ids, found = await repository.find_by_keys("t2", [(MatchKey.ACCOUNT_NUMBER, "A1")])

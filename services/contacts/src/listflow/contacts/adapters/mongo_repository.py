@@ -24,6 +24,8 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+# Keys probed first in a batch: all unknown, and the rest of the batch is probed too.
+PROBE_SAMPLE = 50
 # Keys remembered as known per process (~100 bytes each); past it the memory starts afresh.
 SEEN_KNOWN_LIMIT = 200_000
 
@@ -165,6 +167,19 @@ class MongoContactRepository:
         self._remember_known(unique)
         return recorded
 
+    async def _unknown_keys(self, key_ids: Collection[str]) -> set[str]:
+        """Keys no stored contact has, recorded as known now. A sample goes first: if any of
+        it is known already (an update file read by a process that has not seen these
+        customers), the rest is not probed but looked up. On FerretDB an insert that meets a
+        known key goes one document at a time, ~0.35 ms each, more than the lookups the
+        probe would spare. An unprobed key is simply looked up, so this is always safe."""
+        candidates = [kid for kid in key_ids if kid not in self._seen_known]
+        sample, rest = candidates[:PROBE_SAMPLE], candidates[PROBE_SAMPLE:]
+        unknown = await self._record_keys(sample)
+        if rest and len(unknown) == len(sample):
+            unknown |= await self._record_keys(rest)
+        return unknown
+
     def _remember_known(self, key_ids: Iterable[str]) -> None:
         if len(self._seen_known) > SEEN_KNOWN_LIMIT:
             self._seen_known.clear()
@@ -179,7 +194,7 @@ class MongoContactRepository:
         # key not known at this moment belongs to no stored contact, as a lookup now would
         # have found; writers racing us are settled by the key claims, as after a lookup.
         by_key = {key_id(tenant_id, k): k for k in keys}
-        unknown = await self._record_keys(by_key)
+        unknown = await self._unknown_keys(by_key)
         # The rest: one equality query per key on the multikey `match_keys`, an index lookup
         # on MongoDB and (with the GIN index the devstack adds) on FerretDB, where `$in`
         # would scan.
