@@ -1,3 +1,4 @@
+import pytest
 from listflow.contacts.adapters.memory_repository import InMemoryContactRepository
 from listflow.contacts.handlers import merge_rows
 from listflow.schemas.events import ContactCreated, ContactUpdated
@@ -133,6 +134,35 @@ async def test_a_new_contact_claims_every_key_it_has(sink: RecordingSink) -> Non
         (MatchKey.ACCOUNT_NUMBER, "A1"): contact.id,
         (MatchKey.PHONE, "+14155550100"): contact.id,
     }
+
+
+async def test_a_writer_outwaits_an_in_flight_holder_that_gives_way(
+    sink: RecordingSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Of two writers in flight after one key, the smaller contact id waits for the other to
+    release it instead of giving way too (no retry is allowed here)."""
+    import asyncio
+
+    from listflow.contacts import handlers
+    from listflow.contacts.ports import Claim
+
+    monkeypatch.setattr(handlers, "MAX_ATTEMPTS", 1)
+    repo = InMemoryContactRepository()
+    key = (MatchKey.ACCOUNT_NUMBER, "A1")
+    # Contact ids are UUIDs: "zz" sorts after every one of them.
+    other = Claim(key, "zz-in-flight", key, NOW)
+    await repo.claim_keys("t1", [other])
+
+    async def give_way() -> None:
+        await asyncio.sleep(0.3)
+        await repo.release_claims("t1", [other])
+
+    releasing = asyncio.create_task(give_way())
+    await merge_rows([row(1, account="A1")], repo, sink, clock)
+    await releasing
+    assert statuses(sink) == {1: RowStatus.IMPORTED}
+    (contact,) = repo.contacts.values()
+    assert repo.claims[("t1", key)].contact_id == contact.id
 
 
 async def test_a_stale_claim_of_a_writer_that_died_is_taken_over(sink: RecordingSink) -> None:

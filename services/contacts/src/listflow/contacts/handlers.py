@@ -37,6 +37,9 @@ MAX_ATTEMPTS = 5
 # A claim this old whose contact does not exist was left by a writer that died between claim
 # and insert (or a delete that died before releasing it); it may be taken over.
 STALE_CLAIM = timedelta(minutes=1)
+# How long a writer outwaits an in-flight holder of a key it needs (see _claim_new_keys).
+OUTWAIT_ATTEMPTS = 50
+OUTWAIT_PAUSE_S = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,8 +308,10 @@ async def _claim_new_keys(
     A key held by a contact already written that W does not match by is shared, as it would
     be had W come second. Every free key is claimed in one call and every key held by
     another writer is then judged (in key order), so a batch costs one insert and one read
-    per held key however many keys are shared. Two writers that each took a key the other
-    needs both give way (releasing all they took) and retry after a random pause.
+    per held key however many keys are shared. Of two writers still in flight that each
+    took a key the other needs, the one with the larger contact id gives way (releasing all
+    it took, retrying after a random pause) and the other waits (up to ~5 s) to claim the
+    key once it is released.
     """
     wanted: dict[str, Claim] = {}
     for cid, own in state.claims.items():
@@ -328,9 +333,37 @@ async def _claim_new_keys(
             raise ConcurrentUpdate("a stale key claim was taken over by another writer")
         in_flight = not holder_exists and holder.own_key in set(all_match_keys(ours.data))
         if tried.key == tried.own_key or in_flight:
+            # One of two writers still in flight goes second. Were both to give way, two
+            # batches after the same new customers could do so round after round; so the
+            # writer of the smaller contact id outwaits the other, which gives way to it.
+            if (
+                not holder_exists
+                and holder.contact_id > tried.contact_id
+                and await _outwait(tenant_id, tried, holder, repository)
+            ):
+                continue
             # Releases are conditional on our contact id: only what we hold goes.
             await repository.release_claims(tenant_id, list(wanted.values()))
             raise ConcurrentUpdate("a new contact's key was claimed by another writer")
+
+
+async def _outwait(
+    tenant_id: str, tried: Claim, holder: Claim, repository: ContactRepository
+) -> bool:
+    """Claim `tried` once its in-flight holder has given way; False if the holder's contact
+    was written meanwhile (then we re-read), another writer took the key, or it took long."""
+    for attempt in range(OUTWAIT_ATTEMPTS):
+        if attempt:
+            await asyncio.sleep(OUTWAIT_PAUSE_S)
+        taken = await repository.claim_keys(tenant_id, [tried], ours=(tried.contact_id,))
+        if not taken:
+            return True
+        current = taken[0][1]
+        if current.contact_id != holder.contact_id:
+            return False
+        if await repository.get(tenant_id, holder.contact_id) is not None:
+            return False
+    return False
 
 
 def _apply(tenant_id: str, request: MergeRequest, state: _BatchState, now: datetime) -> MergeResult:
