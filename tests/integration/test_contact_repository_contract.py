@@ -3,7 +3,9 @@
 import asyncio
 import secrets
 from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from listflow.contacts.adapters.memory_repository import InMemoryContactRepository
@@ -24,6 +26,7 @@ from listflow.schemas.values import (
     TargetRef,
 )
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -42,21 +45,34 @@ class RecordingSink:
 GROUP = TargetRef(kind=TargetKind.GROUP, id="g", name="G")
 
 
+@asynccontextmanager
+async def fresh_database() -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
+    """A database of its own on the test FerretDB, dropped afterwards."""
+    infra.up(infra.PROFILES["test"])
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(infra.PROFILES["test"].mongodb_url)
+    name = f"contract_{secrets.token_hex(4)}"
+    try:
+        yield client[name]
+    finally:
+        await client.drop_database(name)
+        await client.close()
+
+
+@pytest.fixture
+async def database() -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
+    async with fresh_database() as db:
+        yield db
+
+
 @pytest.fixture(params=["memory", "ferretdb"])
 async def repository(request: pytest.FixtureRequest) -> AsyncIterator[ContactRepository]:
     if request.param == "memory":
         yield InMemoryContactRepository()
         return
-    infra.up(infra.PROFILES["test"])
-    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
-        infra.PROFILES["test"].mongodb_url
-    )
-    name = f"contract_{secrets.token_hex(4)}"
-    repo = MongoContactRepository(client[name])
-    await repo.ensure_indexes()
-    yield repo
-    await client.drop_database(name)
-    await client.close()
+    async with fresh_database() as db:
+        repo = MongoContactRepository(db)
+        await repo.ensure_indexes()
+        yield repo
 
 
 def contact(cid: str, tenant: str = "t1", account: str = "A1") -> Contact:
@@ -103,57 +119,43 @@ async def test_a_key_a_contact_gains_by_an_update_finds_it(repository: ContactRe
     assert ids == {email: ["c1"]}
 
 
-async def test_contacts_stored_before_known_keys_existed_are_found_after_a_restart() -> None:
+async def test_contacts_stored_before_known_keys_existed_are_found_after_a_restart(
+    database: AsyncDatabase[dict[str, Any]],
+) -> None:
     """The store remembers which keys it has seen, to skip lookups of new ones; contacts
     written before it did (an older version) must still be found once the service restarts."""
-    infra.up(infra.PROFILES["test"])
-    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
-        infra.PROFILES["test"].mongodb_url
-    )
-    name = f"contract_{secrets.token_hex(4)}"
-    try:
-        await MongoContactRepository(client[name]).save([contact("c1")], [])
-        # As an older version left it: the contact, and no record of its keys.
-        await client[name].drop_collection("known_keys")
-        await client[name].drop_collection("migrations")
-        key = (MatchKey.PHONE, "+14155550100")
-        restarted = MongoContactRepository(client[name])
-        await restarted.ensure_indexes()
-        ids, _ = await restarted.find_by_keys("t1", [key])
-        assert ids == {key: ["c1"]}
-    finally:
-        await client.drop_database(name)
-        await client.close()
+    await MongoContactRepository(database).save([contact("c1")], [])
+    # As an older version left it: the contact, and no record of its keys.
+    await database.drop_collection("known_keys")
+    await database.drop_collection("migrations")
+    key = (MatchKey.PHONE, "+14155550100")
+    restarted = MongoContactRepository(database)
+    await restarted.ensure_indexes()
+    ids, _ = await restarted.find_by_keys("t1", [key])
+    assert ids == {key: ["c1"]}
 
 
-async def test_a_fresh_process_finds_every_stored_contact_among_new_keys() -> None:
+async def test_a_fresh_process_finds_every_stored_contact_among_new_keys(
+    database: AsyncDatabase[dict[str, Any]],
+) -> None:
     """After a restart the process has seen no key: a batch mixing stored customers' keys
     with new ones finds every stored contact and nothing for the new keys, whichever keys
     it probes and whichever it looks up."""
-    infra.up(infra.PROFILES["test"])
-    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
-        infra.PROFILES["test"].mongodb_url
-    )
-    name = f"contract_{secrets.token_hex(4)}"
-    try:
-        writer = MongoContactRepository(client[name])
-        await writer.ensure_indexes()
-        await writer.save([contact(f"c{i}", account=f"A{i}") for i in range(80)], [])
-        restarted = MongoContactRepository(client[name])
-        stored = [(MatchKey.ACCOUNT_NUMBER, f"A{i}") for i in range(80)]
-        new = [(MatchKey.ACCOUNT_NUMBER, f"N{i}") for i in range(80)]
-        # Stored keys first (the probe's sample meets known keys), then new keys first.
-        for batch in ([*stored[:40], *new[:40]], [*new[40:], *stored[40:]]):
-            ids, found = await restarted.find_by_keys("t1", batch)
-            expected = {key: [f"c{stored.index(key)}"] for key in batch if key in stored}
-            assert ids == expected
-            assert set(found) == {cid for (cid,) in expected.values()}
-        # The new keys, probed or looked up, find no contact.
-        ids, _ = await MongoContactRepository(client[name]).find_by_keys("t1", new)
-        assert ids == {}
-    finally:
-        await client.drop_database(name)
-        await client.close()
+    writer = MongoContactRepository(database)
+    await writer.ensure_indexes()
+    await writer.save([contact(f"c{i}", account=f"A{i}") for i in range(80)], [])
+    restarted = MongoContactRepository(database)
+    stored = [(MatchKey.ACCOUNT_NUMBER, f"A{i}") for i in range(80)]
+    new = [(MatchKey.ACCOUNT_NUMBER, f"N{i}") for i in range(80)]
+    # Stored keys first (the probe's sample meets known keys), then new keys first.
+    for batch in ([*stored[:40], *new[:40]], [*new[40:], *stored[40:]]):
+        ids, found = await restarted.find_by_keys("t1", batch)
+        expected = {key: [f"c{stored.index(key)}"] for key in batch if key in stored}
+        assert ids == expected
+        assert set(found) == {cid for (cid,) in expected.values()}
+    # The new keys, probed or looked up, find no contact.
+    ids, _ = await MongoContactRepository(database).find_by_keys("t1", new)
+    assert ids == {}
 
 
 async def test_keys_never_cross_tenants(repository: ContactRepository) -> None:
