@@ -339,6 +339,19 @@ def _table(result: dict[str, Any]) -> str:
     return "\n".join(f"  {k.ljust(width)}  {v}" for k, v in rows)
 
 
+def _bench_env() -> tuple[str, dict[str, str]]:
+    """A fresh API key of the bench tenant, and the environment of the services it calls."""
+    key = f"lf_bench_{secrets.token_urlsafe(12)}"
+    env = service_env(
+        PROFILE,
+        tenants={key: "bench"},
+        ports=PORTS,
+        database_prefix=DATABASE_PREFIX,
+        extra={"LISTFLOW_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING")},
+    )
+    return key, env
+
+
 def _ingest_only(rows: int, out_dir: Path) -> None:
     """A file streamed through ingest alone: parse+validate+publish rate and peak memory."""
     work = PROFILE.state.parent / "bench-files"
@@ -350,14 +363,7 @@ def _ingest_only(rows: int, out_dir: Path) -> None:
     data, expected = datagen.rows(rows, seed=42, international=True)
     path = datagen.write_csv(work / "first.csv", data)
     del data
-    key = f"lf_bench_{secrets.token_urlsafe(12)}"
-    env = service_env(
-        PROFILE,
-        tenants={key: "bench"},
-        ports=PORTS,
-        database_prefix=DATABASE_PREFIX,
-        extra={"LISTFLOW_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING")},
-    )
+    key, env = _bench_env()
     with (
         running_stack(env, PORTS, GATEWAY_PORT, PROFILE.state / "logs") as (services, url),
         httpx.Client(base_url=url, headers={"X-API-Key": key}, timeout=600) as client,
@@ -438,14 +444,7 @@ def main() -> None:
     second = datagen.write_csv(work / "second.csv", second_rows)
     del first_rows, second_rows
 
-    key = f"lf_bench_{secrets.token_urlsafe(12)}"
-    env = service_env(
-        PROFILE,
-        tenants={key: "bench"},
-        ports=PORTS,
-        database_prefix=DATABASE_PREFIX,
-        extra={"LISTFLOW_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING")},
-    )
+    key, env = _bench_env()
     profile_dir = args.out / f"profile-{stamp}" if args.profile else None
     with (
         running_stack(env, PORTS, GATEWAY_PORT, PROFILE.state / "logs") as (services, url),

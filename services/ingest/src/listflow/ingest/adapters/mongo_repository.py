@@ -1,5 +1,6 @@
 """Uploads and the row outcome ledger in MongoDB (or FerretDB)."""
 
+from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Literal
@@ -42,11 +43,10 @@ class UploadRepository:
         parts = await gather_bounded(
             self._tallies.find_one({"_id": f"{doc['_id']}:{writer}"}) for writer in TALLY_WRITERS
         )
-        total: dict[str, int] = {}
+        total: Counter[str] = Counter()
         for part in parts:
-            for status, n in (part or {}).get("counts", {}).items():
-                total[status] = total.get(status, 0) + n
-        return {**doc, "tally": total}
+            total.update((part or {}).get("counts", {}))
+        return {**doc, "tally": dict(total)}
 
     async def _all_with_tallies(self, docs: list[Document]) -> list[Document]:
         filled = await gather_bounded(self._with_tally(doc) for doc in docs)
