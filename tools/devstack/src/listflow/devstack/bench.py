@@ -51,6 +51,11 @@ class UploadRun:
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
     # The service process alone, without its worker processes.
     peak_rss_main_mb: dict[str, float] = field(default_factory=dict)
+    # The service's processes by proportional set size: memory shared between them (the
+    # interpreter, libraries, the modules ingest's row checkers inherit) is counted once.
+    peak_pss_mb: dict[str, float] = field(default_factory=dict)
+    # CPU time per row of each service and of the infrastructure, from upload to completion.
+    cpu_us_per_row: dict[str, float] = field(default_factory=dict)
 
     @property
     def parse_rate(self) -> float | None:
@@ -61,25 +66,81 @@ class UploadRun:
         return self.rows / self.completed_s if self.completed_s else None
 
 
-def _rss_mb(pid: int, *, tree: bool = True) -> float:
-    """Resident memory of a process and (with `tree`) every process under it (ingest's row
-    checkers)."""
-    parents: dict[int, int] = {}
-    rss: dict[int, float] = {}
-    for status in Path("/proc").glob("[0-9]*/status"):
+@dataclass(frozen=True, slots=True)
+class _Proc:
+    ppid: int
+    name: str
+    cpu_s: float  # user + system, with the time of children it has reaped
+    rss_mb: float
+
+
+# Processes of the infrastructure, by the start of their name (PostgreSQL's backends too).
+INFRA_PROCESSES = {"postgres": "postgresql", "ferretdb": "ferretdb", "java": "kafka"}
+
+
+def _processes() -> dict[int, _Proc]:
+    """Every process on the machine, from /proc/<pid>/stat (fields as numbered in proc(5))."""
+    tick = os.sysconf("SC_CLK_TCK")
+    page_mb = os.sysconf("SC_PAGE_SIZE") / 2**20
+    found: dict[int, _Proc] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = dict(
-                line.split(":", 1) for line in status.read_text().splitlines() if ":" in line
-            )
+            text = stat.read_text()
         except (FileNotFoundError, ProcessLookupError):
             continue
-        child = int(status.parent.name)
-        parents[child] = int(fields.get("PPid", "0").strip())
-        rss[child] = int(fields.get("VmRSS", "0 kB").split()[0]) / 1024
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()  # fields[0] is field 3, the state
+        found[int(stat.parent.name)] = _Proc(
+            ppid=int(fields[1]),
+            name=name,
+            cpu_s=sum(int(f) for f in fields[11:15]) / tick,  # utime stime cutime cstime
+            rss_mb=int(fields[21]) * page_mb,
+        )
+    return found
+
+
+def _tree(processes: dict[int, _Proc], pid: int) -> set[int]:
+    """A process and every process under it (ingest's row checkers)."""
     members = {pid}
-    while tree and (found := {c for c, p in parents.items() if p in members} - members):
+    while found := {c for c, p in processes.items() if p.ppid in members} - members:
         members |= found
-    return sum(rss.get(member, 0.0) for member in members)
+    return members & processes.keys()
+
+
+def _pss_mb(pids: set[int]) -> float:
+    total_kb = 0
+    for pid in pids:
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total_kb += next(
+            int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:")
+        )
+    return total_kb / 1024
+
+
+def _cpu_s(services: dict[str, ServiceProcess]) -> dict[str, float]:
+    """CPU seconds used so far by each service's process tree, by the infrastructure, and by
+    this process (the bench and the gateway's thread)."""
+    processes = _processes()
+    used: dict[str, float] = {}
+    for name, service in services.items():
+        assert service.process is not None
+        used[name] = sum(processes[p].cpu_s for p in _tree(processes, service.process.pid))
+    for process in processes.values():
+        part = next((v for k, v in INFRA_PROCESSES.items() if process.name.startswith(k)), None)
+        if part is not None:
+            used[part] = used.get(part, 0.0) + process.cpu_s
+    own = os.times()
+    used["bench and gateway"] = own.user + own.system
+    return used
+
+
+def _cpu_us_per_row(
+    before: dict[str, float], after: dict[str, float], rows: int
+) -> dict[str, float]:
+    return {k: round((after[k] - before.get(k, 0.0)) / rows * 1e6, 1) for k in after}
 
 
 def _upload(
@@ -91,6 +152,7 @@ def _upload(
     wait_for_merge: bool = True,
 ) -> UploadRun:
     run = UploadRun(rows=rows)
+    cpu_before = _cpu_s(services)
     started = time.perf_counter()
     with path.open("rb") as f:
         response = client.post(
@@ -103,13 +165,18 @@ def _upload(
     run.accepted_s = time.perf_counter() - started
     accepted = time.perf_counter()
     peaks = dict.fromkeys(services, 0.0)
+    pss_peaks = dict.fromkeys(services, 0.0)
     main_peaks = dict.fromkeys(services, 0.0)
     last_print = 0.0
     while True:
+        processes = _processes()
         for name, service in services.items():
             assert service.process is not None
-            peaks[name] = max(peaks[name], _rss_mb(service.process.pid))
-            main_peaks[name] = max(main_peaks[name], _rss_mb(service.process.pid, tree=False))
+            pid = service.process.pid
+            tree = _tree(processes, pid)
+            peaks[name] = max(peaks[name], sum(processes[p].rss_mb for p in tree))
+            pss_peaks[name] = max(pss_peaks[name], _pss_mb(tree))
+            main_peaks[name] = max(main_peaks[name], processes[pid].rss_mb)
         body = client.get(f"/v1/uploads/{upload_id}").json()
         elapsed = time.perf_counter() - accepted
         if run.parsed_s is None and body["progress"]["rows_read"] >= rows:
@@ -128,8 +195,10 @@ def _upload(
             run.counts = body["counts"]
             break
         time.sleep(0.25)
+    run.cpu_us_per_row = _cpu_us_per_row(cpu_before, _cpu_s(services), rows)
     run.peak_rss_mb = {k: round(v, 1) for k, v in peaks.items()}
     run.peak_rss_main_mb = {k: round(v, 1) for k, v in main_peaks.items()}
+    run.peak_pss_mb = {k: round(v, 1) for k, v in pss_peaks.items()}
     return run
 
 
@@ -152,19 +221,33 @@ async def _storage_limit(docs: list[dict[str, Any]]) -> dict[str, float]:
         if name != "_id_":
             await collection.create_index(index["key"], name=name)
     copies = [{**d, "_id": f"raw-{i}"} for i, d in enumerate(docs)]
+    cpu_before = _cpu_s({})
     started = time.perf_counter()
     for i in range(0, len(copies), 2000):
         await collection.insert_many(copies[i : i + 2000], ordered=False)
     insert_s = time.perf_counter() - started
+    insert_cpu = _cpu_us_per_row(cpu_before, _cpu_s({}), len(docs))
     # Upserts as point operations: FerretDB stalls on large multi-statement bulk upserts.
+    cpu_before = _cpu_s({})
     started = time.perf_counter()
     await gather_bounded(
         collection.replace_one({"_id": d["_id"]}, {**d, "version": 2}, upsert=True) for d in copies
     )
     upsert_s = time.perf_counter() - started
+    upsert_cpu = _cpu_us_per_row(cpu_before, _cpu_s({}), len(docs))
     await client.drop_database("bench_raw")
     await client.close()
-    return {"insert_rows_per_s": len(docs) / insert_s, "upsert_rows_per_s": len(docs) / upsert_s}
+    return {
+        "insert_rows_per_s": len(docs) / insert_s,
+        "upsert_rows_per_s": len(docs) / upsert_s,
+        "insert_database_cpu_us_per_row": _database_cpu(insert_cpu),
+        "upsert_database_cpu_us_per_row": _database_cpu(upsert_cpu),
+    }
+
+
+def _database_cpu(cpu_us_per_row: dict[str, float]) -> float:
+    """The database's share: FerretDB and the PostgreSQL beneath it."""
+    return cpu_us_per_row.get("ferretdb", 0.0) + cpu_us_per_row.get("postgresql", 0.0)
 
 
 async def _broker_limit(count: int, size: int) -> dict[str, float]:
@@ -300,6 +383,7 @@ def _table(result: dict[str, Any]) -> str:
     first, second = result["first_upload"], result["update_upload"]
     limits = result["limits"]
     e2e = first["end_to_end_rows_per_s"]
+    database_e2e = _database_cpu(first["cpu_us_per_row"])
     rows = [
         ("rows in the first file", f"{result['rows']:,}"),
         ("contacts consumer processes", f"{result['contacts_instances']}"),
@@ -322,6 +406,10 @@ def _table(result: dict[str, Any]) -> str:
             f"{first['peak_rss_mb']['ingest']:.0f} / {first['peak_rss_main_mb']['ingest']:.0f} MB",
         ),
         ("peak RSS contacts", f"{first['peak_rss_mb']['contacts']:.0f} MB"),
+        (
+            "peak PSS ingest (all) / contacts",
+            f"{first['peak_pss_mb']['ingest']:.0f} / {first['peak_pss_mb']['contacts']:.0f} MB",
+        ),
         ("storage limit: insert_many", f"{limits['insert_rows_per_s']:,.0f} rows/s"),
         ("storage limit: point upserts", f"{limits['upsert_rows_per_s']:,.0f} rows/s"),
         ("broker: aiokafka produce", f"{limits['produce_msgs_per_s']:,.0f} msgs/s"),
@@ -334,9 +422,28 @@ def _table(result: dict[str, Any]) -> str:
             f"{second['end_to_end_rows_per_s'] / e2e:.2f}",
         ),
         ("end to end / naive", f"{e2e / limits['naive_rows_per_s']:.1f}x"),
+        ("CPU per row, new customers", _cpu_line(first["cpu_us_per_row"])),
+        ("CPU per row, half updates", _cpu_line(second["cpu_us_per_row"])),
+        ("CPU per row, ingest alone", _cpu_line(result["ingest_alone"]["cpu_us_per_row"])),
+        (
+            "database CPU per row: insert_many / upserts",
+            f"{limits['insert_database_cpu_us_per_row']:,.0f} / "
+            f"{limits['upsert_database_cpu_us_per_row']:,.0f} us",
+        ),
+        (
+            "database CPU per row: new customers / insert_many",
+            f"{database_e2e / limits['insert_database_cpu_us_per_row']:.2f}",
+        ),
     ]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"  {k.ljust(width)}  {v}" for k, v in rows)
+
+
+def _cpu_line(cpu_us_per_row: dict[str, float]) -> str:
+    """CPU microseconds per row by part, largest first, and their sum (on all cores)."""
+    parts = sorted(cpu_us_per_row.items(), key=lambda kv: -kv[1])
+    total = sum(cpu_us_per_row.values())
+    return f"{total:,.0f} us: " + ", ".join(f"{k} {v:,.0f}" for k, v in parts)
 
 
 def _bench_env() -> tuple[str, dict[str, str]]:
@@ -389,6 +496,7 @@ def _ingest_only(rows: int, out_dir: Path) -> None:
         f" ({run.parsed_s or 0:.1f} s)"
         f"\n  peak RSS ingest: all / service process {run.peak_rss_mb['ingest']:.0f} / "
         f"{run.peak_rss_main_mb['ingest']:.0f} MB"
+        f"\n  peak PSS ingest: all                   {run.peak_pss_mb['ingest']:.0f} MB"
         f"\n\nwritten to {out}"
     )
 
