@@ -6,7 +6,7 @@ from listflow.ingest.adapters.checker_pool import CheckerPool
 from listflow.ingest.domain.batches import CheckSpec, DuplicateSorter, LeadSpec, RowChecker
 from listflow.ingest.domain.fields import resolve_mapping
 from listflow.ingest.domain.lead_rows import LeadConverter, LeadListInfo, narrow_mapping
-from listflow.ingest.domain.reader import RaggedRow, Row
+from listflow.ingest.domain.reader import BrokenRow, OversizedRow, RaggedRow, Row
 from listflow.ingest.domain.rows import RowOptions
 from listflow.kit.pii import Protector
 from listflow.schemas.events import ContactRowParsed
@@ -40,7 +40,7 @@ def spec(**changes: object) -> CheckSpec:
     return CheckSpec(**values)  # type: ignore[arg-type]
 
 
-BATCH: list[Row | RaggedRow] = [
+BATCH: list[Row | BrokenRow] = [
     (1, ["Ann", "(212) 555-0101", "123-45-6789", "a-1"]),
     (2, ["Bob", "not a phone", None, "A-2"]),
     (3, ["Cid", "212 555 0103", None, None]),
@@ -70,8 +70,21 @@ def test_rejected_rows_say_which_column_and_why() -> None:
     assert by_row[4]["reason"] == "row has 6 cells but the header has 4"
 
 
+def test_a_row_with_an_oversized_cell_is_invalid_without_echoing_the_cell() -> None:
+    batch: list[Row | BrokenRow] = [
+        OversizedRow(row_number=8, column="Name", length=40_000, limit=32_768),
+        (9, ["Ann", "(212) 555-0101", None, "A-9"]),
+    ]
+    checked = RowChecker(spec(), Protector(SECRET)).check(batch)
+    assert [r.row_number for r in checked.rows] == [9]
+    [outcome] = checked.invalid
+    assert outcome["row_number"] == 8 and outcome["column"] == "Name"
+    assert outcome["reason"] == "the cell has 40,000 characters; at most 32,768 are allowed"
+    assert outcome["value"] == "" and outcome["cells"] is None
+
+
 def test_national_ids_are_masked_in_the_original_row_of_a_rejected_row() -> None:
-    bad: list[Row | RaggedRow] = [(7, ["Eve", "nope", "123-45-6789", "A-7"])]
+    bad: list[Row | BrokenRow] = [(7, ["Eve", "nope", "123-45-6789", "A-7"])]
     [outcome] = RowChecker(spec(), Protector(SECRET)).check(bad).invalid
     assert outcome["cells"][2] == "*******6789"
 
@@ -129,7 +142,7 @@ def test_rows_of_one_customer_with_other_accounts_are_not_duplicates() -> None:
         ),
         Protector(SECRET),
     )
-    rows: list[Row | RaggedRow] = [
+    rows: list[Row | BrokenRow] = [
         (1, ["C-1", "Ann", "ACC-1"]),
         (2, ["C-1", "Ann", "ACC-2"]),
         (3, ["C-1", "Ann", "acc-1"]),

@@ -4,7 +4,9 @@ from pathlib import Path
 
 import pytest
 from listflow.ingest.domain.reader import (
+    BrokenRow,
     FileRejected,
+    OversizedRow,
     RaggedRow,
     ReadLimits,
     Row,
@@ -32,7 +34,7 @@ def write(tmp_path: Path, content: str | bytes, name: str = "list.csv") -> Path:
 
 def rows_of(
     path: Path, sniffed: Sniffed, batch_rows: int = 5000, limits: ReadLimits | None = None
-) -> list[Row | RaggedRow]:
+) -> list[Row | BrokenRow]:
     batches = iter_row_batches(path, sniffed, batch_rows=batch_rows, limits=limits or ReadLimits())
     return [item for batch in batches for item in batch]
 
@@ -155,7 +157,7 @@ def test_ragged_rows(tmp_path: Path) -> None:
     ]
     ragged = items[2]
     assert isinstance(ragged, RaggedRow)
-    assert ragged.reason == "row has 4 cells, header has 3"
+    assert ragged.reason == "row has 4 cells but the header has 3"
 
 
 def test_row_numbers_across_batches(tmp_path: Path) -> None:
@@ -226,18 +228,58 @@ def test_too_many_columns(tmp_path: Path) -> None:
         sniff(path, limits=ReadLimits(max_columns=10))
 
 
-def test_cell_too_long(tmp_path: Path) -> None:
-    path = write(tmp_path, "a,b\n1,2\n3," + "x" * 101 + "\n")
+def test_a_row_with_a_cell_too_long_is_reported_and_the_rest_is_read(tmp_path: Path) -> None:
+    path = write(tmp_path, "a,b\n1,2\n3," + "x" * 101 + "\n4,5\n")
     limits = ReadLimits(max_cell_chars=100)
     sniffed = sniff(path, sample_size=1, limits=limits)
-    with pytest.raises(FileRejected, match="line 3: a cell is longer than 100 characters"):
-        rows_of(path, sniffed, batch_rows=1, limits=limits)
+    items = rows_of(path, sniffed, batch_rows=1, limits=limits)
+    assert items == [(1, ["1", "2"]), OversizedRow(2, "b", 101, 100), (3, ["4", "5"])]
+    assert items[1].reason == "the cell has 101 characters; at most 100 are allowed"  # type: ignore[union-attr]
+
+
+def test_a_sample_row_with_a_cell_too_long_shows_it_cut_short(tmp_path: Path) -> None:
+    path = write(tmp_path, "a,b\n" + "y" * 101 + ",2\n4,5\n")
+    limits = ReadLimits(max_cell_chars=100)
+    sniffed = sniff(path, limits=limits)
+    assert sniffed.headers == ["a", "b"]
+    assert sniffed.sample_rows == [["y" * 100, "2"], ["4", "5"]]
+    assert rows_of(path, sniffed, limits=limits)[0] == OversizedRow(1, "a", 101, 100)
+
+
+def test_a_header_with_a_cell_too_long_rejects_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "a," + "h" * 101 + "\n1,2\n")
+    with pytest.raises(FileRejected, match="first row has a cell longer than 100"):
+        sniff(path, limits=ReadLimits(max_cell_chars=100))
+
+
+def test_a_quote_left_open_rejects_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, 'a,b\n1,2\n3,"4\n' + "5,6\n" * 50)
+    limits = ReadLimits(max_cell_chars=100)
+    sniffed = sniff(path, sample_size=1, limits=limits)
+    with pytest.raises(FileRejected, match=r"line 3: .* 100 characters \(is a quote left open\?\)"):
+        rows_of(path, sniffed, limits=limits)
 
 
 def test_unterminated_quote_is_bounded(tmp_path: Path) -> None:
     path = write(tmp_path, 'a,b\n1,"2\n' + "filler line\n" * 20000)
     with pytest.raises(FileRejected, match="longer than"):
         sniff(path)
+
+
+def test_a_workbook_row_with_a_cell_too_long_is_reported(tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Name", "Notes"])
+    sheet.append(["Ann", "z" * 101])
+    sheet.append(["Bob", "short"])
+    path = tmp_path / "long.xlsx"
+    workbook.save(path)
+    limits = ReadLimits(max_cell_chars=100)
+    assert rows_of(path, sniff(path, limits=limits), limits=limits) == [
+        OversizedRow(1, "Notes", 101, 100),
+        (2, ["Bob", "short"]),
+    ]
 
 
 def test_xlsx_with_two_sheets(tmp_path: Path) -> None:

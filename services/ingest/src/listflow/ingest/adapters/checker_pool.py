@@ -17,7 +17,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
 from listflow.ingest.domain.batches import CheckedBatch, CheckSpec, RowChecker
-from listflow.ingest.domain.reader import RaggedRow, Row
+from listflow.ingest.domain.reader import BrokenRow, Row
 from listflow.kit.logging import get_logger
 from listflow.kit.pii import Protector
 
@@ -48,12 +48,12 @@ def _checker(spec: CheckSpec, protector: Protector) -> RowChecker:
     return checker
 
 
-def _check(spec: CheckSpec, batch: Sequence[Row | RaggedRow]) -> CheckedBatch:
+def _check(spec: CheckSpec, batch: Sequence[Row | BrokenRow]) -> CheckedBatch:
     assert _protector is not None
     return _checker(spec, _protector).check(batch)
 
 
-def _keys(spec: CheckSpec, batch: Sequence[Row | RaggedRow]) -> list[tuple[int, str]]:
+def _keys(spec: CheckSpec, batch: Sequence[Row | BrokenRow]) -> list[tuple[int, str]]:
     assert _protector is not None
     return _checker(spec, _protector).keys(batch)
 
@@ -83,19 +83,19 @@ class CheckerPool:
             )
         return self._executor
 
-    async def check(self, spec: CheckSpec, batch: Sequence[Row | RaggedRow]) -> CheckedBatch:
+    async def check(self, spec: CheckSpec, batch: Sequence[Row | BrokenRow]) -> CheckedBatch:
         return await self._run(_check, spec, batch)
 
     async def keys(
-        self, spec: CheckSpec, batch: Sequence[Row | RaggedRow]
+        self, spec: CheckSpec, batch: Sequence[Row | BrokenRow]
     ) -> list[tuple[int, str]]:
         return await self._run(_keys, spec, batch)
 
     async def _run(
         self,
-        function: Callable[[CheckSpec, Sequence[Row | RaggedRow]], _T],
+        function: Callable[[CheckSpec, Sequence[Row | BrokenRow]], _T],
         spec: CheckSpec,
-        batch: Sequence[Row | RaggedRow],
+        batch: Sequence[Row | BrokenRow],
     ) -> _T:
         if self.workers == 0:
             return await asyncio.to_thread(function, spec, batch)

@@ -24,7 +24,7 @@ from listflow.schemas.values import (
 )
 
 from .lead_rows import LeadConverter, UniqueValues
-from .reader import RaggedRow, Row
+from .reader import BrokenRow, OversizedRow, RaggedRow, Row
 from .reports import SENSITIVE_FIELDS, mask
 from .rows import RowError, RowOptions, RowValidator
 
@@ -89,14 +89,16 @@ class RowChecker:
         self.spec = spec
         self.validator = RowValidator(list(spec.headers), spec.mapping, spec.row_options, protector)
 
-    def check(self, batch: Sequence[Row | RaggedRow]) -> CheckedBatch:
+    def check(self, batch: Sequence[Row | BrokenRow]) -> CheckedBatch:
         spec = self.spec
         rows: list[CheckedRow] = []
         invalid: list[dict[str, Any]] = []
         for item in batch:
-            if isinstance(item, RaggedRow):
-                reason = f"row has {item.found} cells but the header has {item.expected}"
-                invalid.append(_invalid(spec.tenant_id, item.row_number, "", "", reason, None))
+            if isinstance(item, RaggedRow | OversizedRow):
+                # The cells are not echoed: a ragged row's are misplaced, an oversized one huge.
+                invalid.append(
+                    _invalid(spec.tenant_id, item.row_number, item.column, "", item.reason, None)
+                )
                 continue
             row_number, cells = item
             contact = self._contact(row_number, cells)
@@ -189,11 +191,11 @@ class RowChecker:
             errors=[{"column": c, "value": v, "reason": r} for c, v, r in errors],
         )
 
-    def keys(self, batch: Sequence[Row | RaggedRow]) -> list[tuple[int, str]]:
+    def keys(self, batch: Sequence[Row | BrokenRow]) -> list[tuple[int, str]]:
         """(row number, dedupe key) of each valid row: what `last_wins` needs to know first."""
         found: list[tuple[int, str]] = []
         for item in batch:
-            if isinstance(item, RaggedRow):
+            if isinstance(item, RaggedRow | OversizedRow):
                 continue
             row_number, cells = item
             contact = self.validator.validate(row_number, cells)

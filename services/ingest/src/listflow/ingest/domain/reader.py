@@ -6,7 +6,7 @@ import io
 import re
 import zipfile
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from itertools import islice
@@ -85,10 +85,39 @@ class RaggedRow:
     row_number: int
     expected: int
     found: int
+    column: str = ""
 
     @property
     def reason(self) -> str:
-        return f"row has {self.found} cells, header has {self.expected}"
+        return f"row has {self.found} cells but the header has {self.expected}"
+
+
+@dataclass(frozen=True)
+class OversizedRow:
+    """A row with a cell longer than the limit; its cells are dropped (never echoed)."""
+
+    row_number: int
+    column: str
+    length: int
+    limit: int
+
+    @property
+    def reason(self) -> str:
+        return f"the cell has {self.length:,} characters; at most {self.limit:,} are allowed"
+
+
+# A row that is reported as it is, with a reason, without checking its cells.
+BrokenRow = RaggedRow | OversizedRow
+
+
+@dataclass(frozen=True, slots=True)
+class _Overlong:
+    """A record read whole whose cell at `index` is longer than the limit; `cells` has every
+    such cell cut to the limit (enough for a preview's sample)."""
+
+    index: int
+    length: int
+    cells: list[str]
 
 
 class FileRejected(ValueError):
@@ -128,12 +157,18 @@ def sniff(
             _delimiter_argument(delimiter) if delimiter else _detect_delimiter(text, quote_char)
         )
         dialect = Dialect(chosen, delimiter_char, quote_char, header=True)
-        records = list(islice(_text_records(path, dialect, limits), sample_size + 1))
+        read = list(islice(_text_records(path, dialect, limits), sample_size + 1))
         sheet_name = None
     else:
         sheet_name = _sheet_name(path, sheet)
-        records = list(islice(_sheet_records(path, sheet_name, limits), sample_size + 1))
+        read = list(islice(_sheet_records(path, sheet_name, limits), sample_size + 1))
         dialect = Dialect("", "", "", header=True)
+    if read and isinstance(read[0], _Overlong):
+        raise FileRejected(
+            f"the first row has a cell longer than {limits.max_cell_chars} characters"
+        )
+    # A sample row with an overlong cell shows it cut short; the import reports the row.
+    records = [r.cells if isinstance(r, _Overlong) else r for r in read]
     if not records:
         raise FileRejected("the file is empty")
     has_header = _looks_like_header(records) if header is None else header
@@ -168,12 +203,13 @@ def iter_row_batches(
     *,
     batch_rows: int = 5000,
     limits: ReadLimits = ReadLimits(),
-) -> Iterator[list[Row | RaggedRow]]:
-    """Batches of (row_number, cells) or `RaggedRow`; row numbers count non-blank data rows.
+) -> Iterator[list[Row | BrokenRow]]:
+    """Batches of (row_number, cells) or a `BrokenRow`; row numbers count non-blank data rows.
 
     Rows shorter than the header are padded with None. Rows longer than the header are
     yielded as `RaggedRow` so that the caller can report them, unless the surplus cells are
-    all empty (a trailing delimiter), which are dropped.
+    all empty (a trailing delimiter), which are dropped. A row with a cell over the limit is
+    yielded as `OversizedRow`: the rest of the file still imports.
     """
     if sniffed.format == "csv":
         records = _text_records(path, sniffed.dialect, limits)
@@ -182,8 +218,19 @@ def iter_row_batches(
     if sniffed.dialect.header:
         next(records, None)
     width = len(sniffed.headers)
-    batch: list[Row | RaggedRow] = []
+    batch: list[Row | BrokenRow] = []
     for number, record in enumerate(records, start=1):
+        if isinstance(record, _Overlong):
+            column = (
+                sniffed.headers[record.index]
+                if record.index < width
+                else f"column_{record.index + 1}"
+            )
+            batch.append(OversizedRow(number, column, record.length, limits.max_cell_chars))
+            if len(batch) >= batch_rows:
+                yield batch
+                batch = []
+            continue
         found = len(record)
         if found == width:
             batch.append((number, [c or None for c in record]))
@@ -208,11 +255,15 @@ def iter_row_batches(
 # newlines allowed, pyarrow reports ragged rows without their position and drops them from
 # the batch, so the row numbers of everything after them would be wrong. Validation, not
 # parsing, bounds the throughput (csv reads ~500k rows/s), so correctness wins.
-def _text_records(path: Path, dialect: Dialect, limits: ReadLimits) -> Iterator[list[str]]:
-    if limits.max_cell_chars >= csv.field_size_limit():
-        # Process-wide, but only ever raised; the default would reject cells within our limit.
-        csv.field_size_limit(limits.max_cell_chars + 1)
+def _text_records(
+    path: Path, dialect: Dialect, limits: ReadLimits
+) -> Iterator[list[str] | _Overlong]:
     line_limit = limits.max_columns * (limits.max_cell_chars + 3)
+    # csv's own bound on a cell is the line's: a cell over our limit in a record that ends
+    # is one broken row, reported as such; csv's bound stops a quote left open (whose cell
+    # would run to the end of the file). Process-wide, but only ever raised.
+    if line_limit > csv.field_size_limit():
+        csv.field_size_limit(line_limit)
     try:
         stream = open(path, encoding=dialect.encoding, newline="")  # noqa: SIM115
     except LookupError:
@@ -224,8 +275,10 @@ def _text_records(path: Path, dialect: Dialect, limits: ReadLimits) -> Iterator[
             quotechar=dialect.quote or None,
             quoting=csv.QUOTE_MINIMAL if dialect.quote else csv.QUOTE_NONE,
         )
+        ended = 0  # the line the last record ended on: the next one starts after it
         try:
             for record in reader:
+                started, ended = ended + 1, reader.line_num
                 joined = "".join(record)
                 if not joined or joined.isspace():
                     continue
@@ -233,12 +286,20 @@ def _text_records(path: Path, dialect: Dialect, limits: ReadLimits) -> Iterator[
                     # NUL cannot be stored (FerretDB refuses it in strings) and is never data.
                     record = [c.replace("\x00", "") for c in record]
                 if len(joined) > limits.max_cell_chars:
-                    _check_cells(record, limits, reader.line_num)
+                    overlong = _overlong(record, limits)
+                    if overlong is not None:
+                        if "\n" in record[overlong.index] or "\r" in record[overlong.index]:
+                            raise FileRejected(
+                                f"line {started}: a cell is longer than "
+                                f"{limits.max_cell_chars} characters (is a quote left open?)"
+                            )
+                        yield overlong
+                        continue
                 yield record
         except csv.Error as error:
             if "field larger than field limit" in str(error):
                 raise FileRejected(
-                    f"line {reader.line_num}: a cell is longer than "
+                    f"line {ended + 1}: a cell is longer than "
                     f"{limits.max_cell_chars} characters (is a quote left open?)"
                 ) from None
             raise FileRejected(
@@ -258,12 +319,12 @@ def _bounded_lines(stream: io.TextIOBase, limit: int) -> Iterator[str]:
         yield line
 
 
-def _check_cells(cells: Iterable[str], limits: ReadLimits, line: int) -> None:
-    for cell in cells:
-        if len(cell) > limits.max_cell_chars:
-            raise FileRejected(
-                f"line {line}: a cell is longer than {limits.max_cell_chars} characters"
-            )
+def _overlong(cells: Sequence[str], limits: ReadLimits) -> _Overlong | None:
+    limit = limits.max_cell_chars
+    for index, cell in enumerate(cells):
+        if len(cell) > limit:
+            return _Overlong(index, len(cell), [c[:limit] for c in cells])
+    return None
 
 
 def _detect_format(path: Path, head: bytes) -> str:
@@ -508,7 +569,9 @@ def _open_workbook(path: Path) -> CalamineWorkbook:
 
 # Spreadsheets are read with calamine, which loads a whole sheet; their size is bounded by
 # the upload limit and the format's own row limit rather than by streaming.
-def _sheet_records(path: Path, sheet: str | None, limits: ReadLimits) -> Iterator[list[str]]:
+def _sheet_records(
+    path: Path, sheet: str | None, limits: ReadLimits
+) -> Iterator[list[str] | _Overlong]:
     workbook = _open_workbook(path)
     name = sheet if sheet is not None else workbook.sheet_names[0]
     try:
@@ -528,8 +591,7 @@ def _sheet_records(path: Path, sheet: str | None, limits: ReadLimits) -> Iterato
                 f"row {line} of sheet {name!r} has {len(cells)} columns; "
                 f"at most {limits.max_columns} are allowed"
             )
-        _check_cells(cells, limits, line)
-        yield cells
+        yield _overlong(cells, limits) or cells
 
 
 def _cell_text(value: object) -> str:

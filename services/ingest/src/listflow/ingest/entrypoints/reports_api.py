@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, StreamingResponse
 from listflow.ingest.bootstrap import Container
-from listflow.ingest.domain.reader import RaggedRow, Sniffed, iter_row_batches
+from listflow.ingest.domain.reader import OversizedRow, RaggedRow, Sniffed, iter_row_batches
 from listflow.ingest.domain.reports import (
     ExportLayout,
     error_header,
@@ -76,7 +76,7 @@ async def export_rows(container: Container, doc: dict[str, Any]) -> AsyncIterato
         pending = await anext(ledger, None)
         while (batch := await asyncio.to_thread(next, batches, None)) is not None:
             for item in batch:
-                if isinstance(item, RaggedRow):
+                if isinstance(item, RaggedRow | OversizedRow):
                     number, cells = item.row_number, None
                 else:
                     number, cells = item
