@@ -44,6 +44,7 @@ CONTACTS_DB = f"{DATABASE_PREFIX}contacts"
 @dataclass
 class UploadRun:
     rows: int
+    upload_id: str = ""
     accepted_s: float = 0.0
     parsed_s: float | None = None
     completed_s: float | None = None
@@ -151,7 +152,8 @@ def _upload(
     group: str = "Bench",
     wait_for_merge: bool = True,
 ) -> UploadRun:
-    run = UploadRun(rows=rows)
+    """Upload a file as a user would and follow it to UploadCompleted (or, without
+    `wait_for_merge`, until ingest has read and published every row)."""
     cpu_before = _cpu_s(services)
     started = time.perf_counter()
     with path.open("rb") as f:
@@ -161,8 +163,40 @@ def _upload(
             data={"options": json.dumps({"target": {"kind": "group", "name": group}})},
         )
     response.raise_for_status()
-    upload_id = response.json()["id"]
-    run.accepted_s = time.perf_counter() - started
+    accepted_s = time.perf_counter() - started
+    run = _follow(client, response.json()["id"], services, rows, wait_for_merge, cpu_before)
+    run.accepted_s = accepted_s
+    return run
+
+
+def _merge_alone(
+    client: httpx.Client,
+    upload_id: str,
+    contacts: dict[str, ServiceProcess],
+    ingest: ServiceProcess,
+    rows: int,
+) -> UploadRun:
+    """Start contacts on an upload whose rows wait in Kafka (published while it was stopped)
+    and follow it from the moment contacts is ready: its merge rate with no file being read
+    (ingest only records the outcomes, and is counted)."""
+    for process in contacts.values():
+        process.start()
+    for process in contacts.values():
+        process.wait_ready()
+    watched = {**contacts, "ingest": ingest}
+    return _follow(client, upload_id, watched, rows, True, _cpu_s(watched))
+
+
+def _follow(
+    client: httpx.Client,
+    upload_id: str,
+    services: dict[str, ServiceProcess],
+    rows: int,
+    wait_for_merge: bool,
+    cpu_before: dict[str, float],
+) -> UploadRun:
+    """Poll an upload, sampling the services' memory, until it ends; times from now."""
+    run = UploadRun(rows=rows, upload_id=upload_id)
     accepted = time.perf_counter()
     peaks = dict.fromkeys(services, 0.0)
     pss_peaks = dict.fromkeys(services, 0.0)
@@ -396,6 +430,10 @@ def _table(result: dict[str, Any]) -> str:
             f"{result['ingest_alone']['parse_rows_per_s']:,.0f} rows/s",
         ),
         ("ingest during the first upload", f"{first['parse_rows_per_s']:,.0f} rows/s"),
+        (
+            "contacts alone: new customers already in Kafka",
+            f"{result['contacts_alone']['merge_rows_per_s']:,.0f} rows/s",
+        ),
         ("end to end, new customers", f"{e2e:,.0f} rows/s ({first['completed_s']:.1f} s)"),
         (
             "end to end, half updates",
@@ -425,6 +463,7 @@ def _table(result: dict[str, Any]) -> str:
         ("CPU per row, new customers", _cpu_line(first["cpu_us_per_row"])),
         ("CPU per row, half updates", _cpu_line(second["cpu_us_per_row"])),
         ("CPU per row, ingest alone", _cpu_line(result["ingest_alone"]["cpu_us_per_row"])),
+        ("CPU per row, contacts alone", _cpu_line(result["contacts_alone"]["cpu_us_per_row"])),
         (
             "database CPU per row: insert_many / upserts",
             f"{limits['insert_database_cpu_us_per_row']:,.0f} / "
@@ -550,7 +589,12 @@ def main() -> None:
         args.rows, seed=43, international=True, account_offset=args.rows // 2
     )
     second = datagen.write_csv(work / "second.csv", second_rows)
-    del first_rows, second_rows
+    # New customers again, for ingest alone and then contacts alone.
+    third_rows, _ = datagen.rows(
+        args.rows, seed=44, international=True, account_offset=2 * args.rows
+    )
+    third = datagen.write_csv(work / "third.csv", third_rows)
+    del first_rows, second_rows, third_rows
 
     key, env = _bench_env()
     profile_dir = args.out / f"profile-{stamp}" if args.profile else None
@@ -586,17 +630,24 @@ def main() -> None:
             print("second upload (half updates)")
             run2 = _upload(client, second, watched, args.rows)
             # Ingest alone: with every contacts consumer stopped, nothing else competes for
-            # the cores while the file is parsed, validated and published.
-            for process in [services["contacts"], *extra]:
+            # the cores while the file is parsed, validated and published. Then contacts
+            # alone: started on the rows waiting in Kafka, it merges them with the cores to
+            # itself (and the database).
+            contacts = {n: p for n, p in watched.items() if n.startswith("contacts")}
+            for process in contacts.values():
                 process.stop()
-            print("ingest alone (contacts stopped)")
+            print("ingest alone (contacts stopped), a third file of new customers")
             alone = _upload(
                 client,
-                first,
+                third,
                 {"ingest": services["ingest"]},
                 args.rows,
-                group="Bench ingest only",
+                group="Bench alone",
                 wait_for_merge=False,
+            )
+            print("contacts alone, merging the third file's rows")
+            merge_alone = _merge_alone(
+                client, alone.upload_id, contacts, services["ingest"], args.rows
             )
         finally:
             for process in extra:
@@ -625,6 +676,7 @@ def main() -> None:
         "contacts_restarted_before_update": args.restart_contacts,
         "expected": asdict(expected),
         "ingest_alone": {**asdict(alone), "parse_rows_per_s": alone.parse_rate},
+        "contacts_alone": {**asdict(merge_alone), "merge_rows_per_s": merge_alone.end_to_end_rate},
         "first_upload": {
             **asdict(run1),
             "parse_rows_per_s": run1.parse_rate,
