@@ -1,7 +1,7 @@
 """Contacts in MongoDB (or FerretDB): contacts, known keys, key claims, groups, tags."""
 
 import contextlib
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,17 +17,13 @@ from listflow.contacts.ports import (
     Page,
     Term,
 )
+from listflow.kit.known_keys import KnownKeys
 from listflow.kit.mongo import Document, duplicate_key_indexes, gather_bounded
 from listflow.schemas.matching import all_match_keys
 from listflow.schemas.values import ConsentRecord, ContactData, MatchKey, TargetRef
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
-
-# Keys probed first in a batch: all unknown, and the rest of the batch is probed too.
-PROBE_SAMPLE = 50
-# Keys remembered as known per process (~100 bytes each); past it the memory starts afresh.
-SEEN_KNOWN_LIMIT = 200_000
 
 
 def key_id(tenant_id: str, key: KeyRef | Term) -> str:
@@ -117,12 +113,7 @@ class MongoContactRepository:
         self._tags = database["tags"]
         # Every match key any contact was ever stored with, and some it never was (a lookup
         # records the keys it asks about): `_id` only, never deleted. See find_by_keys.
-        self._known = database["known_keys"]
-        # Keys this process has seen known: a key once known stays known, so these need not
-        # be recorded again (on FerretDB an insert_many that meets a duplicate goes on one
-        # document at a time, ~20x slower).
-        self._seen_known: set[str] = set()
-        self._migrations = database["migrations"]
+        self._known = KnownKeys(database["known_keys"], database["migrations"])
 
     def _labels(self, kind: str) -> Any:
         return self._groups if kind == "group" else self._tags
@@ -138,52 +129,14 @@ class MongoContactRepository:
         await self._backfill_known_keys()
 
     async def _backfill_known_keys(self) -> None:
-        """Record the keys of contacts stored before `known_keys` existed. Runs before the
-        service consumes anything; replicas starting together both run it, harmlessly."""
-        if await self._migrations.find_one({"_id": "known_keys"}) is not None:
-            return
-        batch: list[str] = []
-        async for doc in self._contacts.find({}, {"tenant_id": 1, "data": 1}, batch_size=1000):
-            data = ContactData.model_validate(doc["data"])
-            batch.extend(key_id(doc["tenant_id"], k) for k in all_match_keys(data))
-            if len(batch) >= 5000:
-                await self._record_keys(batch)
-                batch = []
-        await self._record_keys(batch)
-        with contextlib.suppress(DuplicateKeyError):
-            await self._migrations.insert_one({"_id": "known_keys", "at": datetime.now(UTC)})
+        """Record the keys of contacts stored before `known_keys` existed."""
 
-    async def _record_keys(self, key_ids: Collection[str]) -> set[str]:
-        """Record keys as known; answer those that were not known until now."""
-        unique = [kid for kid in dict.fromkeys(key_ids) if kid not in self._seen_known]
-        if not unique:
-            return set()
-        try:
-            await self._known.insert_many([{"_id": kid} for kid in unique], ordered=False)
-            recorded = set(unique)
-        except BulkWriteError as error:
-            taken = duplicate_key_indexes(error)
-            recorded = {kid for i, kid in enumerate(unique) if i not in taken}
-        self._remember_known(unique)
-        return recorded
+        async def keys_of_stored() -> AsyncIterator[list[str]]:
+            async for doc in self._contacts.find({}, {"tenant_id": 1, "data": 1}, batch_size=1000):
+                data = ContactData.model_validate(doc["data"])
+                yield [key_id(doc["tenant_id"], k) for k in all_match_keys(data)]
 
-    async def _unknown_keys(self, key_ids: Collection[str]) -> set[str]:
-        """Keys no stored contact has, recorded as known now. A sample goes first: if any of
-        it is known already (an update file read by a process that has not seen these
-        customers), the rest is not probed but looked up. On FerretDB an insert that meets a
-        known key goes one document at a time, ~0.35 ms each, more than the lookups the
-        probe would spare. An unprobed key is simply looked up, so this is always safe."""
-        candidates = [kid for kid in key_ids if kid not in self._seen_known]
-        sample, rest = candidates[:PROBE_SAMPLE], candidates[PROBE_SAMPLE:]
-        unknown = await self._record_keys(sample)
-        if rest and len(unknown) == len(sample):
-            unknown |= await self._record_keys(rest)
-        return unknown
-
-    def _remember_known(self, key_ids: Iterable[str]) -> None:
-        if len(self._seen_known) > SEEN_KNOWN_LIMIT:
-            self._seen_known.clear()
-        self._seen_known.update(key_ids)
+        await self._known.backfill("known_keys", keys_of_stored())
 
     async def find_by_keys(
         self, tenant_id: str, keys: Collection[KeyRef]
@@ -194,7 +147,7 @@ class MongoContactRepository:
         # key not known at this moment belongs to no stored contact, as a lookup now would
         # have found; writers racing us are settled by the key claims, as after a lookup.
         by_key = {key_id(tenant_id, k): k for k in keys}
-        unknown = await self._unknown_keys(by_key)
+        unknown = await self._known.unknown(by_key)
         # The rest: one equality query per key on the multikey `match_keys`, an index lookup
         # on MongoDB and (with the GIN index the devstack adds) on FerretDB, where `$in`
         # would scan.
@@ -211,7 +164,7 @@ class MongoContactRepository:
                 ids.setdefault(by_key[kid], []).append(doc["_id"])
                 contacts.setdefault(doc["_id"], _from_document(doc))
         # A stored contact's keys are all known: saving it again records only what it gains.
-        self._remember_known(
+        self._known.remember(
             key_id(tenant_id, k) for c in contacts.values() for k in all_match_keys(c.data)
         )
         return ids, contacts
@@ -288,7 +241,7 @@ class MongoContactRepository:
         written = [*created, *(c for c, _ in updated)]
         keys = {c.id: all_match_keys(c.data) for c in written}
         # Keys first: find_by_keys skips the lookup of a key it finds unknown.
-        await self._record_keys([key_id(c.tenant_id, k) for c in written for k in keys[c.id]])
+        await self._known.record([key_id(c.tenant_id, k) for c in written for k in keys[c.id]])
         # Inserts wherever possible: on FerretDB an insert only checks the unique _id index.
         if created:
             try:
