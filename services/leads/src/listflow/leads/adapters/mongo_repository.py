@@ -5,10 +5,11 @@ updates, no transactions): the same rules as contacts, for the same FerretDB rea
 """
 
 import contextlib
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from datetime import datetime, time
 from typing import Any
 
+from listflow.kit.known_keys import KnownKeys
 from listflow.kit.mongo import Document, duplicate_key_indexes, gather_bounded
 from listflow.leads.domain.model import Campaign, Lead, LeadList, parse_hhmm
 from listflow.leads.domain.retry import RetryRules
@@ -26,6 +27,10 @@ class ConcurrentUpdate(Exception):
 def phone_key(tenant_id: str, e164: str) -> str:
     # Same shape as contacts' match keys, so the devstack's GIN index on `match_keys` serves it.
     return f"{tenant_id}|phone|{e164}"
+
+
+def _phone_keys(leads: Iterable[Lead]) -> list[str]:
+    return [phone_key(x.tenant_id, p) for x in leads for p in x.phones]
 
 
 def list_key(tenant_id: str, list_id: str) -> str:
@@ -215,6 +220,9 @@ class MongoLeadRepository:
         self.dnc = database["dnc"]
         self.unique = database["unique_values"]
         self.phone_claims = database["phone_claims"]
+        # Every phone key a lead was ever stored with (and some asked about): a batch of new
+        # leads looks up only the phones some lead may have (listflow.kit.known_keys).
+        self.known_phones = KnownKeys(database["known_phones"], database["migrations"])
 
     async def ensure_indexes(self) -> None:
         await self.leads.create_index([("match_keys", ASCENDING)])
@@ -226,6 +234,11 @@ class MongoLeadRepository:
             [("tenant_id", ASCENDING), ("name_key", ASCENDING)], unique=True
         )
         await self.queue.create_index([("match_keys", ASCENDING), ("due_at", ASCENDING)])
+        await self.known_phones.backfill("known_phones", self._phone_keys_of_stored_leads())
+
+    async def _phone_keys_of_stored_leads(self) -> AsyncIterator[list[str]]:
+        async for doc in self.leads.find({}, {"match_keys": 1}, batch_size=1000):
+            yield [k for k in doc.get("match_keys", ()) if "|phone|" in k]
 
     # --- lists ---------------------------------------------------------------------------
 
@@ -324,14 +337,19 @@ class MongoLeadRepository:
     # --- leads ---------------------------------------------------------------------------
 
     async def find_by_phones(self, tenant_id: str, phones: Collection[str]) -> dict[str, Lead]:
-        """Every lead of the tenant having any of `phones`: one equality query per phone."""
+        """Every lead of the tenant having any of `phones`: one equality query per phone that
+        some lead may have (a phone never known to the store needs none)."""
         keys = [phone_key(tenant_id, p) for p in phones]
-        results = await gather_bounded(self.leads.find({"match_keys": k}).to_list() for k in keys)
+        unknown = await self.known_phones.unknown(keys)
+        known = [k for k in keys if k not in unknown]
+        results = await gather_bounded(self.leads.find({"match_keys": k}).to_list() for k in known)
         found: dict[str, Lead] = {}
         for docs in results:
             for doc in docs:
                 if doc["tenant_id"] == tenant_id:
                     found.setdefault(doc["_id"], lead_from_document(doc))
+        # A stored lead's phones are all known: saving it again records only what it gains.
+        self.known_phones.remember(_phone_keys(found.values()))
         return found
 
     async def get_leads(self, ids: Collection[str]) -> dict[str, Lead]:
@@ -347,6 +365,8 @@ class MongoLeadRepository:
     ) -> None:
         """Insert new leads (an existing id is this row's replay) and replace updated ones,
         each only if still at the version read; raises ConcurrentUpdate otherwise."""
+        # Phones first: find_by_phones skips the lookup of a phone it finds unknown.
+        await self.known_phones.record(_phone_keys([*created, *(x for x, _ in updated)]))
         if created:
             try:
                 await self.leads.insert_many([lead_to_document(x) for x in created], ordered=False)
@@ -375,6 +395,7 @@ class MongoLeadRepository:
         return result.matched_count == 1
 
     async def replace_lead(self, lead: Lead) -> None:
+        await self.known_phones.record(_phone_keys([lead]))
         await self.leads.replace_one({"_id": lead.id}, lead_to_document(lead))
 
     async def leads_of_list(

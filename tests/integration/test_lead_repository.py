@@ -1,0 +1,83 @@
+"""Leads found by phone on FerretDB: the known-phones probe never hides a stored lead."""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from listflow.leads.adapters.mongo_repository import MongoLeadRepository
+from listflow.leads.domain.model import Lead
+from listflow.schemas.leads import LeadData
+from listflow.schemas.values import Phone
+from pymongo.asynchronous.database import AsyncDatabase
+
+from tests.integration.test_contact_repository_contract import fresh_database
+
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def lead(lid: str, *phones: str, tenant: str = "t1") -> Lead:
+    data = LeadData(name=lid, phones=tuple(Phone(e164=p) for p in phones))
+    return Lead.new(id=lid, tenant_id=tenant, list_id="L1", data=data, now=NOW, source="u:1")
+
+
+@pytest.fixture
+async def database() -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
+    async with fresh_database() as db:
+        yield db
+
+
+async def test_every_phone_of_a_saved_lead_finds_it(database: AsyncDatabase[Any]) -> None:
+    repository = MongoLeadRepository(database)
+    await repository.ensure_indexes()
+    # Asked about before any lead had it: the probe records it, the save must still find it.
+    assert await repository.find_by_phones("t1", ["+14155550101"]) == {}
+    await repository.save_leads([lead("a", "+14155550100", "+14155550101")], [])
+    for phone in ("+14155550100", "+14155550101"):
+        assert set(await repository.find_by_phones("t1", [phone])) == {"a"}
+    assert await repository.find_by_phones("t2", ["+14155550100"]) == {}
+
+
+async def test_a_phone_a_lead_gains_by_an_update_finds_it(database: AsyncDatabase[Any]) -> None:
+    repository = MongoLeadRepository(database)
+    await repository.ensure_indexes()
+    original = lead("a", "+14155550110")
+    await repository.save_leads([original], [])
+    assert await repository.find_by_phones("t1", ["+14155550111"]) == {}
+    gained = original.updated(
+        LeadData(name="a", phones=(Phone(e164="+14155550110"), Phone(e164="+14155550111"))),
+        NOW,
+        "u:2",
+    )
+    await repository.save_leads([], [(gained, 1)])
+    # A process that has seen none of these phones, as after a restart.
+    restarted = MongoLeadRepository(database)
+    assert set(await restarted.find_by_phones("t1", ["+14155550111"])) == {"a"}
+
+
+async def test_leads_stored_before_known_phones_existed_are_found_after_a_restart(
+    database: AsyncDatabase[Any],
+) -> None:
+    await MongoLeadRepository(database).save_leads([lead("a", "+14155550120")], [])
+    # As an older version left it: the lead, and no record of its phones.
+    await database.drop_collection("known_phones")
+    await database.drop_collection("migrations")
+    restarted = MongoLeadRepository(database)
+    await restarted.ensure_indexes()
+    assert set(await restarted.find_by_phones("t1", ["+14155550120"])) == {"a"}
+
+
+async def test_a_fresh_process_finds_every_stored_lead_among_new_phones(
+    database: AsyncDatabase[Any],
+) -> None:
+    writer = MongoLeadRepository(database)
+    await writer.ensure_indexes()
+    stored = [f"+1415555{i:04d}" for i in range(200, 280)]
+    new = [f"+1415556{i:04d}" for i in range(200, 280)]
+    await writer.save_leads([lead(f"s{i}", p) for i, p in enumerate(stored)], [])
+    restarted = MongoLeadRepository(database)
+    # Stored phones first (the probe's sample meets known phones), then new phones first.
+    for batch in ([*stored[:40], *new[:40]], [*new[40:], *stored[40:]]):
+        found = await restarted.find_by_phones("t1", batch)
+        assert set(found) == {f"s{stored.index(p)}" for p in batch if p in stored}
+    assert await MongoLeadRepository(database).find_by_phones("t1", new) == {}
