@@ -35,7 +35,11 @@ from listflow.kit.mongo import gather_bounded
 from pymongo import AsyncMongoClient
 
 PROFILE = infra.PROFILES["bench"]
-PORTS = {"ingest": 38101 + infra.PORT_OFFSET, "contacts": 38102 + infra.PORT_OFFSET}
+PORTS = {
+    "ingest": 38101 + infra.PORT_OFFSET,
+    "contacts": 38102 + infra.PORT_OFFSET,
+    "leads": 38103 + infra.PORT_OFFSET,
+}
 GATEWAY_PORT = 38100 + infra.PORT_OFFSET
 DATABASE_PREFIX = "listflow_"
 CONTACTS_DB = f"{DATABASE_PREFIX}contacts"
@@ -151,16 +155,18 @@ def _upload(
     rows: int,
     group: str = "Bench",
     wait_for_merge: bool = True,
+    kind: str = "group",
 ) -> UploadRun:
-    """Upload a file as a user would and follow it to UploadCompleted (or, without
-    `wait_for_merge`, until ingest has read and published every row)."""
+    """Upload a file as a user would into a group (or another `kind` of target) and follow
+    it to UploadCompleted (or, without `wait_for_merge`, until ingest has read and published
+    every row)."""
     cpu_before = _cpu_s(services)
     started = time.perf_counter()
     with path.open("rb") as f:
         response = client.post(
             "/v1/uploads",
             files={"file": (path.name, f, "text/csv")},
-            data={"options": json.dumps({"target": {"kind": "group", "name": group}})},
+            data={"options": json.dumps({"target": {"kind": kind, "name": group}})},
         )
     response.raise_for_status()
     accepted_s = time.perf_counter() - started
@@ -415,6 +421,7 @@ def _hot_spots(stacks: Path, top: int = 12) -> list[tuple[str, float]]:
 
 def _table(result: dict[str, Any]) -> str:
     first, second = result["first_upload"], result["update_upload"]
+    dialer = result["dialer_list_upload"]
     limits = result["limits"]
     e2e = first["end_to_end_rows_per_s"]
     database_e2e = _database_cpu(first["cpu_us_per_row"])
@@ -443,7 +450,14 @@ def _table(result: dict[str, Any]) -> str:
             "peak RSS ingest: all / service process",
             f"{first['peak_rss_mb']['ingest']:.0f} / {first['peak_rss_main_mb']['ingest']:.0f} MB",
         ),
-        ("peak RSS contacts", f"{first['peak_rss_mb']['contacts']:.0f} MB"),
+        (
+            "end to end, new leads into a dialer list",
+            f"{dialer['end_to_end_rows_per_s']:,.0f} rows/s ({dialer['completed_s']:.1f} s)",
+        ),
+        (
+            "peak RSS contacts / leads",
+            f"{first['peak_rss_mb']['contacts']:.0f} / {dialer['peak_rss_mb']['leads']:.0f} MB",
+        ),
         (
             "peak PSS ingest (all) / contacts",
             f"{first['peak_pss_mb']['ingest']:.0f} / {first['peak_pss_mb']['contacts']:.0f} MB",
@@ -464,6 +478,7 @@ def _table(result: dict[str, Any]) -> str:
         ("CPU per row, half updates", _cpu_line(second["cpu_us_per_row"])),
         ("CPU per row, ingest alone", _cpu_line(result["ingest_alone"]["cpu_us_per_row"])),
         ("CPU per row, contacts alone", _cpu_line(result["contacts_alone"]["cpu_us_per_row"])),
+        ("CPU per row, dialer list", _cpu_line(dialer["cpu_us_per_row"])),
         (
             "database CPU per row: insert_many / upserts",
             f"{limits['insert_database_cpu_us_per_row']:,.0f} / "
@@ -649,6 +664,16 @@ def main() -> None:
             merge_alone = _merge_alone(
                 client, alone.upload_id, contacts, services["ingest"], args.rows
             )
+            # The first file again, as new leads of a dialer list: ingest and leads at work.
+            print("the first file into a dialer list (new leads)")
+            dialer = _upload(
+                client,
+                first,
+                {"ingest": services["ingest"], "leads": services["leads"]},
+                args.rows,
+                group="Bench dialer",
+                kind="lead_list",
+            )
         finally:
             for process in extra:
                 process.stop()
@@ -677,6 +702,7 @@ def main() -> None:
         "expected": asdict(expected),
         "ingest_alone": {**asdict(alone), "parse_rows_per_s": alone.parse_rate},
         "contacts_alone": {**asdict(merge_alone), "merge_rows_per_s": merge_alone.end_to_end_rate},
+        "dialer_list_upload": {**asdict(dialer), "end_to_end_rows_per_s": dialer.end_to_end_rate},
         "first_upload": {
             **asdict(run1),
             "parse_rows_per_s": run1.parse_rate,
