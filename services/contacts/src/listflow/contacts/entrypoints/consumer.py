@@ -4,12 +4,11 @@ import asyncio
 from typing import Any
 
 from aiokafka import ConsumerRecord
-from faststream import AckPolicy
 from faststream.kafka import KafkaMessage
 from listflow.contacts import handlers
 from listflow.contacts.bootstrap import Container
 from listflow.kit.dead_letters import decode_rows
-from listflow.kit.kafka import records_undecoded
+from listflow.kit.kafka import row_batch_subscriber
 from listflow.kit.logging import get_logger
 from listflow.schemas import topics
 from listflow.schemas.events import ContactRowParsed
@@ -46,15 +45,11 @@ def register(container: Container) -> None:
     # works. The merge is safe against concurrent writers (versions and key claims), as it
     # is across processes.
     for consumer in range(settings.contacts_row_consumers):
-        broker.subscriber(
+        row_batch_subscriber(
+            broker,
             topics.CONTACT_ROWS.name,
             group_id=settings.contacts_consumer_group,
-            batch=True,
             max_records=settings.contacts_batch_size,
-            batch_timeout_ms=50,
-            auto_offset_reset="earliest",
-            ack_policy=AckPolicy.MANUAL,
-            decoder=records_undecoded,
             title="contacts/merge-rows",
             description="Merges ContactRowParsed rows into the customer base; answers RowOutcomes.",
             include_in_schema=consumer == 0,

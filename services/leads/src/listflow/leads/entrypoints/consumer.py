@@ -7,7 +7,7 @@ from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaMessage
 from listflow.kit.dead_letters import dead_letter, decode_rows
-from listflow.kit.kafka import records_undecoded
+from listflow.kit.kafka import row_batch_subscriber
 from listflow.kit.logging import get_logger
 from listflow.leads.bootstrap import Container
 from listflow.schemas import topics
@@ -24,15 +24,11 @@ def register(container: Container) -> None:
     settings = container.settings
     leads = container.leads
 
-    @broker.subscriber(
+    @row_batch_subscriber(
+        broker,
         topics.LEAD_ROWS.name,
         group_id=settings.leads_consumer_group,
-        batch=True,
         max_records=settings.leads_batch_size,
-        batch_timeout_ms=50,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.MANUAL,
-        decoder=records_undecoded,
         title="leads/write-rows",
         description="Writes LeadRowParsed rows into their lead lists under the upload's "
         "duplicate scope, action and churn; answers RowOutcomes.",
