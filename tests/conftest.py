@@ -4,7 +4,8 @@ ingest and contacts as separate processes, and tenants with their own API keys."
 import asyncio
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ import pytest
 from listflow.devstack import infra
 from listflow.devstack.processes import ServiceProcess, running_stack, service_env
 from listflow.devstack.topics import ensure_topics
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 
 PROFILE = infra.PROFILES["test"]
 PORTS = {
@@ -48,6 +51,26 @@ class Stack:
             headers={"X-API-Key": self.tenants[tenant].key},
             timeout=60.0,
         )
+
+
+@asynccontextmanager
+async def fresh_database() -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
+    """A database of its own on the test FerretDB, dropped afterwards."""
+    infra.up(PROFILE)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(PROFILE.mongodb_url)
+    name = f"contract_{secrets.token_hex(4)}"
+    try:
+        yield client[name]
+    finally:
+        await client.drop_database(name)
+        await client.close()
+
+
+@pytest.fixture
+async def database() -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
+    """A repository's own database on the real FerretDB (no services, no Kafka)."""
+    async with fresh_database() as db:
+        yield db
 
 
 @pytest.fixture(scope="session")

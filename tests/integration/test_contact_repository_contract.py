@@ -1,9 +1,7 @@
 """One contract for every contacts repository: the in-memory fake and MongoDB (FerretDB here)."""
 
 import asyncio
-import secrets
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +11,6 @@ from listflow.contacts.adapters.mongo_repository import MongoContactRepository
 from listflow.contacts.domain.model import Contact
 from listflow.contacts.handlers import merge_rows
 from listflow.contacts.ports import Claim, ConcurrentUpdate, ContactRepository
-from listflow.devstack import infra
 from listflow.schemas.events import ContactChange, ContactRowParsed, RowOutcomes
 from listflow.schemas.values import (
     Account,
@@ -25,8 +22,9 @@ from listflow.schemas.values import (
     TargetKind,
     TargetRef,
 )
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
+
+from tests.conftest import fresh_database
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -43,25 +41,6 @@ class RecordingSink:
 
 
 GROUP = TargetRef(kind=TargetKind.GROUP, id="g", name="G")
-
-
-@asynccontextmanager
-async def fresh_database() -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
-    """A database of its own on the test FerretDB, dropped afterwards."""
-    infra.up(infra.PROFILES["test"])
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(infra.PROFILES["test"].mongodb_url)
-    name = f"contract_{secrets.token_hex(4)}"
-    try:
-        yield client[name]
-    finally:
-        await client.drop_database(name)
-        await client.close()
-
-
-@pytest.fixture
-async def database() -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
-    async with fresh_database() as db:
-        yield db
 
 
 @pytest.fixture(params=["memory", "ferretdb"])

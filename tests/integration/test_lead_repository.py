@@ -1,17 +1,13 @@
 """Leads found by phone on FerretDB: the known-phones probe never hides a stored lead."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from listflow.leads.adapters.mongo_repository import MongoLeadRepository
 from listflow.leads.domain.model import Lead
 from listflow.schemas.leads import LeadData
 from listflow.schemas.values import Phone
 from pymongo.asynchronous.database import AsyncDatabase
-
-from tests.integration.test_contact_repository_contract import fresh_database
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -19,12 +15,6 @@ NOW = datetime(2026, 3, 1, tzinfo=UTC)
 def lead(lid: str, *phones: str, tenant: str = "t1") -> Lead:
     data = LeadData(name=lid, phones=tuple(Phone(e164=p) for p in phones))
     return Lead.new(id=lid, tenant_id=tenant, list_id="L1", data=data, now=NOW, source="u:1")
-
-
-@pytest.fixture
-async def database() -> AsyncIterator[AsyncDatabase[dict[str, Any]]]:
-    async with fresh_database() as db:
-        yield db
 
 
 async def test_every_phone_of_a_saved_lead_finds_it(database: AsyncDatabase[Any]) -> None:
