@@ -17,13 +17,19 @@ from listflow.ingest.adapters.kafka_events import IngestEvents
 from listflow.ingest.adapters.leads_client import LeadListClient
 from listflow.ingest.adapters.mongo_repository import UploadRepository
 from listflow.ingest.domain.batches import CheckedBatch, CheckSpec, DuplicateSorter, LeadSpec
-from listflow.ingest.domain.fields import MappingError, resolve_mapping, suggest_mapping
+from listflow.ingest.domain.fields import (
+    MappingError,
+    guess_field,
+    resolve_mapping,
+    suggest_mapping,
+)
 from listflow.ingest.domain.lead_rows import (
     LeadConverter,
     LeadListInfo,
     lead_explicit_mapping,
     narrow_mapping,
 )
+from listflow.ingest.domain.reports import masked_cells, national_id_columns
 from listflow.ingest.domain.reader import FileRejected, ReadLimits, Sniffed, iter_row_batches, sniff
 from listflow.ingest.domain.rows import RowOptions, default_match_key
 from listflow.ingest.domain.templates import TEMPLATES
@@ -165,6 +171,8 @@ class Ingest:
             "rows_read": 0,
             "total_rows": None,
         }
+        # Stored masked too (answers mask again by the mapping in force, see public_sample).
+        doc["sample"] = [{"cells": row} for row in public_sample(doc)]
         await self.repository.insert(doc)
         await self.events.upload_event(
             upload_id,
@@ -646,6 +654,36 @@ def _row_estimate(path: Path, size: int, sniffed: Sniffed) -> int | None:
     if len(head) < 65536:
         return max(lines - (1 if sniffed.dialect.header else 0), 0)
     return int(size / (len(head) / lines))
+
+
+def id_columns(doc: dict[str, Any]) -> frozenset[int]:
+    """The columns of an upload whose cells are national ids, by every mapping it has: each
+    header's own reading, the suggested mapping, the one its options give (with a template's)
+    and, once started, the one in force."""
+    headers: list[str] = doc.get("headers", [])
+    mappings: list[dict[int, str | None]] = [
+        {i: guess_field(h) for i, h in enumerate(headers)},
+        {i: s.get("field") for i, s in enumerate(doc.get("suggested_mapping", []))},
+        {int(i): f for i, f in (doc.get("mapping") or {}).items()},
+    ]
+    try:
+        options = UploadOptions.model_validate(doc.get("options") or {})
+        template = TEMPLATES.get(options.template) if options.template else None
+        explicit = {
+            **({h: f for h, f in template.mapping.items() if h in headers} if template else {}),
+            **(options.mapping or {}),
+        }
+        if explicit:
+            mappings.append(dict(resolve_mapping(headers, explicit)))
+    except (ValueError, MappingError):
+        pass  # options that cannot start an import map nothing; the other readings stand
+    return national_id_columns(mappings)
+
+
+def public_sample(doc: dict[str, Any]) -> list[list[str | None]]:
+    """The sample rows an upload's answers show, national ids masked (last four only)."""
+    columns = id_columns(doc)
+    return [masked_cells(row["cells"], columns) for row in doc.get("sample", [])]
 
 
 def _sniffed_fields(doc: dict[str, Any]) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from listflow.schemas.values import (
 
 from .lead_rows import LeadConverter, UniqueValues
 from .reader import BrokenRow, OversizedRow, RaggedRow, Row
-from .reports import SENSITIVE_FIELDS, mask
+from .reports import masked_cells, national_id_columns
 from .rows import RowError, RowOptions, RowValidator
 
 
@@ -88,6 +88,7 @@ class RowChecker:
     def __init__(self, spec: CheckSpec, protector: Protector) -> None:
         self.spec = spec
         self.validator = RowValidator(list(spec.headers), spec.mapping, spec.row_options, protector)
+        self._id_columns = national_id_columns([spec.mapping])
 
     def check(self, batch: Sequence[Row | BrokenRow]) -> CheckedBatch:
         spec = self.spec
@@ -238,10 +239,7 @@ class RowChecker:
 
     def _masked_cells(self, cells: list[str | None]) -> list[str | None]:
         """The original row for the error report, with national ids masked."""
-        mapping = self.spec.mapping
-        return [
-            mask(c) if c and mapping.get(i) in SENSITIVE_FIELDS else c for i, c in enumerate(cells)
-        ]
+        return masked_cells(cells, self._id_columns)
 
 
 @dataclass

@@ -499,6 +499,11 @@ def _assign(
     ]
 
 
+def guess_field(header: str) -> str | None:
+    """The field a header names on its own, whether or not another column claimed it first."""
+    return _guess(header)[0]
+
+
 def is_known_header(text: str) -> bool:
     """Whether `text` is a header name this module recognizes with certainty."""
     return _guess(text)[1] >= EXACT

@@ -5,7 +5,7 @@ are masked to their last four characters.
 """
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from .fields import EMAIL_FIELDS, PHONE_FIELDS
@@ -48,6 +48,18 @@ def xlsx_text(value: object) -> str:
 
 def mask(value: str) -> str:
     return "*" * max(len(value) - 4, 0) + value[-4:]
+
+
+def national_id_columns(mappings: Iterable[Mapping[int, str | None]]) -> frozenset[int]:
+    """The columns any of these mappings (guessed, suggested, given, in force) calls a
+    national id: a column is masked if one of them says so, so correcting a mapping never
+    shows a value another reading of the file took for an id."""
+    return frozenset(i for m in mappings for i, f in m.items() if f in SENSITIVE_FIELDS)
+
+
+def masked_cells(cells: Sequence[str | None], columns: Container[int]) -> list[str | None]:
+    """A row as it may be shown or reported: the cells of these columns masked."""
+    return [mask(c) if c and i in columns else c for i, c in enumerate(cells)]
 
 
 def error_header(headers: Sequence[str]) -> list[str]:

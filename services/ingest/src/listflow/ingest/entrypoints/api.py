@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
 from listflow.ingest.bootstrap import Container
+from listflow.ingest.handlers import public_sample
 from listflow.ingest.domain.reports import error_header, error_lines, safe_cell
 from listflow.ingest.domain.upload import TERMINAL, Tally, UploadOptions, UploadStatus, progress
 from listflow.ingest.entrypoints.deps import uploader
@@ -98,7 +99,7 @@ def to_public(doc: dict[str, Any], now: datetime) -> UploadPublic:
         detected=doc.get("detected", {}),
         headers=doc.get("headers", []),
         suggested_mapping=doc.get("suggested_mapping", []),
-        sample=[row["cells"] for row in doc.get("sample", [])],
+        sample=public_sample(doc),
         failure=doc.get("failure"),
         started_at=doc.get("started_at"),
         completed_at=doc.get("completed_at"),
