@@ -9,7 +9,13 @@ events instead would cost more than validating them.
 """
 
 import asyncio
+import ctypes
 import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -32,8 +38,39 @@ _protector: Protector | None = None
 _checkers: OrderedDict[str, RowChecker] = OrderedDict()
 
 
-def _start_worker(pii_secret: str) -> None:
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with(parent: int) -> None:
+    """End this worker when ingest dies, however it dies.
+
+    A kill -9 of ingest runs none of its shutdown, and a worker blocked reading the task
+    queue never sees the queue close (every worker holds the queue's write end too), so it
+    would live on, holding memory, until the machine restarts. On Linux the kernel sends
+    SIGKILL when the parent goes (PR_SET_PDEATHSIG: it follows the thread that started the
+    worker, which is the event loop's, alive as long as ingest is); elsewhere a thread
+    watches the parent's pid. Either way a parent gone before this ran is caught here.
+    """
+    armed = False
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        armed = libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    if os.getppid() != parent:
+        os._exit(1)
+    if not armed:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _start_worker(pii_secret: str, parent: int | None = None) -> None:
     global _protector
+    if parent is not None:
+        _die_with(parent)
     _protector = Protector(pii_secret)
 
 
@@ -79,7 +116,7 @@ class CheckerPool:
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
-                initargs=(self._secret,),
+                initargs=(self._secret, os.getpid()),
             )
         return self._executor
 
