@@ -16,7 +16,11 @@ def api_key_digest(key: str) -> str:
 
 
 class CommonSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LISTFLOW_", extra="ignore")
+    # hide_input_in_errors: a refusal is printed at start, and the input holds every
+    # LISTFLOW_ variable (database URLs with passwords, the secret itself).
+    model_config = SettingsConfigDict(
+        env_prefix="LISTFLOW_", extra="ignore", hide_input_in_errors=True
+    )
 
     environment: Literal["local", "test", "production"] = "local"
     log_level: str = "INFO"
@@ -32,12 +36,17 @@ class CommonSettings(BaseSettings):
     http_host: str = "127.0.0.1"
 
     @model_validator(mode="after")
-    def _refuse_local_secrets_in_production(self) -> "CommonSettings":
-        if self.environment == "production":
+    def _refuse_local_secrets_outside_local_runs(self) -> "CommonSettings":
+        # The default is written in this repository: ids encrypted with it are readable by
+        # anyone holding the repository and the topic, so only a local run may use it.
+        if self.environment != "local":
             if self.pii_secret.get_secret_value() == LOCAL_PII_SECRET:
-                raise ValueError("LISTFLOW_PII_SECRET must be set outside local runs")
-            if not self.api_keys:
-                raise ValueError("LISTFLOW_API_KEYS must name at least one tenant in production")
+                raise ValueError(
+                    f"LISTFLOW_PII_SECRET must be set to a secret of your own outside local "
+                    f"runs (LISTFLOW_ENVIRONMENT={self.environment})"
+                )
+        if self.environment == "production" and not self.api_keys:
+            raise ValueError("LISTFLOW_API_KEYS must name at least one tenant in production")
         return self
 
     def tenant_for_digest(self) -> dict[str, str]:

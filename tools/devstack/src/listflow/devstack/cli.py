@@ -34,6 +34,15 @@ def _infra(args: argparse.Namespace) -> None:
                 print(f"{name}: {'up' if infra.port_open(port) else 'down'} (port {port})")
 
 
+def run_env(profile: infra.Profile, key: str, ports: dict[str, int]) -> dict[str, str]:
+    """The services' environment under `make run`: the demo tenant's key, and the PII secret
+    of this data folder unless LISTFLOW_PII_SECRET chooses one."""
+    secret = os.environ.get("LISTFLOW_PII_SECRET") or infra.local_pii_secret(profile)
+    return service_env(
+        profile, tenants={key: DEMO_TENANT}, ports=ports, extra={"LISTFLOW_PII_SECRET": secret}
+    )
+
+
 def _run(args: argparse.Namespace) -> None:
     profile = infra.PROFILES["dev"]
     infra.up(profile)
@@ -41,7 +50,7 @@ def _run(args: argparse.Namespace) -> None:
     key = os.environ.get("LISTFLOW_API_KEY") or f"lf_{secrets.token_urlsafe(24)}"
     gateway_port = int(os.environ.get("LISTFLOW_GATEWAY_PORT", "8000"))
     ports = {"ingest": 8101, "contacts": 8102, "leads": 8103}
-    env = service_env(profile, tenants={key: DEMO_TENANT}, ports=ports)
+    env = run_env(profile, key, ports)
     services = [
         ServiceProcess(name, port, env, profile.state / "logs") for name, port in ports.items()
     ]

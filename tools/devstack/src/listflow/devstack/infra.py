@@ -5,12 +5,13 @@ machine; runtime state lives in the clone's git-ignored `.local/<profile>/`.
 """
 
 import os
+import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[5]
@@ -28,10 +29,12 @@ class Profile:
     controller_port: int
     mongo_port: int
     postgres_port: int
+    # Where profiles keep their state; tests point it at a folder of their own.
+    root: Path = field(default=REPO / ".local", compare=False)
 
     @property
     def state(self) -> Path:
-        return REPO / ".local" / self.name
+        return self.root / self.name
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -57,6 +60,28 @@ PROFILES = {
     "test": _profile("test", 29092, 29093, 27027, 5443),
     "bench": _profile("bench", 39092, 39093, 27037, 5444),
 }
+
+
+def local_pii_secret(profile: Profile) -> str:
+    """The PII secret of this profile's data: made on first use, then read back.
+
+    It lives beside the data it protects (git-ignored `.local/`, mode 0600, wiped with the
+    data), so no two clones share it and the built-in default never encrypts a local run's ids.
+    """
+    path = profile.state / "pii-secret"
+    profile.state.mkdir(parents=True, exist_ok=True)
+    try:
+        # O_EXCL: of two first starts racing, one writes and the other reads what it wrote.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        secret = path.read_text().strip()
+        if len(secret) < 32:
+            raise RuntimeError(f"{path} holds no usable PII secret; delete it to make a new one")
+        return secret
+    secret = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as f:
+        f.write(secret + "\n")
+    return secret
 
 
 def log(message: str) -> None:
