@@ -39,12 +39,11 @@ class CommonSettings(BaseSettings):
     def _refuse_local_secrets_outside_local_runs(self) -> "CommonSettings":
         # The default is written in this repository: ids encrypted with it are readable by
         # anyone holding the repository and the topic, so only a local run may use it.
-        if self.environment != "local":
-            if self.pii_secret.get_secret_value() == LOCAL_PII_SECRET:
-                raise ValueError(
-                    f"LISTFLOW_PII_SECRET must be set to a secret of your own outside local "
-                    f"runs (LISTFLOW_ENVIRONMENT={self.environment})"
-                )
+        if self.environment != "local" and self.pii_secret.get_secret_value() == LOCAL_PII_SECRET:
+            raise ValueError(
+                f"LISTFLOW_PII_SECRET must be set to a secret of your own outside local "
+                f"runs (LISTFLOW_ENVIRONMENT={self.environment})"
+            )
         if self.environment == "production" and not self.api_keys:
             raise ValueError("LISTFLOW_API_KEYS must name at least one tenant in production")
         return self

@@ -29,8 +29,8 @@ from listflow.ingest.domain.lead_rows import (
     lead_explicit_mapping,
     narrow_mapping,
 )
-from listflow.ingest.domain.reports import masked_cells, national_id_columns
 from listflow.ingest.domain.reader import FileRejected, ReadLimits, Sniffed, iter_row_batches, sniff
+from listflow.ingest.domain.reports import masked_cells, national_id_columns
 from listflow.ingest.domain.rows import RowOptions, default_match_key
 from listflow.ingest.domain.templates import TEMPLATES
 from listflow.ingest.domain.upload import (

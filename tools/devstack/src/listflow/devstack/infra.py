@@ -51,8 +51,8 @@ PORT_OFFSET = int(os.environ.get("LISTFLOW_PORT_OFFSET", "0"))
 
 
 def _profile(name: str, kafka: int, controller: int, mongo: int, postgres: int) -> Profile:
-    ports = (kafka, controller, mongo, postgres)
-    return Profile(name, *(port + PORT_OFFSET for port in ports))
+    o = PORT_OFFSET
+    return Profile(name, kafka + o, controller + o, mongo + o, postgres + o)
 
 
 PROFILES = {
@@ -71,16 +71,16 @@ def local_pii_secret(profile: Profile) -> str:
     path = profile.state / "pii-secret"
     profile.state.mkdir(parents=True, exist_ok=True)
     try:
-        # O_EXCL: of two first starts racing, one writes and the other reads what it wrote.
+        # O_EXCL never overwrites a secret that data depends on; 0600 from the first byte.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         secret = path.read_text().strip()
-        if len(secret) < 32:
-            raise RuntimeError(f"{path} holds no usable PII secret; delete it to make a new one")
-        return secret
-    secret = secrets.token_urlsafe(48)
-    with os.fdopen(fd, "w") as f:
-        f.write(secret + "\n")
+    else:
+        secret = secrets.token_urlsafe(48)
+        with os.fdopen(fd, "w") as f:
+            f.write(secret + "\n")
+    if len(secret) < 32:
+        raise RuntimeError(f"{path} holds no usable PII secret; delete it to make a new one")
     return secret
 
 

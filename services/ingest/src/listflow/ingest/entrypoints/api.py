@@ -13,11 +13,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
 from listflow.ingest.bootstrap import Container
-from listflow.ingest.handlers import public_sample
 from listflow.ingest.domain.reports import error_header, error_lines, safe_cell
 from listflow.ingest.domain.upload import TERMINAL, Tally, UploadOptions, UploadStatus, progress
 from listflow.ingest.entrypoints.deps import uploader
 from listflow.ingest.entrypoints.mappings_api import resolve_options
+from listflow.ingest.handlers import public_sample
 from listflow.kit.auth import TenantDep
 from listflow.kit.problems import PROBLEM_RESPONSES, Problem
 from listflow.schemas.values import Counts
