@@ -15,7 +15,13 @@ from listflow.ingest.adapters.checker_pool import CheckerPool
 from listflow.ingest.adapters.file_store import FileStore
 from listflow.ingest.adapters.kafka_events import IngestEvents
 from listflow.ingest.adapters.leads_client import LeadListClient
-from listflow.ingest.adapters.mongo_repository import UploadRepository
+from listflow.ingest.adapters.reader import (
+    FileRejected,
+    ReadLimits,
+    Sniffed,
+    iter_row_batches,
+    sniff,
+)
 from listflow.ingest.domain.batches import CheckedBatch, CheckSpec, DuplicateSorter, LeadSpec
 from listflow.ingest.domain.fields import MappingError, resolve_mapping, suggest_mapping
 from listflow.ingest.domain.lead_rows import (
@@ -24,14 +30,14 @@ from listflow.ingest.domain.lead_rows import (
     lead_explicit_mapping,
     narrow_mapping,
 )
-from listflow.ingest.domain.reader import FileRejected, ReadLimits, Sniffed, iter_row_batches, sniff
-from listflow.ingest.domain.rows import RowOptions, default_match_key
+from listflow.ingest.domain.rows import RowOptions
 from listflow.ingest.domain.templates import TEMPLATES
 from listflow.ingest.domain.upload import (
     Tally,
     UploadOptions,
     UploadStatus,
 )
+from listflow.ingest.ports import UploadStore
 from listflow.kit.logging import get_logger
 from listflow.kit.pii import Protector
 from listflow.kit.problems import Problem
@@ -47,6 +53,7 @@ from listflow.schemas.events import (
     UploadStarted,
 )
 from listflow.schemas.leads import DuplicatePolicy
+from listflow.schemas.matching import default_match_key
 from listflow.schemas.values import (
     Consents,
     InFileDuplicates,
@@ -76,7 +83,7 @@ def new_upload_id(now: datetime) -> str:
 class Ingest:
     """The ingest use cases, wired with their adapters."""
 
-    repository: UploadRepository
+    repository: UploadStore
     files: FileStore
     events: IngestEvents
     protector: Protector
@@ -649,7 +656,7 @@ def _row_estimate(path: Path, size: int, sniffed: Sniffed) -> int | None:
 
 
 def _sniffed_fields(doc: dict[str, Any]) -> dict[str, Any]:
-    from listflow.ingest.domain.reader import Dialect
+    from listflow.ingest.adapters.reader import Dialect
 
     detected = doc["detected"]
     return {

@@ -20,12 +20,12 @@ from listflow.ingest.adapters.contacts_client import (
     ContactsUnavailable,
     MatchCounts,
 )
-from listflow.ingest.adapters.mongo_repository import UploadRepository
 from listflow.ingest.adapters.preview_store import PreviewStore
+from listflow.ingest.adapters.reader import FileRejected, Sniffed, iter_row_batches
 from listflow.ingest.domain.batches import DuplicateSorter
-from listflow.ingest.domain.reader import FileRejected, Sniffed, iter_row_batches
 from listflow.ingest.domain.upload import TargetOption, UploadOptions
 from listflow.ingest.handlers import ImportPlan, Ingest, _sniffed_fields
+from listflow.ingest.ports import UploadRepository
 from listflow.kit.logging import get_logger
 from listflow.kit.problems import Problem
 from listflow.schemas.values import InFileDuplicates, RowStatus

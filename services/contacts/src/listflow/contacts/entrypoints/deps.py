@@ -7,12 +7,10 @@ from fastapi.responses import JSONResponse
 from listflow.contacts.bootstrap import Container
 from listflow.contacts.domain.errors import Conflict, Invalid, NotFound
 from listflow.contacts.manage import Tools
+from listflow.kit.container import container_dependency
 from listflow.kit.problems import problem_response
 
-
-def _container(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
+_container = container_dependency(Container)
 
 
 def _tools(request: Request) -> Tools:

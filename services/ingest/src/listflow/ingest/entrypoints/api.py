@@ -12,10 +12,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
-from listflow.ingest.bootstrap import Container
 from listflow.ingest.domain.reports import error_header, error_lines, safe_cell
 from listflow.ingest.domain.upload import TERMINAL, Tally, UploadOptions, UploadStatus, progress
-from listflow.ingest.entrypoints.deps import uploader
+from listflow.ingest.entrypoints.deps import container_of, uploader
 from listflow.ingest.entrypoints.mappings_api import resolve_options
 from listflow.kit.auth import TenantDep
 from listflow.kit.problems import PROBLEM_RESPONSES, Problem
@@ -58,11 +57,6 @@ class UploadPublic(BaseModel):
 class UploadPage(BaseModel):
     items: list[UploadPublic]
     next_cursor: str | None
-
-
-def _container(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
 
 
 def to_public(doc: dict[str, Any], now: datetime) -> UploadPublic:
@@ -178,7 +172,7 @@ async def create_upload(
         from listflow.ingest.entrypoints.records_api import create_from_json
 
         return await create_from_json(request, tenant.id)
-    container = _container(request)
+    container = container_of(request)
     parsed = parse_options(options)
     if file is None and not text:
         raise Problem(
@@ -198,7 +192,7 @@ async def accept_spooled(
     request: Request, tenant_id: str, path: Path, name: str, options: UploadOptions
 ) -> dict[str, Any]:
     """Accept a spooled file; a saved mapping is applied once the file's columns are known."""
-    ingest = _container(request).ingest
+    ingest = container_of(request).ingest
     start = options.should_start()
     if options.saved_mapping is not None:
         options = options.model_copy(update={"start": False})
@@ -232,7 +226,7 @@ async def list_uploads(
     created_from: Annotated[datetime | None, Query(alias="from")] = None,
     created_to: Annotated[datetime | None, Query(alias="to")] = None,
 ) -> UploadPage:
-    docs, next_cursor = await _container(request).repository.history(
+    docs, next_cursor = await container_of(request).repository.history(
         tenant.id,
         limit=limit,
         cursor=cursor,
@@ -246,7 +240,7 @@ async def list_uploads(
 
 
 async def _owned(request: Request, tenant_id: str, upload_id: str) -> dict[str, Any]:
-    doc = await _container(request).repository.get(tenant_id, upload_id)
+    doc = await container_of(request).repository.get(tenant_id, upload_id)
     if doc is None:
         raise Problem(404, "Not Found", f"No upload {upload_id} in this tenant.")
     return doc
@@ -267,7 +261,7 @@ async def start_upload(
     options = await resolve_options(
         request, tenant.id, await _owned(request, tenant.id, upload_id), options
     )
-    doc = await _container(request).ingest.start(
+    doc = await container_of(request).ingest.start(
         tenant_id=tenant.id,
         upload_id=upload_id,
         options=options,
@@ -278,7 +272,7 @@ async def start_upload(
 
 @router.post("/{upload_id}/cancel", response_model=UploadPublic, summary="Cancel an upload")
 async def cancel_upload(request: Request, tenant: TenantDep, upload_id: str) -> UploadPublic:
-    doc = await _container(request).ingest.cancel(tenant_id=tenant.id, upload_id=upload_id)
+    doc = await container_of(request).ingest.cancel(tenant_id=tenant.id, upload_id=upload_id)
     return to_public(doc, datetime.now(UTC))
 
 
@@ -290,7 +284,7 @@ async def cancel_upload(request: Request, tenant: TenantDep, upload_id: str) -> 
 async def error_report(request: Request, tenant: TenantDep, upload_id: str) -> StreamingResponse:
     doc = await _owned(request, tenant.id, upload_id)
     headers: list[str] = doc.get("headers", [])
-    repository = _container(request).repository
+    repository = container_of(request).repository
 
     async def lines() -> AsyncIterator[str]:
         buffer = io.StringIO()
@@ -321,7 +315,7 @@ async def error_report(request: Request, tenant: TenantDep, upload_id: str) -> S
 )
 async def progress_events(request: Request, tenant: TenantDep, upload_id: str) -> StreamingResponse:
     await _owned(request, tenant.id, upload_id)
-    repository = _container(request).repository
+    repository = container_of(request).repository
 
     async def stream() -> AsyncIterator[str]:
         last = None
