@@ -166,7 +166,7 @@ def test_mapping_keys_that_cannot_be_document_keys_are_stored_as_pairs() -> None
 
 
 def test_upload_over_the_size_limit_is_refused_while_spooling(tmp_path: Path) -> None:
-    from listflow.ingest.entrypoints.api import spool
+    from listflow.ingest.entrypoints.uploads import spool
     from listflow.kit.problems import Problem
     from starlette.datastructures import UploadFile
 

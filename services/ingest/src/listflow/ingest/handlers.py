@@ -24,6 +24,7 @@ from listflow.ingest.adapters.reader import (
 )
 from listflow.ingest.domain.batches import CheckedBatch, CheckSpec, DuplicateSorter, LeadSpec
 from listflow.ingest.domain.fields import MappingError, resolve_mapping, suggest_mapping
+from listflow.ingest.domain.file_rows import sniffed_of
 from listflow.ingest.domain.lead_rows import (
     LeadConverter,
     LeadListInfo,
@@ -38,9 +39,9 @@ from listflow.ingest.domain.upload import (
     UploadStatus,
 )
 from listflow.ingest.ports import UploadStore
+from listflow.kit.errors import Conflict, Invalid, NotFound, Refused, TooLarge
 from listflow.kit.logging import get_logger
 from listflow.kit.pii import Protector
-from listflow.kit.problems import Problem
 from listflow.kit.timing import StepTimer
 from listflow.schemas.events import (
     ListReady,
@@ -115,7 +116,7 @@ class Ingest:
         """Store a spooled file, detect its layout, and start it if the options say so."""
         size = (await asyncio.to_thread(path.stat)).st_size
         if size == 0:
-            raise Problem(422, "Empty file", "The file has no content.")
+            raise Invalid("Empty file", "The file has no content.")
         try:
             sniffed = await asyncio.to_thread(
                 sniff,
@@ -128,14 +129,13 @@ class Ingest:
                 limits=self.limits,
             )
         except FileRejected as exc:
-            raise Problem(422, "File rejected", str(exc)) from exc
+            raise Invalid("File rejected", str(exc)) from exc
         if options.target is not None:
             self._check_target(options)
         estimate = _row_estimate(path, size, sniffed)
         if estimate is not None and estimate > self.max_rows * ROW_ESTIMATE_MARGIN:
             # Refused now rather than after a long read; the exact limit holds while reading.
-            raise Problem(
-                413,
+            raise TooLarge(
                 "Too many rows",
                 f"The file has about {estimate:,} rows; at most {self.max_rows:,} are allowed. "
                 "Split it into smaller files.",
@@ -194,7 +194,7 @@ class Ingest:
     def _check_target(self, options: UploadOptions) -> None:
         assert options.target is not None
         if not options.target.name and not options.target.id:
-            raise Problem(422, "Invalid target", "A target needs a name or an id.")
+            raise Invalid("Invalid target", "A target needs a name or an id.")
 
     # --- start -------------------------------------------------------------------------
 
@@ -208,10 +208,10 @@ class Ingest:
     ) -> dict[str, Any]:
         doc = await self.repository.get(tenant_id, upload_id)
         if doc is None:
-            raise Problem(404, "Not Found", f"No upload {upload_id} in this tenant.")
+            raise NotFound("Not Found", f"No upload {upload_id} in this tenant.")
         merged = UploadOptions.model_validate(doc["options"]).merged_with(options)
         if merged.target is None:
-            raise Problem(422, "Missing target", "Starting an import needs a target group.")
+            raise Invalid("Missing target", "Starting an import needs a target group.")
         self._check_target(merged)
         lead_list = await self._resolve_lead_list(merged, api_key)
         if lead_list is not None:
@@ -232,7 +232,7 @@ class Ingest:
             },
         )
         if started is None:
-            raise Problem(409, "Already started", f"Upload {upload_id} is {doc['status']}.")
+            raise Conflict("Already started", f"Upload {upload_id} is {doc['status']}.")
         await self.events.upload_event(
             upload_id,
             UploadStarted(
@@ -255,7 +255,7 @@ class Ingest:
         if target is None or target.kind is not TargetKind.LEAD_LIST:
             return None
         if self.lead_lists is None:
-            raise Problem(422, "Unsupported target", "Lead list targets are not configured.")
+            raise Invalid("Unsupported target", "Lead list targets are not configured.")
         return await self.lead_lists.resolve(api_key, list_id=target.id, name=target.name)
 
     def _plan(self, doc: dict[str, Any], options: UploadOptions) -> "ImportPlan":
@@ -277,7 +277,7 @@ class Ingest:
         try:
             mapping = resolve_mapping(headers, explicit or None)
         except MappingError as exc:
-            raise Problem(422, "Invalid mapping", str(exc)) from exc
+            raise Invalid("Invalid mapping", str(exc)) from exc
         if lead_list is not None:
             mapping = narrow_mapping(mapping)
         fields = set(mapping.values()) - {"extra", "ignore"}
@@ -285,8 +285,7 @@ class Ingest:
         if missing := [f for f in required if f not in fields]:
             assert template is not None
             columns = ", ".join(c.header for c in template.columns if c.field in missing)
-            raise Problem(
-                422,
+            raise Invalid(
                 "Missing columns",
                 f"The {template.name} template needs these columns: {columns}.",
             )
@@ -358,7 +357,7 @@ class Ingest:
     async def _import_file(self, doc: dict[str, Any], plan: "ImportPlan", path: Path) -> None:
         upload_id: str = doc["_id"]
         tenant_id: str = doc["tenant_id"]
-        sniffed = Sniffed(**_sniffed_fields(doc))
+        sniffed = sniffed_of(doc)
         spec = self.check_spec(doc, plan)
         sorter = DuplicateSorter(tenant_id=tenant_id, key=plan.key)
         if plan.match.in_file_duplicates is InFileDuplicates.LAST_WINS:
@@ -553,7 +552,7 @@ class Ingest:
     async def cancel(self, *, tenant_id: str, upload_id: str) -> dict[str, Any]:
         doc = await self.repository.get(tenant_id, upload_id)
         if doc is None:
-            raise Problem(404, "Not Found", f"No upload {upload_id} in this tenant.")
+            raise NotFound("Not Found", f"No upload {upload_id} in this tenant.")
         now = self.clock()
         updated = await self.repository.transition(
             upload_id,
@@ -561,7 +560,7 @@ class Ingest:
             {"status": UploadStatus.CANCELLED.value, "cancelled_at": now},
         )
         if updated is None:
-            raise Problem(409, "Cannot cancel", f"Upload {upload_id} is already {doc['status']}.")
+            raise Conflict("Cannot cancel", f"Upload {upload_id} is already {doc['status']}.")
         await self.events.upload_event(
             upload_id,
             UploadCancelled(tenant_id=tenant_id, upload_id=upload_id, cancelled_at=now),
@@ -639,7 +638,7 @@ class ImportPlan:
 
 
 def _failure_text(exc: Exception) -> str:
-    if isinstance(exc, FileRejected | Problem):
+    if isinstance(exc, FileRejected | Refused):
         return str(exc)
     return "the import stopped on an internal error; it can be retried"
 
@@ -653,24 +652,6 @@ def _row_estimate(path: Path, size: int, sniffed: Sniffed) -> int | None:
     if len(head) < 65536:
         return max(lines - (1 if sniffed.dialect.header else 0), 0)
     return int(size / (len(head) / lines))
-
-
-def _sniffed_fields(doc: dict[str, Any]) -> dict[str, Any]:
-    from listflow.ingest.adapters.reader import Dialect
-
-    detected = doc["detected"]
-    return {
-        "dialect": Dialect(
-            encoding=detected["encoding"],
-            delimiter=detected["delimiter"],
-            quote=detected["quote"],
-            header=detected["header"],
-        ),
-        "headers": doc["headers"],
-        "sample_rows": [],
-        "format": doc["format"],
-        "sheet": detected.get("sheet"),
-    }
 
 
 def row_outcome_of(doc: dict[str, Any]) -> RowOutcome:

@@ -8,7 +8,6 @@ from listflow.contacts.adapters.mongo_repository import MongoContactRepository
 from listflow.contacts.bootstrap import SERVICE, Container, bootstrap
 from listflow.contacts.config import Settings
 from listflow.contacts.entrypoints import api, consumer, labels_api, matches_api
-from listflow.contacts.entrypoints.deps import install_domain_errors
 from listflow.kit.container import run_service, service_app
 from listflow.kit.logging import get_logger
 from listflow.kit.service import connected
@@ -69,7 +68,6 @@ def create_app(container: Container) -> FastAPI:
         lifespan=lifespan,
         routers=[matches_api.router, api.router, labels_api.groups, labels_api.tags],
     )
-    install_domain_errors(app)
     return app
 
 

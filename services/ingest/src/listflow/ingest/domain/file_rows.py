@@ -2,7 +2,9 @@
 reported broken as they are, and the bounds on one file. The reading itself is an adapter
 (listflow.ingest.adapters.reader)."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -74,3 +76,21 @@ class FileRejected(ValueError):
 
 
 Row = tuple[int, list[str | None]]
+
+
+def sniffed_of(upload: Mapping[str, Any]) -> Sniffed:
+    """What was detected of a stored upload's file, to read the file again the same way
+    (without its sample rows, which the upload keeps apart)."""
+    detected = upload["detected"]
+    return Sniffed(
+        dialect=Dialect(
+            encoding=detected["encoding"],
+            delimiter=detected["delimiter"],
+            quote=detected["quote"],
+            header=detected["header"],
+        ),
+        headers=upload["headers"],
+        sample_rows=[],
+        format=upload["format"],
+        sheet=detected.get("sheet"),
+    )

@@ -8,9 +8,9 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from listflow.ingest.entrypoints.api import parse_options
 from listflow.ingest.entrypoints.deps import container_of
 from listflow.ingest.entrypoints.mappings_api import resolve_options
+from listflow.ingest.entrypoints.uploads import parse_options
 from listflow.ingest.previews import eta_seconds, preview_percent, rows_per_second
 from listflow.kit.auth import TenantDep
 from listflow.kit.problems import PROBLEM_RESPONSES, Problem

@@ -11,14 +11,14 @@ from fastapi import APIRouter, Request
 from listflow.ingest.domain.fields import CANONICAL_FIELDS
 from listflow.ingest.domain.rows import RowOptions, RowValidator
 from listflow.ingest.domain.upload import UploadOptions
-from listflow.ingest.entrypoints.api import (
+from listflow.ingest.entrypoints.deps import container_of
+from listflow.ingest.entrypoints.uploads import (
     UploadPublic,
     accept_spooled,
     parse_options,
     spool,
     to_public,
 )
-from listflow.ingest.entrypoints.deps import container_of
 from listflow.kit.auth import TenantDep
 from listflow.kit.problems import PROBLEM_RESPONSES, Problem
 from listflow.schemas.matching import default_match_key, match_value

@@ -14,8 +14,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, StreamingResponse
-from listflow.ingest.adapters.reader import OversizedRow, RaggedRow, Sniffed, iter_row_batches
+from listflow.ingest.adapters.reader import OversizedRow, RaggedRow, iter_row_batches
 from listflow.ingest.bootstrap import Container
+from listflow.ingest.domain.file_rows import sniffed_of
 from listflow.ingest.domain.reports import (
     ExportLayout,
     error_header,
@@ -24,7 +25,6 @@ from listflow.ingest.domain.reports import (
     xlsx_text,
 )
 from listflow.ingest.entrypoints.deps import container_of
-from listflow.ingest.handlers import _sniffed_fields
 from listflow.kit.auth import TenantDep
 from listflow.kit.problems import PROBLEM_RESPONSES, Problem
 from openpyxl import Workbook
@@ -64,7 +64,7 @@ async def export_rows(container: Container, doc: dict[str, Any]) -> AsyncIterato
         await ingest.files.fetch(upload_id, work)
         batches = iter_row_batches(
             work,
-            Sniffed(**_sniffed_fields(doc)),
+            sniffed_of(doc),
             batch_rows=ingest.batch_rows,
             limits=ingest.limits,
         )
