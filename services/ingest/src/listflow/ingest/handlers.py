@@ -13,7 +13,6 @@ from typing import Any
 
 from listflow.ingest.adapters.checker_pool import CheckerPool
 from listflow.ingest.adapters.file_store import FileStore
-from listflow.ingest.adapters.kafka_events import IngestEvents
 from listflow.ingest.adapters.leads_client import LeadListClient
 from listflow.ingest.adapters.reader import (
     FileRejected,
@@ -38,7 +37,7 @@ from listflow.ingest.domain.upload import (
     UploadOptions,
     UploadStatus,
 )
-from listflow.ingest.ports import UploadStore
+from listflow.ingest.ports import IngestEventSink, UploadStore
 from listflow.kit.errors import Conflict, Invalid, NotFound, Refused, TooLarge
 from listflow.kit.logging import get_logger
 from listflow.kit.pii import Protector
@@ -86,7 +85,7 @@ class Ingest:
 
     repository: UploadStore
     files: FileStore
-    events: IngestEvents
+    events: IngestEventSink
     protector: Protector
     spool_dir: Path
     limits: ReadLimits

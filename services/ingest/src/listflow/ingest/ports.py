@@ -1,10 +1,12 @@
 """What ingest's use cases need from the outside world; adapters implement these."""
 
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from listflow.ingest.domain.batches import CheckedRow
 from listflow.ingest.domain.upload import Tally, UploadStatus
+from listflow.schemas.events import Event, ListReady
 
 # An upload as stored: the document the routes and use cases read (`tally` filled in).
 UploadDoc = dict[str, Any]
@@ -79,3 +81,21 @@ class OutcomeLedger(Protocol):
 
 class UploadStore(UploadRepository, OutcomeLedger, Protocol):
     """Uploads and their ledger: one store, since a tally is read with its upload."""
+
+
+class IngestEventSink(Protocol):
+    """What ingest announces: upload lifecycle events, row events, ready lists."""
+
+    async def upload_event(
+        self, upload_id: str, event: Event, event_id: str | None = None
+    ) -> None: ...
+
+    async def contact_rows(
+        self, tenant_id: str, upload_id: str, rows: Sequence[CheckedRow]
+    ) -> None: ...
+
+    async def lead_rows(
+        self, tenant_id: str, upload_id: str, rows: Sequence[CheckedRow]
+    ) -> None: ...
+
+    async def list_ready(self, event: ListReady) -> None: ...
