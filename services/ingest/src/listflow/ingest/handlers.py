@@ -33,7 +33,9 @@ from listflow.ingest.domain.lead_rows import (
 from listflow.ingest.domain.rows import RowOptions
 from listflow.ingest.domain.templates import TEMPLATES
 from listflow.ingest.domain.upload import (
+    CANCELLABLE,
     Tally,
+    Upload,
     UploadOptions,
     UploadStatus,
 )
@@ -47,8 +49,6 @@ from listflow.schemas.events import (
     RowOutcome,
     RowOutcomes,
     UploadAccepted,
-    UploadCancelled,
-    UploadCompleted,
     UploadParsed,
     UploadStarted,
 )
@@ -488,83 +488,50 @@ class Ingest:
         doc = await self.repository.get_any(upload_id)
         if doc is None or doc.get("total_rows") is None:
             return
-        total: int = doc["total_rows"]
-        if doc["status"] == UploadStatus.IMPORTING.value:
-            tally = Tally(doc.get("tally", {}))
-            if tally.processed < total:
-                return
-            if tally.processed > total:
-                # Counted past the end: only a repair that raced a late increment does that.
+        upload = Upload.from_document(doc)
+        if upload.status is UploadStatus.IMPORTING:
+            tally = upload.tally
+            if upload.counted_past_end():
                 # The ledger decides. (Not on every completion: on FerretDB the recount reads
                 # the whole ledger, ~3.5 s for a 100,000-row upload, and the running tally,
                 # which adds only outcomes new to the ledger, is exact once it is complete.)
                 tally = await self.repository.recount(upload_id)
-                if tally.processed < total:
-                    return
-            doc = await self.repository.transition(
-                upload_id,
-                [UploadStatus.IMPORTING],
-                {
-                    "status": UploadStatus.COMPLETED.value,
-                    "tally": tally.by_status,
-                    "completed_at": self.clock(),
-                    "announced": False,
-                },
-            )
+            completion = upload.completion(tally, self.clock())
+            if completion is None:
+                return
+            doc = await self.repository.transition(upload_id, [UploadStatus.IMPORTING], completion)
             if doc is None:
                 return
-        if doc["status"] == UploadStatus.COMPLETED.value and not doc.get("announced", True):
-            await self._announce(doc)
+            upload = Upload.from_document(doc)
+        if upload.needs_announcing():
+            await self._announce(upload)
 
-    async def _announce(self, doc: dict[str, Any]) -> None:
+    async def _announce(self, upload: Upload) -> None:
         """Publish completion; event ids are fixed, so an announcement repeated after a crash
         is recognisable as the same fact."""
-        upload_id = doc["_id"]
-        target = TargetRef.model_validate(doc["target"])
-        counts = Tally(doc.get("tally", {})).counts(doc["total_rows"])
-        completed_at: datetime = doc["completed_at"]
-        await self.events.upload_event(
-            upload_id,
-            UploadCompleted(
-                tenant_id=doc["tenant_id"],
-                upload_id=upload_id,
-                target=target,
-                counts=counts,
-                completed_at=completed_at,
-            ),
-            event_id=f"{upload_id}:completed",
-        )
-        await self.events.list_ready(
-            ListReady(
-                tenant_id=doc["tenant_id"],
-                list_kind=target.kind,
-                list_id=target.id,
-                list_name=target.name,
-                upload_id=upload_id,
-                counts=counts,
-                ready_at=completed_at,
-            )
-        )
-        await self.repository.update(upload_id, {"announced": True})
-        _log.info("upload completed", upload_id=upload_id, **counts.model_dump())
+        upload.announce()
+        for event in upload.events:
+            if isinstance(event, ListReady):
+                await self.events.list_ready(event)
+            else:
+                await self.events.upload_event(upload.id, event, event_id=f"{upload.id}:completed")
+        await self.repository.update(upload.id, {"announced": True})
+        assert upload.total_rows is not None
+        counts = upload.tally.counts(upload.total_rows)
+        _log.info("upload completed", upload_id=upload.id, **counts.model_dump())
 
     async def cancel(self, *, tenant_id: str, upload_id: str) -> dict[str, Any]:
         doc = await self.repository.get(tenant_id, upload_id)
         if doc is None:
             raise NotFound("Not Found", f"No upload {upload_id} in this tenant.")
-        now = self.clock()
-        updated = await self.repository.transition(
-            upload_id,
-            [UploadStatus.UPLOADED, UploadStatus.IMPORTING],
-            {"status": UploadStatus.CANCELLED.value, "cancelled_at": now},
-        )
+        upload = Upload.from_document(doc)
+        fields = upload.cancel(self.clock())
+        updated = await self.repository.transition(upload_id, CANCELLABLE, fields)
         if updated is None:
+            # Finished between our read and our write.
             raise Conflict("Cannot cancel", f"Upload {upload_id} is already {doc['status']}.")
-        await self.events.upload_event(
-            upload_id,
-            UploadCancelled(tenant_id=tenant_id, upload_id=upload_id, cancelled_at=now),
-            event_id=f"{upload_id}:cancelled",
-        )
+        for event in upload.events:
+            await self.events.upload_event(upload_id, event, event_id=f"{upload_id}:cancelled")
         return updated
 
     async def reconcile(self) -> None:
