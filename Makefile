@@ -47,7 +47,7 @@ test: sync tools
 	exit $$status
 
 test-unit: sync
-	$(UV) run --frozen pytest services libs -q
+	$(UV) run --frozen pytest services libs tools -q
 
 lint: sync
 	$(UV) run --frozen ruff check .

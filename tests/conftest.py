@@ -19,12 +19,8 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 PROFILE = infra.PROFILES["test"]
-PORTS = {
-    "ingest": 18101 + infra.PORT_OFFSET,
-    "contacts": 18102 + infra.PORT_OFFSET,
-    "leads": 18103 + infra.PORT_OFFSET,
-}
-GATEWAY_PORT = 18100 + infra.PORT_OFFSET
+PORTS = PROFILE.service_ports
+GATEWAY_PORT = PROFILE.gateway_port
 MAX_ROWS = 200_000
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 

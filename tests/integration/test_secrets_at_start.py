@@ -1,6 +1,7 @@
 """Where the PII secret comes from: `make run` makes one per data folder; a service outside a
 local run refuses the built-in one and does not start."""
 
+import dataclasses
 import json
 import os
 import stat
@@ -17,10 +18,7 @@ PORTS = {"ingest": 28101, "contacts": 28102, "leads": 28103}
 
 
 def _profile(root: Path) -> infra.Profile:
-    dev = infra.PROFILES["dev"]
-    return infra.Profile(
-        dev.name, dev.kafka_port, dev.controller_port, dev.mongo_port, dev.postgres_port, root
-    )
+    return dataclasses.replace(infra.PROFILES["dev"], root=root)
 
 
 def test_make_run_makes_a_secret_per_data_folder_and_a_second_start_reuses_it(

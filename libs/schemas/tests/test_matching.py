@@ -1,4 +1,12 @@
-from listflow.schemas.matching import all_match_keys, match_value, match_values
+from listflow.schemas.matching import (
+    DEFAULT_MATCH_ORDER,
+    MATCH_KEY_FIELDS,
+    all_match_keys,
+    default_match_key,
+    default_match_key_of,
+    match_value,
+    match_values,
+)
 from listflow.schemas.values import Account, ContactData, MatchKey, Phone, ProtectedId
 
 
@@ -34,3 +42,16 @@ def test_a_contact_without_a_key_has_no_value_for_it() -> None:
     assert match_values(empty, MatchKey.PHONE) == []
     assert match_value(empty, MatchKey.EMAIL) is None
     assert match_value(everything(), MatchKey.PHONE) == "+14155550100"
+
+
+def test_one_default_order_for_uploads_and_contacts_typed_by_hand() -> None:
+
+    assert set(DEFAULT_MATCH_ORDER) == set(MatchKey) == set(MATCH_KEY_FIELDS)
+    # A file that maps only a national id is matched by it, as a contact typed by hand is.
+    assert default_match_key({"first_name", "document_number"}) is MatchKey.DOCUMENT_NUMBER
+    assert default_match_key({"ssn"}) is MatchKey.SSN
+    assert default_match_key({"first_name"}) is MatchKey.EXTERNAL_ID
+    sealed = ProtectedId(hash="h", last4="1234")
+    assert default_match_key_of(ContactData(ssn=sealed)) is MatchKey.SSN
+    assert default_match_key_of(ContactData(ssn=sealed, external_id="x")) is MatchKey.EXTERNAL_ID
+    assert default_match_key_of(ContactData(first_name="Ann")) is None

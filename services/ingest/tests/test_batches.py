@@ -5,8 +5,8 @@ import pytest
 from listflow.ingest.adapters.checker_pool import CheckerPool
 from listflow.ingest.domain.batches import CheckSpec, DuplicateSorter, LeadSpec, RowChecker
 from listflow.ingest.domain.fields import resolve_mapping
+from listflow.ingest.domain.file_rows import BrokenRow, OversizedRow, RaggedRow, Row
 from listflow.ingest.domain.lead_rows import LeadConverter, LeadListInfo, narrow_mapping
-from listflow.ingest.domain.reader import BrokenRow, OversizedRow, RaggedRow, Row
 from listflow.ingest.domain.rows import RowOptions
 from listflow.kit.pii import Protector
 from listflow.schemas.events import ContactRowParsed

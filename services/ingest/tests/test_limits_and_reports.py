@@ -7,7 +7,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from listflow.ingest.domain.reader import FileRejected, ReadLimits, check_zip_expansion, sniff
+from listflow.ingest.adapters.reader import FileRejected, ReadLimits, check_zip_expansion, sniff
 from listflow.ingest.domain.reports import (
     NOT_PROCESSED,
     ExportLayout,
@@ -166,7 +166,7 @@ def test_mapping_keys_that_cannot_be_document_keys_are_stored_as_pairs() -> None
 
 
 def test_upload_over_the_size_limit_is_refused_while_spooling(tmp_path: Path) -> None:
-    from listflow.ingest.entrypoints.api import spool
+    from listflow.ingest.entrypoints.uploads import spool
     from listflow.kit.problems import Problem
     from starlette.datastructures import UploadFile
 
@@ -185,7 +185,7 @@ def test_upload_over_the_size_limit_is_refused_while_spooling(tmp_path: Path) ->
 
 
 def test_nul_characters_past_the_sniffed_start_are_dropped_from_cells(tmp_path: Path) -> None:
-    from listflow.ingest.domain.reader import iter_row_batches
+    from listflow.ingest.adapters.reader import iter_row_batches
 
     lines = ["Name,Phone"] + [f"Name {i},+1212555{i % 10000:04d}" for i in range(5000)]
     lines.append("Ana\x00Maria,+12125550100")

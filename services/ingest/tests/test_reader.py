@@ -3,7 +3,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from listflow.ingest.domain.reader import (
+from listflow.ingest.adapters.reader import (
     BrokenRow,
     FileRejected,
     OversizedRow,

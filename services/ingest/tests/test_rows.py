@@ -4,14 +4,9 @@ from typing import Any
 
 import pytest
 from listflow.ingest.domain.fields import resolve_mapping
-from listflow.ingest.domain.rows import (
-    RowError,
-    RowOptions,
-    RowValidator,
-    default_match_key,
-)
+from listflow.ingest.domain.rows import RowError, RowOptions, RowValidator
 from listflow.kit.pii import Protector
-from listflow.schemas.matching import match_value
+from listflow.schemas.matching import default_match_key, match_value
 from listflow.schemas.values import Account, ContactData, ExtraField, MatchKey
 
 PROTECTOR = Protector("test-secret-0123456789")

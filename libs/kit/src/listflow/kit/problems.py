@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from listflow.kit.errors import Conflict, Invalid, NotFound, Refused, TooLarge
 from listflow.kit.logging import get_logger
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -50,8 +51,31 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+# The one place a domain refusal becomes an HTTP status.
+REFUSAL_STATUS: dict[type[Refused], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    TooLarge: 413,
+    Invalid: 422,
+}
+
+
+def refusal_status(exc: Refused) -> int:
+    """The status of a refusal: that of the nearest kind in its class's ancestry."""
+    for kind in type(exc).__mro__:
+        if kind in REFUSAL_STATUS:
+            return REFUSAL_STATUS[kind]
+    return 400
+
+
 def install_problem_handlers(app: FastAPI) -> None:
-    """Map every exception FastAPI can raise to a problem document."""
+    """Map every exception FastAPI can raise, and every domain refusal, to a problem document."""
+
+    async def on_refused(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, Refused)
+        return problem_response(
+            request, refusal_status(exc), exc.title, exc.detail, **exc.extensions
+        )
 
     async def on_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, Problem)
@@ -86,6 +110,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(Refused, on_refused)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(Exception, on_unexpected)

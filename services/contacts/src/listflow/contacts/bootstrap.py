@@ -4,34 +4,23 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from faststream.kafka import KafkaBroker
 from listflow.contacts.adapters.kafka_events import KafkaEventSink
 from listflow.contacts.adapters.mongo_repository import MongoContactRepository
 from listflow.contacts.config import Settings
 from listflow.contacts.domain.input import FieldNormalizer
 from listflow.contacts.manage import Tools
 from listflow.contacts.ports import ContactRepository, EventSink
-from listflow.kit.kafka import EventPublisher, make_broker
-from listflow.kit.mongo import Document, make_client
+from listflow.kit.container import BaseContainer, infrastructure, utc_now
 from listflow.kit.pii import Protector
 from opentelemetry.sdk.trace import TracerProvider
-from pymongo import AsyncMongoClient
 
 SERVICE = "contacts"
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass
-class Container:
-    settings: Settings
-    broker: KafkaBroker
-    publisher: EventPublisher
-    mongo: AsyncMongoClient[Document]
+class Container(BaseContainer[Settings]):
     repository: ContactRepository
     events: EventSink
     clock: Callable[[], datetime]
@@ -47,11 +36,9 @@ def bootstrap(
     clock: Callable[[], datetime] = utc_now,
 ) -> Container:
     settings = settings or Settings()
-    broker = make_broker(settings.kafka_bootstrap, SERVICE, tracer_provider)
-    publisher = EventPublisher(settings.kafka_bootstrap, SERVICE, tracer_provider)
-    mongo = make_client(settings.mongodb_url)
-    repository = repository or MongoContactRepository(mongo[settings.database])
-    events = events or KafkaEventSink(publisher)
+    infra = infrastructure(settings, SERVICE, tracer_provider)
+    repository = repository or MongoContactRepository(infra.mongo[settings.database])
+    events = events or KafkaEventSink(infra.publisher)
     secret = settings.pii_secret.get_secret_value()
     tools = Tools(
         repository=repository,
@@ -65,9 +52,9 @@ def bootstrap(
     )
     return Container(
         settings=settings,
-        broker=broker,
-        publisher=publisher,
-        mongo=mongo,
+        broker=infra.broker,
+        publisher=infra.publisher,
+        mongo=infra.mongo,
         repository=repository,
         events=events,
         clock=clock,

@@ -23,7 +23,7 @@ from listflow.contacts.ports import (
 )
 from listflow.kit.logging import get_logger
 from listflow.schemas.events import ContactDeleted, ContactMerged, ContactUpdated
-from listflow.schemas.matching import match_value
+from listflow.schemas.matching import default_match_key_of, match_value
 from listflow.schemas.normalize import PhoneNormalizer, normalize_email
 from listflow.schemas.values import (
     ConsentSource,
@@ -40,17 +40,6 @@ from listflow.schemas.values import (
 Clock = Callable[[], datetime]
 _log = get_logger(__name__)
 MAX_ATTEMPTS = 5
-# The key a contact created by hand is matched by when the request names none: the same
-# preference as an upload's default.
-_DEFAULT_KEYS = (
-    MatchKey.ACCOUNT_NUMBER,
-    MatchKey.PHONE,
-    MatchKey.EMAIL,
-    MatchKey.CUSTOMER_ID,
-    MatchKey.EXTERNAL_ID,
-    MatchKey.DOCUMENT_NUMBER,
-    MatchKey.SSN,
-)
 LABEL_KINDS = ("group", "tag")
 
 
@@ -109,7 +98,7 @@ async def create_contact(
     if data.time_zone is None and data.phones and data.phones[0].time_zone:
         data = data.model_copy(update={"time_zone": data.phones[0].time_zone})
     group_ids = await _existing_groups(tools, tenant_id, groups)
-    key = match.key or next((k for k in _DEFAULT_KEYS if match_value(data, k)), None)
+    key = match.key or default_match_key_of(data)
     if match.key is not None and match_value(data, match.key) is None:
         raise Invalid(
             f"the contact has no {match.key.value} to match by",

@@ -2,37 +2,31 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from faststream.kafka import KafkaBroker
 from listflow.ingest.adapters.checker_pool import CheckerPool
 from listflow.ingest.adapters.contacts_client import ContactsClient
 from listflow.ingest.adapters.file_store import FileStore
 from listflow.ingest.adapters.kafka_events import IngestEvents
 from listflow.ingest.adapters.leads_client import LeadListClient
 from listflow.ingest.adapters.mapping_repository import MappingRepository
-from listflow.ingest.adapters.mongo_repository import UploadRepository
+from listflow.ingest.adapters.mongo_repository import MongoUploadRepository
 from listflow.ingest.adapters.preview_store import PreviewStore
 from listflow.ingest.config import Settings
-from listflow.ingest.domain.reader import ReadLimits
+from listflow.ingest.domain.file_rows import ReadLimits
 from listflow.ingest.handlers import Ingest
+from listflow.ingest.ports import UploadStore
 from listflow.ingest.previews import Previews
-from listflow.kit.kafka import EventPublisher, make_broker
-from listflow.kit.mongo import Document, make_client
+from listflow.kit.container import BaseContainer, infrastructure, utc_now
 from listflow.kit.pii import Protector
 from opentelemetry.sdk.trace import TracerProvider
-from pymongo import AsyncMongoClient
 
 SERVICE = "ingest"
 
 
 @dataclass
-class Container:
-    settings: Settings
-    broker: KafkaBroker
-    publisher: EventPublisher
-    mongo: AsyncMongoClient[Document]
-    repository: UploadRepository
+class Container(BaseContainer[Settings]):
+    repository: UploadStore
     ingest: Ingest
     previews: Previews
     mappings: MappingRepository
@@ -42,19 +36,17 @@ def bootstrap(
     settings: Settings | None = None,
     *,
     tracer_provider: TracerProvider | None = None,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Callable[[], datetime] = utc_now,
 ) -> Container:
     settings = settings or Settings()
-    broker = make_broker(settings.kafka_bootstrap, SERVICE, tracer_provider)
-    publisher = EventPublisher(settings.kafka_bootstrap, SERVICE, tracer_provider)
-    mongo = make_client(settings.mongodb_url)
-    database = mongo[settings.database]
-    repository = UploadRepository(database)
+    infra = infrastructure(settings, SERVICE, tracer_provider)
+    database = infra.mongo[settings.database]
+    repository = MongoUploadRepository(database)
     settings.ingest_spool_dir.mkdir(parents=True, exist_ok=True)
     ingest = Ingest(
         repository=repository,
         files=FileStore(database),
-        events=IngestEvents(publisher),
+        events=IngestEvents(infra.publisher),
         protector=Protector(settings.pii_secret.get_secret_value()),
         spool_dir=settings.ingest_spool_dir,
         limits=ReadLimits(
@@ -78,9 +70,9 @@ def bootstrap(
     )
     return Container(
         settings,
-        broker,
-        publisher,
-        mongo,
+        infra.broker,
+        infra.publisher,
+        infra.mongo,
         repository,
         ingest,
         previews,

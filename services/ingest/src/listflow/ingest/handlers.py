@@ -13,9 +13,14 @@ from typing import Any
 
 from listflow.ingest.adapters.checker_pool import CheckerPool
 from listflow.ingest.adapters.file_store import FileStore
-from listflow.ingest.adapters.kafka_events import IngestEvents
 from listflow.ingest.adapters.leads_client import LeadListClient
-from listflow.ingest.adapters.mongo_repository import UploadRepository
+from listflow.ingest.adapters.reader import (
+    FileRejected,
+    ReadLimits,
+    Sniffed,
+    iter_row_batches,
+    sniff,
+)
 from listflow.ingest.domain.batches import CheckedBatch, CheckSpec, DuplicateSorter, LeadSpec
 from listflow.ingest.domain.fields import (
     MappingError,
@@ -23,36 +28,38 @@ from listflow.ingest.domain.fields import (
     resolve_mapping,
     suggest_mapping,
 )
+from listflow.ingest.domain.file_rows import sniffed_of
 from listflow.ingest.domain.lead_rows import (
     LeadConverter,
     LeadListInfo,
     lead_explicit_mapping,
     narrow_mapping,
 )
-from listflow.ingest.domain.reader import FileRejected, ReadLimits, Sniffed, iter_row_batches, sniff
 from listflow.ingest.domain.reports import masked_cells, national_id_columns
-from listflow.ingest.domain.rows import RowOptions, default_match_key
+from listflow.ingest.domain.rows import RowOptions
 from listflow.ingest.domain.templates import TEMPLATES
 from listflow.ingest.domain.upload import (
+    CANCELLABLE,
     Tally,
+    Upload,
     UploadOptions,
     UploadStatus,
 )
+from listflow.ingest.ports import IngestEventSink, UploadStore
+from listflow.kit.errors import Conflict, Invalid, NotFound, Refused, TooLarge
 from listflow.kit.logging import get_logger
 from listflow.kit.pii import Protector
-from listflow.kit.problems import Problem
 from listflow.kit.timing import StepTimer
 from listflow.schemas.events import (
     ListReady,
     RowOutcome,
     RowOutcomes,
     UploadAccepted,
-    UploadCancelled,
-    UploadCompleted,
     UploadParsed,
     UploadStarted,
 )
 from listflow.schemas.leads import DuplicatePolicy
+from listflow.schemas.matching import default_match_key
 from listflow.schemas.values import (
     Consents,
     InFileDuplicates,
@@ -82,9 +89,9 @@ def new_upload_id(now: datetime) -> str:
 class Ingest:
     """The ingest use cases, wired with their adapters."""
 
-    repository: UploadRepository
+    repository: UploadStore
     files: FileStore
-    events: IngestEvents
+    events: IngestEventSink
     protector: Protector
     spool_dir: Path
     limits: ReadLimits
@@ -114,7 +121,7 @@ class Ingest:
         """Store a spooled file, detect its layout, and start it if the options say so."""
         size = (await asyncio.to_thread(path.stat)).st_size
         if size == 0:
-            raise Problem(422, "Empty file", "The file has no content.")
+            raise Invalid("Empty file", "The file has no content.")
         try:
             sniffed = await asyncio.to_thread(
                 sniff,
@@ -127,14 +134,13 @@ class Ingest:
                 limits=self.limits,
             )
         except FileRejected as exc:
-            raise Problem(422, "File rejected", str(exc)) from exc
+            raise Invalid("File rejected", str(exc)) from exc
         if options.target is not None:
             self._check_target(options)
         estimate = _row_estimate(path, size, sniffed)
         if estimate is not None and estimate > self.max_rows * ROW_ESTIMATE_MARGIN:
             # Refused now rather than after a long read; the exact limit holds while reading.
-            raise Problem(
-                413,
+            raise TooLarge(
                 "Too many rows",
                 f"The file has about {estimate:,} rows; at most {self.max_rows:,} are allowed. "
                 "Split it into smaller files.",
@@ -195,7 +201,7 @@ class Ingest:
     def _check_target(self, options: UploadOptions) -> None:
         assert options.target is not None
         if not options.target.name and not options.target.id:
-            raise Problem(422, "Invalid target", "A target needs a name or an id.")
+            raise Invalid("Invalid target", "A target needs a name or an id.")
 
     # --- start -------------------------------------------------------------------------
 
@@ -209,10 +215,10 @@ class Ingest:
     ) -> dict[str, Any]:
         doc = await self.repository.get(tenant_id, upload_id)
         if doc is None:
-            raise Problem(404, "Not Found", f"No upload {upload_id} in this tenant.")
+            raise NotFound("Not Found", f"No upload {upload_id} in this tenant.")
         merged = UploadOptions.model_validate(doc["options"]).merged_with(options)
         if merged.target is None:
-            raise Problem(422, "Missing target", "Starting an import needs a target group.")
+            raise Invalid("Missing target", "Starting an import needs a target group.")
         self._check_target(merged)
         lead_list = await self._resolve_lead_list(merged, api_key)
         if lead_list is not None:
@@ -233,7 +239,7 @@ class Ingest:
             },
         )
         if started is None:
-            raise Problem(409, "Already started", f"Upload {upload_id} is {doc['status']}.")
+            raise Conflict("Already started", f"Upload {upload_id} is {doc['status']}.")
         await self.events.upload_event(
             upload_id,
             UploadStarted(
@@ -256,7 +262,7 @@ class Ingest:
         if target is None or target.kind is not TargetKind.LEAD_LIST:
             return None
         if self.lead_lists is None:
-            raise Problem(422, "Unsupported target", "Lead list targets are not configured.")
+            raise Invalid("Unsupported target", "Lead list targets are not configured.")
         return await self.lead_lists.resolve(api_key, list_id=target.id, name=target.name)
 
     def _plan(self, doc: dict[str, Any], options: UploadOptions) -> "ImportPlan":
@@ -278,7 +284,7 @@ class Ingest:
         try:
             mapping = resolve_mapping(headers, explicit or None)
         except MappingError as exc:
-            raise Problem(422, "Invalid mapping", str(exc)) from exc
+            raise Invalid("Invalid mapping", str(exc)) from exc
         if lead_list is not None:
             mapping = narrow_mapping(mapping)
         fields = set(mapping.values()) - {"extra", "ignore"}
@@ -286,8 +292,7 @@ class Ingest:
         if missing := [f for f in required if f not in fields]:
             assert template is not None
             columns = ", ".join(c.header for c in template.columns if c.field in missing)
-            raise Problem(
-                422,
+            raise Invalid(
                 "Missing columns",
                 f"The {template.name} template needs these columns: {columns}.",
             )
@@ -359,7 +364,7 @@ class Ingest:
     async def _import_file(self, doc: dict[str, Any], plan: "ImportPlan", path: Path) -> None:
         upload_id: str = doc["_id"]
         tenant_id: str = doc["tenant_id"]
-        sniffed = Sniffed(**_sniffed_fields(doc))
+        sniffed = sniffed_of(doc)
         spec = self.check_spec(doc, plan)
         sorter = DuplicateSorter(tenant_id=tenant_id, key=plan.key)
         if plan.match.in_file_duplicates is InFileDuplicates.LAST_WINS:
@@ -491,83 +496,50 @@ class Ingest:
         doc = await self.repository.get_any(upload_id)
         if doc is None or doc.get("total_rows") is None:
             return
-        total: int = doc["total_rows"]
-        if doc["status"] == UploadStatus.IMPORTING.value:
-            tally = Tally(doc.get("tally", {}))
-            if tally.processed < total:
-                return
-            if tally.processed > total:
-                # Counted past the end: only a repair that raced a late increment does that.
+        upload = Upload.from_document(doc)
+        if upload.status is UploadStatus.IMPORTING:
+            tally = upload.tally
+            if upload.counted_past_end():
                 # The ledger decides. (Not on every completion: on FerretDB the recount reads
                 # the whole ledger, ~3.5 s for a 100,000-row upload, and the running tally,
                 # which adds only outcomes new to the ledger, is exact once it is complete.)
                 tally = await self.repository.recount(upload_id)
-                if tally.processed < total:
-                    return
-            doc = await self.repository.transition(
-                upload_id,
-                [UploadStatus.IMPORTING],
-                {
-                    "status": UploadStatus.COMPLETED.value,
-                    "tally": tally.by_status,
-                    "completed_at": self.clock(),
-                    "announced": False,
-                },
-            )
+            completion = upload.completion(tally, self.clock())
+            if completion is None:
+                return
+            doc = await self.repository.transition(upload_id, [UploadStatus.IMPORTING], completion)
             if doc is None:
                 return
-        if doc["status"] == UploadStatus.COMPLETED.value and not doc.get("announced", True):
-            await self._announce(doc)
+            upload = Upload.from_document(doc)
+        if upload.needs_announcing():
+            await self._announce(upload)
 
-    async def _announce(self, doc: dict[str, Any]) -> None:
+    async def _announce(self, upload: Upload) -> None:
         """Publish completion; event ids are fixed, so an announcement repeated after a crash
         is recognisable as the same fact."""
-        upload_id = doc["_id"]
-        target = TargetRef.model_validate(doc["target"])
-        counts = Tally(doc.get("tally", {})).counts(doc["total_rows"])
-        completed_at: datetime = doc["completed_at"]
-        await self.events.upload_event(
-            upload_id,
-            UploadCompleted(
-                tenant_id=doc["tenant_id"],
-                upload_id=upload_id,
-                target=target,
-                counts=counts,
-                completed_at=completed_at,
-            ),
-            event_id=f"{upload_id}:completed",
-        )
-        await self.events.list_ready(
-            ListReady(
-                tenant_id=doc["tenant_id"],
-                list_kind=target.kind,
-                list_id=target.id,
-                list_name=target.name,
-                upload_id=upload_id,
-                counts=counts,
-                ready_at=completed_at,
-            )
-        )
-        await self.repository.update(upload_id, {"announced": True})
-        _log.info("upload completed", upload_id=upload_id, **counts.model_dump())
+        upload.announce()
+        for event in upload.events:
+            if isinstance(event, ListReady):
+                await self.events.list_ready(event)
+            else:
+                await self.events.upload_event(upload.id, event, event_id=f"{upload.id}:completed")
+        await self.repository.update(upload.id, {"announced": True})
+        assert upload.total_rows is not None
+        counts = upload.tally.counts(upload.total_rows)
+        _log.info("upload completed", upload_id=upload.id, **counts.model_dump())
 
     async def cancel(self, *, tenant_id: str, upload_id: str) -> dict[str, Any]:
         doc = await self.repository.get(tenant_id, upload_id)
         if doc is None:
-            raise Problem(404, "Not Found", f"No upload {upload_id} in this tenant.")
-        now = self.clock()
-        updated = await self.repository.transition(
-            upload_id,
-            [UploadStatus.UPLOADED, UploadStatus.IMPORTING],
-            {"status": UploadStatus.CANCELLED.value, "cancelled_at": now},
-        )
+            raise NotFound("Not Found", f"No upload {upload_id} in this tenant.")
+        upload = Upload.from_document(doc)
+        fields = upload.cancel(self.clock())
+        updated = await self.repository.transition(upload_id, CANCELLABLE, fields)
         if updated is None:
-            raise Problem(409, "Cannot cancel", f"Upload {upload_id} is already {doc['status']}.")
-        await self.events.upload_event(
-            upload_id,
-            UploadCancelled(tenant_id=tenant_id, upload_id=upload_id, cancelled_at=now),
-            event_id=f"{upload_id}:cancelled",
-        )
+            # Finished between our read and our write.
+            raise Conflict("Cannot cancel", f"Upload {upload_id} is already {doc['status']}.")
+        for event in upload.events:
+            await self.events.upload_event(upload_id, event, event_id=f"{upload_id}:cancelled")
         return updated
 
     async def reconcile(self) -> None:
@@ -640,7 +612,7 @@ class ImportPlan:
 
 
 def _failure_text(exc: Exception) -> str:
-    if isinstance(exc, FileRejected | Problem):
+    if isinstance(exc, FileRejected | Refused):
         return str(exc)
     return "the import stopped on an internal error; it can be retried"
 
@@ -684,24 +656,6 @@ def public_sample(doc: dict[str, Any]) -> list[list[str | None]]:
     """The sample rows an upload's answers show, national ids masked (last four only)."""
     columns = id_columns(doc)
     return [masked_cells(row["cells"], columns) for row in doc.get("sample", [])]
-
-
-def _sniffed_fields(doc: dict[str, Any]) -> dict[str, Any]:
-    from listflow.ingest.domain.reader import Dialect
-
-    detected = doc["detected"]
-    return {
-        "dialect": Dialect(
-            encoding=detected["encoding"],
-            delimiter=detected["delimiter"],
-            quote=detected["quote"],
-            header=detected["header"],
-        ),
-        "headers": doc["headers"],
-        "sample_rows": [],
-        "format": doc["format"],
-        "sheet": detected.get("sheet"),
-    }
 
 
 def row_outcome_of(doc: dict[str, Any]) -> RowOutcome:

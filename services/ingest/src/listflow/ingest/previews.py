@@ -20,14 +20,15 @@ from listflow.ingest.adapters.contacts_client import (
     ContactsUnavailable,
     MatchCounts,
 )
-from listflow.ingest.adapters.mongo_repository import UploadRepository
 from listflow.ingest.adapters.preview_store import PreviewStore
+from listflow.ingest.adapters.reader import FileRejected, iter_row_batches
 from listflow.ingest.domain.batches import DuplicateSorter
-from listflow.ingest.domain.reader import FileRejected, Sniffed, iter_row_batches
+from listflow.ingest.domain.file_rows import sniffed_of
 from listflow.ingest.domain.upload import TargetOption, UploadOptions
-from listflow.ingest.handlers import ImportPlan, Ingest, _sniffed_fields
+from listflow.ingest.handlers import ImportPlan, Ingest
+from listflow.ingest.ports import UploadRepository
+from listflow.kit.errors import NotFound, Refused
 from listflow.kit.logging import get_logger
-from listflow.kit.problems import Problem
 from listflow.schemas.values import InFileDuplicates, RowStatus
 
 _log = get_logger(__name__)
@@ -84,7 +85,7 @@ class Previews:
     ) -> dict[str, Any]:
         doc = await self.uploads.get(tenant_id, upload_id)
         if doc is None:
-            raise Problem(404, "Not Found", f"No upload {upload_id} in this tenant.")
+            raise NotFound("Not Found", f"No upload {upload_id} in this tenant.")
         merged = UploadOptions.model_validate(doc["options"]).merged_with(options)
         if merged.target is None:
             # Nothing is written, so no target is needed; the plan only wants a name.
@@ -164,7 +165,7 @@ class Previews:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            if isinstance(exc, FileRejected | ContactsUnavailable | Problem):
+            if isinstance(exc, FileRejected | ContactsUnavailable | Refused):
                 reason = str(exc)
             else:
                 _log.exception("preview failed", upload_id=upload_id)
@@ -193,7 +194,7 @@ class Previews:
     ) -> None:
         ingest = self.ingest
         upload_id: str = doc["_id"]
-        sniffed = Sniffed(**_sniffed_fields(doc))
+        sniffed = sniffed_of(doc)
         spec = ingest.check_spec(doc, plan)
         sorter = DuplicateSorter(tenant_id=doc["tenant_id"], key=plan.key)
         if plan.match.in_file_duplicates is InFileDuplicates.LAST_WINS:

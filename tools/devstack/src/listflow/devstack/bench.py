@@ -35,12 +35,8 @@ from listflow.kit.mongo import gather_bounded
 from pymongo import AsyncMongoClient
 
 PROFILE = infra.PROFILES["bench"]
-PORTS = {
-    "ingest": 38101 + infra.PORT_OFFSET,
-    "contacts": 38102 + infra.PORT_OFFSET,
-    "leads": 38103 + infra.PORT_OFFSET,
-}
-GATEWAY_PORT = 38100 + infra.PORT_OFFSET
+PORTS = PROFILE.service_ports
+GATEWAY_PORT = PROFILE.gateway_port
 DATABASE_PREFIX = "listflow_"
 CONTACTS_DB = f"{DATABASE_PREFIX}contacts"
 
@@ -625,7 +621,8 @@ def main() -> None:
         watched = dict(services)
         extra: list[ServiceProcess] = []
         for instance in range(2, args.contacts_instances + 1):
-            port = PORTS["contacts"] + 100 * (instance - 1)
+            # Steps of 10 stay clear of the next clone's ports (offsets step by 100).
+            port = PORTS["contacts"] + 10 * (instance - 1)
             process = ServiceProcess(
                 "contacts",
                 port,

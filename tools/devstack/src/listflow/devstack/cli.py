@@ -31,7 +31,7 @@ def _infra(args: argparse.Namespace) -> None:
             infra.wipe(profile)
         case "status":
             for name, port in (("kafka", profile.kafka_port), ("mongodb", profile.mongo_port)):
-                print(f"{name}: {'up' if infra.port_open(port) else 'down'} (port {port})")
+                print(f"{name}: {'up' if infra.listening(port) else 'down'} (port {port})")
 
 
 def run_env(profile: infra.Profile, key: str, ports: dict[str, int]) -> dict[str, str]:
@@ -48,8 +48,8 @@ def _run(args: argparse.Namespace) -> None:
     infra.up(profile)
     asyncio.run(ensure_topics(profile.kafka_bootstrap))
     key = os.environ.get("LISTFLOW_API_KEY") or f"lf_{secrets.token_urlsafe(24)}"
-    gateway_port = int(os.environ.get("LISTFLOW_GATEWAY_PORT", "8000"))
-    ports = {"ingest": 8101, "contacts": 8102, "leads": 8103}
+    gateway_port = int(os.environ.get("LISTFLOW_GATEWAY_PORT", str(profile.gateway_port)))
+    ports = profile.service_ports
     env = run_env(profile, key, ports)
     services = [
         ServiceProcess(name, port, env, profile.state / "logs") for name, port in ports.items()

@@ -29,6 +29,9 @@ class Profile:
     controller_port: int
     mongo_port: int
     postgres_port: int
+    gateway_port: int
+    # Ingest, contacts and leads listen on the three ports after this one.
+    services_base: int
     # Where profiles keep their state; tests point it at a folder of their own.
     root: Path = field(default=REPO / ".local", compare=False)
 
@@ -44,21 +47,63 @@ class Profile:
     def mongodb_url(self) -> str:
         return f"mongodb://127.0.0.1:{self.mongo_port}/"
 
+    @property
+    def service_ports(self) -> dict[str, int]:
+        """The HTTP port of each service of this profile."""
+        return {
+            "ingest": self.services_base + 1,
+            "contacts": self.services_base + 2,
+            "leads": self.services_base + 3,
+        }
+
+    @property
+    def listening_ports(self) -> tuple[int, ...]:
+        """Every port a stack of this profile listens on (scaled-out instances aside)."""
+        return (
+            self.kafka_port,
+            self.controller_port,
+            self.mongo_port,
+            self.postgres_port,
+            self.gateway_port,
+            *self.service_ports.values(),
+        )
+
 
 # Several clones on one machine (parallel work in git worktrees) each run their own stack:
 # LISTFLOW_PORT_OFFSET shifts every port of every profile; state is per clone already.
 PORT_OFFSET = int(os.environ.get("LISTFLOW_PORT_OFFSET", "0"))
 
+# Linux hands out local ports for outgoing connections from 32768 up (the default
+# net.ipv4.ip_local_port_range): a server port in that range can be held by any client's
+# connection when the server starts (a `make bench` once hung that way on Kafka's 39092),
+# so every listening port of every profile, offsets included, stays below it.
+EPHEMERAL_FIRST = 32768
 
-def _profile(name: str, kafka: int, controller: int, mongo: int, postgres: int) -> Profile:
+
+def _profile(
+    name: str, kafka: int, controller: int, mongo: int, postgres: int, gateway: int, services: int
+) -> Profile:
     o = PORT_OFFSET
-    return Profile(name, kafka + o, controller + o, mongo + o, postgres + o)
+    profile = Profile(
+        name, kafka + o, controller + o, mongo + o, postgres + o, gateway + o, services + o
+    )
+    inside = [port for port in profile.listening_ports if not 0 < port < EPHEMERAL_FIRST]
+    if inside:
+        raise ValueError(
+            f"LISTFLOW_PORT_OFFSET={PORT_OFFSET} puts port(s) {inside} of profile {name!r} "
+            f"outside 1-{EPHEMERAL_FIRST - 1} (from {EPHEMERAL_FIRST} up, Linux lends ports "
+            f"to outgoing connections); choose an offset from 0 to {MAX_PORT_OFFSET}"
+        )
+    return profile
 
 
+# dev: Kafka 9092, gateway 8000, services 8101-8103; test: 29092 and 18100-18103; bench:
+# 19092 and 28100-28103. The highest base port, test's controller (29093), bounds the offset.
+MAX_PORT_OFFSET = EPHEMERAL_FIRST - 1 - 29093
 PROFILES = {
-    "dev": _profile("dev", 9092, 9093, 27017, 5442),
-    "test": _profile("test", 29092, 29093, 27027, 5443),
-    "bench": _profile("bench", 39092, 39093, 27037, 5444),
+    "dev": _profile("dev", 9092, 9093, 27017, 5442, 8000, 8100),
+    "test": _profile("test", 29092, 29093, 27027, 5443, 18100, 18100),
+    "bench": _profile("bench", 19092, 19093, 27037, 5444, 28100, 28100),
 }
 
 
@@ -88,16 +133,48 @@ def log(message: str) -> None:
     print(f"[infra] {message}", flush=True)
 
 
-def port_open(port: int) -> bool:
+class PortTaken(RuntimeError):
+    """A port a server of the stack must listen on is held by another socket."""
+
+
+def listening(port: int) -> bool:
+    """Whether something accepts connections on 127.0.0.1:port."""
     with socket.socket() as s:
         s.settimeout(0.5)
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def ensure_free(port: int, what: str) -> None:
+    """Fail at once, naming the port, when `what` could not bind it; a server that cannot
+    bind its port would otherwise leave its start waiting for a port that never opens."""
+    with socket.socket() as s:
+        # As servers do: a connection of an earlier run left in TIME_WAIT does not count.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise PortTaken(
+                f"{what} cannot listen on 127.0.0.1:{port}: the port is taken ({exc.strerror}) "
+                f"by a socket that does not accept connections, such as another program's "
+                f"outgoing connection; free it (see `ss -tanp | grep :{port}`) or set "
+                f"LISTFLOW_PORT_OFFSET to move this stack's ports"
+            ) from exc
+
+
+def port_open(port: int, what: str = "a server") -> bool:
+    """Whether a server already listens on the port (then the stack reuses it); raises
+    PortTaken when nothing listens but the port cannot be bound either."""
+    if listening(port):
+        return True
+    ensure_free(port, what)
+    return False
+
+
 def wait_port(port: int, what: str, timeout: float, logfile: Path) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if port_open(port):
+        # Only connect: probing with a bind here could take the port from the starting server.
+        if listening(port):
             return
         time.sleep(0.3)
     tail = logfile.read_text(errors="replace")[-3000:] if logfile.exists() else ""
@@ -199,9 +276,10 @@ def _kafka_config(profile: Profile) -> tuple[Path, Path]:
 
 
 def start_kafka(profile: Profile) -> None:
-    if port_open(profile.kafka_port):
+    if port_open(profile.kafka_port, "Kafka"):
         log(f"Kafka already listening on {profile.kafka_bootstrap}")
         return
+    ensure_free(profile.controller_port, "Kafka's controller")
     libs = kafka_libs()
     props, log4j = _kafka_config(profile)
     state = props.parent
@@ -306,7 +384,7 @@ END $$;
 
 
 def start_postgres(profile: Profile) -> None:
-    if port_open(profile.postgres_port):
+    if port_open(profile.postgres_port, "PostgreSQL"):
         return
     binaries = postgres_bin()
     state = profile.state / "postgres"
@@ -416,7 +494,7 @@ def ferretdb_binary() -> Path:
 
 
 def start_ferretdb(profile: Profile) -> None:
-    if port_open(profile.mongo_port):
+    if port_open(profile.mongo_port, "FerretDB"):
         log(f"MongoDB wire protocol already listening on {profile.mongodb_url}")
         return
     binary = ferretdb_binary()

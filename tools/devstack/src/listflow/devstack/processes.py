@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import uvicorn
 from listflow.devstack.gateway import create_gateway
-from listflow.devstack.infra import Profile
+from listflow.devstack.infra import Profile, ensure_free
 from listflow.kit.settings import api_key_digest
 
 SERVICES: dict[str, str] = {
@@ -71,6 +71,7 @@ class ServiceProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        ensure_free(self.port, self.name)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         suffix = f"-{self.instance}" if self.instance > 1 else ""
         log = (self.log_dir / f"{self.name}{suffix}.log").open("ab")
@@ -137,6 +138,7 @@ def running_stack(
     """Every service as its own process plus the gateway (in a thread); yields the services
     and the gateway's URL, and stops them all on the way out."""
     services = {name: ServiceProcess(name, port, env, log_dir) for name, port in ports.items()}
+    ensure_free(gateway_port, "the gateway")
     for service in services.values():
         service.start()
     gateway: uvicorn.Server | None = None

@@ -1,21 +1,28 @@
-"""Why a use case refuses a request; entrypoints turn these into problem documents."""
+"""Why a contacts use case refuses a request: the kinds of listflow.kit.errors, which
+listflow.kit.problems turns into problem documents (404, 409, 422) in one place."""
+
+from listflow.kit import errors
 
 
-class NotFound(Exception):
+class NotFound(errors.NotFound):
     """The tenant has no such contact, group or tag."""
 
+    def __init__(self, message: str) -> None:
+        super().__init__("Not Found", message)
 
-class Conflict(Exception):
+
+class Conflict(errors.Conflict):
     """The request collides with the current state (a stale version, an existing name)."""
 
     def __init__(self, message: str, **details: object) -> None:
-        super().__init__(message)
+        super().__init__("Conflict", message, **details)
         self.details = details
 
 
-class Invalid(Exception):
+class Invalid(errors.Invalid):
     """The request names something that cannot be: an unknown tag, a bad phone number."""
 
     def __init__(self, message: str, errors: list[dict[str, str]] | None = None) -> None:
-        super().__init__(message)
         self.errors = errors or []
+        located = [{"location": e["field"], "message": e["message"]} for e in self.errors]
+        super().__init__("Invalid request", message, errors=located)

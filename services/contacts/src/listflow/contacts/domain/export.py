@@ -1,37 +1,33 @@
 """A group exported as CSV that is safe to open in a spreadsheet."""
 
 from listflow.contacts.domain.model import Contact
+from listflow.schemas.contact_fields import (
+    CONSENT_FIELDS,
+    ID_FIELDS,
+    MAX_PHONES,
+    NAME_FIELDS,
+    PLACE_FIELDS,
+)
 
 # A cell starting with one of these is read as a formula (or a command, through DDE) by
 # Excel, LibreOffice and Google Sheets; a leading apostrophe makes it plain text.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-MAX_PHONES = 5
 
 HEADER = [
     "id",
     "customer_type",
-    "first_name",
-    "last_name",
-    "company_name",
-    "customer_id",
-    "external_id",
+    *NAME_FIELDS,
+    *ID_FIELDS,
     "document_type",
     "document_last4",
     "ssn_last4",
     "date_of_birth",
     *(f"phone_{i}" for i in range(1, MAX_PHONES + 1)),
     "emails",
-    "address",
-    "city",
-    "state",
-    "postcode",
-    "country",
-    "time_zone",
+    *PLACE_FIELDS,
     "accounts",
     "tags",
-    "consent_email",
-    "consent_sms",
-    "consent_call",
+    *CONSENT_FIELDS,
     "updated_at",
     "version",
 ]

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
+from listflow.schemas.contact_fields import CONTACT_SCALARS
 from listflow.schemas.events import ContactSnapshot
 from listflow.schemas.values import (
     Account,
@@ -23,23 +24,7 @@ from listflow.schemas.values import (
 T = TypeVar("T")
 
 # Scalar fields a row may set; collections have their own rules below.
-_SCALARS = (
-    "first_name",
-    "last_name",
-    "company_name",
-    "customer_id",
-    "external_id",
-    "document_type",
-    "document",
-    "ssn",
-    "date_of_birth",
-    "address",
-    "city",
-    "state",
-    "postcode",
-    "country",
-    "time_zone",
-)
+_SCALARS = CONTACT_SCALARS
 
 
 def _union(existing: Iterable[T], incoming: Iterable[T], key: Any = None) -> tuple[T, ...]:

@@ -1,20 +1,15 @@
 """Kafka subscribers of the contacts service."""
 
-import asyncio
-from typing import Any
-
-from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaMessage
 from listflow.contacts import handlers
 from listflow.contacts.bootstrap import Container
-from listflow.kit.dead_letters import decode_rows
+from listflow.kit.consumers import consume_row_batch
 from listflow.kit.kafka import row_batch_subscriber
 from listflow.kit.logging import get_logger
 from listflow.schemas import topics
 from listflow.schemas.events import ContactRowParsed
 
 _log = get_logger(__name__)
-RETRY_DELAY_S = 1.0
 
 
 def register(container: Container) -> None:
@@ -22,23 +17,18 @@ def register(container: Container) -> None:
     settings = container.settings
 
     async def merge_rows(msg: KafkaMessage) -> None:
-        records: tuple[ConsumerRecord[Any, Any], ...] = msg.raw_message
-        rows, failed = await decode_rows(container.broker, records, ContactRowParsed)
-        try:
-            outcomes = await handlers.merge_rows(
+        outcomes = await consume_row_batch(
+            msg,
+            container.broker,
+            ContactRowParsed,
+            lambda rows: handlers.merge_rows(
                 rows, container.repository, container.events, container.clock
-            )
-            if failed:
-                await container.events.row_outcomes(failed)
-        except Exception:
-            # Transient (database or broker unavailable): redeliver the batch after a pause.
-            # The handler is idempotent, so rows already written count once.
-            _log.exception("batch failed, will be redelivered", rows=len(rows))
-            await asyncio.sleep(RETRY_DELAY_S)
-            await msg.nack()
-            return
-        await msg.ack()
-        _log.debug("batch merged", rows=len(rows), uploads=len(outcomes))
+            ),
+            container.events.row_outcomes,
+            failure="batch failed, will be redelivered",
+        )
+        if outcomes is not None:
+            _log.debug("batch merged", uploads=len(outcomes))
 
     # Several consumers of one group in this process, each merging the batches of its own
     # partitions in order and committing them: while one waits on the database, another

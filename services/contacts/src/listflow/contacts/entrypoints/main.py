@@ -8,11 +8,9 @@ from listflow.contacts.adapters.mongo_repository import MongoContactRepository
 from listflow.contacts.bootstrap import SERVICE, Container, bootstrap
 from listflow.contacts.config import Settings
 from listflow.contacts.entrypoints import api, consumer, labels_api, matches_api
-from listflow.contacts.entrypoints.deps import install_domain_errors
-from listflow.kit.health import infrastructure_checks
-from listflow.kit.logging import configure_logging, get_logger
-from listflow.kit.service import build_app, connected, serve
-from listflow.kit.tracing import configure_tracing
+from listflow.kit.container import run_service, service_app
+from listflow.kit.logging import get_logger
+from listflow.kit.service import connected
 from listflow.schemas import topics
 from listflow.schemas.events import (
     ContactCreated,
@@ -63,26 +61,18 @@ def create_app(container: Container) -> FastAPI:
             _log.info("contacts service started")
             yield
 
-    app = build_app(
+    app = service_app(
+        container,
         title="Listflow contacts",
         description="The customer base: contacts merged from uploads, groups, change events.",
-        settings=container.settings,
         lifespan=lifespan,
         routers=[matches_api.router, api.router, labels_api.groups, labels_api.tags],
-        checks=infrastructure_checks(container.mongo, container.broker),
-        broker=container.broker,
     )
-    app.state.container = container
-    install_domain_errors(app)
     return app
 
 
 def run() -> None:
-    settings = Settings()
-    configure_logging(SERVICE, settings.log_level)
-    provider = configure_tracing(SERVICE)
-    container = bootstrap(settings, tracer_provider=provider)
-    serve(create_app(container), settings.http_host, settings.contacts_http_port)
+    run_service(SERVICE, Settings(), bootstrap, create_app)
 
 
 if __name__ == "__main__":

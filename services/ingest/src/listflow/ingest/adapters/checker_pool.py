@@ -23,7 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
 from listflow.ingest.domain.batches import CheckedBatch, CheckSpec, RowChecker
-from listflow.ingest.domain.reader import BrokenRow, Row
+from listflow.ingest.domain.file_rows import BrokenRow, Row
 from listflow.kit.logging import get_logger
 from listflow.kit.pii import Protector
 

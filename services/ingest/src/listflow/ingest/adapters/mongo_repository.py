@@ -3,9 +3,10 @@
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from listflow.ingest.domain.upload import Tally, UploadStatus
+from listflow.ingest.ports import TALLY_WRITERS, TallyWriter
 from listflow.kit.mongo import Document, duplicate_key_indexes, gather_bounded
 from pymongo import ASCENDING, DESCENDING, InsertOne, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
@@ -14,11 +15,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 LEDGER_BATCH = 500
 
 
-TallyWriter = Literal["import", "outcomes"]
-TALLY_WRITERS: tuple[TallyWriter, ...] = ("import", "outcomes")
-
-
-class UploadRepository:
+class MongoUploadRepository:
     """Uploads, their running tallies and the row outcome ledger.
 
     The running tally of an upload is a document of its own (`upload_tallies`), not a field

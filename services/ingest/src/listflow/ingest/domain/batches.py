@@ -23,8 +23,8 @@ from listflow.schemas.values import (
     TargetRef,
 )
 
+from .file_rows import BrokenRow, OversizedRow, RaggedRow, Row
 from .lead_rows import LeadConverter, UniqueValues
-from .reader import BrokenRow, OversizedRow, RaggedRow, Row
 from .reports import masked_cells, national_id_columns
 from .rows import RowError, RowOptions, RowValidator
 

@@ -6,44 +6,14 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-CANONICAL_FIELDS: tuple[str, ...] = (
-    "first_name",
-    "last_name",
-    "company_name",
-    "customer_type",
-    "customer_id",
-    "external_id",
-    "document_type",
-    "document_number",
-    "ssn",
-    "date_of_birth",
-    "phone",
-    "phone2",
-    "phone3",
-    "phone4",
-    "phone5",
-    "email",
-    "email2",
-    "address",
-    "city",
-    "state",
-    "postcode",
-    "country",
-    "time_zone",
-    "account_number",
-    "balance",
-    "currency",
-    "tags",
-    "consent_email",
-    "consent_sms",
-    "consent_call",
-)
+from listflow.schemas.contact_fields import CONTACT_FIELDS, EMAIL_FIELDS, PHONE_FIELDS
+
+# The contact fields, written once in listflow.schemas.contact_fields.
+CANONICAL_FIELDS = CONTACT_FIELDS
 
 EXTRA = "extra"
 IGNORE = "ignore"
 
-PHONE_FIELDS: tuple[str, ...] = ("phone", "phone2", "phone3", "phone4", "phone5")
-EMAIL_FIELDS: tuple[str, ...] = ("email", "email2")
 _SERIES: dict[str, tuple[str, ...]] = {"phone": PHONE_FIELDS, "email": EMAIL_FIELDS}
 
 EXACT = 1.0

@@ -1,23 +1,27 @@
-"""Validation of one file row into canonical contact data, and the values rows are matched on."""
+"""Validation of one file row into canonical contact data, by the shared contact rules
+(listflow.schemas.contact_fields)."""
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from listflow.kit.pii import Protector
+from listflow.schemas.contact_fields import (
+    EMAIL_FIELDS,
+    IDENTIFIER_FIELDS,
+    PHONE_FIELDS,
+    TEXT_FIELDS,
+    ContactRules,
+)
 from listflow.schemas.normalize import (
     DateOrder,
-    PhoneNormalizer,
     mask_ssn,
     normalize_currency,
     normalize_customer_type,
     normalize_email,
-    normalize_postcode,
-    normalize_ssn,
     normalize_time_zone,
     parse_bool,
-    parse_date,
     parse_decimal,
 )
 from listflow.schemas.values import (
@@ -25,37 +29,15 @@ from listflow.schemas.values import (
     Consents,
     ContactData,
     ExtraField,
-    MatchKey,
     Phone,
 )
 
-from .fields import CANONICAL_FIELDS, EMAIL_FIELDS, EXTRA, PHONE_FIELDS
+from .fields import CANONICAL_FIELDS, EXTRA
 
 MISSING = "required value is missing"
 NO_IDENTIFIER = "row has no phone, email or identifier"
-_IDENTIFIERS = frozenset(
-    (
-        *PHONE_FIELDS,
-        *EMAIL_FIELDS,
-        "account_number",
-        "customer_id",
-        "external_id",
-        "document_number",
-        "ssn",
-    )
-)
-_PLAIN_TEXT = (
-    "first_name",
-    "last_name",
-    "company_name",
-    "customer_id",
-    "external_id",
-    "document_type",
-    "address",
-    "city",
-    "state",
-    "country",
-)
+_IDENTIFIERS = IDENTIFIER_FIELDS
+_PLAIN_TEXT = (*TEXT_FIELDS, "country")
 _CONSENTS = (("consent_email", "email"), ("consent_sms", "sms"), ("consent_call", "call"))
 _TAG_SEPARATORS = str.maketrans({";": ",", "|": ","})
 
@@ -96,8 +78,8 @@ class RowValidator:
             raise ValueError(f"unknown required fields: {', '.join(unknown)}")
         self._headers = [h or f"column_{i + 1}" for i, h in enumerate(headers)]
         self._options = options
-        self._protector = protector
-        self._phones = PhoneNormalizer(options.default_region)
+        self._rules = ContactRules(protector, options.default_region)
+        self._phones = self._rules.phones
         self._fields = [
             (i, field) for i, field in sorted(mapping.items()) if field in CANONICAL_FIELDS
         ]
@@ -173,30 +155,27 @@ class RowValidator:
         if "ssn" in values:
             raw = values["ssn"]
             try:
-                contact["ssn"] = self._protector.protect("ssn", normalize_ssn(raw))
+                contact["ssn"] = self._rules.ssn(raw)
             except ValueError as error:
                 # The clear value must not reach error reports, logs or the operator's screen.
                 errors.append(RowError(row_number, self._columns["ssn"], mask_ssn(raw), str(error)))
         if "document_number" in values:
-            contact["document"] = self._protector.protect(
-                "document", values["document_number"].upper()
-            )
+            contact["document"] = self._rules.document(values["document_number"])
         if "postcode" in values:
             raw = values["postcode"]
             try:
-                contact["postcode"] = normalize_postcode(
-                    raw, values.get("country") or self._options.default_region
-                )
+                contact["postcode"] = self._rules.postcode(raw, values.get("country"))
             except ValueError as error:
                 errors.append(RowError(row_number, self._columns["postcode"], raw, str(error)))
 
         if "date_of_birth" in parsed:
             contact["date_of_birth"] = parsed["date_of_birth"]
-        if "time_zone" in values:
-            if "time_zone" in parsed:
-                contact["time_zone"] = parsed["time_zone"]
-        elif phones and phones[0].time_zone is not None:
-            contact["time_zone"] = phones[0].time_zone
+        # A time zone given but not valid is an error above, not one taken from a phone.
+        time_zone = self._rules.time_zone(
+            parsed.get("time_zone"), () if "time_zone" in values else phones
+        )
+        if time_zone is not None:
+            contact["time_zone"] = time_zone
         if parsed.get("tags"):
             contact["tags"] = parsed["tags"]
         if "account_number" in values:
@@ -240,10 +219,7 @@ class RowValidator:
         return ContactData(**contact)
 
     def _birth_date(self, raw: str) -> date:
-        birth = parse_date(raw, self._options.date_order)
-        if birth > date.today():
-            raise ValueError("date of birth is in the future")
-        return birth
+        return self._rules.date_of_birth(raw, self._options.date_order)
 
     def _tags(self, raw: str) -> tuple[str, ...]:
         tags: dict[str, str] = {}
@@ -262,20 +238,3 @@ class RowValidator:
                 )
             return tuple(self._allowed_tags[key] for key in tags)
         return tuple(tags.values())
-
-
-_DEFAULT_KEYS: tuple[tuple[MatchKey, tuple[str, ...]], ...] = (
-    (MatchKey.ACCOUNT_NUMBER, ("account_number",)),
-    (MatchKey.PHONE, PHONE_FIELDS),
-    (MatchKey.EMAIL, EMAIL_FIELDS),
-    (MatchKey.CUSTOMER_ID, ("customer_id",)),
-    (MatchKey.EXTERNAL_ID, ("external_id",)),
-)
-
-
-def default_match_key(mapping_fields: Collection[str]) -> MatchKey:
-    """The key to match on when the operator chose none: the most specific one mapped."""
-    for key, fields in _DEFAULT_KEYS:
-        if any(f in mapping_fields for f in fields):
-            return key
-    return MatchKey.EXTERNAL_ID

@@ -1,11 +1,14 @@
 """The upload aggregate: its options, status, counts and progress."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from listflow.schemas.values import Counts, MatchPolicy, RowStatus, TargetKind
+from listflow.kit.errors import Conflict
+from listflow.schemas.events import Event, ListReady, UploadCancelled, UploadCompleted
+from listflow.schemas.values import Counts, MatchPolicy, RowStatus, TargetKind, TargetRef
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
 
@@ -169,8 +172,116 @@ def progress(
     return Progress(rows_read, processed, total, round(percent, 1), rate, eta)
 
 
+# Where a cancel may come from; a finished upload stays as it finished.
+CANCELLABLE = (UploadStatus.UPLOADED, UploadStatus.IMPORTING)
+
+
+@dataclass
+class Upload:
+    """An upload as its use cases decide on it: its status, its rows and its tally. It says
+    whether a change may happen and what it writes, and records the events of the change;
+    the store applies the change only from the statuses named (one caller wins a race), and
+    the service publishes the recorded events once the write succeeded."""
+
+    id: str
+    tenant_id: str
+    status: UploadStatus
+    total_rows: int | None
+    tally: Tally
+    target: TargetRef | None = None
+    announced: bool = True
+    completed_at: datetime | None = None
+    events: list[Event] = field(default_factory=list)
+
+    @classmethod
+    def from_document(cls, doc: Mapping[str, Any]) -> "Upload":
+        """For the repository's documents only: no rule is checked here."""
+        target = doc.get("target")
+        return cls(
+            id=doc["_id"],
+            tenant_id=doc["tenant_id"],
+            status=UploadStatus(doc["status"]),
+            total_rows=doc.get("total_rows"),
+            tally=Tally(doc.get("tally", {})),
+            target=TargetRef.model_validate(target) if target else None,
+            announced=doc.get("announced", True),
+            completed_at=doc.get("completed_at"),
+        )
+
+    @property
+    def parsed(self) -> bool:
+        """The whole file is read: the number of rows is known."""
+        return self.total_rows is not None
+
+    def counted_past_end(self) -> bool:
+        """More outcomes than rows: only a tally repair racing a late increment does that,
+        and the ledger must decide."""
+        return self.total_rows is not None and self.tally.processed > self.total_rows
+
+    def completion(self, tally: Tally, now: datetime) -> dict[str, Any] | None:
+        """What completes an importing upload once every row has an outcome in `tally`
+        (its running tally, or the ledger's recount); None while rows are outstanding."""
+        if self.status is not UploadStatus.IMPORTING or self.total_rows is None:
+            return None
+        if tally.processed < self.total_rows:
+            return None
+        return {
+            "status": UploadStatus.COMPLETED.value,
+            "tally": tally.by_status,
+            "completed_at": now,
+            "announced": False,
+        }
+
+    def needs_announcing(self) -> bool:
+        return self.status is UploadStatus.COMPLETED and not self.announced
+
+    def announce(self) -> None:
+        """Record the completion's events: UploadCompleted and the target list's ListReady."""
+        assert self.target is not None
+        assert self.completed_at is not None
+        assert self.total_rows is not None
+        counts = self.tally.counts(self.total_rows)
+        self.events += [
+            UploadCompleted(
+                tenant_id=self.tenant_id,
+                upload_id=self.id,
+                target=self.target,
+                counts=counts,
+                completed_at=self.completed_at,
+            ),
+            ListReady(
+                tenant_id=self.tenant_id,
+                list_kind=self.target.kind,
+                list_id=self.target.id,
+                list_name=self.target.name,
+                upload_id=self.id,
+                counts=counts,
+                ready_at=self.completed_at,
+            ),
+        ]
+
+    def cancel(self, now: datetime) -> dict[str, Any]:
+        """What cancels the upload; refused once it has finished. Records UploadCancelled."""
+        if self.status not in CANCELLABLE:
+            raise Conflict("Cannot cancel", f"Upload {self.id} is already {self.status.value}.")
+        self.events.append(
+            UploadCancelled(tenant_id=self.tenant_id, upload_id=self.id, cancelled_at=now)
+        )
+        return {"status": UploadStatus.CANCELLED.value, "cancelled_at": now}
+
+
 def counts_dict(counts: Counts) -> dict[str, Any]:
     return counts.model_dump()
 
 
-__all__ = ["TERMINAL", "Progress", "Tally", "UploadOptions", "UploadStatus", "progress", "replace"]
+__all__ = [
+    "CANCELLABLE",
+    "TERMINAL",
+    "Progress",
+    "Tally",
+    "Upload",
+    "UploadOptions",
+    "UploadStatus",
+    "progress",
+    "replace",
+]

@@ -4,7 +4,6 @@ import asyncio
 import csv
 import io
 import json
-import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,149 +11,28 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
-from listflow.ingest.bootstrap import Container
 from listflow.ingest.domain.reports import error_header, error_lines, safe_cell
-from listflow.ingest.domain.upload import TERMINAL, Tally, UploadOptions, UploadStatus, progress
-from listflow.ingest.entrypoints.deps import uploader
+from listflow.ingest.domain.upload import TERMINAL, UploadStatus
+from listflow.ingest.entrypoints.deps import container_of
 from listflow.ingest.entrypoints.mappings_api import resolve_options
-from listflow.ingest.handlers import public_sample
+from listflow.ingest.entrypoints.records_api import create_from_json
+from listflow.ingest.entrypoints.uploads import (
+    UploadPublic,
+    accept_spooled,
+    parse_options,
+    spool,
+    to_public,
+)
 from listflow.kit.auth import TenantDep
 from listflow.kit.problems import PROBLEM_RESPONSES, Problem
-from listflow.schemas.values import Counts
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 router = APIRouter(prefix="/v1/uploads", tags=["uploads"], responses=PROBLEM_RESPONSES)
-COPY_CHUNK = 1024 * 1024
-
-
-class ProgressPublic(BaseModel):
-    percent: float
-    rows_read: int
-    processed: int
-    rows_per_second: float | None
-    eta_seconds: float | None
-
-
-class UploadPublic(BaseModel):
-    id: str
-    status: UploadStatus
-    file_name: str
-    format: str
-    size_bytes: int
-    created_at: datetime
-    uploaded_by: str | None = None
-    target: dict[str, Any] | None = None
-    match: dict[str, Any] | None = None
-    counts: Counts
-    progress: ProgressPublic
-    detected: dict[str, Any]
-    headers: list[str]
-    suggested_mapping: list[dict[str, Any]]
-    sample: list[list[str | None]]
-    failure: str | None = None
-    started_at: datetime | None = None
-    completed_at: datetime | None = None
 
 
 class UploadPage(BaseModel):
     items: list[UploadPublic]
     next_cursor: str | None
-
-
-def _container(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
-
-
-def to_public(doc: dict[str, Any], now: datetime) -> UploadPublic:
-    tally = Tally(doc.get("tally", {}))
-    total = doc.get("total_rows")
-    rows_read = doc.get("rows_read", 0)
-    prog = progress(
-        rows_read=rows_read,
-        processed=tally.processed,
-        total=total,
-        started_at=doc.get("started_at"),
-        now=now,
-        row_estimate=doc.get("detected", {}).get("row_estimate"),
-    )
-    return UploadPublic(
-        id=doc["_id"],
-        status=UploadStatus(doc["status"]),
-        file_name=doc["file_name"],
-        format=doc["format"],
-        size_bytes=doc["size_bytes"],
-        created_at=doc["created_at"],
-        uploaded_by=doc.get("uploaded_by"),
-        target=doc.get("target") or doc.get("options", {}).get("target"),
-        match=doc.get("match"),
-        counts=tally.counts(total if total is not None else rows_read),
-        progress=ProgressPublic(
-            percent=prog.percent,
-            rows_read=prog.rows_read,
-            processed=prog.processed,
-            rows_per_second=round(prog.rows_per_second, 1) if prog.rows_per_second else None,
-            eta_seconds=round(prog.eta_seconds, 1) if prog.eta_seconds is not None else None,
-        ),
-        detected=doc.get("detected", {}),
-        headers=doc.get("headers", []),
-        suggested_mapping=doc.get("suggested_mapping", []),
-        sample=public_sample(doc),
-        failure=doc.get("failure"),
-        started_at=doc.get("started_at"),
-        completed_at=doc.get("completed_at"),
-    )
-
-
-def parse_options(raw: str | None) -> UploadOptions:
-    if raw is None or not raw.strip():
-        return UploadOptions()
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise Problem(400, "Invalid options", f"options is not valid JSON: {exc.msg}") from exc
-    if not isinstance(data, dict):
-        raise Problem(400, "Invalid options", "options must be a JSON object.")
-    try:
-        return UploadOptions.model_validate(data)
-    except ValidationError as exc:
-        errors = [
-            {"location": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
-            for e in exc.errors()
-        ]
-        raise Problem(422, "Invalid options", "Some options are not valid.", errors=errors) from exc
-
-
-async def spool(
-    source: UploadFile | None, text: str | None, spool_dir: Path, limit: int
-) -> tuple[Path, str]:
-    """Copy the upload to a local file, refusing it as soon as it passes the size limit."""
-    path = spool_dir / f"incoming-{secrets.token_hex(8)}"
-    written = 0
-    try:
-        with path.open("wb") as target:
-            if source is not None:
-                while chunk := await source.read(COPY_CHUNK):
-                    written += len(chunk)
-                    if written > limit:
-                        raise Problem(
-                            413, "File too large", f"Files are limited to {limit:,} bytes."
-                        )
-                    target.write(chunk)
-                name = source.filename or "upload"
-            else:
-                assert text is not None
-                data = text.encode()
-                if len(data) > limit:
-                    raise Problem(
-                        413, "Text too large", f"Pasted text is limited to {limit:,} bytes."
-                    )
-                target.write(data)
-                name = "pasted.tsv"
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    return path, Path(name).name
 
 
 @router.post(
@@ -175,11 +53,8 @@ async def create_upload(
     """Multipart form (`file` or `text`, and `options`), or a JSON body
     `{"text" | "record": ..., "options": {...}}` for pasted cells or one contact."""
     if request.headers.get("content-type", "").split(";")[0].strip() == "application/json":
-        # Imported here: records_api builds on this module.
-        from listflow.ingest.entrypoints.records_api import create_from_json
-
         return await create_from_json(request, tenant.id)
-    container = _container(request)
+    container = container_of(request)
     parsed = parse_options(options)
     if file is None and not text:
         raise Problem(
@@ -195,33 +70,6 @@ async def create_upload(
     return to_public(doc, datetime.now(UTC))
 
 
-async def accept_spooled(
-    request: Request, tenant_id: str, path: Path, name: str, options: UploadOptions
-) -> dict[str, Any]:
-    """Accept a spooled file; a saved mapping is applied once the file's columns are known."""
-    ingest = _container(request).ingest
-    start = options.should_start()
-    if options.saved_mapping is not None:
-        options = options.model_copy(update={"start": False})
-    doc = await ingest.accept(
-        tenant_id=tenant_id,
-        path=path,
-        file_name=name,
-        options=options,
-        uploaded_by=uploader(request),
-        api_key=request.headers.get("x-api-key"),
-    )
-    if options.saved_mapping is not None and start:
-        resolved = await resolve_options(request, tenant_id, doc, None)
-        doc = await ingest.start(
-            tenant_id=tenant_id,
-            upload_id=doc["_id"],
-            options=resolved,
-            api_key=request.headers.get("x-api-key"),
-        )
-    return doc
-
-
 @router.get("", response_model=UploadPage, summary="Upload history, newest first")
 async def list_uploads(
     request: Request,
@@ -233,7 +81,7 @@ async def list_uploads(
     created_from: Annotated[datetime | None, Query(alias="from")] = None,
     created_to: Annotated[datetime | None, Query(alias="to")] = None,
 ) -> UploadPage:
-    docs, next_cursor = await _container(request).repository.history(
+    docs, next_cursor = await container_of(request).repository.history(
         tenant.id,
         limit=limit,
         cursor=cursor,
@@ -247,7 +95,7 @@ async def list_uploads(
 
 
 async def _owned(request: Request, tenant_id: str, upload_id: str) -> dict[str, Any]:
-    doc = await _container(request).repository.get(tenant_id, upload_id)
+    doc = await container_of(request).repository.get(tenant_id, upload_id)
     if doc is None:
         raise Problem(404, "Not Found", f"No upload {upload_id} in this tenant.")
     return doc
@@ -268,7 +116,7 @@ async def start_upload(
     options = await resolve_options(
         request, tenant.id, await _owned(request, tenant.id, upload_id), options
     )
-    doc = await _container(request).ingest.start(
+    doc = await container_of(request).ingest.start(
         tenant_id=tenant.id,
         upload_id=upload_id,
         options=options,
@@ -279,7 +127,7 @@ async def start_upload(
 
 @router.post("/{upload_id}/cancel", response_model=UploadPublic, summary="Cancel an upload")
 async def cancel_upload(request: Request, tenant: TenantDep, upload_id: str) -> UploadPublic:
-    doc = await _container(request).ingest.cancel(tenant_id=tenant.id, upload_id=upload_id)
+    doc = await container_of(request).ingest.cancel(tenant_id=tenant.id, upload_id=upload_id)
     return to_public(doc, datetime.now(UTC))
 
 
@@ -291,7 +139,7 @@ async def cancel_upload(request: Request, tenant: TenantDep, upload_id: str) -> 
 async def error_report(request: Request, tenant: TenantDep, upload_id: str) -> StreamingResponse:
     doc = await _owned(request, tenant.id, upload_id)
     headers: list[str] = doc.get("headers", [])
-    repository = _container(request).repository
+    repository = container_of(request).repository
 
     async def lines() -> AsyncIterator[str]:
         buffer = io.StringIO()
@@ -322,7 +170,7 @@ async def error_report(request: Request, tenant: TenantDep, upload_id: str) -> S
 )
 async def progress_events(request: Request, tenant: TenantDep, upload_id: str) -> StreamingResponse:
     await _owned(request, tenant.id, upload_id)
-    repository = _container(request).repository
+    repository = container_of(request).repository
 
     async def stream() -> AsyncIterator[str]:
         last = None

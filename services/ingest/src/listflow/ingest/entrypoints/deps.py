@@ -1,7 +1,11 @@
 """Request details the ingest routes share."""
 
 from fastapi import Request
+from listflow.ingest.bootstrap import Container
+from listflow.kit.container import container_dependency
 from listflow.kit.settings import api_key_digest
+
+container_of = container_dependency(Container)
 
 
 def uploader(request: Request) -> str:

@@ -15,10 +15,9 @@ from listflow.ingest.entrypoints import (
     reports_api,
     templates_api,
 )
-from listflow.kit.health import infrastructure_checks
-from listflow.kit.logging import configure_logging, get_logger
-from listflow.kit.service import build_app, connected, running, serve
-from listflow.kit.tracing import configure_tracing
+from listflow.kit.container import run_service, service_app
+from listflow.kit.logging import get_logger
+from listflow.kit.service import connected, running
 from listflow.schemas import topics
 from listflow.schemas.events import ContactRowParsed, ListReady, UploadCompleted
 from listflow.schemas.leads import LeadRowParsed
@@ -75,10 +74,10 @@ def create_app(container: Container) -> FastAPI:
                 await container.ingest.stop_all()
                 await container.previews.stop_all()
 
-    app = build_app(
+    app = service_app(
+        container,
         title="Listflow ingest",
         description="Upload gateway: files in, validated rows out as events; progress, reports.",
-        settings=container.settings,
         lifespan=lifespan,
         routers=[
             records_api.router,
@@ -88,22 +87,12 @@ def create_app(container: Container) -> FastAPI:
             templates_api.router,
             mappings_api.router,
         ],
-        checks=infrastructure_checks(container.mongo, container.broker),
-        broker=container.broker,
     )
-    app.state.container = container
     return app
 
 
 def run() -> None:
-    settings = Settings()
-    configure_logging(SERVICE, settings.log_level)
-    provider = configure_tracing(SERVICE)
-    serve(
-        create_app(bootstrap(settings, tracer_provider=provider)),
-        settings.http_host,
-        settings.ingest_http_port,
-    )
+    run_service(SERVICE, Settings(), bootstrap, create_app)
 
 
 if __name__ == "__main__":

@@ -8,9 +8,9 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from listflow.ingest.bootstrap import Container
-from listflow.ingest.entrypoints.api import parse_options
+from listflow.ingest.entrypoints.deps import container_of
 from listflow.ingest.entrypoints.mappings_api import resolve_options
+from listflow.ingest.entrypoints.uploads import parse_options
 from listflow.ingest.previews import eta_seconds, preview_percent, rows_per_second
 from listflow.kit.auth import TenantDep
 from listflow.kit.problems import PROBLEM_RESPONSES, Problem
@@ -73,11 +73,6 @@ def _public(doc: dict[str, Any]) -> PreviewPublic:
     )
 
 
-def _container(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
-
-
 @router.post(
     "/{upload_id}/preview",
     status_code=202,
@@ -89,7 +84,7 @@ def _container(request: Request) -> Container:
 async def start_preview(
     request: Request, tenant: TenantDep, upload_id: str, body: dict[str, Any] | None = None
 ) -> PreviewPublic:
-    container = _container(request)
+    container = container_of(request)
     upload = await container.repository.get(tenant.id, upload_id)
     if upload is None:
         raise Problem(404, "Not Found", f"No upload {upload_id} in this tenant.")
@@ -110,7 +105,7 @@ async def start_preview(
     summary="The upload's latest preview: progress, then counts",
 )
 async def get_preview(request: Request, tenant: TenantDep, upload_id: str) -> PreviewPublic:
-    doc = await _container(request).previews.get(tenant.id, upload_id)
+    doc = await container_of(request).previews.get(tenant.id, upload_id)
     if doc is None:
         raise Problem(404, "Not Found", f"Upload {upload_id} has no preview in this tenant.")
     return _public(doc)
@@ -122,7 +117,7 @@ async def get_preview(request: Request, tenant: TenantDep, upload_id: str) -> Pr
     response_class=StreamingResponse,
 )
 async def preview_events(request: Request, tenant: TenantDep, upload_id: str) -> StreamingResponse:
-    previews = _container(request).previews
+    previews = container_of(request).previews
     if await previews.get(tenant.id, upload_id) is None:
         raise Problem(404, "Not Found", f"Upload {upload_id} has no preview in this tenant.")
 

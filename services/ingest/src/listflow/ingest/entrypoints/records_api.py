@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from listflow.ingest.bootstrap import Container
 from listflow.ingest.domain.fields import CANONICAL_FIELDS
-from listflow.ingest.domain.rows import RowOptions, RowValidator, default_match_key
+from listflow.ingest.domain.rows import RowOptions, RowValidator
 from listflow.ingest.domain.upload import UploadOptions
-from listflow.ingest.entrypoints.api import (
+from listflow.ingest.entrypoints.deps import container_of
+from listflow.ingest.entrypoints.uploads import (
     UploadPublic,
     accept_spooled,
     parse_options,
@@ -21,7 +21,7 @@ from listflow.ingest.entrypoints.api import (
 )
 from listflow.kit.auth import TenantDep
 from listflow.kit.problems import PROBLEM_RESPONSES, Problem
-from listflow.schemas.matching import match_value
+from listflow.schemas.matching import default_match_key, match_value
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -78,7 +78,7 @@ class JsonUpload(BaseModel):
 
 
 async def create_from_json(request: Request, tenant_id: str) -> UploadPublic:
-    container: Container = request.app.state.container
+    container = container_of(request)
     limit = container.settings.ingest_max_upload_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
@@ -116,7 +116,7 @@ async def accept_record(
     request: Request, tenant_id: str, record: dict[str, Value], options: UploadOptions
 ) -> dict[str, Any]:
     """Validate one record now (422 with every reason), then accept it as a one-row upload."""
-    container: Container = request.app.state.container
+    container = container_of(request)
     unknown = sorted(set(record) - set(CANONICAL_FIELDS))
     if unknown:
         raise Problem(

@@ -14,8 +14,9 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, StreamingResponse
+from listflow.ingest.adapters.reader import OversizedRow, RaggedRow, iter_row_batches
 from listflow.ingest.bootstrap import Container
-from listflow.ingest.domain.reader import OversizedRow, RaggedRow, Sniffed, iter_row_batches
+from listflow.ingest.domain.file_rows import sniffed_of
 from listflow.ingest.domain.reports import (
     ExportLayout,
     error_header,
@@ -23,7 +24,7 @@ from listflow.ingest.domain.reports import (
     safe_cell,
     xlsx_text,
 )
-from listflow.ingest.handlers import _sniffed_fields
+from listflow.ingest.entrypoints.deps import container_of
 from listflow.kit.auth import TenantDep
 from listflow.kit.problems import PROBLEM_RESPONSES, Problem
 from openpyxl import Workbook
@@ -36,13 +37,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FLUSH_ROWS = 1000
 
 
-def _container(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
-
-
 async def _owned(request: Request, tenant_id: str, upload_id: str) -> dict[str, Any]:
-    doc = await _container(request).repository.get(tenant_id, upload_id)
+    doc = await container_of(request).repository.get(tenant_id, upload_id)
     if doc is None:
         raise Problem(404, "Not Found", f"No upload {upload_id} in this tenant.")
     return doc
@@ -68,7 +64,7 @@ async def export_rows(container: Container, doc: dict[str, Any]) -> AsyncIterato
         await ingest.files.fetch(upload_id, work)
         batches = iter_row_batches(
             work,
-            Sniffed(**_sniffed_fields(doc)),
+            sniffed_of(doc),
             batch_rows=ingest.batch_rows,
             limits=ingest.limits,
         )
@@ -162,7 +158,7 @@ def _stem(doc: dict[str, Any]) -> str:
 )
 async def error_report_xlsx(request: Request, tenant: TenantDep, upload_id: str) -> FileResponse:
     doc = await _owned(request, tenant.id, upload_id)
-    container = _container(request)
+    container = container_of(request)
     return await _xlsx_response(
         container, error_rows(container, doc), "Errors", f"{_stem(doc)}-errors.xlsx"
     )
@@ -182,7 +178,7 @@ async def _exportable(request: Request, tenant_id: str, upload_id: str) -> dict[
 )
 async def export_csv(request: Request, tenant: TenantDep, upload_id: str) -> StreamingResponse:
     doc = await _exportable(request, tenant.id, upload_id)
-    return _csv_response(export_rows(_container(request), doc), f"{_stem(doc)}-export.csv")
+    return _csv_response(export_rows(container_of(request), doc), f"{_stem(doc)}-export.csv")
 
 
 @router.get(
@@ -192,7 +188,7 @@ async def export_csv(request: Request, tenant: TenantDep, upload_id: str) -> Str
 )
 async def export_xlsx(request: Request, tenant: TenantDep, upload_id: str) -> FileResponse:
     doc = await _exportable(request, tenant.id, upload_id)
-    container = _container(request)
+    container = container_of(request)
     return await _xlsx_response(
         container, export_rows(container, doc), "Rows", f"{_stem(doc)}-export.xlsx"
     )

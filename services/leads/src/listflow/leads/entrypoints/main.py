@@ -5,10 +5,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from listflow.kit.health import infrastructure_checks
-from listflow.kit.logging import configure_logging, get_logger
-from listflow.kit.service import build_app, connected, running, serve
-from listflow.kit.tracing import configure_tracing
+from listflow.kit.container import run_service, service_app
+from listflow.kit.logging import get_logger
+from listflow.kit.service import connected, running
 from listflow.leads.bootstrap import SERVICE, Container, bootstrap
 from listflow.leads.config import Settings
 from listflow.leads.entrypoints import api, consumer
@@ -60,25 +59,18 @@ def create_app(container: Container, *, scheduler: bool = True) -> FastAPI:
             _log.info("leads service started")
             yield
 
-    app = build_app(
+    app = service_app(
+        container,
         title="Listflow leads",
         description="Dialer lead lists, campaign assignment, do-not-call and the lead queue.",
-        settings=container.settings,
         lifespan=lifespan,
         routers=api.routers,
-        checks=infrastructure_checks(container.mongo, container.broker),
-        broker=container.broker,
     )
-    app.state.container = container
     return app
 
 
 def run() -> None:
-    settings = Settings()
-    configure_logging(SERVICE, settings.log_level)
-    provider = configure_tracing(SERVICE)
-    container = bootstrap(settings, tracer_provider=provider)
-    serve(create_app(container), settings.http_host, settings.leads_http_port)
+    run_service(SERVICE, Settings(), bootstrap, create_app)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,6 @@
-"""Reading uploaded list files: format, encoding and dialect detection, then rows in batches."""
+"""Reading uploaded list files: format, encoding and dialect detection, then rows in batches.
+An adapter: it opens files, zip archives and workbooks; what it yields is domain
+(listflow.ingest.domain.file_rows)."""
 
 import codecs
 import csv
@@ -13,11 +15,35 @@ from itertools import islice
 from pathlib import Path
 
 import charset_normalizer
+from listflow.ingest.domain.fields import is_known_header
+from listflow.ingest.domain.file_rows import (
+    BrokenRow,
+    Dialect,
+    FileRejected,
+    OversizedRow,
+    RaggedRow,
+    ReadLimits,
+    Row,
+    Sniffed,
+)
 from python_calamine import CalamineWorkbook
 
-from .fields import is_known_header
+__all__ = [
+    "BrokenRow",
+    "Dialect",
+    "FileRejected",
+    "OversizedRow",
+    "RaggedRow",
+    "ReadLimits",
+    "Row",
+    "Sniffed",
+    "check_zip_expansion",
+    "iter_row_batches",
+    "sniff",
+]
 
 SAMPLE_BYTES = 64 * 1024
+DEFAULT_LIMITS = ReadLimits()
 _CHUNK_BYTES = 1024 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 SPREADSHEET_FORMATS = ("xlsx", "xlsb", "xls", "ods")
@@ -46,70 +72,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ufffd]")
 _DATA_LIKE = re.compile(r"[+(]?\d[\d\s().,/:\-]*|[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
-@dataclass(frozen=True)
-class Dialect:
-    """How a text file is written; for spreadsheets only `header` is meaningful (others empty)."""
-
-    encoding: str
-    delimiter: str
-    quote: str
-    header: bool
-
-
-@dataclass(frozen=True)
-class Sniffed:
-    """What the start of a file revealed: its dialect, column names and first rows."""
-
-    dialect: Dialect
-    headers: list[str]
-    sample_rows: list[list[str | None]]
-    format: str
-    sheet: str | None = None
-
-
-@dataclass(frozen=True)
-class ReadLimits:
-    """Bounds on one file, so that a hostile or broken file cannot exhaust memory."""
-
-    max_columns: int = 500
-    max_cell_chars: int = 32768
-    # Spreadsheets are zip archives that calamine inflates whole: a few kilobytes can declare
-    # gigabytes. Their entries together may not expand beyond this.
-    max_uncompressed_bytes: int = 1024**3
-
-
-@dataclass(frozen=True)
-class RaggedRow:
-    """A row with more non-empty cells than the header has columns; its cells are dropped."""
-
-    row_number: int
-    expected: int
-    found: int
-    column: str = ""
-
-    @property
-    def reason(self) -> str:
-        return f"row has {self.found} cells but the header has {self.expected}"
-
-
-@dataclass(frozen=True)
-class OversizedRow:
-    """A row with a cell longer than the limit; its cells are dropped (never echoed)."""
-
-    row_number: int
-    column: str
-    length: int
-    limit: int
-
-    @property
-    def reason(self) -> str:
-        return f"the cell has {self.length:,} characters; at most {self.limit:,} are allowed"
-
-
-# A row that is reported as it is, with a reason, without checking its cells.
-BrokenRow = RaggedRow | OversizedRow
-
-
 @dataclass(frozen=True, slots=True)
 class _Overlong:
     """A record read whole whose cell at `index` is longer than the limit; `cells` has every
@@ -118,13 +80,6 @@ class _Overlong:
     index: int
     length: int
     cells: list[str]
-
-
-class FileRejected(ValueError):
-    """The file cannot be read at all; the message is meant for the operator."""
-
-
-Row = tuple[int, list[str | None]]
 
 
 def sniff(
@@ -136,7 +91,7 @@ def sniff(
     header: bool | None = None,
     sheet: str | None = None,
     sample_size: int = 20,
-    limits: ReadLimits = ReadLimits(),
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> Sniffed:
     """Detect format, encoding, delimiter and header row, and read the first rows."""
     with open(path, "rb") as stream:
@@ -202,7 +157,7 @@ def iter_row_batches(
     sniffed: Sniffed,
     *,
     batch_rows: int = 5000,
-    limits: ReadLimits = ReadLimits(),
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> Iterator[list[Row | BrokenRow]]:
     """Batches of (row_number, cells) or a `BrokenRow`; row numbers count non-blank data rows.
 

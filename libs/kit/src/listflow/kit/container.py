@@ -1,0 +1,112 @@
+"""What every service's composition root holds, and how routes reach it.
+
+Each service's `bootstrap.py` subclasses `BaseContainer` with its own ports and use cases;
+the broker, publisher and database client are made the same way everywhere.
+"""
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, Protocol, TypeVar, cast
+
+from fastapi import APIRouter, FastAPI, Request
+from faststream.kafka import KafkaBroker
+from listflow.kit.health import infrastructure_checks
+from listflow.kit.kafka import EventPublisher, make_broker
+from listflow.kit.logging import configure_logging
+from listflow.kit.mongo import Document, make_client
+from listflow.kit.service import build_app, serve
+from listflow.kit.settings import CommonSettings
+from listflow.kit.tracing import configure_tracing
+from opentelemetry.sdk.trace import TracerProvider
+from pymongo import AsyncMongoClient
+
+S = TypeVar("S", bound=CommonSettings)
+C = TypeVar("C")
+K = TypeVar("K", covariant=True)
+S_contra = TypeVar("S_contra", bound=CommonSettings, contravariant=True)
+
+
+@dataclass
+class BaseContainer(Generic[S]):
+    """The infrastructure of one service process; subclasses add ports and use cases."""
+
+    settings: S
+    broker: KafkaBroker
+    publisher: EventPublisher
+    mongo: AsyncMongoClient[Document]
+
+
+@dataclass(frozen=True)
+class Infrastructure:
+    broker: KafkaBroker
+    publisher: EventPublisher
+    mongo: AsyncMongoClient[Document]
+
+
+def infrastructure(
+    settings: CommonSettings, service: str, tracer_provider: TracerProvider | None
+) -> Infrastructure:
+    """The broker (subscribers), the publisher (events) and the database client of a service."""
+    return Infrastructure(
+        broker=make_broker(settings.kafka_bootstrap, service, tracer_provider),
+        publisher=EventPublisher(settings.kafka_bootstrap, service, tracer_provider),
+        mongo=make_client(settings.mongodb_url),
+    )
+
+
+def container_dependency(kind: type[C]) -> Callable[[Request], C]:
+    """A FastAPI dependency (and plain function) giving a route the app's container."""
+
+    def container(request: Request) -> C:
+        return cast(C, request.app.state.container)
+
+    container.__name__ = f"{kind.__name__.lower()}_of"
+    return container
+
+
+def service_app(
+    container: BaseContainer[Any],
+    *,
+    title: str,
+    description: str,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
+    routers: Sequence[APIRouter],
+) -> FastAPI:
+    """A service's FastAPI app over its container: health checks of its database and broker,
+    its AsyncAPI document, and the container where `container_dependency` finds it."""
+    app = build_app(
+        title=title,
+        description=description,
+        settings=container.settings,
+        lifespan=lifespan,
+        routers=routers,
+        checks=infrastructure_checks(container.mongo, container.broker),
+        broker=container.broker,
+    )
+    app.state.container = container
+    return app
+
+
+class Bootstrap(Protocol[S_contra, K]):
+    def __call__(self, settings: S_contra, *, tracer_provider: TracerProvider | None) -> K: ...
+
+
+def run_service(
+    service: str,
+    settings: S,
+    bootstrap: Bootstrap[S, K],
+    create_app: Callable[[K], FastAPI],
+) -> None:
+    """Run one service process: logging, tracing, its app over its container, uvicorn on
+    the port its settings name `<service>_http_port`."""
+    configure_logging(service, settings.log_level)
+    provider = configure_tracing(service)
+    port: int = getattr(settings, f"{service}_http_port")
+    serve(create_app(bootstrap(settings, tracer_provider=provider)), settings.http_host, port)
+
+
+def utc_now() -> datetime:
+    """The production clock of every service."""
+    return datetime.now(UTC)

@@ -1,0 +1,150 @@
+"""An in-memory upload store for unit tests, held to the same contract as the Mongo one
+(tests/integration/test_upload_repository_contract.py)."""
+
+import copy
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from listflow.ingest.domain.upload import Tally, UploadStatus
+from listflow.ingest.ports import TALLY_WRITERS, TallyWriter, UploadDoc
+
+_PROBLEMS = ("invalid", "failed")
+
+
+class InMemoryUploadRepository:
+    """Uploads, running tallies (one part per writer) and the outcome ledger, in dicts."""
+
+    def __init__(self) -> None:
+        self._uploads: dict[str, UploadDoc] = {}
+        self._tallies: dict[str, Counter[str]] = {}
+        self._ledger: dict[str, dict[int, dict[str, Any]]] = {}
+
+    def _with_tally(self, doc: UploadDoc | None) -> UploadDoc | None:
+        if doc is None:
+            return None
+        doc = copy.deepcopy(doc)
+        if doc.get("status") == UploadStatus.COMPLETED.value:
+            return doc
+        total: Counter[str] = Counter()
+        for writer in TALLY_WRITERS:
+            total.update(self._tallies.get(f"{doc['_id']}:{writer}", Counter()))
+        return {**doc, "tally": dict(total)}
+
+    async def ensure_indexes(self) -> None:
+        return None
+
+    async def insert(self, doc: UploadDoc) -> None:
+        if doc["_id"] in self._uploads:
+            raise ValueError(f"upload {doc['_id']} exists")
+        self._uploads[doc["_id"]] = copy.deepcopy(doc)
+
+    async def get(self, tenant_id: str, upload_id: str) -> UploadDoc | None:
+        doc = self._uploads.get(upload_id)
+        return self._with_tally(doc) if doc and doc["tenant_id"] == tenant_id else None
+
+    async def get_any(self, upload_id: str) -> UploadDoc | None:
+        return self._with_tally(self._uploads.get(upload_id))
+
+    async def update(self, upload_id: str, fields: Mapping[str, Any]) -> None:
+        if upload_id in self._uploads:
+            self._uploads[upload_id].update(copy.deepcopy(dict(fields)))
+
+    async def transition(
+        self, upload_id: str, from_status: Iterable[UploadStatus], fields: Mapping[str, Any]
+    ) -> UploadDoc | None:
+        doc = self._uploads.get(upload_id)
+        if doc is None or doc.get("status") not in {s.value for s in from_status}:
+            return None
+        doc.update(copy.deepcopy(dict(fields)))
+        return self._with_tally(doc)
+
+    async def history(
+        self,
+        tenant_id: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        status: str | None,
+        target: str | None,
+        created_from: datetime | None,
+        created_to: datetime | None,
+    ) -> tuple[list[UploadDoc], str | None]:
+        def wanted(doc: UploadDoc) -> bool:
+            named = doc.get("target") or {}
+            return (
+                doc["tenant_id"] == tenant_id
+                and (not cursor or doc["_id"] < cursor)
+                and (not status or doc.get("status") == status)
+                and (not target or target in (named.get("name"), named.get("id")))
+                and (not created_from or doc["created_at"] >= created_from)
+                and (not created_to or doc["created_at"] < created_to)
+            )
+
+        docs = sorted(
+            (d for d in self._uploads.values() if wanted(d)), key=lambda d: d["_id"], reverse=True
+        )
+        page = [d for d in (self._with_tally(doc) for doc in docs[:limit]) if d is not None]
+        return page, (docs[limit - 1]["_id"] if len(docs) > limit else None)
+
+    async def unfinished(self) -> list[UploadDoc]:
+        return [
+            d
+            for d in (self._with_tally(doc) for doc in self._uploads.values())
+            if d is not None
+            and (
+                d.get("status") == UploadStatus.IMPORTING.value
+                or (d.get("status") == UploadStatus.COMPLETED.value and d.get("announced") is False)
+            )
+        ]
+
+    async def claim(
+        self, upload_id: str, owner: str, now: datetime, until: datetime
+    ) -> UploadDoc | None:
+        doc = self._uploads.get(upload_id)
+        if (
+            doc is None
+            or doc.get("status") != UploadStatus.IMPORTING.value
+            or doc.get("total_rows") is not None
+        ):
+            return None
+        lease = doc.get("lease_until")
+        if lease is not None and lease >= now and doc.get("lease_owner") != owner:
+            return None
+        doc.update(lease_owner=owner, lease_until=until)
+        return copy.deepcopy(doc)
+
+    async def record(
+        self, upload_id: str, outcomes: list[dict[str, Any]], writer: TallyWriter
+    ) -> Tally:
+        rows = self._ledger.setdefault(upload_id, {})
+        new: Counter[str] = Counter()
+        for outcome in outcomes:
+            if outcome["row_number"] not in rows:
+                rows[outcome["row_number"]] = {"upload_id": upload_id, **copy.deepcopy(outcome)}
+                new[outcome["status"]] += 1
+        if new:
+            self._tallies.setdefault(f"{upload_id}:{writer}", Counter()).update(new)
+        return Tally(dict(new))
+
+    async def set_tally(self, upload_id: str, by_status: Mapping[str, int]) -> None:
+        for writer in TALLY_WRITERS:
+            counts = dict(by_status) if writer == TALLY_WRITERS[0] else {}
+            self._tallies[f"{upload_id}:{writer}"] = Counter(counts)
+
+    async def recount(self, upload_id: str) -> Tally:
+        counts = Counter(o["status"] for o in self._ledger.get(upload_id, {}).values())
+        return Tally(dict(counts))
+
+    async def errors(self, upload_id: str) -> AsyncIterator[dict[str, Any]]:
+        for number in sorted(self._ledger.get(upload_id, {})):
+            outcome = self._ledger[upload_id][number]
+            if outcome["status"] in _PROBLEMS:
+                yield copy.deepcopy(outcome)
+
+    async def outcomes(self, upload_id: str) -> AsyncIterator[dict[str, Any]]:
+        fields = ("row_number", "status", "record_id", "reason")
+        for number in sorted(self._ledger.get(upload_id, {})):
+            outcome = self._ledger[upload_id][number]
+            yield {k: outcome[k] for k in fields if k in outcome}
