@@ -14,7 +14,7 @@ from listflow.kit.known_keys import KnownKeys
 from listflow.kit.logging import get_logger
 from listflow.kit.mongo import Document, duplicate_key_indexes, gather_bounded
 from listflow.leads.domain.model import Campaign, Lead, LeadList, parse_hhmm, valid_days
-from listflow.leads.domain.retry import DEFAULT_GAP_MINUTES, RetryRules
+from listflow.leads.domain.retry import DEFAULT_GAP_MINUTES, RetryRules, rules_in_range
 from listflow.leads.domain.windows import CallingHours
 from listflow.schemas.leads import CustomFieldDefinition, DialResult, LeadData, LeadStatus
 from listflow.schemas.text import safe_text
@@ -164,7 +164,13 @@ def campaign_from_document(doc: Document) -> Campaign:
     end = parse_hhmm(hours.get("end", "21:00"))
     if start >= end:
         raise ValueError("calling hours end before they start")
-    gaps = retry.get("gap_minutes", RetryRules().gap_minutes)
+    stored = retry.get("gap_minutes", RetryRules().gap_minutes)
+    # Outcomes no dialer reports never decide a gap: older documents may name some.
+    gaps = {str(k): int(v) for k, v in dict(stored).items() if k in _OUTCOMES}
+    max_attempts = int(retry.get("max_attempts", 3))
+    default_gap = int(retry.get("default_gap", 60))
+    if not rules_in_range(max_attempts, gaps, default_gap):
+        raise ValueError("retry rules out of range")
     return Campaign(
         id=_text(doc, "_id"),
         tenant_id=doc["tenant_id"],
@@ -174,12 +180,7 @@ def campaign_from_document(doc: Document) -> Campaign:
             end=end,
             days=valid_days(list(hours.get("days", CallingHours().days))),
         ),
-        retry=RetryRules(
-            max_attempts=int(retry.get("max_attempts", 3)),
-            # Outcomes no dialer reports never decide a gap: older documents may name some.
-            gap_minutes={str(k): int(v) for k, v in dict(gaps).items() if k in _OUTCOMES},
-            default_gap=int(retry.get("default_gap", 60)),
-        ),
+        retry=RetryRules(max_attempts=max_attempts, gap_minutes=gaps, default_gap=default_gap),
         priority=int(doc.get("priority", 0)),
     )
 
@@ -192,7 +193,7 @@ def readable(build: Callable[[Document], T], doc: Document | None, collection: s
         return None
     try:
         return build(doc)
-    except (KeyError, TypeError, ValueError) as exc:  # pydantic's ValidationError included
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:  # ValidationError too
         _log.warning(
             "unreadable document skipped",
             collection=collection,
@@ -249,6 +250,9 @@ def repaired_campaign(doc: Document) -> Document:
     for field in ("max_attempts", "default_gap"):
         if not isinstance(fixed["retry"][field], int):
             fixed["retry"][field] = default["retry"][field]
+    rules = fixed["retry"]
+    if not rules_in_range(rules["max_attempts"], rules["gap_minutes"], rules["default_gap"]):
+        fixed["retry"] = default["retry"]
     if not isinstance(doc.get("priority", 0), int):
         fixed["priority"] = 0
     return fixed
@@ -370,7 +374,7 @@ class MongoLeadRepository:
                 try:
                     fixed = repair(doc)
                     build(fixed)
-                except (KeyError, TypeError, ValueError):
+                except (AttributeError, KeyError, TypeError, ValueError):
                     fixed = None
                 if fixed is not None:
                     try:

@@ -12,7 +12,12 @@ from listflow.kit.problems import PROBLEM_RESPONSES, Problem, validation_problem
 from listflow.leads.adapters.mongo_repository import list_key
 from listflow.leads.bootstrap import Container
 from listflow.leads.domain.model import Campaign, Lead, LeadList, parse_hhmm, valid_days
-from listflow.leads.domain.retry import DEFAULT_GAP_MINUTES, RetryRules
+from listflow.leads.domain.retry import (
+    DEFAULT_GAP_MINUTES,
+    MAX_ATTEMPTS,
+    MAX_GAP_MINUTES,
+    RetryRules,
+)
 from listflow.leads.domain.windows import DAYS, CallingHours
 from listflow.schemas.leads import CustomFieldDefinition, DialResult, LeadData, LeadStatus
 from listflow.schemas.normalize import PhoneNormalizer, normalize_time_zone
@@ -35,8 +40,7 @@ Cursor = Annotated[SafeText | None, Query(max_length=200)]
 ListId = Annotated[Id, Path(description="Lead list id")]
 CampaignId = Annotated[Id, Path(description="Dialer campaign id")]
 LeadId = Annotated[Id, Path(description="Lead id")]
-# Retry gaps are minutes between attempts: up to 30 days.
-Minutes = Annotated[int, Field(ge=0, le=43_200)]
+Minutes = Annotated[int, Field(ge=0, le=MAX_GAP_MINUTES)]
 Priority = Annotated[int, Field(ge=-1000, le=1000, description="Higher first")]
 
 
@@ -170,7 +174,7 @@ Day = Annotated[SafeText, StringConstraints(min_length=1, max_length=20)]
 
 
 class RetryModel(Strict):
-    max_attempts: int = Field(default=3, ge=1, le=100)
+    max_attempts: int = Field(default=3, ge=1, le=MAX_ATTEMPTS)
     gap_minutes: dict[DialResult, Minutes] = Field(
         default_factory=lambda: {DialResult(k): v for k, v in DEFAULT_GAP_MINUTES.items()},
         description="Minimum minutes between attempts per outcome (no_answer, busy, ...)",
