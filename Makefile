@@ -14,12 +14,13 @@ export UV_PYTHON := python3.11
 # Trust the system's certificate store (as pip, git and curl do), not only uv's bundled roots.
 export UV_SYSTEM_CERTS := 1
 
-.PHONY: help run test test-unit lint format infra-up infra-down infra-wipe bench sync tools
+.PHONY: help run test test-unit fuzz lint format infra-up infra-down infra-wipe bench sync tools
 
 help:
 	@echo "make run        start Kafka, FerretDB, every service and the gateway (http://127.0.0.1:8000)"
 	@echo "make test       the whole suite against real Kafka and FerretDB"
 	@echo "make test-unit  the fast, pure unit tests only"
+	@echo "make fuzz       the API fuzz and property tests, longer (FUZZ_EXAMPLES=200 PROPERTY_EXAMPLES=5500)"
 	@echo "make lint       ruff and mypy"
 	@echo "make bench      a large upload measured end to end (BENCH_ROWS=100000 BENCH_CONTACTS=1 BENCH_PROFILE=0)"
 	@echo "make infra-up / infra-down / infra-wipe   the local Kafka and FerretDB (dev profile)"
@@ -43,6 +44,19 @@ test: sync tools
 	$(UV) run --frozen listflow-dev infra up --profile test
 	set -o pipefail; status=0; \
 	$(UV) run --frozen pytest $(PYTEST_ARGS) || status=$$?; \
+	$(UV) run --frozen listflow-dev infra down --profile test; \
+	exit $$status
+
+# The fuzz of test_fuzz_apis.py with more examples per operation and mode, and the property
+# tests of the reader and the normalizers with 5,500 each (about 100,000 cases): a night's run.
+fuzz: sync tools
+	$(UV) run --frozen listflow-dev infra up --profile test
+	set -o pipefail; status=0; \
+	LISTFLOW_FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),200) \
+	LISTFLOW_PROPERTY_EXAMPLES=$(or $(PROPERTY_EXAMPLES),5500) $(UV) run --frozen pytest \
+		tests/integration/test_fuzz_apis.py tests/integration/test_hostile_inputs.py \
+		libs/schemas/tests/test_normalize_properties.py \
+		services/ingest/tests/test_reader_properties.py -q $(PYTEST_ARGS) || status=$$?; \
 	$(UV) run --frozen listflow-dev infra down --profile test; \
 	exit $$status
 

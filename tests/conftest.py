@@ -76,7 +76,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     run = secrets.token_hex(3)
     tenants = {
         name: Tenant(id=f"{name}-{run}", key=f"lf_test_{secrets.token_urlsafe(16)}")
-        for name in ("acme", "globex")
+        for name in ("acme", "globex", "fuzz")
     }
     prefix = f"lft_{run}_"
     env = service_env(

@@ -8,6 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from listflow.kit.errors import Conflict, Invalid, NotFound, Refused, TooLarge
 from listflow.kit.logging import get_logger
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -32,6 +33,28 @@ class Problem(Exception):
         self.detail = detail
         self.type = type_
         self.extensions = extensions
+
+
+def validation_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, str]]:
+    """Pydantic's errors as the problem document's `errors`: where, and what is wrong."""
+    return [
+        {
+            "location": ".".join(str(p) for p in (prefix, *err.get("loc", ())) if p != ""),
+            "message": err.get("msg", ""),
+        }
+        for err in exc.errors()
+    ]
+
+
+def validation_problem(exc: ValidationError, prefix: str = "") -> Problem:
+    """A 422 naming the fields, for input that passed the request model but not a later model
+    (a partial update merged into the stored record, say)."""
+    return Problem(
+        422,
+        "Invalid request",
+        "The request does not match the API.",
+        errors=validation_errors(exc, prefix),
+    )
 
 
 def problem_response(

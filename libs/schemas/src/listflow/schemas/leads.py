@@ -10,6 +10,7 @@ from typing import ClassVar, Literal
 
 from listflow.schemas.events import EVENT_TYPES, Event
 from listflow.schemas.normalize import normalize_email, parse_bool, parse_date, parse_decimal
+from listflow.schemas.text import SafeText
 from listflow.schemas.values import Frozen, Phone, TargetRef
 from pydantic import Field
 
@@ -30,7 +31,7 @@ CustomType = Literal["text", "number", "integer", "boolean", "date", "email"]
 class CustomFieldDefinition(Frozen):
     """One column of a lead list's table definition; uploads are validated against it."""
 
-    name: str = Field(min_length=1, max_length=100)
+    name: SafeText = Field(min_length=1, max_length=100)
     type: CustomType = "text"
     nullable: bool = True
     unique: bool = False

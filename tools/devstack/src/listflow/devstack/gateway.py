@@ -12,6 +12,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 ROUTES: dict[str, str] = {
     "/v1/uploads": "ingest",
@@ -60,13 +61,20 @@ def create_gateway(upstreams: dict[str, str]) -> Starlette:
                 media_type="application/problem+json",
             )
         headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
-        upstream_request = client.build_request(
-            request.method,
-            base + request.url.path,
-            params=request.url.query,
-            headers=headers,
-            content=_body(request),
-        )
+        # Forward the path as the client encoded it: the decoded one may hold characters (a
+        # control character from %06, say) that are no valid URL, and the service, not the
+        # gateway, decides what a path parameter may be.
+        raw_path = request.scope.get("raw_path") or request.url.path.encode()
+        try:
+            upstream_request = client.build_request(
+                request.method,
+                base + raw_path.decode("latin-1"),
+                params=request.url.query,
+                headers=headers,
+                content=_body(request),
+            )
+        except httpx.InvalidURL:
+            return _problem(400, "Bad Request", "The request's URL is not valid.")
         try:
             upstream = await client.send(upstream_request, stream=True)
         except httpx.TransportError:
@@ -95,12 +103,24 @@ def create_gateway(upstreams: dict[str, str]) -> Starlette:
         yield
         await client.aclose()
 
-    return Starlette(
-        routes=[
-            Route("/healthz", healthz),
-            Route("/{path:path}", proxy, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
-        ],
-        lifespan=lifespan,
+    async def forward(scope: Scope, receive: Receive, send: Send) -> None:
+        response = await proxy(Request(scope, receive))
+        await response(scope, receive, send)
+
+    app = Starlette(routes=[Route("/healthz", healthz)], lifespan=lifespan)
+    # Every other path goes to a service as it came: a `{path:path}` route does not match a
+    # path holding a line break (%0A), and redirecting slashes answered 307 to some; the
+    # service, not the gateway, decides what its paths may hold.
+    app.router.redirect_slashes = False
+    app.router.default = forward
+    return app
+
+
+def _problem(status: int, title: str, detail: str) -> JSONResponse:
+    return JSONResponse(
+        {"type": "about:blank", "title": title, "status": status, "detail": detail},
+        status_code=status,
+        media_type="application/problem+json",
     )
 
 

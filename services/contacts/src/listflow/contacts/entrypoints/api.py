@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Path, Query, Response
 from listflow.contacts import manage
 from listflow.contacts.domain.confirmation import TOKEN_TTL
 from listflow.contacts.domain.model import Contact
@@ -11,8 +11,17 @@ from listflow.contacts.entrypoints.deps import ContainerDep, ToolsDep
 from listflow.kit.auth import TenantDep
 from listflow.kit.problems import PROBLEM_RESPONSES, Problem
 from listflow.schemas.events import ContactSnapshot
+from listflow.schemas.text import Id, SafeText
 from listflow.schemas.values import ConsentRecord, ContactData, MatchPolicy, MergeMode, RowStatus
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+ContactId = Annotated[Id, Path(description="Contact id")]
+# Extra columns are stored as a sub-document: its keys may not start with "$" or hold a "."
+# (MongoDB's and FerretDB's rules for field names).
+ExtraKey = Annotated[
+    SafeText, StringConstraints(min_length=1, max_length=100, pattern=r"^[^$.][^.]*$")
+]
+ExtraValue = Annotated[SafeText, StringConstraints(max_length=2000)]
 
 
 class ContactPublic(BaseModel):
@@ -47,10 +56,10 @@ class ContactPage(BaseModel):
 
 class AccountIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    number: str = Field(min_length=1, max_length=100)
-    balance: str | float | None = None
-    currency: str | None = Field(default=None, max_length=10)
-    status: str | None = Field(default=None, max_length=50)
+    number: SafeText = Field(min_length=1, max_length=100)
+    balance: Annotated[SafeText, StringConstraints(max_length=40)] | float | None = None
+    currency: SafeText | None = Field(default=None, max_length=10)
+    status: SafeText | None = Field(default=None, max_length=50)
 
 
 class ConsentsIn(BaseModel):
@@ -65,35 +74,43 @@ class ContactFields(BaseModel):
     `ssn` and `document_number` are accepted in clear and never shown again."""
 
     model_config = ConfigDict(extra="forbid")
-    customer_type: str | None = None
-    first_name: str | None = Field(default=None, max_length=200)
-    last_name: str | None = Field(default=None, max_length=200)
-    company_name: str | None = Field(default=None, max_length=300)
-    customer_id: str | None = Field(default=None, max_length=100)
-    external_id: str | None = Field(default=None, max_length=100)
-    document_type: str | None = Field(default=None, max_length=50)
-    document_number: str | None = Field(default=None, max_length=50)
-    ssn: str | None = Field(default=None, max_length=20)
-    date_of_birth: str | None = Field(default=None, description="YYYY-MM-DD")
-    phones: list[str] | None = Field(default=None, max_length=5)
-    emails: list[str] | None = Field(default=None, max_length=20)
-    address: str | None = Field(default=None, max_length=500)
-    city: str | None = Field(default=None, max_length=200)
-    state: str | None = Field(default=None, max_length=100)
-    postcode: str | None = Field(default=None, max_length=20)
-    country: str | None = Field(default=None, max_length=100)
-    time_zone: str | None = Field(default=None, max_length=64)
+    customer_type: Annotated[SafeText, StringConstraints(max_length=20)] | None = None
+    first_name: SafeText | None = Field(default=None, max_length=200)
+    last_name: SafeText | None = Field(default=None, max_length=200)
+    company_name: SafeText | None = Field(default=None, max_length=300)
+    customer_id: SafeText | None = Field(default=None, max_length=100)
+    external_id: SafeText | None = Field(default=None, max_length=100)
+    document_type: SafeText | None = Field(default=None, max_length=50)
+    document_number: SafeText | None = Field(default=None, max_length=50)
+    ssn: SafeText | None = Field(default=None, max_length=20)
+    date_of_birth: SafeText | None = Field(default=None, description="YYYY-MM-DD")
+    phones: list[Annotated[SafeText, StringConstraints(max_length=320)]] | None = Field(
+        default=None, max_length=5
+    )
+    emails: list[Annotated[SafeText, StringConstraints(max_length=320)]] | None = Field(
+        default=None, max_length=20
+    )
+    address: SafeText | None = Field(default=None, max_length=500)
+    city: SafeText | None = Field(default=None, max_length=200)
+    state: SafeText | None = Field(default=None, max_length=100)
+    postcode: SafeText | None = Field(default=None, max_length=20)
+    country: SafeText | None = Field(default=None, max_length=100)
+    time_zone: SafeText | None = Field(default=None, max_length=64)
     accounts: list[AccountIn] | None = Field(default=None, max_length=100)
-    tags: list[str] | None = Field(default=None, max_length=50, description="Defined tags only")
+    tags: list[Annotated[SafeText, StringConstraints(max_length=320)]] | None = Field(
+        default=None, max_length=50, description="Defined tags only"
+    )
     consents: ConsentsIn | None = None
-    extra: dict[str, str] | None = None
+    extra: dict[ExtraKey, ExtraValue] | None = None
 
     def given(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True, exclude={"groups", "match", "version"})
 
 
 class ContactCreate(ContactFields):
-    groups: list[str] = Field(default_factory=list, description="Existing group names or ids")
+    groups: list[Id] = Field(
+        default_factory=list, max_length=50, description="Existing group names or ids"
+    )
     match: MatchPolicy = Field(
         default_factory=MatchPolicy,
         description="How to treat an existing contact with the same key (as in an upload)",
@@ -102,7 +119,9 @@ class ContactCreate(ContactFields):
 
 class ContactUpdate(ContactFields):
     version: int = Field(ge=1, description="The version read; a newer stored one is a 409")
-    groups: list[str] | None = Field(default=None, description="Replaces the contact's groups")
+    groups: list[Id] | None = Field(
+        default=None, max_length=50, description="Replaces the contact's groups"
+    )
 
 
 class ContactWritten(ContactPublic):
@@ -111,8 +130,8 @@ class ContactWritten(ContactPublic):
 
 class DeletionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    ids: list[str] = Field(min_length=1, max_length=1000)
-    confirmation_token: str | None = Field(
+    ids: list[Id] = Field(min_length=1, max_length=1000)
+    confirmation_token: Annotated[SafeText, StringConstraints(max_length=200)] | None = Field(
         default=None, description="From the preview; without it nothing is deleted"
     )
 
@@ -139,7 +158,7 @@ class DeletionDone(BaseModel):
 
 class MergeRequestIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    duplicate_ids: list[str] = Field(min_length=1, max_length=100)
+    duplicate_ids: list[Id] = Field(min_length=1, max_length=100)
     merge: MergeMode = Field(
         default=MergeMode.FILL_BLANKS,
         description="fill_blanks: the survivor's values win, duplicates fill its blanks; "
@@ -161,19 +180,22 @@ router = APIRouter(prefix="/v1/contacts", tags=["contacts"], responses=PROBLEM_R
 async def list_contacts(
     container: ContainerDep,
     tenant: TenantDep,
-    group: Annotated[str | None, Query(description="Group name or id")] = None,
-    tag: Annotated[str | None, Query(max_length=64)] = None,
-    phone: Annotated[str | None, Query(max_length=40, description="Any format; E.164 best")] = None,
-    email: Annotated[str | None, Query(max_length=254)] = None,
+    group: Annotated[Id | None, Query(description="Group name or id")] = None,
+    tag: Annotated[SafeText | None, Query(max_length=64)] = None,
+    phone: Annotated[
+        SafeText | None, Query(max_length=40, description="Any format; E.164 best")
+    ] = None,
+    email: Annotated[SafeText | None, Query(max_length=254)] = None,
     name: Annotated[
-        str | None, Query(max_length=200, description="Whole words of first, last or company name")
+        SafeText | None,
+        Query(max_length=200, description="Whole words of first, last or company name"),
     ] = None,
     updated_since: Annotated[datetime | None, Query(description="ISO 8601, inclusive")] = None,
     region: Annotated[
-        str | None, Query(min_length=2, max_length=2, description="Region for a national phone")
+        str | None, Query(pattern=r"^[A-Za-z]{2}$", description="Region for a national phone")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[SafeText | None, Query(max_length=200)] = None,
 ) -> ContactPage:
     tools = container.tools
     filters = manage.contact_filter(
@@ -206,7 +228,7 @@ async def create_contact(
     tenant: TenantDep,
     body: ContactCreate,
     response: Response,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[SafeText | None, Header(max_length=200)] = None,
 ) -> ContactWritten:
     status, contact = await manage.create_contact(
         tools,
@@ -244,7 +266,9 @@ async def delete_many(
 
 
 @router.get("/{contact_id}", response_model=ContactPublic, summary="One contact")
-async def get_contact(container: ContainerDep, tenant: TenantDep, contact_id: str) -> ContactPublic:
+async def get_contact(
+    container: ContainerDep, tenant: TenantDep, contact_id: ContactId
+) -> ContactPublic:
     contact = await container.repository.get(tenant.id, contact_id)
     if contact is None:
         raise Problem(404, "Not Found", f"No contact {contact_id} in this tenant.")
@@ -257,7 +281,7 @@ async def get_contact(container: ContainerDep, tenant: TenantDep, contact_id: st
     summary="Set fields of a contact (versioned: send the version you read)",
 )
 async def update_contact(
-    tools: ToolsDep, tenant: TenantDep, contact_id: str, body: ContactUpdate
+    tools: ToolsDep, tenant: TenantDep, contact_id: ContactId, body: ContactUpdate
 ) -> ContactPublic:
     contact = await manage.update_contact(
         tools, tenant.id, contact_id, body.version, body.given(), body.groups
@@ -274,8 +298,8 @@ async def update_contact(
 async def delete_one(
     tools: ToolsDep,
     tenant: TenantDep,
-    contact_id: str,
-    confirmation_token: Annotated[str | None, Query(max_length=200)] = None,
+    contact_id: ContactId,
+    confirmation_token: Annotated[SafeText | None, Query(max_length=200)] = None,
 ) -> Response:
     if confirmation_token is None:
         preview = await manage.preview_deletion(tools, tenant.id, [contact_id])
@@ -300,7 +324,7 @@ async def delete_one(
     summary="Merge duplicate contacts into this one (they are deleted)",
 )
 async def merge_into(
-    tools: ToolsDep, tenant: TenantDep, contact_id: str, body: MergeRequestIn
+    tools: ToolsDep, tenant: TenantDep, contact_id: ContactId, body: MergeRequestIn
 ) -> ContactPublic:
     merged = await manage.merge_contacts(
         tools, tenant.id, contact_id, body.duplicate_ids, body.merge

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import StreamingResponse
 from listflow.contacts import manage
 from listflow.contacts.domain.export import HEADER, export_row
@@ -14,13 +14,17 @@ from listflow.contacts.entrypoints.deps import ToolsDep
 from listflow.contacts.ports import Label
 from listflow.kit.auth import TenantDep
 from listflow.kit.problems import PROBLEM_RESPONSES
+from listflow.schemas.text import Id, Name, SafeText
 from pydantic import BaseModel, ConfigDict, Field
+
+Description = Annotated[SafeText, Field(max_length=1000)]
+Ref = Annotated[Id, Path(description="The id or the name")]
 
 
 class LabelCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=1000)
+    name: Name
+    description: Description | None = None
 
 
 class LabelUpdate(BaseModel):
@@ -28,7 +32,7 @@ class LabelUpdate(BaseModel):
     group or tag find it without asking; rename by creating a new one."""
 
     model_config = ConfigDict(extra="forbid")
-    description: str | None = Field(max_length=1000)
+    description: Description | None
 
 
 class LabelPublic(BaseModel):
@@ -68,7 +72,7 @@ def _router(kind: str, prefix: str) -> APIRouter:
         tools: ToolsDep,
         tenant: TenantDep,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        cursor: Annotated[str | None, Query(max_length=200)] = None,
+        cursor: Annotated[SafeText | None, Query(max_length=200)] = None,
     ) -> LabelPage:
         page = await tools.repository.labels_page(kind, tenant.id, limit=limit, cursor=cursor)
         return LabelPage(
@@ -76,12 +80,12 @@ def _router(kind: str, prefix: str) -> APIRouter:
         )
 
     @router.get("/{ref}", response_model=LabelPublic, summary=f"One {kind}", description=ref_doc)
-    async def get(tools: ToolsDep, tenant: TenantDep, ref: str) -> LabelPublic:
+    async def get(tools: ToolsDep, tenant: TenantDep, ref: Ref) -> LabelPublic:
         return LabelPublic.of(await manage.find_label(tools, kind, tenant.id, ref))
 
     @router.patch("/{ref}", response_model=LabelPublic, summary=f"Describe a {kind}")
     async def describe(
-        tools: ToolsDep, tenant: TenantDep, ref: str, body: LabelUpdate
+        tools: ToolsDep, tenant: TenantDep, ref: Ref, body: LabelUpdate
     ) -> LabelPublic:
         label = await manage.find_label(tools, kind, tenant.id, ref)
         updated = await tools.repository.describe_label(kind, tenant.id, label.id, body.description)
@@ -92,7 +96,7 @@ def _router(kind: str, prefix: str) -> APIRouter:
         response_model=LabelDeleted,
         summary=f"Delete a {kind}; its contacts stay (without it)",
     )
-    async def delete(tools: ToolsDep, tenant: TenantDep, ref: str) -> LabelDeleted:
+    async def delete(tools: ToolsDep, tenant: TenantDep, ref: Ref) -> LabelDeleted:
         label = await manage.find_label(tools, kind, tenant.id, ref)
         changed = await manage.delete_label(tools, kind, tenant.id, label.id)
         return LabelDeleted(id=label.id, contacts_changed=changed)
@@ -110,7 +114,7 @@ tags = _router("tag", "/v1/tags")
     response_class=StreamingResponse,
     responses={200: {"content": {"text/csv": {}}}},
 )
-async def export_group(tools: ToolsDep, tenant: TenantDep, ref: str) -> Response:
+async def export_group(tools: ToolsDep, tenant: TenantDep, ref: Ref) -> Response:
     label = await manage.find_label(tools, "group", tenant.id, ref)
 
     async def lines() -> AsyncIterator[str]:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from listflow.contacts.bootstrap import Container
 from listflow.kit.auth import TenantDep
 from listflow.kit.problems import PROBLEM_RESPONSES
+from listflow.schemas.text import SafeText
 from listflow.schemas.values import MatchKey
 from pydantic import BaseModel, Field, StringConstraints
 
@@ -16,7 +17,7 @@ router = APIRouter(prefix="/v1/contacts", tags=["contacts"], responses=PROBLEM_R
 
 class MatchCountsQuery(BaseModel):
     key: MatchKey
-    values: list[Annotated[str, StringConstraints(min_length=1, max_length=512)]] = Field(
+    values: list[Annotated[SafeText, StringConstraints(min_length=1, max_length=512)]] = Field(
         max_length=MAX_VALUES,
         description="Normalized match values (listflow.schemas.matching), at most 1000.",
     )

@@ -260,7 +260,7 @@ def _text_records(
             raise FileRejected(
                 f"line {reader.line_num}: the file is not valid CSV: {error}"
             ) from None
-        except UnicodeDecodeError:
+        except UnicodeError:
             raise FileRejected(
                 f"near line {reader.line_num + 1}: the file is not valid {dialect.encoding}; "
                 "save it as UTF-8 or choose its encoding"
@@ -425,7 +425,8 @@ def _decode_sample(head: bytes, encoding: str, *, complete: bool) -> str:
         raise FileRejected(f"unknown encoding {encoding!r}") from None
     try:
         return decoder.decode(head, final=complete)
-    except UnicodeDecodeError:
+    # UnicodeError too: UTF-16 and UTF-32 without a BOM raise that, not UnicodeDecodeError.
+    except UnicodeError:
         raise FileRejected(
             f"the file is not valid {encoding}; save it as UTF-8 or choose its encoding"
         ) from None

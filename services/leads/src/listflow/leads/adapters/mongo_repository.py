@@ -5,19 +5,25 @@ updates, no transactions): the same rules as contacts, for the same FerretDB rea
 """
 
 import contextlib
-from collections.abc import AsyncIterator, Collection, Iterable, Sequence
-from datetime import datetime, time
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from typing import Any, TypeVar
 
 from listflow.kit.known_keys import KnownKeys
+from listflow.kit.logging import get_logger
 from listflow.kit.mongo import Document, duplicate_key_indexes, gather_bounded
-from listflow.leads.domain.model import Campaign, Lead, LeadList, parse_hhmm
-from listflow.leads.domain.retry import RetryRules
+from listflow.leads.domain.model import Campaign, Lead, LeadList, parse_hhmm, valid_days
+from listflow.leads.domain.retry import DEFAULT_GAP_MINUTES, RetryRules, rules_in_range
 from listflow.leads.domain.windows import CallingHours
-from listflow.schemas.leads import CustomFieldDefinition, LeadData, LeadStatus
+from listflow.schemas.leads import CustomFieldDefinition, DialResult, LeadData, LeadStatus
+from listflow.schemas.text import safe_text
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+_log = get_logger(__name__)
+T = TypeVar("T")
 
 
 class ConcurrentUpdate(Exception):
@@ -90,17 +96,38 @@ def list_to_document(item: LeadList) -> Document:
     }
 
 
+def _text(doc: Document, field: str) -> str:
+    """A stored string the API can show, or ValueError (the document is unreadable)."""
+    value = doc.get(field)
+    if not isinstance(value, str) or not value.strip() or not safe_text(value):
+        raise ValueError(f"{field} is not a readable text")
+    return value
+
+
+def _optional_text(doc: Document, field: str) -> str | None:
+    value = doc.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not safe_text(value):
+        raise ValueError(f"{field} is not a readable text")
+    return value
+
+
 def list_from_document(doc: Document) -> LeadList:
+    """The list, or ValueError/TypeError/KeyError for a document the API could not show."""
+    campaign_ids = tuple(doc.get("campaign_ids") or ())
+    if not all(isinstance(c, str) for c in campaign_ids):
+        raise ValueError("campaign_ids are not strings")
     return LeadList(
-        id=doc["_id"],
+        id=_text(doc, "_id"),
         tenant_id=doc["tenant_id"],
-        name=doc["name"],
-        time_zone=doc.get("time_zone") or "UTC",
-        owner=doc.get("owner"),
-        description=doc.get("description"),
-        fields=tuple(CustomFieldDefinition.model_validate(f) for f in doc.get("fields", ())),
+        name=_text(doc, "name"),
+        time_zone=_optional_text(doc, "time_zone") or "UTC",
+        owner=_optional_text(doc, "owner"),
+        description=_optional_text(doc, "description"),
+        fields=tuple(CustomFieldDefinition.model_validate(f) for f in doc.get("fields") or ()),
         enabled=bool(doc.get("enabled")),
-        campaign_ids=tuple(doc.get("campaign_ids", ())),
+        campaign_ids=campaign_ids,
         ready=bool(doc.get("ready")),
         epochs={str(k): int(v) for k, v in (doc.get("epochs") or {}).items()},
     )
@@ -126,25 +153,119 @@ def campaign_to_document(item: Campaign) -> Document:
     }
 
 
+_OUTCOMES = frozenset(r.value for r in DialResult)
+
+
 def campaign_from_document(doc: Document) -> Campaign:
-    hours = doc.get("hours", {})
-    retry = doc.get("retry", {})
+    """The campaign, or ValueError/TypeError/KeyError for a document the API could not show."""
+    hours = doc.get("hours") or {}
+    retry = doc.get("retry") or {}
+    start = parse_hhmm(hours.get("start", "08:00"))
+    end = parse_hhmm(hours.get("end", "21:00"))
+    if start >= end:
+        raise ValueError("calling hours end before they start")
+    stored = retry.get("gap_minutes", RetryRules().gap_minutes)
+    # Outcomes no dialer reports never decide a gap: older documents may name some.
+    gaps = {str(k): int(v) for k, v in dict(stored).items() if k in _OUTCOMES}
+    max_attempts = int(retry.get("max_attempts", 3))
+    default_gap = int(retry.get("default_gap", 60))
+    if not rules_in_range(max_attempts, gaps, default_gap):
+        raise ValueError("retry rules out of range")
     return Campaign(
-        id=doc["_id"],
+        id=_text(doc, "_id"),
         tenant_id=doc["tenant_id"],
-        name=doc["name"],
+        name=_text(doc, "name"),
         hours=CallingHours(
-            start=parse_hhmm(hours.get("start", "08:00")),
-            end=parse_hhmm(hours.get("end", "21:00")),
-            days=tuple(hours.get("days", CallingHours().days)),
+            start=start,
+            end=end,
+            days=valid_days(list(hours.get("days", CallingHours().days))),
         ),
-        retry=RetryRules(
-            max_attempts=int(retry.get("max_attempts", 3)),
-            gap_minutes=dict(retry.get("gap_minutes", RetryRules().gap_minutes)),
-            default_gap=int(retry.get("default_gap", 60)),
-        ),
+        retry=RetryRules(max_attempts=max_attempts, gap_minutes=gaps, default_gap=default_gap),
         priority=int(doc.get("priority", 0)),
     )
+
+
+def readable(build: Callable[[Document], T], doc: Document | None, collection: str) -> T | None:
+    """`build(doc)`, or None (logged) for a document the service cannot serve: a read that
+    meets one skips it rather than failing the whole page (documents written before the API
+    validated its input; `repair_documents` mends them at startup)."""
+    if doc is None:
+        return None
+    try:
+        return build(doc)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:  # ValidationError too
+        _log.warning(
+            "unreadable document skipped",
+            collection=collection,
+            document_id=str(doc.get("_id"))[:100],
+            error=type(exc).__name__,
+        )
+        return None
+
+
+def repaired_list(doc: Document) -> Document:
+    """A list document with every unreadable field set to what a new list would have."""
+    fixed = dict(doc)
+    if not _readable_text(doc.get("name")):
+        fixed["name"] = f"Lead list {doc['_id']}"
+        fixed["name_key"] = fixed["name"].casefold()
+    if not _readable_text(doc.get("time_zone")):
+        fixed["time_zone"] = "UTC"
+    for field in ("owner", "description"):
+        if doc.get(field) is not None and not _readable_text(doc.get(field)):
+            fixed[field] = None
+    fields = []
+    stored = doc.get("fields")
+    for f in stored if isinstance(stored, list) else ():
+        with contextlib.suppress(TypeError, ValueError):
+            fields.append(CustomFieldDefinition.model_validate(f).model_dump())
+    fixed["fields"] = fields
+    fixed["enabled"] = doc.get("enabled") is True
+    ids = doc.get("campaign_ids")
+    fixed["campaign_ids"] = [c for c in ids if isinstance(c, str)] if isinstance(ids, list) else []
+    return fixed
+
+
+def repaired_campaign(doc: Document) -> Document:
+    """A campaign document with unreadable parts set to a new campaign's defaults."""
+    fixed = dict(doc)
+    default = campaign_to_document(Campaign(id=str(doc["_id"]), tenant_id="", name="-"))
+    if not _readable_text(doc.get("name")):
+        fixed["name"] = f"Dialer campaign {doc['_id']}"
+        fixed["name_key"] = fixed["name"].casefold()
+    try:
+        hours = doc["hours"]
+        if parse_hhmm(hours["start"]) >= parse_hhmm(hours["end"]):
+            raise ValueError("start after end")
+        valid_days(list(hours["days"]))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        fixed["hours"] = default["hours"]
+    stored = doc.get("retry")
+    retry: dict[str, Any] = stored if isinstance(stored, dict) else {}
+    try:
+        gaps = {str(k): int(v) for k, v in dict(retry.get("gap_minutes", {})).items()}
+    except (TypeError, ValueError):
+        gaps = dict(DEFAULT_GAP_MINUTES)
+    fixed["retry"] = {**default["retry"], **retry, "gap_minutes": gaps}
+    for field in ("max_attempts", "default_gap"):
+        if not isinstance(fixed["retry"][field], int):
+            fixed["retry"][field] = default["retry"][field]
+    rules = fixed["retry"]
+    if not rules_in_range(rules["max_attempts"], rules["gap_minutes"], rules["default_gap"]):
+        fixed["retry"] = default["retry"]
+    if not isinstance(doc.get("priority", 0), int):
+        fixed["priority"] = 0
+    return fixed
+
+
+def _readable_text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip()) and safe_text(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Repairs:
+    repaired: int = 0
+    quarantined: int = 0
 
 
 def lead_to_document(lead: Lead) -> Document:
@@ -218,6 +339,7 @@ class MongoLeadRepository:
         self.leads = database["leads"]
         self.queue = database["queue"]
         self.dnc = database["dnc"]
+        self.quarantine = database["quarantine"]
         self.unique = database["unique_values"]
         self.phone_claims = database["phone_claims"]
         # Every phone key a lead was ever stored with (and some asked about): a batch of new
@@ -236,6 +358,42 @@ class MongoLeadRepository:
         await self.queue.create_index([("match_keys", ASCENDING), ("due_at", ASCENDING)])
         await self.known_phones.backfill("known_phones", self._phone_keys_of_stored_leads())
 
+    async def repair_documents(self) -> Repairs:
+        """Mend the lists and campaigns that the API cannot show (stored before it validated
+        its input): unreadable fields get a new record's defaults; a document still
+        unreadable after that moves to `quarantine` (kept whole for a person to look at)."""
+        repaired = quarantined = 0
+        for collection, build, repair in (
+            (self.lists, list_from_document, repaired_list),
+            (self.campaigns, campaign_from_document, repaired_campaign),
+        ):
+            async for doc in collection.find({}):
+                if readable(build, doc, collection.name) is not None:
+                    continue
+                fixed: Document | None
+                try:
+                    fixed = repair(doc)
+                    build(fixed)
+                except (AttributeError, KeyError, TypeError, ValueError):
+                    fixed = None
+                if fixed is not None:
+                    try:
+                        await collection.replace_one({"_id": doc["_id"]}, fixed)
+                        repaired += 1
+                        continue
+                    except DuplicateKeyError:  # the default name is taken: keep it aside
+                        pass
+                await self.quarantine.replace_one(
+                    {"_id": f"{collection.name}|{doc['_id']}"},
+                    {"collection": collection.name, "document": doc, "at": datetime.now(UTC)},
+                    upsert=True,
+                )
+                await collection.delete_one({"_id": doc["_id"]})
+                quarantined += 1
+        if repaired or quarantined:
+            _log.warning("documents repaired", repaired=repaired, quarantined=quarantined)
+        return Repairs(repaired=repaired, quarantined=quarantined)
+
     async def _phone_keys_of_stored_leads(self) -> AsyncIterator[list[str]]:
         async for doc in self.leads.find({}, {"match_keys": 1}, batch_size=1000):
             yield [k for k in doc.get("match_keys", ()) if "|phone|" in k]
@@ -252,13 +410,15 @@ class MongoLeadRepository:
 
     async def get_list(self, tenant_id: str, list_id: str) -> LeadList | None:
         doc = await self.lists.find_one({"_id": list_id})
-        return list_from_document(doc) if doc and doc["tenant_id"] == tenant_id else None
+        if not doc or doc.get("tenant_id") != tenant_id:
+            return None
+        return readable(list_from_document, doc, "lead_lists")
 
     async def list_by_name(self, tenant_id: str, name: str) -> LeadList | None:
         doc = await self.lists.find_one(
             {"tenant_id": tenant_id, "name_key": name.strip().casefold()}
         )
-        return list_from_document(doc) if doc else None
+        return readable(list_from_document, doc, "lead_lists")
 
     async def page_lists(
         self, tenant_id: str, limit: int, cursor: str | None
@@ -275,7 +435,7 @@ class MongoLeadRepository:
         result = await self.lists.find_one_and_update(
             {"_id": list_id, "tenant_id": tenant_id}, {"$set": changes}, return_document=True
         )
-        return list_from_document(result) if result else None
+        return readable(list_from_document, result, "lead_lists")
 
     async def add_campaign_to_list(
         self, tenant_id: str, list_id: str, campaign_id: str
@@ -285,7 +445,7 @@ class MongoLeadRepository:
             {"$addToSet": {"campaign_ids": campaign_id}},
             return_document=True,
         )
-        return list_from_document(result) if result else None
+        return readable(list_from_document, result, "lead_lists")
 
     async def remove_campaign_from_list(
         self, tenant_id: str, list_id: str, campaign_id: str
@@ -295,7 +455,7 @@ class MongoLeadRepository:
             {"$pull": {"campaign_ids": campaign_id}},
             return_document=True,
         )
-        return list_from_document(result) if result else None
+        return readable(list_from_document, result, "lead_lists")
 
     async def delete_list(self, tenant_id: str, list_id: str) -> None:
         await self.lists.delete_one({"_id": list_id, "tenant_id": tenant_id})
@@ -304,7 +464,7 @@ class MongoLeadRepository:
         docs = await self.lists.find(
             {"tenant_id": tenant_id, "campaign_ids": campaign_id}
         ).to_list()
-        return [list_from_document(d) for d in docs]
+        return [x for d in docs if (x := readable(list_from_document, d, "lead_lists"))]
 
     # --- campaigns ---------------------------------------------------------------------
 
@@ -317,7 +477,9 @@ class MongoLeadRepository:
 
     async def get_campaign(self, tenant_id: str, campaign_id: str) -> Campaign | None:
         doc = await self.campaigns.find_one({"_id": campaign_id})
-        return campaign_from_document(doc) if doc and doc["tenant_id"] == tenant_id else None
+        if not doc or doc.get("tenant_id") != tenant_id:
+            return None
+        return readable(campaign_from_document, doc, "campaigns")
 
     async def replace_campaign(self, item: Campaign) -> None:
         await self.campaigns.replace_one(
@@ -543,5 +705,5 @@ class MongoLeadRepository:
         if cursor:
             query = {**query, "_id": {"$gt": cursor}}
         docs = await collection.find(query).sort("_id", ASCENDING).limit(limit + 1).to_list()
-        items = [build(d) for d in docs[:limit]]
+        items = [x for d in docs[:limit] if (x := readable(build, d, collection.name)) is not None]
         return items, (docs[limit - 1]["_id"] if len(docs) > limit else None)

@@ -16,6 +16,17 @@ DEFAULT_GAP_MINUTES: dict[str, int] = {
 }
 
 
+# What the API accepts (and a stored campaign must hold to be served): gaps up to 30 days.
+MAX_ATTEMPTS = 100
+MAX_GAP_MINUTES = 43_200
+
+
+def rules_in_range(max_attempts: int, gaps: dict[str, int], default_gap: int) -> bool:
+    return 1 <= max_attempts <= MAX_ATTEMPTS and all(
+        0 <= v <= MAX_GAP_MINUTES for v in (*gaps.values(), default_gap)
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class RetryRules:
     max_attempts: int = 3

@@ -2,23 +2,46 @@
 
 import re
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from listflow.kit.auth import TenantDep
-from listflow.kit.problems import PROBLEM_RESPONSES, Problem
+from listflow.kit.problems import PROBLEM_RESPONSES, Problem, validation_problem
 from listflow.leads.adapters.mongo_repository import list_key
 from listflow.leads.bootstrap import Container
 from listflow.leads.domain.model import Campaign, Lead, LeadList, parse_hhmm, valid_days
-from listflow.leads.domain.retry import DEFAULT_GAP_MINUTES, RetryRules
+from listflow.leads.domain.retry import (
+    DEFAULT_GAP_MINUTES,
+    MAX_ATTEMPTS,
+    MAX_GAP_MINUTES,
+    RetryRules,
+)
 from listflow.leads.domain.windows import DAYS, CallingHours
-from listflow.schemas.leads import CustomFieldDefinition, LeadData, LeadStatus
+from listflow.schemas.leads import CustomFieldDefinition, DialResult, LeadData, LeadStatus
 from listflow.schemas.normalize import PhoneNormalizer, normalize_time_zone
+from listflow.schemas.text import Id, LongText, Name, Omittable, SafeText, ShortText
 from listflow.schemas.values import TargetKind, list_id_for
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
 
-_HHMM = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+# Anchored: pydantic's `pattern` matches anywhere in the value, so "x12:00y" passed unanchored.
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_REGION = r"^[A-Za-z]{2}$"
+TimeZone = Annotated[SafeText, StringConstraints(min_length=1, max_length=64)]
+Cursor = Annotated[SafeText | None, Query(max_length=200)]
+ListId = Annotated[Id, Path(description="Lead list id")]
+CampaignId = Annotated[Id, Path(description="Dialer campaign id")]
+LeadId = Annotated[Id, Path(description="Lead id")]
+Minutes = Annotated[int, Field(ge=0, le=MAX_GAP_MINUTES)]
+Priority = Annotated[int, Field(ge=-1000, le=1000, description="Higher first")]
 
 
 class Strict(BaseModel):
@@ -43,10 +66,10 @@ def _unique_names(fields: list[CustomFieldDefinition] | None) -> list[CustomFiel
 
 
 class LeadListCreate(Strict):
-    name: str = Field(min_length=1, max_length=200)
-    time_zone: str = "UTC"
-    owner: str | None = Field(default=None, max_length=200)
-    description: str | None = Field(default=None, max_length=2000)
+    name: Name
+    time_zone: TimeZone = "UTC"
+    owner: ShortText | None = None
+    description: LongText | None = None
     fields: list[CustomFieldDefinition] = Field(default_factory=list, max_length=100)
     enabled: bool = False
 
@@ -55,12 +78,17 @@ class LeadListCreate(Strict):
 
 
 class LeadListUpdate(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    time_zone: str | None = None
-    owner: str | None = Field(default=None, max_length=200)
-    description: str | None = Field(default=None, max_length=2000)
-    fields: list[CustomFieldDefinition] | None = Field(default=None, max_length=100)
-    enabled: bool | None = None
+    """Only the fields sent change. `owner` and `description` may be null (cleared); the
+    others may be left out but not sent as null: a list always has a name, a time zone, a
+    field table and an enabled flag."""
+
+    # A null name once stored made every later listing of the tenant fail.
+    name: Omittable[Name] = None
+    time_zone: Omittable[TimeZone] = None
+    owner: ShortText | None = None
+    description: LongText | None = None
+    fields: Omittable[list[CustomFieldDefinition]] = Field(default=None, max_length=100)
+    enabled: Omittable[bool] = None
 
     _tz = field_validator("time_zone")(_tz)
     _fields = field_validator("fields")(_unique_names)
@@ -100,8 +128,8 @@ class LeadListPage(BaseModel):
 class ResolveList(Strict):
     """Find a list by id, or by name creating it if missing (what an upload target needs)."""
 
-    id: str | None = Field(default=None, max_length=100)
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    id: Id | None = None
+    name: Name | None = None
 
 
 class LeadPublic(BaseModel):
@@ -138,25 +166,28 @@ class LeadPage(BaseModel):
 
 
 class CallingHoursModel(Strict):
-    start: str = Field(default="08:00", pattern=_HHMM.pattern)
-    end: str = Field(default="21:00", pattern=_HHMM.pattern)
+    start: str = Field(default="08:00", pattern=_HHMM.pattern, description="HH:MM, 24-hour")
+    end: str = Field(default="21:00", pattern=_HHMM.pattern, description="HH:MM, after start")
+
+
+Day = Annotated[SafeText, StringConstraints(min_length=1, max_length=20)]
 
 
 class RetryModel(Strict):
-    max_attempts: int = Field(default=3, ge=1, le=100)
-    gap_minutes: dict[str, int] = Field(
-        default_factory=lambda: dict(DEFAULT_GAP_MINUTES),
+    max_attempts: int = Field(default=3, ge=1, le=MAX_ATTEMPTS)
+    gap_minutes: dict[DialResult, Minutes] = Field(
+        default_factory=lambda: {DialResult(k): v for k, v in DEFAULT_GAP_MINUTES.items()},
         description="Minimum minutes between attempts per outcome (no_answer, busy, ...)",
     )
-    default_gap: int = Field(default=60, ge=0)
+    default_gap: Minutes = 60
 
 
 class CampaignCreate(Strict):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     calling_hours: CallingHoursModel = Field(default_factory=CallingHoursModel)
-    days: list[str] = Field(default_factory=lambda: list(DAYS))
+    days: list[Day] = Field(default_factory=lambda: list(DAYS), min_length=1, max_length=7)
     retry: RetryModel = Field(default_factory=RetryModel)
-    priority: int = 0
+    priority: Priority = 0
 
     @field_validator("days")
     @classmethod
@@ -165,11 +196,13 @@ class CampaignCreate(Strict):
 
 
 class CampaignUpdate(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    calling_hours: CallingHoursModel | None = None
-    days: list[str] | None = None
-    retry: RetryModel | None = None
-    priority: int | None = None
+    """Only the fields sent change; none of them may be null (a campaign always has them)."""
+
+    name: Omittable[Name] = None
+    calling_hours: Omittable[CallingHoursModel] = None
+    days: Omittable[list[Day]] = Field(default=None, min_length=1, max_length=7)
+    retry: Omittable[RetryModel] = None
+    priority: Omittable[Priority] = None
 
     @field_validator("days")
     @classmethod
@@ -209,7 +242,7 @@ class CampaignPage(BaseModel):
 
 
 class AssignLists(Strict):
-    list_ids: list[str] = Field(min_length=1, max_length=500)
+    list_ids: list[Id] = Field(min_length=1, max_length=500)
 
 
 class Stats(BaseModel):
@@ -225,9 +258,11 @@ class Stats(BaseModel):
 
 
 class DncAdd(Strict):
-    phones: list[str] = Field(min_length=1, max_length=10_000)
-    default_region: str = Field(default="US", min_length=2, max_length=2)
-    reason: str = Field(default="operator", max_length=200)
+    phones: list[Annotated[SafeText, StringConstraints(max_length=40)]] = Field(
+        min_length=1, max_length=10_000
+    )
+    default_region: str = Field(default="US", pattern=_REGION)
+    reason: ShortText = "operator"
 
 
 class DncEntry(BaseModel):
@@ -244,6 +279,15 @@ class DncPage(BaseModel):
 class DncAdded(BaseModel):
     added: list[str]
     leads_suppressed: int
+
+
+def _servable(item: LeadList) -> LeadListPublic:
+    """The list as the API shows it, or a 422 (naming the field) for a write that would store
+    a list no later read could show."""
+    try:
+        return LeadListPublic.of(item)
+    except ValidationError as exc:
+        raise validation_problem(exc, prefix="body") from None
 
 
 def _container(request: Request) -> Container:
@@ -328,33 +372,39 @@ async def list_lists(
     request: Request,
     tenant: TenantDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Cursor = None,
 ) -> LeadListPage:
     items, next_cursor = await _container(request).repository.page_lists(tenant.id, limit, cursor)
     return LeadListPage(items=[LeadListPublic.of(x) for x in items], next_cursor=next_cursor)
 
 
 @lists_router.get("/{list_id}", response_model=LeadListPublic, summary="One lead list")
-async def get_list(request: Request, tenant: TenantDep, list_id: str) -> LeadListPublic:
+async def get_list(request: Request, tenant: TenantDep, list_id: ListId) -> LeadListPublic:
     return LeadListPublic.of(await _list(_container(request), tenant.id, list_id))
 
 
 @lists_router.patch("/{list_id}", response_model=LeadListPublic, summary="Edit, enable or disable")
 async def update_list(
-    request: Request, tenant: TenantDep, list_id: str, body: LeadListUpdate
+    request: Request, tenant: TenantDep, list_id: ListId, body: LeadListUpdate
 ) -> LeadListPublic:
     container = _container(request)
     item = await _list(container, tenant.id, list_id)
     changes: dict[str, Any] = body.model_dump(exclude_unset=True, exclude={"enabled"})
-    if "fields" in changes:
-        changes["fields"] = [f.model_dump() for f in body.fields or []]
+    if body.name is not None:
+        changes["name"] = body.name.strip()
+    if body.fields is not None:
+        changes["fields"] = [f.model_dump() for f in body.fields]
+    # Never store what the listing cannot serve: the edited list must read back.
+    fields = tuple(body.fields) if body.fields is not None else item.fields
+    _servable(replace(item, **{k: v for k, v in changes.items() if k != "fields"}, fields=fields))
     if changes.get("name"):
         other = await container.repository.list_by_name(tenant.id, changes["name"])
         if other is not None and other.id != item.id:
             raise Problem(409, "Conflict", f"A lead list named {changes['name']!r} already exists.")
     if changes:
         updated = await container.repository.set_list(tenant.id, list_id, changes)
-        assert updated is not None
+        if updated is None:  # deleted meanwhile
+            raise Problem(404, "Not Found", f"No lead list {list_id} in this tenant.")
         item = updated
     if body.enabled is not None:
         item = await container.leads.set_enabled(item, body.enabled)
@@ -365,7 +415,7 @@ async def update_list(
 async def delete_list(
     request: Request,
     tenant: TenantDep,
-    list_id: str,
+    list_id: ListId,
     confirm: Annotated[bool, Query(description="Must be true: deleting cannot be undone")] = False,
 ) -> Response:
     container = _container(request)
@@ -387,7 +437,7 @@ async def delete_list(
     summary="Assign to a campaign",
 )
 async def assign(
-    request: Request, tenant: TenantDep, list_id: str, campaign_id: str
+    request: Request, tenant: TenantDep, list_id: ListId, campaign_id: CampaignId
 ) -> LeadListPublic:
     container = _container(request)
     item = await _list(container, tenant.id, list_id)
@@ -399,7 +449,7 @@ async def assign(
     "/{list_id}/campaigns/{campaign_id}", response_model=LeadListPublic, summary="Unassign"
 )
 async def unassign(
-    request: Request, tenant: TenantDep, list_id: str, campaign_id: str
+    request: Request, tenant: TenantDep, list_id: ListId, campaign_id: CampaignId
 ) -> LeadListPublic:
     container = _container(request)
     item = await _list(container, tenant.id, list_id)
@@ -409,7 +459,7 @@ async def unassign(
 @lists_router.post(
     "/{list_id}/reset", response_model=LeadListPublic, summary="Call every lead again"
 )
-async def reset_list(request: Request, tenant: TenantDep, list_id: str) -> LeadListPublic:
+async def reset_list(request: Request, tenant: TenantDep, list_id: ListId) -> LeadListPublic:
     container = _container(request)
     item = await _list(container, tenant.id, list_id)
     await container.leads.reset(item)
@@ -417,7 +467,7 @@ async def reset_list(request: Request, tenant: TenantDep, list_id: str) -> LeadL
 
 
 @lists_router.get("/{list_id}/stats", response_model=Stats, summary="Lead counts by status")
-async def list_stats(request: Request, tenant: TenantDep, list_id: str) -> Stats:
+async def list_stats(request: Request, tenant: TenantDep, list_id: ListId) -> Stats:
     container = _container(request)
     await _list(container, tenant.id, list_id)
     match = {"match_keys": list_key(tenant.id, list_id)}
@@ -434,10 +484,10 @@ leads_router = APIRouter(prefix="/v1/leads", tags=["leads"], responses=PROBLEM_R
 async def list_leads(
     request: Request,
     tenant: TenantDep,
-    list_id: Annotated[str | None, Query(alias="list", description="Lead list id")] = None,
+    list_id: Annotated[Id | None, Query(alias="list", description="Lead list id")] = None,
     status: LeadStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Cursor = None,
 ) -> LeadPage:
     items, next_cursor = await _container(request).repository.page_leads(
         tenant.id, list_id, limit, cursor, status.value if status else None
@@ -446,7 +496,7 @@ async def list_leads(
 
 
 @leads_router.get("/{lead_id}", response_model=LeadPublic, summary="One lead")
-async def get_lead(request: Request, tenant: TenantDep, lead_id: str) -> LeadPublic:
+async def get_lead(request: Request, tenant: TenantDep, lead_id: LeadId) -> LeadPublic:
     lead = await _container(request).repository.get_lead(tenant.id, lead_id)
     if lead is None:
         raise Problem(404, "Not Found", f"No lead {lead_id} in this tenant.")
@@ -454,7 +504,7 @@ async def get_lead(request: Request, tenant: TenantDep, lead_id: str) -> LeadPub
 
 
 @leads_router.delete("/{lead_id}", status_code=204, summary="Delete a lead (withdrawn first)")
-async def delete_lead(request: Request, tenant: TenantDep, lead_id: str) -> Response:
+async def delete_lead(request: Request, tenant: TenantDep, lead_id: LeadId) -> Response:
     container = _container(request)
     lead = await container.repository.get_lead(tenant.id, lead_id)
     if lead is None:
@@ -470,7 +520,12 @@ campaigns_router = APIRouter(
 
 def _campaign_of(tenant_id: str, campaign_id: str, body: CampaignCreate) -> Campaign:
     if body.calling_hours.start >= body.calling_hours.end:
-        raise Problem(422, "Invalid calling hours", "start must be before end.")
+        raise Problem(
+            422,
+            "Invalid calling hours",
+            "start must be before end.",
+            errors=[{"location": "body.calling_hours.end", "message": "must be after start"}],
+        )
     return Campaign(
         id=campaign_id,
         tenant_id=tenant_id,
@@ -482,7 +537,7 @@ def _campaign_of(tenant_id: str, campaign_id: str, body: CampaignCreate) -> Camp
         ),
         retry=RetryRules(
             max_attempts=body.retry.max_attempts,
-            gap_minutes=dict(body.retry.gap_minutes),
+            gap_minutes={k.value: v for k, v in body.retry.gap_minutes.items()},
             default_gap=body.retry.default_gap,
         ),
         priority=body.priority,
@@ -506,7 +561,7 @@ async def list_campaigns(
     request: Request,
     tenant: TenantDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Cursor = None,
 ) -> CampaignPage:
     items, next_cursor = await _container(request).repository.page_campaigns(
         tenant.id, limit, cursor
@@ -515,26 +570,31 @@ async def list_campaigns(
 
 
 @campaigns_router.get("/{campaign_id}", response_model=CampaignPublic, summary="One campaign")
-async def get_campaign(request: Request, tenant: TenantDep, campaign_id: str) -> CampaignPublic:
+async def get_campaign(
+    request: Request, tenant: TenantDep, campaign_id: CampaignId
+) -> CampaignPublic:
     return CampaignPublic.of(await _campaign(_container(request), tenant.id, campaign_id))
 
 
 @campaigns_router.patch("/{campaign_id}", response_model=CampaignPublic, summary="Edit a campaign")
 async def update_campaign(
-    request: Request, tenant: TenantDep, campaign_id: str, body: CampaignUpdate
+    request: Request, tenant: TenantDep, campaign_id: CampaignId, body: CampaignUpdate
 ) -> CampaignPublic:
     container = _container(request)
     current = CampaignPublic.of(await _campaign(container, tenant.id, campaign_id))
-    merged = CampaignCreate.model_validate(
-        {**current.model_dump(exclude={"id"}), **body.model_dump(exclude_unset=True)}
-    )
+    try:
+        merged = CampaignCreate.model_validate(
+            {**current.model_dump(exclude={"id"}), **body.model_dump(exclude_unset=True)}
+        )
+    except ValidationError as exc:
+        raise validation_problem(exc, prefix="body") from None
     item = _campaign_of(tenant.id, campaign_id, merged)
     await container.repository.replace_campaign(item)
     return CampaignPublic.of(item)
 
 
 @campaigns_router.delete("/{campaign_id}", status_code=204, summary="Delete a campaign")
-async def delete_campaign(request: Request, tenant: TenantDep, campaign_id: str) -> Response:
+async def delete_campaign(request: Request, tenant: TenantDep, campaign_id: CampaignId) -> Response:
     container = _container(request)
     await _campaign(container, tenant.id, campaign_id)
     for item in await container.repository.lists_of_campaign(tenant.id, campaign_id):
@@ -547,7 +607,7 @@ async def delete_campaign(request: Request, tenant: TenantDep, campaign_id: str)
     "/{campaign_id}/lists", response_model=list[LeadListPublic], summary="Assign many lists"
 )
 async def assign_lists(
-    request: Request, tenant: TenantDep, campaign_id: str, body: AssignLists
+    request: Request, tenant: TenantDep, campaign_id: CampaignId, body: AssignLists
 ) -> list[LeadListPublic]:
     container = _container(request)
     campaign = await _campaign(container, tenant.id, campaign_id)
@@ -559,7 +619,7 @@ async def assign_lists(
     "/{campaign_id}/lists", response_model=list[LeadListPublic], summary="Assigned lists"
 )
 async def campaign_lists(
-    request: Request, tenant: TenantDep, campaign_id: str
+    request: Request, tenant: TenantDep, campaign_id: CampaignId
 ) -> list[LeadListPublic]:
     container = _container(request)
     await _campaign(container, tenant.id, campaign_id)
@@ -572,7 +632,7 @@ async def campaign_lists(
 @campaigns_router.get(
     "/{campaign_id}/stats", response_model=Stats, summary="Counts over assigned lists"
 )
-async def campaign_stats(request: Request, tenant: TenantDep, campaign_id: str) -> Stats:
+async def campaign_stats(request: Request, tenant: TenantDep, campaign_id: CampaignId) -> Stats:
     container = _container(request)
     await _campaign(container, tenant.id, campaign_id)
     repo = container.repository
@@ -619,7 +679,7 @@ async def list_dnc(
     request: Request,
     tenant: TenantDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Cursor = None,
 ) -> DncPage:
     docs, next_cursor = await _container(request).repository.page_dnc(tenant.id, limit, cursor)
     return DncPage(
@@ -632,7 +692,10 @@ async def list_dnc(
 
 @dnc_router.delete("/{phone}", status_code=204, summary="Remove a number from do-not-call")
 async def remove_dnc(
-    request: Request, tenant: TenantDep, phone: str, default_region: str = "US"
+    request: Request,
+    tenant: TenantDep,
+    phone: Annotated[SafeText, Path(max_length=40)],
+    default_region: Annotated[str, Query(pattern=_REGION)] = "US",
 ) -> Response:
     e164 = _normalize([phone], default_region.upper())[0]
     if not await _container(request).repository.remove_dnc(tenant.id, e164):

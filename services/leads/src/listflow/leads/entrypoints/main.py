@@ -51,6 +51,7 @@ def create_app(container: Container, *, scheduler: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await container.repository.ensure_indexes()
+        await container.repository.repair_documents()
         every = container.settings.leads_release_every_s
         async with (
             connected(container.publisher, container.broker, container.mongo),
