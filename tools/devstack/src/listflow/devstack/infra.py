@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -445,7 +446,7 @@ def store() -> str:
 
 
 STORES = ("ferretdb1", "ferretdb2")
-DEFAULT_STORE = "ferretdb1"
+DEFAULT_STORE = "ferretdb2"
 
 
 def store_description() -> str:
@@ -630,7 +631,7 @@ def ferretdb2_binary() -> Path:
     started = time.monotonic()
     log(f"building FerretDB {FERRETDB2_VERSION} from the Go module proxy (minutes, once)")
     binary.parent.mkdir(parents=True, exist_ok=True)
-    partial = binary.with_suffix(".partial")
+    partial = binary.with_name(f"{binary.name}.partial")
     env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
     subprocess.run(
         [
@@ -654,8 +655,11 @@ def start_ferretdb2(profile: Profile) -> None:
     if port_open(profile.mongo_port):
         log(f"MongoDB wire protocol already listening on {profile.mongodb_url}")
         return
-    binary = ferretdb2_binary()
-    start_postgres18(profile)
+    # On first use the Go build and the root's build take minutes each: side by side.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        building = pool.submit(ferretdb2_binary)
+        start_postgres18(profile)
+        binary = building.result()
     state = profile.state / "ferretdb2"
     state.mkdir(parents=True, exist_ok=True)
     flags = [
@@ -680,15 +684,6 @@ def start_ferretdb2(profile: Profile) -> None:
     log(
         f"FerretDB {FERRETDB2_VERSION} (DocumentDB) up on {profile.mongodb_url} (pid {process.pid})"
     )
-
-
-def prepare_stores() -> None:
-    """Build what the selected store needs (used to warm a cache ahead of a run)."""
-    if store() == "ferretdb2":
-        ferretdb2_binary()
-        documentdb_root()
-    else:
-        ferretdb_binary()
 
 
 # --- lifecycle -----------------------------------------------------------------------------
