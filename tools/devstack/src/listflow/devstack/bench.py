@@ -696,8 +696,7 @@ def main() -> None:
             "python": platform.python_version(),
             "platform": platform.platform(),
         },
-        "store": f"FerretDB {infra.FERRETDB_VERSION} on "
-        f"{os.environ.get('LISTFLOW_FERRETDB_BACKEND', 'postgresql')}",
+        "store": infra.store_description(),
         "rows": args.rows,
         "contacts_instances": args.contacts_instances,
         "contacts_restarted_before_update": args.restart_contacts,

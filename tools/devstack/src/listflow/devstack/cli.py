@@ -30,6 +30,7 @@ def _infra(args: argparse.Namespace) -> None:
         case "wipe":
             infra.wipe(profile)
         case "status":
+            print(f"store: {infra.store()} (LISTFLOW_STORE)")
             for name, port in (("kafka", profile.kafka_port), ("mongodb", profile.mongo_port)):
                 print(f"{name}: {'up' if infra.listening(port) else 'down'} (port {port})")
 

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -525,11 +526,283 @@ def start_ferretdb(profile: Profile) -> None:
     log(f"FerretDB {FERRETDB_VERSION} ({backend}) up on {profile.mongodb_url} (pid {process.pid})")
 
 
+# --- FerretDB 2 on PostgreSQL 18 with DocumentDB -------------------------------------------
+#
+# DocumentDB (`postgresql-18-documentdb`) is packaged in Debian's sid only and needs a newer
+# libc than the host's Debian 12, so PostgreSQL 18 runs inside a minimal sid root built with
+# debootstrap once per machine, in a private mount namespace (proc, dev, sys and shm mounted;
+# the profile's state directory bound at /srv). Networking is the host's: FerretDB 2 runs on
+# the host and talks to it over TCP.
+
+FERRETDB2_VERSION = "v2.7.0"
+SID_MIRROR = os.environ.get("LISTFLOW_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+SID_PACKAGES = ("postgresql-18", "postgresql-18-documentdb", "postgresql-18-cron")
+APT_LOCK = ("-o", "DPkg::Lock::Timeout=600")
+
+
+def store() -> str:
+    """The local MongoDB-compatible store: `ferretdb2` (FerretDB 2, DocumentDB) or `ferretdb1`."""
+    name = os.environ.get("LISTFLOW_STORE", DEFAULT_STORE)
+    if name not in STORES:
+        raise RuntimeError(f"LISTFLOW_STORE={name!r}: expected one of {', '.join(STORES)}")
+    return name
+
+
+STORES = ("ferretdb1", "ferretdb2")
+DEFAULT_STORE = "ferretdb2"
+
+
+def store_description() -> str:
+    if store() == "ferretdb2":
+        return f"FerretDB {FERRETDB2_VERSION} on PostgreSQL 18 with DocumentDB"
+    backend = os.environ.get("LISTFLOW_FERRETDB_BACKEND", "postgresql")
+    return f"FerretDB {FERRETDB_VERSION} on {backend}"
+
+
+def _apt_install(*packages: str) -> None:
+    if os.geteuid() != 0:
+        raise RuntimeError(f"{' '.join(packages)} missing: apt-get install them (as root)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", *APT_LOCK, "install", "-y", "-qq", "--no-install-recommends"]
+    if subprocess.run([*install, *packages], env=env, capture_output=True).returncode != 0:
+        subprocess.run(["apt-get", *APT_LOCK, "update", "-qq"], check=True, env=env)
+        subprocess.run([*install, *packages], check=True, env=env, stdout=subprocess.DEVNULL)
+
+
+def _in_root(
+    root: Path, command: list[str], *, bind: Path | None = None, user: str = ""
+) -> list[str]:
+    """`command` run inside `root` in a private mount namespace (gone when it exits)."""
+    mounts = [
+        f"mount -t proc proc {root}/proc",
+        f"mount --rbind /dev {root}/dev",
+        f"mount -t tmpfs -o mode=1777 shm {root}/dev/shm",  # noqa: S108 (inside the root)
+        f"mount --rbind /sys {root}/sys",
+    ]
+    if bind is not None:
+        mounts.append(f"mount --bind {bind} {root}/srv")
+    userspec = f"--userspec={user} " if user else ""
+    script = " && ".join(mounts) + f' && exec chroot {userspec}"$0" "$@"'
+    return [
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        script,
+        str(root),
+        *command,
+    ]
+
+
+def documentdb_root() -> Path:
+    """A Debian sid minbase root holding PostgreSQL 18 and DocumentDB, built once per machine."""
+    root = CACHE / "debian-sid-documentdb"
+    marker = CACHE / "debian-sid-documentdb.complete"
+    if marker.exists():
+        return root
+    if os.geteuid() != 0:
+        raise RuntimeError("building the DocumentDB root needs root (debootstrap, chroot)")
+    started = time.monotonic()
+    if shutil.which("debootstrap") is None:
+        log("installing debootstrap from Debian's packages")
+        _apt_install("debootstrap")
+    log(f"building a Debian sid root for DocumentDB in {root} (several minutes, once)")
+    mounted = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
+    if any(point.startswith(f"{root}/") for point in mounted):
+        raise RuntimeError(f"something is mounted under {root}: unmount it, then retry")
+    shutil.rmtree(root, ignore_errors=True)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    # In a mount namespace of its own: the proc and sys debootstrap mounts in the root
+    # vanish with it, even if it is interrupted.
+    subprocess.run(
+        [
+            "unshare",
+            "--mount",
+            "--propagation",
+            "private",
+            "debootstrap",
+            "--variant=minbase",
+            "sid",
+            str(root),
+            SID_MIRROR,
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    # The archive's sid Release file can be past its Valid-Until (a frozen mirror).
+    (root / "etc/apt/apt.conf.d/99listflow").write_text(
+        'Acquire::Check-Valid-Until "false";\nAPT::Install-Recommends "false";\n'
+    )
+    # No cluster of its own and no service start: the profile's data directory is the cluster.
+    (root / "etc/postgresql-common/createcluster.d").mkdir(parents=True, exist_ok=True)
+    (root / "etc/postgresql-common/createcluster.d/listflow.conf").write_text(
+        "create_main_cluster = false\n"
+    )
+    policy = root / "usr/sbin/policy-rc.d"
+    policy.write_text("#!/bin/sh\nexit 101\n")
+    policy.chmod(0o755)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(_in_root(root, ["apt-get", "update", "-qq"]), check=True, env=env)
+    subprocess.run(
+        _in_root(root, ["apt-get", "install", "-y", "-qq", *SID_PACKAGES]),
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    subprocess.run(_in_root(root, ["apt-get", "clean"]), check=True)
+    marker.touch()
+    log(f"DocumentDB root built in {time.monotonic() - started:.0f}s")
+    return root
+
+
+def _root_postgres_ids(root: Path) -> tuple[int, int]:
+    for line in (root / "etc/passwd").read_text().splitlines():
+        fields = line.split(":")
+        if fields[0] == "postgres":
+            return int(fields[2]), int(fields[3])
+    raise RuntimeError(f"no postgres user in {root}")
+
+
+def start_postgres18(profile: Profile) -> None:
+    if port_open(profile.postgres_port):
+        return
+    root = documentdb_root()
+    state = profile.state / "postgres18"
+    state.mkdir(parents=True, exist_ok=True)
+    uid, gid = _root_postgres_ids(root)
+    os.chown(state, uid, gid)
+    binaries = "/usr/lib/postgresql/18/bin"
+    user = f"{uid}:{gid}"
+    if not (state / "data" / "PG_VERSION").exists():
+        initdb = [f"{binaries}/initdb", "-D", "/srv/data", "-U", "postgres", "--auth=trust"]
+        subprocess.run(
+            _in_root(root, [*initdb, "-E", "UTF8", "--no-sync"], bind=state, user=user),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    settings = {
+        "port": str(profile.postgres_port),
+        "listen_addresses": "127.0.0.1",
+        "unix_socket_directories": "/srv",
+        "shared_preload_libraries": "pg_cron,pg_documentdb_core,pg_documentdb",
+        "cron.database_name": "postgres",
+        # DocumentDB's cron jobs run every second; their log lines would fill the log.
+        "cron.log_run": "off",
+        "cron.log_statement": "off",
+        # A local stack trades the last moments of durability for speed.
+        "synchronous_commit": "off",
+        "shared_buffers": "256MB",
+        "max_connections": "200",
+        "random_page_cost": "1.1",
+    }
+    options = [arg for key, value in settings.items() for arg in ("-c", f"{key}={value}")]
+    logfile = state / "postgres.log"
+    with logfile.open("ab") as out:
+        process = subprocess.Popen(
+            _in_root(
+                root, [f"{binaries}/postgres", "-D", "/srv/data", *options], bind=state, user=user
+            ),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    (state / "pid").write_text(str(process.pid))
+    wait_port(profile.postgres_port, "PostgreSQL 18", 60, logfile)
+    psql = [f"{binaries}/psql", "-h", "127.0.0.1", "-p", str(profile.postgres_port)]
+    sql = "CREATE EXTENSION IF NOT EXISTS documentdb CASCADE"
+    for _ in range(50):  # the port opens a moment before connections are accepted
+        done = subprocess.run(
+            _in_root(root, [*psql, "-U", "postgres", "-d", "postgres", "-q", "-c", sql]),
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode == 0:
+            break
+        time.sleep(0.2)
+    else:
+        raise RuntimeError(f"CREATE EXTENSION documentdb failed: {done.stderr}")
+    log(f"PostgreSQL 18 with DocumentDB up on port {profile.postgres_port} (pid {process.pid})")
+
+
+def ferretdb2_binary() -> Path:
+    """FerretDB 2 built from the Go module proxy once per machine (see infra/ferretdb2/go.mod)."""
+    binary = CACHE / "bin" / f"ferretdb-{FERRETDB2_VERSION}"
+    if binary.exists():
+        return binary
+    started = time.monotonic()
+    log(f"building FerretDB {FERRETDB2_VERSION} from the Go module proxy (minutes, once)")
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    partial = binary.with_name(f"{binary.name}.partial")
+    env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
+    subprocess.run(
+        [
+            "go",
+            "build",
+            "-trimpath",
+            "-o",
+            str(partial),
+            "github.com/FerretDB/FerretDB/v2/cmd/ferretdb",
+        ],
+        cwd=REPO / "infra" / "ferretdb2",
+        env=env,
+        check=True,
+    )
+    partial.rename(binary)
+    log(f"FerretDB {FERRETDB2_VERSION} built in {time.monotonic() - started:.0f}s")
+    return binary
+
+
+def start_ferretdb2(profile: Profile) -> None:
+    if port_open(profile.mongo_port):
+        log(f"MongoDB wire protocol already listening on {profile.mongodb_url}")
+        return
+    # On first use the Go build and the root's build take minutes each: side by side.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        building = pool.submit(ferretdb2_binary)
+        start_postgres18(profile)
+        binary = building.result()
+    state = profile.state / "ferretdb2"
+    state.mkdir(parents=True, exist_ok=True)
+    flags = [
+        f"--listen-addr=127.0.0.1:{profile.mongo_port}",
+        f"--postgresql-url=postgres://postgres@127.0.0.1:{profile.postgres_port}/postgres",
+        f"--state-dir={state}",
+        "--debug-addr=",  # its default 127.0.0.1:8088 would collide between stacks
+        "--no-auth",
+        "--telemetry=disable",
+        "--log-level=warn",
+    ]
+    logfile = state / "ferretdb.log"
+    with logfile.open("ab") as out:
+        process = subprocess.Popen(
+            [str(binary), *flags],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    (state / "pid").write_text(str(process.pid))
+    wait_port(profile.mongo_port, "FerretDB 2", 60, logfile)
+    log(
+        f"FerretDB {FERRETDB2_VERSION} (DocumentDB) up on {profile.mongodb_url} (pid {process.pid})"
+    )
+
+
 # --- lifecycle -----------------------------------------------------------------------------
 
 
 def up(profile: Profile) -> None:
-    start_ferretdb(profile)
+    selected = store()
+    marker = profile.state / "store"
+    if marker.exists() and marker.read_text().strip() != selected:
+        _stop_stores(profile)  # the other store holds the mongo and postgres ports
+    profile.state.mkdir(parents=True, exist_ok=True)
+    marker.write_text(selected)
+    if selected == "ferretdb2":
+        start_ferretdb2(profile)
+    else:
+        start_ferretdb(profile)
     start_kafka(profile)
 
 
@@ -554,10 +827,17 @@ def _stop(pidfile: Path, what: str) -> None:
     log(f"{what} stopped")
 
 
+def _stop_stores(profile: Profile) -> None:
+    _stop(profile.state / "ferretdb" / "pid", "FerretDB")
+    _stop(profile.state / "ferretdb2" / "pid", "FerretDB 2")
+    stop_postgres(profile)
+    # SIGTERM: PostgreSQL's smart shutdown (its clients, FerretDB, are gone already).
+    _stop(profile.state / "postgres18" / "pid", "PostgreSQL 18")
+
+
 def down(profile: Profile) -> None:
     _stop(profile.state / "kafka" / "pid", "Kafka")
-    _stop(profile.state / "ferretdb" / "pid", "FerretDB")
-    stop_postgres(profile)
+    _stop_stores(profile)
 
 
 def wipe(profile: Profile) -> None:
