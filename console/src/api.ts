@@ -95,6 +95,7 @@ export async function request(
   path: string,
   init: RequestInit = {},
   key: string | null = storedKey(),
+  signOutOn401 = true,
 ): Promise<Response> {
   const headers = new Headers(init.headers);
   if (key) headers.set('X-API-Key', key);
@@ -106,7 +107,7 @@ export async function request(
   }
   if (!response.ok) {
     const problem = await problemOf(response);
-    if (response.status === 401) onUnauthorized();
+    if (response.status === 401 && signOutOn401) onUnauthorized();
     throw problem;
   }
   return response;
@@ -127,7 +128,7 @@ export async function postJson<T>(path: string, body: unknown): Promise<T> {
 
 /** Checks a key without storing it: true if the API accepts it. */
 export async function checkKey(key: string): Promise<void> {
-  await request('/v1/uploads?limit=1', {}, key);
+  await request('/v1/uploads?limit=1', {}, key, false);
 }
 
 /**

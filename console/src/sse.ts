@@ -9,9 +9,14 @@ export interface SseEvent {
 /** Splits a text/event-stream into events; feed it chunks as they arrive. */
 export class SseParser {
   private buffer = '';
+  private carriageReturn = false;
 
   feed(chunk: string): SseEvent[] {
-    this.buffer += chunk.replace(/\r\n?/g, '\n');
+    // A CRLF may be split between chunks: hold a trailing CR back until the next one.
+    let text = (this.carriageReturn ? '\r' : '') + chunk;
+    this.carriageReturn = text.endsWith('\r');
+    if (this.carriageReturn) text = text.slice(0, -1);
+    this.buffer += text.replace(/\r\n?/g, '\n');
     const events: SseEvent[] = [];
     let end: number;
     while ((end = this.buffer.indexOf('\n\n')) !== -1) {

@@ -1,4 +1,4 @@
-import { Badge, Group, Select, Table, Text } from '@mantine/core';
+import { Badge, ColorSwatch, Group, Select, Stack, Table, Text } from '@mantine/core';
 import { EXTRA, FIELDS, IGNORE, type ColumnChoice, fieldLabel } from '../wizard';
 
 const FIELD_OPTIONS = [
@@ -47,14 +47,14 @@ export function MappingTable({
             return (
               <Table.Tr key={c.column}>
                 <Table.Th scope="row" fw={600}>
-                  <Group gap="xs" wrap="nowrap">
+                  <Stack gap={4} align="flex-start">
                     <span>{c.column}</span>
                     {matchKey !== null && c.field === matchKey && (
-                      <Badge color="indigo" variant="filled" size="sm">
+                      <Badge color="indigo" variant="filled" size="sm" style={{ flexShrink: 0 }}>
                         match key
                       </Badge>
                     )}
-                  </Group>
+                  </Stack>
                 </Table.Th>
                 <Table.Td className="samples">
                   {c.samples.length ? c.samples.join(' · ') : <Text span size="sm" c="gray.7">empty</Text>}
@@ -71,10 +71,13 @@ export function MappingTable({
                     comboboxProps={{ withinPortal: true }}
                   />
                 </Table.Td>
-                <Table.Td>
-                  <Badge color={conf.color} variant="light" size="sm" tt="none">
-                    <span className="figure">{conf.label}</span>
-                  </Badge>
+                <Table.Td miw={130}>
+                  <Group gap={6} wrap="nowrap">
+                    <ColorSwatch color={`var(--mantine-color-${conf.color}-6)`} size={10} withShadow={false} aria-hidden />
+                    <Text size="sm" className="figure" style={{ whiteSpace: 'nowrap' }}>
+                      {conf.label}
+                    </Text>
+                  </Group>
                   {c.field !== c.suggested && c.suggested !== EXTRA && (
                     <Text size="xs" c="gray.7">
                       was {fieldLabel(c.suggested)}

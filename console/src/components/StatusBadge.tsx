@@ -13,7 +13,7 @@ export function StatusBadge({ status }: { status: UploadStatus }) {
   const look = LOOK[status] ?? { color: 'gray', label: status };
   // Dark text on a light tint keeps AA contrast for every colour.
   return (
-    <Badge color={look.color} variant="light" tt="none" c={`${look.color}.9`} data-status={status}>
+    <Badge color={look.color} variant="light" tt="none" data-status={status}>
       {look.label}
     </Badge>
   );

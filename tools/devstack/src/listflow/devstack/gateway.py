@@ -125,7 +125,9 @@ def _console_file(console_dir: Path, path: str) -> Response:
     index = root / "index.html"
     if not index.is_file():
         return _problem(
-            503, "Console not built", "Run `make run` (it builds console/dist) to serve the console."
+            503,
+            "Console not built",
+            "Run `make run` (it builds console/dist) to serve the console.",
         )
     candidate = (root / path.lstrip("/")).resolve()
     # resolve() folds any `..`: a path that leaves the console's folder gets index.html.
