@@ -14,12 +14,17 @@ export UV_PYTHON := python3.11
 # Trust the system's certificate store (as pip, git and curl do), not only uv's bundled roots.
 export UV_SYSTEM_CERTS := 1
 
-.PHONY: help run test test-unit fuzz lint format infra-up infra-down infra-wipe bench sync tools
+.PHONY: help run test test-unit fuzz lint format infra-up infra-down infra-wipe bench sync tools console console-test browser
+
+# The operator console (console/): npm packages from package-lock.json, built into
+# console/dist, which the gateway serves at /. Rebuilt when a source is newer than the build.
+export npm_config_cache := $(CACHE)/npm
+CONSOLE_SOURCES := $(shell find console/src console/index.html console/vite.config.ts console/tsconfig.json -type f 2>/dev/null)
 
 help:
 	@echo "make run        start Kafka, FerretDB, every service and the gateway (http://127.0.0.1:8000)"
 	@echo "make test       the whole suite against real Kafka and FerretDB"
-	@echo "make test-unit  the fast, pure unit tests only"
+	@echo "make test-unit  the fast, pure unit tests only (and the console's vitest tests)"
 	@echo "make fuzz       the API fuzz and property tests, longer (FUZZ_EXAMPLES=200 PROPERTY_EXAMPLES=5500)"
 	@echo "make lint       ruff and mypy"
 	@echo "make bench      a large upload measured end to end (BENCH_ROWS=100000 BENCH_CONTACTS=1 BENCH_PROFILE=0)"
@@ -36,10 +41,10 @@ tools:
 sync: $(UV)
 	$(UV) sync --frozen --all-packages
 
-run: sync tools
+run: sync tools console
 	$(UV) run --frozen listflow-dev run
 
-test: sync tools
+test: sync tools console browser console-test
 	$(UV) run --frozen listflow-dev infra wipe --profile test
 	$(UV) run --frozen listflow-dev infra up --profile test
 	set -o pipefail; status=0; \
@@ -60,8 +65,29 @@ fuzz: sync tools
 	$(UV) run --frozen listflow-dev infra down --profile test; \
 	exit $$status
 
-test-unit: sync
+test-unit: sync console/node_modules/.package-lock.json console-test
 	$(UV) run --frozen pytest services libs tools -q
+
+console/node_modules/.package-lock.json: console/package.json console/package-lock.json
+	@command -v npm >/dev/null || { echo "Node.js 20 with npm is required for the console"; exit 1; }
+	cd console && npm ci --no-audit --no-fund
+
+console/dist/index.html: console/node_modules/.package-lock.json $(CONSOLE_SOURCES)
+	cd console && npm run build
+
+console: console/dist/index.html
+
+# The console's unit tests (vitest): the parts of it that hold logic.
+console-test: console/node_modules/.package-lock.json
+	cd console && npx vitest run
+
+# The browser tests drive Debian's Chromium (a test tool's own browser download fails here).
+browser:
+	@command -v chromium >/dev/null || { \
+		[ "$$(id -u)" = 0 ] || { echo "chromium is missing: apt-get install chromium (as root)"; exit 1; }; \
+		echo "installing Chromium from Debian's packages"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null; }
 
 lint: sync
 	$(UV) run --frozen ruff check .

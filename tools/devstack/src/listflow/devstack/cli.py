@@ -10,7 +10,7 @@ import sys
 import uvicorn
 from listflow.devstack import infra
 from listflow.devstack.gateway import create_gateway
-from listflow.devstack.processes import ServiceProcess, service_env, stop_all
+from listflow.devstack.processes import CONSOLE_DIST, ServiceProcess, service_env, stop_all
 from listflow.devstack.topics import ensure_topics
 
 DEMO_TENANT = "demo"
@@ -60,11 +60,12 @@ def _run(args: argparse.Namespace) -> None:
     try:
         for service in services:
             service.wait_ready()
-        gateway = create_gateway({s.name: s.url for s in services})
+        gateway = create_gateway({s.name: s.url for s in services}, console_dir=CONSOLE_DIST)
         url = f"http://127.0.0.1:{gateway_port}"
         print(
             f"\nListflow is running.\n"
-            f"  gateway:   {url}\n"
+            f"  console:   {url}/   (sign in with the API key)\n"
+            f"  gateway:   {url}/v1\n"
             f"  API key:   {key}   (tenant '{DEMO_TENANT}')\n"
             f"  API docs:  {services[0].url}/docs (ingest), {services[1].url}/docs (contacts), "
             f"{services[2].url}/docs (leads)\n"

@@ -1,16 +1,18 @@
-"""The local gateway: one base URL that routes each API prefix to its service.
+"""The local gateway: one base URL that routes each API prefix to its service, and serves
+the operator console (console/dist) at every other path.
 
 In Kubernetes an Ingress does this (deploy/k8s/ingress.yaml holds the same table).
 """
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import httpx
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
@@ -37,8 +39,9 @@ HOP_BY_HOP = {
 }
 
 
-def create_gateway(upstreams: dict[str, str]) -> Starlette:
-    """`upstreams` maps a service name to its base URL."""
+def create_gateway(upstreams: dict[str, str], console_dir: Path | None = None) -> Starlette:
+    """`upstreams` maps a service name to its base URL; `console_dir` holds the built console
+    (index.html and assets), served at the paths no service claims."""
     client = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0))
 
     def upstream_for(path: str) -> str | None:
@@ -49,6 +52,10 @@ def create_gateway(upstreams: dict[str, str]) -> Starlette:
 
     async def proxy(request: Request) -> Response:
         base = upstream_for(request.url.path)
+        if base is None and console_dir is not None and not request.url.path.startswith("/v1/"):
+            if request.method not in ("GET", "HEAD"):
+                return _problem(405, "Method Not Allowed", "The console only answers GET.")
+            return _console_file(console_dir, request.url.path)
         if base is None:
             return JSONResponse(
                 {
@@ -122,6 +129,36 @@ def _problem(status: int, title: str, detail: str) -> JSONResponse:
         status_code=status,
         media_type="application/problem+json",
     )
+
+
+def _problem(status: int, title: str, detail: str) -> JSONResponse:
+    return JSONResponse(
+        {"type": "about:blank", "title": title, "status": status, "detail": detail},
+        status_code=status,
+        media_type="application/problem+json",
+    )
+
+
+def _console_file(console_dir: Path, path: str) -> Response:
+    """A file of the built console, else index.html (the console routes in the browser)."""
+    root = console_dir.resolve()
+    index = root / "index.html"
+    if not index.is_file():
+        return _problem(
+            503,
+            "Console not built",
+            "Run `make run` (it builds console/dist) to serve the console.",
+        )
+    candidate = (root / path.lstrip("/")).resolve()
+    # resolve() folds any `..`: a path that leaves the console's folder gets index.html.
+    if candidate.is_relative_to(root) and candidate.is_file():
+        # Vite names assets by content hash: they never change; index.html always may.
+        immutable = candidate.parent == root / "assets"
+        cache = "public, max-age=31536000, immutable" if immutable else "no-cache"
+        return FileResponse(candidate, headers={"Cache-Control": cache})
+    if path.startswith("/assets/"):
+        return _problem(404, "Not Found", f"No console asset {path}.")
+    return FileResponse(index, headers={"Cache-Control": "no-cache"})
 
 
 async def _body(request: Request) -> AsyncIterator[bytes]:

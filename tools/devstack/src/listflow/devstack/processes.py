@@ -15,8 +15,11 @@ from pathlib import Path
 import httpx
 import uvicorn
 from listflow.devstack.gateway import create_gateway
-from listflow.devstack.infra import Profile, ensure_free
+from listflow.devstack.infra import REPO, Profile, ensure_free
 from listflow.kit.settings import api_key_digest
+
+# The built console (make run and make test build it with npm; see the Makefile).
+CONSOLE_DIST = Path(os.environ.get("LISTFLOW_CONSOLE_DIR", REPO / "console" / "dist"))
 
 SERVICES: dict[str, str] = {
     "ingest": "listflow.ingest",
@@ -148,7 +151,9 @@ def running_stack(
             service.wait_ready()
         gateway = uvicorn.Server(
             uvicorn.Config(
-                create_gateway({name: s.url for name, s in services.items()}),
+                create_gateway(
+                    {name: s.url for name, s in services.items()}, console_dir=CONSOLE_DIST
+                ),
                 host="127.0.0.1",
                 port=gateway_port,
                 log_level="warning",

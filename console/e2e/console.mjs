@@ -1,0 +1,240 @@
+// Drives the console in Debian's Chromium (playwright-core, no browser download) through one
+// scenario against a running gateway; prints one JSON line with what the pages showed.
+// Usage: node e2e/console.mjs <scenario>   (tests/e2e/test_console.py runs every scenario)
+// Environment: LISTFLOW_GATEWAY, LISTFLOW_API_KEY, LISTFLOW_E2E_OUT (screenshots, downloads),
+// LISTFLOW_E2E_INPUT (a JSON object of scenario inputs), CHROMIUM (default /usr/bin/chromium).
+import { chromium } from 'playwright-core';
+import { createRequire } from 'node:module';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+
+const gateway = process.env.LISTFLOW_GATEWAY ?? 'http://127.0.0.1:8000';
+const apiKey = process.env.LISTFLOW_API_KEY ?? '';
+const out = process.env.LISTFLOW_E2E_OUT ?? join(tmpdir(), 'listflow-console-e2e');
+const input = JSON.parse(process.env.LISTFLOW_E2E_INPUT ?? '{}');
+const STEP = 60_000; // generous: the machine is shared; nothing below asserts on time
+
+/** Accessibility violations (WCAG 2.2 AA tags) of the page as it is now. */
+async function axe(page, name) {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: AXE });
+  const result = await page.evaluate(
+    (tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags } }),
+    WCAG,
+  );
+  return result.violations.map((v) => ({
+    page: name,
+    id: v.id,
+    impact: v.impact,
+    help: v.help,
+    nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ')),
+  }));
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(out, 'screenshots', `${name}.png`), fullPage: true });
+}
+
+async function signIn(page, key = apiKey) {
+  await page.goto(`${gateway}/`);
+  await page.getByLabel('API key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+async function figures(page, groupLabel) {
+  const group = page.getByLabel(groupLabel, { exact: true });
+  await group.waitFor({ timeout: STEP });
+  return group.evaluate((dl) =>
+    Object.fromEntries(
+      [...dl.querySelectorAll('[data-figure]')].map((dd) => [
+        dd.getAttribute('data-figure'),
+        Number(dd.textContent.replace(/[^0-9]/g, '')),
+      ]),
+    ),
+  );
+}
+
+/** From the Columns step to the summary: target, preview, start, wait for the end. */
+async function finishWizard(page, groupName, violations, prefix) {
+  await page.getByRole('button', { name: 'Next: target and policies' }).click();
+  await page.getByLabel('New group name').fill(groupName);
+  violations.push(...(await axe(page, `${prefix}-target`)));
+  await shot(page, `${prefix}-target`);
+  await page.getByRole('button', { name: 'Next: preview' }).click();
+  const startButton = page.getByRole('button', { name: 'Start the import' });
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('button')].some((b) => b.textContent === 'Start the import' && !b.disabled),
+    null,
+    { timeout: STEP },
+  );
+  const preview = {
+    rows: await figures(page, 'Rows in the file'),
+    matches: await figures(page, 'Matches against stored contacts'),
+    invalidRows: await page
+      .getByRole('table', { name: 'Invalid rows' })
+      .locator('tbody tr')
+      .evaluateAll((rows) => rows.map((r) => [...r.cells].map((c) => c.textContent))),
+  };
+  violations.push(...(await axe(page, `${prefix}-preview`)));
+  await shot(page, `${prefix}-preview`);
+  await startButton.click();
+  await page.waitForURL(/\/uploads\/[^/]+$/, { timeout: STEP });
+  const uploadId = page.url().split('/').pop();
+  await page.getByRole('heading', { name: 'Summary' }).waitFor({ timeout: STEP * 3 });
+  const summary = await figures(page, 'Upload counts');
+  const status = await page.locator('[data-status]').first().getAttribute('data-status');
+  violations.push(...(await axe(page, `${prefix}-summary`)));
+  await shot(page, `${prefix}-summary`);
+  return { uploadId, preview, summary, status };
+}
+
+const scenarios = {
+  async 'wrong-key'(page) {
+    await signIn(page, 'lf_this_is_not_a_key');
+    const alert = page.getByText('This API key was not accepted');
+    await alert.waitFor({ timeout: STEP });
+    const violations = await axe(page, 'sign-in-wrong-key');
+    await shot(page, 'sign-in-wrong-key');
+    const stored = await page.evaluate(() => sessionStorage.getItem('listflow.apiKey'));
+    return { message: await alert.textContent(), stored, violations };
+  },
+
+  async 'wizard-csv'(page) {
+    await page.goto(`${gateway}/`);
+    await page.getByLabel('API key').waitFor({ timeout: STEP });
+    const violations = await axe(page, 'sign-in');
+    await shot(page, 'sign-in');
+    await signIn(page);
+    await page.getByRole('heading', { name: 'Upload a list' }).waitFor({ timeout: STEP });
+    const stored = await page.evaluate(() => sessionStorage.getItem('listflow.apiKey'));
+    // Drag and drop: a real drop event carrying the file, as a browser sends it.
+    const content = readFileSync(input.file, 'utf8');
+    const transfer = await page.evaluateHandle(
+      ([text, name]) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([text], name, { type: 'text/csv' }));
+        return dt;
+      },
+      [content, input.fileName],
+    );
+    const zone = page.getByText('Drop a file here, or click to choose one');
+    await zone.dispatchEvent('dragenter', { dataTransfer: transfer });
+    await zone.dispatchEvent('drop', { dataTransfer: transfer });
+    await page.getByTestId('chosen-file').waitFor({ timeout: STEP });
+    violations.push(...(await axe(page, 'wizard-source')));
+    await shot(page, 'wizard-source');
+    await page.getByRole('button', { name: 'Read the file' }).click();
+    await page.getByRole('table', { name: 'Column mapping' }).waitFor({ timeout: STEP });
+    const detected = {
+      encoding: await page.getByLabel('Encoding').inputValue(),
+      delimiter: await page.getByRole('textbox', { name: 'Delimiter', exact: true }).inputValue(),
+      header: await page.getByLabel('The first row holds the column names').isChecked(),
+    };
+    const mapping = await page
+      .getByRole('table', { name: 'Column mapping' })
+      .locator('tbody tr')
+      .evaluateAll((rows) =>
+        rows.map((r) => ({
+          column: r.querySelector('th span').textContent,
+          field: r.querySelector('input').value,
+        })),
+      );
+    const matchKey = await page.getByRole('textbox', { name: 'Match key', exact: true }).inputValue();
+    violations.push(...(await axe(page, 'wizard-columns')));
+    await shot(page, 'wizard-columns');
+    const result = await finishWizard(page, input.group, violations, 'wizard');
+    // The error report, downloaded as a supervisor does.
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: STEP }),
+      page.getByRole('button', { name: 'Download the error report (CSV)' }).click(),
+    ]);
+    const reportPath = join(out, 'downloads', download.suggestedFilename());
+    await download.saveAs(reportPath);
+    return {
+      ...result,
+      stored: stored === apiKey,
+      detected,
+      mapping,
+      matchKey,
+      errorReportName: download.suggestedFilename(),
+      errorReport: readFileSync(reportPath, 'utf8'),
+      violations,
+    };
+  },
+
+  async pasted(page) {
+    const violations = [];
+    await signIn(page);
+    await page.getByText('Pasted cells', { exact: true }).click();
+    await page.getByLabel('Cells copied from a spreadsheet').fill(input.text);
+    violations.push(...(await axe(page, 'pasted-source')));
+    await page.getByRole('button', { name: 'Read the cells' }).click();
+    await page.getByRole('table', { name: 'Column mapping' }).waitFor({ timeout: STEP });
+    const delimiter = await page.getByRole('textbox', { name: 'Delimiter', exact: true }).inputValue();
+    const result = await finishWizard(page, input.group, violations, 'pasted');
+    return { ...result, delimiter, violations };
+  },
+
+  async dashboard(page) {
+    await signIn(page);
+    await page.getByRole('link', { name: 'Uploads' }).click();
+    const table = page.getByRole('table', { name: 'Upload history, newest first' });
+    await table.waitFor({ timeout: STEP });
+    const rows = await table.locator('tbody tr').evaluateAll((trs) =>
+      trs.map((tr) => ({
+        id: tr.getAttribute('data-upload-id'),
+        cells: [...tr.cells].map((c) => c.textContent),
+      })),
+    );
+    const violations = await axe(page, 'dashboard');
+    await shot(page, 'dashboard');
+    // The file name links to the upload's page.
+    await table.locator('tbody tr').first().getByRole('link').first().click();
+    await page.waitForURL(/\/uploads\/[^/]+$/, { timeout: STEP });
+    await page.getByRole('heading', { level: 1 }).waitFor({ timeout: STEP });
+    violations.push(...(await axe(page, 'upload-detail')));
+    return { rows, opened: page.url().split('/').pop(), violations };
+  },
+};
+
+async function main() {
+  const name = process.argv[2];
+  const scenario = scenarios[name];
+  if (!scenario) throw new Error(`unknown scenario ${name}; one of ${Object.keys(scenarios).join(', ')}`);
+  mkdirSync(join(out, 'screenshots'), { recursive: true });
+  mkdirSync(join(out, 'downloads'), { recursive: true });
+  const profile = mkdtempSync(join(tmpdir(), 'listflow-chromium-'));
+  // Debian's Chromium, kept off the network except for the gateway (see NOTES.md).
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    acceptDownloads: true,
+    viewport: { width: 1280, height: 900 },
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const consoleErrors = [];
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  try {
+    const result = await scenario(page);
+    process.stdout.write(`${JSON.stringify({ ok: true, ...result, pageErrors: consoleErrors })}\n`);
+  } catch (err) {
+    await shot(page, `${name}-failure`).catch(() => {});
+    process.stdout.write(
+      `${JSON.stringify({ ok: false, error: String(err.stack ?? err), url: page.url(), pageErrors: consoleErrors })}\n`,
+    );
+    process.exitCode = 1;
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,33 @@
+// A few routes need no router library: the path in the address bar is the state.
+import { useEffect, useState } from 'react';
+
+export type Route =
+  | { page: 'upload' }
+  | { page: 'uploads' }
+  | { page: 'upload-detail'; id: string }
+  | { page: 'not-found'; path: string };
+
+export function parseRoute(path: string): Route {
+  const clean = path.replace(/\/+$/, '') || '/';
+  if (clean === '/' || clean === '/upload') return { page: 'upload' };
+  if (clean === '/uploads') return { page: 'uploads' };
+  const detail = /^\/uploads\/([A-Za-z0-9_-]+)$/.exec(clean);
+  if (detail) return { page: 'upload-detail', id: detail[1] };
+  return { page: 'not-found', path };
+}
+
+export function navigate(path: string): void {
+  if (window.location.pathname === path) return;
+  window.history.pushState(null, '', path);
+  window.dispatchEvent(new PopStateEvent('popstate'));
+}
+
+export function useRoute(): Route {
+  const [path, setPath] = useState(window.location.pathname);
+  useEffect(() => {
+    const onPop = () => setPath(window.location.pathname);
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, []);
+  return parseRoute(path);
+}
