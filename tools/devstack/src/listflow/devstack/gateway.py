@@ -131,14 +131,6 @@ def _problem(status: int, title: str, detail: str) -> JSONResponse:
     )
 
 
-def _problem(status: int, title: str, detail: str) -> JSONResponse:
-    return JSONResponse(
-        {"type": "about:blank", "title": title, "status": status, "detail": detail},
-        status_code=status,
-        media_type="application/problem+json",
-    )
-
-
 def _console_file(console_dir: Path, path: str) -> Response:
     """A file of the built console, else index.html (the console routes in the browser)."""
     root = console_dir.resolve()
