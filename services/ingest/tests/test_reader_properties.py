@@ -9,7 +9,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from listflow.ingest.domain.reader import FileRejected, iter_row_batches, sniff
+from listflow.ingest.adapters.reader import FileRejected, iter_row_batches, sniff
 
 EXAMPLES = int(os.environ.get("LISTFLOW_PROPERTY_EXAMPLES", "100"))
 
