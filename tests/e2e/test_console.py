@@ -34,7 +34,7 @@ def console_ready() -> None:
     assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: make test installs Debian's chromium"
 
 
-def run(stack: Stack, scenario: str, *, tenant: str = "acme", **inputs: Any) -> dict[str, Any]:
+def run(stack: Stack, scenario: str, *, tenant: str = "console", **inputs: Any) -> dict[str, Any]:
     """Runs one browser scenario and returns what it saw; its failure fails the test."""
     env = {
         **os.environ,
@@ -82,7 +82,7 @@ def test_wizard_imports_a_dropped_csv_into_a_new_group(stack: Stack) -> None:
     assert fields["Account number"] == "Account number"
     assert result["matchKey"].startswith("Account number")
 
-    with stack.client("acme") as api:
+    with stack.client("console") as api:
         preview = api.get(f"/v1/uploads/{result['uploadId']}/preview").json()
         final = api.get(f"/v1/uploads/{result['uploadId']}").json()
         report = api.get(f"/v1/uploads/{result['uploadId']}/errors.csv").text
@@ -133,7 +133,7 @@ def test_wizard_imports_pasted_cells(stack: Stack) -> None:
     result = run(stack, "pasted", text=text, group=group)
     assert result["delimiter"] == "Tab"
     assert result["preview"]["rows"] == {"rows": 3, "valid": 2, "invalid": 1, "duplicates": 0}
-    with stack.client("acme") as api:
+    with stack.client("console") as api:
         final = api.get(f"/v1/uploads/{result['uploadId']}").json()
     assert final["status"] == result["status"] == "completed"
     assert final["counts"]["imported"] == result["summary"]["imported"] == 2
@@ -143,14 +143,14 @@ def test_wizard_imports_pasted_cells(stack: Stack) -> None:
 
 
 def test_dashboard_lists_the_uploads_newest_first(stack: Stack, tmp_path: Path) -> None:
-    # globex's own uploads: the other tests' uploads are acme's, and tenants do not mix.
-    with stack.client("globex") as api:
+    # The console tenant's uploads: the wizard tests' and these two, newest first.
+    with stack.client("console") as api:
         first = upload(api, EXAMPLE, {"target": {"kind": "group", "name": "Dash A"}}, name="a.csv")
         wait_for_status(api, first["id"], {"completed"})
         second = upload(api, EXAMPLE, {"target": {"kind": "group", "name": "Dash B"}}, name="b.csv")
         wait_for_status(api, second["id"], {"completed"})
         listed = api.get("/v1/uploads").json()["items"]
-    result = run(stack, "dashboard", tenant="globex")
+    result = run(stack, "dashboard")
     assert [r["id"] for r in result["rows"]] == [u["id"] for u in listed]
     assert [r["id"] for r in result["rows"]][:2] == [second["id"], first["id"]]
     cells = result["rows"][0]["cells"]
