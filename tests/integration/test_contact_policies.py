@@ -5,6 +5,7 @@ predefined tags, consents with provenance, and national ids never in clear."""
 import asyncio
 import secrets
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +96,9 @@ def test_several_matches_policies(stack: Stack, tmp: Path, policy: str, winner: 
             ).json()
             for name in ("First", "Last")
         )
-        assert first["created_at"] < last["created_at"]
+        assert datetime.fromisoformat(first["created_at"]) < datetime.fromisoformat(
+            last["created_at"]
+        )
         done = run_upload(
             client,
             tmp,
