@@ -41,6 +41,17 @@ LEAD_QUEUE = TopicSpec(
 DIAL_OUTCOMES = TopicSpec(
     "leads.dial-outcomes.v1", 6, "DialOutcome from dialers, keyed by lead id."
 )
+CAMPAIGN_MESSAGES = TopicSpec(
+    "campaigns.messages.v1",
+    6,
+    "MessageRequested, Sent, Delivered, Failed and Suppressed, keyed by contact id.",
+)
+PORTAL_LINKS = TopicSpec(
+    "portal.links.v1", 6, "AccessLinkIssued and AccessLinkRevoked, keyed by contact id."
+)
+PORTAL_PAYMENTS = TopicSpec(
+    "portal.payments.v1", 6, "Payments, promises and plans, keyed by account id."
+)
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     UPLOADS,
@@ -52,4 +63,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     LEAD_CHANGES,
     LEAD_QUEUE,
     DIAL_OUTCOMES,
+    CAMPAIGN_MESSAGES,
+    PORTAL_LINKS,
+    PORTAL_PAYMENTS,
 )
