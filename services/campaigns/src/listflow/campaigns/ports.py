@@ -1,0 +1,163 @@
+"""What the campaigns use cases need from the outside world; adapters implement these."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from listflow.campaigns.domain.model import Campaign, ContactView, MessageState
+from listflow.campaigns.domain.templates import TemplateContent
+from listflow.schemas.campaigns import Channel, MessageEvent, SuppressionReason
+
+
+@dataclass(frozen=True, slots=True)
+class MessageTemplate:
+    id: str
+    tenant_id: str
+    name: str
+    content: TemplateContent
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One entry of the ledger: one message per (campaign, contact, channel)."""
+
+    id: str
+    tenant_id: str
+    campaign_id: str
+    contact_id: str
+    channel: Channel
+    state: MessageState
+    created_at: datetime
+    due_at: datetime
+    reason: str | None = None
+    address: str | None = None
+    attempts: int = 0
+    sent_at: datetime | None = None
+    error: str | None = None
+
+
+class CampaignRepository(Protocol):
+    # --- templates and campaigns ---------------------------------------------------------
+    async def save_template(self, template: MessageTemplate) -> None: ...
+
+    async def get_template(self, tenant_id: str, template_id: str) -> MessageTemplate | None: ...
+
+    async def list_templates(self, tenant_id: str) -> list[MessageTemplate]: ...
+
+    async def delete_template(self, tenant_id: str, template_id: str) -> bool: ...
+
+    async def save_campaign(self, campaign: Campaign) -> None: ...
+
+    async def get_campaign(self, tenant_id: str, campaign_id: str) -> Campaign | None: ...
+
+    async def list_campaigns(self, tenant_id: str) -> list[Campaign]: ...
+
+    async def campaigns_sending(self) -> list[Campaign]:
+        """Every tenant's campaigns whose messages are being sent."""
+        ...
+
+    async def campaigns_on_list_ready(self, tenant_id: str) -> list[Campaign]: ...
+
+    async def campaigns_scheduled(self, until: datetime) -> list[Campaign]:
+        """Draft campaigns scheduled at or before `until`."""
+        ...
+
+    # --- read models ---------------------------------------------------------------------
+    async def upsert_contacts(self, contacts: Sequence[ContactView]) -> None:
+        """Keep each contact's highest version (a replay or an older snapshot changes nothing)."""
+        ...
+
+    async def contacts_in(
+        self, tenant_id: str, *, group_ids: Sequence[str], upload_id: str | None
+    ) -> list[ContactView]:
+        """The contacts of any of the groups, or touched by the upload."""
+        ...
+
+    async def get_contacts(self, tenant_id: str, ids: Sequence[str]) -> dict[str, ContactView]: ...
+
+    async def set_link(
+        self, tenant_id: str, contact_id: str, link_id: str, url: str | None, at: datetime
+    ) -> None:
+        """The contact's current portal link (None: revoked); a later `at` wins."""
+        ...
+
+    async def links(self, tenant_id: str, contact_ids: Sequence[str]) -> dict[str, str]: ...
+
+    # --- the ledger ----------------------------------------------------------------------
+    async def claim_messages(self, messages: Sequence[Message]) -> int:
+        """Insert the messages not in the ledger yet; returns how many were new."""
+        ...
+
+    async def due_messages(
+        self, tenant_id: str, campaign_id: str, now: datetime, limit: int
+    ) -> list[Message]: ...
+
+    async def transition(
+        self,
+        message: Message,
+        to: MessageState,
+        *,
+        from_states: Sequence[MessageState],
+        **fields: object,
+    ) -> bool:
+        """Move the message to `to` if it is in one of `from_states` (compare and set)."""
+        ...
+
+    async def get_message(self, tenant_id: str, message_id: str) -> Message | None: ...
+
+    async def state_counts(
+        self, tenant_id: str, campaign_id: str
+    ) -> list[tuple[str, str | None, int]]: ...
+
+    async def sent_since(
+        self, tenant_id: str, contact_id: str, channel: Channel, since: datetime
+    ) -> int: ...
+
+    # --- suppression ---------------------------------------------------------------------
+    async def suppress(
+        self,
+        tenant_id: str,
+        channel: Channel,
+        address: str,
+        reason: SuppressionReason,
+        at: datetime,
+        campaign_id: str | None = None,
+    ) -> None: ...
+
+    async def unsuppress(self, tenant_id: str, channel: Channel, address: str) -> None: ...
+
+    async def suppression(
+        self, tenant_id: str, channel: Channel, address: str
+    ) -> SuppressionReason | None: ...
+
+    async def unsubscribes_of(self, tenant_id: str, campaign_id: str) -> int: ...
+
+
+class MessageEvents(Protocol):
+    async def publish(self, events: Sequence[MessageEvent]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingEmail:
+    message_id: str  # the RFC 5322 Message-ID: deterministic, so a resend is detectable
+    to: str
+    subject: str
+    html: str | None
+    text: str
+    unsubscribe_url: str
+    unsubscribe_mailto: str
+
+
+class EmailSender(Protocol):
+    async def send(self, email: OutgoingEmail) -> str:
+        """Hand the email to the server; returns the id it was accepted under."""
+        ...
+
+
+class ReadModelBarrier(Protocol):
+    async def wait(self, limit_s: float) -> bool:
+        """Wait until every contact change published before now is in the read model."""
+        ...
