@@ -10,7 +10,6 @@ from fastapi import APIRouter, Path, Query, Response
 from listflow.kit.auth import TenantDep
 from listflow.kit.problems import PROBLEM_RESPONSES, Problem, validation_problem
 from listflow.leads.bootstrap import Container
-from listflow.leads.domain.errors import CampaignNotFound, LeadNotFound, ListNotFound, NameTaken
 from listflow.leads.domain.model import Campaign, Lead, LeadList, parse_hhmm, valid_days
 from listflow.leads.domain.retry import (
     DEFAULT_GAP_MINUTES,
@@ -23,7 +22,6 @@ from listflow.leads.entrypoints.deps import ContainerDep
 from listflow.schemas.leads import CustomFieldDefinition, DialResult, LeadData, LeadStatus
 from listflow.schemas.normalize import PhoneNormalizer, normalize_time_zone
 from listflow.schemas.text import Id, LongText, Name, Omittable, SafeText, ShortText
-from listflow.schemas.values import TargetKind, list_id_for
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -292,17 +290,11 @@ def _servable(item: LeadList) -> LeadListPublic:
 
 
 async def _list(container: Container, tenant_id: str, list_id: str) -> LeadList:
-    item = await container.repository.get_list(tenant_id, list_id)
-    if item is None:
-        raise ListNotFound(list_id)
-    return item
+    return await container.lists.get_list(tenant_id, list_id)
 
 
 async def _campaign(container: Container, tenant_id: str, campaign_id: str) -> Campaign:
-    item = await container.repository.get_campaign(tenant_id, campaign_id)
-    if item is None:
-        raise CampaignNotFound(campaign_id)
-    return item
+    return await container.lists.get_campaign(tenant_id, campaign_id)
 
 
 def _stats(by_status: dict[str, int], by_result: dict[str, int]) -> Stats:
@@ -326,19 +318,16 @@ lists_router = APIRouter(prefix="/v1/lead-lists", tags=["lead lists"], responses
 async def create_list(
     container: ContainerDep, tenant: TenantDep, body: LeadListCreate
 ) -> LeadListPublic:
-    item = LeadList(
-        id=list_id_for(tenant.id, TargetKind.LEAD_LIST, body.name),
-        tenant_id=tenant.id,
-        name=body.name.strip(),
+    item = container.lists.new_list(
+        tenant.id,
+        body.name,
         time_zone=body.time_zone,
         owner=body.owner,
         description=body.description,
         fields=tuple(body.fields),
         enabled=body.enabled,
     )
-    if not await container.repository.insert_list(item):
-        raise NameTaken("lead list", body.name)
-    return LeadListPublic.of(item)
+    return LeadListPublic.of(await container.lists.create_list(item))
 
 
 @lists_router.post(
@@ -353,16 +342,7 @@ async def resolve_list(
         return LeadListPublic.of(await _list(container, tenant.id, body.id))
     if not body.name:
         raise Problem(422, "Invalid target", "Give the list's id or name.")
-    found = await container.repository.list_by_name(tenant.id, body.name)
-    if found is None:
-        item = LeadList(
-            id=list_id_for(tenant.id, TargetKind.LEAD_LIST, body.name),
-            tenant_id=tenant.id,
-            name=body.name.strip(),
-        )
-        await container.repository.insert_list(item)  # a concurrent creator is as good
-        found = await container.repository.list_by_name(tenant.id, body.name)
-    assert found is not None
+    found = await container.lists.resolve_list(tenant.id, body.name)
     return LeadListPublic.of(found)
 
 
@@ -395,17 +375,7 @@ async def update_list(
     # Never store what the listing cannot serve: the edited list must read back.
     fields = tuple(body.fields) if body.fields is not None else item.fields
     _servable(replace(item, **{k: v for k, v in changes.items() if k != "fields"}, fields=fields))
-    if changes.get("name"):
-        other = await container.repository.list_by_name(tenant.id, changes["name"])
-        if other is not None and other.id != item.id:
-            raise NameTaken("lead list", changes["name"])
-    if changes:
-        updated = await container.repository.set_list(tenant.id, list_id, changes)
-        if updated is None:  # deleted meanwhile
-            raise ListNotFound(list_id)
-        item = updated
-    if body.enabled is not None:
-        item = await container.leads.set_enabled(item, body.enabled)
+    item = await container.lists.update_list(item, changes, body.enabled)
     return LeadListPublic.of(item)
 
 
@@ -463,11 +433,7 @@ async def reset_list(container: ContainerDep, tenant: TenantDep, list_id: ListId
 @lists_router.get("/{list_id}/stats", response_model=Stats, summary="Lead counts by status")
 async def list_stats(container: ContainerDep, tenant: TenantDep, list_id: ListId) -> Stats:
     await _list(container, tenant.id, list_id)
-    repo = container.repository
-    return _stats(
-        await repo.count_list_leads_by(tenant.id, list_id, "status"),
-        await repo.count_list_leads_by(tenant.id, list_id, "last_result"),
-    )
+    return _stats(*await container.lists.list_counts(tenant.id, list_id))
 
 
 leads_router = APIRouter(prefix="/v1/leads", tags=["leads"], responses=PROBLEM_RESPONSES)
@@ -490,18 +456,12 @@ async def list_leads(
 
 @leads_router.get("/{lead_id}", response_model=LeadPublic, summary="One lead")
 async def get_lead(container: ContainerDep, tenant: TenantDep, lead_id: LeadId) -> LeadPublic:
-    lead = await container.repository.get_lead(tenant.id, lead_id)
-    if lead is None:
-        raise LeadNotFound(lead_id)
-    return LeadPublic.of(lead)
+    return LeadPublic.of(await container.lists.get_lead(tenant.id, lead_id))
 
 
 @leads_router.delete("/{lead_id}", status_code=204, summary="Delete a lead (withdrawn first)")
 async def delete_lead(container: ContainerDep, tenant: TenantDep, lead_id: LeadId) -> Response:
-    lead = await container.repository.get_lead(tenant.id, lead_id)
-    if lead is None:
-        raise LeadNotFound(lead_id)
-    await container.leads.delete_lead(lead)
+    await container.leads.delete_lead(await container.lists.get_lead(tenant.id, lead_id))
     return Response(status_code=204)
 
 
@@ -543,9 +503,7 @@ async def create_campaign(
     container: ContainerDep, tenant: TenantDep, body: CampaignCreate
 ) -> CampaignPublic:
     item = _campaign_of(tenant.id, str(uuid.uuid4()), body)
-    if not await container.repository.insert_campaign(item):
-        raise NameTaken("campaign", body.name)
-    return CampaignPublic.of(item)
+    return CampaignPublic.of(await container.lists.create_campaign(item))
 
 
 @campaigns_router.get("", response_model=CampaignPage, summary="Dialer campaigns of the tenant")
@@ -586,10 +544,7 @@ async def update_campaign(
 async def delete_campaign(
     container: ContainerDep, tenant: TenantDep, campaign_id: CampaignId
 ) -> Response:
-    await _campaign(container, tenant.id, campaign_id)
-    for item in await container.repository.lists_of_campaign(tenant.id, campaign_id):
-        await container.leads.unassign(item, campaign_id)
-    await container.repository.delete_campaign(tenant.id, campaign_id)
+    await container.lists.delete_campaign(tenant.id, campaign_id)
     return Response(status_code=204)
 
 
@@ -599,9 +554,8 @@ async def delete_campaign(
 async def assign_lists(
     container: ContainerDep, tenant: TenantDep, campaign_id: CampaignId, body: AssignLists
 ) -> list[LeadListPublic]:
-    campaign = await _campaign(container, tenant.id, campaign_id)
-    lists = [await _list(container, tenant.id, i) for i in dict.fromkeys(body.list_ids)]
-    return [LeadListPublic.of(await container.leads.assign(x, campaign)) for x in lists]
+    assigned = await container.lists.assign_lists(tenant.id, campaign_id, body.list_ids)
+    return [LeadListPublic.of(x) for x in assigned]
 
 
 @campaigns_router.get(
@@ -623,16 +577,7 @@ async def campaign_lists(
 async def campaign_stats(
     container: ContainerDep, tenant: TenantDep, campaign_id: CampaignId
 ) -> Stats:
-    await _campaign(container, tenant.id, campaign_id)
-    repo = container.repository
-    by_status: dict[str, int] = {}
-    by_result: dict[str, int] = {}
-    for item in await repo.lists_of_campaign(tenant.id, campaign_id):
-        for k, v in (await repo.count_list_leads_by(tenant.id, item.id, "status")).items():
-            by_status[k] = by_status.get(k, 0) + v
-        for k, v in (await repo.count_list_leads_by(tenant.id, item.id, "last_result")).items():
-            by_result[k] = by_result.get(k, 0) + v
-    return _stats(by_status, by_result)
+    return _stats(*await container.lists.campaign_counts(tenant.id, campaign_id))
 
 
 dnc_router = APIRouter(prefix="/v1/dnc", tags=["do not call"], responses=PROBLEM_RESPONSES)
