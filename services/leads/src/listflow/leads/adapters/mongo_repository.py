@@ -15,9 +15,7 @@ from listflow.kit.logging import get_logger
 from listflow.kit.mongo import Document, duplicate_key_indexes, gather_bounded, is_duplicate_key
 from listflow.leads.domain.errors import ConcurrentUpdate, NameTaken
 from listflow.leads.domain.keys import (
-    entry_assignment_key,
-    entry_lead_key,
-    entry_list_key,
+    entry_keys,
     entry_state_key,
     list_key,
     phone_key,
@@ -33,20 +31,11 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 _log = get_logger(__name__)
 T = TypeVar("T")
-__all__ = ["ConcurrentUpdate", "MongoLeadRepository", "entry_lead_key", "list_key", "phone_key"]
+__all__ = ["ConcurrentUpdate", "MongoLeadRepository", "list_key", "phone_key"]
 
 
 def _phone_keys(leads: Iterable[Lead]) -> list[str]:
     return [phone_key(x.tenant_id, p) for x in leads for p in x.phones]
-
-
-def entry_keys(entry: Document, state: str) -> list[str]:
-    return [
-        entry_lead_key(entry["lead_id"]),
-        entry_list_key(entry["list_id"]),
-        entry_assignment_key(entry["list_id"], entry["campaign_id"]),
-        entry_state_key(state),
-    ]
 
 
 def _hhmm(value: time) -> str:

@@ -1,6 +1,8 @@
 """The keys leads and queue entries are found by, all in one indexed multikey field
 (`match_keys`), so that every lookup is one equality query."""
 
+from typing import Any
+
 
 def phone_key(tenant_id: str, e164: str) -> str:
     # Same shape as contacts' match keys, so the devstack's GIN index on `match_keys` serves it.
@@ -29,3 +31,12 @@ def entry_assignment_key(list_id: str, campaign_id: str) -> str:
 
 def entry_state_key(state: str) -> str:
     return f"q|state|{state}"
+
+
+def entry_keys(entry: dict[str, Any], state: str) -> list[str]:
+    return [
+        entry_lead_key(entry["lead_id"]),
+        entry_list_key(entry["list_id"]),
+        entry_assignment_key(entry["list_id"], entry["campaign_id"]),
+        entry_state_key(state),
+    ]
