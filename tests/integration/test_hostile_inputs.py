@@ -3,11 +3,14 @@ stack: bad input is a 422 problem naming the field, a write never leaves a docum
 cannot serve, and a listing skips (then the startup repair mends) an old bad document."""
 
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 import pytest
 from listflow.leads.adapters.mongo_repository import MongoLeadRepository
+from listflow.leads.domain.errors import NameTaken
+from listflow.leads.domain.model import LeadList
 from pymongo import AsyncMongoClient
 
 from tests.conftest import PROFILE, Stack
@@ -189,3 +192,48 @@ async def test_a_bad_stored_list_is_skipped_by_reads_then_repaired(stack: Stack)
         await repository.lists.delete_one({"_id": list_id})
         await repository.campaigns.delete_one({"_id": campaign_id})
         await client.close()
+
+
+async def test_a_rename_that_loses_the_race_to_a_name_is_refused_by_the_store(
+    database: Any,
+) -> None:
+    """Two renames racing to one name both pass the route's check; the unique index refuses
+    the second write, and the repository says so in the domain's words (a 409), not a 500."""
+    repository = MongoLeadRepository(database)
+    await repository.ensure_indexes()
+    for list_id, name in (("a", "First"), ("b", "Second")):
+        assert await repository.insert_list(LeadList(id=list_id, tenant_id="t1", name=name))
+    with pytest.raises(NameTaken):
+        await repository.set_list("t1", "b", {"name": " first "})
+    item = await repository.get_list("t1", "b")
+    assert item is not None and item.name == "Second"
+    # Another tenant's list of that name does not collide.
+    assert await repository.insert_list(LeadList(id="c", tenant_id="t2", name="Third"))
+    renamed = await repository.set_list("t2", "c", {"name": "First"})
+    assert renamed is not None and renamed.name == "First"
+
+
+def test_concurrent_renames_to_one_name_answer_one_200_and_409_problems(stack: Stack) -> None:
+    with stack.client("acme") as client:
+        ids = [create_list(client, unique(f"Race {i}"))["id"] for i in range(4)]
+    target = unique("Renamed")
+
+    def rename(list_id: str) -> httpx.Response:
+        with stack.client("acme") as own:
+            return own.patch(f"/v1/lead-lists/{list_id}", json={"name": target})
+
+    with ThreadPoolExecutor(len(ids)) as pool:
+        responses = list(pool.map(rename, ids))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200, 409, 409, 409], [r.text for r in responses]
+    for response in responses:
+        if response.status_code == 409:
+            assert_problem(response, 409)
+
+
+def test_renaming_a_campaign_to_another_campaigns_name_is_a_409_problem(acme: Any) -> None:
+    first = create_campaign(acme, unique("Campaign A"))
+    second = create_campaign(acme, unique("Campaign B"))
+    response = acme.patch(f"/v1/dialer-campaigns/{second['id']}", json={"name": first["name"]})
+    assert_problem(response, 409)
+    assert acme.get(f"/v1/dialer-campaigns/{second['id']}").json()["name"] == second["name"]

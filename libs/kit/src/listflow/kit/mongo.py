@@ -5,7 +5,7 @@ from collections.abc import Awaitable, Iterable
 from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, OperationFailure
 
 DUPLICATE_KEY = 11000
 
@@ -47,3 +47,13 @@ def duplicate_key_indexes(error: BulkWriteError) -> set[int]:
     if others:
         raise error
     return {e["index"] for e in write_errors}
+
+
+def is_duplicate_key(error: OperationFailure) -> bool:
+    """Whether a single write failed on a unique index. MongoDB says so with code 11000 for
+    inserts and updates alike; FerretDB 2 on DocumentDB does for inserts, but an update that
+    would duplicate a unique key fails with code 1 (InternalError) naming the exclusion
+    constraint DocumentDB builds the index as (seen on a rename racing another)."""
+    if error.code == DUPLICATE_KEY:
+        return True
+    return "conflicting key value violates exclusion constraint" in str(error)

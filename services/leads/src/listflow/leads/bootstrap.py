@@ -9,6 +9,7 @@ from listflow.leads.adapters.kafka_events import LeadEvents
 from listflow.leads.adapters.mongo_repository import MongoLeadRepository
 from listflow.leads.config import Settings
 from listflow.leads.handlers import Leads
+from listflow.leads.manage import Lists
 from opentelemetry.sdk.trace import TracerProvider
 
 SERVICE = "leads"
@@ -18,6 +19,7 @@ SERVICE = "leads"
 class Container(BaseContainer[Settings]):
     repository: MongoLeadRepository
     leads: Leads
+    lists: Lists
     clock: Callable[[], datetime]
 
 
@@ -32,12 +34,14 @@ def bootstrap(
     infra = infrastructure(settings, SERVICE, tracer_provider)
     repository = MongoLeadRepository(infra.mongo[settings.database])
     events = LeadEvents(infra.publisher)
+    leads = Leads(repository=repository, events=events, clock=clock)
     return Container(
         settings=settings,
         broker=infra.broker,
         publisher=infra.publisher,
         mongo=infra.mongo,
         repository=repository,
-        leads=Leads(repository=repository, events=events, clock=clock),
+        leads=leads,
+        lists=Lists(repository=repository, leads=leads),
         clock=clock,
     )

@@ -9,19 +9,18 @@ from typing import Any
 
 from listflow.kit.logging import get_logger
 from listflow.kit.mongo import gather_bounded
-from listflow.leads.adapters.kafka_events import LeadChange, LeadEvents
-from listflow.leads.adapters.mongo_repository import (
-    ConcurrentUpdate,
-    MongoLeadRepository,
+from listflow.leads.domain.duplicates import Action, decide, in_scope
+from listflow.leads.domain.errors import ConcurrentUpdate
+from listflow.leads.domain.keys import (
     entry_assignment_key,
     entry_lead_key,
     entry_list_key,
     phone_key,
 )
-from listflow.leads.domain.duplicates import Action, decide, in_scope
 from listflow.leads.domain.model import DONE, Campaign, Lead, LeadList, merge_data, queue_id
 from listflow.leads.domain.retry import next_attempt
 from listflow.leads.domain.windows import window
+from listflow.leads.ports import LeadChange, LeadEventPublisher, LeadRepository
 from listflow.schemas.events import ListReady, RowOutcome, RowOutcomes
 from listflow.schemas.leads import (
     DialOutcome,
@@ -108,8 +107,8 @@ class _Batch:
 class Leads:
     """The leads use cases, wired with their adapters."""
 
-    repository: MongoLeadRepository
-    events: LeadEvents
+    repository: LeadRepository
+    events: LeadEventPublisher
     clock: Clock
 
     # --- rows into lists -------------------------------------------------------------

@@ -3,18 +3,12 @@
 from collections.abc import Sequence
 
 from listflow.kit.kafka import Encoded, EventPublisher
+from listflow.leads.ports import LeadChange
 from listflow.schemas import topics
 from listflow.schemas.events import RowOutcomes
-from listflow.schemas.leads import (
-    LeadCreated,
-    LeadDeleted,
-    LeadMigrated,
-    LeadQueued,
-    LeadUpdated,
-    LeadWithdrawn,
-)
+from listflow.schemas.leads import LeadDeleted, LeadQueued, LeadWithdrawn
 
-LeadChange = LeadCreated | LeadUpdated | LeadMigrated | LeadDeleted
+__all__ = ["LeadChange", "LeadEvents"]
 
 
 class LeadEvents:

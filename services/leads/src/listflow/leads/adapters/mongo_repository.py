@@ -12,7 +12,14 @@ from typing import Any, TypeVar
 
 from listflow.kit.known_keys import KnownKeys
 from listflow.kit.logging import get_logger
-from listflow.kit.mongo import Document, duplicate_key_indexes, gather_bounded
+from listflow.kit.mongo import Document, duplicate_key_indexes, gather_bounded, is_duplicate_key
+from listflow.leads.domain.errors import ConcurrentUpdate, NameTaken
+from listflow.leads.domain.keys import (
+    entry_keys,
+    entry_state_key,
+    list_key,
+    phone_key,
+)
 from listflow.leads.domain.model import Campaign, Lead, LeadList, parse_hhmm, valid_days
 from listflow.leads.domain.retry import DEFAULT_GAP_MINUTES, RetryRules, rules_in_range
 from listflow.leads.domain.windows import CallingHours
@@ -20,56 +27,15 @@ from listflow.schemas.leads import CustomFieldDefinition, DialResult, LeadData, 
 from listflow.schemas.text import safe_text
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 _log = get_logger(__name__)
 T = TypeVar("T")
-
-
-class ConcurrentUpdate(Exception):
-    """Another writer changed a lead between our read and our write."""
-
-
-def phone_key(tenant_id: str, e164: str) -> str:
-    # Same shape as contacts' match keys, so the devstack's GIN index on `match_keys` serves it.
-    return f"{tenant_id}|phone|{e164}"
+__all__ = ["ConcurrentUpdate", "MongoLeadRepository", "list_key", "phone_key"]
 
 
 def _phone_keys(leads: Iterable[Lead]) -> list[str]:
     return [phone_key(x.tenant_id, p) for x in leads for p in x.phones]
-
-
-def list_key(tenant_id: str, list_id: str) -> str:
-    """A lead's membership of its list, found by the same indexed `match_keys` lookup."""
-    return f"{tenant_id}|list|{list_id}"
-
-
-# Queue entries are found by the keys below, all in one indexed multikey field, so that
-# every lookup is one equality query (GIN-served on FerretDB, a multikey index on MongoDB)
-# rather than a filter on plain fields, which FerretDB answers by reading the collection.
-def entry_lead_key(lead_id: str) -> str:
-    return f"q|lead|{lead_id}"
-
-
-def entry_list_key(list_id: str) -> str:
-    return f"q|list|{list_id}"
-
-
-def entry_assignment_key(list_id: str, campaign_id: str) -> str:
-    return f"q|lc|{list_id}|{campaign_id}"
-
-
-def entry_state_key(state: str) -> str:
-    return f"q|state|{state}"
-
-
-def entry_keys(entry: Document, state: str) -> list[str]:
-    return [
-        entry_lead_key(entry["lead_id"]),
-        entry_list_key(entry["list_id"]),
-        entry_assignment_key(entry["list_id"], entry["campaign_id"]),
-        entry_state_key(state),
-    ]
 
 
 def _hhmm(value: time) -> str:
@@ -430,11 +396,18 @@ class MongoLeadRepository:
     async def set_list(
         self, tenant_id: str, list_id: str, changes: dict[str, Any]
     ) -> LeadList | None:
+        """Change a list; NameTaken if a rename meets another list's name (the unique index
+        settles two renames racing to one name: the later one is refused, never a 500)."""
         if "name" in changes:
             changes = {**changes, "name_key": str(changes["name"]).strip().casefold()}
-        result = await self.lists.find_one_and_update(
-            {"_id": list_id, "tenant_id": tenant_id}, {"$set": changes}, return_document=True
-        )
+        try:
+            result = await self.lists.find_one_and_update(
+                {"_id": list_id, "tenant_id": tenant_id}, {"$set": changes}, return_document=True
+            )
+        except OperationFailure as error:
+            if not is_duplicate_key(error):
+                raise
+            raise NameTaken("lead list", str(changes.get("name", ""))) from None
         return readable(list_from_document, result, "lead_lists")
 
     async def add_campaign_to_list(
@@ -482,9 +455,15 @@ class MongoLeadRepository:
         return readable(campaign_from_document, doc, "campaigns")
 
     async def replace_campaign(self, item: Campaign) -> None:
-        await self.campaigns.replace_one(
-            {"_id": item.id, "tenant_id": item.tenant_id}, campaign_to_document(item)
-        )
+        """Replace a campaign; NameTaken if its new name is another campaign's."""
+        try:
+            await self.campaigns.replace_one(
+                {"_id": item.id, "tenant_id": item.tenant_id}, campaign_to_document(item)
+            )
+        except OperationFailure as error:
+            if not is_duplicate_key(error):
+                raise
+            raise NameTaken("campaign", item.name) from None
 
     async def delete_campaign(self, tenant_id: str, campaign_id: str) -> None:
         await self.campaigns.delete_one({"_id": campaign_id, "tenant_id": tenant_id})
@@ -597,6 +576,10 @@ class MongoLeadRepository:
         pipeline = [{"$match": match}, {"$group": {"_id": f"${field}", "n": {"$sum": 1}}}]
         rows = await (await self.leads.aggregate(pipeline)).to_list()
         return {str(r["_id"]): int(r["n"]) for r in rows}
+
+    async def count_list_leads_by(self, tenant_id: str, list_id: str, field: str) -> dict[str, int]:
+        """A list's leads counted by one field's values (status, last result)."""
+        return await self.count_leads_by({"match_keys": list_key(tenant_id, list_id)}, field)
 
     async def claim_unique(self, claims: dict[str, str]) -> dict[str, str]:
         """Claim unique custom-field values (key -> lead id); returns each key's holder."""

@@ -6,10 +6,9 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Response
 from listflow.kit.auth import TenantDep
 from listflow.kit.problems import PROBLEM_RESPONSES, Problem, validation_problem
-from listflow.leads.adapters.mongo_repository import list_key
 from listflow.leads.bootstrap import Container
 from listflow.leads.domain.model import Campaign, Lead, LeadList, parse_hhmm, valid_days
 from listflow.leads.domain.retry import (
@@ -19,10 +18,10 @@ from listflow.leads.domain.retry import (
     RetryRules,
 )
 from listflow.leads.domain.windows import DAYS, CallingHours
+from listflow.leads.entrypoints.deps import ContainerDep
 from listflow.schemas.leads import CustomFieldDefinition, DialResult, LeadData, LeadStatus
 from listflow.schemas.normalize import PhoneNormalizer, normalize_time_zone
 from listflow.schemas.text import Id, LongText, Name, Omittable, SafeText, ShortText
-from listflow.schemas.values import TargetKind, list_id_for
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -290,23 +289,12 @@ def _servable(item: LeadList) -> LeadListPublic:
         raise validation_problem(exc, prefix="body") from None
 
 
-def _container(request: Request) -> Container:
-    container: Container = request.app.state.container
-    return container
-
-
 async def _list(container: Container, tenant_id: str, list_id: str) -> LeadList:
-    item = await container.repository.get_list(tenant_id, list_id)
-    if item is None:
-        raise Problem(404, "Not Found", f"No lead list {list_id} in this tenant.")
-    return item
+    return await container.lists.get_list(tenant_id, list_id)
 
 
 async def _campaign(container: Container, tenant_id: str, campaign_id: str) -> Campaign:
-    item = await container.repository.get_campaign(tenant_id, campaign_id)
-    if item is None:
-        raise Problem(404, "Not Found", f"No dialer campaign {campaign_id} in this tenant.")
-    return item
+    return await container.lists.get_campaign(tenant_id, campaign_id)
 
 
 def _stats(by_status: dict[str, int], by_result: dict[str, int]) -> Stats:
@@ -327,20 +315,19 @@ lists_router = APIRouter(prefix="/v1/lead-lists", tags=["lead lists"], responses
 
 
 @lists_router.post("", status_code=201, response_model=LeadListPublic, summary="Create a lead list")
-async def create_list(request: Request, tenant: TenantDep, body: LeadListCreate) -> LeadListPublic:
-    item = LeadList(
-        id=list_id_for(tenant.id, TargetKind.LEAD_LIST, body.name),
-        tenant_id=tenant.id,
-        name=body.name.strip(),
+async def create_list(
+    container: ContainerDep, tenant: TenantDep, body: LeadListCreate
+) -> LeadListPublic:
+    item = container.lists.new_list(
+        tenant.id,
+        body.name,
         time_zone=body.time_zone,
         owner=body.owner,
         description=body.description,
         fields=tuple(body.fields),
         enabled=body.enabled,
     )
-    if not await _container(request).repository.insert_list(item):
-        raise Problem(409, "Conflict", f"A lead list named {body.name!r} already exists.")
-    return LeadListPublic.of(item)
+    return LeadListPublic.of(await container.lists.create_list(item))
 
 
 @lists_router.post(
@@ -348,46 +335,37 @@ async def create_list(request: Request, tenant: TenantDep, body: LeadListCreate)
     response_model=LeadListPublic,
     summary="Find a list by id, or by name (created if missing)",
 )
-async def resolve_list(request: Request, tenant: TenantDep, body: ResolveList) -> LeadListPublic:
-    container = _container(request)
+async def resolve_list(
+    container: ContainerDep, tenant: TenantDep, body: ResolveList
+) -> LeadListPublic:
     if body.id:
         return LeadListPublic.of(await _list(container, tenant.id, body.id))
     if not body.name:
         raise Problem(422, "Invalid target", "Give the list's id or name.")
-    found = await container.repository.list_by_name(tenant.id, body.name)
-    if found is None:
-        item = LeadList(
-            id=list_id_for(tenant.id, TargetKind.LEAD_LIST, body.name),
-            tenant_id=tenant.id,
-            name=body.name.strip(),
-        )
-        await container.repository.insert_list(item)  # a concurrent creator is as good
-        found = await container.repository.list_by_name(tenant.id, body.name)
-    assert found is not None
+    found = await container.lists.resolve_list(tenant.id, body.name)
     return LeadListPublic.of(found)
 
 
 @lists_router.get("", response_model=LeadListPage, summary="Lead lists of the tenant")
 async def list_lists(
-    request: Request,
+    container: ContainerDep,
     tenant: TenantDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Cursor = None,
 ) -> LeadListPage:
-    items, next_cursor = await _container(request).repository.page_lists(tenant.id, limit, cursor)
+    items, next_cursor = await container.repository.page_lists(tenant.id, limit, cursor)
     return LeadListPage(items=[LeadListPublic.of(x) for x in items], next_cursor=next_cursor)
 
 
 @lists_router.get("/{list_id}", response_model=LeadListPublic, summary="One lead list")
-async def get_list(request: Request, tenant: TenantDep, list_id: ListId) -> LeadListPublic:
-    return LeadListPublic.of(await _list(_container(request), tenant.id, list_id))
+async def get_list(container: ContainerDep, tenant: TenantDep, list_id: ListId) -> LeadListPublic:
+    return LeadListPublic.of(await _list(container, tenant.id, list_id))
 
 
 @lists_router.patch("/{list_id}", response_model=LeadListPublic, summary="Edit, enable or disable")
 async def update_list(
-    request: Request, tenant: TenantDep, list_id: ListId, body: LeadListUpdate
+    container: ContainerDep, tenant: TenantDep, list_id: ListId, body: LeadListUpdate
 ) -> LeadListPublic:
-    container = _container(request)
     item = await _list(container, tenant.id, list_id)
     changes: dict[str, Any] = body.model_dump(exclude_unset=True, exclude={"enabled"})
     if body.name is not None:
@@ -397,28 +375,17 @@ async def update_list(
     # Never store what the listing cannot serve: the edited list must read back.
     fields = tuple(body.fields) if body.fields is not None else item.fields
     _servable(replace(item, **{k: v for k, v in changes.items() if k != "fields"}, fields=fields))
-    if changes.get("name"):
-        other = await container.repository.list_by_name(tenant.id, changes["name"])
-        if other is not None and other.id != item.id:
-            raise Problem(409, "Conflict", f"A lead list named {changes['name']!r} already exists.")
-    if changes:
-        updated = await container.repository.set_list(tenant.id, list_id, changes)
-        if updated is None:  # deleted meanwhile
-            raise Problem(404, "Not Found", f"No lead list {list_id} in this tenant.")
-        item = updated
-    if body.enabled is not None:
-        item = await container.leads.set_enabled(item, body.enabled)
+    item = await container.lists.update_list(item, changes, body.enabled)
     return LeadListPublic.of(item)
 
 
 @lists_router.delete("/{list_id}", status_code=204, summary="Delete a list and its leads")
 async def delete_list(
-    request: Request,
+    container: ContainerDep,
     tenant: TenantDep,
     list_id: ListId,
     confirm: Annotated[bool, Query(description="Must be true: deleting cannot be undone")] = False,
 ) -> Response:
-    container = _container(request)
     item = await _list(container, tenant.id, list_id)
     if not confirm:
         raise Problem(
@@ -437,9 +404,8 @@ async def delete_list(
     summary="Assign to a campaign",
 )
 async def assign(
-    request: Request, tenant: TenantDep, list_id: ListId, campaign_id: CampaignId
+    container: ContainerDep, tenant: TenantDep, list_id: ListId, campaign_id: CampaignId
 ) -> LeadListPublic:
-    container = _container(request)
     item = await _list(container, tenant.id, list_id)
     campaign = await _campaign(container, tenant.id, campaign_id)
     return LeadListPublic.of(await container.leads.assign(item, campaign))
@@ -449,9 +415,8 @@ async def assign(
     "/{list_id}/campaigns/{campaign_id}", response_model=LeadListPublic, summary="Unassign"
 )
 async def unassign(
-    request: Request, tenant: TenantDep, list_id: ListId, campaign_id: CampaignId
+    container: ContainerDep, tenant: TenantDep, list_id: ListId, campaign_id: CampaignId
 ) -> LeadListPublic:
-    container = _container(request)
     item = await _list(container, tenant.id, list_id)
     return LeadListPublic.of(await container.leads.unassign(item, campaign_id))
 
@@ -459,22 +424,16 @@ async def unassign(
 @lists_router.post(
     "/{list_id}/reset", response_model=LeadListPublic, summary="Call every lead again"
 )
-async def reset_list(request: Request, tenant: TenantDep, list_id: ListId) -> LeadListPublic:
-    container = _container(request)
+async def reset_list(container: ContainerDep, tenant: TenantDep, list_id: ListId) -> LeadListPublic:
     item = await _list(container, tenant.id, list_id)
     await container.leads.reset(item)
     return LeadListPublic.of(item)
 
 
 @lists_router.get("/{list_id}/stats", response_model=Stats, summary="Lead counts by status")
-async def list_stats(request: Request, tenant: TenantDep, list_id: ListId) -> Stats:
-    container = _container(request)
+async def list_stats(container: ContainerDep, tenant: TenantDep, list_id: ListId) -> Stats:
     await _list(container, tenant.id, list_id)
-    match = {"match_keys": list_key(tenant.id, list_id)}
-    repo = container.repository
-    return _stats(
-        await repo.count_leads_by(match, "status"), await repo.count_leads_by(match, "last_result")
-    )
+    return _stats(*await container.lists.list_counts(tenant.id, list_id))
 
 
 leads_router = APIRouter(prefix="/v1/leads", tags=["leads"], responses=PROBLEM_RESPONSES)
@@ -482,34 +441,27 @@ leads_router = APIRouter(prefix="/v1/leads", tags=["leads"], responses=PROBLEM_R
 
 @leads_router.get("", response_model=LeadPage, summary="Leads, optionally of one list")
 async def list_leads(
-    request: Request,
+    container: ContainerDep,
     tenant: TenantDep,
     list_id: Annotated[Id | None, Query(alias="list", description="Lead list id")] = None,
     status: LeadStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Cursor = None,
 ) -> LeadPage:
-    items, next_cursor = await _container(request).repository.page_leads(
+    items, next_cursor = await container.repository.page_leads(
         tenant.id, list_id, limit, cursor, status.value if status else None
     )
     return LeadPage(items=[LeadPublic.of(x) for x in items], next_cursor=next_cursor)
 
 
 @leads_router.get("/{lead_id}", response_model=LeadPublic, summary="One lead")
-async def get_lead(request: Request, tenant: TenantDep, lead_id: LeadId) -> LeadPublic:
-    lead = await _container(request).repository.get_lead(tenant.id, lead_id)
-    if lead is None:
-        raise Problem(404, "Not Found", f"No lead {lead_id} in this tenant.")
-    return LeadPublic.of(lead)
+async def get_lead(container: ContainerDep, tenant: TenantDep, lead_id: LeadId) -> LeadPublic:
+    return LeadPublic.of(await container.lists.get_lead(tenant.id, lead_id))
 
 
 @leads_router.delete("/{lead_id}", status_code=204, summary="Delete a lead (withdrawn first)")
-async def delete_lead(request: Request, tenant: TenantDep, lead_id: LeadId) -> Response:
-    container = _container(request)
-    lead = await container.repository.get_lead(tenant.id, lead_id)
-    if lead is None:
-        raise Problem(404, "Not Found", f"No lead {lead_id} in this tenant.")
-    await container.leads.delete_lead(lead)
+async def delete_lead(container: ContainerDep, tenant: TenantDep, lead_id: LeadId) -> Response:
+    await container.leads.delete_lead(await container.lists.get_lead(tenant.id, lead_id))
     return Response(status_code=204)
 
 
@@ -548,39 +500,34 @@ def _campaign_of(tenant_id: str, campaign_id: str, body: CampaignCreate) -> Camp
     "", status_code=201, response_model=CampaignPublic, summary="Create a campaign"
 )
 async def create_campaign(
-    request: Request, tenant: TenantDep, body: CampaignCreate
+    container: ContainerDep, tenant: TenantDep, body: CampaignCreate
 ) -> CampaignPublic:
     item = _campaign_of(tenant.id, str(uuid.uuid4()), body)
-    if not await _container(request).repository.insert_campaign(item):
-        raise Problem(409, "Conflict", f"A campaign named {body.name!r} already exists.")
-    return CampaignPublic.of(item)
+    return CampaignPublic.of(await container.lists.create_campaign(item))
 
 
 @campaigns_router.get("", response_model=CampaignPage, summary="Dialer campaigns of the tenant")
 async def list_campaigns(
-    request: Request,
+    container: ContainerDep,
     tenant: TenantDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Cursor = None,
 ) -> CampaignPage:
-    items, next_cursor = await _container(request).repository.page_campaigns(
-        tenant.id, limit, cursor
-    )
+    items, next_cursor = await container.repository.page_campaigns(tenant.id, limit, cursor)
     return CampaignPage(items=[CampaignPublic.of(x) for x in items], next_cursor=next_cursor)
 
 
 @campaigns_router.get("/{campaign_id}", response_model=CampaignPublic, summary="One campaign")
 async def get_campaign(
-    request: Request, tenant: TenantDep, campaign_id: CampaignId
+    container: ContainerDep, tenant: TenantDep, campaign_id: CampaignId
 ) -> CampaignPublic:
-    return CampaignPublic.of(await _campaign(_container(request), tenant.id, campaign_id))
+    return CampaignPublic.of(await _campaign(container, tenant.id, campaign_id))
 
 
 @campaigns_router.patch("/{campaign_id}", response_model=CampaignPublic, summary="Edit a campaign")
 async def update_campaign(
-    request: Request, tenant: TenantDep, campaign_id: CampaignId, body: CampaignUpdate
+    container: ContainerDep, tenant: TenantDep, campaign_id: CampaignId, body: CampaignUpdate
 ) -> CampaignPublic:
-    container = _container(request)
     current = CampaignPublic.of(await _campaign(container, tenant.id, campaign_id))
     try:
         merged = CampaignCreate.model_validate(
@@ -594,12 +541,10 @@ async def update_campaign(
 
 
 @campaigns_router.delete("/{campaign_id}", status_code=204, summary="Delete a campaign")
-async def delete_campaign(request: Request, tenant: TenantDep, campaign_id: CampaignId) -> Response:
-    container = _container(request)
-    await _campaign(container, tenant.id, campaign_id)
-    for item in await container.repository.lists_of_campaign(tenant.id, campaign_id):
-        await container.leads.unassign(item, campaign_id)
-    await container.repository.delete_campaign(tenant.id, campaign_id)
+async def delete_campaign(
+    container: ContainerDep, tenant: TenantDep, campaign_id: CampaignId
+) -> Response:
+    await container.lists.delete_campaign(tenant.id, campaign_id)
     return Response(status_code=204)
 
 
@@ -607,21 +552,18 @@ async def delete_campaign(request: Request, tenant: TenantDep, campaign_id: Camp
     "/{campaign_id}/lists", response_model=list[LeadListPublic], summary="Assign many lists"
 )
 async def assign_lists(
-    request: Request, tenant: TenantDep, campaign_id: CampaignId, body: AssignLists
+    container: ContainerDep, tenant: TenantDep, campaign_id: CampaignId, body: AssignLists
 ) -> list[LeadListPublic]:
-    container = _container(request)
-    campaign = await _campaign(container, tenant.id, campaign_id)
-    lists = [await _list(container, tenant.id, i) for i in dict.fromkeys(body.list_ids)]
-    return [LeadListPublic.of(await container.leads.assign(x, campaign)) for x in lists]
+    assigned = await container.lists.assign_lists(tenant.id, campaign_id, body.list_ids)
+    return [LeadListPublic.of(x) for x in assigned]
 
 
 @campaigns_router.get(
     "/{campaign_id}/lists", response_model=list[LeadListPublic], summary="Assigned lists"
 )
 async def campaign_lists(
-    request: Request, tenant: TenantDep, campaign_id: CampaignId
+    container: ContainerDep, tenant: TenantDep, campaign_id: CampaignId
 ) -> list[LeadListPublic]:
-    container = _container(request)
     await _campaign(container, tenant.id, campaign_id)
     return [
         LeadListPublic.of(x)
@@ -632,19 +574,10 @@ async def campaign_lists(
 @campaigns_router.get(
     "/{campaign_id}/stats", response_model=Stats, summary="Counts over assigned lists"
 )
-async def campaign_stats(request: Request, tenant: TenantDep, campaign_id: CampaignId) -> Stats:
-    container = _container(request)
-    await _campaign(container, tenant.id, campaign_id)
-    repo = container.repository
-    by_status: dict[str, int] = {}
-    by_result: dict[str, int] = {}
-    for item in await repo.lists_of_campaign(tenant.id, campaign_id):
-        match = {"match_keys": list_key(tenant.id, item.id)}
-        for k, v in (await repo.count_leads_by(match, "status")).items():
-            by_status[k] = by_status.get(k, 0) + v
-        for k, v in (await repo.count_leads_by(match, "last_result")).items():
-            by_result[k] = by_result.get(k, 0) + v
-    return _stats(by_status, by_result)
+async def campaign_stats(
+    container: ContainerDep, tenant: TenantDep, campaign_id: CampaignId
+) -> Stats:
+    return _stats(*await container.lists.campaign_counts(tenant.id, campaign_id))
 
 
 dnc_router = APIRouter(prefix="/v1/dnc", tags=["do not call"], responses=PROBLEM_RESPONSES)
@@ -668,20 +601,20 @@ def _normalize(phones: list[str], region: str) -> list[str]:
 
 
 @dnc_router.post("", status_code=201, response_model=DncAdded, summary="Add numbers to do-not-call")
-async def add_dnc(request: Request, tenant: TenantDep, body: DncAdd) -> DncAdded:
+async def add_dnc(container: ContainerDep, tenant: TenantDep, body: DncAdd) -> DncAdded:
     phones = _normalize(body.phones, body.default_region.upper())
-    withdrawn = await _container(request).leads.add_dnc(tenant.id, phones, body.reason)
+    withdrawn = await container.leads.add_dnc(tenant.id, phones, body.reason)
     return DncAdded(added=phones, leads_suppressed=withdrawn)
 
 
 @dnc_router.get("", response_model=DncPage, summary="The tenant's do-not-call numbers")
 async def list_dnc(
-    request: Request,
+    container: ContainerDep,
     tenant: TenantDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Cursor = None,
 ) -> DncPage:
-    docs, next_cursor = await _container(request).repository.page_dnc(tenant.id, limit, cursor)
+    docs, next_cursor = await container.repository.page_dnc(tenant.id, limit, cursor)
     return DncPage(
         items=[
             DncEntry(phone=d["phone"], added_at=d["added_at"], reason=d.get("reason")) for d in docs
@@ -692,13 +625,13 @@ async def list_dnc(
 
 @dnc_router.delete("/{phone}", status_code=204, summary="Remove a number from do-not-call")
 async def remove_dnc(
-    request: Request,
+    container: ContainerDep,
     tenant: TenantDep,
     phone: Annotated[SafeText, Path(max_length=40)],
     default_region: Annotated[str, Query(pattern=_REGION)] = "US",
 ) -> Response:
     e164 = _normalize([phone], default_region.upper())[0]
-    if not await _container(request).repository.remove_dnc(tenant.id, e164):
+    if not await container.repository.remove_dnc(tenant.id, e164):
         raise Problem(404, "Not Found", "That number is not on the do-not-call list.")
     return Response(status_code=204)
 

@@ -1,0 +1,42 @@
+"""The keys leads and queue entries are found by, all in one indexed multikey field
+(`match_keys`), so that every lookup is one equality query."""
+
+from typing import Any
+
+
+def phone_key(tenant_id: str, e164: str) -> str:
+    # Same shape as contacts' match keys, so the devstack's GIN index on `match_keys` serves it.
+    return f"{tenant_id}|phone|{e164}"
+
+
+def list_key(tenant_id: str, list_id: str) -> str:
+    """A lead's membership of its list, found by the same indexed `match_keys` lookup."""
+    return f"{tenant_id}|list|{list_id}"
+
+
+# Queue entries are found by the keys below, all in one indexed multikey field, so that
+# every lookup is one equality query (GIN-served on FerretDB, a multikey index on MongoDB)
+# rather than a filter on plain fields, which FerretDB answers by reading the collection.
+def entry_lead_key(lead_id: str) -> str:
+    return f"q|lead|{lead_id}"
+
+
+def entry_list_key(list_id: str) -> str:
+    return f"q|list|{list_id}"
+
+
+def entry_assignment_key(list_id: str, campaign_id: str) -> str:
+    return f"q|lc|{list_id}|{campaign_id}"
+
+
+def entry_state_key(state: str) -> str:
+    return f"q|state|{state}"
+
+
+def entry_keys(entry: dict[str, Any], state: str) -> list[str]:
+    return [
+        entry_lead_key(entry["lead_id"]),
+        entry_list_key(entry["list_id"]),
+        entry_assignment_key(entry["list_id"], entry["campaign_id"]),
+        entry_state_key(state),
+    ]

@@ -1,0 +1,113 @@
+"""The leads use cases on the in-memory fake: lists and campaigns as operators edit them, and
+the queue they feed (issue 15: the same rules the API and the consumers run on FerretDB)."""
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import pytest
+from listflow.kit.errors import Conflict, NotFound
+from listflow.leads.adapters.memory_repository import InMemoryLeadRepository
+from listflow.leads.domain.model import Campaign, Lead
+from listflow.leads.domain.windows import CallingHours
+from listflow.leads.handlers import Leads
+from listflow.leads.manage import Lists
+from listflow.leads.ports import LeadChange
+from listflow.schemas.events import RowOutcomes
+from listflow.schemas.leads import LeadData, LeadQueued, LeadWithdrawn
+from listflow.schemas.values import Phone
+
+# A Monday at noon UTC: inside every default calling window.
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.changes: list[LeadChange] = []
+        self.queued_events: list[LeadQueued] = []
+        self.withdrawn_events: list[LeadWithdrawn] = []
+
+    async def lead_changes(self, events: Sequence[LeadChange]) -> None:
+        self.changes.extend(events)
+
+    async def queued(self, events: Sequence[LeadQueued]) -> None:
+        self.queued_events.extend(events)
+
+    async def withdrawn(self, events: Sequence[LeadWithdrawn]) -> None:
+        self.withdrawn_events.extend(events)
+
+    async def row_outcomes(self, batches: Sequence[RowOutcomes]) -> None:
+        pass
+
+
+Wired = tuple[Lists, InMemoryLeadRepository, Recorder]
+
+
+@pytest.fixture
+def wired() -> Wired:
+    repository = InMemoryLeadRepository()
+    events = Recorder()
+    leads = Leads(repository=repository, events=events, clock=lambda: NOW)
+    return Lists(repository=repository, leads=leads), repository, events
+
+
+def lead(lid: str, list_id: str, phone: str) -> Lead:
+    data = LeadData(name=lid, phones=(Phone(e164=phone),), time_zone="UTC")
+    return Lead.new(id=lid, tenant_id="t1", list_id=list_id, data=data, now=NOW, source="u:1")
+
+
+def campaign(cid: str, name: str) -> Campaign:
+    return Campaign(id=cid, tenant_id="t1", name=name, hours=CallingHours())
+
+
+async def test_a_list_name_is_taken_once_and_resolved_to_the_same_list(wired: Wired) -> None:
+    lists, _, _ = wired
+    created = await lists.create_list(lists.new_list("t1", " March "))
+    assert created.name == "March"
+    with pytest.raises(Conflict):
+        await lists.create_list(lists.new_list("t1", "march"))
+    assert (await lists.resolve_list("t1", "MARCH")).id == created.id
+    resolved = await lists.resolve_list("t1", "April")
+    assert (await lists.resolve_list("t1", "april")).id == resolved.id
+    with pytest.raises(NotFound):
+        await lists.get_list("t2", created.id)
+
+
+async def test_a_rename_to_another_lists_name_is_refused(wired: Wired) -> None:
+    lists, _, _ = wired
+    first = await lists.create_list(lists.new_list("t1", "First"))
+    second = await lists.create_list(lists.new_list("t1", "Second"))
+    with pytest.raises(Conflict):
+        await lists.update_list(second, {"name": "FIRST"}, None)
+    renamed = await lists.update_list(first, {"name": "First"}, None)  # its own name
+    assert renamed.name == "First"
+
+
+async def test_deleting_a_campaign_unassigns_it_and_withdraws_its_queued_leads(
+    wired: Wired,
+) -> None:
+    lists, repository, events = wired
+    await lists.create_campaign(campaign("c1", "Calls"))
+    item = await lists.create_list(lists.new_list("t1", "Dial me", enabled=True))
+    await repository.save_leads([lead("a", item.id, "+14155550100")], [])
+    await repository.set_list("t1", item.id, {"ready": True})  # its upload completed
+    [assigned] = await lists.assign_lists("t1", "c1", [item.id, item.id])
+    assert assigned.campaign_ids == ("c1",)
+    assert [e.lead_id for e in events.queued_events] == ["a"]
+    by_status, _ = await lists.list_counts("t1", item.id)
+    assert by_status == {"queued": 1}
+
+    await lists.delete_campaign("t1", "c1")
+    assert [e.lead_id for e in events.withdrawn_events] == ["a"]
+    assert (await lists.get_list("t1", item.id)).campaign_ids == ()
+    with pytest.raises(NotFound):
+        await lists.get_campaign("t1", "c1")
+    assert (await lists.list_counts("t1", item.id))[0] == {"new": 1}
+
+
+async def test_assigning_many_lists_assigns_none_when_one_is_unknown(wired: Wired) -> None:
+    lists, _, _ = wired
+    await lists.create_campaign(campaign("c1", "Calls"))
+    item = await lists.create_list(lists.new_list("t1", "Known"))
+    with pytest.raises(NotFound):
+        await lists.assign_lists("t1", "c1", [item.id, "missing"])
+    assert (await lists.get_list("t1", item.id)).campaign_ids == ()
