@@ -17,6 +17,21 @@ def run_id() -> str:
     return f"{random.randrange(16**6):06x}"
 
 
+def test_renaming_a_mapping_to_a_taken_name_is_a_conflict(stack: Stack) -> None:
+    # FerretDB 2 reports a unique clash on an update as code 1, not 11000: still a 409.
+    first, second = f"Mapping A {run_id()}", f"Mapping B {run_id()}"
+    columns = {"Tel.": "phone"}
+    with stack.client("acme") as client:
+        client.post("/v1/mappings", json={"name": first, "columns": columns}).raise_for_status()
+        other = client.post("/v1/mappings", json={"name": second, "columns": columns}).json()
+        clash = client.put(
+            f"/v1/mappings/{other['id']}", json={"name": first.lower(), "columns": columns}
+        )
+        assert clash.status_code == 409, clash.text
+        assert clash.headers["content-type"].startswith("application/problem+json")
+        assert client.get(f"/v1/mappings/{other['id']}").json()["name"] == second
+
+
 def test_saved_mappings_crud_and_tenancy(stack: Stack) -> None:
     name = f"CRM export {run_id()}"
     body = {"name": name, "columns": {"Tel.": "phone", "Mail": "email", "Notes": "extra"}}

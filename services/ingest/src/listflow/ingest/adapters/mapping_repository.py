@@ -2,10 +2,10 @@
 
 from typing import Any
 
-from listflow.kit.mongo import Document
+from listflow.kit.mongo import Document, is_duplicate_key
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 
 class MappingNameTaken(Exception):
@@ -40,7 +40,9 @@ class MappingRepository:
                 {"$set": fields},
                 return_document=ReturnDocument.AFTER,
             )
-        except DuplicateKeyError as exc:
+        except OperationFailure as exc:
+            if not is_duplicate_key(exc):
+                raise
             raise MappingNameTaken(fields["name"]) from exc
 
     async def delete(self, tenant_id: str, mapping_id: str) -> bool:
