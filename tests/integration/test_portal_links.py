@@ -74,7 +74,8 @@ def test_list_ready_links_every_customer_once_and_announces_each(
         assert event["url"] == f"{stack.gateway_url}/p/{token}" and len(token) >= 22
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        links = [li for li in _links(acme) if li["contact_id"] in ids]
+        # One contact at a time: in a whole run the tenant has more links than a page.
+        links = [li for cid in sorted(ids) for li in _links(acme, contact_id=cid)]
         if len(links) == 5:
             break
         time.sleep(0.5)
