@@ -93,7 +93,7 @@ browser:
 lint: sync
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
-	$(UV) run --frozen mypy libs/schemas/src libs/kit/src services/ingest/src services/contacts/src services/leads/src services/campaigns/src tools/devstack/src
+	$(UV) run --frozen mypy libs/schemas/src libs/kit/src services/ingest/src services/contacts/src services/leads/src services/campaigns/src services/portal/src tools/devstack/src
 
 format: sync
 	$(UV) run --frozen ruff format .

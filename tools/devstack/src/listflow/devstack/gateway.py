@@ -27,6 +27,9 @@ ROUTES: dict[str, str] = {
     "/v1/leads": "leads",
     "/v1/dialer-campaigns": "leads",
     "/v1/dnc": "leads",
+    "/v1/portal": "portal",
+    # Customers' own pages (their links are /p/<token>) and the portal's static files.
+    "/p": "portal",
 }
 HOP_BY_HOP = {
     "connection",

@@ -55,7 +55,14 @@ class Profile:
             "ingest": self.services_base + 1,
             "contacts": self.services_base + 2,
             "leads": self.services_base + 3,
+            # Ports agreed between parallel branches: campaigns takes +4 and +6 to +8.
+            "portal": self.services_base + 5,
         }
+
+    @property
+    def payments_simulator_port(self) -> int:
+        """The local card-payment provider simulator (portal's provider in tests and runs)."""
+        return self.services_base + 9
 
     @property
     def listening_ports(self) -> tuple[int, ...]:
@@ -67,6 +74,7 @@ class Profile:
             self.postgres_port,
             self.gateway_port,
             *self.service_ports.values(),
+            self.payments_simulator_port,
         )
 
 

@@ -25,6 +25,7 @@ SERVICES: dict[str, str] = {
     "ingest": "listflow.ingest",
     "contacts": "listflow.contacts",
     "leads": "listflow.leads",
+    "portal": "listflow.portal",
 }
 
 
@@ -54,6 +55,9 @@ def service_env(
         "LISTFLOW_INGEST_SPOOL_DIR": str(profile.state / "spool"),
         # Ingest asks contacts for match counts (upload previews) over its HTTP API.
         "LISTFLOW_INGEST_CONTACTS_URL": f"http://127.0.0.1:{ports['contacts']}",
+        "LISTFLOW_PORTAL_HTTP_PORT": str(ports.get("portal", 8105)),
+        # Customer links point at the stack's one public address (the gateway).
+        "LISTFLOW_PORTAL_PUBLIC_URL": f"http://127.0.0.1:{profile.gateway_port}",
     }
     env.update(extra or {})
     return env

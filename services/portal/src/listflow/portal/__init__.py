@@ -1,0 +1,1 @@
+"""Listflow portal: each customer's own link, identity check, accounts and payments."""

@@ -1,0 +1,28 @@
+"""Publishes the portal's events."""
+
+from collections.abc import Sequence
+
+from listflow.kit.kafka import EventPublisher
+from listflow.schemas import topics
+from listflow.schemas.portal_links import AccessLinkIssued, AccessLinkRevoked
+
+
+class KafkaLinkEvents:
+    def __init__(self, publisher: EventPublisher) -> None:
+        self._publisher = publisher
+
+    async def links_issued(self, events: Sequence[AccessLinkIssued]) -> None:
+        # Keyed by contact, so a contact's issues and revocations stay in order; the event id
+        # is the link's id, so a repeat of one announcement is recognisable.
+        await self._publisher.publish(
+            topics.PORTAL_LINKS.name,
+            [(e.contact_id, e) for e in events],
+            event_ids=[e.link_id for e in events],
+        )
+
+    async def links_revoked(self, events: Sequence[AccessLinkRevoked]) -> None:
+        await self._publisher.publish(
+            topics.PORTAL_LINKS.name,
+            [(e.contact_id, e) for e in events],
+            event_ids=[f"{e.link_id}:revoked" for e in events],
+        )

@@ -1,0 +1,167 @@
+"""The portal's domain: access links, the tenant's portal settings, and the read model of a
+customer kept from contact snapshots. Pure: no I/O library here."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Literal
+
+from listflow.schemas.events import ContactSnapshot
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# 16 random bytes: 128 bits, 22 characters of base64url, short enough for an SMS.
+TOKEN_BYTES = 16
+
+
+class IdvFact(StrEnum):
+    DATE_OF_BIRTH = "date_of_birth"
+    POSTCODE = "postcode"
+    ACCOUNT_LAST4 = "account_last4"
+    NATIONAL_ID_LAST4 = "national_id_last4"
+
+
+class PortalSettings(BaseModel):
+    """One tenant's portal settings (GET/PUT /v1/portal/settings)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    idv_fields: tuple[IdvFact, ...] = Field(
+        default=(IdvFact.DATE_OF_BIRTH, IdvFact.POSTCODE), min_length=1, max_length=4
+    )
+    max_attempts: int = Field(default=5, ge=1, le=20)
+    lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    promise_to_pay: bool = True
+    payment_plans: bool = True
+    link_expiry_days: int = Field(default=30, ge=1, le=365)
+    session_idle_minutes: int = Field(default=10, ge=2, le=120)
+    minimum_payment: Decimal = Field(default=Decimal("1.00"), ge=0, le=Decimal("1000000"))
+
+    @field_validator("idv_fields")
+    @classmethod
+    def _distinct(cls, value: tuple[IdvFact, ...]) -> tuple[IdvFact, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("each fact may be named once")
+        return value
+
+
+LinkReason = Literal["list_ready", "contact_added", "on_demand", "reissue"]
+
+
+def new_token() -> str:
+    """A fresh unguessable token; only its hash is ever stored."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def token_hash(token: str) -> str:
+    # A plain SHA-256 is enough: the token has 128 random bits, so no dictionary or
+    # brute force applies, and a lookup by hash must be one index probe per page view.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class AccessLink:
+    """A customer's current link. One per (tenant, contact); a reissue replaces it."""
+
+    id: str
+    tenant_id: str
+    contact_id: str
+    token_hash: str
+    issued_at: datetime
+    expires_at: datetime
+    reason: LinkReason
+    revoked_at: datetime | None = None
+    # False from the write until the AccessLinkIssued event is acknowledged by Kafka.
+    published: bool = False
+
+    @classmethod
+    def new(
+        cls,
+        tenant_id: str,
+        contact_id: str,
+        *,
+        now: datetime,
+        expiry_days: int,
+        reason: LinkReason,
+    ) -> tuple["AccessLink", str]:
+        """A new link and its token (the token is returned once, never stored)."""
+        token = new_token()
+        link = cls(
+            id=secrets.token_hex(12),
+            tenant_id=tenant_id,
+            contact_id=contact_id,
+            token_hash=token_hash(token),
+            issued_at=now,
+            expires_at=now + timedelta(days=expiry_days),
+            reason=reason,
+        )
+        return link, token
+
+    def usable(self, now: datetime) -> bool:
+        return self.revoked_at is None and now < self.expires_at
+
+    def revoked(self, now: datetime) -> "AccessLink":
+        return replace(self, revoked_at=self.revoked_at or now)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    id: str
+    number: str
+    balance: Decimal | None
+    currency: str | None
+
+
+def account_id(contact_id: str, number: str) -> str:
+    """The Kafka key of an account's payment events: stable for a contact's account."""
+    return f"{contact_id}:{number}"
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """What the portal keeps of a contact: enough for ID&V and the pages, nothing more.
+
+    National ids arrive masked in snapshots; their last four (already shown to operators)
+    is all ID&V needs."""
+
+    tenant_id: str
+    contact_id: str
+    version: int
+    first_name: str | None
+    last_name: str | None
+    date_of_birth: date | None
+    postcode: str | None
+    national_id_last4: str | None
+    accounts: tuple[AccountView, ...]
+    group_ids: tuple[str, ...]
+    deleted: bool = False
+
+    @classmethod
+    def from_snapshot(
+        cls, tenant_id: str, snapshot: ContactSnapshot, *, deleted: bool = False
+    ) -> "Customer":
+        data = snapshot.data
+        masked = data.ssn or data.document
+        return cls(
+            tenant_id=tenant_id,
+            contact_id=snapshot.id,
+            version=snapshot.version,
+            first_name=data.first_name,
+            last_name=data.last_name,
+            date_of_birth=data.date_of_birth,
+            postcode=data.postcode,
+            national_id_last4=masked.last4 if masked is not None else None,
+            accounts=tuple(
+                AccountView(
+                    id=account_id(snapshot.id, a.number),
+                    number=a.number,
+                    balance=a.balance,
+                    currency=a.currency,
+                )
+                for a in data.accounts
+            ),
+            group_ids=snapshot.group_ids,
+            deleted=deleted,
+        )

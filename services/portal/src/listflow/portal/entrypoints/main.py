@@ -1,0 +1,59 @@
+"""Process entrypoint of the portal service: admin API, customer pages and Kafka consumers."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from listflow.kit.container import run_service, service_app
+from listflow.kit.logging import get_logger
+from listflow.kit.service import connected
+from listflow.portal.adapters.mongo_repository import MongoPortalRepository
+from listflow.portal.bootstrap import SERVICE, Container, bootstrap
+from listflow.portal.config import Settings
+from listflow.portal.entrypoints import admin_api, consumer
+from listflow.schemas import topics
+from listflow.schemas.portal_links import AccessLinkIssued, AccessLinkRevoked
+
+_log = get_logger(__name__)
+
+
+def _document_publishers(container: Container) -> None:
+    """Declare what the portal publishes, so that its AsyncAPI document describes it."""
+    container.broker.publisher(
+        topics.PORTAL_LINKS.name,
+        title="portal/links",
+        schema=AccessLinkIssued | AccessLinkRevoked,
+        description="A customer's access link issued (with its URL: consumers keep it and "
+        "never log it) or revoked, keyed by contact id; ce_id is the link id "
+        "('<link id>:revoked' for a revocation). The latest issued_at per contact wins.",
+    )
+
+
+def create_app(container: Container) -> FastAPI:
+    consumer.register(container)
+    _document_publishers(container)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if isinstance(container.repository, MongoPortalRepository):
+            await container.repository.ensure_indexes()
+        async with connected(container.publisher, container.broker, container.mongo):
+            _log.info("portal service started")
+            yield
+
+    return service_app(
+        container,
+        title="Listflow portal",
+        description="Each customer's own link, identity check, accounts and payments; "
+        "the admin API of links and settings.",
+        lifespan=lifespan,
+        routers=[admin_api.router],
+    )
+
+
+def run() -> None:
+    run_service(SERVICE, Settings(), bootstrap, create_app)
+
+
+if __name__ == "__main__":
+    run()
