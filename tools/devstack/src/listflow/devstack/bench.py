@@ -439,6 +439,10 @@ def _table(result: dict[str, Any]) -> str:
         ),
         ("ingest during the first upload", f"{first['parse_rows_per_s']:,.0f} rows/s"),
         (
+            "preview: validate + count matches",
+            f"{result['preview']['rows_per_s']:,.0f} rows/s ({result['preview']['seconds']:.1f} s)",
+        ),
+        (
             "contacts alone: new customers already in Kafka (from its start)",
             f"{result['contacts_alone']['merge_rows_per_s']:,.0f} rows/s",
         ),
@@ -556,10 +560,276 @@ def _ingest_only(rows: int, out_dir: Path) -> None:
     )
 
 
+# The issue's targets (issue 17), as ratios of figures measured in the same run.
+TARGETS = {
+    "end to end, new customers / insert_many": 0.70,
+    "update file / new customers": 0.70,
+}
+PREVIEW_TARGET_ROWS_PER_S = 10_000
+
+
+def _preview(client: httpx.Client, path: Path, rows: int) -> dict[str, Any]:
+    """The file uploaded without a target (it waits), then previewed: every row validated
+    and its match value counted against the stored contacts. Timed by the preview's own
+    start and end (poll-free)."""
+    with path.open("rb") as f:
+        response = client.post(
+            "/v1/uploads",
+            files={"file": (path.name, f, "text/csv")},
+            data={"options": json.dumps({"start": False})},
+        )
+    response.raise_for_status()
+    upload_id = response.json()["id"]
+    started = time.perf_counter()
+    client.post(
+        f"/v1/uploads/{upload_id}/preview", json={"match": {"key": "account_number"}}
+    ).raise_for_status()
+    while (body := client.get(f"/v1/uploads/{upload_id}/preview").json())["status"] == "running":
+        time.sleep(0.25)
+    wall_s = time.perf_counter() - started
+    if body["status"] != "completed":
+        raise RuntimeError(f"preview {body['status']}: {body.get('failure')}")
+    took = datetime.fromisoformat(body["completed_at"]) - datetime.fromisoformat(body["started_at"])
+    seconds = took.total_seconds() or wall_s
+    return {
+        "rows": rows,
+        "seconds": seconds,
+        "wall_s": wall_s,
+        "rows_per_s": rows / seconds,
+        "counts": body["counts"],
+        "matches": body["matches"],
+    }
+
+
+@dataclass(frozen=True)
+class _Files:
+    first: Path
+    second: Path
+    third: Path
+    expected: datagen.Expected
+
+
+def _files(rows: int) -> _Files:
+    work = PROFILE.state.parent / "bench-files"
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"generating {rows:,} rows (5% invalid, 3% in-file duplicates, mixed countries)")
+    first_rows, expected = datagen.rows(rows, seed=42, international=True)
+    first = datagen.write_csv(work / "first.csv", first_rows)
+    # Half the second file updates customers of the first, half are new.
+    second_rows, _ = datagen.rows(rows, seed=43, international=True, account_offset=rows // 2)
+    second = datagen.write_csv(work / "second.csv", second_rows)
+    # New customers again, for ingest alone and then contacts alone.
+    third_rows, _ = datagen.rows(rows, seed=44, international=True, account_offset=2 * rows)
+    third = datagen.write_csv(work / "third.csv", third_rows)
+    return _Files(first, second, third, expected)
+
+
+def _phase(name: str) -> None:
+    print(f"{name}  (load average {os.getloadavg()[0]:.1f})", flush=True)
+
+
+def _run_store(store: str, args: argparse.Namespace, files: _Files, stamp: str) -> dict[str, Any]:
+    """Every phase on a fresh stack whose store is `store` (wiped first)."""
+    os.environ["LISTFLOW_STORE"] = store
+    print(f"\n=== {infra.store_description()} ===", flush=True)
+    infra.wipe(PROFILE)
+    infra.up(PROFILE)
+    asyncio.run(ensure_topics(PROFILE.kafka_bootstrap))
+    loads = [os.getloadavg()[0]]
+    key, env = _bench_env()
+    profile_dir = args.out / f"profile-{stamp}-{store}" if args.profile else None
+    try:
+        with (
+            running_stack(env, PORTS, GATEWAY_PORT, PROFILE.state / "logs") as (services, url),
+            httpx.Client(base_url=url, headers={"X-API-Key": key}, timeout=600) as client,
+        ):
+            watched = dict(services)
+            extra: list[ServiceProcess] = []
+            for instance in range(2, args.contacts_instances + 1):
+                # Steps of 10 stay clear of the next clone's ports (offsets step by 100).
+                port = PORTS["contacts"] + 10 * (instance - 1)
+                process = ServiceProcess(
+                    "contacts",
+                    port,
+                    {**env, "LISTFLOW_CONTACTS_HTTP_PORT": str(port)},
+                    PROFILE.state / "logs",
+                    instance=instance,
+                )
+                process.start()
+                process.wait_ready()
+                extra.append(process)
+                watched[f"contacts-{instance}"] = process
+            try:
+                _phase("first upload (new customers)")
+                with _profiled(watched, profile_dir):
+                    run1 = _upload(client, files.first, watched, args.rows)
+                loads.append(os.getloadavg()[0])
+                if args.restart_contacts:
+                    print("restarting contacts")
+                    for process in [services["contacts"], *extra]:
+                        process.stop()
+                        process.start()
+                        process.wait_ready()
+                _phase("second upload (half updates)")
+                run2 = _upload(client, files.second, watched, args.rows)
+                loads.append(os.getloadavg()[0])
+                _phase("preview of the second file against the stored customers")
+                preview = _preview(client, files.second, args.rows)
+                print(f"  {preview['rows_per_s']:,.0f} rows/s ({preview['seconds']:.1f} s)")
+                # Ingest alone: with every contacts consumer stopped, nothing else competes
+                # for the cores while the file is parsed, validated and published. Then
+                # contacts alone: started on the rows waiting in Kafka, it merges them with
+                # the cores to itself (and the database).
+                contacts = {n: p for n, p in watched.items() if n.startswith("contacts")}
+                for process in contacts.values():
+                    process.stop()
+                _phase("ingest alone (contacts stopped), a third file of new customers")
+                alone = _upload(
+                    client,
+                    files.third,
+                    {"ingest": services["ingest"]},
+                    args.rows,
+                    target="Bench alone",
+                    wait_for_merge=False,
+                )
+                _phase("contacts alone, merging the third file's rows")
+                merge_alone = _merge_alone(
+                    client, alone.upload_id, contacts, services["ingest"], args.rows
+                )
+                loads.append(os.getloadavg()[0])
+                # The first file again, as new leads of a dialer list: ingest and leads.
+                _phase("the first file into a dialer list (new leads)")
+                dialer = _upload(
+                    client,
+                    files.first,
+                    {"ingest": services["ingest"], "leads": services["leads"]},
+                    args.rows,
+                    target="Bench dialer",
+                    kind="lead_list",
+                )
+                loads.append(os.getloadavg()[0])
+            finally:
+                for process in extra:
+                    process.stop()
+
+        docs = asyncio.run(_stored_contacts(min(args.rows, 50_000)))
+        _phase(f"storage limit on {len(docs):,} stored contacts")
+        limits = asyncio.run(_storage_limit(docs))
+        _phase("broker limit")
+        limits.update(asyncio.run(_broker_limit(min(args.rows, 200_000), 700)))
+        _phase("naive baseline on 3,000 rows")
+        limits["naive_rows_per_s"] = asyncio.run(_naive(files.first, 3000))
+        loads.append(os.getloadavg()[0])
+    finally:
+        infra.down(PROFILE)
+    result: dict[str, Any] = {
+        "store": infra.store_description(),
+        "load_average_1m": loads,
+        "ingest_alone": {**asdict(alone), "parse_rows_per_s": alone.parse_rate},
+        "contacts_alone": {**asdict(merge_alone), "merge_rows_per_s": merge_alone.end_to_end_rate},
+        "dialer_list_upload": {**asdict(dialer), "end_to_end_rows_per_s": dialer.end_to_end_rate},
+        "first_upload": {
+            **asdict(run1),
+            "parse_rows_per_s": run1.parse_rate,
+            "end_to_end_rows_per_s": run1.end_to_end_rate,
+        },
+        "update_upload": {
+            **asdict(run2),
+            "parse_rows_per_s": run2.parse_rate,
+            "end_to_end_rows_per_s": run2.end_to_end_rate,
+        },
+        "preview": preview,
+        "limits": limits,
+    }
+    if profile_dir is not None:
+        result["hot_spots"] = {
+            name: _hot_spots(profile_dir / f"{name}.txt") for name in sorted(watched)
+        }
+    return result
+
+
+def _targets(run: dict[str, Any]) -> list[tuple[str, float, float]]:
+    """(target, measured, required) for one store's run."""
+    e2e = run["first_upload"]["end_to_end_rows_per_s"]
+    measured = {
+        "end to end, new customers / insert_many": e2e / run["limits"]["insert_rows_per_s"],
+        "update file / new customers": run["update_upload"]["end_to_end_rows_per_s"] / e2e,
+    }
+    rows = [(name, measured[name], required) for name, required in TARGETS.items()]
+    preview = run["preview"]["rows_per_s"]
+    rows.append(("preview rows/s / 10,000", preview / PREVIEW_TARGET_ROWS_PER_S, 1.0))
+    return rows
+
+
+def _target_lines(run: dict[str, Any]) -> str:
+    return "\n".join(
+        f"  {name.ljust(44)} {measured:6.2f}  (target >= {required:.2f}: "
+        f"{'met' if measured >= required else 'NOT met'})"
+        for name, measured, required in _targets(run)
+    )
+
+
+def _comparison(runs: dict[str, dict[str, Any]]) -> str:
+    """The figures of every store side by side, and the last store's over the first's."""
+    figures = {
+        "ingest alone (rows/s)": lambda r: r["ingest_alone"]["parse_rows_per_s"],
+        "end to end, new customers (rows/s)": lambda r: r["first_upload"]["end_to_end_rows_per_s"],
+        "end to end, half updates (rows/s)": lambda r: r["update_upload"]["end_to_end_rows_per_s"],
+        "preview (rows/s)": lambda r: r["preview"]["rows_per_s"],
+        "contacts alone (rows/s)": lambda r: r["contacts_alone"]["merge_rows_per_s"],
+        "dialer list, new leads (rows/s)": lambda r: r["dialer_list_upload"][
+            "end_to_end_rows_per_s"
+        ],
+        "storage: insert_many (rows/s)": lambda r: r["limits"]["insert_rows_per_s"],
+        "storage: point upserts (rows/s)": lambda r: r["limits"]["upsert_rows_per_s"],
+        "naive (rows/s)": lambda r: r["limits"]["naive_rows_per_s"],
+        "database CPU/row, new customers (us)": lambda r: _database_cpu(
+            r["first_upload"]["cpu_us_per_row"]
+        ),
+        "database CPU/row, half updates (us)": lambda r: _database_cpu(
+            r["update_upload"]["cpu_us_per_row"]
+        ),
+        "database CPU/row, insert_many (us)": lambda r: r["limits"][
+            "insert_database_cpu_us_per_row"
+        ],
+        "database CPU/row, point upserts (us)": lambda r: r["limits"][
+            "upsert_database_cpu_us_per_row"
+        ],
+        "CPU/row all, new customers (us)": lambda r: sum(
+            r["first_upload"]["cpu_us_per_row"].values()
+        ),
+        "CPU/row all, half updates (us)": lambda r: sum(
+            r["update_upload"]["cpu_us_per_row"].values()
+        ),
+    }
+    names = list(runs)
+    width = max(len(k) for k in figures)
+    head = f"  {''.ljust(width)}  " + "".join(f"{n:>12}" for n in names)
+    if len(names) > 1:
+        head += f"{names[-1] + '/' + names[0]:>22}"
+    lines = [head]
+    for label, figure in figures.items():
+        values = [figure(runs[n]) for n in names]
+        line = f"  {label.ljust(width)}  " + "".join(f"{v:>12,.0f}" for v in values)
+        if len(names) > 1 and values[0]:
+            line += f"{values[-1] / values[0]:>22.2f}"
+        lines.append(line)
+    loads = "  load average (1 min) during the phases: " + "; ".join(
+        f"{n} " + ", ".join(f"{v:.1f}" for v in runs[n]["load_average_1m"]) for n in names
+    )
+    return "\n".join([*lines, loads])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="listflow-bench")
     parser.add_argument("--rows", type=int, default=int(os.environ.get("BENCH_ROWS", "100000")))
     parser.add_argument("--out", type=Path, default=Path("bench-results"))
+    parser.add_argument(
+        "--stores",
+        default=os.environ.get("BENCH_STORES", ",".join(infra.STORES)),
+        help="the local stores to run every phase on, one after the other on the same files "
+        f"(comma-separated, of {', '.join(infra.STORES)}); the last is compared with the first",
+    )
     parser.add_argument(
         "--contacts-instances",
         type=int,
@@ -590,104 +860,13 @@ def main() -> None:
     if args.ingest_only:
         _ingest_only(args.rows, args.out)
         return
-    work = PROFILE.state.parent / "bench-files"
+    stores = [s.strip() for s in args.stores.split(",") if s.strip()]
+    unknown = [s for s in stores if s not in infra.STORES]
+    if unknown or not stores:
+        parser.error(f"--stores {args.stores!r}: expected some of {', '.join(infra.STORES)}")
     stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S}"
-    infra.wipe(PROFILE)
-    infra.up(PROFILE)
-    asyncio.run(ensure_topics(PROFILE.kafka_bootstrap))
-    work.mkdir(parents=True, exist_ok=True)
-
-    print(f"generating {args.rows:,} rows (5% invalid, 3% in-file duplicates, mixed countries)")
-    first_rows, expected = datagen.rows(args.rows, seed=42, international=True)
-    first = datagen.write_csv(work / "first.csv", first_rows)
-    # Half the second file updates customers of the first, half are new.
-    second_rows, _ = datagen.rows(
-        args.rows, seed=43, international=True, account_offset=args.rows // 2
-    )
-    second = datagen.write_csv(work / "second.csv", second_rows)
-    # New customers again, for ingest alone and then contacts alone.
-    third_rows, _ = datagen.rows(
-        args.rows, seed=44, international=True, account_offset=2 * args.rows
-    )
-    third = datagen.write_csv(work / "third.csv", third_rows)
-    del first_rows, second_rows, third_rows
-
-    key, env = _bench_env()
-    profile_dir = args.out / f"profile-{stamp}" if args.profile else None
-    with (
-        running_stack(env, PORTS, GATEWAY_PORT, PROFILE.state / "logs") as (services, url),
-        httpx.Client(base_url=url, headers={"X-API-Key": key}, timeout=600) as client,
-    ):
-        watched = dict(services)
-        extra: list[ServiceProcess] = []
-        for instance in range(2, args.contacts_instances + 1):
-            # Steps of 10 stay clear of the next clone's ports (offsets step by 100).
-            port = PORTS["contacts"] + 10 * (instance - 1)
-            process = ServiceProcess(
-                "contacts",
-                port,
-                {**env, "LISTFLOW_CONTACTS_HTTP_PORT": str(port)},
-                PROFILE.state / "logs",
-                instance=instance,
-            )
-            process.start()
-            process.wait_ready()
-            extra.append(process)
-            watched[f"contacts-{instance}"] = process
-        try:
-            print("first upload (new customers)")
-            with _profiled(watched, profile_dir):
-                run1 = _upload(client, first, watched, args.rows)
-            if args.restart_contacts:
-                print("restarting contacts")
-                for process in [services["contacts"], *extra]:
-                    process.stop()
-                    process.start()
-                    process.wait_ready()
-            print("second upload (half updates)")
-            run2 = _upload(client, second, watched, args.rows)
-            # Ingest alone: with every contacts consumer stopped, nothing else competes for
-            # the cores while the file is parsed, validated and published. Then contacts
-            # alone: started on the rows waiting in Kafka, it merges them with the cores to
-            # itself (and the database).
-            contacts = {n: p for n, p in watched.items() if n.startswith("contacts")}
-            for process in contacts.values():
-                process.stop()
-            print("ingest alone (contacts stopped), a third file of new customers")
-            alone = _upload(
-                client,
-                third,
-                {"ingest": services["ingest"]},
-                args.rows,
-                target="Bench alone",
-                wait_for_merge=False,
-            )
-            print("contacts alone, merging the third file's rows")
-            merge_alone = _merge_alone(
-                client, alone.upload_id, contacts, services["ingest"], args.rows
-            )
-            # The first file again, as new leads of a dialer list: ingest and leads at work.
-            print("the first file into a dialer list (new leads)")
-            dialer = _upload(
-                client,
-                first,
-                {"ingest": services["ingest"], "leads": services["leads"]},
-                args.rows,
-                target="Bench dialer",
-                kind="lead_list",
-            )
-        finally:
-            for process in extra:
-                process.stop()
-
-    docs = asyncio.run(_stored_contacts(min(args.rows, 50_000)))
-    print(f"storage limit on {len(docs):,} stored contacts")
-    limits = asyncio.run(_storage_limit(docs))
-    print("broker limit")
-    limits.update(asyncio.run(_broker_limit(min(args.rows, 200_000), 700)))
-    print("naive baseline on 3,000 rows")
-    limits["naive_rows_per_s"] = asyncio.run(_naive(first, 3000))
-    infra.down(PROFILE)
+    files = _files(args.rows)
+    runs = {store: _run_store(store, args, files, stamp) for store in stores}
 
     result = {
         "when": datetime.now(UTC).isoformat(),
@@ -696,38 +875,26 @@ def main() -> None:
             "python": platform.python_version(),
             "platform": platform.platform(),
         },
-        "store": infra.store_description(),
         "rows": args.rows,
         "contacts_instances": args.contacts_instances,
         "contacts_restarted_before_update": args.restart_contacts,
-        "expected": asdict(expected),
-        "ingest_alone": {**asdict(alone), "parse_rows_per_s": alone.parse_rate},
-        "contacts_alone": {**asdict(merge_alone), "merge_rows_per_s": merge_alone.end_to_end_rate},
-        "dialer_list_upload": {**asdict(dialer), "end_to_end_rows_per_s": dialer.end_to_end_rate},
-        "first_upload": {
-            **asdict(run1),
-            "parse_rows_per_s": run1.parse_rate,
-            "end_to_end_rows_per_s": run1.end_to_end_rate,
-        },
-        "update_upload": {
-            **asdict(run2),
-            "parse_rows_per_s": run2.parse_rate,
-            "end_to_end_rows_per_s": run2.end_to_end_rate,
-        },
-        "limits": limits,
+        "expected": asdict(files.expected),
+        "stores": runs,
     }
-    if profile_dir is not None:
-        result["hot_spots"] = {
-            name: _hot_spots(profile_dir / f"{name}.txt") for name in sorted(watched)
-        }
     args.out.mkdir(exist_ok=True)
     out = args.out / f"bench-{stamp}.json"
     out.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
-    print("\n" + _table(result))
-    for name, spots in result.get("hot_spots", {}).items():
-        print(f"\n  where {name} spends its CPU (share of samples, py-spy):")
-        for frame, share in spots:
-            print(f"    {share:5.1f}%  {frame}")
+    for store, run in runs.items():
+        print(f"\n{run['store']} ({store})")
+        print(_table({**result, **run}))
+        print("  targets (issue 17), ratios within this run:")
+        print(_target_lines(run))
+        for name, spots in run.get("hot_spots", {}).items():
+            print(f"\n  where {name} spends its CPU (share of samples, py-spy):")
+            for frame, share in spots:
+                print(f"    {share:5.1f}%  {frame}")
+    print("\nside by side, same files, same machine, one after the other")
+    print(_comparison(runs))
     print(f"\nwritten to {out}")
 
 

@@ -21,6 +21,11 @@ from listflow.kit.settings import api_key_digest
 # The built console (make run and make test build it with npm; see the Makefile).
 CONSOLE_DIST = Path(os.environ.get("LISTFLOW_CONSOLE_DIR", REPO / "console" / "dist"))
 
+# How long a service may take to become ready (its probe answered 200), and how long one
+# probe may take: a service busy with a backlog on two loaded cores answers slowly.
+READY_TIMEOUT = 300.0
+PROBE_TIMEOUT = 10.0
+
 SERVICES: dict[str, str] = {
     "ingest": "listflow.ingest",
     "contacts": "listflow.contacts",
@@ -77,11 +82,15 @@ class ServiceProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def log_path(self) -> Path:
+        suffix = f"-{self.instance}" if self.instance > 1 else ""
+        return self.log_dir / f"{self.name}{suffix}.log"
+
     def start(self) -> None:
         ensure_free(self.port, self.name)
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        suffix = f"-{self.instance}" if self.instance > 1 else ""
-        log = (self.log_dir / f"{self.name}{suffix}.log").open("ab")
+        log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", SERVICES[self.name]],
             env=self.env,
@@ -90,23 +99,35 @@ class ServiceProcess:
             start_new_session=True,
         )
 
-    def wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        last = ""
+    def wait_ready(self, timeout: float | None = None) -> None:
+        """Wait until the service answers 200 on `/readyz` (its database and Kafka reachable,
+        its start-up done), or its process exits. The bound is generous: on a loaded machine
+        a service starting onto a backlog answers its first probes slowly (a bench once gave
+        up on contacts after 60 s at load 17, each probe timing out after 2 s)."""
+        if timeout is None:
+            timeout = float(os.environ.get("LISTFLOW_READY_TIMEOUT", READY_TIMEOUT))
+        started = time.monotonic()
+        deadline = started + timeout
+        last = "no answer yet"
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(
-                    f"{self.name} exited with {self.process.returncode}; see its log"
+                    f"{self.name} exited with {self.process.returncode} before it was ready; "
+                    f"see {self.log_path}"
                 )
             try:
-                response = httpx.get(f"{self.url}/readyz", timeout=2.0)
+                response = httpx.get(f"{self.url}/readyz", timeout=PROBE_TIMEOUT)
                 if response.status_code == 200:
                     return
-                last = response.text
+                last = f"{response.status_code} {response.text}"
             except httpx.TransportError as exc:
                 last = repr(exc)
             time.sleep(0.3)
-        raise RuntimeError(f"{self.name} not ready after {timeout:.0f}s: {last}")
+        raise RuntimeError(
+            f"{self.name} did not answer 200 on {self.url}/readyz within {timeout:.0f}s "
+            f"(LISTFLOW_READY_TIMEOUT; load average {os.getloadavg()[0]:.1f}); last answer: "
+            f"{last}; see {self.log_path}"
+        )
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> None:
         if self.process is None or self.process.poll() is not None:
