@@ -36,6 +36,7 @@ class Stack:
     ingest: ServiceProcess
     contacts: ServiceProcess
     leads: ServiceProcess
+    campaigns: ServiceProcess
     gateway_url: str
     tenants: dict[str, Tenant]
     database_prefix: str
@@ -99,6 +100,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             ingest=services["ingest"],
             contacts=services["contacts"],
             leads=services["leads"],
+            campaigns=services["campaigns"],
             gateway_url=url,
             tenants=tenants,
             database_prefix=prefix,

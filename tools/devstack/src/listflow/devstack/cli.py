@@ -68,7 +68,7 @@ def _run(args: argparse.Namespace) -> None:
             f"  gateway:   {url}/v1\n"
             f"  API key:   {key}   (tenant '{DEMO_TENANT}')\n"
             f"  API docs:  {services[0].url}/docs (ingest), {services[1].url}/docs (contacts), "
-            f"{services[2].url}/docs (leads)\n"
+            f"{services[2].url}/docs (leads), {services[3].url}/docs (campaigns)\n"
             f"  logs:      {profile.state / 'logs'}\n"
             f"  try:       curl -H 'X-API-Key: {key}' -F file=@examples/contacts.csv "
             f"-F '{EXAMPLE_OPTIONS}' {url}/v1/uploads\n"
