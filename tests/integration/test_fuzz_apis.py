@@ -177,8 +177,8 @@ def _listings_answer(stack: Stack, seeded: dict[str, str]) -> None:
 
 
 # Leads still fails a conformance check of the fuzz (issue 18 stays open): `make fuzz` runs it
-# (LISTFLOW_FUZZ_SERVICES=ingest,contacts,leads); `make test` runs the services that pass.
-FUZZ_SERVICES = os.environ.get("LISTFLOW_FUZZ_SERVICES", "ingest,contacts").split(",")
+# (LISTFLOW_FUZZ_SERVICES=ingest,contacts,leads,campaigns); `make test` runs the services that pass.
+FUZZ_SERVICES = os.environ.get("LISTFLOW_FUZZ_SERVICES", "ingest,contacts,campaigns").split(",")
 
 
 @pytest.mark.parametrize("service", FUZZ_SERVICES)
@@ -201,7 +201,7 @@ def test_no_request_breaks_a_service(
     _listings_answer(stack, seeded)
 
 
-@pytest.mark.parametrize("service", ["ingest", "contacts", "leads"])
+@pytest.mark.parametrize("service", ["ingest", "contacts", "leads", "campaigns"])
 def test_an_invalid_key_gets_only_401_problems(stack: Stack, service: str) -> None:
     report = _invalid_key(stack, getattr(stack, service).url)
     assert report.cases > 0
