@@ -36,6 +36,7 @@ class Stack:
     ingest: ServiceProcess
     contacts: ServiceProcess
     leads: ServiceProcess
+    campaigns: ServiceProcess
     portal: ServiceProcess
     gateway_url: str
     tenants: dict[str, Tenant]
@@ -100,6 +101,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             ingest=services["ingest"],
             contacts=services["contacts"],
             leads=services["leads"],
+            campaigns=services["campaigns"],
             portal=services["portal"],
             gateway_url=url,
             tenants=tenants,

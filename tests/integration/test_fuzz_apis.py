@@ -179,7 +179,7 @@ def _listings_answer(stack: Stack, seeded: dict[str, str]) -> None:
             assert response.status_code == 200, (path, response.text)
 
 
-FUZZ_SERVICES = os.environ.get("LISTFLOW_FUZZ_SERVICES", "ingest,contacts,leads").split(",")
+FUZZ_SERVICES = os.environ.get("LISTFLOW_FUZZ_SERVICES", "ingest,contacts,leads,campaigns").split(",")
 
 
 @pytest.mark.parametrize("service", FUZZ_SERVICES)
@@ -202,7 +202,7 @@ def test_no_request_breaks_a_service(
     _listings_answer(stack, seeded)
 
 
-@pytest.mark.parametrize("service", ["ingest", "contacts", "leads"])
+@pytest.mark.parametrize("service", ["ingest", "contacts", "leads", "campaigns"])
 def test_an_invalid_key_gets_only_401_problems(stack: Stack, service: str) -> None:
     report = _invalid_key(stack, getattr(stack, service).url)
     assert report.cases > 0

@@ -47,14 +47,15 @@ def test_unknown_field_is_refused_naming_it() -> None:
     content = TemplateContent("email", subject="Hi {{ frist_name }}", text="x")
     with pytest.raises(TemplateRefused) as refused:
         check(content)
-    assert refused.value.field == "subject"
+    assert refused.value.part == "subject"
+    assert refused.value.field == "frist_name"
     assert "frist_name" in refused.value.message
 
 
 def test_syntax_error_is_refused_naming_the_part() -> None:
     with pytest.raises(TemplateRefused) as refused:
         check(TemplateContent("sms", body="Hi {{ first_name "))
-    assert refused.value.field == "body"
+    assert refused.value.part == "body"
 
 
 def test_render_email_derives_text_and_escapes_html() -> None:

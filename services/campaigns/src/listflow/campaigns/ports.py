@@ -6,18 +6,8 @@ from datetime import datetime
 from typing import Protocol
 
 from listflow.campaigns.domain.model import Campaign, ContactView, MessageState
-from listflow.campaigns.domain.templates import TemplateContent
+from listflow.campaigns.domain.templates import MessageTemplate
 from listflow.schemas.campaigns import Channel, MessageEvent, SuppressionReason
-
-
-@dataclass(frozen=True, slots=True)
-class MessageTemplate:
-    id: str
-    tenant_id: str
-    name: str
-    content: TemplateContent
-    created_at: datetime
-    updated_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,16 +29,26 @@ class Message:
     error: str | None = None
 
 
-class CampaignRepository(Protocol):
-    # --- templates and campaigns ---------------------------------------------------------
-    async def save_template(self, template: MessageTemplate) -> None: ...
+class TemplateRepository(Protocol):
+    """A tenant's message templates; every read and write names the tenant."""
+
+    async def insert_template(self, template: MessageTemplate) -> None: ...
+
+    async def replace_template(self, template: MessageTemplate, *, expected_version: int) -> bool:
+        """Store the template if the stored one is still at `expected_version`."""
+        ...
 
     async def get_template(self, tenant_id: str, template_id: str) -> MessageTemplate | None: ...
 
-    async def list_templates(self, tenant_id: str) -> list[MessageTemplate]: ...
+    async def list_templates(self, tenant_id: str) -> list[MessageTemplate]:
+        """The tenant's templates, oldest first."""
+        ...
 
     async def delete_template(self, tenant_id: str, template_id: str) -> bool: ...
 
+
+class CampaignRepository(TemplateRepository, Protocol):
+    # --- campaigns -------------------------------------------------------------------------
     async def save_campaign(self, campaign: Campaign) -> None: ...
 
     async def get_campaign(self, tenant_id: str, campaign_id: str) -> Campaign | None: ...

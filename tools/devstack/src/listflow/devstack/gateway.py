@@ -27,6 +27,8 @@ ROUTES: dict[str, str] = {
     "/v1/leads": "leads",
     "/v1/dialer-campaigns": "leads",
     "/v1/dnc": "leads",
+    "/v1/message-templates": "campaigns",
+    "/v1/campaigns": "campaigns",
     "/v1/portal": "portal",
     # Customers' own pages (their links are /p/<token>) and the portal's static files.
     "/p": "portal",

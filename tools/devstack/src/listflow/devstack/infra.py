@@ -31,7 +31,7 @@ class Profile:
     mongo_port: int
     postgres_port: int
     gateway_port: int
-    # Ingest, contacts and leads listen on the three ports after this one.
+    # Ingest, contacts, leads and campaigns listen on the four ports after this one.
     services_base: int
     # Where profiles keep their state; tests point it at a folder of their own.
     root: Path = field(default=REPO / ".local", compare=False)
@@ -55,7 +55,7 @@ class Profile:
             "ingest": self.services_base + 1,
             "contacts": self.services_base + 2,
             "leads": self.services_base + 3,
-            # Ports agreed between parallel branches: campaigns takes +4 and +6 to +8.
+            "campaigns": self.services_base + 4,
             "portal": self.services_base + 5,
         }
 

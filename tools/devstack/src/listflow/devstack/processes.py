@@ -30,6 +30,7 @@ SERVICES: dict[str, str] = {
     "ingest": "listflow.ingest",
     "contacts": "listflow.contacts",
     "leads": "listflow.leads",
+    "campaigns": "listflow.campaigns",
     "portal": "listflow.portal",
 }
 
@@ -55,6 +56,7 @@ def service_env(
         "LISTFLOW_INGEST_HTTP_PORT": str(ports["ingest"]),
         "LISTFLOW_CONTACTS_HTTP_PORT": str(ports["contacts"]),
         "LISTFLOW_LEADS_HTTP_PORT": str(ports.get("leads", 8103)),
+        "LISTFLOW_CAMPAIGNS_HTTP_PORT": str(ports.get("campaigns", 8104)),
         # Ingest resolves lead-list targets (and their custom fields) over the leads API.
         "LISTFLOW_INGEST_LEADS_URL": f"http://127.0.0.1:{ports.get('leads', 8103)}",
         "LISTFLOW_INGEST_SPOOL_DIR": str(profile.state / "spool"),

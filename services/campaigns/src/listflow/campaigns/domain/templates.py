@@ -7,12 +7,14 @@ saved (never found at send time).
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from html.parser import HTMLParser
 from typing import Any, Literal
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, meta
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
+from listflow.kit import errors
 
 Channel = Literal["email", "sms"]
 
@@ -48,13 +50,26 @@ _env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 _html_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
 
 
-class TemplateRefused(ValueError):
-    """A template part that cannot be saved: its field, and why."""
+class TemplateRefused(errors.Invalid):
+    """A template part that cannot be saved: its part, the field it names, and why."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
+    def __init__(self, part: str, message: str, field: str | None = None) -> None:
+        super().__init__(
+            "Invalid template",
+            f"{part}: {message}",
+            errors=[{"location": f"body.{part}", "message": message}],
+            **({"field": field} if field else {}),
+        )
+        self.part = part
         self.field = field
         self.message = message
+
+
+class RenderFailed(errors.Invalid):
+    """A template that cannot render for the given values (a sample of the wrong type)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("Cannot render the template", message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +100,15 @@ class TemplateContent:
 
 def check(content: TemplateContent) -> None:
     """Refuse a template that does not parse or names a field outside the catalogue."""
-    if content.channel == "sms" and not (content.body or "").strip():
-        raise TemplateRefused("body", "an SMS template needs a body")
+    if content.channel == "sms":
+        for part in ("subject", "html", "text"):
+            if getattr(content, part) is not None:
+                raise TemplateRefused(part, "an SMS template has a body only")
+        if not (content.body or "").strip():
+            raise TemplateRefused("body", "an SMS template needs a body")
     if content.channel == "email":
+        if content.body is not None:
+            raise TemplateRefused("body", "an email template has subject, html and text")
         if not (content.subject or "").strip():
             raise TemplateRefused("subject", "an email template needs a subject")
         if not (content.html or content.text):
@@ -102,6 +123,7 @@ def check(content: TemplateContent) -> None:
             raise TemplateRefused(
                 part,
                 f"unknown field {unknown[0]!r}" + (f" (and {unknown[1:]})" if unknown[1:] else ""),
+                field=unknown[0],
             )
 
 
@@ -122,6 +144,16 @@ class Rendered:
 
 def render(content: TemplateContent, context: Mapping[str, Any]) -> Rendered:
     """The message for one contact; `context` holds the catalogue's fields."""
+    try:
+        return _render(content, context)
+    except TemplateError as exc:
+        # The sandbox refusing an attribute, a filter given the wrong type, a missing key.
+        raise RenderFailed(exc.message or type(exc).__name__) from exc
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        raise RenderFailed(str(exc)) from exc
+
+
+def _render(content: TemplateContent, context: Mapping[str, Any]) -> Rendered:
     values = dict(context)
     values["extra"] = _Extra(values.get("extra") or {})
     if content.channel == "sms":
@@ -195,3 +227,76 @@ def sms_segments(text: str) -> Segments:
         single, part, encoding = 70, 67, "UCS-2"
     count = 1 if units <= single else math.ceil(units / part)
     return Segments(encoding, units, count)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class MessageTemplate:
+    """A tenant's saved template; `version` grows by one with every update."""
+
+    id: str
+    tenant_id: str
+    name: str
+    content: TemplateContent
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def new(
+        cls, *, id: str, tenant_id: str, name: str, content: TemplateContent, now: datetime
+    ) -> "MessageTemplate":
+        """A checked template (TemplateRefused when it cannot be saved)."""
+        check(content)
+        return cls(id, tenant_id, name, content, 1, now, now)
+
+    @classmethod
+    def from_document(
+        cls,
+        *,
+        id: str,
+        tenant_id: str,
+        name: str,
+        content: TemplateContent,
+        version: int,
+        created_at: datetime,
+        updated_at: datetime,
+    ) -> "MessageTemplate":
+        """For repositories only: what was checked when it was saved, unchecked again."""
+        return cls(id, tenant_id, name, content, version, created_at, updated_at)
+
+    def revised(self, *, name: str, content: TemplateContent, now: datetime) -> "MessageTemplate":
+        """The template with new content, checked as a new one is."""
+        check(content)
+        return replace(self, name=name, content=content, version=self.version + 1, updated_at=now)
+
+
+# The contact a preview renders for when the caller names no values of its own.
+SAMPLE_CONTEXT: dict[str, Any] = {
+    "contact_id": "sample",
+    "first_name": "Ana",
+    "last_name": "García",
+    "full_name": "Ana García",
+    "company_name": "",
+    "customer_id": "C-1001",
+    "external_id": "",
+    "email": "ana@example.com",
+    "phone": "+14155550100",
+    "address": "1 Main St",
+    "city": "Springfield",
+    "state": "CA",
+    "postcode": "94105",
+    "country": "US",
+    "time_zone": "America/Los_Angeles",
+    "accounts": [{"number": "A-1001", "balance": "120.50", "currency": "USD"}],
+    "account_number": "A-1001",
+    "balance": "120.50",
+    "currency": "USD",
+    "extra": {},
+    "portal_url": "https://portal.example/p/sample",
+    "unsubscribe_url": "https://portal.example/u/sample",
+}
+
+
+def preview(content: TemplateContent, values: Mapping[str, Any] | None = None) -> Rendered:
+    """The template rendered for the sample contact, with the caller's values over it."""
+    return render(content, SAMPLE_CONTEXT | dict(values or {}))

@@ -1,0 +1,42 @@
+"""The one place that wires the campaigns service's real adapters."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from listflow.campaigns.adapters.mongo_repository import MongoTemplateRepository
+from listflow.campaigns.config import Settings
+from listflow.campaigns.handlers import Templates
+from listflow.campaigns.ports import TemplateRepository
+from listflow.kit.container import BaseContainer, infrastructure, utc_now
+from opentelemetry.sdk.trace import TracerProvider
+
+SERVICE = "campaigns"
+
+
+@dataclass
+class Container(BaseContainer[Settings]):
+    templates_repository: TemplateRepository
+    templates: Templates
+    clock: Callable[[], datetime]
+
+
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    tracer_provider: TracerProvider | None = None,
+    templates_repository: TemplateRepository | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> Container:
+    settings = settings or Settings()
+    infra = infrastructure(settings, SERVICE, tracer_provider)
+    repository = templates_repository or MongoTemplateRepository(infra.mongo[settings.database])
+    return Container(
+        settings=settings,
+        broker=infra.broker,
+        publisher=infra.publisher,
+        mongo=infra.mongo,
+        templates_repository=repository,
+        templates=Templates(repository, clock),
+        clock=clock,
+    )

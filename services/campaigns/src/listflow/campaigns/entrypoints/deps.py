@@ -1,0 +1,18 @@
+"""Dependencies of the campaigns routers."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from listflow.campaigns.bootstrap import Container
+from listflow.campaigns.handlers import Templates
+from listflow.kit.container import container_dependency
+
+_container = container_dependency(Container)
+
+
+def _templates(request: Request) -> Templates:
+    return _container(request).templates
+
+
+ContainerDep = Annotated[Container, Depends(_container)]
+TemplatesDep = Annotated[Templates, Depends(_templates)]
