@@ -58,7 +58,7 @@ fuzz: sync tools
 	$(UV) run --frozen listflow-dev infra up --profile test
 	set -o pipefail; status=0; \
 	LISTFLOW_FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),200) \
-	LISTFLOW_FUZZ_SERVICES=ingest,contacts,leads,campaigns \
+	LISTFLOW_FUZZ_SERVICES=ingest,contacts,leads,campaigns,portal \
 	LISTFLOW_PROPERTY_EXAMPLES=$(or $(PROPERTY_EXAMPLES),5500) $(UV) run --frozen pytest \
 		tests/integration/test_fuzz_apis.py tests/integration/test_hostile_inputs.py \
 		libs/schemas/tests/test_normalize_properties.py \

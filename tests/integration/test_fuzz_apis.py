@@ -179,9 +179,9 @@ def _listings_answer(stack: Stack, seeded: dict[str, str]) -> None:
             assert response.status_code == 200, (path, response.text)
 
 
-FUZZ_SERVICES = os.environ.get("LISTFLOW_FUZZ_SERVICES", "ingest,contacts,leads,campaigns").split(
-    ","
-)
+FUZZ_SERVICES = os.environ.get(
+    "LISTFLOW_FUZZ_SERVICES", "ingest,contacts,leads,campaigns,portal"
+).split(",")
 
 
 @pytest.mark.parametrize("service", FUZZ_SERVICES)
