@@ -9,11 +9,12 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
+import orjson
 from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker, KafkaMessage
-from listflow.kit.dead_letters import dead_letter, decode_rows
+from listflow.kit.dead_letters import dead_letter, decode_rows, header_dict
 from listflow.kit.logging import get_logger
-from listflow.schemas.events import Event, RowOutcomes
+from listflow.schemas.events import Event, RowOutcomes, decode
 from pydantic import BaseModel, ValidationError
 
 _log = get_logger(__name__)
@@ -21,6 +22,51 @@ RETRY_DELAY_S = 1.0
 E = TypeVar("E", bound=Event)
 M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R")
+
+
+async def consume_event_batch(
+    msg: KafkaMessage,
+    broker: KafkaBroker,
+    types: tuple[type[Event], ...],
+    # Typed loosely: the events handed over are instances of `types`, a union mypy cannot
+    # spell from a tuple of classes.
+    process: Callable[[list[Any]], Awaitable[object]],
+    *,
+    what: str,
+    failure: str,
+    retry_delay: float = RETRY_DELAY_S,
+) -> None:
+    """One batch of events of several types (raw records, manual ack), each decoded by its
+    `ce_type` header: those that do not decode are parked, those of other types skipped,
+    the rest handed to `process` in order; a failure pauses and nacks the batch."""
+    records: tuple[ConsumerRecord[Any, Any], ...] = msg.raw_message
+    events: list[Event] = []
+    for record in records:
+        ce_type = header_dict(record.headers).get("ce_type", "")
+        try:
+            event = decode(ce_type, orjson.loads(record.value))
+        except (KeyError, ValueError, ValidationError) as exc:
+            _log.warning(f"{what} parked on the DLQ", topic=record.topic, offset=record.offset)
+            await dead_letter(
+                broker,
+                record.topic,
+                record.value,
+                record.key,
+                record.headers,
+                f"undecodable {what}: {type(exc).__name__}",
+            )
+            continue
+        if isinstance(event, types):
+            events.append(event)
+    try:
+        await process(events)
+    except Exception:
+        # Transient (database or broker unavailable): redeliver the batch after a pause.
+        _log.exception(failure, events=len(events))
+        await asyncio.sleep(retry_delay)
+        await msg.nack()
+        return
+    await msg.ack()
 
 
 async def consume_row_batch(

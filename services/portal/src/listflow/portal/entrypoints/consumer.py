@@ -1,28 +1,21 @@
 """Kafka subscribers of the portal service."""
 
-import asyncio
 from typing import Any
 
-import orjson
-from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaMessage
-from listflow.kit.consumers import RETRY_DELAY_S, consume_event
-from listflow.kit.dead_letters import dead_letter, header_dict
+from listflow.kit.consumers import consume_event, consume_event_batch
 from listflow.kit.kafka import row_batch_subscriber
 from listflow.kit.logging import get_logger
 from listflow.portal.bootstrap import Container
 from listflow.schemas import topics
 from listflow.schemas.events import (
-    ContactChange,
     ContactCreated,
     ContactDeleted,
     ContactMerged,
     ContactUpdated,
     ListReady,
-    decode,
 )
-from pydantic import ValidationError
 
 _log = get_logger(__name__)
 CHANGES = (ContactCreated, ContactUpdated, ContactMerged, ContactDeleted)
@@ -65,33 +58,11 @@ def register(container: Container) -> None:
         "customer new to a ready group gets a link, a deleted one's link is revoked.",
     )
     async def contact_changes(msg: KafkaMessage) -> None:
-        records: tuple[ConsumerRecord[Any, Any], ...] = msg.raw_message
-        changes: list[ContactChange] = []
-        for record in records:
-            ce_type = header_dict(record.headers).get("ce_type", "")
-            try:
-                event = decode(ce_type, orjson.loads(record.value))
-            except (KeyError, ValueError, ValidationError) as exc:
-                _log.warning(
-                    "contact change parked on the DLQ", topic=record.topic, offset=record.offset
-                )
-                await dead_letter(
-                    broker,
-                    record.topic,
-                    record.value,
-                    record.key,
-                    record.headers,
-                    f"undecodable contact change: {type(exc).__name__}",
-                )
-                continue
-            if isinstance(event, CHANGES):
-                changes.append(event)
-        try:
-            await portal.on_contact_changes(changes)
-        except Exception:
-            # Transient (database or broker unavailable): redeliver the batch after a pause.
-            _log.exception("contact changes failed, will be redelivered", changes=len(changes))
-            await asyncio.sleep(RETRY_DELAY_S)
-            await msg.nack()
-            return
-        await msg.ack()
+        await consume_event_batch(
+            msg,
+            broker,
+            CHANGES,
+            portal.on_contact_changes,
+            what="contact change",
+            failure="contact changes failed, will be redelivered",
+        )
