@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -251,7 +251,7 @@ async def _stored_contacts(count: int) -> list[dict[str, Any]]:
     return docs
 
 
-async def _storage_limit(docs: list[dict[str, Any]]) -> dict[str, float]:
+async def _storage_limit(docs: list[dict[str, Any]]) -> dict[str, Any]:
     """The contacts the service stored, written again straight with PyMongo into a collection
     with the same indexes, as fast as this database allows."""
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(PROFILE.mongodb_url)
@@ -276,6 +276,7 @@ async def _storage_limit(docs: list[dict[str, Any]]) -> dict[str, float]:
     )
     upsert_s = time.perf_counter() - started
     upsert_cpu = _cpu_us_per_row(cpu_before, _cpu_s({}), len(docs))
+    lookups = await _lookup_costs(client, collection, docs)
     await client.drop_database("bench_raw")
     await client.close()
     return {
@@ -283,7 +284,63 @@ async def _storage_limit(docs: list[dict[str, Any]]) -> dict[str, float]:
         "upsert_rows_per_s": len(docs) / upsert_s,
         "insert_database_cpu_us_per_row": _database_cpu(insert_cpu),
         "upsert_database_cpu_us_per_row": _database_cpu(upsert_cpu),
+        "lookups": lookups,
     }
+
+
+LOOKUP_KEYS = 20_000
+LOOKUP_BATCH = 1000
+LOOKUP_WAYS = (
+    "point query, stored keys",
+    "$in of 1,000, stored keys",
+    "$in of 1,000, absent keys",
+    "known-keys probe, new keys",
+)
+
+
+async def _lookup_costs(
+    client: AsyncMongoClient[dict[str, Any]],
+    collection: Any,
+    docs: list[dict[str, Any]],
+) -> dict[str, dict[str, float]]:
+    """What finding a batch's match keys costs each way the code has used: one equality query
+    per key, one `$in` per 1,000 keys (of stored keys, and of keys no document has, as in a
+    file of new customers), and the known-keys probe (an unordered insert of `_id`-only
+    documents). Microseconds of wall time and of the database's CPU per key."""
+    stored = [k for d in docs for k in d.get("match_keys", ())][:LOOKUP_KEYS]
+    absent = [f"absent-{i}" for i in range(len(stored))]
+    known = client["bench_raw"]["known_keys"]
+    batches = lambda keys: [keys[i : i + LOOKUP_BATCH] for i in range(0, len(keys), LOOKUP_BATCH)]  # noqa: E731
+
+    async def point(keys: list[str]) -> None:
+        await gather_bounded(collection.find({"match_keys": k}, {"_id": 1}).to_list() for k in keys)
+
+    async def in_batches(keys: list[str]) -> None:
+        for batch in batches(keys):
+            await collection.find({"match_keys": {"$in": batch}}, {"_id": 1}).to_list()
+
+    async def probe(keys: list[str]) -> None:
+        for batch in batches(keys):
+            await known.insert_many([{"_id": k} for k in batch], ordered=False)
+
+    ways = dict(
+        zip(
+            LOOKUP_WAYS,
+            ((point, stored), (in_batches, stored), (in_batches, absent), (probe, absent)),
+            strict=True,
+        )
+    )
+    costs: dict[str, dict[str, float]] = {}
+    for name, (way, keys) in ways.items():
+        if not keys:
+            continue
+        cpu_before = _cpu_s({})
+        started = time.perf_counter()
+        await way(keys)
+        wall_us = 1e6 * (time.perf_counter() - started) / len(keys)
+        cpu = _database_cpu(_cpu_us_per_row(cpu_before, _cpu_s({}), len(keys)))
+        costs[name] = {"wall_us_per_key": round(wall_us, 1), "database_cpu_us_per_key": cpu}
+    return costs
 
 
 def _database_cpu(cpu_us_per_row: dict[str, float]) -> float:
@@ -469,6 +526,14 @@ def _table(result: dict[str, Any]) -> str:
         ),
         ("storage limit: insert_many", f"{limits['insert_rows_per_s']:,.0f} rows/s"),
         ("storage limit: point upserts", f"{limits['upsert_rows_per_s']:,.0f} rows/s"),
+        *(
+            (
+                f"lookup: {way}",
+                f"{c['wall_us_per_key']:,.1f} us/key, "
+                f"database CPU {c['database_cpu_us_per_key']:,.1f} us/key",
+            )
+            for way, c in limits.get("lookups", {}).items()
+        ),
         ("broker: aiokafka produce", f"{limits['produce_msgs_per_s']:,.0f} msgs/s"),
         ("broker: aiokafka consume", f"{limits['consume_msgs_per_s']:,.0f} msgs/s"),
         ("naive baseline (csv, 1 upsert/row)", f"{limits['naive_rows_per_s']:,.0f} rows/s"),
@@ -769,6 +834,14 @@ def _target_lines(run: dict[str, Any]) -> str:
     )
 
 
+def _lookup_figure(way: str) -> Callable[[dict[str, Any]], float]:
+    def figure(run: dict[str, Any]) -> float:
+        costs: dict[str, dict[str, float]] = run["limits"].get("lookups", {})
+        return costs.get(way, {}).get("wall_us_per_key", 0.0)
+
+    return figure
+
+
 def _comparison(runs: dict[str, dict[str, Any]]) -> str:
     """The figures of every store side by side, and the last store's over the first's."""
     figures = {
@@ -795,6 +868,7 @@ def _comparison(runs: dict[str, dict[str, Any]]) -> str:
         "database CPU/row, point upserts (us)": lambda r: r["limits"][
             "upsert_database_cpu_us_per_row"
         ],
+        **{f"lookup, {way} (us/key)": _lookup_figure(way) for way in LOOKUP_WAYS},
         "CPU/row all, new customers (us)": lambda r: sum(
             r["first_upload"]["cpu_us_per_row"].values()
         ),

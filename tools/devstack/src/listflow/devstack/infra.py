@@ -4,6 +4,7 @@ Downloads live in the cache (`$XDG_CACHE_HOME/listflow`), shared by every clone 
 machine; runtime state lives in the clone's git-ignored `.local/<profile>/`.
 """
 
+import fcntl
 import os
 import secrets
 import shutil
@@ -11,7 +12,9 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -193,30 +196,41 @@ def wait_port(port: int, what: str, timeout: float, logfile: Path) -> None:
 # --- Kafka --------------------------------------------------------------------------------
 
 
+@contextmanager
+def cache_lock(name: str) -> Iterator[None]:
+    """Hold the machine-wide lock of one cached build: clones sharing the cache (and their
+    test runs started at once) wait for one another instead of building over each other."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / f".{name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 def kafka_libs() -> Path:
     """The broker's jars, resolved from Maven Central once per machine."""
-    libs = CACHE / f"kafka-{KAFKA_VERSION}" / "libs"
-    marker = libs / ".complete"
-    if marker.exists():
+    with cache_lock("kafka"):
+        libs = CACHE / f"kafka-{KAFKA_VERSION}" / "libs"
+        marker = libs / ".complete"
+        if marker.exists():
+            return libs
+        log(f"fetching Apache Kafka {KAFKA_VERSION} jars from Maven Central")
+        shutil.rmtree(libs, ignore_errors=True)
+        libs.mkdir(parents=True)
+        subprocess.run(
+            [
+                "mvn",
+                "-B",
+                "-q",
+                "-f",
+                str(REPO / "infra" / "kafka" / "pom.xml"),
+                f"-Dmaven.repo.local={CACHE / 'm2'}",
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={libs}",
+            ],
+            check=True,
+        )
+        marker.touch()
         return libs
-    log(f"fetching Apache Kafka {KAFKA_VERSION} jars from Maven Central")
-    shutil.rmtree(libs, ignore_errors=True)
-    libs.mkdir(parents=True)
-    subprocess.run(
-        [
-            "mvn",
-            "-B",
-            "-q",
-            "-f",
-            str(REPO / "infra" / "kafka" / "pom.xml"),
-            f"-Dmaven.repo.local={CACHE / 'm2'}",
-            "dependency:copy-dependencies",
-            f"-DoutputDirectory={libs}",
-        ],
-        check=True,
-    )
-    marker.touch()
-    return libs
 
 
 def _java_cmd(libs: Path, log4j: Path, *args: str, heap: str = "256m") -> list[str]:
@@ -487,19 +501,20 @@ def stop_postgres(profile: Profile) -> None:
 
 def ferretdb_binary() -> Path:
     """FerretDB built from the Go module proxy once per machine (see infra/ferretdb/main.go)."""
-    binary = CACHE / "bin" / f"ferretdb-{FERRETDB_VERSION}"
-    if binary.exists():
+    with cache_lock("ferretdb1"):
+        binary = CACHE / "bin" / f"ferretdb-{FERRETDB_VERSION}"
+        if binary.exists():
+            return binary
+        log(f"building FerretDB {FERRETDB_VERSION} from the Go module proxy")
+        binary.parent.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
+        subprocess.run(
+            ["go", "build", "-trimpath", "-o", str(binary), "."],
+            cwd=REPO / "infra" / "ferretdb",
+            env=env,
+            check=True,
+        )
         return binary
-    log(f"building FerretDB {FERRETDB_VERSION} from the Go module proxy")
-    binary.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
-    subprocess.run(
-        ["go", "build", "-trimpath", "-o", str(binary), "."],
-        cwd=REPO / "infra" / "ferretdb",
-        env=env,
-        check=True,
-    )
-    return binary
 
 
 def start_ferretdb(profile: Profile) -> None:
@@ -606,63 +621,64 @@ def _in_root(
 
 def documentdb_root() -> Path:
     """A Debian sid minbase root holding PostgreSQL 18 and DocumentDB, built once per machine."""
-    root = CACHE / "debian-sid-documentdb"
-    marker = CACHE / "debian-sid-documentdb.complete"
-    if marker.exists():
+    with cache_lock("documentdb-root"):
+        root = CACHE / "debian-sid-documentdb"
+        marker = CACHE / "debian-sid-documentdb.complete"
+        if marker.exists():
+            return root
+        if os.geteuid() != 0:
+            raise RuntimeError("building the DocumentDB root needs root (debootstrap, chroot)")
+        started = time.monotonic()
+        if shutil.which("debootstrap") is None:
+            log("installing debootstrap from Debian's packages")
+            _apt_install("debootstrap")
+        log(f"building a Debian sid root for DocumentDB in {root} (several minutes, once)")
+        mounted = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
+        if any(point.startswith(f"{root}/") for point in mounted):
+            raise RuntimeError(f"something is mounted under {root}: unmount it, then retry")
+        shutil.rmtree(root, ignore_errors=True)
+        root.parent.mkdir(parents=True, exist_ok=True)
+        # In a mount namespace of its own: the proc and sys debootstrap mounts in the root
+        # vanish with it, even if it is interrupted.
+        subprocess.run(
+            [
+                "unshare",
+                "--mount",
+                "--propagation",
+                "private",
+                "debootstrap",
+                "--variant=minbase",
+                "sid",
+                str(root),
+                SID_MIRROR,
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        # The archive's sid Release file can be past its Valid-Until (a frozen mirror).
+        (root / "etc/apt/apt.conf.d/99listflow").write_text(
+            'Acquire::Check-Valid-Until "false";\nAPT::Install-Recommends "false";\n'
+        )
+        # No cluster of its own and no service start: the profile's data directory is the cluster.
+        (root / "etc/postgresql-common/createcluster.d").mkdir(parents=True, exist_ok=True)
+        (root / "etc/postgresql-common/createcluster.d/listflow.conf").write_text(
+            "create_main_cluster = false\n"
+        )
+        policy = root / "usr/sbin/policy-rc.d"
+        policy.write_text("#!/bin/sh\nexit 101\n")
+        policy.chmod(0o755)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(_in_root(root, ["apt-get", "update", "-qq"]), check=True, env=env)
+        subprocess.run(
+            _in_root(root, ["apt-get", "install", "-y", "-qq", *SID_PACKAGES]),
+            check=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        subprocess.run(_in_root(root, ["apt-get", "clean"]), check=True)
+        marker.touch()
+        log(f"DocumentDB root built in {time.monotonic() - started:.0f}s")
         return root
-    if os.geteuid() != 0:
-        raise RuntimeError("building the DocumentDB root needs root (debootstrap, chroot)")
-    started = time.monotonic()
-    if shutil.which("debootstrap") is None:
-        log("installing debootstrap from Debian's packages")
-        _apt_install("debootstrap")
-    log(f"building a Debian sid root for DocumentDB in {root} (several minutes, once)")
-    mounted = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
-    if any(point.startswith(f"{root}/") for point in mounted):
-        raise RuntimeError(f"something is mounted under {root}: unmount it, then retry")
-    shutil.rmtree(root, ignore_errors=True)
-    root.parent.mkdir(parents=True, exist_ok=True)
-    # In a mount namespace of its own: the proc and sys debootstrap mounts in the root
-    # vanish with it, even if it is interrupted.
-    subprocess.run(
-        [
-            "unshare",
-            "--mount",
-            "--propagation",
-            "private",
-            "debootstrap",
-            "--variant=minbase",
-            "sid",
-            str(root),
-            SID_MIRROR,
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    # The archive's sid Release file can be past its Valid-Until (a frozen mirror).
-    (root / "etc/apt/apt.conf.d/99listflow").write_text(
-        'Acquire::Check-Valid-Until "false";\nAPT::Install-Recommends "false";\n'
-    )
-    # No cluster of its own and no service start: the profile's data directory is the cluster.
-    (root / "etc/postgresql-common/createcluster.d").mkdir(parents=True, exist_ok=True)
-    (root / "etc/postgresql-common/createcluster.d/listflow.conf").write_text(
-        "create_main_cluster = false\n"
-    )
-    policy = root / "usr/sbin/policy-rc.d"
-    policy.write_text("#!/bin/sh\nexit 101\n")
-    policy.chmod(0o755)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(_in_root(root, ["apt-get", "update", "-qq"]), check=True, env=env)
-    subprocess.run(
-        _in_root(root, ["apt-get", "install", "-y", "-qq", *SID_PACKAGES]),
-        check=True,
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
-    subprocess.run(_in_root(root, ["apt-get", "clean"]), check=True)
-    marker.touch()
-    log(f"DocumentDB root built in {time.monotonic() - started:.0f}s")
-    return root
 
 
 def _root_postgres_ids(root: Path) -> tuple[int, int]:
@@ -736,30 +752,31 @@ def start_postgres18(profile: Profile) -> None:
 
 def ferretdb2_binary() -> Path:
     """FerretDB 2 built from the Go module proxy once per machine (see infra/ferretdb2/go.mod)."""
-    binary = CACHE / "bin" / f"ferretdb-{FERRETDB2_VERSION}"
-    if binary.exists():
+    with cache_lock("ferretdb2"):
+        binary = CACHE / "bin" / f"ferretdb-{FERRETDB2_VERSION}"
+        if binary.exists():
+            return binary
+        started = time.monotonic()
+        log(f"building FerretDB {FERRETDB2_VERSION} from the Go module proxy (minutes, once)")
+        binary.parent.mkdir(parents=True, exist_ok=True)
+        partial = binary.with_name(f"{binary.name}.partial")
+        env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
+        subprocess.run(
+            [
+                "go",
+                "build",
+                "-trimpath",
+                "-o",
+                str(partial),
+                "github.com/FerretDB/FerretDB/v2/cmd/ferretdb",
+            ],
+            cwd=REPO / "infra" / "ferretdb2",
+            env=env,
+            check=True,
+        )
+        partial.rename(binary)
+        log(f"FerretDB {FERRETDB2_VERSION} built in {time.monotonic() - started:.0f}s")
         return binary
-    started = time.monotonic()
-    log(f"building FerretDB {FERRETDB2_VERSION} from the Go module proxy (minutes, once)")
-    binary.parent.mkdir(parents=True, exist_ok=True)
-    partial = binary.with_name(f"{binary.name}.partial")
-    env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
-    subprocess.run(
-        [
-            "go",
-            "build",
-            "-trimpath",
-            "-o",
-            str(partial),
-            "github.com/FerretDB/FerretDB/v2/cmd/ferretdb",
-        ],
-        cwd=REPO / "infra" / "ferretdb2",
-        env=env,
-        check=True,
-    )
-    partial.rename(binary)
-    log(f"FerretDB {FERRETDB2_VERSION} built in {time.monotonic() - started:.0f}s")
-    return binary
 
 
 def start_ferretdb2(profile: Profile) -> None:
