@@ -3,7 +3,6 @@
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from listflow.contacts.adapters.memory_repository import InMemoryContactRepository
@@ -22,7 +21,6 @@ from listflow.schemas.values import (
     TargetKind,
     TargetRef,
 )
-from pymongo.asynchronous.database import AsyncDatabase
 
 from tests.conftest import fresh_database
 
@@ -98,43 +96,29 @@ async def test_a_key_a_contact_gains_by_an_update_finds_it(repository: ContactRe
     assert ids == {email: ["c1"]}
 
 
-async def test_contacts_stored_before_known_keys_existed_are_found_after_a_restart(
-    database: AsyncDatabase[dict[str, Any]],
+async def test_a_batch_of_more_keys_than_one_lookup_carries_finds_each_contact_once(
+    repository: ContactRepository,
 ) -> None:
-    """The store remembers which keys it has seen, to skip lookups of new ones; contacts
-    written before it did (an older version) must still be found once the service restarts."""
-    await MongoContactRepository(database).save([contact("c1")], [])
-    # As an older version left it: the contact, and no record of its keys.
-    await database.drop_collection("known_keys")
-    await database.drop_collection("migrations")
-    key = (MatchKey.PHONE, "+14155550100")
-    restarted = MongoContactRepository(database)
-    await restarted.ensure_indexes()
-    ids, _ = await restarted.find_by_keys("t1", [key])
-    assert ids == {key: ["c1"]}
-
-
-async def test_a_fresh_process_finds_every_stored_contact_among_new_keys(
-    database: AsyncDatabase[dict[str, Any]],
-) -> None:
-    """After a restart the process has seen no key: a batch mixing stored customers' keys
-    with new ones finds every stored contact and nothing for the new keys, whichever keys
-    it probes and whichever it looks up."""
-    writer = MongoContactRepository(database)
-    await writer.ensure_indexes()
-    await writer.save([contact(f"c{i}", account=f"A{i}") for i in range(80)], [])
-    restarted = MongoContactRepository(database)
-    stored = [(MatchKey.ACCOUNT_NUMBER, f"A{i}") for i in range(80)]
-    new = [(MatchKey.ACCOUNT_NUMBER, f"N{i}") for i in range(80)]
-    # Stored keys first (the probe's sample meets known keys), then new keys first.
-    for batch in ([*stored[:40], *new[:40]], [*new[40:], *stored[40:]]):
-        ids, found = await restarted.find_by_keys("t1", batch)
-        expected = {key: [f"c{stored.index(key)}"] for key in batch if key in stored}
-        assert ids == expected
-        assert set(found) == {cid for (cid,) in expected.values()}
-    # The new keys, probed or looked up, find no contact.
-    ids, _ = await MongoContactRepository(database).find_by_keys("t1", new)
-    assert ids == {}
+    """Stored customers' keys mixed with new ones, more of them than one `$in` carries
+    (LOOKUP_CHUNK), each contact's two keys far apart in the batch: every stored contact is
+    found under each of its keys exactly once, and the new keys find nothing."""
+    await repository.save([contact(f"c{i}", account=f"A{i}") for i in range(60)], [])
+    accounts = [(MatchKey.ACCOUNT_NUMBER, f"A{i}") for i in range(60)]
+    new = [(MatchKey.ACCOUNT_NUMBER, f"N{i}") for i in range(2400)]
+    phone = (MatchKey.PHONE, "+14155550100")  # every one of the 60 has it
+    batch = [*accounts[:30], *new, phone, *accounts[30:]]
+    ids, found = await repository.find_by_keys("t1", batch)
+    assert {k: v for k, v in ids.items() if k != phone} == {
+        key: [f"c{i}"] for i, key in enumerate(accounts)
+    }
+    assert sorted(ids[phone]) == sorted(f"c{i}" for i in range(60))
+    assert set(found) == {f"c{i}" for i in range(60)}
+    counts = await repository.count_matches(
+        "t1", MatchKey.ACCOUNT_NUMBER, [f"A{i}" for i in range(60)] + [f"N{i}" for i in range(2400)]
+    )
+    assert counts == {**{f"A{i}": 1 for i in range(60)}, **{f"N{i}": 0 for i in range(2400)}}
+    several = await repository.count_matches("t1", MatchKey.PHONE, ["+14155550100", "+1"], cap=2)
+    assert several == {"+14155550100": 2, "+1": 0}
 
 
 async def test_keys_never_cross_tenants(repository: ContactRepository) -> None:

@@ -1,7 +1,7 @@
-"""Contacts in MongoDB (or FerretDB): contacts, known keys, key claims, groups, tags."""
+"""Contacts in MongoDB (or FerretDB): contacts, key claims, groups, tags."""
 
 import contextlib
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,13 +17,16 @@ from listflow.contacts.ports import (
     Page,
     Term,
 )
-from listflow.kit.known_keys import KnownKeys
 from listflow.kit.mongo import Document, duplicate_key_indexes, gather_bounded
 from listflow.schemas.matching import all_match_keys
 from listflow.schemas.values import ConsentRecord, ContactData, MatchKey, TargetRef
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+# Keys per `$in` lookup, and lookups in flight at once for one batch.
+LOOKUP_CHUNK = 1000
+LOOKUP_CONCURRENCY = 4
 
 
 def key_id(tenant_id: str, key: KeyRef | Term) -> str:
@@ -111,9 +114,6 @@ class MongoContactRepository:
         self._groups = database["groups"]
         self._claims = database["key_claims"]
         self._tags = database["tags"]
-        # Every match key any contact was ever stored with, and some it never was (a lookup
-        # records the keys it asks about): `_id` only, never deleted. See find_by_keys.
-        self._known = KnownKeys(database["known_keys"], database["migrations"])
 
     def _labels(self, kind: str) -> Any:
         return self._groups if kind == "group" else self._tags
@@ -126,67 +126,54 @@ class MongoContactRepository:
             await labels.create_index(
                 [("tenant_id", ASCENDING), ("name_key", ASCENDING)], unique=True
             )
-        await self._backfill_known_keys()
-
-    async def _backfill_known_keys(self) -> None:
-        """Record the keys of contacts stored before `known_keys` existed."""
-
-        async def keys_of_stored() -> AsyncIterator[list[str]]:
-            async for doc in self._contacts.find({}, {"tenant_id": 1, "data": 1}, batch_size=1000):
-                data = ContactData.model_validate(doc["data"])
-                yield [key_id(doc["tenant_id"], k) for k in all_match_keys(data)]
-
-        await self._known.backfill("known_keys", keys_of_stored())
 
     async def find_by_keys(
         self, tenant_id: str, keys: Collection[KeyRef]
     ) -> tuple[dict[KeyRef, list[str]], dict[str, Contact]]:
-        # Keys never known to the store need no lookup: one unordered insert into `known_keys`
-        # tells them apart for the whole batch (~15 us a key on FerretDB, against ~0.3 ms for
-        # a point query). Sound because save() records a contact's keys before writing it: a
-        # key not known at this moment belongs to no stored contact, as a lookup now would
-        # have found; writers racing us are settled by the key claims, as after a lookup.
+        # One `$in` on the multikey `match_keys` index per LOOKUP_CHUNK keys: on FerretDB 2
+        # (DocumentDB) ~20 us a stored key and ~8 us an absent one, against ~1.7 ms for one
+        # equality query per key and ~20 us for the known-keys probe FerretDB 1 needed
+        # (`make bench`, "lookup" lines; docs/architecture.md, Matching).
         by_key = {key_id(tenant_id, k): k for k in keys}
-        unknown = await self._known.unknown(by_key)
-        # The rest: one equality query per key on the multikey `match_keys`, an index lookup
-        # on MongoDB and (with the GIN index the devstack adds) on FerretDB, where `$in`
-        # would scan.
-        known = [kid for kid in by_key if kid not in unknown]
-        results = await gather_bounded(
-            self._contacts.find({"match_keys": kid}).to_list() for kid in known
-        )
         ids: dict[KeyRef, list[str]] = {}
         contacts: dict[str, Contact] = {}
-        for kid, docs in zip(known, results, strict=True):
-            for doc in docs:
-                if doc["tenant_id"] != tenant_id:
-                    continue
-                ids.setdefault(by_key[kid], []).append(doc["_id"])
-                contacts.setdefault(doc["_id"], _from_document(doc))
-        # A stored contact's keys are all known: saving it again records only what it gains.
-        self._known.remember(
-            key_id(tenant_id, k) for c in contacts.values() for k in all_match_keys(c.data)
-        )
+        for doc in await self._with_keys(list(by_key), None):
+            if doc["tenant_id"] != tenant_id or doc["_id"] in contacts:
+                continue
+            contacts[doc["_id"]] = _from_document(doc)
+            for kid in doc["match_keys"]:
+                if (key := by_key.get(kid)) is not None:
+                    ids.setdefault(key, []).append(doc["_id"])
         return ids, contacts
 
     async def count_matches(
         self, tenant_id: str, key: MatchKey, values: Collection[str], *, cap: int = 2
     ) -> dict[str, int]:
-        # One equality query per value, never `$in` (FerretDB scans the collection for it);
-        # `limit(cap)` because a preview only tells none, one and several apart.
-        unique = list(dict.fromkeys(values))
+        # A preview only tells none, one and several apart: counts stop at `cap`.
+        by_kid = {key_id(tenant_id, (key, value)): value for value in values}
+        counts = dict.fromkeys(by_kid.values(), 0)
+        seen: set[str] = set()
+        projection = {"_id": 1, "tenant_id": 1, "match_keys": 1}
+        for doc in await self._with_keys(list(by_kid), projection):
+            if doc["tenant_id"] != tenant_id or doc["_id"] in seen:
+                continue
+            seen.add(doc["_id"])
+            for kid in doc["match_keys"]:
+                if (value := by_kid.get(kid)) is not None:
+                    counts[value] = min(cap, counts[value] + 1)
+        return counts
+
+    async def _with_keys(self, key_ids: list[str], projection: Document | None) -> list[Document]:
+        """The stored contacts having any of these match keys (a contact may come twice)."""
+        chunks = [key_ids[i : i + LOOKUP_CHUNK] for i in range(0, len(key_ids), LOOKUP_CHUNK)]
         found = await gather_bounded(
-            self._contacts.find(
-                {"match_keys": key_id(tenant_id, (key, value))}, {"_id": 1, "tenant_id": 1}
-            )
-            .limit(cap)
-            .to_list()
-            for value in unique
+            (
+                self._contacts.find({"match_keys": {"$in": chunk}}, projection).to_list()
+                for chunk in chunks
+            ),
+            limit=LOOKUP_CONCURRENCY,
         )
-        return {
-            value: sum(1 for doc in docs if doc["tenant_id"] == tenant_id)
-            for value, docs in zip(unique, found, strict=True)
-        }
+        return [doc for docs in found for doc in docs]
 
     async def claim_keys(
         self, tenant_id: str, claims: Sequence[Claim], ours: Collection[str] = ()
@@ -240,8 +227,6 @@ class MongoContactRepository:
     ) -> None:
         written = [*created, *(c for c, _ in updated)]
         keys = {c.id: all_match_keys(c.data) for c in written}
-        # Keys first: find_by_keys skips the lookup of a key it finds unknown.
-        await self._known.record([key_id(c.tenant_id, k) for c in written for k in keys[c.id]])
         # Inserts wherever possible: on FerretDB an insert only checks the unique _id index.
         if created:
             try:
