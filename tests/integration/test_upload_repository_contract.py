@@ -69,17 +69,11 @@ async def test_only_one_of_two_racing_transitions_wins(store: UploadStore) -> No
     assert (await store.get("t1", "u1") or {})["announced"] is True
 
 
-async def test_outcomes_count_once_per_row_and_tallies_sum_their_writers(
-    store: UploadStore,
-) -> None:
+async def test_outcomes_count_once_per_row_in_the_uploads_tally(store: UploadStore) -> None:
     await store.insert(upload("u1"))
-    first = await store.record(
-        "u1", [outcome(1, "imported"), outcome(2, "invalid", "bad")], "outcomes"
-    )
+    first = await store.record("u1", [outcome(1, "imported"), outcome(2, "invalid", "bad")])
     assert first.by_status == {"imported": 1, "invalid": 1}
-    replay = await store.record(
-        "u1", [outcome(2, "invalid", "bad"), outcome(3, "failed")], "import"
-    )
+    replay = await store.record("u1", [outcome(2, "invalid", "bad"), outcome(3, "failed")])
     assert replay.by_status == {"failed": 1}
     assert (await store.get("t1", "u1") or {})["tally"] == {
         "imported": 1,
@@ -92,14 +86,37 @@ async def test_outcomes_count_once_per_row_and_tallies_sum_their_writers(
     assert rows == [(1, "imported"), (2, "invalid"), (3, "failed")]
     await store.set_tally("u1", {"imported": 5})
     assert (await store.get("t1", "u1") or {})["tally"] == {"imported": 5}
-    assert (await store.record("u1", [], "outcomes")).processed == 0
+    assert (
+        await store.record(
+            "u1",
+            [],
+        )
+    ).processed == 0
+
+
+async def test_racing_outcome_batches_and_progress_writes_keep_every_count(
+    store: UploadStore,
+) -> None:
+    """The importer and the outcomes consumer count into one tally while the importer writes
+    its progress to the same upload: no write undoes another (each update is atomic)."""
+    await store.insert(upload("u1"))
+    batches = [[outcome(b * 50 + i, "imported") for i in range(50)] for b in range(16)]
+    await asyncio.gather(
+        *(store.record("u1", batch) for batch in batches),
+        *(store.update("u1", {"rows_read": n}) for n in range(16)),
+    )
+    doc = await store.get("t1", "u1") or {}
+    assert doc["tally"] == {"imported": 800}
+    assert doc["status"] == UploadStatus.IMPORTING.value
 
 
 async def test_a_completed_upload_carries_its_own_final_tally(store: UploadStore) -> None:
     await store.insert(upload("u1"))
-    await store.record("u1", [outcome(1, "imported")], "outcomes")
+    await store.record("u1", [outcome(1, "imported")])
     final = {"status": UploadStatus.COMPLETED.value, "tally": {"imported": 9}}
     await store.transition("u1", [UploadStatus.IMPORTING], final)
+    assert (await store.get("t1", "u1") or {})["tally"] == {"imported": 9}
+    await store.record("u1", [outcome(2, "imported")])
     assert (await store.get("t1", "u1") or {})["tally"] == {"imported": 9}
 
 

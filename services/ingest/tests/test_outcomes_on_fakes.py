@@ -103,7 +103,7 @@ async def test_reconcile_announces_a_completion_a_crash_left_unannounced(
 ) -> None:
     ingest, store, events = parts
     await parsed_upload(store, total=1)
-    await store.record("u1", [{"row_number": 1, "status": "imported"}], "outcomes")
+    await store.record("u1", [{"row_number": 1, "status": "imported"}])
     final = {"status": "completed", "tally": {"imported": 1}, "completed_at": NOW}
     await store.transition("u1", [UploadStatus.IMPORTING], {**final, "announced": False})
 

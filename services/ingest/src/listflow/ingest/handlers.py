@@ -407,7 +407,7 @@ class Ingest:
                     await self.events.contact_rows(tenant_id, upload_id, sorted_batch.rows)
                 published += len(sorted_batch.rows)
                 timer.lap("publish")
-                await self.repository.record(upload_id, sorted_batch.outcomes, "import")
+                await self.repository.record(upload_id, sorted_batch.outcomes)
                 now = self.clock()
                 await self.repository.update(
                     upload_id,
@@ -488,7 +488,6 @@ class Ingest:
                 }
                 for o in batch.outcomes
             ],
-            "outcomes",
         )
         await self.check_completion(batch.upload_id)
 

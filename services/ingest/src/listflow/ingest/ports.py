@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from listflow.ingest.domain.batches import CheckedRow
 from listflow.ingest.domain.upload import Tally, UploadStatus
@@ -12,8 +12,6 @@ from listflow.schemas.events import Event, ListReady
 UploadDoc = dict[str, Any]
 # Who counts into an upload's running tally: each writer has a part of its own, since two
 # increments racing on one document lose one on FerretDB (see the Mongo adapter).
-TallyWriter = Literal["import", "outcomes"]
-TALLY_WRITERS: tuple[TallyWriter, ...] = ("import", "outcomes")
 
 
 class UploadRepository(Protocol):
@@ -61,9 +59,7 @@ class UploadRepository(Protocol):
 class OutcomeLedger(Protocol):
     """One outcome per (upload, row), and the running tallies counted from them."""
 
-    async def record(
-        self, upload_id: str, outcomes: list[dict[str, Any]], writer: TallyWriter
-    ) -> Tally:
+    async def record(self, upload_id: str, outcomes: list[dict[str, Any]]) -> Tally:
         """Store outcomes once per row; what was new, so a replay counts nothing twice."""
 
     async def set_tally(self, upload_id: str, by_status: Mapping[str, int]) -> None:

@@ -8,29 +8,22 @@ from datetime import datetime
 from typing import Any
 
 from listflow.ingest.domain.upload import Tally, UploadStatus
-from listflow.ingest.ports import TALLY_WRITERS, TallyWriter, UploadDoc
+from listflow.ingest.ports import UploadDoc
 
 _PROBLEMS = ("invalid", "failed")
 
 
 class InMemoryUploadRepository:
-    """Uploads, running tallies (one part per writer) and the outcome ledger, in dicts."""
+    """Uploads (with their running tallies) and the outcome ledger, in dicts."""
 
     def __init__(self) -> None:
         self._uploads: dict[str, UploadDoc] = {}
-        self._tallies: dict[str, Counter[str]] = {}
         self._ledger: dict[str, dict[int, dict[str, Any]]] = {}
 
-    def _with_tally(self, doc: UploadDoc | None) -> UploadDoc | None:
+    def _copy(self, doc: UploadDoc | None) -> UploadDoc | None:
         if doc is None:
             return None
-        doc = copy.deepcopy(doc)
-        if doc.get("status") == UploadStatus.COMPLETED.value:
-            return doc
-        total: Counter[str] = Counter()
-        for writer in TALLY_WRITERS:
-            total.update(self._tallies.get(f"{doc['_id']}:{writer}", Counter()))
-        return {**doc, "tally": dict(total)}
+        return copy.deepcopy(doc)
 
     async def ensure_indexes(self) -> None:
         return None
@@ -38,14 +31,14 @@ class InMemoryUploadRepository:
     async def insert(self, doc: UploadDoc) -> None:
         if doc["_id"] in self._uploads:
             raise ValueError(f"upload {doc['_id']} exists")
-        self._uploads[doc["_id"]] = copy.deepcopy(doc)
+        self._uploads[doc["_id"]] = copy.deepcopy({"tally": {}, **doc})
 
     async def get(self, tenant_id: str, upload_id: str) -> UploadDoc | None:
         doc = self._uploads.get(upload_id)
-        return self._with_tally(doc) if doc and doc["tenant_id"] == tenant_id else None
+        return self._copy(doc) if doc and doc["tenant_id"] == tenant_id else None
 
     async def get_any(self, upload_id: str) -> UploadDoc | None:
-        return self._with_tally(self._uploads.get(upload_id))
+        return self._copy(self._uploads.get(upload_id))
 
     async def update(self, upload_id: str, fields: Mapping[str, Any]) -> None:
         if upload_id in self._uploads:
@@ -58,7 +51,7 @@ class InMemoryUploadRepository:
         if doc is None or doc.get("status") not in {s.value for s in from_status}:
             return None
         doc.update(copy.deepcopy(dict(fields)))
-        return self._with_tally(doc)
+        return self._copy(doc)
 
     async def history(
         self,
@@ -85,13 +78,13 @@ class InMemoryUploadRepository:
         docs = sorted(
             (d for d in self._uploads.values() if wanted(d)), key=lambda d: d["_id"], reverse=True
         )
-        page = [d for d in (self._with_tally(doc) for doc in docs[:limit]) if d is not None]
+        page = [d for d in (self._copy(doc) for doc in docs[:limit]) if d is not None]
         return page, (docs[limit - 1]["_id"] if len(docs) > limit else None)
 
     async def unfinished(self) -> list[UploadDoc]:
         return [
             d
-            for d in (self._with_tally(doc) for doc in self._uploads.values())
+            for d in (self._copy(doc) for doc in self._uploads.values())
             if d is not None
             and (
                 d.get("status") == UploadStatus.IMPORTING.value
@@ -115,23 +108,21 @@ class InMemoryUploadRepository:
         doc.update(lease_owner=owner, lease_until=until)
         return copy.deepcopy(doc)
 
-    async def record(
-        self, upload_id: str, outcomes: list[dict[str, Any]], writer: TallyWriter
-    ) -> Tally:
+    async def record(self, upload_id: str, outcomes: list[dict[str, Any]]) -> Tally:
         rows = self._ledger.setdefault(upload_id, {})
         new: Counter[str] = Counter()
         for outcome in outcomes:
             if outcome["row_number"] not in rows:
                 rows[outcome["row_number"]] = {"upload_id": upload_id, **copy.deepcopy(outcome)}
                 new[outcome["status"]] += 1
-        if new:
-            self._tallies.setdefault(f"{upload_id}:{writer}", Counter()).update(new)
+        doc = self._uploads.get(upload_id)
+        if new and doc is not None and doc.get("status") != UploadStatus.COMPLETED.value:
+            doc["tally"] = dict(Counter(doc.get("tally", {})) + new)
         return Tally(dict(new))
 
     async def set_tally(self, upload_id: str, by_status: Mapping[str, int]) -> None:
-        for writer in TALLY_WRITERS:
-            counts = dict(by_status) if writer == TALLY_WRITERS[0] else {}
-            self._tallies[f"{upload_id}:{writer}"] = Counter(counts)
+        if upload_id in self._uploads:
+            self._uploads[upload_id]["tally"] = dict(by_status)
 
     async def recount(self, upload_id: str) -> Tally:
         counts = Counter(o["status"] for o in self._ledger.get(upload_id, {}).values())

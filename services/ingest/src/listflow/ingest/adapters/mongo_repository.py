@@ -1,53 +1,32 @@
 """Uploads and the row outcome ledger in MongoDB (or FerretDB)."""
 
-from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from listflow.ingest.domain.upload import Tally, UploadStatus
-from listflow.ingest.ports import TALLY_WRITERS, TallyWriter
-from listflow.kit.mongo import Document, duplicate_key_indexes, gather_bounded
+from listflow.kit.mongo import Document, duplicate_key_indexes
 from pymongo import ASCENDING, DESCENDING, InsertOne, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError
 
 LEDGER_BATCH = 500
 
 
 class MongoUploadRepository:
-    """Uploads, their running tallies and the row outcome ledger.
+    """Uploads, with their running tallies, and the row outcome ledger.
 
-    The running tally of an upload is a document of its own (`upload_tallies`), not a field
-    of the upload: FerretDB applies every update as a read-modify-write of the whole
-    document, so an outcome's `$inc` racing a `$set` of the upload (the start, the
-    importer's progress, a cancel) could write back the fields it had read and undo the
-    other write. Two `$inc`s racing each other on one document lose one the same way, so
-    each writer of a tally has a document of its own (`<upload>:import` for the rows the
-    importer rejects itself, `<upload>:outcomes` for the outcomes of the services that
-    own the rows), and the tally is their sum. Readers get the upload with its `tally`
-    filled in; once completed, the upload carries its final tally itself.
+    The running tally is the upload's own `tally` field, `$inc`ed by both of its writers
+    (the importer, for the rows it rejects itself, and the outcomes consumer, for the
+    services that own the rows). FerretDB 2 applies each update atomically, so those `$inc`s
+    and the `$set`s of the start, the progress and a cancel never undo one another
+    (tests/integration/test_store_guarantees.py). On FerretDB 1.24 they did, which is why the
+    tally used to live in two documents of its own (docs/architecture.md, issue 17).
     """
 
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self._uploads = database["uploads"]
-        self._tallies = database["upload_tallies"]
         self._ledger = database["row_outcomes"]
-
-    async def _with_tally(self, doc: Document | None) -> Document | None:
-        if doc is None or doc.get("status") == UploadStatus.COMPLETED.value:
-            return doc
-        parts = await gather_bounded(
-            self._tallies.find_one({"_id": f"{doc['_id']}:{writer}"}) for writer in TALLY_WRITERS
-        )
-        total: Counter[str] = Counter()
-        for part in parts:
-            total.update((part or {}).get("counts", {}))
-        return {**doc, "tally": dict(total)}
-
-    async def _all_with_tallies(self, docs: list[Document]) -> list[Document]:
-        filled = await gather_bounded(self._with_tally(doc) for doc in docs)
-        return [doc for doc in filled if doc is not None]
 
     async def ensure_indexes(self) -> None:
         await self._uploads.create_index([("tenant_id", ASCENDING), ("_id", DESCENDING)])
@@ -58,16 +37,14 @@ class MongoUploadRepository:
         await self._ledger.create_index([("upload_id", ASCENDING), ("row_number", ASCENDING)])
 
     async def insert(self, doc: Document) -> None:
-        await self._uploads.insert_one(doc)
+        await self._uploads.insert_one({"tally": {}, **doc})
 
     async def get(self, tenant_id: str, upload_id: str) -> Document | None:
-        return await self._with_tally(
-            await self._uploads.find_one({"_id": upload_id, "tenant_id": tenant_id})
-        )
+        return await self._uploads.find_one({"_id": upload_id, "tenant_id": tenant_id})
 
     async def get_any(self, upload_id: str) -> Document | None:
         """For Kafka consumers: the event names the tenant, the upload id is the key."""
-        return await self._with_tally(await self._uploads.find_one({"_id": upload_id}))
+        return await self._uploads.find_one({"_id": upload_id})
 
     async def update(self, upload_id: str, fields: Mapping[str, Any]) -> None:
         await self._uploads.update_one({"_id": upload_id}, {"$set": dict(fields)})
@@ -76,12 +53,10 @@ class MongoUploadRepository:
         self, upload_id: str, from_status: Iterable[UploadStatus], fields: Mapping[str, Any]
     ) -> Document | None:
         """Change state only from the given statuses: exactly one caller wins a transition."""
-        return await self._with_tally(
-            await self._uploads.find_one_and_update(
-                {"_id": upload_id, "status": {"$in": [s.value for s in from_status]}},
-                {"$set": dict(fields)},
-                return_document=ReturnDocument.AFTER,
-            )
+        return await self._uploads.find_one_and_update(
+            {"_id": upload_id, "status": {"$in": [s.value for s in from_status]}},
+            {"$set": dict(fields)},
+            return_document=ReturnDocument.AFTER,
         )
 
     async def history(
@@ -110,12 +85,11 @@ class MongoUploadRepository:
                 window["$lt"] = created_to
             query["created_at"] = window
         docs = await self._uploads.find(query).sort("_id", DESCENDING).limit(limit + 1).to_list()
-        page = await self._all_with_tallies(docs[:limit])
-        return page, (docs[limit - 1]["_id"] if len(docs) > limit else None)
+        return docs[:limit], (docs[limit - 1]["_id"] if len(docs) > limit else None)
 
     async def unfinished(self) -> list[Document]:
         """Uploads still importing, or completed but not yet announced."""
-        docs = await self._uploads.find(
+        return await self._uploads.find(
             {
                 "$or": [
                     {"status": UploadStatus.IMPORTING.value},
@@ -123,7 +97,6 @@ class MongoUploadRepository:
                 ]
             }
         ).to_list()
-        return await self._all_with_tallies(docs)
 
     async def claim(
         self, upload_id: str, owner: str, now: datetime, until: datetime
@@ -146,9 +119,8 @@ class MongoUploadRepository:
 
     # --- the ledger: one document per (upload, row) -------------------------------------
 
-    async def record(self, upload_id: str, outcomes: list[Document], writer: TallyWriter) -> Tally:
-        """Store outcomes once per row; returns what was new, so a replay counts nothing twice.
-        `writer` names the tally document the new ones are counted in (one per writer)."""
+    async def record(self, upload_id: str, outcomes: list[Document]) -> Tally:
+        """Store outcomes once per row; returns what was new, so a replay counts nothing twice."""
         if not outcomes:
             return Tally()
         ops = [
@@ -165,22 +137,16 @@ class MongoUploadRepository:
             if index not in skipped:
                 new[outcome["status"]] = new.get(outcome["status"], 0) + 1
         if new:
-            increment = {"$inc": {f"counts.{k}": v for k, v in new.items()}}
-            tally_id = f"{upload_id}:{writer}"
-            try:
-                await self._tallies.update_one({"_id": tally_id}, increment, upsert=True)
-            except DuplicateKeyError:
-                # Two first outcomes upserted at once; the document exists now.
-                await self._tallies.update_one({"_id": tally_id}, increment)
+            # A completed upload keeps the final tally its completion wrote.
+            await self._uploads.update_one(
+                {"_id": upload_id, "status": {"$ne": UploadStatus.COMPLETED.value}},
+                {"$inc": {f"tally.{k}": v for k, v in new.items()}},
+            )
         return Tally(new)
 
     async def set_tally(self, upload_id: str, by_status: Mapping[str, int]) -> None:
-        """Replace a running tally (with a recount of the ledger): all of it in one part."""
-        for writer in TALLY_WRITERS:
-            counts = dict(by_status) if writer == TALLY_WRITERS[0] else {}
-            await self._tallies.replace_one(
-                {"_id": f"{upload_id}:{writer}"}, {"counts": counts}, upsert=True
-            )
+        """Replace a running tally (with a recount of the ledger)."""
+        await self._uploads.update_one({"_id": upload_id}, {"$set": {"tally": dict(by_status)}})
 
     async def recount(self, upload_id: str) -> Tally:
         """Authoritative counts from the ledger (the running tally can lag after a crash)."""
