@@ -8,6 +8,7 @@ to contacts 1000 at a time with a bounded number of calls in flight.
 """
 
 import asyncio
+import contextlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -202,34 +203,57 @@ class Previews:
         reader = iter_row_batches(path, sniffed, batch_rows=ingest.batch_rows, limits=ingest.limits)
         semaphore = asyncio.Semaphore(self.concurrency)
 
-        async def count(values: list[str]) -> MatchCounts:
+        async def count(values: list[str]) -> None:
             async with semaphore:
-                return await self.contacts.match_counts(api_key, plan.key, values)
+                found = await self.contacts.match_counts(api_key, plan.key, values)
+            tally.matches = tally.matches + found
 
-        while (batch := await asyncio.to_thread(next, reader, None)) is not None:
-            if tally.rows + len(batch) > ingest.max_rows:
-                raise FileRejected(f"the file has more than {ingest.max_rows:,} rows, the limit")
-            parsed = sorter.sort(await ingest.checks.check(spec, batch))
-            tally.rows += len(batch)
-            for outcome in parsed.outcomes:
-                if outcome["status"] == RowStatus.INVALID.value and len(tally.examples) < EXAMPLES:
-                    tally.examples.append(
-                        {
-                            "row_number": outcome["row_number"],
-                            "column": outcome["column"],
-                            "value": outcome["value"],
-                            "reason": outcome["reason"],
-                        }
+        # A batch's match counts run while the next batches are read and checked; at most
+        # `concurrency` calls are in flight, and every count is in before the tally is final.
+        counting: set[asyncio.Task[None]] = set()
+        try:
+            checked_batches = ingest.checks.checked_ahead(spec, reader)
+            async with contextlib.aclosing(checked_batches):
+                async for checked in checked_batches:
+                    if tally.rows + checked.size > ingest.max_rows:
+                        raise FileRejected(
+                            f"the file has more than {ingest.max_rows:,} rows, the limit"
+                        )
+                    parsed = sorter.sort(checked)
+                    tally.rows += checked.size
+                    for outcome in parsed.outcomes:
+                        if (
+                            outcome["status"] == RowStatus.INVALID.value
+                            and len(tally.examples) < EXAMPLES
+                        ):
+                            tally.examples.append(
+                                {
+                                    "row_number": outcome["row_number"],
+                                    "column": outcome["column"],
+                                    "value": outcome["value"],
+                                    "reason": outcome["reason"],
+                                }
+                            )
+                    values = [row.match_value for row in parsed.rows]
+                    counting.update(
+                        asyncio.create_task(count(values[i : i + MAX_VALUES]))
+                        for i in range(0, len(values), MAX_VALUES)
                     )
-            values = [row.match_value for row in parsed.rows]
-            chunks = [values[i : i + MAX_VALUES] for i in range(0, len(values), MAX_VALUES)]
-            for found in await asyncio.gather(*(count(chunk) for chunk in chunks)):
-                tally.matches = tally.matches + found
-            tally.invalid = sorter.invalid
-            tally.duplicates = sorter.duplicates
-            await self.store.update(
-                upload_id, run_id, {**tally.as_fields(), "updated_at": ingest.clock()}
-            )
+                    while len(counting) > 2 * self.concurrency:
+                        await asyncio.wait(counting, return_when=asyncio.FIRST_COMPLETED)
+                    # A call that failed stops the preview now, not after the whole file.
+                    for task in [t for t in counting if t.done()]:
+                        counting.discard(task)
+                        task.result()
+                    tally.invalid = sorter.invalid
+                    tally.duplicates = sorter.duplicates
+                    await self.store.update(
+                        upload_id, run_id, {**tally.as_fields(), "updated_at": ingest.clock()}
+                    )
+            await asyncio.gather(*counting)
+        finally:
+            for task in counting:
+                task.cancel()
 
 
 def preview_percent(preview: dict[str, Any]) -> float:

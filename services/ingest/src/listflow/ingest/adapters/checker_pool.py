@@ -16,8 +16,8 @@ import signal
 import sys
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections import OrderedDict, deque
+from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
@@ -122,6 +122,26 @@ class CheckerPool:
 
     async def check(self, spec: CheckSpec, batch: Sequence[Row | BrokenRow]) -> CheckedBatch:
         return await self._run(_check, spec, batch)
+
+    async def checked_ahead(
+        self, spec: CheckSpec, batches: Iterator[Sequence[Row | BrokenRow]]
+    ) -> AsyncGenerator[CheckedBatch]:
+        """The file's batches checked, in file order, with `window` of them in the workers at
+        once: reading, checking and what the caller does with each batch overlap."""
+        in_flight: deque[asyncio.Future[CheckedBatch]] = deque()
+        try:
+            while True:
+                while len(in_flight) < self.window:
+                    batch = await asyncio.to_thread(next, batches, None)
+                    if batch is None:
+                        break
+                    in_flight.append(asyncio.ensure_future(self.check(spec, batch)))
+                if not in_flight:
+                    return
+                yield await in_flight.popleft()
+        finally:
+            for pending in in_flight:
+                pending.cancel()
 
     async def keys(
         self, spec: CheckSpec, batch: Sequence[Row | BrokenRow]
