@@ -1,10 +1,11 @@
 """MongoDB client plumbing. Only what both MongoDB and FerretDB support: no transactions."""
 
 import asyncio
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Collection, Iterable, Mapping
 from typing import Any, TypeVar
 
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, OperationFailure
 
 DUPLICATE_KEY = 11000
@@ -20,13 +21,10 @@ POINT_CONCURRENCY = 16
 async def gather_bounded(
     operations: Iterable[Awaitable[T]], limit: int = POINT_CONCURRENCY
 ) -> list[T]:
-    """Run many single-document operations with at most `limit` in flight.
-
-    Lookups and updates go one equality query or one document each rather than as one `$in`
-    query or one multi-statement bulk update: FerretDB answers `$in` by scanning the whole
-    collection and stalls on large bulk updates, while single equality operations on indexed
-    fields are index lookups on both FerretDB and MongoDB (docs/performance.md).
-    """
+    """Run many single-document operations with at most `limit` in flight: writes that must
+    each be conditional (a versioned replace, a claim), where one multi-statement bulk
+    update would stall FerretDB 1.24 and tell no caller which document failed. Lookups of
+    many values go by `find_any` instead."""
     semaphore = asyncio.Semaphore(limit)
 
     async def run(operation: Awaitable[T]) -> T:
@@ -34,6 +32,31 @@ async def gather_bounded(
             return await operation
 
     return await asyncio.gather(*(run(op) for op in operations))
+
+
+# Values per `$in` query of `find_any`, and such queries in flight at once.
+IN_CHUNK = 1000
+IN_CONCURRENCY = 4
+
+
+async def find_any(
+    collection: AsyncCollection[Document],
+    field: str,
+    values: Collection[Any],
+    projection: Mapping[str, Any] | None = None,
+) -> list[Document]:
+    """The documents whose `field` holds any of `values`: one `$in` per IN_CHUNK values on
+    the field's index. FerretDB 2 (DocumentDB) serves `$in` from the index at ~20 us a value
+    found and ~8 us a value absent, against ~1.7 ms for one equality query per value
+    (`make bench`, "lookup" lines; on FerretDB 1.24 `$in` scanned the whole collection).
+    A document matching values of two chunks comes twice; callers keep the first."""
+    unique = list(dict.fromkeys(values))
+    chunks = [unique[i : i + IN_CHUNK] for i in range(0, len(unique), IN_CHUNK)]
+    found = await gather_bounded(
+        (collection.find({field: {"$in": chunk}}, projection).to_list() for chunk in chunks),
+        limit=IN_CONCURRENCY,
+    )
+    return [doc for docs in found for doc in docs]
 
 
 def make_client(url: str) -> AsyncMongoClient[Document]:

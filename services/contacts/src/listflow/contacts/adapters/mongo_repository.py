@@ -17,16 +17,12 @@ from listflow.contacts.ports import (
     Page,
     Term,
 )
-from listflow.kit.mongo import Document, duplicate_key_indexes, gather_bounded
+from listflow.kit.mongo import Document, duplicate_key_indexes, find_any, gather_bounded
 from listflow.schemas.matching import all_match_keys
 from listflow.schemas.values import ConsentRecord, ContactData, MatchKey, TargetRef
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
-
-# Keys per `$in` lookup, and lookups in flight at once for one batch.
-LOOKUP_CHUNK = 1000
-LOOKUP_CONCURRENCY = 4
 
 
 def key_id(tenant_id: str, key: KeyRef | Term) -> str:
@@ -130,14 +126,13 @@ class MongoContactRepository:
     async def find_by_keys(
         self, tenant_id: str, keys: Collection[KeyRef]
     ) -> tuple[dict[KeyRef, list[str]], dict[str, Contact]]:
-        # One `$in` on the multikey `match_keys` index per LOOKUP_CHUNK keys: on FerretDB 2
-        # (DocumentDB) ~20 us a stored key and ~8 us an absent one, against ~1.7 ms for one
-        # equality query per key and ~20 us for the known-keys probe FerretDB 1 needed
-        # (`make bench`, "lookup" lines; docs/architecture.md, Matching).
+        # `$in` on the multikey `match_keys` index, 1,000 keys a query (docs/architecture.md,
+        # Matching: cheaper than the known-keys probe FerretDB 1.24 needed, let alone one
+        # query per key).
         by_key = {key_id(tenant_id, k): k for k in keys}
         ids: dict[KeyRef, list[str]] = {}
         contacts: dict[str, Contact] = {}
-        for doc in await self._with_keys(list(by_key), None):
+        for doc in await find_any(self._contacts, "match_keys", by_key):
             if doc["tenant_id"] != tenant_id or doc["_id"] in contacts:
                 continue
             contacts[doc["_id"]] = _from_document(doc)
@@ -154,7 +149,7 @@ class MongoContactRepository:
         counts = dict.fromkeys(by_kid.values(), 0)
         seen: set[str] = set()
         projection = {"_id": 1, "tenant_id": 1, "match_keys": 1}
-        for doc in await self._with_keys(list(by_kid), projection):
+        for doc in await find_any(self._contacts, "match_keys", by_kid, projection):
             if doc["tenant_id"] != tenant_id or doc["_id"] in seen:
                 continue
             seen.add(doc["_id"])
@@ -162,18 +157,6 @@ class MongoContactRepository:
                 if (value := by_kid.get(kid)) is not None:
                     counts[value] = min(cap, counts[value] + 1)
         return counts
-
-    async def _with_keys(self, key_ids: list[str], projection: Document | None) -> list[Document]:
-        """The stored contacts having any of these match keys (a contact may come twice)."""
-        chunks = [key_ids[i : i + LOOKUP_CHUNK] for i in range(0, len(key_ids), LOOKUP_CHUNK)]
-        found = await gather_bounded(
-            (
-                self._contacts.find({"match_keys": {"$in": chunk}}, projection).to_list()
-                for chunk in chunks
-            ),
-            limit=LOOKUP_CONCURRENCY,
-        )
-        return [doc for docs in found for doc in docs]
 
     async def claim_keys(
         self, tenant_id: str, claims: Sequence[Claim], ours: Collection[str] = ()

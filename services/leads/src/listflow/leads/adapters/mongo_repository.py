@@ -10,9 +10,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any, TypeVar
 
-from listflow.kit.known_keys import KnownKeys
 from listflow.kit.logging import get_logger
-from listflow.kit.mongo import Document, duplicate_key_indexes, gather_bounded, is_duplicate_key
+from listflow.kit.mongo import (
+    Document,
+    duplicate_key_indexes,
+    find_any,
+    gather_bounded,
+    is_duplicate_key,
+)
 from listflow.leads.domain.errors import ConcurrentUpdate, NameTaken
 from listflow.leads.domain.keys import (
     entry_keys,
@@ -308,9 +313,6 @@ class MongoLeadRepository:
         self.quarantine = database["quarantine"]
         self.unique = database["unique_values"]
         self.phone_claims = database["phone_claims"]
-        # Every phone key a lead was ever stored with (and some asked about): a batch of new
-        # leads looks up only the phones some lead may have (listflow.kit.known_keys).
-        self.known_phones = KnownKeys(database["known_phones"], database["migrations"])
 
     async def ensure_indexes(self) -> None:
         await self.leads.create_index([("match_keys", ASCENDING)])
@@ -322,7 +324,6 @@ class MongoLeadRepository:
             [("tenant_id", ASCENDING), ("name_key", ASCENDING)], unique=True
         )
         await self.queue.create_index([("match_keys", ASCENDING), ("due_at", ASCENDING)])
-        await self.known_phones.backfill("known_phones", self._phone_keys_of_stored_leads())
 
     async def repair_documents(self) -> Repairs:
         """Mend the lists and campaigns that the API cannot show (stored before it validated
@@ -359,10 +360,6 @@ class MongoLeadRepository:
         if repaired or quarantined:
             _log.warning("documents repaired", repaired=repaired, quarantined=quarantined)
         return Repairs(repaired=repaired, quarantined=quarantined)
-
-    async def _phone_keys_of_stored_leads(self) -> AsyncIterator[list[str]]:
-        async for doc in self.leads.find({}, {"match_keys": 1}, batch_size=1000):
-            yield [k for k in doc.get("match_keys", ()) if "|phone|" in k]
 
     # --- lists ---------------------------------------------------------------------------
 
@@ -478,24 +475,16 @@ class MongoLeadRepository:
     # --- leads ---------------------------------------------------------------------------
 
     async def find_by_phones(self, tenant_id: str, phones: Collection[str]) -> dict[str, Lead]:
-        """Every lead of the tenant having any of `phones`: one equality query per phone that
-        some lead may have (a phone never known to the store needs none)."""
+        """Every lead of the tenant having any of `phones` (`$in` on `match_keys`)."""
         keys = [phone_key(tenant_id, p) for p in phones]
-        unknown = await self.known_phones.unknown(keys)
-        known = [k for k in keys if k not in unknown]
-        results = await gather_bounded(self.leads.find({"match_keys": k}).to_list() for k in known)
         found: dict[str, Lead] = {}
-        for docs in results:
-            for doc in docs:
-                if doc["tenant_id"] == tenant_id:
-                    found.setdefault(doc["_id"], lead_from_document(doc))
-        # A stored lead's phones are all known: saving it again records only what it gains.
-        self.known_phones.remember(_phone_keys(found.values()))
+        for doc in await find_any(self.leads, "match_keys", keys):
+            if doc["tenant_id"] == tenant_id and doc["_id"] not in found:
+                found[doc["_id"]] = lead_from_document(doc)
         return found
 
     async def get_leads(self, ids: Collection[str]) -> dict[str, Lead]:
-        docs = await gather_bounded(self.leads.find_one({"_id": i}) for i in ids)
-        return {d["_id"]: lead_from_document(d) for d in docs if d}
+        return {d["_id"]: lead_from_document(d) for d in await find_any(self.leads, "_id", ids)}
 
     async def get_lead(self, tenant_id: str, lead_id: str) -> Lead | None:
         doc = await self.leads.find_one({"_id": lead_id})
@@ -506,8 +495,6 @@ class MongoLeadRepository:
     ) -> None:
         """Insert new leads (an existing id is this row's replay) and replace updated ones,
         each only if still at the version read; raises ConcurrentUpdate otherwise."""
-        # Phones first: find_by_phones skips the lookup of a phone it finds unknown.
-        await self.known_phones.record(_phone_keys([*created, *(x for x, _ in updated)]))
         if created:
             try:
                 await self.leads.insert_many([lead_to_document(x) for x in created], ordered=False)
@@ -536,7 +523,6 @@ class MongoLeadRepository:
         return result.matched_count == 1
 
     async def replace_lead(self, lead: Lead) -> None:
-        await self.known_phones.record(_phone_keys([lead]))
         await self.leads.replace_one({"_id": lead.id}, lead_to_document(lead))
 
     async def leads_of_list(
