@@ -341,7 +341,8 @@ def start_kafka(profile: Profile) -> None:
             start_new_session=True,
         )
     (state / "pid").write_text(str(process.pid))
-    wait_port(profile.kafka_port, "Kafka", 90, state / "server.log")
+    # A JVM starting on two cores at load 20 (a bench beside several suites) took over 90 s.
+    wait_port(profile.kafka_port, "Kafka", 240, state / "server.log")
     log(f"Kafka {KAFKA_VERSION} up on {profile.kafka_bootstrap} (pid {process.pid})")
 
 
@@ -733,7 +734,7 @@ def start_postgres18(profile: Profile) -> None:
             start_new_session=True,
         )
     (state / "pid").write_text(str(process.pid))
-    wait_port(profile.postgres_port, "PostgreSQL 18", 60, logfile)
+    wait_port(profile.postgres_port, "PostgreSQL 18", 120, logfile)
     psql = [f"{binaries}/psql", "-h", "127.0.0.1", "-p", str(profile.postgres_port)]
     sql = "CREATE EXTENSION IF NOT EXISTS documentdb CASCADE"
     for _ in range(50):  # the port opens a moment before connections are accepted
@@ -808,7 +809,7 @@ def start_ferretdb2(profile: Profile) -> None:
             start_new_session=True,
         )
     (state / "pid").write_text(str(process.pid))
-    wait_port(profile.mongo_port, "FerretDB 2", 60, logfile)
+    wait_port(profile.mongo_port, "FerretDB 2", 120, logfile)
     log(
         f"FerretDB {FERRETDB2_VERSION} (DocumentDB) up on {profile.mongodb_url} (pid {process.pid})"
     )
