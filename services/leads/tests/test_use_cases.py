@@ -9,7 +9,7 @@ from listflow.kit.errors import Conflict, NotFound
 from listflow.leads.adapters.memory_repository import InMemoryLeadRepository
 from listflow.leads.domain.model import Campaign, Lead
 from listflow.leads.domain.windows import CallingHours
-from listflow.leads.handlers import Leads
+from listflow.leads.handlers.queue import Queue
 from listflow.leads.manage import Lists
 from listflow.leads.ports import LeadChange
 from listflow.schemas.events import RowOutcomes
@@ -46,8 +46,8 @@ Wired = tuple[Lists, InMemoryLeadRepository, Recorder]
 def wired() -> Wired:
     repository = InMemoryLeadRepository()
     events = Recorder()
-    leads = Leads(repository=repository, events=events, clock=lambda: NOW)
-    return Lists(repository=repository, leads=leads), repository, events
+    queue = Queue(repository=repository, events=events, clock=lambda: NOW)
+    return Lists(repository=repository, events=events, queue=queue), repository, events
 
 
 def lead(lid: str, list_id: str, phone: str) -> Lead:
