@@ -1,66 +1,14 @@
 """The leads use cases on the in-memory fake: lists and campaigns as operators edit them, and
 the queue they feed (issue 15: the same rules the API and the consumers run on FerretDB)."""
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
-
 import pytest
 from listflow.kit.errors import Conflict, NotFound
-from listflow.leads.adapters.memory_repository import InMemoryLeadRepository
-from listflow.leads.domain.model import Campaign, Lead
-from listflow.leads.domain.windows import CallingHours
-from listflow.leads.handlers.queue import Queue
-from listflow.leads.manage import Lists
-from listflow.leads.ports import LeadChange
-from listflow.schemas.events import RowOutcomes
-from listflow.schemas.leads import LeadData, LeadQueued, LeadWithdrawn
-from listflow.schemas.values import Phone
 
-# A Monday at noon UTC: inside every default calling window.
-NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.changes: list[LeadChange] = []
-        self.queued_events: list[LeadQueued] = []
-        self.withdrawn_events: list[LeadWithdrawn] = []
-
-    async def lead_changes(self, events: Sequence[LeadChange]) -> None:
-        self.changes.extend(events)
-
-    async def queued(self, events: Sequence[LeadQueued]) -> None:
-        self.queued_events.extend(events)
-
-    async def withdrawn(self, events: Sequence[LeadWithdrawn]) -> None:
-        self.withdrawn_events.extend(events)
-
-    async def row_outcomes(self, batches: Sequence[RowOutcomes]) -> None:
-        pass
-
-
-Wired = tuple[Lists, InMemoryLeadRepository, Recorder]
-
-
-@pytest.fixture
-def wired() -> Wired:
-    repository = InMemoryLeadRepository()
-    events = Recorder()
-    queue = Queue(repository=repository, events=events, clock=lambda: NOW)
-    return Lists(repository=repository, events=events, queue=queue), repository, events
-
-
-def lead(lid: str, list_id: str, phone: str) -> Lead:
-    data = LeadData(name=lid, phones=(Phone(e164=phone),), time_zone="UTC")
-    return Lead.new(id=lid, tenant_id="t1", list_id=list_id, data=data, now=NOW, source="u:1")
-
-
-def campaign(cid: str, name: str) -> Campaign:
-    return Campaign(id=cid, tenant_id="t1", name=name, hours=CallingHours())
+from .conftest import Wired, campaign, lead
 
 
 async def test_a_list_name_is_taken_once_and_resolved_to_the_same_list(wired: Wired) -> None:
-    lists, _, _ = wired
+    lists = wired.use.lists
     created = await lists.create_list(lists.new_list("t1", " March "))
     assert created.name == "March"
     with pytest.raises(Conflict):
@@ -73,7 +21,7 @@ async def test_a_list_name_is_taken_once_and_resolved_to_the_same_list(wired: Wi
 
 
 async def test_a_rename_to_another_lists_name_is_refused(wired: Wired) -> None:
-    lists, _, _ = wired
+    lists = wired.use.lists
     first = await lists.create_list(lists.new_list("t1", "First"))
     second = await lists.create_list(lists.new_list("t1", "Second"))
     with pytest.raises(Conflict):
@@ -85,7 +33,7 @@ async def test_a_rename_to_another_lists_name_is_refused(wired: Wired) -> None:
 async def test_deleting_a_campaign_unassigns_it_and_withdraws_its_queued_leads(
     wired: Wired,
 ) -> None:
-    lists, repository, events = wired
+    lists, repository, events = wired.use.lists, wired.repository, wired.events
     await lists.create_campaign(campaign("c1", "Calls"))
     item = await lists.create_list(lists.new_list("t1", "Dial me", enabled=True))
     await repository.save_leads([lead("a", item.id, "+14155550100")], [])
@@ -105,7 +53,7 @@ async def test_deleting_a_campaign_unassigns_it_and_withdraws_its_queued_leads(
 
 
 async def test_assigning_many_lists_assigns_none_when_one_is_unknown(wired: Wired) -> None:
-    lists, _, _ = wired
+    lists = wired.use.lists
     await lists.create_campaign(campaign("c1", "Calls"))
     item = await lists.create_list(lists.new_list("t1", "Known"))
     with pytest.raises(NotFound):

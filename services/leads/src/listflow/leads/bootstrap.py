@@ -11,10 +11,31 @@ from listflow.leads.handlers.outcomes import Outcomes
 from listflow.leads.handlers.queue import Queue
 from listflow.leads.handlers.rows import Rows
 from listflow.leads.manage import Lists
-from listflow.leads.ports import Clock, LeadEventPublisher
+from listflow.leads.ports import Clock, LeadEventPublisher, LeadRepository
 from opentelemetry.sdk.trace import TracerProvider
 
 SERVICE = "leads"
+
+
+@dataclass(frozen=True)
+class UseCases:
+    queue: Queue
+    rows: Rows
+    outcomes: Outcomes
+    dnc: DoNotCall
+    lists: Lists
+
+
+def use_cases(repository: LeadRepository, events: LeadEventPublisher, clock: Clock) -> UseCases:
+    """The use cases on any adapters of the ports (the real ones below; fakes in tests)."""
+    queue = Queue(repository=repository, events=events, clock=clock)
+    return UseCases(
+        queue=queue,
+        rows=Rows(repository=repository, events=events, clock=clock, queue=queue),
+        outcomes=Outcomes(repository=repository, events=events, clock=clock, queue=queue),
+        dnc=DoNotCall(repository=repository, clock=clock, queue=queue),
+        lists=Lists(repository=repository, events=events, queue=queue),
+    )
 
 
 @dataclass
@@ -41,7 +62,7 @@ def bootstrap(
     infra = infrastructure(settings, SERVICE, tracer_provider)
     repository = MongoLeadRepository(infra.mongo[settings.database])
     events = LeadEvents(infra.publisher)
-    queue = Queue(repository=repository, events=events, clock=clock)
+    wired = use_cases(repository, events, clock)
     return Container(
         settings=settings,
         broker=infra.broker,
@@ -50,9 +71,9 @@ def bootstrap(
         repository=repository,
         events=events,
         clock=clock,
-        queue=queue,
-        rows=Rows(repository=repository, events=events, clock=clock, queue=queue),
-        outcomes=Outcomes(repository=repository, events=events, clock=clock, queue=queue),
-        dnc=DoNotCall(repository=repository, clock=clock, queue=queue),
-        lists=Lists(repository=repository, events=events, queue=queue),
+        queue=wired.queue,
+        rows=wired.rows,
+        outcomes=wired.outcomes,
+        dnc=wired.dnc,
+        lists=wired.lists,
     )
