@@ -60,6 +60,15 @@ async def test_an_outcome_is_recorded_exactly_once_and_the_retry_waits_its_gap(
     assert after_first.status is LeadStatus.DEFERRED
 
 
+async def test_a_second_outcome_for_the_same_dial_changes_nothing(wired: Wired) -> None:
+    queued = await queued_lead(wired)
+    await wired.use.outcomes.record_outcome(outcome(queued, DialResult.NO_ANSWER))
+    lead_after = wired.repository.leads["a"]
+    await wired.use.outcomes.record_outcome(outcome(queued, DialResult.ANSWERED))
+    assert wired.repository.queue[queued.queue_id]["outcome"] == "no_answer"
+    assert wired.repository.leads["a"] == lead_after
+
+
 async def test_an_answered_call_completes_the_lead_and_queues_nothing_more(
     wired: Wired,
 ) -> None:
@@ -108,3 +117,15 @@ async def test_an_outcome_of_another_tenant_or_an_unknown_entry_changes_nothing(
     )
     assert wired.repository.leads["a"] == before
     assert wired.repository.queue[queued.queue_id]["outcome"] is None
+
+
+async def test_disabling_after_a_dial_withdraws_only_the_waiting_retry(wired: Wired) -> None:
+    queued = await queued_lead(wired)
+    await wired.use.outcomes.record_outcome(outcome(queued, DialResult.NO_ANSWER))
+    item = await wired.use.lists.get_list(TENANT, "L")
+    await wired.use.queue.set_enabled(item, False)
+    states = {i: e["state"] for i, e in wired.repository.queue.items()}
+    assert states.pop(queued.queue_id) == "dialed"
+    assert list(states.values()) == ["withdrawn"]
+    assert wired.events.withdrawn_events == []  # the retry was never published
+    assert wired.repository.leads["a"].status is LeadStatus.DIALED

@@ -67,7 +67,12 @@ async def test_leads_wait_for_their_local_window_and_are_released_in_due_order(
     assert await wired.use.queue.release_due() == 0  # released once
     assert [e.lead_id for e in wired.events.queued_events] == ["utc", "ny", "chicago"]
     assert wired.repository.leads["chicago"].status is LeadStatus.QUEUED
-    wired.clock.now = datetime(2026, 3, 3, 0, 0, tzinfo=UTC)
+    # Tuesday 08:30 UTC is 17:30 in Tokyo: due, but the window closed; it waits for Wednesday.
+    wired.clock.now = datetime(2026, 3, 3, 8, 30, tzinfo=UTC)
+    assert await wired.use.queue.release_due() == 0
+    [tokyo] = [e for e in wired.repository.queue.values() if e["lead_id"] == "tokyo"]
+    assert (tokyo["state"], tokyo["due_at"]) == ("deferred", datetime(2026, 3, 4, 0, 0, tzinfo=UTC))
+    wired.clock.now = datetime(2026, 3, 4, 0, 0, tzinfo=UTC)
     assert await wired.use.queue.release_due() == 1
     assert wired.events.queued_events[-1].lead_id == "tokyo"
 

@@ -87,6 +87,13 @@ async def test_an_update_keeps_what_the_row_leaves_blank(wired: Wired) -> None:
     [update] = [c for c in wired.events.changes if isinstance(c, LeadUpdated)]
     assert (update.lead.id, update.upload_id) == (stored.id, "u2")
 
+    [again] = await wired.use.rows.ingest_rows(  # redelivered: the same answer, no write
+        [row(1, "L", "+14155550100", upload="u2", name="New", action="update")]
+    )
+    assert again.outcomes == result.outcomes
+    assert wired.repository.leads[stored.id].version == 2
+    assert len([c for c in wired.events.changes if isinstance(c, LeadUpdated)]) == 1
+
 
 async def test_migrating_moves_the_lead_and_withdraws_its_queued_attempts(wired: Wired) -> None:
     await dialable_list(wired, "A", campaign("c1", "Calls"))
