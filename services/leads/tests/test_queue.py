@@ -2,6 +2,7 @@
 deferred entries are released in due order when their window opens, each entry is made and
 published once, switches withdraw, and do-not-call numbers are never dialed."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, time
 
 import pytest
@@ -106,6 +107,14 @@ async def test_only_a_dialable_list_is_queued_and_disabling_withdraws_it(wired: 
     [withdrawn] = wired.events.withdrawn_events
     assert (withdrawn.queue_id, withdrawn.reason) == (queued.queue_id, "list disabled")
     assert wired.repository.leads["a"].status is LeadStatus.NEW
+
+
+async def test_a_lead_past_the_campaigns_attempts_is_not_queued(wired: Wired) -> None:
+    item = await dialable_list(wired, "L", campaign("c1", "Calls", max_attempts=2))
+    spent = replace(lead("spent", "L", "+14155550100"), attempts=2, status=LeadStatus.DIALED)
+    await wired.repository.save_leads([spent, lead("fresh", "L", "+14155550101")], [])
+    assert await wired.use.queue.queue_list(item) == 1
+    assert [e.lead_id for e in wired.events.queued_events] == ["fresh"]
 
 
 async def test_blocked_numbers_are_never_dialed(wired: Wired) -> None:

@@ -2,7 +2,8 @@
 the queue they feed (issue 15: the same rules the API and the consumers run on FerretDB)."""
 
 import pytest
-from listflow.kit.errors import Conflict, NotFound
+from listflow.kit.errors import Conflict, Invalid, NotFound
+from listflow.schemas.leads import LeadDeleted
 
 from .conftest import Wired, campaign, lead
 
@@ -59,3 +60,39 @@ async def test_assigning_many_lists_assigns_none_when_one_is_unknown(wired: Wire
     with pytest.raises(NotFound):
         await lists.assign_lists("t1", "c1", [item.id, "missing"])
     assert (await lists.get_list("t1", item.id)).campaign_ids == ()
+
+
+async def test_a_list_is_resolved_by_id_or_name_and_neither_is_refused(wired: Wired) -> None:
+    lists = wired.use.lists
+    item = await lists.create_list(lists.new_list("t1", "Named"))
+    assert (await lists.resolve("t1", item.id, None)).id == item.id
+    assert (await lists.resolve("t1", None, "named")).id == item.id
+    with pytest.raises(Invalid):
+        await lists.resolve("t1", None, None)
+    with pytest.raises(NotFound):
+        await lists.resolve("t2", item.id, None)
+
+
+async def test_deleting_a_list_needs_confirmation_then_withdraws_and_announces_its_leads(
+    wired: Wired,
+) -> None:
+    lists, repository, events = wired.use.lists, wired.repository, wired.events
+    await lists.create_campaign(campaign("c1", "Calls"))
+    item = await lists.create_list(lists.new_list("t1", "Doomed", enabled=True))
+    await repository.save_leads([lead("a", item.id, "+14155550100")], [])
+    await repository.set_list("t1", item.id, {"ready": True})
+    await lists.assign("t1", item.id, "c1")
+    [queued] = events.queued_events
+
+    with pytest.raises(Conflict):
+        await lists.delete_list("t1", item.id, confirmed=False)
+    assert "a" in repository.leads and events.withdrawn_events == []
+
+    assert await lists.delete_list("t1", item.id, confirmed=True) == 1
+    assert [w.queue_id for w in events.withdrawn_events] == [queued.queue_id]
+    assert [(c.lead_id, c.list_id) for c in events.changes if isinstance(c, LeadDeleted)] == [
+        ("a", item.id)
+    ]
+    assert repository.leads == {}
+    with pytest.raises(NotFound):
+        await lists.get_list("t1", item.id)
