@@ -69,7 +69,7 @@ async def test_leads_outside_their_hours_wait_for_their_window_and_retry_gaps(
     wired: tuple[Container, FakeClock],
 ) -> None:
     container, clock = wired
-    leads = container.leads
+    queue, rows, outcomes = container.queue, container.rows, container.outcomes
     tenant = "clock-tenant"
     lst = LeadList(id="clock-list", tenant_id=tenant, name="Clock list", enabled=True)
     campaign = Campaign(
@@ -80,16 +80,16 @@ async def test_leads_outside_their_hours_wait_for_their_window_and_retry_gaps(
     )
     await container.repository.insert_list(lst)
     await container.repository.insert_campaign(campaign)
-    await leads.assign(lst, campaign)
+    await queue.assign(lst, campaign)
     target = TargetRef(kind=TargetKind.LEAD_LIST, id=lst.id, name=lst.name)
     ny, madrid = new_phone("212"), new_phone("646")
-    await leads.ingest_rows(
+    await rows.ingest_rows(
         [
             _row(tenant, target, 1, ny, "America/New_York"),
             _row(tenant, target, 2, madrid, "Europe/Madrid"),
         ]
     )
-    await leads.on_list_ready(
+    await queue.on_list_ready(
         ListReady(
             tenant_id=tenant,
             list_kind=TargetKind.LEAD_LIST,
@@ -112,14 +112,14 @@ async def test_leads_outside_their_hours_wait_for_their_window_and_retry_gaps(
     assert stats == {"deferred": 2}
 
     clock.now = datetime(2026, 3, 8, 6, 59, tzinfo=UTC)
-    assert await leads.release_due() == 0
+    assert await queue.release_due() == 0
     clock.now = datetime(2026, 3, 8, 7, 0, tzinfo=UTC)
-    assert await leads.release_due() == 1  # Madrid opens
+    assert await queue.release_due() == 1  # Madrid opens
     clock.now = datetime(2026, 3, 8, 11, 59, tzinfo=UTC)
-    assert await leads.release_due() == 0
+    assert await queue.release_due() == 0
     clock.now = datetime(2026, 3, 8, 12, 0, tzinfo=UTC)
-    assert await leads.release_due() == 1  # New York opens
-    assert await leads.release_due() == 0  # and only once
+    assert await queue.release_due() == 1  # New York opens
+    assert await queue.release_due() == 0  # and only once
 
     messages = queued(
         await read_queue_async(
@@ -143,22 +143,22 @@ async def test_leads_outside_their_hours_wait_for_their_window_and_retry_gaps(
         phone=ny,
         dialed_at=dialed,
     )
-    await leads.record_outcome(result)
-    await leads.record_outcome(result)  # redelivered: nothing more
+    await outcomes.record_outcome(result)
+    await outcomes.record_outcome(result)  # redelivered: nothing more
     docs = await container.repository.entries({"lead_id": ny_entry["lead_id"]})
     assert sorted((d["attempt"], d["state"]) for d in docs) == [(1, "dialed"), (2, "deferred")]
     retry = next(d for d in docs if d["attempt"] == 2)
     assert retry["due_at"] == dialed + timedelta(minutes=60)
     clock.now = datetime(2026, 3, 8, 13, 4, tzinfo=UTC)
-    assert await leads.release_due() == 0
+    assert await queue.release_due() == 0
     clock.now = datetime(2026, 3, 8, 13, 5, tzinfo=UTC)
-    assert await leads.release_due() == 1
+    assert await queue.release_due() == 1
 
     # No answer late in the evening: the retry gap ends after hours, so it waits for 08:00.
     late = datetime(2026, 3, 9, 0, 30, tzinfo=UTC)  # 20:30 EDT
     clock.now = late
     second = await container.repository.entries({"lead_id": ny_entry["lead_id"], "attempt": 2})
-    await leads.record_outcome(
+    await outcomes.record_outcome(
         result.model_copy(update={"queue_id": second[0]["_id"], "dialed_at": late})
     )
     third = await container.repository.entries({"lead_id": ny_entry["lead_id"], "attempt": 3})
@@ -196,7 +196,7 @@ async def test_concurrent_rows_with_the_same_phone_leave_one_lead(
         )
         for i in range(8)
     ]
-    batches = await asyncio.gather(*(container.leads.ingest_rows([row]) for row in rows))
+    batches = await asyncio.gather(*(container.rows.ingest_rows([row]) for row in rows))
     statuses = sorted(b.outcomes[0].status.value for batch in batches for b in batch)
     assert statuses == ["imported"] + ["skipped"] * 7
     leads = [x async for page in container.repository.leads_of_list(tenant, lst.id) for x in page]

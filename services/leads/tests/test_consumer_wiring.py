@@ -27,7 +27,8 @@ class RecordingLeads:
 async def test_outcomes_reach_the_handler_and_malformed_ones_the_dead_letter_topic() -> None:
     container = bootstrap()
     recording = RecordingLeads()
-    container.leads = recording  # type: ignore[assignment]
+    container.outcomes = recording  # type: ignore[assignment]
+    container.queue = recording  # type: ignore[assignment]
     consumer.register(container)
     parked: list[Any] = []
 

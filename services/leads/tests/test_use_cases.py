@@ -1,66 +1,15 @@
 """The leads use cases on the in-memory fake: lists and campaigns as operators edit them, and
 the queue they feed (issue 15: the same rules the API and the consumers run on FerretDB)."""
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
-
 import pytest
-from listflow.kit.errors import Conflict, NotFound
-from listflow.leads.adapters.memory_repository import InMemoryLeadRepository
-from listflow.leads.domain.model import Campaign, Lead
-from listflow.leads.domain.windows import CallingHours
-from listflow.leads.handlers import Leads
-from listflow.leads.manage import Lists
-from listflow.leads.ports import LeadChange
-from listflow.schemas.events import RowOutcomes
-from listflow.schemas.leads import LeadData, LeadQueued, LeadWithdrawn
-from listflow.schemas.values import Phone
+from listflow.kit.errors import Conflict, Invalid, NotFound
+from listflow.schemas.leads import LeadDeleted
 
-# A Monday at noon UTC: inside every default calling window.
-NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.changes: list[LeadChange] = []
-        self.queued_events: list[LeadQueued] = []
-        self.withdrawn_events: list[LeadWithdrawn] = []
-
-    async def lead_changes(self, events: Sequence[LeadChange]) -> None:
-        self.changes.extend(events)
-
-    async def queued(self, events: Sequence[LeadQueued]) -> None:
-        self.queued_events.extend(events)
-
-    async def withdrawn(self, events: Sequence[LeadWithdrawn]) -> None:
-        self.withdrawn_events.extend(events)
-
-    async def row_outcomes(self, batches: Sequence[RowOutcomes]) -> None:
-        pass
-
-
-Wired = tuple[Lists, InMemoryLeadRepository, Recorder]
-
-
-@pytest.fixture
-def wired() -> Wired:
-    repository = InMemoryLeadRepository()
-    events = Recorder()
-    leads = Leads(repository=repository, events=events, clock=lambda: NOW)
-    return Lists(repository=repository, leads=leads), repository, events
-
-
-def lead(lid: str, list_id: str, phone: str) -> Lead:
-    data = LeadData(name=lid, phones=(Phone(e164=phone),), time_zone="UTC")
-    return Lead.new(id=lid, tenant_id="t1", list_id=list_id, data=data, now=NOW, source="u:1")
-
-
-def campaign(cid: str, name: str) -> Campaign:
-    return Campaign(id=cid, tenant_id="t1", name=name, hours=CallingHours())
+from .conftest import Wired, campaign, lead
 
 
 async def test_a_list_name_is_taken_once_and_resolved_to_the_same_list(wired: Wired) -> None:
-    lists, _, _ = wired
+    lists = wired.use.lists
     created = await lists.create_list(lists.new_list("t1", " March "))
     assert created.name == "March"
     with pytest.raises(Conflict):
@@ -73,7 +22,7 @@ async def test_a_list_name_is_taken_once_and_resolved_to_the_same_list(wired: Wi
 
 
 async def test_a_rename_to_another_lists_name_is_refused(wired: Wired) -> None:
-    lists, _, _ = wired
+    lists = wired.use.lists
     first = await lists.create_list(lists.new_list("t1", "First"))
     second = await lists.create_list(lists.new_list("t1", "Second"))
     with pytest.raises(Conflict):
@@ -85,7 +34,7 @@ async def test_a_rename_to_another_lists_name_is_refused(wired: Wired) -> None:
 async def test_deleting_a_campaign_unassigns_it_and_withdraws_its_queued_leads(
     wired: Wired,
 ) -> None:
-    lists, repository, events = wired
+    lists, repository, events = wired.use.lists, wired.repository, wired.events
     await lists.create_campaign(campaign("c1", "Calls"))
     item = await lists.create_list(lists.new_list("t1", "Dial me", enabled=True))
     await repository.save_leads([lead("a", item.id, "+14155550100")], [])
@@ -105,9 +54,45 @@ async def test_deleting_a_campaign_unassigns_it_and_withdraws_its_queued_leads(
 
 
 async def test_assigning_many_lists_assigns_none_when_one_is_unknown(wired: Wired) -> None:
-    lists, _, _ = wired
+    lists = wired.use.lists
     await lists.create_campaign(campaign("c1", "Calls"))
     item = await lists.create_list(lists.new_list("t1", "Known"))
     with pytest.raises(NotFound):
         await lists.assign_lists("t1", "c1", [item.id, "missing"])
     assert (await lists.get_list("t1", item.id)).campaign_ids == ()
+
+
+async def test_a_list_is_resolved_by_id_or_name_and_neither_is_refused(wired: Wired) -> None:
+    lists = wired.use.lists
+    item = await lists.create_list(lists.new_list("t1", "Named"))
+    assert (await lists.resolve("t1", item.id, None)).id == item.id
+    assert (await lists.resolve("t1", None, "named")).id == item.id
+    with pytest.raises(Invalid):
+        await lists.resolve("t1", None, None)
+    with pytest.raises(NotFound):
+        await lists.resolve("t2", item.id, None)
+
+
+async def test_deleting_a_list_needs_confirmation_then_withdraws_and_announces_its_leads(
+    wired: Wired,
+) -> None:
+    lists, repository, events = wired.use.lists, wired.repository, wired.events
+    await lists.create_campaign(campaign("c1", "Calls"))
+    item = await lists.create_list(lists.new_list("t1", "Doomed", enabled=True))
+    await repository.save_leads([lead("a", item.id, "+14155550100")], [])
+    await repository.set_list("t1", item.id, {"ready": True})
+    await lists.assign("t1", item.id, "c1")
+    [queued] = events.queued_events
+
+    with pytest.raises(Conflict):
+        await lists.delete_list("t1", item.id, confirmed=False)
+    assert "a" in repository.leads and events.withdrawn_events == []
+
+    assert await lists.delete_list("t1", item.id, confirmed=True) == 1
+    assert [w.queue_id for w in events.withdrawn_events] == [queued.queue_id]
+    assert [(c.lead_id, c.list_id) for c in events.changes if isinstance(c, LeadDeleted)] == [
+        ("a", item.id)
+    ]
+    assert repository.leads == {}
+    with pytest.raises(NotFound):
+        await lists.get_list("t1", item.id)

@@ -1,47 +1,79 @@
 """The one place that wires the leads service's real adapters."""
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from listflow.kit.container import BaseContainer, infrastructure, utc_now
 from listflow.leads.adapters.kafka_events import LeadEvents
 from listflow.leads.adapters.mongo_repository import MongoLeadRepository
 from listflow.leads.config import Settings
-from listflow.leads.handlers import Leads
+from listflow.leads.handlers.dnc import DoNotCall
+from listflow.leads.handlers.outcomes import Outcomes
+from listflow.leads.handlers.queue import Queue
+from listflow.leads.handlers.rows import Rows
 from listflow.leads.manage import Lists
+from listflow.leads.ports import Clock, LeadEventPublisher, LeadRepository
 from opentelemetry.sdk.trace import TracerProvider
 
 SERVICE = "leads"
 
 
+@dataclass(frozen=True)
+class UseCases:
+    queue: Queue
+    rows: Rows
+    outcomes: Outcomes
+    dnc: DoNotCall
+    lists: Lists
+
+
+def use_cases(repository: LeadRepository, events: LeadEventPublisher, clock: Clock) -> UseCases:
+    """The use cases on any adapters of the ports (the real ones below; fakes in tests)."""
+    queue = Queue(repository=repository, events=events, clock=clock)
+    return UseCases(
+        queue=queue,
+        rows=Rows(repository=repository, events=events, clock=clock, queue=queue),
+        outcomes=Outcomes(repository=repository, events=events, clock=clock, queue=queue),
+        dnc=DoNotCall(repository=repository, clock=clock, queue=queue),
+        lists=Lists(repository=repository, events=events, queue=queue),
+    )
+
+
 @dataclass
 class Container(BaseContainer[Settings]):
+    # The Mongo adapter itself: the process start creates its indexes and repairs documents.
     repository: MongoLeadRepository
-    leads: Leads
+    events: LeadEventPublisher
+    clock: Clock
+    queue: Queue
+    rows: Rows
+    outcomes: Outcomes
+    dnc: DoNotCall
     lists: Lists
-    clock: Callable[[], datetime]
 
 
 def bootstrap(
     settings: Settings | None = None,
     *,
     tracer_provider: TracerProvider | None = None,
-    clock: Callable[[], datetime] = utc_now,
+    clock: Clock = utc_now,
 ) -> Container:
     """Production wiring; tests pass their own clock (calling windows, retry times)."""
     settings = settings or Settings()
     infra = infrastructure(settings, SERVICE, tracer_provider)
     repository = MongoLeadRepository(infra.mongo[settings.database])
     events = LeadEvents(infra.publisher)
-    leads = Leads(repository=repository, events=events, clock=clock)
+    wired = use_cases(repository, events, clock)
     return Container(
         settings=settings,
         broker=infra.broker,
         publisher=infra.publisher,
         mongo=infra.mongo,
         repository=repository,
-        leads=leads,
-        lists=Lists(repository=repository, leads=leads),
+        events=events,
         clock=clock,
+        queue=wired.queue,
+        rows=wired.rows,
+        outcomes=wired.outcomes,
+        dnc=wired.dnc,
+        lists=wired.lists,
     )

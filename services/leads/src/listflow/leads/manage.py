@@ -1,14 +1,18 @@
-"""Use cases of lead lists and dialer campaigns as operators edit them: finding (a 404 in the
-domain's words), creating or resolving under a name race, renaming, and the cascades of
-assignment and deletion. The queue side of each (assign, enable, withdraw) is `Leads`'."""
+"""Use cases of lead lists, leads and dialer campaigns as operators edit them: finding (a 404
+in the domain's words), paging, creating or resolving under a name race, renaming, and the
+cascades of assignment, reset and deletion. The queue side of each (assign, enable, reset,
+withdraw) is `handlers/queue.py`'s `Queue`."""
 
 from dataclasses import dataclass
 from typing import Any
 
+from listflow.kit.errors import Conflict, Invalid
 from listflow.leads.domain.errors import CampaignNotFound, LeadNotFound, ListNotFound, NameTaken
+from listflow.leads.domain.keys import entry_lead_key, entry_list_key
 from listflow.leads.domain.model import Campaign, Lead, LeadList
-from listflow.leads.handlers import Leads
-from listflow.leads.ports import LeadRepository
+from listflow.leads.handlers.queue import Queue
+from listflow.leads.ports import LeadEventPublisher, LeadRepository
+from listflow.schemas.leads import LeadDeleted
 from listflow.schemas.values import TargetKind, list_id_for
 
 Counts = tuple[dict[str, int], dict[str, int]]
@@ -17,7 +21,8 @@ Counts = tuple[dict[str, int], dict[str, int]]
 @dataclass
 class Lists:
     repository: LeadRepository
-    leads: Leads
+    events: LeadEventPublisher
+    queue: Queue
 
     async def get_list(self, tenant_id: str, list_id: str) -> LeadList:
         item = await self.repository.get_list(tenant_id, list_id)
@@ -52,6 +57,14 @@ class Lists:
             raise NameTaken("lead list", item.name)
         return item
 
+    async def resolve(self, tenant_id: str, list_id: str | None, name: str | None) -> LeadList:
+        """What an upload target names: the list by id, else by name (created if missing)."""
+        if list_id:
+            return await self.get_list(tenant_id, list_id)
+        if not name:
+            raise Invalid("Invalid target", "Give the list's id or name.")
+        return await self.resolve_list(tenant_id, name)
+
     async def resolve_list(self, tenant_id: str, name: str) -> LeadList:
         """The tenant's list of that name, created if missing; a concurrent creator's list is
         as good as ours."""
@@ -79,19 +92,97 @@ class Lists:
                 raise ListNotFound(item.id)
             item = updated
         if enabled is not None:
-            item = await self.leads.set_enabled(item, enabled)
+            item = await self.queue.set_enabled(item, enabled)
         return item
+
+    async def page_lists(
+        self, tenant_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[LeadList], str | None]:
+        return await self.repository.page_lists(tenant_id, limit, cursor)
+
+    async def assign(self, tenant_id: str, list_id: str, campaign_id: str) -> LeadList:
+        """Assign a list to a campaign; its leads are queued there if the list is dialable."""
+        item = await self.get_list(tenant_id, list_id)
+        campaign = await self.get_campaign(tenant_id, campaign_id)
+        return await self.queue.assign(item, campaign)
+
+    async def unassign(self, tenant_id: str, list_id: str, campaign_id: str) -> LeadList:
+        item = await self.get_list(tenant_id, list_id)
+        return await self.queue.unassign(item, campaign_id)
+
+    async def reset_list(self, tenant_id: str, list_id: str) -> LeadList:
+        """Every lead of the list is called again from its first attempt."""
+        item = await self.get_list(tenant_id, list_id)
+        await self.queue.reset(item)
+        return item
+
+    async def delete_list(self, tenant_id: str, list_id: str, *, confirmed: bool) -> int:
+        """Withdraw the list's leads from every queue, then delete them and the list. Only
+        when `confirmed`: it cannot be undone. Returns how many leads were deleted."""
+        lst = await self.get_list(tenant_id, list_id)
+        if not confirmed:
+            raise Conflict(
+                "Confirmation required",
+                "Deleting a list deletes its leads and withdraws them from every queue; "
+                "repeat the request with ?confirm=true.",
+            )
+        await self.repository.set_list(lst.tenant_id, lst.id, {"enabled": False})
+        await self.queue.withdraw(entry_list_key(lst.id), "list deleted")
+        count = 0
+        async for page in self.repository.leads_of_list(lst.tenant_id, lst.id):
+            await self.events.lead_changes(
+                [LeadDeleted(tenant_id=lst.tenant_id, lead_id=x.id, list_id=lst.id) for x in page]
+            )
+            for lead in page:
+                await self.repository.delete_lead(lead.id)
+                count += 1
+        await self.repository.delete_list(lst.tenant_id, lst.id)
+        return count
+
+    async def page_leads(
+        self,
+        tenant_id: str,
+        list_id: str | None,
+        status: str | None,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[Lead], str | None]:
+        return await self.repository.page_leads(tenant_id, list_id, limit, cursor, status)
+
+    async def delete_lead(self, tenant_id: str, lead_id: str) -> None:
+        """Withdraw one lead from every queue, then delete it."""
+        lead = await self.get_lead(tenant_id, lead_id)
+        await self.queue.withdraw(entry_lead_key(lead.id), "lead deleted")
+        await self.events.lead_changes(
+            [LeadDeleted(tenant_id=lead.tenant_id, lead_id=lead.id, list_id=lead.list_id)]
+        )
+        await self.repository.delete_lead(lead.id)
 
     async def create_campaign(self, item: Campaign) -> Campaign:
         if not await self.repository.insert_campaign(item):
             raise NameTaken("campaign", item.name)
         return item
 
+    async def update_campaign(self, item: Campaign) -> Campaign:
+        """Store an edited campaign (a name another campaign took first is refused by the store)."""
+        await self.repository.replace_campaign(item)
+        return item
+
+    async def page_campaigns(
+        self, tenant_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[Campaign], str | None]:
+        return await self.repository.page_campaigns(tenant_id, limit, cursor)
+
+    async def campaign_lists(self, tenant_id: str, campaign_id: str) -> list[LeadList]:
+        """The lists assigned to a campaign."""
+        await self.get_campaign(tenant_id, campaign_id)
+        return await self.repository.lists_of_campaign(tenant_id, campaign_id)
+
     async def delete_campaign(self, tenant_id: str, campaign_id: str) -> None:
         """Unassign the campaign from its lists (withdrawing their queued leads), then delete."""
         await self.get_campaign(tenant_id, campaign_id)
         for item in await self.repository.lists_of_campaign(tenant_id, campaign_id):
-            await self.leads.unassign(item, campaign_id)
+            await self.queue.unassign(item, campaign_id)
         await self.repository.delete_campaign(tenant_id, campaign_id)
 
     async def assign_lists(
@@ -100,7 +191,7 @@ class Lists:
         """Assign every list (all found first: one unknown id assigns none)."""
         campaign = await self.get_campaign(tenant_id, campaign_id)
         lists = [await self.get_list(tenant_id, i) for i in dict.fromkeys(list_ids)]
-        return [await self.leads.assign(x, campaign) for x in lists]
+        return [await self.queue.assign(x, campaign) for x in lists]
 
     async def list_counts(self, tenant_id: str, list_id: str) -> Counts:
         await self.get_list(tenant_id, list_id)

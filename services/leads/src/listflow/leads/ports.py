@@ -1,11 +1,11 @@
 """What the leads use cases need from the outside world; adapters implement these
 (`adapters/mongo_repository.py`, `adapters/kafka_events.py`).
 
-Queue entries and do-not-call entries travel as plain documents (`Entry`): their shape is
-the adapter's, and the use cases read only the fields named in `handlers.py`.
+Queue entries and do-not-call entries travel as plain documents (`Entry`): a queue entry is
+made by `domain/entries.py`; the use cases (`handlers/`) read only the fields named there.
 """
 
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -21,6 +21,7 @@ from listflow.schemas.leads import (
 )
 
 Entry = dict[str, Any]
+Clock = Callable[[], datetime]
 LeadChange = LeadCreated | LeadUpdated | LeadMigrated | LeadDeleted
 
 

@@ -9,6 +9,10 @@ class ConcurrentUpdate(Exception):
     and applies again; not a refusal: the caller never sees it)."""
 
 
+# How many times a use case reads and applies again after a `ConcurrentUpdate`.
+WRITE_ATTEMPTS = 5
+
+
 class ListNotFound(NotFound):
     def __init__(self, list_id: str) -> None:
         super().__init__("Not Found", f"No lead list {list_id} in this tenant.")

@@ -15,7 +15,6 @@ from listflow.schemas.leads import DialOutcome, LeadRowParsed
 def register(container: Container) -> None:
     broker = container.broker
     settings = container.settings
-    leads = container.leads
 
     @row_batch_subscriber(
         broker,
@@ -31,8 +30,8 @@ def register(container: Container) -> None:
             msg,
             container.broker,
             LeadRowParsed,
-            leads.ingest_rows,
-            leads.events.row_outcomes,
+            container.rows.ingest_rows,
+            container.events.row_outcomes,
             failure="lead batch failed, will be redelivered",
         )
 
@@ -51,7 +50,7 @@ def register(container: Container) -> None:
             container.broker,
             topic=topics.LISTS_READY.name,
             model=ListReady,
-            process=leads.on_list_ready,
+            process=container.queue.on_list_ready,
             failure="queueing a ready list failed, will be redelivered",
             log_fields=lambda event: {"list_id": event.list_id},
         )
@@ -72,7 +71,7 @@ def register(container: Container) -> None:
             container.broker,
             topic=topics.DIAL_OUTCOMES.name,
             model=DialOutcome,
-            process=leads.record_outcome,
+            process=container.outcomes.record_outcome,
             failure="dial outcome failed, will be redelivered",
             log_fields=lambda outcome: {"lead_id": outcome.lead_id},
         )

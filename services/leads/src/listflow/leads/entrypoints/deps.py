@@ -1,9 +1,23 @@
-"""Dependencies of the leads routers."""
+"""Dependencies of the leads routers: the use cases a route calls, from the container."""
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from listflow.kit.container import container_dependency
 from listflow.leads.bootstrap import Container
+from listflow.leads.handlers.dnc import DoNotCall
+from listflow.leads.manage import Lists
 
-ContainerDep = Annotated[Container, Depends(container_dependency(Container))]
+_container = container_dependency(Container)
+
+
+def _lists(request: Request) -> Lists:
+    return _container(request).lists
+
+
+def _dnc(request: Request) -> DoNotCall:
+    return _container(request).dnc
+
+
+ListsDep = Annotated[Lists, Depends(_lists)]
+DncDep = Annotated[DoNotCall, Depends(_dnc)]

@@ -55,7 +55,7 @@ def create_app(container: Container, *, scheduler: bool = True) -> FastAPI:
         every = container.settings.leads_release_every_s
         async with (
             connected(container.publisher, container.broker, container.mongo),
-            running(container.leads.release_forever(every) if scheduler else None),
+            running(container.queue.release_forever(every) if scheduler else None),
         ):
             _log.info("leads service started")
             yield
