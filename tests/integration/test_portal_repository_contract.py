@@ -42,7 +42,7 @@ def customer(cid: str, version: int = 1, tenant: str = "t1", *groups: str) -> Cu
         last_name="Ruiz",
         date_of_birth=date(1980, 5, 17),
         postcode="28001",
-        national_id_last4="6789",
+        national_id_last4_fp="fp-6789",
         accounts=(AccountView(id=f"{cid}:A1", number="A1", balance=None, currency="EUR"),),
         group_ids=groups or ("g",),
     )

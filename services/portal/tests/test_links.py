@@ -55,6 +55,7 @@ def portal(clock: Clock, events: RecordingEvents) -> Portal:
         events=events,
         clock=clock,
         public_url="https://pay.example/",
+        fingerprint=lambda last4: f"fp:{last4}",
         unpublished_grace=timedelta(seconds=30),
     )
 
@@ -192,7 +193,7 @@ async def test_the_read_model_keeps_only_what_the_portal_needs(portal: Portal) -
     await portal.on_contact_changes([created("c1", version=2)])  # older: ignored
     customer = await portal.repository.get_customer("t1", "c1")
     assert customer is not None and customer.group_ids == ("g",)
-    assert customer.national_id_last4 == "6789" and customer.postcode == "SW1A 1AA"
+    assert customer.national_id_last4_fp == "fp:6789" and customer.postcode == "SW1A 1AA"
     assert [(a.number, str(a.balance), a.currency) for a in customer.accounts] == [
         ("AC-1", "120.50", "GBP")
     ]

@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -797,6 +798,52 @@ def start_ferretdb2(profile: Profile) -> None:
     )
 
 
+# --- the payment provider simulator --------------------------------------------------------
+
+# Local only (the portal refuses these outside local runs); services get them from
+# processes.service_env, the simulator from its environment.
+PAYMENTS_WEBHOOK_SECRET = "whsec_bG9jYWwtb25seS1wYXltZW50cy13ZWJob29rLXNlY3JldA=="  # noqa: S105
+PAYMENTS_PROVIDER_KEY = "sk_test_local_simulator"
+
+
+def start_payments_simulator(profile: Profile) -> None:
+    """The card provider the portal talks to (hosted page, test cards, signed webhooks)."""
+    port = profile.payments_simulator_port
+    if port_open(port, "the payments simulator"):
+        log(f"payments simulator already listening on 127.0.0.1:{port}")
+        return
+    state = profile.state / "payments"
+    state.mkdir(parents=True, exist_ok=True)
+    logfile = state / "simulator.log"
+    portal = profile.service_ports["portal"]
+    env = {
+        **os.environ,
+        "LISTFLOW_PAYMENTS_WEBHOOK_SECRET": PAYMENTS_WEBHOOK_SECRET,
+        "LISTFLOW_PAYMENTS_PROVIDER_KEY": PAYMENTS_PROVIDER_KEY,
+    }
+    with logfile.open("ab") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "listflow.devstack.payments_simulator",
+                f"--port={port}",
+                f"--webhook-url=http://127.0.0.1:{portal}/webhooks/payments",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=env,
+        )
+    (state / "pid").write_text(str(process.pid))
+    wait_port(port, "the payments simulator", 30, logfile)
+    log(f"payments simulator up on http://127.0.0.1:{port} (pid {process.pid})")
+
+
+def stop_payments_simulator(profile: Profile) -> None:
+    _stop(profile.state / "payments" / "pid", "payments simulator")
+
+
 # --- lifecycle -----------------------------------------------------------------------------
 
 
@@ -812,6 +859,7 @@ def up(profile: Profile) -> None:
     else:
         start_ferretdb(profile)
     start_kafka(profile)
+    start_payments_simulator(profile)
 
 
 def _stop(pidfile: Path, what: str) -> None:
@@ -844,6 +892,7 @@ def _stop_stores(profile: Profile) -> None:
 
 
 def down(profile: Profile) -> None:
+    stop_payments_simulator(profile)
     _stop(profile.state / "kafka" / "pid", "Kafka")
     _stop_stores(profile)
 

@@ -7,9 +7,17 @@ from decimal import Decimal
 from typing import Any
 
 from listflow.kit.mongo import Document, gather_bounded
-from listflow.portal.domain.model import AccessLink, AccountView, Customer, PortalSettings
-from listflow.portal.ports import LinkPage
-from pymongo import ASCENDING
+from listflow.portal.domain.idv import LockState
+from listflow.portal.domain.model import (
+    AccessLink,
+    AccountView,
+    Customer,
+    PlanOffer,
+    PortalSettings,
+)
+from listflow.portal.domain.money import Instalment, Payment, Plan, Promise
+from listflow.portal.ports import AttemptPage, IdvAttempt, LinkPage, PaymentPage
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -28,7 +36,16 @@ def _customer_doc(c: Customer) -> Document:
         "last_name": c.last_name,
         "date_of_birth": c.date_of_birth.isoformat() if c.date_of_birth else None,
         "postcode": c.postcode,
-        "national_id_last4": c.national_id_last4,
+        "national_id_last4_fp": c.national_id_last4_fp,
+        "plan_offer": (
+            {
+                "instalments": c.plan_offer.instalments,
+                "frequency": c.plan_offer.frequency,
+                "amount": str(c.plan_offer.amount) if c.plan_offer.amount is not None else None,
+            }
+            if c.plan_offer is not None
+            else None
+        ),
         # Money as strings: exact on both MongoDB and FerretDB (no Decimal128 needed).
         "accounts": [
             {
@@ -55,7 +72,7 @@ def _customer(doc: Document) -> Customer:
         if doc.get("date_of_birth")
         else None,
         postcode=doc.get("postcode"),
-        national_id_last4=doc.get("national_id_last4"),
+        national_id_last4_fp=doc.get("national_id_last4_fp"),
         accounts=tuple(
             AccountView(
                 id=a["id"],
@@ -67,7 +84,15 @@ def _customer(doc: Document) -> Customer:
         ),
         group_ids=tuple(doc.get("group_ids", [])),
         deleted=doc.get("deleted", False),
+        plan_offer=_plan_offer(doc.get("plan_offer")),
     )
+
+
+def _plan_offer(doc: Document | None) -> PlanOffer | None:
+    if doc is None:
+        return None
+    amount = doc.get("amount")
+    return PlanOffer(doc["instalments"], doc["frequency"], Decimal(amount) if amount else None)
 
 
 def _link_doc(link: AccessLink) -> Document:
@@ -112,12 +137,27 @@ class MongoPortalRepository:
         self._customers = database["customers"]
         self._ready = database["ready_groups"]
         self._links = database["links"]
+        self._locks = database["idv_locks"]
+        self._throttle = database["throttle"]
+        self._attempts = database["idv_attempts"]
+        self._payments = database["payments"]
+        self._promises = database["promises"]
+        self._plans = database["plans"]
 
     async def ensure_indexes(self) -> None:
         await self._customers.create_index([("tenant_id", ASCENDING), ("group_ids", ASCENDING)])
         # Every page view finds its link by the token's hash: unique, one index probe.
         await self._links.create_index("token_hash", unique=True)
         await self._links.create_index([("tenant_id", ASCENDING), ("contact_id", ASCENDING)])
+        await self._attempts.create_index([("tenant_id", ASCENDING), ("contact_id", ASCENDING)])
+        await self._payments.create_index(
+            [("tenant_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)]
+        )
+        await self._payments.create_index([("tenant_id", ASCENDING), ("contact_id", ASCENDING)])
+        await self._promises.create_index([("tenant_id", ASCENDING), ("contact_id", ASCENDING)])
+        await self._plans.create_index([("tenant_id", ASCENDING), ("contact_id", ASCENDING)])
+        # Throttle windows are worthless once over; MongoDB drops them itself.
+        await self._throttle.create_index("expires_at", expireAfterSeconds=0)
 
     async def get_settings(self, tenant_id: str) -> PortalSettings | None:
         doc = await self._settings.find_one({"_id": tenant_id})
@@ -213,3 +253,265 @@ class MongoPortalRepository:
         links = [_link(d) for d in docs[:limit]]
         more = len(docs) > limit
         return LinkPage(links, links[-1].contact_id if more and links else None)
+
+    # --- ID&V ---------------------------------------------------------------------------
+
+    async def lock_state(self, link_id: str) -> LockState:
+        doc = await self._locks.find_one({"_id": link_id})
+        if doc is None:
+            return LockState()
+        return LockState(doc.get("failures", 0), _utc(doc.get("locked_until")))
+
+    async def record_failure(self, link_id: str) -> int:
+        # One atomic increment: concurrent wrong answers each count.
+        doc = await self._locks.find_one_and_update(
+            {"_id": link_id},
+            {"$inc": {"failures": 1}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        assert doc is not None  # upsert with ReturnDocument.AFTER always answers one
+        return int(doc["failures"])
+
+    async def lock(self, link_id: str, until: datetime) -> None:
+        await self._locks.update_one(
+            {"_id": link_id}, {"$set": {"failures": 0, "locked_until": until}}, upsert=True
+        )
+
+    async def clear_failures(self, link_id: str) -> None:
+        await self._locks.update_one({"_id": link_id}, {"$set": {"failures": 0}})
+
+    async def hit(self, key: str, window_start: datetime, expires_at: datetime) -> int:
+        doc = await self._throttle.find_one_and_update(
+            {"_id": f"{key}:{window_start.isoformat()}"},
+            {"$inc": {"n": 1}, "$setOnInsert": {"expires_at": expires_at}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        assert doc is not None  # upsert with ReturnDocument.AFTER always answers one
+        return int(doc["n"])
+
+    async def audit(self, attempt: IdvAttempt) -> None:
+        await self._attempts.insert_one(
+            {
+                "_id": attempt.id,
+                "tenant_id": attempt.tenant_id,
+                "contact_id": attempt.contact_id,
+                "link_id": attempt.link_id,
+                "at": attempt.at,
+                "outcome": attempt.outcome,
+                "address": attempt.address,
+            }
+        )
+
+    async def attempts_page(
+        self, tenant_id: str, *, contact_id: str | None, limit: int, cursor: str | None
+    ) -> AttemptPage:
+        query: dict[str, Any] = {"tenant_id": tenant_id}
+        if contact_id is not None:
+            query["contact_id"] = contact_id
+        if cursor is not None:
+            query["_id"] = {"$lt": cursor}
+        docs = await self._attempts.find(query).sort("_id", DESCENDING).limit(limit + 1).to_list()
+        items = [
+            IdvAttempt(
+                id=d["_id"],
+                tenant_id=d["tenant_id"],
+                contact_id=d["contact_id"],
+                link_id=d["link_id"],
+                at=_utc(d["at"]) or d["at"],
+                outcome=d["outcome"],
+                address=d["address"],
+            )
+            for d in docs[:limit]
+        ]
+        return AttemptPage(items, items[-1].id if len(docs) > limit and items else None)
+
+    # --- payments, promises, plans ---------------------------------------------------------
+
+    async def insert_payment(self, payment: Payment) -> Payment:
+        try:
+            await self._payments.insert_one(_payment_doc(payment))
+        except DuplicateKeyError:
+            stored = await self.get_payment(payment.tenant_id, payment.id)
+            assert stored is not None
+            return stored
+        return payment
+
+    async def set_intent(self, payment: Payment, intent_id: str, hosted_url: str) -> None:
+        await self._payments.update_one(
+            {"_id": _key(payment.tenant_id, payment.id)},
+            {"$set": {"intent_id": intent_id, "hosted_url": hosted_url}},
+        )
+
+    async def get_payment(self, tenant_id: str, payment_id: str) -> Payment | None:
+        doc = await self._payments.find_one({"_id": _key(tenant_id, payment_id)})
+        return _payment(doc) if doc is not None else None
+
+    async def settle(self, settled: Payment) -> bool:
+        # The status in the filter makes the first final result the only one written.
+        result = await self._payments.update_one(
+            {"_id": _key(settled.tenant_id, settled.id), "status": "pending"},
+            {
+                "$set": {
+                    "status": settled.status,
+                    "settled_at": settled.settled_at,
+                    "reason": settled.reason,
+                    "provider_reference": settled.provider_reference,
+                    "published": False,
+                }
+            },
+        )
+        return result.modified_count == 1
+
+    async def mark_published(self, payment: Payment) -> None:
+        await self._payments.update_one(
+            {"_id": _key(payment.tenant_id, payment.id)}, {"$set": {"published": True}}
+        )
+
+    async def payments_of(self, tenant_id: str, contact_id: str) -> list[Payment]:
+        cursor = self._payments.find({"tenant_id": tenant_id, "contact_id": contact_id})
+        docs = await cursor.sort([("created_at", DESCENDING), ("_id", DESCENDING)]).to_list()
+        return [_payment(d) for d in docs]
+
+    async def payments_page(
+        self, tenant_id: str, *, contact_id: str | None, limit: int, cursor: str | None
+    ) -> PaymentPage:
+        query: dict[str, Any] = {"tenant_id": tenant_id}
+        if contact_id is not None:
+            query["contact_id"] = contact_id
+        if cursor is not None:
+            last = await self._payments.find_one({"_id": _key(tenant_id, cursor)})
+            if last is None:
+                return PaymentPage([], None)
+            query["$or"] = [
+                {"created_at": {"$lt": last["created_at"]}},
+                {"created_at": last["created_at"], "_id": {"$lt": last["_id"]}},
+            ]
+        docs = (
+            await self._payments.find(query)
+            .sort([("created_at", DESCENDING), ("_id", DESCENDING)])
+            .limit(limit + 1)
+            .to_list()
+        )
+        items = [_payment(d) for d in docs[:limit]]
+        return PaymentPage(items, items[-1].id if len(docs) > limit and items else None)
+
+    async def insert_promise(self, promise: Promise) -> None:
+        await self._promises.insert_one(
+            {
+                "_id": _key(promise.tenant_id, promise.id),
+                "promise_id": promise.id,
+                "tenant_id": promise.tenant_id,
+                "contact_id": promise.contact_id,
+                "account_id": promise.account_id,
+                "account_number": promise.account_number,
+                "amount": str(promise.amount),
+                "currency": promise.currency,
+                "due_date": promise.due_date.isoformat(),
+                "made_at": promise.made_at,
+            }
+        )
+
+    async def promises_of(self, tenant_id: str, contact_id: str) -> list[Promise]:
+        docs = await self._promises.find(
+            {"tenant_id": tenant_id, "contact_id": contact_id}
+        ).to_list()
+        return [
+            Promise(
+                id=d["promise_id"],
+                tenant_id=d["tenant_id"],
+                contact_id=d["contact_id"],
+                account_id=d["account_id"],
+                account_number=d["account_number"],
+                amount=Decimal(d["amount"]),
+                currency=d["currency"],
+                due_date=date.fromisoformat(d["due_date"]),
+                made_at=_utc(d["made_at"]) or d["made_at"],
+            )
+            for d in docs
+        ]
+
+    async def insert_plan(self, plan: Plan) -> None:
+        await self._plans.insert_one(
+            {
+                "_id": _key(plan.tenant_id, plan.id),
+                "plan_id": plan.id,
+                "tenant_id": plan.tenant_id,
+                "contact_id": plan.contact_id,
+                "account_id": plan.account_id,
+                "account_number": plan.account_number,
+                "currency": plan.currency,
+                "frequency": plan.frequency,
+                "instalments": [
+                    {
+                        "number": i.number,
+                        "due_date": i.due_date.isoformat(),
+                        "amount": str(i.amount),
+                    }
+                    for i in plan.instalments
+                ],
+                "agreed_at": plan.agreed_at,
+            }
+        )
+
+    async def plans_of(self, tenant_id: str, contact_id: str) -> list[Plan]:
+        docs = await self._plans.find({"tenant_id": tenant_id, "contact_id": contact_id}).to_list()
+        return [
+            Plan(
+                id=d["plan_id"],
+                tenant_id=d["tenant_id"],
+                contact_id=d["contact_id"],
+                account_id=d["account_id"],
+                account_number=d["account_number"],
+                currency=d["currency"],
+                frequency=d["frequency"],
+                instalments=tuple(
+                    Instalment(i["number"], date.fromisoformat(i["due_date"]), Decimal(i["amount"]))
+                    for i in d["instalments"]
+                ),
+                agreed_at=_utc(d["agreed_at"]) or d["agreed_at"],
+            )
+            for d in docs
+        ]
+
+
+def _payment_doc(p: Payment) -> Document:
+    return {
+        "_id": _key(p.tenant_id, p.id),
+        "payment_id": p.id,
+        "tenant_id": p.tenant_id,
+        "contact_id": p.contact_id,
+        "account_id": p.account_id,
+        "account_number": p.account_number,
+        "amount": str(p.amount),
+        "currency": p.currency,
+        "created_at": p.created_at,
+        "status": p.status,
+        "intent_id": p.intent_id,
+        "hosted_url": p.hosted_url,
+        "reason": p.reason,
+        "settled_at": p.settled_at,
+        "provider_reference": p.provider_reference,
+        "published": p.published,
+    }
+
+
+def _payment(d: Document) -> Payment:
+    return Payment(
+        id=d["payment_id"],
+        tenant_id=d["tenant_id"],
+        contact_id=d["contact_id"],
+        account_id=d["account_id"],
+        account_number=d["account_number"],
+        amount=Decimal(d["amount"]),
+        currency=d["currency"],
+        created_at=_utc(d["created_at"]) or d["created_at"],
+        status=d["status"],
+        intent_id=d.get("intent_id"),
+        hosted_url=d.get("hosted_url"),
+        reason=d.get("reason"),
+        settled_at=_utc(d.get("settled_at")),
+        provider_reference=d.get("provider_reference"),
+        published=d.get("published", False),
+    )
