@@ -7,34 +7,16 @@
 // Environment: LISTFLOW_GATEWAY, LISTFLOW_E2E_OUT, LISTFLOW_E2E_INPUT (JSON: token, account,
 // dateOfBirth, postcode), CHROMIUM (default /usr/bin/chromium).
 import { chromium } from 'playwright-core';
-import { createRequire } from 'node:module';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { axe } from './a11y.mjs';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const require = createRequire(import.meta.url);
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 const gateway = process.env.LISTFLOW_GATEWAY ?? 'http://127.0.0.1:8000';
 const out = process.env.LISTFLOW_E2E_OUT ?? join(tmpdir(), 'listflow-portal-e2e');
 const input = JSON.parse(process.env.LISTFLOW_E2E_INPUT ?? '{}');
 const STEP = 60_000; // generous: the machine is shared; nothing below asserts on time
 const SIZES = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 900 } };
-
-async function axe(page, name) {
-  await page.addScriptTag({ content: AXE });
-  const result = await page.evaluate(
-    (tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags } }),
-    WCAG,
-  );
-  return result.violations.map((v) => ({
-    page: name,
-    id: v.id,
-    impact: v.impact,
-    help: v.help,
-    nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ')),
-  }));
-}
 
 /** axe and a screenshot of the page at both sizes (the page is left at phone size). */
 async function check(page, name, seen) {

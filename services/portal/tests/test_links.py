@@ -1,7 +1,7 @@
 """Access links from ListReady and contact changes, on the in-memory fake."""
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from listflow.kit.errors import NotFound
@@ -12,15 +12,7 @@ from listflow.schemas.events import ContactCreated, ContactDeleted, ContactSnaps
 from listflow.schemas.portal_links import AccessLinkIssued, AccessLinkRevoked
 from listflow.schemas.values import Account, ContactData, Counts, ProtectedId, TargetKind
 
-T0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
+from .clock import T0, Clock
 
 
 class RecordingEvents:

@@ -3,7 +3,7 @@ tests/integration/test_portal_pages.py): link, ID&V and its lock, CSRF, session,
 
 import re
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import httpx
@@ -16,15 +16,7 @@ from listflow.portal.entrypoints.main import create_app
 from listflow.portal.ports import Intent
 from listflow.schemas.payments import PaymentEvent
 
-T0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
+from .clock import T0, Clock
 
 
 class Events:

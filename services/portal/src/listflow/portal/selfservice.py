@@ -242,10 +242,7 @@ class SelfService:
 
     async def _announce(self, p: Payment) -> None:
         common = {
-            "tenant_id": p.tenant_id,
-            "account_id": p.account_id,
-            "contact_id": p.contact_id,
-            "account_number": p.account_number,
+            **_about(p),
             "payment_id": p.id,
             "amount": p.amount,
             "currency": p.currency,
@@ -315,10 +312,7 @@ class SelfService:
         await self.events.publish(
             [
                 events.PromiseToPayMade(
-                    tenant_id=promise.tenant_id,
-                    account_id=promise.account_id,
-                    contact_id=promise.contact_id,
-                    account_number=promise.account_number,
+                    **_about(promise),
                     promise_id=promise.id,
                     amount=promise.amount,
                     currency=promise.currency,
@@ -373,10 +367,7 @@ class SelfService:
         await self.events.publish(
             [
                 events.PaymentPlanAgreed(
-                    tenant_id=plan.tenant_id,
-                    account_id=plan.account_id,
-                    contact_id=plan.contact_id,
-                    account_number=plan.account_number,
+                    **_about(plan),
                     plan_id=plan.id,
                     frequency=plan.frequency,
                     currency=plan.currency,
@@ -391,6 +382,16 @@ class SelfService:
         )
         _log.info("payment plan agreed", plan_id=plan.id, instalments=len(schedule))
         return plan
+
+
+def _about(record: Payment | Promise | Plan) -> dict[str, str]:
+    """What every payment event says of the account it is about (its key among them)."""
+    return {
+        "tenant_id": record.tenant_id,
+        "account_id": record.account_id,
+        "contact_id": record.contact_id,
+        "account_number": record.account_number,
+    }
 
 
 def total_of(plan: Plan) -> Decimal:

@@ -402,10 +402,7 @@ class MongoPortalRepository:
             {
                 "_id": _key(promise.tenant_id, promise.id),
                 "promise_id": promise.id,
-                "tenant_id": promise.tenant_id,
-                "contact_id": promise.contact_id,
-                "account_id": promise.account_id,
-                "account_number": promise.account_number,
+                **_account_doc(promise),
                 "amount": str(promise.amount),
                 "currency": promise.currency,
                 "due_date": promise.due_date.isoformat(),
@@ -420,10 +417,7 @@ class MongoPortalRepository:
         return [
             Promise(
                 id=d["promise_id"],
-                tenant_id=d["tenant_id"],
-                contact_id=d["contact_id"],
-                account_id=d["account_id"],
-                account_number=d["account_number"],
+                **_account_fields(d),
                 amount=Decimal(d["amount"]),
                 currency=d["currency"],
                 due_date=date.fromisoformat(d["due_date"]),
@@ -437,10 +431,7 @@ class MongoPortalRepository:
             {
                 "_id": _key(plan.tenant_id, plan.id),
                 "plan_id": plan.id,
-                "tenant_id": plan.tenant_id,
-                "contact_id": plan.contact_id,
-                "account_id": plan.account_id,
-                "account_number": plan.account_number,
+                **_account_doc(plan),
                 "currency": plan.currency,
                 "frequency": plan.frequency,
                 "instalments": [
@@ -460,10 +451,7 @@ class MongoPortalRepository:
         return [
             Plan(
                 id=d["plan_id"],
-                tenant_id=d["tenant_id"],
-                contact_id=d["contact_id"],
-                account_id=d["account_id"],
-                account_number=d["account_number"],
+                **_account_fields(d),
                 currency=d["currency"],
                 frequency=d["frequency"],
                 instalments=tuple(
@@ -480,10 +468,7 @@ def _payment_doc(p: Payment) -> Document:
     return {
         "_id": _key(p.tenant_id, p.id),
         "payment_id": p.id,
-        "tenant_id": p.tenant_id,
-        "contact_id": p.contact_id,
-        "account_id": p.account_id,
-        "account_number": p.account_number,
+        **_account_doc(p),
         "amount": str(p.amount),
         "currency": p.currency,
         "created_at": p.created_at,
@@ -500,10 +485,7 @@ def _payment_doc(p: Payment) -> Document:
 def _payment(d: Document) -> Payment:
     return Payment(
         id=d["payment_id"],
-        tenant_id=d["tenant_id"],
-        contact_id=d["contact_id"],
-        account_id=d["account_id"],
-        account_number=d["account_number"],
+        **_account_fields(d),
         amount=Decimal(d["amount"]),
         currency=d["currency"],
         created_at=_utc(d["created_at"]) or d["created_at"],
@@ -515,3 +497,17 @@ def _payment(d: Document) -> Payment:
         provider_reference=d.get("provider_reference"),
         published=d.get("published", False),
     )
+
+
+def _account_doc(record: Payment | Promise | Plan) -> Document:
+    """The account a payment, promise or plan is about, as its documents hold it."""
+    return {
+        "tenant_id": record.tenant_id,
+        "contact_id": record.contact_id,
+        "account_id": record.account_id,
+        "account_number": record.account_number,
+    }
+
+
+def _account_fields(doc: Document) -> dict[str, str]:
+    return {k: doc[k] for k in ("tenant_id", "contact_id", "account_id", "account_number")}
