@@ -300,6 +300,9 @@ def test_a_promise_and_a_plan_are_made_and_announced_and_settings_hide_them(
     )
     assert agreed.status_code == 200 and "plan is agreed" in agreed.text
 
+    # Paying the promised amount keeps the promise at once.
+    payment_id, _ = pay(b, account_id, "50.00", "4242 4242 4242 4242")
+
     def pick(record: Any) -> dict[str, Any] | None:
         event: dict[str, Any] = orjson.loads(record.value)
         if event.get("contact_id") != contact_id:
@@ -308,11 +311,17 @@ def test_a_promise_and_a_plan_are_made_and_announced_and_settings_hide_them(
 
     def both(seen: list[dict[str, Any]]) -> bool:
         types = {e["ce_type"] for e in seen}
-        return {"listflow.portal.PromiseToPayMade", "listflow.portal.PaymentPlanAgreed"} <= types
+        return {
+            "listflow.portal.PromiseToPayMade",
+            "listflow.portal.PaymentPlanAgreed",
+            "listflow.portal.PromiseKept",
+        } <= types
 
     events = asyncio.run(_read_until(topics.PORTAL_PAYMENTS.name, pick, both, 90))
     [promise] = [e for e in events if e["ce_type"].endswith("PromiseToPayMade")]
     assert promise["due_date"] == due and Decimal(promise["amount"]) == Decimal("50.00")
+    [kept] = [e for e in events if e["ce_type"].endswith("PromiseKept")]
+    assert kept["promise_id"] == promise["promise_id"] and kept["payment_ids"] == [payment_id]
     [plan] = [e for e in events if e["ce_type"].endswith("PaymentPlanAgreed")]
     assert [Decimal(i["amount"]) for i in plan["instalments"]] == [
         Decimal("40.16"),

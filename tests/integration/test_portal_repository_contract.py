@@ -241,3 +241,21 @@ async def test_promises_and_plans_round_trip_per_customer(repository: PortalRepo
     assert await store.promises_of("t1", "c1") == [promise]
     assert await store.plans_of("t1", "c1") == [plan]
     assert await store.promises_of("t2", "c1") == [] and await store.plans_of("t1", "c2") == []
+
+
+async def test_a_promise_is_judged_once_and_stays_listed_until_announced(
+    repository: PortalRepository,
+) -> None:
+    store: Any = repository
+    due = Promise("pr1", "t1", "c1", "c1:A1", "A1", Decimal("50"), "USD", date(2026, 3, 2), NOW)
+    later = replace(due, id="pr2", due_date=date(2026, 3, 20))
+    await store.insert_promise(due)
+    await store.insert_promise(later)
+    assert [p.id for p in await store.promises_to_judge(date(2026, 3, 3), 10)] == ["pr1"]
+    broken = replace(due, state="broken", judged_at=NOW)
+    results = await asyncio.gather(store.judge(broken), store.judge(broken))
+    assert sorted(results) == [False, True]
+    [waiting] = await store.promises_to_judge(date(2026, 3, 3), 10)
+    assert waiting.state == "broken" and not waiting.announced
+    await store.mark_announced(waiting)
+    assert await store.promises_to_judge(date(2026, 3, 3), 10) == []

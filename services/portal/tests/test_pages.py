@@ -216,3 +216,38 @@ async def test_paying_goes_to_the_provider_once_and_refuses_bad_amounts(
     assert first.headers["location"] == "https://psp/x"
     payments = await container.selfservice.store.payments_of("t1", "c1")
     assert len(payments) == 1 and payments[0].amount == Decimal("20.00")
+
+
+async def test_promises_are_kept_by_a_payment_and_broken_after_their_due_date(
+    setup: tuple[Container, httpx.AsyncClient, str], clock: Clock
+) -> None:
+    container, _, _ = setup
+    service = container.selfservice
+    events: Events = service.events  # type: ignore[assignment]
+    link = await service.store.current_link("t1", "c1")
+    assert link is not None
+    visit = await service.visit("t1", "c1", link.id)
+    assert visit is not None
+    broken = await service.promise(visit, "c1:AC-1", "50.00", "2026-03-05")
+    kept = await service.promise(visit, "c1:AC-1", "20.00", "2026-03-10")
+    payment = await service.start_payment(visit, "c1:AC-1", "20.00", "a" * 32)
+    await service.on_provider_event(
+        "payment_intent.succeeded",
+        {
+            "id": payment.intent_id,
+            "status": "succeeded",
+            "metadata": {"tenant_id": "t1", "payment_id": payment.id},
+        },
+    )
+    # The 20.00 keeps both promises' tally at 20: the 20.00 one is kept at once.
+    verdicts = {
+        e.promise_id: type(e).__name__ for e, _ in events.published if hasattr(e, "promise_id")
+    }
+    assert verdicts == {broken.id: "PromiseToPayMade", kept.id: "PromiseKept"}
+    assert await service.judge_due() == 0  # nothing due yet
+    clock.now = T0 + timedelta(days=5)
+    assert await service.judge_due() == 1
+    [(last, event_id)] = events.published[-1:]
+    assert type(last).__name__ == "PromiseBroken" and event_id == f"{broken.id}:broken"
+    assert last.paid == Decimal("20.00")  # type: ignore[union-attr]
+    assert await service.judge_due() == 0  # judged once

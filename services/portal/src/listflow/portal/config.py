@@ -24,6 +24,8 @@ class Settings(CommonSettings):
     portal_throttle_per_address: int = 30
     # Test stacks only: the lock after too many failures lasts at most this many seconds.
     portal_lockout_cap_s: float | None = None
+    # How often promises past their due date are judged (kept or broken).
+    portal_judge_interval_s: float = 300.0
     # Behind a proxy that sets X-Forwarded-For / X-Forwarded-Proto (the Ingress), trust them
     # for the client's address (throttle, audit) and for https (Secure cookies).
     portal_trust_forwarded: bool = False

@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -155,6 +155,16 @@ class PaymentStore(Protocol):
     async def insert_promise(self, promise: Promise) -> None: ...
 
     async def promises_of(self, tenant_id: str, contact_id: str) -> list[Promise]: ...
+
+    async def promises_to_judge(self, due_before: date, limit: int) -> list[Promise]:
+        """Open promises due before that day and judged ones not yet announced (any tenant)."""
+        ...
+
+    async def judge(self, judged: Promise) -> bool:
+        """Write a verdict if the promise is still open (False: another judge was first)."""
+        ...
+
+    async def mark_announced(self, promise: Promise) -> None: ...
 
     async def insert_plan(self, plan: Plan) -> None: ...
 

@@ -1,11 +1,12 @@
 """Use cases of the customer's own pages: open a link, ID&V with its lock and throttle,
 accounts, payments through the provider (settled by its webhooks), promises and plans."""
 
+import asyncio
 import hashlib
 import hmac
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
@@ -238,6 +239,8 @@ class SelfService:
         current = await self.store.get_payment(payment.tenant_id, payment.id) or payment
         if current.status != "pending" and not current.published:
             await self._announce(current)
+            if current.status == "succeeded":
+                await self._judge_promises_of(current)
         return current
 
     async def _announce(self, p: Payment) -> None:
@@ -324,6 +327,63 @@ class SelfService:
         )
         _log.info("promise made", promise_id=promise.id)
         return promise
+
+    async def _judge_promises_of(self, payment: Payment) -> None:
+        """A payment may keep the customer's open promises on its account at once."""
+        promises = await self.store.promises_of(payment.tenant_id, payment.contact_id)
+        for promise in promises:
+            if promise.state == "open" and promise.account_id == payment.account_id:
+                await self._judge(promise)
+
+    async def judge_due(self, limit: int = 200) -> int:
+        """Judge the promises whose due date has passed (and announce verdicts a crash left
+        unannounced); returns how many were looked at."""
+        due = await self.store.promises_to_judge(self.today(), limit)
+        for promise in due:
+            await self._judge(promise)
+        return len(due)
+
+    async def judge_forever(self, every: timedelta) -> None:
+        while True:
+            try:
+                await self.judge_due()
+            except Exception:
+                _log.exception("judging promises failed, will try again")
+            await asyncio.sleep(every.total_seconds())
+
+    async def _judge(self, promise: Promise) -> None:
+        payments = await self.store.payments_of(promise.tenant_id, promise.contact_id)
+        verdict = money.judge_promise(promise, payments, self.today())
+        if promise.state == "open":
+            if verdict is None:
+                return
+            judged = replace(promise, state=verdict.state, judged_at=self.clock())
+            if not await self.store.judge(judged):
+                return  # another judge was first, and announces it
+            promise = judged
+        elif promise.announced:
+            return
+        verdict = verdict or money.Verdict(promise.state, Decimal(0), ())
+        at = promise.judged_at or self.clock()
+        event: events.PaymentEvent
+        if promise.state == "kept":
+            event = events.PromiseKept(
+                **_about(promise),
+                promise_id=promise.id,
+                payment_ids=verdict.payment_ids,
+                kept_at=at,
+            )
+        else:
+            event = events.PromiseBroken(
+                **_about(promise),
+                promise_id=promise.id,
+                due_date=promise.due_date,
+                paid=verdict.paid,
+                judged_at=at,
+            )
+        await self.events.publish([event], [f"{promise.id}:{promise.state}"])
+        await self.store.mark_announced(promise)
+        _log.info("promise judged", promise_id=promise.id, state=promise.state)
 
     def plan_choices(self, visit: Visit, account: AccountView) -> list[PlanChoice]:
         return money.plan_choices(account, visit.customer.plan_offer, visit.settings)

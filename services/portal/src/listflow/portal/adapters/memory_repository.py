@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 
 from listflow.portal.domain.idv import LockState
 from listflow.portal.domain.model import AccessLink, Customer, PortalSettings
@@ -189,6 +189,35 @@ class InMemoryPortalRepository:
 
     async def promises_of(self, tenant_id: str, contact_id: str) -> list[Promise]:
         return [p for p in self.promises if (p.tenant_id, p.contact_id) == (tenant_id, contact_id)]
+
+    async def promises_to_judge(self, due_before: date, limit: int) -> list[Promise]:
+        return [
+            p
+            for p in self.promises
+            if (p.state == "open" and p.due_date < due_before) or not p.announced
+        ][:limit]
+
+    async def judge(self, judged: Promise) -> bool:
+        at = next(
+            (
+                i
+                for i, p in enumerate(self.promises)
+                if (p.tenant_id, p.id) == (judged.tenant_id, judged.id)
+            ),
+            None,
+        )
+        if at is None or self.promises[at].state != "open":
+            return False
+        self.promises[at] = replace(judged, announced=False)
+        return True
+
+    async def mark_announced(self, promise: Promise) -> None:
+        self.promises = [
+            replace(p, announced=True)
+            if (p.tenant_id, p.id) == (promise.tenant_id, promise.id)
+            else p
+            for p in self.promises
+        ]
 
     async def insert_plan(self, plan: Plan) -> None:
         self.plans.append(plan)

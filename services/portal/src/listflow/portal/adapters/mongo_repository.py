@@ -155,6 +155,7 @@ class MongoPortalRepository:
         )
         await self._payments.create_index([("tenant_id", ASCENDING), ("contact_id", ASCENDING)])
         await self._promises.create_index([("tenant_id", ASCENDING), ("contact_id", ASCENDING)])
+        await self._promises.create_index([("state", ASCENDING), ("due_date", ASCENDING)])
         await self._plans.create_index([("tenant_id", ASCENDING), ("contact_id", ASCENDING)])
         # Throttle windows are worthless once over; MongoDB drops them itself.
         await self._throttle.create_index("expires_at", expireAfterSeconds=0)
@@ -407,24 +408,37 @@ class MongoPortalRepository:
                 "currency": promise.currency,
                 "due_date": promise.due_date.isoformat(),
                 "made_at": promise.made_at,
+                "state": promise.state,
+                "judged_at": promise.judged_at,
+                "announced": promise.announced,
             }
         )
 
     async def promises_of(self, tenant_id: str, contact_id: str) -> list[Promise]:
-        docs = await self._promises.find(
-            {"tenant_id": tenant_id, "contact_id": contact_id}
-        ).to_list()
-        return [
-            Promise(
-                id=d["promise_id"],
-                **_account_fields(d),
-                amount=Decimal(d["amount"]),
-                currency=d["currency"],
-                due_date=date.fromisoformat(d["due_date"]),
-                made_at=_utc(d["made_at"]) or d["made_at"],
-            )
-            for d in docs
-        ]
+        cursor = self._promises.find({"tenant_id": tenant_id, "contact_id": contact_id})
+        return [_promise(d) for d in await cursor.to_list()]
+
+    async def promises_to_judge(self, due_before: date, limit: int) -> list[Promise]:
+        # ISO dates compare as strings: one range on the due date.
+        query = {
+            "$or": [
+                {"state": "open", "due_date": {"$lt": due_before.isoformat()}},
+                {"announced": False},
+            ]
+        }
+        return [_promise(d) for d in await self._promises.find(query).limit(limit).to_list()]
+
+    async def judge(self, judged: Promise) -> bool:
+        result = await self._promises.update_one(
+            {"_id": _key(judged.tenant_id, judged.id), "state": "open"},
+            {"$set": {"state": judged.state, "judged_at": judged.judged_at, "announced": False}},
+        )
+        return result.modified_count == 1
+
+    async def mark_announced(self, promise: Promise) -> None:
+        await self._promises.update_one(
+            {"_id": _key(promise.tenant_id, promise.id)}, {"$set": {"announced": True}}
+        )
 
     async def insert_plan(self, plan: Plan) -> None:
         await self._plans.insert_one(
@@ -480,6 +494,20 @@ def _payment_doc(p: Payment) -> Document:
         "provider_reference": p.provider_reference,
         "published": p.published,
     }
+
+
+def _promise(d: Document) -> Promise:
+    return Promise(
+        id=d["promise_id"],
+        **_account_fields(d),
+        amount=Decimal(d["amount"]),
+        currency=d["currency"],
+        due_date=date.fromisoformat(d["due_date"]),
+        made_at=_utc(d["made_at"]) or d["made_at"],
+        state=d.get("state", "open"),
+        judged_at=_utc(d.get("judged_at")),
+        announced=d.get("announced", True),
+    )
 
 
 def _payment(d: Document) -> Payment:

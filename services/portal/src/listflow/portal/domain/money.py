@@ -5,6 +5,7 @@ Money is Decimal throughout (stored as strings): cents never drift through float
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
@@ -97,6 +98,9 @@ class Payment:
         )
 
 
+PromiseState = Literal["open", "kept", "broken"]
+
+
 @dataclass(frozen=True, slots=True)
 class Promise:
     id: str
@@ -108,6 +112,40 @@ class Promise:
     currency: str
     due_date: date
     made_at: datetime
+    state: PromiseState = "open"
+    judged_at: datetime | None = None
+    # False from the verdict until its PromiseKept / PromiseBroken is acknowledged.
+    announced: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    state: PromiseState
+    paid: Decimal
+    payment_ids: tuple[str, ...]
+
+
+def judge_promise(promise: Promise, payments: Sequence[Payment], today: date) -> Verdict | None:
+    """Kept once the account's payments made since the promise reach its amount by the due
+    date; broken when the due date has passed without; None while it is still open."""
+    counted = sorted(
+        (
+            p
+            for p in payments
+            if p.status == "succeeded"
+            and p.account_id == promise.account_id
+            and p.settled_at is not None
+            and p.settled_at >= promise.made_at
+            and p.settled_at.date() <= promise.due_date
+        ),
+        key=lambda p: (p.settled_at, p.id),
+    )
+    paid = sum((p.amount for p in counted), Decimal(0))
+    if paid >= promise.amount:
+        return Verdict("kept", paid, tuple(p.id for p in counted))
+    if today > promise.due_date:
+        return Verdict("broken", paid, ())
+    return None
 
 
 def check_promise(

@@ -2,12 +2,13 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from listflow.kit.container import run_service, service_app
 from listflow.kit.logging import get_logger
-from listflow.kit.service import connected
+from listflow.kit.service import connected, running
 from listflow.portal.adapters.mongo_repository import MongoPortalRepository
 from listflow.portal.bootstrap import SERVICE, Container, bootstrap
 from listflow.portal.config import Settings
@@ -49,7 +50,11 @@ def create_app(container: Container) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if isinstance(container.repository, MongoPortalRepository):
             await container.repository.ensure_indexes()
-        async with connected(container.publisher, container.broker, container.mongo):
+        every = timedelta(seconds=container.settings.portal_judge_interval_s)
+        async with (
+            connected(container.publisher, container.broker, container.mongo),
+            running(container.selfservice.judge_forever(every)),
+        ):
             _log.info("portal service started")
             yield
 
