@@ -11,7 +11,13 @@ import pytest
 from listflow.portal.adapters.memory_repository import InMemoryPortalRepository
 from listflow.portal.bootstrap import Container, bootstrap
 from listflow.portal.config import Settings
-from listflow.portal.domain.model import AccessLink, AccountView, Customer, PortalSettings
+from listflow.portal.domain.model import (
+    AccessLink,
+    AccountView,
+    Customer,
+    IdvFact,
+    PortalSettings,
+)
 from listflow.portal.entrypoints.main import create_app
 from listflow.portal.ports import Intent
 from listflow.schemas.payments import PaymentEvent
@@ -86,7 +92,7 @@ async def setup(clock: Clock) -> AsyncIterator[tuple[Container, httpx.AsyncClien
                 national_id_last4_fp=fp("6789"),
                 accounts=(
                     AccountView(
-                        id="c1:AC-1", number="AC-1", balance=Decimal("120.50"), currency="GBP"
+                        id="c1:AC-1001", number="AC-1001", balance=Decimal("120.50"), currency="GBP"
                     ),
                 ),
                 group_ids=("g",),
@@ -186,14 +192,45 @@ async def test_forms_without_a_valid_csrf_token_are_refused(
     assert (await client.post("/p/verify", data=forged)).status_code == 403
 
 
-async def test_the_session_ends_after_the_idle_timeout(
+async def test_the_session_ends_after_the_idle_timeout_and_activity_extends_it(
     setup: tuple[Container, httpx.AsyncClient, str], clock: Clock
 ) -> None:
-    container, client, token = setup
+    _, client, token = setup
     await open_and_verify(client, token, date_of_birth="1980-05-17", postcode="SW1A 1AA")
-    settings = PortalSettings()
-    container.portal.repository.settings["t1"] = settings  # type: ignore[attr-defined]
+    clock.now = T0 + timedelta(minutes=9)  # idle timeout: the tenant's 10 minutes
+    accounts = await client.get("/p/accounts")
+    assert accounts.status_code == 200 and "Extend session" in accounts.text
+    extended = await client.post(
+        "/p/session/extend", data={"csrf": csrf(accounts.text), "next": "https://evil.example/"}
+    )
+    assert extended.status_code == 303 and extended.headers["location"] == "/p/accounts"
+    clock.now = T0 + timedelta(minutes=18)  # 9 minutes after the last activity
     assert (await client.get("/p/accounts")).status_code == 200
+    clock.now = T0 + timedelta(minutes=29)
+    ended = await client.get("/p/accounts")
+    assert ended.status_code == 401 and "session has ended" in ended.text
+
+
+async def test_throttle_and_every_fact_kind(
+    setup: tuple[Container, httpx.AsyncClient, str],
+) -> None:
+    container, _, _ = setup
+    service = container.selfservice
+    container.portal.repository.settings["t1"] = PortalSettings(  # type: ignore[attr-defined]
+        idv_fields=(IdvFact.ACCOUNT_LAST4, IdvFact.NATIONAL_ID_LAST4), max_attempts=20
+    )
+    link = await service.store.current_link("t1", "c1")
+    assert link is not None
+    visit = await service.visit("t1", "c1", link.id)
+    assert visit is not None
+    # Last fours typed as people do (spaces, any case); the id compared by fingerprint.
+    right = {"account_last4": " 1001 ", "national_id_last4": "6789"}
+    assert await service.verify(visit, right, "10.0.0.1", "MDY") == "passed"
+    wrong_id = {**right, "national_id_last4": "6788"}
+    assert await service.verify(visit, wrong_id, "10.0.0.1", "MDY") == "failed"
+    outcomes = [await service.verify(visit, wrong_id, "10.0.0.1", "MDY") for _ in range(10)]
+    assert outcomes[-1] == "throttled"  # 10 a minute per link
+    assert await service.verify(visit, right, "10.0.0.1", "MDY") == "throttled"
 
 
 async def test_paying_goes_to_the_provider_once_and_refuses_bad_amounts(
@@ -201,11 +238,11 @@ async def test_paying_goes_to_the_provider_once_and_refuses_bad_amounts(
 ) -> None:
     container, client, token = setup
     await open_and_verify(client, token, date_of_birth="1980-05-17", postcode="SW1A 1AA")
-    form = await client.get("/p/pay", params={"account": "c1:AC-1"})
+    form = await client.get("/p/pay", params={"account": "c1:AC-1001"})
     assert form.status_code == 200
     attempt = re.search(r'name="attempt" value="([^"]+)"', form.text)
     assert attempt
-    data = {"csrf": csrf(form.text), "account": "c1:AC-1", "attempt": attempt.group(1)}
+    data = {"csrf": csrf(form.text), "account": "c1:AC-1001", "attempt": attempt.group(1)}
     too_much = await client.post("/p/pay", data={**data, "amount": "500"})
     assert too_much.status_code == 400 and "more than your balance" in too_much.text
     garbage = await client.post("/p/pay", data={**data, "amount": "1e9999"})
@@ -228,9 +265,9 @@ async def test_promises_are_kept_by_a_payment_and_broken_after_their_due_date(
     assert link is not None
     visit = await service.visit("t1", "c1", link.id)
     assert visit is not None
-    broken = await service.promise(visit, "c1:AC-1", "50.00", "2026-03-05")
-    kept = await service.promise(visit, "c1:AC-1", "20.00", "2026-03-10")
-    payment = await service.start_payment(visit, "c1:AC-1", "20.00", "a" * 32)
+    broken = await service.promise(visit, "c1:AC-1001", "50.00", "2026-03-05")
+    kept = await service.promise(visit, "c1:AC-1001", "20.00", "2026-03-10")
+    payment = await service.start_payment(visit, "c1:AC-1001", "20.00", "a" * 32)
     await service.on_provider_event(
         "payment_intent.succeeded",
         {

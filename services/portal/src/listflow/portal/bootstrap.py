@@ -84,7 +84,7 @@ def bootstrap(
         repository=repository,
         portal=portal,
         selfservice=selfservice,
-        sessions=Sessions(secret),
+        sessions=Sessions(secret, clock),
         webhook=Webhook(settings.payments_webhook_secret.get_secret_value()),
         secure_headers=partial(
             secure_headers, provider_origin=f"{provider_url.scheme}://{provider_url.netloc}"

@@ -6,8 +6,9 @@ import hmac
 import io
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -21,7 +22,7 @@ from babel.numbers import format_currency
 from babel.support import Translations
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from listflow.schemas.normalize import DateOrder
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -70,15 +71,22 @@ class Sessions:
     """A signed cookie (itsdangerous) holding who the visitor is and a nonce; re-signed on
     every page, so its timestamp is the last activity and the idle timeout is its age."""
 
-    def __init__(self, secret: str) -> None:
+    def __init__(self, secret: str, clock: Callable[[], datetime]) -> None:
         key = hmac.new(secret.encode(), b"listflow/portal/pages", hashlib.sha256).hexdigest()
-        self._cookie = URLSafeTimedSerializer(key, salt="portal-session")
-        self._csrf = URLSafeTimedSerializer(key, salt="portal-csrf")
+
+        class Signer(TimestampSigner):
+            # The service's clock (tests move it), not time.time().
+            def get_timestamp(self) -> int:
+                return int(clock().timestamp())
+
+        self._clock = clock
+        self._cookie = URLSafeTimedSerializer(key, salt="portal-session", signer=Signer)
+        self._csrf = URLSafeTimedSerializer(key, salt="portal-csrf", signer=Signer)
 
     def new(self, tenant_id: str, contact_id: str, link_id: str, *, verified: bool) -> Session:
         # A fresh nonce at every step up (link opened, ID&V passed): no session fixation.
         return Session(
-            tenant_id, contact_id, link_id, verified, secrets.token_urlsafe(16), datetime.now(UTC)
+            tenant_id, contact_id, link_id, verified, secrets.token_urlsafe(16), self._clock()
         )
 
     def dumps(self, s: Session) -> str:
