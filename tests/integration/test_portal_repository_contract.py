@@ -17,7 +17,7 @@ from listflow.portal.domain.model import (
     IdvFact,
     PortalSettings,
 )
-from listflow.portal.domain.money import Instalment, Payment, Plan, Promise
+from listflow.portal.domain.money import Instalment, Judged, Payment, Plan, Promise
 from listflow.portal.ports import IdvAttempt, PortalRepository
 
 from tests.conftest import fresh_database
@@ -259,3 +259,38 @@ async def test_a_promise_is_judged_once_and_stays_listed_until_announced(
     assert waiting.state == "broken" and not waiting.announced
     await store.mark_announced(waiting)
     assert await store.promises_to_judge(date(2026, 3, 3), 10) == []
+
+
+async def test_an_instalment_gets_one_verdict_and_the_plan_waits_for_its_next_due(
+    repository: PortalRepository,
+) -> None:
+    store: Any = repository
+    plan = Plan(
+        "pl9",
+        "t1",
+        "c1",
+        "c1:A1",
+        "A1",
+        "USD",
+        "weekly",
+        (
+            Instalment(1, date(2026, 3, 8), Decimal("10")),
+            Instalment(2, date(2026, 3, 15), Decimal("10")),
+        ),
+        NOW,
+    )
+    await store.insert_plan(plan)
+    assert await store.plans_to_judge(date(2026, 3, 8), 10) == []  # nothing due before the 8th
+    [due] = await store.plans_to_judge(date(2026, 3, 9), 10)
+    missed = Judged(1, "missed", None, NOW)
+    results = await asyncio.gather(
+        store.judge_instalment(due, missed, date(2026, 3, 15)),
+        store.judge_instalment(due, missed, date(2026, 3, 15)),
+    )
+    assert sorted(results) == [False, True]
+    [waiting] = await store.plans_to_judge(date(2026, 3, 9), 10)  # not announced yet
+    assert [(j.number, j.state, j.announced) for j in waiting.judged] == [(1, "missed", False)]
+    await store.mark_instalment_announced(waiting, 1)
+    assert await store.plans_to_judge(date(2026, 3, 9), 10) == []
+    [stored] = await store.plans_of("t1", "c1")
+    assert stored.judged[0].announced and stored.instalments == plan.instalments

@@ -288,3 +288,33 @@ async def test_promises_are_kept_by_a_payment_and_broken_after_their_due_date(
     assert type(last).__name__ == "PromiseBroken" and event_id == f"{broken.id}:broken"
     assert last.paid == Decimal("20.00")  # type: ignore[union-attr]
     assert await service.judge_due() == 0  # judged once
+
+
+async def test_instalments_are_paid_in_order_by_payments_and_missed_after_their_due_date(
+    setup: tuple[Container, httpx.AsyncClient, str], clock: Clock
+) -> None:
+    container, _, _ = setup
+    service = container.selfservice
+    events: Events = service.events  # type: ignore[assignment]
+    link = await service.store.current_link("t1", "c1")
+    assert link is not None
+    visit = await service.visit("t1", "c1", link.id)
+    assert visit is not None
+    plan = await service.agree_plan(visit, "c1:AC-1001", "3", "weekly")
+    assert [i.amount for i in plan.instalments] == [Decimal("40.16")] * 2 + [Decimal("40.18")]
+    payment = await service.start_payment(visit, "c1:AC-1001", "50.00", "b" * 32)
+    await service.on_provider_event(
+        "payment_intent.succeeded",
+        {
+            "id": payment.intent_id,
+            "status": "succeeded",
+            "metadata": {"tenant_id": "t1", "payment_id": payment.id},
+        },
+    )
+    judged = [(type(e).__name__, e.number) for e, _ in events.published if hasattr(e, "number")]
+    assert judged == [("InstalmentPaid", 1)]  # 50.00 covers the first 40.16, not the second
+    clock.now = T0 + timedelta(days=15)  # past the second instalment's due date
+    await service.judge_due()
+    await service.judge_due()  # judged once
+    judged = [(type(e).__name__, e.number) for e, _ in events.published if hasattr(e, "number")]
+    assert judged == [("InstalmentPaid", 1), ("InstalmentMissed", 2)]

@@ -8,7 +8,7 @@ from typing import Protocol
 
 from listflow.portal.domain.idv import LockState, Outcome
 from listflow.portal.domain.model import AccessLink, Customer, PortalSettings
-from listflow.portal.domain.money import Payment, Plan, Promise
+from listflow.portal.domain.money import Judged, Payment, Plan, Promise
 from listflow.schemas.payments import PaymentEvent
 from listflow.schemas.portal_links import AccessLinkIssued, AccessLinkRevoked
 
@@ -169,6 +169,17 @@ class PaymentStore(Protocol):
     async def insert_plan(self, plan: Plan) -> None: ...
 
     async def plans_of(self, tenant_id: str, contact_id: str) -> list[Plan]: ...
+
+    async def plans_to_judge(self, due_before: date, limit: int) -> list[Plan]:
+        """Plans with an instalment due before that day and no verdict, or a verdict not yet
+        announced (any tenant)."""
+        ...
+
+    async def judge_instalment(self, plan: Plan, judged: Judged, next_due: date | None) -> bool:
+        """Write the instalment's verdict unless it has one (False: another judge was first)."""
+        ...
+
+    async def mark_instalment_announced(self, plan: Plan, number: int) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -241,6 +241,7 @@ class SelfService:
             await self._announce(current)
             if current.status == "succeeded":
                 await self._judge_promises_of(current)
+                await self._judge_plans_of(current)
         return current
 
     async def _announce(self, p: Payment) -> None:
@@ -341,7 +342,10 @@ class SelfService:
         due = await self.store.promises_to_judge(self.today(), limit)
         for promise in due:
             await self._judge(promise)
-        return len(due)
+        plans = await self.store.plans_to_judge(self.today(), limit)
+        for plan in plans:
+            await self._judge_plan(plan)
+        return len(due) + len(plans)
 
     async def judge_forever(self, every: timedelta) -> None:
         while True:
@@ -384,6 +388,48 @@ class SelfService:
         await self.events.publish([event], [f"{promise.id}:{promise.state}"])
         await self.store.mark_announced(promise)
         _log.info("promise judged", promise_id=promise.id, state=promise.state)
+
+    async def _judge_plans_of(self, payment: Payment) -> None:
+        for plan in await self.store.plans_of(payment.tenant_id, payment.contact_id):
+            if plan.account_id == payment.account_id:
+                await self._judge_plan(plan)
+
+    async def _judge_plan(self, plan: Plan) -> None:
+        """New verdicts of the plan's instalments, each written once, then announced (and
+        those a crash left unannounced)."""
+        payments = await self.store.payments_of(plan.tenant_id, plan.contact_id)
+        judged = {j.number for j in plan.judged}
+        fresh: list[money.Judged] = []
+        for number, state, payment_id in money.judge_plan(plan, payments, self.today()):
+            verdict = money.Judged(number, state, payment_id, self.clock())  # type: ignore[arg-type]
+            judged.add(number)
+            if await self.store.judge_instalment(plan, verdict, money.next_due(plan, judged)):
+                fresh.append(verdict)
+        for verdict in [*(j for j in plan.judged if not j.announced), *fresh]:
+            event: events.PaymentEvent
+            if verdict.state == "paid":
+                assert verdict.payment_id is not None
+                event = events.InstalmentPaid(
+                    **_about(plan),
+                    plan_id=plan.id,
+                    number=verdict.number,
+                    payment_id=verdict.payment_id,
+                    paid_at=verdict.at,
+                )
+            else:
+                due = plan.instalments[verdict.number - 1].due_date
+                event = events.InstalmentMissed(
+                    **_about(plan),
+                    plan_id=plan.id,
+                    number=verdict.number,
+                    due_date=due,
+                    judged_at=verdict.at,
+                )
+            await self.events.publish([event], [f"{plan.id}:{verdict.number}:{verdict.state}"])
+            await self.store.mark_instalment_announced(plan, verdict.number)
+            _log.info(
+                "instalment judged", plan_id=plan.id, number=verdict.number, state=verdict.state
+            )
 
     def plan_choices(self, visit: Visit, account: AccountView) -> list[PlanChoice]:
         return money.plan_choices(account, visit.customer.plan_offer, visit.settings)

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from listflow.portal.domain.idv import LockState
 from listflow.portal.domain.model import AccessLink, Customer, PortalSettings
-from listflow.portal.domain.money import Payment, Plan, Promise
+from listflow.portal.domain.money import Judged, Payment, Plan, Promise, next_due
 from listflow.portal.ports import AttemptPage, IdvAttempt, LinkPage, PaymentPage
 
 
@@ -221,6 +221,38 @@ class InMemoryPortalRepository:
 
     async def insert_plan(self, plan: Plan) -> None:
         self.plans.append(plan)
+
+    async def plans_to_judge(self, due_before: date, limit: int) -> list[Plan]:
+        def waiting(plan: Plan) -> bool:
+            due = next_due(plan, {j.number for j in plan.judged})
+            return (due is not None and due < due_before) or any(
+                not j.announced for j in plan.judged
+            )
+
+        return [p for p in self.plans if waiting(p)][:limit]
+
+    async def judge_instalment(self, plan: Plan, judged: Judged, next_due: date | None) -> bool:
+        at = self._plan_at(plan)
+        current = self.plans[at]
+        if any(j.number == judged.number for j in current.judged):
+            return False
+        self.plans[at] = replace(current, judged=(*current.judged, judged))
+        return True
+
+    async def mark_instalment_announced(self, plan: Plan, number: int) -> None:
+        at = self._plan_at(plan)
+        current = self.plans[at]
+        self.plans[at] = replace(
+            current,
+            judged=tuple(
+                replace(j, announced=True) if j.number == number else j for j in current.judged
+            ),
+        )
+
+    def _plan_at(self, plan: Plan) -> int:
+        return next(
+            i for i, p in enumerate(self.plans) if (p.tenant_id, p.id) == (plan.tenant_id, plan.id)
+        )
 
     async def plans_of(self, tenant_id: str, contact_id: str) -> list[Plan]:
         return [p for p in self.plans if (p.tenant_id, p.contact_id) == (tenant_id, contact_id)]

@@ -15,7 +15,7 @@ from listflow.portal.domain.model import (
     PlanOffer,
     PortalSettings,
 )
-from listflow.portal.domain.money import Instalment, Payment, Plan, Promise
+from listflow.portal.domain.money import Instalment, Judged, Payment, Plan, Promise
 from listflow.portal.ports import AttemptPage, IdvAttempt, LinkPage, PaymentPage
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
@@ -157,6 +157,7 @@ class MongoPortalRepository:
         await self._promises.create_index([("tenant_id", ASCENDING), ("contact_id", ASCENDING)])
         await self._promises.create_index([("state", ASCENDING), ("due_date", ASCENDING)])
         await self._plans.create_index([("tenant_id", ASCENDING), ("contact_id", ASCENDING)])
+        await self._plans.create_index("next_due")
         # Throttle windows are worthless once over; MongoDB drops them itself.
         await self._throttle.create_index("expires_at", expireAfterSeconds=0)
 
@@ -457,25 +458,70 @@ class MongoPortalRepository:
                     for i in plan.instalments
                 ],
                 "agreed_at": plan.agreed_at,
+                "judged": {},
+                "next_due": plan.instalments[0].due_date.isoformat(),
+                "unannounced": False,
             }
         )
 
     async def plans_of(self, tenant_id: str, contact_id: str) -> list[Plan]:
-        docs = await self._plans.find({"tenant_id": tenant_id, "contact_id": contact_id}).to_list()
-        return [
-            Plan(
-                id=d["plan_id"],
-                **_account_fields(d),
-                currency=d["currency"],
-                frequency=d["frequency"],
-                instalments=tuple(
-                    Instalment(i["number"], date.fromisoformat(i["due_date"]), Decimal(i["amount"]))
-                    for i in d["instalments"]
-                ),
-                agreed_at=_utc(d["agreed_at"]) or d["agreed_at"],
+        cursor = self._plans.find({"tenant_id": tenant_id, "contact_id": contact_id})
+        return [_plan(d) for d in await cursor.to_list()]
+
+    async def plans_to_judge(self, due_before: date, limit: int) -> list[Plan]:
+        query = {"$or": [{"next_due": {"$lt": due_before.isoformat()}}, {"unannounced": True}]}
+        return [_plan(d) for d in await self._plans.find(query).limit(limit).to_list()]
+
+    async def judge_instalment(self, plan: Plan, judged: Judged, next_due: date | None) -> bool:
+        # One verdict per instalment: the missing field in the filter makes it the only one.
+        field = f"judged.{judged.number}"
+        result = await self._plans.update_one(
+            {"_id": _key(plan.tenant_id, plan.id), field: {"$exists": False}},
+            {
+                "$set": {
+                    field: {
+                        "state": judged.state,
+                        "payment_id": judged.payment_id,
+                        "at": judged.at,
+                        "announced": False,
+                    },
+                    "next_due": next_due.isoformat() if next_due else None,
+                    "unannounced": True,
+                }
+            },
+        )
+        return result.modified_count == 1
+
+    async def mark_instalment_announced(self, plan: Plan, number: int) -> None:
+        key = _key(plan.tenant_id, plan.id)
+        await self._plans.update_one({"_id": key}, {"$set": {f"judged.{number}.announced": True}})
+        doc = await self._plans.find_one({"_id": key})
+        if doc is not None and all(j.get("announced") for j in doc.get("judged", {}).values()):
+            await self._plans.update_one({"_id": key}, {"$set": {"unannounced": False}})
+
+
+def _plan(d: Document) -> Plan:
+    return Plan(
+        id=d["plan_id"],
+        **_account_fields(d),
+        currency=d["currency"],
+        frequency=d["frequency"],
+        instalments=tuple(
+            Instalment(i["number"], date.fromisoformat(i["due_date"]), Decimal(i["amount"]))
+            for i in d["instalments"]
+        ),
+        agreed_at=_utc(d["agreed_at"]) or d["agreed_at"],
+        judged=tuple(
+            Judged(
+                int(n),
+                j["state"],
+                j.get("payment_id"),
+                _utc(j["at"]) or j["at"],
+                j.get("announced", False),
             )
-            for d in docs
-        ]
+            for n, j in sorted(d.get("judged", {}).items(), key=lambda item: int(item[0]))
+        ),
+    )
 
 
 def _payment_doc(p: Payment) -> Document:

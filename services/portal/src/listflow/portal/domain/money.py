@@ -185,6 +185,58 @@ class Plan:
     frequency: Frequency
     instalments: tuple[Instalment, ...]
     agreed_at: datetime
+    judged: tuple["Judged", ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """An instalment's verdict: paid (by the payment that covered it) or missed."""
+
+    number: int
+    state: Literal["paid", "missed"]
+    payment_id: str | None
+    at: datetime
+    announced: bool = False
+
+
+def judge_plan(
+    plan: Plan, payments: Sequence[Payment], today: date
+) -> list[tuple[int, str, str | None]]:
+    """New verdicts of a plan's instalments: the account's payments since the plan pay its
+    instalments in order (cumulatively); one not covered by its due date is missed."""
+    done = {j.number for j in plan.judged}
+    counted = sorted(
+        (
+            p
+            for p in payments
+            if p.status == "succeeded"
+            and p.account_id == plan.account_id
+            and p.settled_at is not None
+            and p.settled_at >= plan.agreed_at
+        ),
+        key=lambda p: (p.settled_at, p.id),
+    )
+    verdicts: list[tuple[int, str, str | None]] = []
+    paid, owed, used = Decimal(0), Decimal(0), 0
+    for instalment in plan.instalments:
+        owed += instalment.amount
+        while paid < owed and used < len(counted):
+            paid += counted[used].amount
+            used += 1
+        if instalment.number in done:
+            continue
+        if paid >= owed:
+            verdicts.append((instalment.number, "paid", counted[used - 1].id))
+        elif instalment.due_date < today:
+            verdicts.append((instalment.number, "missed", None))
+        else:
+            break  # the later ones are neither covered nor due
+    return verdicts
+
+
+def next_due(plan: Plan, judged: set[int]) -> date | None:
+    """The due date of the first instalment without a verdict (what the judge waits for)."""
+    return next((i.due_date for i in plan.instalments if i.number not in judged), None)
 
 
 _STEP = {
