@@ -318,3 +318,23 @@ async def test_instalments_are_paid_in_order_by_payments_and_missed_after_their_
     await service.judge_due()  # judged once
     judged = [(type(e).__name__, e.number) for e, _ in events.published if hasattr(e, "number")]
     assert judged == [("InstalmentPaid", 1), ("InstalmentMissed", 2)]
+
+
+async def test_bad_input_unknown_pages_and_wrong_methods_get_readable_pages(
+    setup: tuple[Container, httpx.AsyncClient, str],
+) -> None:
+    _, client, token = setup
+    await client.get(f"/p/{token}")
+    form = await client.get("/p/verify")
+    too_long = await client.post(
+        "/p/verify", data={"csrf": csrf(form.text), "postcode": "x" * 5000}
+    )
+    unknown = await client.get("/p/no/such/page")
+    method = await client.delete("/p/verify")
+    for response, status in ((too_long, 400), (unknown, 404), (method, 405)):
+        assert response.status_code == status
+        assert response.headers["content-type"].startswith("text/html"), response.text
+        assert "<h1>" in response.text
+    # The admin API keeps its problem documents.
+    admin = await client.get("/v1/portal/nowhere")
+    assert admin.headers["content-type"].startswith("application/problem+json")

@@ -67,6 +67,7 @@ def create_app(container: Container) -> FastAPI:
         routers=[admin_api.router, webhooks.router, pages.router],
     )
     app.mount("/p/static", StaticFiles(directory=HERE / "static"), name="static")
+    pages.install_page_errors(app, container.secure_headers)
     # Outermost: the token leaves the path before the access log or a trace can see it.
     app.add_middleware(TokenOutOfPath)
     return app
