@@ -239,7 +239,7 @@ def test_a_declined_card_says_so_and_records_no_payment(stack: Stack, tmp_path: 
 def test_webhooks_with_a_bad_signature_or_an_old_timestamp_are_refused(stack: Stack) -> None:
     body = orjson.dumps({"id": "evt_x", "type": "payment_intent.succeeded", "data": {"object": {}}})
     signer = Webhook(PAYMENTS_WEBHOOK_SECRET)
-    url = f"{stack.portal.url}/webhooks/payments"
+    url = f"{stack.gateway_url}/p/webhooks/payments"
     old = datetime.now(UTC) - timedelta(minutes=6)
     stale = {
         "webhook-id": "evt_x",

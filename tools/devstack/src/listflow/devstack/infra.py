@@ -828,7 +828,7 @@ def start_payments_simulator(profile: Profile) -> None:
                 "-m",
                 "listflow.devstack.payments_simulator",
                 f"--port={port}",
-                f"--webhook-url=http://127.0.0.1:{portal}/webhooks/payments",
+                f"--webhook-url=http://127.0.0.1:{portal}/p/webhooks/payments",
             ],
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -1,5 +1,7 @@
-"""The card provider's webhooks: signed (Standard Webhooks: HMAC-SHA256 over id, timestamp
-and body, refused outside a 5-minute tolerance), then handed to the payments use case."""
+"""The card provider's webhooks, at /p/webhooks/payments so that the one public base that
+serves the customer pages (the gateway, the Ingress's /p route) reaches them too: signed
+(Standard Webhooks: HMAC-SHA256 over id, timestamp and body, refused outside a 5-minute
+tolerance), then handed to the payments use case."""
 
 import binascii
 from typing import Any
@@ -21,7 +23,7 @@ class Received(BaseModel):
 
 
 @router.post(
-    "/webhooks/payments",
+    "/p/webhooks/payments",
     response_model=Received,
     summary="The payment provider's signed events",
     responses={400: {"model": Received}},
