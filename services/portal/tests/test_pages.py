@@ -2,6 +2,7 @@
 tests/integration/test_portal_pages.py): link, ID&V and its lock, CSRF, session, pay."""
 
 import re
+import secrets
 from collections.abc import AsyncIterator, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
@@ -20,6 +21,7 @@ from listflow.portal.domain.model import (
 )
 from listflow.portal.entrypoints.main import create_app
 from listflow.portal.ports import Intent
+from listflow.portal.selfservice import SelfService, Visit
 from listflow.schemas.payments import PaymentEvent
 
 from .clock import T0, Clock
@@ -111,6 +113,22 @@ def csrf(html: str) -> str:
     match = re.search(r'name="csrf" value="([^"]+)"', html)
     assert match, html
     return match.group(1)
+
+
+async def session_of(service: SelfService) -> Visit:
+    link = await service.store.current_link("t1", "c1")
+    assert link is not None
+    visit = await service.visit("t1", "c1", link.id)
+    assert visit is not None
+    return visit
+
+
+async def paid(service: SelfService, visit: Visit, amount: str) -> None:
+    """A payment started and settled by the provider's success webhook."""
+    payment = await service.start_payment(visit, "c1:AC-1001", amount, secrets.token_hex(16))
+    intent = {"id": payment.intent_id, "status": "succeeded"}
+    metadata = {"tenant_id": "t1", "payment_id": payment.id}
+    await service.on_provider_event("payment_intent.succeeded", {**intent, "metadata": metadata})
 
 
 async def open_and_verify(client: httpx.AsyncClient, token: str, **answers: str) -> httpx.Response:
@@ -219,10 +237,7 @@ async def test_throttle_and_every_fact_kind(
     container.portal.repository.settings["t1"] = PortalSettings(  # type: ignore[attr-defined]
         idv_fields=(IdvFact.ACCOUNT_LAST4, IdvFact.NATIONAL_ID_LAST4), max_attempts=20
     )
-    link = await service.store.current_link("t1", "c1")
-    assert link is not None
-    visit = await service.visit("t1", "c1", link.id)
-    assert visit is not None
+    visit = await session_of(service)
     # Last fours typed as people do (spaces, any case); the id compared by fingerprint.
     right = {"account_last4": " 1001 ", "national_id_last4": "6789"}
     assert await service.verify(visit, right, "10.0.0.1", "MDY") == "passed"
@@ -261,21 +276,10 @@ async def test_promises_are_kept_by_a_payment_and_broken_after_their_due_date(
     container, _, _ = setup
     service = container.selfservice
     events: Events = service.events  # type: ignore[assignment]
-    link = await service.store.current_link("t1", "c1")
-    assert link is not None
-    visit = await service.visit("t1", "c1", link.id)
-    assert visit is not None
+    visit = await session_of(service)
     broken = await service.promise(visit, "c1:AC-1001", "50.00", "2026-03-05")
     kept = await service.promise(visit, "c1:AC-1001", "20.00", "2026-03-10")
-    payment = await service.start_payment(visit, "c1:AC-1001", "20.00", "a" * 32)
-    await service.on_provider_event(
-        "payment_intent.succeeded",
-        {
-            "id": payment.intent_id,
-            "status": "succeeded",
-            "metadata": {"tenant_id": "t1", "payment_id": payment.id},
-        },
-    )
+    await paid(service, visit, "20.00")
     # The 20.00 keeps both promises' tally at 20: the 20.00 one is kept at once.
     verdicts = {
         e.promise_id: type(e).__name__ for e, _ in events.published if hasattr(e, "promise_id")
@@ -296,21 +300,10 @@ async def test_instalments_are_paid_in_order_by_payments_and_missed_after_their_
     container, _, _ = setup
     service = container.selfservice
     events: Events = service.events  # type: ignore[assignment]
-    link = await service.store.current_link("t1", "c1")
-    assert link is not None
-    visit = await service.visit("t1", "c1", link.id)
-    assert visit is not None
+    visit = await session_of(service)
     plan = await service.agree_plan(visit, "c1:AC-1001", "3", "weekly")
     assert [i.amount for i in plan.instalments] == [Decimal("40.16")] * 2 + [Decimal("40.18")]
-    payment = await service.start_payment(visit, "c1:AC-1001", "50.00", "b" * 32)
-    await service.on_provider_event(
-        "payment_intent.succeeded",
-        {
-            "id": payment.intent_id,
-            "status": "succeeded",
-            "metadata": {"tenant_id": "t1", "payment_id": payment.id},
-        },
-    )
+    await paid(service, visit, "50.00")
     judged = [(type(e).__name__, e.number) for e, _ in events.published if hasattr(e, "number")]
     assert judged == [("InstalmentPaid", 1)]  # 50.00 covers the first 40.16, not the second
     clock.now = T0 + timedelta(days=15)  # past the second instalment's due date

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, TypedDict
 
 from listflow.kit.logging import get_logger
 from listflow.portal.domain import money
@@ -187,10 +187,7 @@ class SelfService:
         payment = await self.store.insert_payment(
             Payment(
                 id=money.payment_id(visit.link.id, attempt),
-                tenant_id=visit.link.tenant_id,
-                contact_id=visit.link.contact_id,
-                account_id=account.id,
-                account_number=account.number,
+                **_owner(visit, account),
                 amount=amount,
                 currency=account.currency,
                 created_at=self.clock(),
@@ -303,10 +300,7 @@ class SelfService:
         assert account.currency is not None
         promise = Promise(
             id=money.new_id(),
-            tenant_id=visit.link.tenant_id,
-            contact_id=visit.link.contact_id,
-            account_id=account.id,
-            account_number=account.number,
+            **_owner(visit, account),
             amount=amount,
             currency=account.currency,
             due_date=due,
@@ -460,10 +454,7 @@ class SelfService:
         assert account.currency is not None
         plan = Plan(
             id=money.new_id(),
-            tenant_id=visit.link.tenant_id,
-            contact_id=visit.link.contact_id,
-            account_id=account.id,
-            account_number=account.number,
+            **_owner(visit, account),
             currency=account.currency,
             frequency=choice.frequency,
             instalments=schedule,
@@ -488,6 +479,25 @@ class SelfService:
         )
         _log.info("payment plan agreed", plan_id=plan.id, instalments=len(schedule))
         return plan
+
+
+class Owner(TypedDict):
+    tenant_id: str
+    contact_id: str
+    account_id: str
+    account_number: str
+
+
+def _owner(visit: Visit, account: AccountView) -> Owner:
+    """Whose account a new payment, promise or plan is: the session's customer's, always."""
+    return Owner(
+        {
+            "tenant_id": visit.link.tenant_id,
+            "contact_id": visit.link.contact_id,
+            "account_id": account.id,
+            "account_number": account.number,
+        }
+    )
 
 
 def _about(record: Payment | Promise | Plan) -> dict[str, str]:
