@@ -23,6 +23,7 @@ PORTS = PROFILE.service_ports
 GATEWAY_PORT = PROFILE.gateway_port
 MAX_ROWS = 200_000
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
+PORTAL_LOCKOUT_S = 4
 
 
 @dataclass
@@ -94,6 +95,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             # Limits low enough for tests to pass them cheaply (test_bad_inputs.py).
             "LISTFLOW_INGEST_MAX_ROWS": str(MAX_ROWS),
             "LISTFLOW_INGEST_MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES),
+            # The portal's lock after failed ID&V lasts seconds here, not the tenant's
+            # minutes (test_portal_pages.py waits it out); every test client is 127.0.0.1,
+            # so the per-address throttle is set out of their way.
+            "LISTFLOW_PORTAL_LOCKOUT_CAP_S": str(PORTAL_LOCKOUT_S),
+            "LISTFLOW_PORTAL_THROTTLE_PER_ADDRESS": "100000",
         },
     )
     with running_stack(env, PORTS, GATEWAY_PORT, PROFILE.state / "logs") as (services, url):

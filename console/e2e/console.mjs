@@ -4,36 +4,16 @@
 // Environment: LISTFLOW_GATEWAY, LISTFLOW_API_KEY, LISTFLOW_E2E_OUT (screenshots, downloads),
 // LISTFLOW_E2E_INPUT (a JSON object of scenario inputs), CHROMIUM (default /usr/bin/chromium).
 import { chromium } from 'playwright-core';
-import { createRequire } from 'node:module';
+import { axe } from './a11y.mjs';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-const require = createRequire(import.meta.url);
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 
 const gateway = process.env.LISTFLOW_GATEWAY ?? 'http://127.0.0.1:8000';
 const apiKey = process.env.LISTFLOW_API_KEY ?? '';
 const out = process.env.LISTFLOW_E2E_OUT ?? join(tmpdir(), 'listflow-console-e2e');
 const input = JSON.parse(process.env.LISTFLOW_E2E_INPUT ?? '{}');
 const STEP = 60_000; // generous: the machine is shared; nothing below asserts on time
-
-/** Accessibility violations (WCAG 2.2 AA tags) of the page as it is now. */
-async function axe(page, name) {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: AXE });
-  const result = await page.evaluate(
-    (tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags } }),
-    WCAG,
-  );
-  return result.violations.map((v) => ({
-    page: name,
-    id: v.id,
-    impact: v.impact,
-    help: v.help,
-    nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ')),
-  }));
-}
 
 async function shot(page, name) {
   await page.screenshot({ path: join(out, 'screenshots', `${name}.png`), fullPage: true });

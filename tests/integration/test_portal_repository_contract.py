@@ -4,6 +4,8 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
 import pytest
 from listflow.portal.adapters.memory_repository import InMemoryPortalRepository
@@ -15,7 +17,8 @@ from listflow.portal.domain.model import (
     IdvFact,
     PortalSettings,
 )
-from listflow.portal.ports import PortalRepository
+from listflow.portal.domain.money import Instalment, Judged, Payment, Plan, Promise
+from listflow.portal.ports import IdvAttempt, PortalRepository
 
 from tests.conftest import fresh_database
 
@@ -42,7 +45,7 @@ def customer(cid: str, version: int = 1, tenant: str = "t1", *groups: str) -> Cu
         last_name="Ruiz",
         date_of_birth=date(1980, 5, 17),
         postcode="28001",
-        national_id_last4="6789",
+        national_id_last4_fp="fp-6789",
         accounts=(AccountView(id=f"{cid}:A1", number="A1", balance=None, currency="EUR"),),
         group_ids=groups or ("g",),
     )
@@ -123,3 +126,171 @@ async def test_links_page_by_tenant_and_contact(repository: PortalRepository) ->
     assert [li.contact_id for li in rest.items] == ["c"] and rest.next_cursor is None
     one = await repository.links_page("t2", contact_id="a", limit=10, cursor=None)
     assert [(li.tenant_id, li.contact_id) for li in one.items] == [("t2", "a")]
+
+
+# --- ID&V state, throttle, audit -------------------------------------------------------------
+
+
+async def test_failures_count_atomically_and_a_lock_starts_them_again(
+    repository: PortalRepository,
+) -> None:
+    store: Any = repository
+    assert (await store.lock_state("L1")).failures == 0
+    counts = await asyncio.gather(*(store.record_failure("L1") for _ in range(5)))
+    assert sorted(counts) == [1, 2, 3, 4, 5]  # concurrent wrong answers each count
+    until = NOW + timedelta(minutes=15)
+    await store.lock("L1", until)
+    state = await store.lock_state("L1")
+    assert state.failures == 0 and state.locked_until == until and state.locked(NOW)
+    assert not state.locked(until)
+    await store.record_failure("L1")
+    await store.clear_failures("L1")
+    assert (await store.lock_state("L1")).failures == 0
+    assert (await store.lock_state("L2")).locked_until is None
+
+
+async def test_throttle_windows_count_apart(repository: PortalRepository) -> None:
+    store: Any = repository
+    later = NOW + timedelta(minutes=1)
+    assert [await store.hit("link:L1", NOW, later) for _ in range(3)] == [1, 2, 3]
+    assert await store.hit("link:L1", later, later) == 1
+    assert await store.hit("address:a", NOW, later) == 1
+
+
+async def test_attempts_are_audited_newest_first_per_tenant(repository: PortalRepository) -> None:
+    store: Any = repository
+    for i in range(3):
+        await store.audit(
+            IdvAttempt(f"{i:013x}", "t1", "c1", "L1", NOW + timedelta(seconds=i), "failed", "d")
+        )
+    await store.audit(IdvAttempt("00000000000009", "t2", "c1", "L9", NOW, "passed", "d"))
+    first = await store.attempts_page("t1", contact_id="c1", limit=2, cursor=None)
+    assert [a.id for a in first.items] == [f"{2:013x}", f"{1:013x}"] and first.next_cursor
+    rest = await store.attempts_page("t1", contact_id="c1", limit=2, cursor=first.next_cursor)
+    assert [a.id for a in rest.items] == [f"{0:013x}"] and rest.next_cursor is None
+    assert (await store.attempts_page("t1", contact_id="c2", limit=5, cursor=None)).items == []
+
+
+# --- payments, promises, plans ----------------------------------------------------------------
+
+
+def payment(pid: str, tenant: str = "t1", minutes: int = 0) -> Payment:
+    return Payment(
+        id=pid,
+        tenant_id=tenant,
+        contact_id="c1",
+        account_id="c1:A1",
+        account_number="A1",
+        amount=Decimal("20.00"),
+        currency="USD",
+        created_at=NOW + timedelta(minutes=minutes),
+    )
+
+
+async def test_a_payment_is_stored_once_and_settled_by_its_first_final_result(
+    repository: PortalRepository,
+) -> None:
+    store: Any = repository
+    first = await store.insert_payment(payment("p1"))
+    await store.set_intent(first, "pi_1", "https://psp/pi_1")
+    again = await store.insert_payment(payment("p1"))  # a double submit finds it
+    assert again.intent_id == "pi_1"
+    ok = first.settled("succeeded", at=NOW, reason=None, reference="pi_1")
+    failed = first.settled("failed", at=NOW, reason="card_declined", reference="pi_1")
+    results = await asyncio.gather(store.settle(ok), store.settle(failed))
+    assert sorted(results) == [False, True]  # one final result, whichever came first
+    assert not await store.settle(ok)
+    stored = await store.get_payment("t1", "p1")
+    assert stored.status in ("succeeded", "failed") and not stored.published
+    await store.mark_published(stored)
+    assert (await store.get_payment("t1", "p1")).published
+    assert await store.get_payment("t2", "p1") is None
+
+
+async def test_payments_page_newest_first_and_per_tenant(repository: PortalRepository) -> None:
+    store: Any = repository
+    for i in range(5):
+        await store.insert_payment(payment(f"p{i}", minutes=i))
+    await store.insert_payment(payment("other", tenant="t2"))
+    first = await store.payments_page("t1", contact_id=None, limit=3, cursor=None)
+    assert [p.id for p in first.items] == ["p4", "p3", "p2"]
+    rest = await store.payments_page("t1", contact_id=None, limit=3, cursor=first.next_cursor)
+    assert [p.id for p in rest.items] == ["p1", "p0"] and rest.next_cursor is None
+    assert [p.id for p in await store.payments_of("t2", "c1")] == ["other"]
+
+
+async def test_promises_and_plans_round_trip_per_customer(repository: PortalRepository) -> None:
+    store: Any = repository
+    promise = Promise("pr1", "t1", "c1", "c1:A1", "A1", Decimal("50"), "USD", date(2026, 3, 9), NOW)
+    plan = Plan(
+        "pl1",
+        "t1",
+        "c1",
+        "c1:A1",
+        "A1",
+        "USD",
+        "monthly",
+        (
+            Instalment(1, date(2026, 3, 8), Decimal("60.25")),
+            Instalment(2, date(2026, 4, 8), Decimal("60.25")),
+        ),
+        NOW,
+    )
+    await store.insert_promise(promise)
+    await store.insert_plan(plan)
+    assert await store.promises_of("t1", "c1") == [promise]
+    assert await store.plans_of("t1", "c1") == [plan]
+    assert await store.promises_of("t2", "c1") == [] and await store.plans_of("t1", "c2") == []
+
+
+async def test_a_promise_is_judged_once_and_stays_listed_until_announced(
+    repository: PortalRepository,
+) -> None:
+    store: Any = repository
+    due = Promise("pr1", "t1", "c1", "c1:A1", "A1", Decimal("50"), "USD", date(2026, 3, 2), NOW)
+    later = replace(due, id="pr2", due_date=date(2026, 3, 20))
+    await store.insert_promise(due)
+    await store.insert_promise(later)
+    assert [p.id for p in await store.promises_to_judge(date(2026, 3, 3), 10)] == ["pr1"]
+    broken = replace(due, state="broken", judged_at=NOW)
+    results = await asyncio.gather(store.judge(broken), store.judge(broken))
+    assert sorted(results) == [False, True]
+    [waiting] = await store.promises_to_judge(date(2026, 3, 3), 10)
+    assert waiting.state == "broken" and not waiting.announced
+    await store.mark_announced(waiting)
+    assert await store.promises_to_judge(date(2026, 3, 3), 10) == []
+
+
+async def test_an_instalment_gets_one_verdict_and_the_plan_waits_for_its_next_due(
+    repository: PortalRepository,
+) -> None:
+    store: Any = repository
+    plan = Plan(
+        "pl9",
+        "t1",
+        "c1",
+        "c1:A1",
+        "A1",
+        "USD",
+        "weekly",
+        (
+            Instalment(1, date(2026, 3, 8), Decimal("10")),
+            Instalment(2, date(2026, 3, 15), Decimal("10")),
+        ),
+        NOW,
+    )
+    await store.insert_plan(plan)
+    assert await store.plans_to_judge(date(2026, 3, 8), 10) == []  # nothing due before the 8th
+    [due] = await store.plans_to_judge(date(2026, 3, 9), 10)
+    missed = Judged(1, "missed", None, NOW)
+    results = await asyncio.gather(
+        store.judge_instalment(due, missed, date(2026, 3, 15)),
+        store.judge_instalment(due, missed, date(2026, 3, 15)),
+    )
+    assert sorted(results) == [False, True]
+    [waiting] = await store.plans_to_judge(date(2026, 3, 9), 10)  # not announced yet
+    assert [(j.number, j.state, j.announced) for j in waiting.judged] == [(1, "missed", False)]
+    await store.mark_instalment_announced(waiting, 1)
+    assert await store.plans_to_judge(date(2026, 3, 9), 10) == []
+    [stored] = await store.plans_of("t1", "c1")
+    assert stored.judged[0].announced and stored.instalments == plan.instalments

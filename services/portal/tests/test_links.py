@@ -1,7 +1,7 @@
 """Access links from ListReady and contact changes, on the in-memory fake."""
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from listflow.kit.errors import NotFound
@@ -12,15 +12,7 @@ from listflow.schemas.events import ContactCreated, ContactDeleted, ContactSnaps
 from listflow.schemas.portal_links import AccessLinkIssued, AccessLinkRevoked
 from listflow.schemas.values import Account, ContactData, Counts, ProtectedId, TargetKind
 
-T0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        return self.now
+from .clock import T0, Clock
 
 
 class RecordingEvents:
@@ -55,6 +47,7 @@ def portal(clock: Clock, events: RecordingEvents) -> Portal:
         events=events,
         clock=clock,
         public_url="https://pay.example/",
+        fingerprint=lambda last4: f"fp:{last4}",
         unpublished_grace=timedelta(seconds=30),
     )
 
@@ -192,7 +185,7 @@ async def test_the_read_model_keeps_only_what_the_portal_needs(portal: Portal) -
     await portal.on_contact_changes([created("c1", version=2)])  # older: ignored
     customer = await portal.repository.get_customer("t1", "c1")
     assert customer is not None and customer.group_ids == ("g",)
-    assert customer.national_id_last4 == "6789" and customer.postcode == "SW1A 1AA"
+    assert customer.national_id_last4_fp == "fp:6789" and customer.postcode == "SW1A 1AA"
     assert [(a.number, str(a.balance), a.currency) for a in customer.accounts] == [
         ("AC-1", "120.50", "GBP")
     ]

@@ -8,9 +8,11 @@ from datetime import datetime
 
 from listflow.contacts.adapters.kafka_events import KafkaEventSink
 from listflow.contacts.adapters.mongo_repository import MongoContactRepository
+from listflow.contacts.adapters.payment_ledger import MongoPaymentLedger
 from listflow.contacts.config import Settings
 from listflow.contacts.domain.input import FieldNormalizer
 from listflow.contacts.manage import Tools
+from listflow.contacts.payments import PaymentLedger, PaymentsApplier
 from listflow.contacts.ports import ContactRepository, EventSink
 from listflow.kit.container import BaseContainer, infrastructure, utc_now
 from listflow.kit.pii import Protector
@@ -25,6 +27,7 @@ class Container(BaseContainer[Settings]):
     events: EventSink
     clock: Callable[[], datetime]
     tools: Tools
+    payments: PaymentsApplier
 
 
 def bootstrap(
@@ -34,6 +37,7 @@ def bootstrap(
     repository: ContactRepository | None = None,
     events: EventSink | None = None,
     clock: Callable[[], datetime] = utc_now,
+    ledger: PaymentLedger | None = None,
 ) -> Container:
     settings = settings or Settings()
     infra = infrastructure(settings, SERVICE, tracer_provider)
@@ -59,4 +63,10 @@ def bootstrap(
         events=events,
         clock=clock,
         tools=tools,
+        payments=PaymentsApplier(
+            repository=repository,
+            ledger=ledger or MongoPaymentLedger(infra.mongo[settings.database]),
+            events=events,
+            clock=clock,
+        ),
     )

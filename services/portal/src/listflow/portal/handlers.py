@@ -29,6 +29,8 @@ class Portal:
     events: LinkEvents
     clock: Callable[[], datetime]
     public_url: str
+    # Keyed fingerprint of a national id's last four (the read model keeps no digits).
+    fingerprint: Callable[[str], str]
     unpublished_grace: timedelta = timedelta(seconds=30)
 
     def url_for(self, token: str) -> str:
@@ -59,7 +61,10 @@ class Portal:
         kept = await self.repository.upsert_customers(
             [
                 Customer.from_snapshot(
-                    c.tenant_id, c.contact, deleted=isinstance(c, ContactDeleted)
+                    c.tenant_id,
+                    c.contact,
+                    fingerprint=self.fingerprint,
+                    deleted=isinstance(c, ContactDeleted),
                 )
                 for c in changes
             ]

@@ -11,6 +11,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -815,6 +816,52 @@ def start_ferretdb2(profile: Profile) -> None:
     )
 
 
+# --- the payment provider simulator --------------------------------------------------------
+
+# Local only (the portal refuses these outside local runs); services get them from
+# processes.service_env, the simulator from its environment.
+PAYMENTS_WEBHOOK_SECRET = "whsec_bG9jYWwtb25seS1wYXltZW50cy13ZWJob29rLXNlY3JldA=="  # noqa: S105
+PAYMENTS_PROVIDER_KEY = "sk_test_local_simulator"
+
+
+def start_payments_simulator(profile: Profile) -> None:
+    """The card provider the portal talks to (hosted page, test cards, signed webhooks)."""
+    port = profile.payments_simulator_port
+    if port_open(port, "the payments simulator"):
+        log(f"payments simulator already listening on 127.0.0.1:{port}")
+        return
+    state = profile.state / "payments"
+    state.mkdir(parents=True, exist_ok=True)
+    logfile = state / "simulator.log"
+    portal = profile.service_ports["portal"]
+    env = {
+        **os.environ,
+        "LISTFLOW_PAYMENTS_WEBHOOK_SECRET": PAYMENTS_WEBHOOK_SECRET,
+        "LISTFLOW_PAYMENTS_PROVIDER_KEY": PAYMENTS_PROVIDER_KEY,
+    }
+    with logfile.open("ab") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "listflow.devstack.payments_simulator",
+                f"--port={port}",
+                f"--webhook-url=http://127.0.0.1:{portal}/p/webhooks/payments",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=env,
+        )
+    (state / "pid").write_text(str(process.pid))
+    wait_port(port, "the payments simulator", 30, logfile)
+    log(f"payments simulator up on http://127.0.0.1:{port} (pid {process.pid})")
+
+
+def stop_payments_simulator(profile: Profile) -> None:
+    _stop(profile.state / "payments" / "pid", "payments simulator")
+
+
 # --- lifecycle -----------------------------------------------------------------------------
 
 
@@ -830,6 +877,7 @@ def up(profile: Profile) -> None:
     else:
         start_ferretdb(profile)
     start_kafka(profile)
+    start_payments_simulator(profile)
 
 
 def _stop(pidfile: Path, what: str) -> None:
@@ -862,6 +910,7 @@ def _stop_stores(profile: Profile) -> None:
 
 
 def down(profile: Profile) -> None:
+    stop_payments_simulator(profile)
     _stop(profile.state / "kafka" / "pid", "Kafka")
     _stop_stores(profile)
 

@@ -15,7 +15,13 @@ from pathlib import Path
 import httpx
 import uvicorn
 from listflow.devstack.gateway import create_gateway
-from listflow.devstack.infra import REPO, Profile, ensure_free
+from listflow.devstack.infra import (
+    PAYMENTS_PROVIDER_KEY,
+    PAYMENTS_WEBHOOK_SECRET,
+    REPO,
+    Profile,
+    ensure_free,
+)
 from listflow.kit.settings import api_key_digest
 
 # The built console (make run and make test build it with npm; see the Makefile).
@@ -65,6 +71,10 @@ def service_env(
         "LISTFLOW_PORTAL_HTTP_PORT": str(ports.get("portal", 8105)),
         # Customer links point at the stack's one public address (the gateway).
         "LISTFLOW_PORTAL_PUBLIC_URL": f"http://127.0.0.1:{profile.gateway_port}",
+        # The portal's card provider: the simulator `infra up` starts (see infra.py).
+        "LISTFLOW_PAYMENTS_PROVIDER_URL": f"http://127.0.0.1:{profile.payments_simulator_port}",
+        "LISTFLOW_PAYMENTS_PROVIDER_KEY": PAYMENTS_PROVIDER_KEY,
+        "LISTFLOW_PAYMENTS_WEBHOOK_SECRET": PAYMENTS_WEBHOOK_SECRET,
     }
     env.update(extra or {})
     return env

@@ -7,7 +7,13 @@ from fastapi import FastAPI
 from listflow.contacts.adapters.mongo_repository import MongoContactRepository
 from listflow.contacts.bootstrap import SERVICE, Container, bootstrap
 from listflow.contacts.config import Settings
-from listflow.contacts.entrypoints import api, consumer, labels_api, matches_api
+from listflow.contacts.entrypoints import (
+    api,
+    consumer,
+    labels_api,
+    matches_api,
+    payments_consumer,
+)
 from listflow.kit.container import run_service, service_app
 from listflow.kit.logging import get_logger
 from listflow.kit.service import connected
@@ -51,6 +57,7 @@ def _document_publishers(container: Container) -> None:
 
 def create_app(container: Container) -> FastAPI:
     consumer.register(container)
+    payments_consumer.register(container)
     _document_publishers(container)
 
     @asynccontextmanager

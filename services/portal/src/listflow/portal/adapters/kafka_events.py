@@ -4,6 +4,7 @@ from collections.abc import Sequence
 
 from listflow.kit.kafka import EventPublisher
 from listflow.schemas import topics
+from listflow.schemas.payments import PaymentEvent
 from listflow.schemas.portal_links import AccessLinkIssued, AccessLinkRevoked
 
 
@@ -25,4 +26,15 @@ class KafkaLinkEvents:
             topics.PORTAL_LINKS.name,
             [(e.contact_id, e) for e in events],
             event_ids=[f"{e.link_id}:revoked" for e in events],
+        )
+
+
+class KafkaPaymentEvents:
+    def __init__(self, publisher: EventPublisher) -> None:
+        self._publisher = publisher
+
+    async def publish(self, events: Sequence[PaymentEvent], event_ids: Sequence[str]) -> None:
+        # Keyed by account, so one account's payments, promises and plans stay in order.
+        await self._publisher.publish(
+            topics.PORTAL_PAYMENTS.name, [(e.account_id, e) for e in events], event_ids=event_ids
         )

@@ -7,9 +7,17 @@ from decimal import Decimal
 from typing import Any
 
 from listflow.kit.mongo import Document, gather_bounded
-from listflow.portal.domain.model import AccessLink, AccountView, Customer, PortalSettings
-from listflow.portal.ports import LinkPage
-from pymongo import ASCENDING
+from listflow.portal.domain.idv import LockState
+from listflow.portal.domain.model import (
+    AccessLink,
+    AccountView,
+    Customer,
+    PlanOffer,
+    PortalSettings,
+)
+from listflow.portal.domain.money import Instalment, Judged, Payment, Plan, Promise
+from listflow.portal.ports import AttemptPage, IdvAttempt, LinkPage, PaymentPage
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -28,7 +36,16 @@ def _customer_doc(c: Customer) -> Document:
         "last_name": c.last_name,
         "date_of_birth": c.date_of_birth.isoformat() if c.date_of_birth else None,
         "postcode": c.postcode,
-        "national_id_last4": c.national_id_last4,
+        "national_id_last4_fp": c.national_id_last4_fp,
+        "plan_offer": (
+            {
+                "instalments": c.plan_offer.instalments,
+                "frequency": c.plan_offer.frequency,
+                "amount": str(c.plan_offer.amount) if c.plan_offer.amount is not None else None,
+            }
+            if c.plan_offer is not None
+            else None
+        ),
         # Money as strings: exact on both MongoDB and FerretDB (no Decimal128 needed).
         "accounts": [
             {
@@ -55,7 +72,7 @@ def _customer(doc: Document) -> Customer:
         if doc.get("date_of_birth")
         else None,
         postcode=doc.get("postcode"),
-        national_id_last4=doc.get("national_id_last4"),
+        national_id_last4_fp=doc.get("national_id_last4_fp"),
         accounts=tuple(
             AccountView(
                 id=a["id"],
@@ -67,7 +84,15 @@ def _customer(doc: Document) -> Customer:
         ),
         group_ids=tuple(doc.get("group_ids", [])),
         deleted=doc.get("deleted", False),
+        plan_offer=_plan_offer(doc.get("plan_offer")),
     )
+
+
+def _plan_offer(doc: Document | None) -> PlanOffer | None:
+    if doc is None:
+        return None
+    amount = doc.get("amount")
+    return PlanOffer(doc["instalments"], doc["frequency"], Decimal(amount) if amount else None)
 
 
 def _link_doc(link: AccessLink) -> Document:
@@ -112,12 +137,29 @@ class MongoPortalRepository:
         self._customers = database["customers"]
         self._ready = database["ready_groups"]
         self._links = database["links"]
+        self._locks = database["idv_locks"]
+        self._throttle = database["throttle"]
+        self._attempts = database["idv_attempts"]
+        self._payments = database["payments"]
+        self._promises = database["promises"]
+        self._plans = database["plans"]
 
     async def ensure_indexes(self) -> None:
         await self._customers.create_index([("tenant_id", ASCENDING), ("group_ids", ASCENDING)])
         # Every page view finds its link by the token's hash: unique, one index probe.
         await self._links.create_index("token_hash", unique=True)
         await self._links.create_index([("tenant_id", ASCENDING), ("contact_id", ASCENDING)])
+        await self._attempts.create_index([("tenant_id", ASCENDING), ("contact_id", ASCENDING)])
+        await self._payments.create_index(
+            [("tenant_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)]
+        )
+        await self._payments.create_index([("tenant_id", ASCENDING), ("contact_id", ASCENDING)])
+        await self._promises.create_index([("tenant_id", ASCENDING), ("contact_id", ASCENDING)])
+        await self._promises.create_index([("state", ASCENDING), ("due_date", ASCENDING)])
+        await self._plans.create_index([("tenant_id", ASCENDING), ("contact_id", ASCENDING)])
+        await self._plans.create_index("next_due")
+        # Throttle windows are worthless once over; MongoDB drops them itself.
+        await self._throttle.create_index("expires_at", expireAfterSeconds=0)
 
     async def get_settings(self, tenant_id: str) -> PortalSettings | None:
         doc = await self._settings.find_one({"_id": tenant_id})
@@ -213,3 +255,333 @@ class MongoPortalRepository:
         links = [_link(d) for d in docs[:limit]]
         more = len(docs) > limit
         return LinkPage(links, links[-1].contact_id if more and links else None)
+
+    # --- ID&V ---------------------------------------------------------------------------
+
+    async def lock_state(self, link_id: str) -> LockState:
+        doc = await self._locks.find_one({"_id": link_id})
+        if doc is None:
+            return LockState()
+        return LockState(doc.get("failures", 0), _utc(doc.get("locked_until")))
+
+    async def record_failure(self, link_id: str) -> int:
+        # One atomic increment: concurrent wrong answers each count.
+        doc = await self._locks.find_one_and_update(
+            {"_id": link_id},
+            {"$inc": {"failures": 1}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        assert doc is not None  # upsert with ReturnDocument.AFTER always answers one
+        return int(doc["failures"])
+
+    async def lock(self, link_id: str, until: datetime) -> None:
+        await self._locks.update_one(
+            {"_id": link_id}, {"$set": {"failures": 0, "locked_until": until}}, upsert=True
+        )
+
+    async def clear_failures(self, link_id: str) -> None:
+        await self._locks.update_one({"_id": link_id}, {"$set": {"failures": 0}})
+
+    async def hit(self, key: str, window_start: datetime, expires_at: datetime) -> int:
+        doc = await self._throttle.find_one_and_update(
+            {"_id": f"{key}:{window_start.isoformat()}"},
+            {"$inc": {"n": 1}, "$setOnInsert": {"expires_at": expires_at}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        assert doc is not None  # upsert with ReturnDocument.AFTER always answers one
+        return int(doc["n"])
+
+    async def audit(self, attempt: IdvAttempt) -> None:
+        await self._attempts.insert_one(
+            {
+                "_id": attempt.id,
+                "tenant_id": attempt.tenant_id,
+                "contact_id": attempt.contact_id,
+                "link_id": attempt.link_id,
+                "at": attempt.at,
+                "outcome": attempt.outcome,
+                "address": attempt.address,
+            }
+        )
+
+    async def attempts_page(
+        self, tenant_id: str, *, contact_id: str | None, limit: int, cursor: str | None
+    ) -> AttemptPage:
+        query: dict[str, Any] = {"tenant_id": tenant_id}
+        if contact_id is not None:
+            query["contact_id"] = contact_id
+        if cursor is not None:
+            query["_id"] = {"$lt": cursor}
+        docs = await self._attempts.find(query).sort("_id", DESCENDING).limit(limit + 1).to_list()
+        items = [
+            IdvAttempt(
+                id=d["_id"],
+                tenant_id=d["tenant_id"],
+                contact_id=d["contact_id"],
+                link_id=d["link_id"],
+                at=_utc(d["at"]) or d["at"],
+                outcome=d["outcome"],
+                address=d["address"],
+            )
+            for d in docs[:limit]
+        ]
+        return AttemptPage(items, items[-1].id if len(docs) > limit and items else None)
+
+    # --- payments, promises, plans ---------------------------------------------------------
+
+    async def insert_payment(self, payment: Payment) -> Payment:
+        try:
+            await self._payments.insert_one(_payment_doc(payment))
+        except DuplicateKeyError:
+            stored = await self.get_payment(payment.tenant_id, payment.id)
+            assert stored is not None
+            return stored
+        return payment
+
+    async def set_intent(self, payment: Payment, intent_id: str, hosted_url: str) -> None:
+        await self._payments.update_one(
+            {"_id": _key(payment.tenant_id, payment.id)},
+            {"$set": {"intent_id": intent_id, "hosted_url": hosted_url}},
+        )
+
+    async def get_payment(self, tenant_id: str, payment_id: str) -> Payment | None:
+        doc = await self._payments.find_one({"_id": _key(tenant_id, payment_id)})
+        return _payment(doc) if doc is not None else None
+
+    async def settle(self, settled: Payment) -> bool:
+        # The status in the filter makes the first final result the only one written.
+        result = await self._payments.update_one(
+            {"_id": _key(settled.tenant_id, settled.id), "status": "pending"},
+            {
+                "$set": {
+                    "status": settled.status,
+                    "settled_at": settled.settled_at,
+                    "reason": settled.reason,
+                    "provider_reference": settled.provider_reference,
+                    "published": False,
+                }
+            },
+        )
+        return result.modified_count == 1
+
+    async def mark_published(self, payment: Payment) -> None:
+        await self._payments.update_one(
+            {"_id": _key(payment.tenant_id, payment.id)}, {"$set": {"published": True}}
+        )
+
+    async def payments_of(self, tenant_id: str, contact_id: str) -> list[Payment]:
+        cursor = self._payments.find({"tenant_id": tenant_id, "contact_id": contact_id})
+        docs = await cursor.sort([("created_at", DESCENDING), ("_id", DESCENDING)]).to_list()
+        return [_payment(d) for d in docs]
+
+    async def payments_page(
+        self, tenant_id: str, *, contact_id: str | None, limit: int, cursor: str | None
+    ) -> PaymentPage:
+        query: dict[str, Any] = {"tenant_id": tenant_id}
+        if contact_id is not None:
+            query["contact_id"] = contact_id
+        if cursor is not None:
+            last = await self._payments.find_one({"_id": _key(tenant_id, cursor)})
+            if last is None:
+                return PaymentPage([], None)
+            query["$or"] = [
+                {"created_at": {"$lt": last["created_at"]}},
+                {"created_at": last["created_at"], "_id": {"$lt": last["_id"]}},
+            ]
+        docs = (
+            await self._payments.find(query)
+            .sort([("created_at", DESCENDING), ("_id", DESCENDING)])
+            .limit(limit + 1)
+            .to_list()
+        )
+        items = [_payment(d) for d in docs[:limit]]
+        return PaymentPage(items, items[-1].id if len(docs) > limit and items else None)
+
+    async def insert_promise(self, promise: Promise) -> None:
+        await self._promises.insert_one(
+            {
+                "_id": _key(promise.tenant_id, promise.id),
+                "promise_id": promise.id,
+                **_account_doc(promise),
+                "amount": str(promise.amount),
+                "currency": promise.currency,
+                "due_date": promise.due_date.isoformat(),
+                "made_at": promise.made_at,
+                "state": promise.state,
+                "judged_at": promise.judged_at,
+                "announced": promise.announced,
+            }
+        )
+
+    async def promises_of(self, tenant_id: str, contact_id: str) -> list[Promise]:
+        cursor = self._promises.find({"tenant_id": tenant_id, "contact_id": contact_id})
+        return [_promise(d) for d in await cursor.to_list()]
+
+    async def promises_to_judge(self, due_before: date, limit: int) -> list[Promise]:
+        # ISO dates compare as strings: one range on the due date.
+        query = {
+            "$or": [
+                {"state": "open", "due_date": {"$lt": due_before.isoformat()}},
+                {"announced": False},
+            ]
+        }
+        return [_promise(d) for d in await self._promises.find(query).limit(limit).to_list()]
+
+    async def judge(self, judged: Promise) -> bool:
+        result = await self._promises.update_one(
+            {"_id": _key(judged.tenant_id, judged.id), "state": "open"},
+            {"$set": {"state": judged.state, "judged_at": judged.judged_at, "announced": False}},
+        )
+        return result.modified_count == 1
+
+    async def mark_announced(self, promise: Promise) -> None:
+        await self._promises.update_one(
+            {"_id": _key(promise.tenant_id, promise.id)}, {"$set": {"announced": True}}
+        )
+
+    async def insert_plan(self, plan: Plan) -> None:
+        await self._plans.insert_one(
+            {
+                "_id": _key(plan.tenant_id, plan.id),
+                "plan_id": plan.id,
+                **_account_doc(plan),
+                "currency": plan.currency,
+                "frequency": plan.frequency,
+                "instalments": [
+                    {
+                        "number": i.number,
+                        "due_date": i.due_date.isoformat(),
+                        "amount": str(i.amount),
+                    }
+                    for i in plan.instalments
+                ],
+                "agreed_at": plan.agreed_at,
+                "judged": {},
+                "next_due": plan.instalments[0].due_date.isoformat(),
+                "unannounced": False,
+            }
+        )
+
+    async def plans_of(self, tenant_id: str, contact_id: str) -> list[Plan]:
+        cursor = self._plans.find({"tenant_id": tenant_id, "contact_id": contact_id})
+        return [_plan(d) for d in await cursor.to_list()]
+
+    async def plans_to_judge(self, due_before: date, limit: int) -> list[Plan]:
+        query = {"$or": [{"next_due": {"$lt": due_before.isoformat()}}, {"unannounced": True}]}
+        return [_plan(d) for d in await self._plans.find(query).limit(limit).to_list()]
+
+    async def judge_instalment(self, plan: Plan, judged: Judged, next_due: date | None) -> bool:
+        # One verdict per instalment: the missing field in the filter makes it the only one.
+        field = f"judged.{judged.number}"
+        result = await self._plans.update_one(
+            {"_id": _key(plan.tenant_id, plan.id), field: {"$exists": False}},
+            {
+                "$set": {
+                    field: {
+                        "state": judged.state,
+                        "payment_id": judged.payment_id,
+                        "at": judged.at,
+                        "announced": False,
+                    },
+                    "next_due": next_due.isoformat() if next_due else None,
+                    "unannounced": True,
+                }
+            },
+        )
+        return result.modified_count == 1
+
+    async def mark_instalment_announced(self, plan: Plan, number: int) -> None:
+        key = _key(plan.tenant_id, plan.id)
+        await self._plans.update_one({"_id": key}, {"$set": {f"judged.{number}.announced": True}})
+        doc = await self._plans.find_one({"_id": key})
+        if doc is not None and all(j.get("announced") for j in doc.get("judged", {}).values()):
+            await self._plans.update_one({"_id": key}, {"$set": {"unannounced": False}})
+
+
+def _plan(d: Document) -> Plan:
+    return Plan(
+        id=d["plan_id"],
+        **_account_fields(d),
+        currency=d["currency"],
+        frequency=d["frequency"],
+        instalments=tuple(
+            Instalment(i["number"], date.fromisoformat(i["due_date"]), Decimal(i["amount"]))
+            for i in d["instalments"]
+        ),
+        agreed_at=_utc(d["agreed_at"]) or d["agreed_at"],
+        judged=tuple(
+            Judged(
+                int(n),
+                j["state"],
+                j.get("payment_id"),
+                _utc(j["at"]) or j["at"],
+                j.get("announced", False),
+            )
+            for n, j in sorted(d.get("judged", {}).items(), key=lambda item: int(item[0]))
+        ),
+    )
+
+
+def _payment_doc(p: Payment) -> Document:
+    return {
+        "_id": _key(p.tenant_id, p.id),
+        "payment_id": p.id,
+        **_account_doc(p),
+        "amount": str(p.amount),
+        "currency": p.currency,
+        "created_at": p.created_at,
+        "status": p.status,
+        "intent_id": p.intent_id,
+        "hosted_url": p.hosted_url,
+        "reason": p.reason,
+        "settled_at": p.settled_at,
+        "provider_reference": p.provider_reference,
+        "published": p.published,
+    }
+
+
+def _promise(d: Document) -> Promise:
+    return Promise(
+        id=d["promise_id"],
+        **_account_fields(d),
+        amount=Decimal(d["amount"]),
+        currency=d["currency"],
+        due_date=date.fromisoformat(d["due_date"]),
+        made_at=_utc(d["made_at"]) or d["made_at"],
+        state=d.get("state", "open"),
+        judged_at=_utc(d.get("judged_at")),
+        announced=d.get("announced", True),
+    )
+
+
+def _payment(d: Document) -> Payment:
+    return Payment(
+        id=d["payment_id"],
+        **_account_fields(d),
+        amount=Decimal(d["amount"]),
+        currency=d["currency"],
+        created_at=_utc(d["created_at"]) or d["created_at"],
+        status=d["status"],
+        intent_id=d.get("intent_id"),
+        hosted_url=d.get("hosted_url"),
+        reason=d.get("reason"),
+        settled_at=_utc(d.get("settled_at")),
+        provider_reference=d.get("provider_reference"),
+        published=d.get("published", False),
+    )
+
+
+def _account_doc(record: Payment | Promise | Plan) -> Document:
+    """The account a payment, promise or plan is about, as its documents hold it."""
+    return {
+        "tenant_id": record.tenant_id,
+        "contact_id": record.contact_id,
+        "account_id": record.account_id,
+        "account_number": record.account_number,
+    }
+
+
+def _account_fields(doc: Document) -> dict[str, str]:
+    return {k: doc[k] for k in ("tenant_id", "contact_id", "account_id", "account_number")}

@@ -3,13 +3,15 @@ customer kept from contact snapshots. Pure: no I/O library here."""
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from listflow.schemas.events import ContactSnapshot
+from listflow.schemas.payments import Frequency
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # 16 random bytes: 128 bits, 22 characters of base64url, short enough for an SMS.
@@ -38,13 +40,28 @@ class PortalSettings(BaseModel):
     link_expiry_days: int = Field(default=30, ge=1, le=365)
     session_idle_minutes: int = Field(default=10, ge=2, le=120)
     minimum_payment: Decimal = Field(default=Decimal("1.00"), ge=0, le=Decimal("1000000"))
+    # Promise to pay: a date at most this many days ahead, at least the minimum payment.
+    promise_max_days: int = Field(default=30, ge=1, le=365)
+    # Plans from tenant rules (used where the file gave no plan columns for the customer).
+    plan_instalments: tuple[int, ...] = Field(default=(3, 6, 12), min_length=1, max_length=12)
+    plan_frequencies: tuple[Frequency, ...] = Field(
+        default=("weekly", "fortnightly", "monthly"), min_length=1, max_length=3
+    )
+    plan_min_instalment: Decimal = Field(default=Decimal("10.00"), ge=0, le=Decimal("1000000"))
 
-    @field_validator("idv_fields")
+    @field_validator("idv_fields", "plan_frequencies", "plan_instalments")
     @classmethod
-    def _distinct(cls, value: tuple[IdvFact, ...]) -> tuple[IdvFact, ...]:
+    def _distinct(cls, value: tuple[Any, ...]) -> tuple[Any, ...]:
         if len(set(value)) != len(value):
-            raise ValueError("each fact may be named once")
+            raise ValueError("each value may be named once")
         return value
+
+    @field_validator("plan_instalments")
+    @classmethod
+    def _instalments(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if any(not 2 <= n <= 60 for n in value):
+            raise ValueError("a plan has 2 to 60 instalments")
+        return tuple(sorted(value))
 
 
 LinkReason = Literal["list_ready", "contact_added", "on_demand", "reissue"]
@@ -120,11 +137,51 @@ def account_id(contact_id: str, number: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class PlanOffer:
+    """A plan the upload file offered the customer (its plan columns)."""
+
+    instalments: int
+    frequency: Frequency
+    amount: Decimal | None = None
+
+
+# The upload file's plan columns (kept as additional data by contacts), by normalized name.
+PLAN_COLUMNS = {
+    "instalments": ("plan_instalments", "plan_installments", "instalments", "installments"),
+    "frequency": ("plan_frequency", "frequency"),
+    "amount": ("plan_amount", "instalment_amount", "installment_amount"),
+}
+
+
+def plan_offer(extra: dict[str, str]) -> PlanOffer | None:
+    """The file's plan offer, if its plan columns hold a usable one (else tenant rules apply)."""
+    columns = {k.strip().casefold().replace(" ", "_"): v.strip() for k, v in extra.items()}
+
+    def first(kind: str) -> str | None:
+        return next((columns[n] for n in PLAN_COLUMNS[kind] if columns.get(n)), None)
+
+    count, frequency, amount = first("instalments"), first("frequency"), first("amount")
+    if count is None or not count.isdigit() or not 2 <= int(count) <= 60:
+        return None
+    frequency = (frequency or "monthly").casefold()
+    if frequency not in ("weekly", "fortnightly", "monthly"):
+        return None
+    try:
+        value = Decimal(amount) if amount else None
+    except ArithmeticError:
+        value = None
+    if value is not None and (not value.is_finite() or value <= 0):
+        value = None
+    return PlanOffer(int(count), frequency, value)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
 class Customer:
     """What the portal keeps of a contact: enough for ID&V and the pages, nothing more.
 
-    National ids arrive masked in snapshots; their last four (already shown to operators)
-    is all ID&V needs."""
+    National ids arrive masked in snapshots; of their last four the portal keeps only a
+    keyed fingerprint (`national_id_last4_fp`), which ID&V compares with the fingerprint of
+    what the customer types, so no national id digits are stored or compared in clear."""
 
     tenant_id: str
     contact_id: str
@@ -133,14 +190,23 @@ class Customer:
     last_name: str | None
     date_of_birth: date | None
     postcode: str | None
-    national_id_last4: str | None
+    national_id_last4_fp: str | None
     accounts: tuple[AccountView, ...]
     group_ids: tuple[str, ...]
     deleted: bool = False
+    plan_offer: PlanOffer | None = None
+
+    def account(self, account_id: str) -> AccountView | None:
+        return next((a for a in self.accounts if a.id == account_id), None)
 
     @classmethod
     def from_snapshot(
-        cls, tenant_id: str, snapshot: ContactSnapshot, *, deleted: bool = False
+        cls,
+        tenant_id: str,
+        snapshot: ContactSnapshot,
+        *,
+        fingerprint: Callable[[str], str],
+        deleted: bool = False,
     ) -> "Customer":
         data = snapshot.data
         masked = data.ssn or data.document
@@ -152,7 +218,7 @@ class Customer:
             last_name=data.last_name,
             date_of_birth=data.date_of_birth,
             postcode=data.postcode,
-            national_id_last4=masked.last4 if masked is not None else None,
+            national_id_last4_fp=fingerprint(masked.last4) if masked is not None else None,
             accounts=tuple(
                 AccountView(
                     id=account_id(snapshot.id, a.number),
@@ -164,4 +230,5 @@ class Customer:
             ),
             group_ids=snapshot.group_ids,
             deleted=deleted,
+            plan_offer=plan_offer({e.name: e.value for e in data.extra}),
         )

@@ -1,14 +1,20 @@
 """Admin API of the portal (`/v1/portal/...`): settings and customers' access links."""
 
+import csv
+import io
+from collections.abc import AsyncIterator
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
+from fastapi.responses import StreamingResponse
 from listflow.kit.auth import TenantDep
 from listflow.kit.errors import Conflict
 from listflow.kit.problems import PROBLEM_RESPONSES
 from listflow.portal.domain.model import AccessLink, PortalSettings
-from listflow.portal.entrypoints.deps import PortalDep
+from listflow.portal.domain.money import Payment, spreadsheet_text
+from listflow.portal.entrypoints.deps import PortalDep, SelfServiceDep
 from listflow.portal.handlers import Issued
 from listflow.schemas.text import Id, SafeText
 from pydantic import BaseModel
@@ -117,3 +123,140 @@ async def revoke_link(contact_id: ContactId, tenant: TenantDep, portal: PortalDe
     link = await portal.revoke(tenant.id, contact_id)
     assert link is not None  # revoke raises NotFound when there is none
     return LinkPublic.of(link)
+
+
+class PaymentPublic(BaseModel):
+    payment_id: str
+    contact_id: str
+    account_id: str
+    account_number: str
+    amount: Decimal
+    currency: str
+    status: str
+    reason: str | None
+    created_at: datetime
+    settled_at: datetime | None
+    provider_reference: str | None
+
+    @classmethod
+    def of(cls, p: Payment) -> "PaymentPublic":
+        return cls(
+            payment_id=p.id,
+            contact_id=p.contact_id,
+            account_id=p.account_id,
+            account_number=p.account_number,
+            amount=p.amount,
+            currency=p.currency,
+            status=p.status,
+            reason=p.reason,
+            created_at=p.created_at,
+            settled_at=p.settled_at,
+            provider_reference=p.provider_reference,
+        )
+
+
+class PaymentList(BaseModel):
+    items: list[PaymentPublic]
+    next_cursor: str | None
+
+
+class AttemptPublic(BaseModel):
+    attempt_id: str
+    contact_id: str
+    link_id: str
+    at: datetime
+    outcome: str
+    address: str
+
+
+class AttemptList(BaseModel):
+    items: list[AttemptPublic]
+    next_cursor: str | None
+
+
+Limit = Annotated[int, Query(ge=1, le=500)]
+Cursor = Annotated[SafeText | None, Query(max_length=200)]
+
+
+@router.get("/payments", response_model=PaymentList, summary="Customers' payments")
+async def list_payments(
+    tenant: TenantDep,
+    selfservice: SelfServiceDep,
+    contact_id: Annotated[Id | None, Query()] = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> PaymentList:
+    """Every payment started in the portal (pending, succeeded, failed), newest first."""
+    page = await selfservice.store.payments_page(
+        tenant.id, contact_id=contact_id, limit=limit, cursor=cursor
+    )
+    return PaymentList(
+        items=[PaymentPublic.of(p) for p in page.items], next_cursor=page.next_cursor
+    )
+
+
+CSV_HEADER = list(PaymentPublic.model_fields)
+
+
+@router.get(
+    "/payments.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}}},
+    summary="Customers' payments as CSV",
+)
+async def payments_csv(tenant: TenantDep, selfservice: SelfServiceDep) -> StreamingResponse:
+    """The payments as CSV, safe to open in a spreadsheet (no cell runs as a formula)."""
+
+    async def rows() -> AsyncIterator[str]:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(CSV_HEADER)
+        cursor: str | None = None
+        while True:
+            page = await selfservice.store.payments_page(
+                tenant.id, contact_id=None, limit=500, cursor=cursor
+            )
+            for p in page.items:
+                values = PaymentPublic.of(p).model_dump(mode="json")
+                writer.writerow([spreadsheet_text(values[k]) for k in CSV_HEADER])
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    return StreamingResponse(
+        rows(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="payments.csv"'},
+    )
+
+
+@router.get("/idv-attempts", response_model=AttemptList, summary="The audit of ID&V attempts")
+async def idv_attempts(
+    tenant: TenantDep,
+    selfservice: SelfServiceDep,
+    contact_id: Annotated[Id | None, Query()] = None,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+) -> AttemptList:
+    """Each identity check a customer's link saw (passed, failed, locked, throttled), newest
+    first; `address` is a keyed digest of the client's address, never the address."""
+    page = await selfservice.store.attempts_page(
+        tenant.id, contact_id=contact_id, limit=limit, cursor=cursor
+    )
+    return AttemptList(
+        items=[
+            AttemptPublic(
+                attempt_id=a.id,
+                contact_id=a.contact_id,
+                link_id=a.link_id,
+                at=a.at,
+                outcome=a.outcome,
+                address=a.address,
+            )
+            for a in page.items
+        ],
+        next_cursor=page.next_cursor,
+    )

@@ -2,16 +2,20 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from listflow.kit.container import run_service, service_app
 from listflow.kit.logging import get_logger
-from listflow.kit.service import connected
+from listflow.kit.service import connected, running
 from listflow.portal.adapters.mongo_repository import MongoPortalRepository
 from listflow.portal.bootstrap import SERVICE, Container, bootstrap
 from listflow.portal.config import Settings
-from listflow.portal.entrypoints import admin_api, consumer
+from listflow.portal.entrypoints import admin_api, consumer, pages, webhooks
+from listflow.portal.entrypoints.web import HERE, TokenOutOfPath
 from listflow.schemas import topics
+from listflow.schemas.payments import PaymentEvent
 from listflow.schemas.portal_links import AccessLinkIssued, AccessLinkRevoked
 
 _log = get_logger(__name__)
@@ -27,6 +31,15 @@ def _document_publishers(container: Container) -> None:
         "never log it) or revoked, keyed by contact id; ce_id is the link id "
         "('<link id>:revoked' for a revocation). The latest issued_at per contact wins.",
     )
+    container.broker.publisher(
+        topics.PORTAL_PAYMENTS.name,
+        title="portal/payments",
+        schema=PaymentEvent,
+        description="Payments (received, failed), promises to pay and payment plans, keyed by "
+        "account id ('<contact id>:<account number>') so one account's events stay in "
+        "order; ce_id is '<payment id>:received' / ':failed', the promise id or the plan id. "
+        "No card data, token or national id travels here.",
+    )
 
 
 def create_app(container: Container) -> FastAPI:
@@ -37,18 +50,27 @@ def create_app(container: Container) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if isinstance(container.repository, MongoPortalRepository):
             await container.repository.ensure_indexes()
-        async with connected(container.publisher, container.broker, container.mongo):
+        every = timedelta(seconds=container.settings.portal_judge_interval_s)
+        async with (
+            connected(container.publisher, container.broker, container.mongo),
+            running(container.selfservice.judge_forever(every)),
+        ):
             _log.info("portal service started")
             yield
 
-    return service_app(
+    app = service_app(
         container,
         title="Listflow portal",
         description="Each customer's own link, identity check, accounts and payments; "
         "the admin API of links and settings.",
         lifespan=lifespan,
-        routers=[admin_api.router],
+        routers=[admin_api.router, webhooks.router, pages.router],
     )
+    app.mount("/p/static", StaticFiles(directory=HERE / "static"), name="static")
+    pages.install_page_errors(app, container.secure_headers)
+    # Outermost: the token leaves the path before the access log or a trace can see it.
+    app.add_middleware(TokenOutOfPath)
+    return app
 
 
 def run() -> None:

@@ -1,0 +1,206 @@
+"""What every customer page shares: the session cookie, CSRF tokens, the language, the
+templates, and the middleware that keeps tokens out of paths (and so out of logs)."""
+
+import hashlib
+import hmac
+import io
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel.core import negotiate_locale
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency
+from babel.support import Translations
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from listflow.schemas.normalize import DateOrder
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+HERE = Path(__file__).parent
+LANGUAGES = ("en", "es")
+DATE_ORDER: dict[str, DateOrder] = {"en": "MDY", "es": "DMY"}
+SESSION_COOKIE = "lf_portal"
+LANGUAGE_COOKIE = "lf_lang"
+# A link's path is /p/<22 characters>; no page of ours has a segment that long.
+_TOKEN_PATH = re.compile(r"^/p/([A-Za-z0-9_-]{16,64})/?$")
+
+
+class TokenOutOfPath:
+    """Moves the token of `/p/<token>` out of the path before anything reads it: routing,
+    the access log and traces then see `/p/open`, so no token is ever logged. The page
+    reads it from the scope."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            match = _TOKEN_PATH.match(scope["path"])
+            if match is not None:
+                scope = {
+                    **scope,
+                    "path": "/p/open",
+                    "raw_path": b"/p/open",
+                    "listflow.portal_token": match.group(1),
+                }
+        await self.app(scope, receive, send)
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    tenant_id: str
+    contact_id: str
+    link_id: str
+    verified: bool
+    nonce: str
+    issued_at: datetime
+
+
+class Sessions:
+    """A signed cookie (itsdangerous) holding who the visitor is and a nonce; re-signed on
+    every page, so its timestamp is the last activity and the idle timeout is its age."""
+
+    def __init__(self, secret: str, clock: Callable[[], datetime]) -> None:
+        key = hmac.new(secret.encode(), b"listflow/portal/pages", hashlib.sha256).hexdigest()
+
+        class Signer(TimestampSigner):
+            # The service's clock (tests move it), not time.time().
+            def get_timestamp(self) -> int:
+                return int(clock().timestamp())
+
+        self._clock = clock
+        self._cookie = URLSafeTimedSerializer(key, salt="portal-session", signer=Signer)
+        self._csrf = URLSafeTimedSerializer(key, salt="portal-csrf", signer=Signer)
+
+    def new(self, tenant_id: str, contact_id: str, link_id: str, *, verified: bool) -> Session:
+        # A fresh nonce at every step up (link opened, ID&V passed): no session fixation.
+        return Session(
+            tenant_id, contact_id, link_id, verified, secrets.token_urlsafe(16), self._clock()
+        )
+
+    def dumps(self, s: Session) -> str:
+        return self._cookie.dumps([s.tenant_id, s.contact_id, s.link_id, s.verified, s.nonce])
+
+    def loads(self, value: str | None, idle: timedelta) -> Session | None:
+        if not value:
+            return None
+        try:
+            data, at = self._cookie.loads(
+                value, max_age=int(idle.total_seconds()), return_timestamp=True
+            )
+            tenant_id, contact_id, link_id, verified, nonce = data
+        except (BadSignature, ValueError, TypeError):
+            return None
+        return Session(
+            str(tenant_id), str(contact_id), str(link_id), bool(verified), str(nonce), at
+        )
+
+    def csrf_token(self, s: Session) -> str:
+        return self._csrf.dumps(s.nonce)
+
+    def csrf_ok(self, s: Session, token: str | None) -> bool:
+        # Synchroniser token: signed, and bound to this session's nonce (another session's
+        # token, or one forged without the key, is refused).
+        if not token:
+            return False
+        try:
+            nonce = self._csrf.loads(token, max_age=24 * 3600)
+        except BadSignature:
+            return False
+        return isinstance(nonce, str) and hmac.compare_digest(nonce, s.nonce)
+
+
+def language(request: Request) -> str:
+    chosen = request.query_params.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
+    preferred = []
+    for part in request.headers.get("accept-language", "").split(","):
+        tag, _, q = part.strip().partition(";q=")
+        try:
+            weight = float(q) if q else 1.0
+        except ValueError:
+            continue
+        if tag:
+            preferred.append((weight, tag.replace("-", "_")))
+    ordered = [tag for _, tag in sorted(preferred, key=lambda p: -p[0])]
+    return negotiate_locale(ordered, list(LANGUAGES)) or "en"
+
+
+def _translations(lang: str) -> Translations:
+    po = HERE / "locales" / lang / "LC_MESSAGES" / "messages.po"
+    if not po.exists():
+        return Translations()
+    with po.open("rb") as f:
+        catalog = read_po(f, locale=lang)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(buffer)
+
+
+@cache
+def environment(lang: str) -> Environment:
+    """One Jinja2 environment per language, its gettext from the catalogue (Babel)."""
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(_translations(lang), newstyle=True)  # type: ignore[attr-defined]
+
+    def money(amount: Decimal | None, currency: str | None) -> str:
+        if amount is None:
+            return "—"
+        return format_currency(amount, currency or "USD", locale=lang)
+
+    env.filters["money"] = money
+    env.filters["day"] = lambda d: format_date(d, format="long", locale=lang)
+    env.filters["moment"] = lambda d: format_datetime(d, format="medium", locale=lang)
+    env.globals["lang"] = lang
+    return env
+
+
+def page(
+    request: Request,
+    template: str,
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    lang = language(request)
+    html = (
+        environment(lang)
+        .get_template(template)
+        .render(path=request.url.path, languages=LANGUAGES, **context)
+    )
+    response = HTMLResponse(html, status_code=status, headers=headers)
+    if request.query_params.get("lang") in LANGUAGES:
+        response.set_cookie(
+            LANGUAGE_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", httponly=True
+        )
+    return response
+
+
+def secure_headers(response: Response, provider_origin: str) -> None:
+    """No framing, no referrer (a link's URL must not travel), nothing cached, forms only
+    to us and to the provider's page (a form's redirect counts)."""
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
+        f"form-action 'self' {provider_origin}; frame-ancestors 'none'; base-uri 'none'"
+    )
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
