@@ -239,12 +239,14 @@ class Previews:
                         asyncio.create_task(count(values[i : i + MAX_VALUES]))
                         for i in range(0, len(values), MAX_VALUES)
                     )
-                    while len(counting) > 2 * self.concurrency:
+                    while True:
+                        # A call that failed stops the preview now, not after the whole file.
+                        for task in [t for t in counting if t.done()]:
+                            counting.discard(task)
+                            task.result()
+                        if len(counting) <= 2 * self.concurrency:
+                            break
                         await asyncio.wait(counting, return_when=asyncio.FIRST_COMPLETED)
-                    # A call that failed stops the preview now, not after the whole file.
-                    for task in [t for t in counting if t.done()]:
-                        counting.discard(task)
-                        task.result()
                     tally.invalid = sorter.invalid
                     tally.duplicates = sorter.duplicates
                     await self.store.update(
