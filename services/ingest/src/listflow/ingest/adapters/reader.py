@@ -16,6 +16,7 @@ from pathlib import Path
 
 import charset_normalizer
 from listflow.ingest.adapters import spreadsheets
+from listflow.ingest.domain.date_orders import SCAN_ROWS, DateScan
 from listflow.ingest.domain.fields import is_known_header
 from listflow.ingest.domain.file_rows import (
     BrokenRow,
@@ -40,6 +41,7 @@ __all__ = [
     "Sniffed",
     "check_zip_expansion",
     "iter_row_batches",
+    "scan_dates",
     "sniff",
 ]
 
@@ -206,6 +208,27 @@ def iter_row_batches(
             batch = []
     if batch:
         yield batch
+
+
+def scan_dates(path: Path, sniffed: Sniffed, *, limits: ReadLimits = DEFAULT_LIMITS) -> DateScan:
+    """What the first rows of the file say of the order of its date columns (those where a
+    sampled value looks like a date): read until every such column is settled by its values,
+    or `SCAN_ROWS` rows."""
+    scan = DateScan.of_sample(sniffed.sample_rows)
+    if not scan.candidates:
+        return scan
+    read = 0
+    try:
+        for batch in iter_row_batches(path, sniffed, batch_rows=1000, limits=limits):
+            for item in batch:
+                if isinstance(item, tuple):
+                    scan.add(item[1])
+            read += len(batch)
+            if read >= SCAN_ROWS or scan.settled:
+                break
+    except FileRejected:
+        pass  # the import reports what is wrong with the file; the rows read so far stand
+    return scan
 
 
 # Text files are parsed with the csv module, not pyarrow's streaming reader: with quoted

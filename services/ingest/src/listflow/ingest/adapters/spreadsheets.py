@@ -111,7 +111,7 @@ class _SpooledStrings:
         self._file.close()
 
 
-class _StreamingExcelReader(ExcelReader):  # type: ignore[misc]
+class _StreamingExcelReader(ExcelReader):
     """openpyxl's workbook reader, reading only what rows need (manifest, shared strings,
     workbook, styles for dates, where each sheet is), with the shared strings spooled to disk
     when they are many. Its read-only worksheets are not made: each scans its whole sheet for
