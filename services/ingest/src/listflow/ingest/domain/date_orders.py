@@ -112,16 +112,14 @@ def choose(
     if given is not None:
         return ColumnDateOrder(column, given, "option", ambiguous=False)
     evidence = evidence or DateEvidence()
-    if evidence.day_first > evidence.month_first and evidence.month_first == 0:
+    # Most values settle it; those of the other order (typos, another source's rows) are then
+    # errors of their rows, naming the column.
+    if evidence.day_first > evidence.month_first:
         return ColumnDateOrder(column, "DMY", "values", ambiguous=False)
-    if evidence.month_first > evidence.day_first and evidence.day_first == 0:
+    if evidence.month_first > evidence.day_first:
         return ColumnDateOrder(column, "MDY", "values", ambiguous=False)
-    if not (evidence.day_first or evidence.month_first or evidence.either) and evidence.year_first:
+    if not (evidence.day_first or evidence.either) and evidence.year_first:
         return ColumnDateOrder(column, "YMD", "values", ambiguous=False)
-    if evidence.day_first != evidence.month_first:
-        # Both kinds: most values say one order; the others will be errors of their rows.
-        order: DateOrder = "DMY" if evidence.day_first > evidence.month_first else "MDY"
-        return ColumnDateOrder(column, order, "values", ambiguous=True)
     return ColumnDateOrder(column, region_date_order(region), "region", ambiguous=True)
 
 
