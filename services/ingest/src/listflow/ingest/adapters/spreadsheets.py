@@ -99,16 +99,38 @@ class _SpooledStrings:
         self._end += len(data)
         self._offsets.append(self._end)
 
-    def seal(self) -> None:
-        self._file.flush()
-
     def __getitem__(self, index: int) -> str:
+        self._file.flush()  # a no-op unless a string was appended since the last read
         start, end = self._offsets[index], self._offsets[index + 1]
         data = os.pread(self._file.fileno(), end - start, start)
         return data.decode("utf-8", "surrogatepass")
 
     def close(self) -> None:
         self._file.close()
+
+
+class _LazyStrings:
+    """The shared-strings table read only as far as the cells have asked: Excel writes it in
+    the order cells first use a string, so the sheet and the table are read side by side, and
+    the first rows of a million-row sheet (a sniff, a date scan) cost what a small one does."""
+
+    def __init__(self, source: IO[bytes], store: "_SpooledStrings | list[str]") -> None:
+        self._source = source
+        self._strings = _shared_strings(source)
+        self._store = store
+        self._count = 0
+
+    def __getitem__(self, index: int) -> str:
+        while self._count <= index:
+            text = next(self._strings, None)
+            if text is None:
+                raise KeyError(f"no shared string {index}")
+            self._store.append(text)
+            self._count += 1
+        return self._store[index]
+
+    def close(self) -> None:
+        self._source.close()
 
 
 class _StreamingExcelReader(ExcelReader):
@@ -151,16 +173,14 @@ class _StreamingExcelReader(ExcelReader):
             return
         name = part.PartName[1:]
         spool = self._spool and self.archive.getinfo(name).file_size > IN_MEMORY_STRINGS_BYTES
-        table: _SpooledStrings | list[str] = _SpooledStrings(self._path.parent) if spool else []
-        with self.archive.open(name) as source:
-            for text in _shared_strings(source):
-                table.append(text)
-        if isinstance(table, _SpooledStrings):
-            table.seal()
-            self.spooled = table
-        self.shared_strings = table
+        store: _SpooledStrings | list[str] = _SpooledStrings(self._path.parent) if spool else []
+        if isinstance(store, _SpooledStrings):
+            self.spooled = store
+        self.shared_strings = _LazyStrings(self.archive.open(name), store)
 
     def close(self) -> None:
+        if isinstance(self.shared_strings, _LazyStrings):
+            self.shared_strings.close()
         self.archive.close()
         if self.spooled is not None:
             self.spooled.close()
