@@ -206,7 +206,9 @@ def test_rows_past_the_limit_found_while_reading_end_the_preview_clearly(stack: 
     assert response.status_code == 202, response.text
     upload_id = response.json()["id"]
     with stack.client("acme") as client:
-        assert client.post(f"/v1/uploads/{upload_id}/preview", json={}).status_code == 202
+        # Every row is invalid alike: insist, or the preview stops at the first thousand.
+        insist = {"insist": True}
+        assert client.post(f"/v1/uploads/{upload_id}/preview", json=insist).status_code == 202
         preview = wait_for_preview(client, upload_id)
     assert preview["status"] == "failed"
     assert f"more than {MAX_ROWS:,} rows" in preview["failure"]
@@ -217,7 +219,11 @@ def test_nul_characters_deep_in_a_file_do_not_stall_the_import(stack: Stack) -> 
     content = b"First name,Phone\r\n" + filler + b"Ana\x00Maria,+12125550197\r\n"
     run = f"{os.getpid()}-{len(content)}"
     response = post_file(
-        stack, "nul.csv", content, f'{{"target": {{"kind": "group", "name": "NUL {run}"}}}}'
+        stack,
+        "nul.csv",
+        content,
+        # The fillers are all invalid alike: insist, or the import stops at the first thousand.
+        f'{{"target": {{"kind": "group", "name": "NUL {run}"}}, "insist": true}}',
     )
     assert response.status_code == 202, response.text
     with stack.client("acme") as client:

@@ -96,4 +96,4 @@ def test_a_template_reports_rows_missing_a_required_value(stack: Stack) -> None:
     row = next(csv.DictReader(io.StringIO(report)))
     assert row["row_number"] == "2"
     assert row["column"] == "Last name"
-    assert row["reason"] == "required value is missing"
+    assert row["reason"] == "required by the basic-contacts template"

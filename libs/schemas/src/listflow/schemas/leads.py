@@ -9,7 +9,13 @@ from enum import StrEnum
 from typing import ClassVar, Literal
 
 from listflow.schemas.events import EVENT_TYPES, Event
-from listflow.schemas.normalize import normalize_email, parse_bool, parse_date, parse_decimal
+from listflow.schemas.normalize import (
+    DateOrder,
+    normalize_email,
+    parse_bool,
+    parse_date,
+    parse_decimal,
+)
 from listflow.schemas.text import SafeText
 from listflow.schemas.values import Frozen, Phone, TargetRef
 from pydantic import Field
@@ -38,9 +44,10 @@ class CustomFieldDefinition(Frozen):
 
 
 def parse_custom(
-    definition: CustomFieldDefinition, raw: str | None
+    definition: CustomFieldDefinition, raw: str | None, date_order: DateOrder = "YMD"
 ) -> str | int | float | bool | None:
-    """The typed value of a custom cell, or ValueError naming what is wrong."""
+    """The typed value of a custom cell, or ValueError naming what is wrong; a date cell is
+    read in `date_order` (ISO 8601 always)."""
     text = (raw or "").strip()
     if not text:
         if not definition.nullable:
@@ -59,7 +66,7 @@ def parse_custom(
         case "boolean":
             return parse_bool(text)
         case "date":
-            return parse_date(text, "YMD").isoformat()
+            return parse_date(text, date_order).isoformat()
         case "email":
             return normalize_email(text)
 

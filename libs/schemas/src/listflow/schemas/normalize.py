@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 import email_validator
 import phonenumbers
+from babel import Locale, UnknownLocaleError
+from babel.dates import get_date_format
 from listflow.schemas.values import Phone, PhoneType
 from phonenumbers import phonenumberutil
 from phonenumbers import timezone as phone_timezone
@@ -218,6 +220,51 @@ def parse_date(raw: str, order: DateOrder) -> date:
     if len(year) not in (2, 4) or len(day) > 2:
         raise ValueError(f"not a date; expected {_example(order)}")
     return _make_date(_full_year(year), int(month), int(day), order)
+
+
+DateShape = Literal["DMY", "MDY", "YMD", "either"]
+
+
+def date_shape(raw: str) -> DateShape | None:
+    """What one written date says of its column's order: year first (ISO and the like), day
+    first (its first part is over 12), month first (its second part is), `either` when both
+    parts could be the month, None when it is not a date at all."""
+    text = raw.strip()
+    if _ISO_DATE.fullmatch(text) or _ISO_BASIC.fullmatch(text):
+        return "YMD"
+    parts = _DATE.fullmatch(text)
+    if parts is None:
+        return None
+    first, second, third = parts.groups()
+    if len(first) == 4:
+        return "YMD"
+    if len(third) not in (2, 4) or len(first) > 2:
+        return None
+    day_first, month_first = int(first) > 12, int(second) > 12
+    if day_first and month_first:
+        return None
+    if day_first:
+        return "DMY"
+    if month_first:
+        return "MDY"
+    return "either"
+
+
+@functools.cache
+def region_date_order(region: str) -> Literal["DMY", "MDY"]:
+    """Whether a region writes the day or the month first, from CLDR's short date format for
+    the region's most likely locale (Babel): en_GB `dd/MM/y` is day first, en_US `M/d/yy`
+    month first. Regions that write the year first (CN `y/M/d`, SE `y-MM-dd`) get the order
+    their format puts day and month in; an unknown region is taken as US."""
+    try:
+        locale = Locale.parse(f"und_{region.strip().upper()}")
+    except (ValueError, TypeError, UnknownLocaleError):
+        return "MDY"
+    pattern = get_date_format("short", locale=locale).pattern
+    day, month = pattern.find("d"), pattern.find("M")
+    if day < 0 or month < 0:
+        return "MDY"
+    return "DMY" if day < month else "MDY"
 
 
 def _example(order: DateOrder) -> str:

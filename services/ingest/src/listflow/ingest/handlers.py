@@ -19,10 +19,20 @@ from listflow.ingest.adapters.reader import (
     ReadLimits,
     Sniffed,
     iter_row_batches,
+    scan_dates,
     sniff,
 )
-from listflow.ingest.domain.batches import CheckedBatch, CheckSpec, DuplicateSorter, LeadSpec
+from listflow.ingest.domain.batches import (
+    CheckedBatch,
+    CheckSpec,
+    DuplicateSorter,
+    HopelessStart,
+    LeadSpec,
+)
+from listflow.ingest.domain.date_orders import ColumnDateOrder, evidence_of, orders_for
 from listflow.ingest.domain.fields import (
+    EXTRA,
+    IGNORE,
     MappingError,
     guess_field,
     resolve_mapping,
@@ -37,7 +47,7 @@ from listflow.ingest.domain.lead_rows import (
 )
 from listflow.ingest.domain.reports import masked_cells, national_id_columns
 from listflow.ingest.domain.rows import RowOptions
-from listflow.ingest.domain.templates import TEMPLATES
+from listflow.ingest.domain.templates import TEMPLATES, Template
 from listflow.ingest.domain.upload import (
     CANCELLABLE,
     Tally,
@@ -59,7 +69,8 @@ from listflow.schemas.events import (
     UploadStarted,
 )
 from listflow.schemas.leads import DuplicatePolicy
-from listflow.schemas.matching import default_match_key
+from listflow.schemas.matching import MATCH_KEY_FIELDS, default_match_key
+from listflow.schemas.normalize import DateOrder
 from listflow.schemas.values import (
     Consents,
     InFileDuplicates,
@@ -137,6 +148,8 @@ class Ingest:
             raise Invalid("File rejected", str(exc)) from exc
         if options.target is not None:
             self._check_target(options)
+        scan = await asyncio.to_thread(scan_dates, path, sniffed, limits=self.limits)
+        date_columns = scan.date_columns(sniffed.headers)
         estimate = _row_estimate(path, size, sniffed)
         if estimate is not None and estimate > self.max_rows * ROW_ESTIMATE_MARGIN:
             # Refused now rather than after a long read; the exact limit holds while reading.
@@ -165,6 +178,17 @@ class Ingest:
                 "header": sniffed.dialect.header,
                 "sheet": sniffed.sheet,
                 "row_estimate": estimate,
+                # Stored as counts, so that a region or option given at start re-decides.
+                "date_columns": date_columns,
+                "date_orders": [
+                    o.document()
+                    for o in orders_for(
+                        {c["index"]: c["column"] for c in date_columns},
+                        evidence_of(date_columns),
+                        options.default_region or self.default_region,
+                        options.date_order,
+                    ).values()
+                ],
             },
             "headers": sniffed.headers,
             "suggested_mapping": [
@@ -179,6 +203,13 @@ class Ingest:
         }
         # Stored masked too (answers mask again by the mapping in force, see public_sample).
         doc["sample"] = [{"cells": row} for row in public_sample(doc)]
+        if options.should_start() and (
+            options.target is not None and options.target.kind is TargetKind.GROUP
+        ):
+            # An import that cannot succeed (no column maps to a field, a required field has
+            # no column) is refused before anything is stored. Lead lists are checked at
+            # start, once the list's own fields are known.
+            self._plan(doc, options)
         await self.repository.insert(doc)
         await self.events.upload_event(
             upload_id,
@@ -234,6 +265,7 @@ class Ingest:
                 "target": plan.target.model_dump(mode="json"),
                 "match": plan.match.model_dump(mode="json"),
                 "mapping": {str(k): v for k, v in plan.mapping.items()},
+                "date_orders": [o.document() for o in plan.date_orders.values()],
                 "started_at": now,
                 **({"lead_list": doc["lead_list"]} if "lead_list" in doc else {}),
             },
@@ -287,7 +319,14 @@ class Ingest:
             raise Invalid("Invalid mapping", str(exc)) from exc
         if lead_list is not None:
             mapping = narrow_mapping(mapping)
-        fields = set(mapping.values()) - {"extra", "ignore"}
+        fields = set(mapping.values()) - {EXTRA, IGNORE}
+        if not fields and not renames:
+            raise Invalid(
+                "No column maps to a field",
+                "None of the file's columns maps to a contact field, so no row could import; "
+                f"columns are: {_columns_text(headers)}. Map them with the `mapping` option "
+                "(column header to field) or a saved mapping.",
+            )
         required = template.required_fields if template is not None else ()
         if missing := [f for f in required if f not in fields]:
             assert template is not None
@@ -296,18 +335,48 @@ class Ingest:
                 "Missing columns",
                 f"The {template.name} template needs these columns: {columns}.",
             )
-        key = options.match.key or default_match_key(fields)
+        if template is not None:
+            _check_rules_can_hold(template, headers, mapping)
+        key = options.match.key
+        preferred = template.match_key if template is not None else None
+        if key is None and preferred is not None and fields & set(MATCH_KEY_FIELDS[preferred]):
+            key = preferred
+        key = key or default_match_key(fields)
         if lead_list is not None:
             key = MatchKey.PHONE  # leads are matched by any of their phones
+        if not any(f in fields for f in MATCH_KEY_FIELDS[key]):
+            raise Invalid(
+                "No column for the match key",
+                f"Rows are matched by {key.value}, but no column maps to it, so no row could "
+                f"import; columns are: {_columns_text(headers)}. Map a column to it, or choose "
+                "another key in `match.key`.",
+            )
         match = options.match.model_copy(update={"key": key})
         name = options.target.name or options.target.id or ""
         target_id = options.target.id or list_id_for(tenant_id, options.target.kind, name)
         if lead_list is not None:
             name, target_id = lead_list.name, lead_list.id
         target = TargetRef(kind=options.target.kind, id=target_id, name=name)
+        date_columns = {i: headers[i] for i, f in mapping.items() if f == "date_of_birth"}
+        custom_dates: dict[int, str] = {}
+        if lead_list is not None:
+            dated = {f.name for f in lead_list.fields if f.type == "date"}
+            for i, header in enumerate(headers):
+                if mapping.get(i) == EXTRA and renames.get(header, header) in dated:
+                    custom_dates[i] = renames.get(header, header)
+        date_orders = orders_for(
+            {**date_columns, **{i: headers[i] for i in custom_dates}},
+            evidence_of(doc.get("detected", {}).get("date_columns", [])),
+            options.default_region or self.default_region,
+            options.date_order,
+        )
         return ImportPlan(
             headers=headers,
             required=required,
+            template=template,
+            date_orders=date_orders,
+            birth_order=next((date_orders[i].order for i in date_columns), None),
+            custom_date_orders={name: date_orders[i].order for i, name in custom_dates.items()},
             mapping=mapping,
             match=match,
             key=key,
@@ -350,7 +419,10 @@ class Ingest:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            _log.exception("import failed", upload_id=upload_id)
+            if isinstance(exc, HopelessFile):
+                _log.warning("import stopped: hopeless file", upload_id=upload_id)
+            else:
+                _log.exception("import failed", upload_id=upload_id)
             await self.repository.transition(
                 upload_id,
                 [UploadStatus.IMPORTING],
@@ -367,6 +439,7 @@ class Ingest:
         sniffed = sniffed_of(doc)
         spec = self.check_spec(doc, plan)
         sorter = DuplicateSorter(tenant_id=tenant_id, key=plan.key)
+        hopeless = None if plan.options.insist else HopelessStart()
         if plan.match.in_file_duplicates is InFileDuplicates.LAST_WINS:
             sorter.last_rows = await self.last_rows(spec, path, sniffed)
         batches = iter_row_batches(path, sniffed, batch_rows=self.batch_rows, limits=self.limits)
@@ -395,6 +468,11 @@ class Ingest:
                 timer.lap("check")
                 rows_read += checked.size
                 sorted_batch = sorter.sort(checked)
+                if hopeless is not None and (reason := hopeless.verdict(checked)) is not None:
+                    # The first rows' errors stay in the report; nothing was published.
+                    await self.repository.record(upload_id, sorted_batch.outcomes, "import")
+                    await self.repository.update(upload_id, {"rows_read": rows_read})
+                    raise HopelessFile(hopeless.failure(reason))
                 current = await self.repository.get_any(upload_id)
                 if current is None or current["status"] != UploadStatus.IMPORTING.value:
                     _log.info(
@@ -452,7 +530,10 @@ class Ingest:
             row_options=RowOptions(
                 default_region=plan.options.default_region or self.default_region,
                 date_order=plan.options.date_order,
+                date_orders={"date_of_birth": plan.birth_order} if plan.birth_order else {},
                 required_fields=plan.required,
+                template=plan.template.name if plan.template is not None else None,
+                rules=plan.template.rules if plan.template is not None else (),
             ),
             key=plan.key,
             match=plan.match,
@@ -608,6 +689,35 @@ class ImportPlan:
     options: UploadOptions
     lead_list: LeadListInfo | None = None
     renames: dict[str, str] = field(default_factory=dict)
+    template: Template | None = None
+    # The order of each date column (by index), and the birth date's and custom fields'.
+    date_orders: dict[int, ColumnDateOrder] = field(default_factory=dict)
+    birth_order: DateOrder | None = None
+    custom_date_orders: dict[str, DateOrder] = field(default_factory=dict)
+
+
+def _columns_text(headers: list[str]) -> str:
+    shown = ", ".join(repr(h[:60]) for h in headers[:20])
+    return shown + (f" and {len(headers) - 20} more" if len(headers) > 20 else "")
+
+
+def _check_rules_can_hold(template: Template, headers: list[str], mapping: dict[int, str]) -> None:
+    """Refuse a file in which a rule of the template that every row keeps has no column."""
+    present = {f for f in mapping.values() if f not in (EXTRA, IGNORE)}
+    present |= {headers[i].casefold() for i, f in mapping.items() if f == EXTRA}
+    for rule in template.rules:
+        if rule.customer_type is not None or not rule.any_of:
+            continue
+        if not any(o in present or o.casefold() in present for o in rule.any_of):
+            raise Invalid(
+                "Missing columns",
+                f"The {template.name} template's rule '{rule.text}' needs one of these "
+                f"columns, and the file has none: {', '.join(rule.any_of)}.",
+            )
+
+
+class HopelessFile(Invalid):
+    """The file's first rows are all invalid alike: the import stops rather than go on."""
 
 
 def _failure_text(exc: Exception) -> str:
@@ -676,7 +786,9 @@ def _lead_spec(plan: ImportPlan) -> LeadSpec | None:
         return None
     given = plan.options.duplicates
     return LeadSpec(
-        converter=LeadConverter(plan.lead_list, dict(plan.renames)),
+        converter=LeadConverter(
+            plan.lead_list, dict(plan.renames), date_orders=dict(plan.custom_date_orders)
+        ),
         duplicates=(
             DuplicatePolicy(scope=given.scope, action=given.action)
             if given is not None

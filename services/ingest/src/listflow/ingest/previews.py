@@ -23,10 +23,10 @@ from listflow.ingest.adapters.contacts_client import (
 )
 from listflow.ingest.adapters.preview_store import PreviewStore
 from listflow.ingest.adapters.reader import FileRejected, iter_row_batches
-from listflow.ingest.domain.batches import DuplicateSorter
+from listflow.ingest.domain.batches import DuplicateSorter, HopelessStart
 from listflow.ingest.domain.file_rows import sniffed_of
 from listflow.ingest.domain.upload import TargetOption, UploadOptions
-from listflow.ingest.handlers import ImportPlan, Ingest
+from listflow.ingest.handlers import HopelessFile, ImportPlan, Ingest
 from listflow.ingest.ports import UploadRepository
 from listflow.kit.errors import NotFound, Refused
 from listflow.kit.logging import get_logger
@@ -100,6 +100,7 @@ class Previews:
             "run_id": run_id,
             "status": "running",
             "match_key": plan.key.value,
+            "date_orders": [o.document() for o in plan.date_orders.values()],
             "mapping": [
                 {"column": plan.headers[i], "field": f} for i, f in sorted(plan.mapping.items())
             ],
@@ -198,6 +199,7 @@ class Previews:
         sniffed = sniffed_of(doc)
         spec = ingest.check_spec(doc, plan)
         sorter = DuplicateSorter(tenant_id=doc["tenant_id"], key=plan.key)
+        hopeless = None if plan.options.insist else HopelessStart()
         if plan.match.in_file_duplicates is InFileDuplicates.LAST_WINS:
             sorter.last_rows = await ingest.last_rows(spec, path, sniffed)
         reader = iter_row_batches(path, sniffed, batch_rows=ingest.batch_rows, limits=ingest.limits)
@@ -220,6 +222,10 @@ class Previews:
                             f"the file has more than {ingest.max_rows:,} rows, the limit"
                         )
                     parsed = sorter.sort(checked)
+                    if hopeless is not None and (reason := hopeless.verdict(checked)) is not None:
+                        tally.rows += checked.size
+                        tally.invalid = sorter.invalid
+                        raise HopelessFile(hopeless.failure(reason))
                     tally.rows += checked.size
                     for outcome in parsed.outcomes:
                         if (

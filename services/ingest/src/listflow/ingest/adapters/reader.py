@@ -15,6 +15,8 @@ from itertools import islice
 from pathlib import Path
 
 import charset_normalizer
+from listflow.ingest.adapters import spreadsheets
+from listflow.ingest.domain.date_orders import SCAN_ROWS, DateScan
 from listflow.ingest.domain.fields import is_known_header
 from listflow.ingest.domain.file_rows import (
     BrokenRow,
@@ -39,6 +41,7 @@ __all__ = [
     "Sniffed",
     "check_zip_expansion",
     "iter_row_batches",
+    "scan_dates",
     "sniff",
 ]
 
@@ -47,6 +50,7 @@ DEFAULT_LIMITS = ReadLimits()
 _CHUNK_BYTES = 1024 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 SPREADSHEET_FORMATS = ("xlsx", "xlsb", "xls", "ods")
+STREAMED_FORMATS = ("xlsx", "ods")
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -115,8 +119,8 @@ def sniff(
         read = list(islice(_text_records(path, dialect, limits), sample_size + 1))
         sheet_name = None
     else:
-        sheet_name = _sheet_name(path, sheet)
-        read = list(islice(_sheet_records(path, sheet_name, limits), sample_size + 1))
+        sheet_name = _sheet_name(path, file_format, sheet)
+        read = list(islice(_sheet_records(path, file_format, sheet_name, limits), sample_size + 1))
         dialect = Dialect("", "", "", header=True)
     if read and isinstance(read[0], _Overlong):
         raise FileRejected(
@@ -169,7 +173,7 @@ def iter_row_batches(
     if sniffed.format == "csv":
         records = _text_records(path, sniffed.dialect, limits)
     else:
-        records = _sheet_records(path, sniffed.sheet, limits)
+        records = _sheet_records(path, sniffed.format, sniffed.sheet, limits)
     if sniffed.dialect.header:
         next(records, None)
     width = len(sniffed.headers)
@@ -204,6 +208,27 @@ def iter_row_batches(
             batch = []
     if batch:
         yield batch
+
+
+def scan_dates(path: Path, sniffed: Sniffed, *, limits: ReadLimits = DEFAULT_LIMITS) -> DateScan:
+    """What the first rows of the file say of the order of its date columns (those where a
+    sampled value looks like a date): read until every such column is settled by its values,
+    or `SCAN_ROWS` rows."""
+    scan = DateScan.of_sample(sniffed.sample_rows)
+    if not scan.candidates:
+        return scan
+    read = 0
+    try:
+        for batch in iter_row_batches(path, sniffed, batch_rows=1000, limits=limits):
+            for item in batch:
+                if isinstance(item, tuple):
+                    scan.add(item[1])
+            read += len(batch)
+            if read >= SCAN_ROWS or scan.settled:
+                break
+    except FileRejected:
+        pass  # the import reports what is wrong with the file; the rows read so far stand
+    return scan
 
 
 # Text files are parsed with the csv module, not pyarrow's streaming reader: with quoted
@@ -504,9 +529,8 @@ def _header_names(cells: list[str]) -> list[str]:
     return names
 
 
-def _sheet_name(path: Path, sheet: str | None) -> str:
-    workbook = _open_workbook(path)
-    names = list(workbook.sheet_names)
+def _sheet_name(path: Path, file_format: str, sheet: str | None) -> str:
+    names = _sheet_names(path, file_format)
     if not names:
         raise FileRejected("the workbook has no sheets")
     if sheet is None:
@@ -516,6 +540,15 @@ def _sheet_name(path: Path, sheet: str | None) -> str:
     return sheet
 
 
+def _sheet_names(path: Path, file_format: str) -> list[str]:
+    if file_format in STREAMED_FORMATS:
+        try:
+            return spreadsheets.sheet_names(path, file_format)
+        except spreadsheets.SpreadsheetError as error:
+            raise FileRejected(str(error)) from None
+    return list(_open_workbook(path).sheet_names)
+
+
 def _open_workbook(path: Path) -> CalamineWorkbook:
     try:
         return CalamineWorkbook.from_path(str(path))
@@ -523,18 +556,31 @@ def _open_workbook(path: Path) -> CalamineWorkbook:
         raise FileRejected(f"the spreadsheet cannot be read: {error}") from None
 
 
-# Spreadsheets are read with calamine, which loads a whole sheet; their size is bounded by
-# the upload limit and the format's own row limit rather than by streaming.
-def _sheet_records(
-    path: Path, sheet: str | None, limits: ReadLimits
-) -> Iterator[list[str] | _Overlong]:
+def _sheet_values(
+    path: Path, file_format: str, name: str, limits: ReadLimits
+) -> Iterator[Sequence[object]]:
+    if file_format in STREAMED_FORMATS:
+        # XLSX and ODS are read row by row (adapters/spreadsheets.py).
+        try:
+            yield from spreadsheets.sheet_rows(path, file_format, name, limits.max_columns)
+        except spreadsheets.SpreadsheetError as error:
+            raise FileRejected(str(error)) from None
+        return
+    # XLS and XLSB are read with calamine, which loads a whole sheet: XLS holds at most
+    # 65,536 rows, and both are bounded by the upload limit and the zip check.
     workbook = _open_workbook(path)
-    name = sheet if sheet is not None else workbook.sheet_names[0]
     try:
         rows = workbook.get_sheet_by_name(name).iter_rows()
     except Exception as error:  # calamine raises its own, unexported, error types
         raise FileRejected(f"sheet {name!r} cannot be read: {error}") from None
-    for line, values in enumerate(rows, start=1):
+    yield from rows
+
+
+def _sheet_records(
+    path: Path, file_format: str, sheet: str | None, limits: ReadLimits
+) -> Iterator[list[str] | _Overlong]:
+    name = sheet if sheet is not None else _sheet_name(path, file_format, None)
+    for line, values in enumerate(_sheet_values(path, file_format, name, limits), start=1):
         cells = [_cell_text(v).replace("\x00", "") for v in values]
         # Formatting can stretch a sheet's used range far to the right; empty cells there are
         # not columns.
@@ -544,7 +590,7 @@ def _sheet_records(
             continue
         if len(cells) > limits.max_columns:
             raise FileRejected(
-                f"row {line} of sheet {name!r} has {len(cells)} columns; "
+                f"row {line} of sheet {name!r} has more than {limits.max_columns} columns; "
                 f"at most {limits.max_columns} are allowed"
             )
         yield _overlong(cells, limits) or cells

@@ -297,6 +297,46 @@ class DuplicateSorter:
         return False
 
 
+HOPELESS_ROWS = 1000
+
+
+@dataclass
+class HopelessStart:
+    """Whether a file's first rows are all invalid for one and the same reason: such a file
+    cannot succeed (a wrong mapping, a wrong column), and reporting a million identical errors
+    helps nobody. Fed the checked batches in file order; decides once."""
+
+    rows: int = HOPELESS_ROWS
+    seen: int = 0
+    reason: str | None = None
+    alike: bool = True
+
+    def verdict(self, checked: CheckedBatch) -> str | None:
+        """The shared reason, once the first `rows` rows are all invalid for it; else None."""
+        if not self.alike or self.seen >= self.rows:
+            return None
+        if any(row.row_number <= self.rows for row in checked.rows):
+            self.alike = False
+            return None
+        for outcome in checked.invalid:
+            if outcome["row_number"] > self.rows:
+                continue
+            if self.reason is None:
+                self.reason = outcome["reason"]
+            elif outcome["reason"] != self.reason:
+                self.alike = False
+                return None
+            self.seen += 1
+        return self.reason if self.seen >= self.rows else None
+
+    def failure(self, reason: str) -> str:
+        return (
+            f"the first {self.rows:,} rows are all invalid for the same reason: {reason}. "
+            'The import was stopped; correct the file or the mapping, or send "insist": true '
+            "to import its valid rows anyway"
+        )
+
+
 def dedupe_key(contact: ContactData, key: MatchKey, value: str) -> str:
     """Rows of one customer with different accounts are not duplicates of each other: each
     adds its account to the customer (a debtor file has a row per account). Rows that repeat

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from listflow.schemas.leads import CustomFieldDefinition, CustomValue, LeadData, parse_custom
+from listflow.schemas.normalize import DateOrder
 from listflow.schemas.values import ContactData
 
 from .fields import EXTRA, IGNORE, PHONE_FIELDS
@@ -78,6 +79,8 @@ class LeadConverter:
 
     info: LeadListInfo
     renames: dict[str, str]
+    # The order of each date custom field (by name) in this file; ISO 8601 otherwise.
+    date_orders: dict[str, DateOrder] = field(default_factory=dict)
 
     def convert(self, contact: ContactData) -> LeadData | list[tuple[str, str, str]]:
         """The lead, or its errors as (column, value, reason)."""
@@ -94,7 +97,7 @@ class LeadConverter:
                 custom.append(CustomValue(name=name, value=raw))
                 continue
             try:
-                value = parse_custom(definition, raw)
+                value = parse_custom(definition, raw, self.date_orders.get(definition.name, "YMD"))
             except ValueError as error:
                 errors.append((name, raw, str(error)))
                 continue

@@ -1,10 +1,11 @@
 """Validation of one file row into canonical contact data, by the shared contact rules
 (listflow.schemas.contact_fields)."""
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from listflow.kit.pii import Protector
 from listflow.schemas.contact_fields import (
@@ -23,6 +24,7 @@ from listflow.schemas.normalize import (
     normalize_time_zone,
     parse_bool,
     parse_decimal,
+    region_date_order,
 )
 from listflow.schemas.values import (
     Account,
@@ -53,12 +55,30 @@ class RowError:
 
 
 @dataclass(frozen=True)
+class RowRule:
+    """A rule each row of a template keeps, said in words in the error of a row breaking it:
+    at least one (`any_of`) or every one (`all_of`) of the named fields, or of the template's
+    extra columns by header, has a value, for every row or for one customer type only."""
+
+    text: str
+    any_of: tuple[str, ...] = ()
+    all_of: tuple[str, ...] = ()
+    customer_type: Literal["person", "company"] | None = None
+
+
+@dataclass(frozen=True)
 class RowOptions:
     """How the values of one upload are read."""
 
     default_region: str = "US"
-    date_order: DateOrder = "MDY"
+    # The order of dates in fields that have none of their own in `date_orders`; None: the
+    # region's.
+    date_order: DateOrder | None = None
+    date_orders: Mapping[str, DateOrder] = dataclasses.field(default_factory=dict)
     required_fields: tuple[str, ...] = ()
+    # The template whose required fields and rules these are, named in their errors.
+    template: str | None = None
+    rules: tuple[RowRule, ...] = ()
     # None lets any tag through.
     allowed_tags: frozenset[str] | None = None
 
@@ -78,12 +98,32 @@ class RowValidator:
             raise ValueError(f"unknown required fields: {', '.join(unknown)}")
         self._headers = [h or f"column_{i + 1}" for i, h in enumerate(headers)]
         self._options = options
-        self._rules = ContactRules(protector, options.default_region)
-        self._phones = self._rules.phones
+        self._contact_rules = ContactRules(protector, options.default_region)
+        self._phones = self._contact_rules.phones
         self._fields = [
             (i, field) for i, field in sorted(mapping.items()) if field in CANONICAL_FIELDS
         ]
         self._extras = [(i, self._headers[i]) for i, f in sorted(mapping.items()) if f == EXTRA]
+        extra_by_header = {name.casefold(): i for i, name in self._extras}
+        by_field = {f: i for i, f in self._fields}
+        # Each rule's operands as the columns that carry them (a field's, or an extra column
+        # named by its header); an operand the file has no column for never has a value.
+        self._rules = [
+            (
+                rule,
+                [by_field.get(o, extra_by_header.get(o.casefold())) for o in rule.any_of],
+                [by_field.get(o, extra_by_header.get(o.casefold())) for o in rule.all_of],
+            )
+            for rule in options.rules
+        ]
+        self._birth_order: DateOrder = (
+            options.date_orders.get("date_of_birth")
+            or options.date_order
+            or region_date_order(options.default_region)
+        )
+        self._missing = (
+            f"required by the {options.template} template" if options.template else MISSING
+        )
         self._columns = {field: self._header(i) for i, field in self._fields}
         self._allowed_tags = (
             None
@@ -155,23 +195,23 @@ class RowValidator:
         if "ssn" in values:
             raw = values["ssn"]
             try:
-                contact["ssn"] = self._rules.ssn(raw)
+                contact["ssn"] = self._contact_rules.ssn(raw)
             except ValueError as error:
                 # The clear value must not reach error reports, logs or the operator's screen.
                 errors.append(RowError(row_number, self._columns["ssn"], mask_ssn(raw), str(error)))
         if "document_number" in values:
-            contact["document"] = self._rules.document(values["document_number"])
+            contact["document"] = self._contact_rules.document(values["document_number"])
         if "postcode" in values:
             raw = values["postcode"]
             try:
-                contact["postcode"] = self._rules.postcode(raw, values.get("country"))
+                contact["postcode"] = self._contact_rules.postcode(raw, values.get("country"))
             except ValueError as error:
                 errors.append(RowError(row_number, self._columns["postcode"], raw, str(error)))
 
         if "date_of_birth" in parsed:
             contact["date_of_birth"] = parsed["date_of_birth"]
         # A time zone given but not valid is an error above, not one taken from a phone.
-        time_zone = self._rules.time_zone(
+        time_zone = self._contact_rules.time_zone(
             parsed.get("time_zone"), () if "time_zone" in values else phones
         )
         if time_zone is not None:
@@ -200,10 +240,13 @@ class RowValidator:
         elif "company_name" in values and not ("first_name" in values or "last_name" in values):
             contact["customer_type"] = "company"
 
-        for field in self._options.required_fields:
-            if field not in values:
-                errors.append(RowError(row_number, self._columns.get(field, field), "", MISSING))
-        if values.keys().isdisjoint(_IDENTIFIERS):
+        for name in self._options.required_fields:
+            if name not in values:
+                column = self._columns.get(name, name)
+                errors.append(RowError(row_number, column, "", self._missing))
+        broken = self._broken_rules(cells, contact.get("customer_type"))
+        errors.extend(RowError(row_number, "", "", rule.text) for rule in broken)
+        if not broken and values.keys().isdisjoint(_IDENTIFIERS):
             errors.append(RowError(row_number, "", "", NO_IDENTIFIER))
         if errors:
             return errors
@@ -218,8 +261,25 @@ class RowValidator:
             contact["extra"] = tuple(extras)
         return ContactData(**contact)
 
+    def _broken_rules(
+        self, cells: Sequence[str | None], customer_type: str | None
+    ) -> list[RowRule]:
+        def given(index: int | None) -> bool:
+            if index is None or index >= len(cells):
+                return False
+            cell = cells[index]
+            return bool(cell and not cell.isspace())
+
+        broken: list[RowRule] = []
+        for rule, any_of, all_of in self._rules:
+            if rule.customer_type is not None and rule.customer_type != customer_type:
+                continue
+            if (any_of and not any(map(given, any_of))) or not all(map(given, all_of)):
+                broken.append(rule)
+        return broken
+
     def _birth_date(self, raw: str) -> date:
-        return self._rules.date_of_birth(raw, self._options.date_order)
+        return self._contact_rules.date_of_birth(raw, self._birth_order)
 
     def _tags(self, raw: str) -> tuple[str, ...]:
         tags: dict[str, str] = {}

@@ -1,6 +1,11 @@
-"""Import templates: the columns a kind of list must have, with a sample operators can copy."""
+"""Import templates: the columns a kind of list must have, the rules each of its rows keeps,
+with a sample operators can copy."""
 
 from dataclasses import dataclass
+
+from listflow.schemas.values import MatchKey
+
+from .rows import RowRule
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +23,9 @@ class Template:
     description: str
     columns: tuple[Column, ...]
     sample: tuple[tuple[str, ...], ...]
+    rules: tuple[RowRule, ...] = ()
+    # The key rows are matched by when the upload names none (and the file has its column).
+    match_key: MatchKey | None = None
 
     @property
     def headers(self) -> list[str]:
@@ -30,6 +38,36 @@ class Template:
     @property
     def required_fields(self) -> tuple[str, ...]:
         return tuple(c.field for c in self.columns if c.required and c.field != "extra")
+
+    @property
+    def rule_texts(self) -> list[str]:
+        """Every rule of the template in words: its required columns, then its row rules."""
+        required = [c.header for c in self.columns if c.required]
+        texts = [f"every row has a value in: {', '.join(required)}"] if required else []
+        return texts + [rule.text for rule in self.rules]
+
+    def rules_of(self, column: Column) -> list[str]:
+        """The rules that name a column (its header notes in a downloaded template)."""
+        texts = ["required"] if column.required else []
+        return texts + [
+            r.text for r in self.rules if {column.field, column.header} & {*r.any_of, *r.all_of}
+        ]
+
+
+CHANNEL_RULE = RowRule(
+    "at least one contact channel: phone, email or social media",
+    any_of=("phone", "phone2", "email", "email2", "Social media"),
+)
+PERSON_RULE = RowRule(
+    "a person needs a first surname and a first name",
+    all_of=("last_name", "first_name"),
+    customer_type="person",
+)
+COMPANY_RULE = RowRule(
+    "a company needs a company name (instead of a person's names)",
+    all_of=("company_name",),
+    customer_type="company",
+)
 
 
 TEMPLATES: dict[str, Template] = {
@@ -75,15 +113,22 @@ TEMPLATES: dict[str, Template] = {
         Template(
             name="accounts",
             title="Accounts (persons and companies)",
-            description="Customers of either type; at least one contact channel per row. "
-            "Columns beyond these are kept as additional data.",
+            description="Customers of either type (Sagicc account import): customer type, "
+            "document type and number on every row, a person's first surname and first name "
+            "or a company's name, and at least one contact channel. Rows are matched by "
+            "document number. Columns beyond these are kept as additional data.",
             columns=(
                 Column("Customer type", "customer_type", required=True, note="person or company"),
-                Column("Document type", "document_type"),
-                Column("Document number", "document_number", note="stored as hash + last four"),
-                Column("First surname", "last_name"),
-                Column("First name", "first_name"),
-                Column("Company name", "company_name"),
+                Column("Document type", "document_type", required=True, note="CC, NIT, CE..."),
+                Column(
+                    "Document number",
+                    "document_number",
+                    required=True,
+                    note="stored as hash + last four",
+                ),
+                Column("First surname", "last_name", note="persons"),
+                Column("First name", "first_name", note="persons"),
+                Column("Company name", "company_name", note="companies"),
                 Column("Phone 1", "phone", note="with country code"),
                 Column("Phone 2", "phone2", note="with country code"),
                 Column("Email", "email"),
@@ -118,6 +163,8 @@ TEMPLATES: dict[str, Template] = {
                     "",
                 ),
             ),
+            rules=(CHANNEL_RULE, PERSON_RULE, COMPANY_RULE),
+            match_key=MatchKey.DOCUMENT_NUMBER,
         ),
         Template(
             name="debtor-accounts",

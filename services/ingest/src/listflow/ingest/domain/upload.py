@@ -57,7 +57,12 @@ class UploadOptions(Strict):
         description="Name or id of a saved mapping (/v1/mappings); `mapping` keys override it.",
     )
     default_region: str | None = Field(default=None, min_length=2, max_length=2)
-    date_order: Literal["DMY", "MDY", "YMD"] = "MDY"
+    date_order: Literal["DMY", "MDY", "YMD"] | None = Field(
+        default=None,
+        description="The order of every date column. Without it each date column's own "
+        "values decide, and where they cannot tell, the upload's region (day first for GB, "
+        "most of Europe and Latin America; month first for US).",
+    )
     encoding: str | None = Field(default=None, max_length=40)
     delimiter: str | None = Field(default=None, min_length=1, max_length=1)
     quote: str | None = Field(default=None, min_length=1, max_length=1)
@@ -69,6 +74,11 @@ class UploadOptions(Strict):
     tags: list[str] = Field(default_factory=list)
     create_missing_tags: bool = False
     consents: ConsentsOption | None = None
+    insist: bool = Field(
+        default=False,
+        description="Import even when the first 1,000 rows are all invalid for the same "
+        "reason (otherwise the import stops as failed with that reason).",
+    )
     start: bool | None = Field(
         default=None,
         description="Start the import now. Defaults to true when a target is given.",

@@ -14,7 +14,7 @@ from listflow.ingest.entrypoints.uploads import parse_options
 from listflow.ingest.previews import eta_seconds, preview_percent, rows_per_second
 from listflow.kit.auth import TenantDep
 from listflow.kit.problems import PROBLEM_RESPONSES, Problem
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 router = APIRouter(prefix="/v1/uploads", tags=["uploads"], responses=PROBLEM_RESPONSES)
 
@@ -40,6 +40,16 @@ class InvalidExample(BaseModel):
     reason: str
 
 
+class DateOrderPublic(BaseModel):
+    column: str
+    order: Literal["DMY", "MDY", "YMD"]
+    source: Literal["option", "values", "region"] = Field(
+        description="What decided the order: the date_order option, the column's own values, "
+        "or (when the values could not tell) the upload's region"
+    )
+    ambiguous: bool = Field(description="The values could not tell: check the order")
+
+
 class PreviewPublic(BaseModel):
     upload_id: str
     status: Literal["running", "completed", "failed"]
@@ -50,6 +60,9 @@ class PreviewPublic(BaseModel):
     matches: PreviewMatches
     invalid_examples: list[InvalidExample]
     mapping: list[dict[str, str]]
+    date_orders: list[DateOrderPublic] = Field(
+        default_factory=list, description="The order each mapped date column is read in"
+    )
     failure: str | None
     started_at: datetime
     completed_at: datetime | None
@@ -67,6 +80,7 @@ def _public(doc: dict[str, Any]) -> PreviewPublic:
         matches=PreviewMatches(key=doc["match_key"], **doc["matches"]),
         invalid_examples=[InvalidExample(**e) for e in doc["invalid_examples"]],
         mapping=doc["mapping"],
+        date_orders=[DateOrderPublic(**o) for o in doc.get("date_orders", [])],
         failure=doc.get("failure"),
         started_at=doc["started_at"],
         completed_at=doc.get("completed_at"),

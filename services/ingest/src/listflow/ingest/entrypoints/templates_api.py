@@ -9,8 +9,9 @@ from listflow.ingest.domain.templates import TEMPLATES, Template
 from listflow.kit.auth import TenantDep
 from listflow.kit.problems import PROBLEM_RESPONSES, Problem
 from openpyxl import Workbook
+from openpyxl.comments import Comment
 from openpyxl.styles import Font
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 router = APIRouter(prefix="/v1/templates", tags=["templates"], responses=PROBLEM_RESPONSES)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -28,6 +29,12 @@ class TemplatePublic(BaseModel):
     title: str
     description: str
     columns: list[ColumnPublic]
+    rules: list[str] = Field(
+        description="What every row must keep, in the words its errors use when broken"
+    )
+    match_key: str | None = Field(
+        default=None, description="The key rows are matched by unless the upload names one"
+    )
     downloads: dict[str, str]
 
     @classmethod
@@ -40,6 +47,8 @@ class TemplatePublic(BaseModel):
                 ColumnPublic(header=c.header, field=c.field, required=c.required, note=c.note)
                 for c in template.columns
             ],
+            rules=template.rule_texts,
+            match_key=template.match_key.value if template.match_key is not None else None,
             downloads={kind: f"/v1/templates/{template.name}.{kind}" for kind in ("csv", "xlsx")},
         )
 
@@ -94,6 +103,17 @@ async def template_xlsx(name: str, _: TenantDep) -> Response:
     for header_cell, column in zip(sheet[1], template.columns, strict=True):
         header_cell.font = Font(bold=column.required)  # required columns stand out
         sheet.column_dimensions[header_cell.column_letter].width = max(12, len(column.header) + 2)
+        # The header's note: the column's rules and hints, shown when the cell is pointed at.
+        notes = [*template.rules_of(column), *([column.note] if column.note else [])]
+        if notes:
+            header_cell.comment = Comment("; ".join(notes), "Listflow", width=300, height=80)
+    # The whole template's rules on a sheet of their own (uploads read the first sheet).
+    rules = book.create_sheet("Rules")
+    rules.append(["Rules of the template"])
+    rules["A1"].font = Font(bold=True)
+    for text in template.rule_texts:
+        rules.append([text])
+    rules.column_dimensions["A"].width = 80
     data = io.BytesIO()
     book.save(data)
     return Response(data.getvalue(), media_type=XLSX, headers=_attachment(f"{name}.xlsx"))

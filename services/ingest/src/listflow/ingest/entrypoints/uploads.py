@@ -14,7 +14,7 @@ from listflow.ingest.entrypoints.mappings_api import resolve_options
 from listflow.ingest.handlers import public_sample
 from listflow.kit.problems import Problem
 from listflow.schemas.values import Counts
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 COPY_CHUNK = 1024 * 1024
 
@@ -43,6 +43,11 @@ class UploadPublic(BaseModel):
     headers: list[str]
     suggested_mapping: list[dict[str, Any]]
     sample: list[list[str | None]]
+    date_orders: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Once started: the order each mapped date column is read in (column, "
+        "order, source, ambiguous); before, see detected.date_orders",
+    )
     failure: str | None = None
     started_at: datetime | None = None
     completed_at: datetime | None = None
@@ -82,6 +87,7 @@ def to_public(doc: dict[str, Any], now: datetime) -> UploadPublic:
         headers=doc.get("headers", []),
         suggested_mapping=doc.get("suggested_mapping", []),
         sample=public_sample(doc),
+        date_orders=doc.get("date_orders", []),
         failure=doc.get("failure"),
         started_at=doc.get("started_at"),
         completed_at=doc.get("completed_at"),
