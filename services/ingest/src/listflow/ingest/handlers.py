@@ -470,7 +470,7 @@ class Ingest:
                 sorted_batch = sorter.sort(checked)
                 if hopeless is not None and (reason := hopeless.verdict(checked)) is not None:
                     # The first rows' errors stay in the report; nothing was published.
-                    await self.repository.record(upload_id, sorted_batch.outcomes, "import")
+                    await self.repository.record(upload_id, sorted_batch.outcomes)
                     await self.repository.update(upload_id, {"rows_read": rows_read})
                     raise HopelessFile(hopeless.failure(reason))
                 current = await self.repository.get_any(upload_id)
