@@ -46,7 +46,7 @@ def _cmdline(pid: int) -> str:
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
 def test_a_kill_9_of_ingest_leaves_no_checker_process_behind(stack: Stack, tmp_path: Path) -> None:
-    port = stack.ingest.port + 7
+    port = stack.ingest.port + 19
     env = {
         **stack.ingest.env,
         "LISTFLOW_INGEST_HTTP_PORT": str(port),

@@ -49,13 +49,15 @@ def ingest(stack: Stack) -> Iterator[ServiceProcess]:
     checkers, and a peak RSS that only these tests' files make."""
     env = {
         **stack.ingest.env,
-        "LISTFLOW_INGEST_HTTP_PORT": str(stack.ingest.port + 7),
+        "LISTFLOW_INGEST_HTTP_PORT": str(stack.ingest.port + 19),
         "LISTFLOW_INGEST_CHECK_WORKERS": "2",
         "LISTFLOW_INGEST_BATCH_ROWS": "5000",
         "LISTFLOW_INGEST_MAX_ROWS": str(2 * MILLION),
         "LISTFLOW_INGEST_MAX_UPLOAD_BYTES": str(256 * MB),
     }
-    process = ServiceProcess("ingest", stack.ingest.port + 7, env, stack.ingest.log_dir / "bounded")
+    process = ServiceProcess(
+        "ingest", stack.ingest.port + 19, env, stack.ingest.log_dir / "bounded"
+    )
     process.start()
     try:
         process.wait_ready()

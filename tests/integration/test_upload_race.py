@@ -43,7 +43,7 @@ CUSTOMERS = 400
 @pytest.fixture
 def second_contacts(stack: Stack) -> Iterator[ServiceProcess]:
     """Another contacts process in the same consumer group: partitions split between them."""
-    port = stack.contacts.port + 7
+    port = stack.contacts.port + 19
     env = {**stack.contacts.env, "LISTFLOW_CONTACTS_HTTP_PORT": str(port)}
     process = ServiceProcess("contacts", port, env, stack.contacts.log_dir / "second")
     process.start()
