@@ -1,10 +1,10 @@
 """Use cases of the ingest service: accept a file, import it, track outcomes, complete."""
 
 import asyncio
+import contextlib
 import os
 import secrets
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,7 +23,6 @@ from listflow.ingest.adapters.reader import (
     sniff,
 )
 from listflow.ingest.domain.batches import (
-    CheckedBatch,
     CheckSpec,
     DuplicateSorter,
     HopelessStart,
@@ -445,26 +444,12 @@ class Ingest:
         batches = iter_row_batches(path, sniffed, batch_rows=self.batch_rows, limits=self.limits)
         # Batches are checked ahead, in worker processes, while this task publishes the
         # earliest one: validation and publishing overlap, and results keep file order.
-        in_flight: deque[asyncio.Future[CheckedBatch]] = deque()
-        rows_seen = 0
         rows_read = 0
         published = 0
-        try:
-            while True:
-                while len(in_flight) < self.checks.window:
-                    batch = await asyncio.to_thread(next, batches, None)
-                    if batch is None:
-                        break
-                    rows_seen += len(batch)
-                    if rows_seen > self.max_rows:
-                        raise FileRejected(
-                            f"the file has more than {self.max_rows:,} rows, the limit"
-                        )
-                    in_flight.append(asyncio.ensure_future(self.checks.check(spec, batch)))
-                if not in_flight:
-                    break
-                timer = StepTimer()
-                checked = await in_flight.popleft()
+        checked_batches = self.checks.checked_ahead(spec, batches, self.max_rows)
+        async with contextlib.aclosing(checked_batches):
+            timer = StepTimer()
+            async for checked in checked_batches:
                 timer.lap("check")
                 rows_read += checked.size
                 sorted_batch = sorter.sort(checked)
@@ -497,9 +482,7 @@ class Ingest:
                 )
                 timer.lap("record")
                 _log.info("batch imported", upload_id=upload_id, rows=checked.size, **timer.laps)
-        finally:
-            for pending in in_flight:
-                pending.cancel()
+                timer = StepTimer()
         now = self.clock()
         await self.repository.update(
             upload_id, {"rows_read": rows_read, "total_rows": rows_read, "parsed_at": now}

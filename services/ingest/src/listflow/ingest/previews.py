@@ -214,13 +214,9 @@ class Previews:
         # `concurrency` calls are in flight, and every count is in before the tally is final.
         counting: set[asyncio.Task[None]] = set()
         try:
-            checked_batches = ingest.checks.checked_ahead(spec, reader)
+            checked_batches = ingest.checks.checked_ahead(spec, reader, ingest.max_rows)
             async with contextlib.aclosing(checked_batches):
                 async for checked in checked_batches:
-                    if tally.rows + checked.size > ingest.max_rows:
-                        raise FileRejected(
-                            f"the file has more than {ingest.max_rows:,} rows, the limit"
-                        )
                     parsed = sorter.sort(checked)
                     if hopeless is not None and (reason := hopeless.verdict(checked)) is not None:
                         tally.rows += checked.size

@@ -22,6 +22,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
+from listflow.ingest.adapters.reader import FileRejected
 from listflow.ingest.domain.batches import CheckedBatch, CheckSpec, RowChecker
 from listflow.ingest.domain.file_rows import BrokenRow, Row
 from listflow.kit.logging import get_logger
@@ -124,17 +125,23 @@ class CheckerPool:
         return await self._run(_check, spec, batch)
 
     async def checked_ahead(
-        self, spec: CheckSpec, batches: Iterator[Sequence[Row | BrokenRow]]
+        self, spec: CheckSpec, batches: Iterator[Sequence[Row | BrokenRow]], max_rows: int
     ) -> AsyncGenerator[CheckedBatch]:
         """The file's batches checked, in file order, with `window` of them in the workers at
-        once: reading, checking and what the caller does with each batch overlap."""
+        once: reading, checking and what the caller does with each batch overlap. A file of
+        more than `max_rows` rows is rejected as soon as the batch past the limit is read,
+        before the caller is handed the batches still in the workers."""
         in_flight: deque[asyncio.Future[CheckedBatch]] = deque()
+        rows_seen = 0
         try:
             while True:
                 while len(in_flight) < self.window:
                     batch = await asyncio.to_thread(next, batches, None)
                     if batch is None:
                         break
+                    rows_seen += len(batch)
+                    if rows_seen > max_rows:
+                        raise FileRejected(f"the file has more than {max_rows:,} rows, the limit")
                     in_flight.append(asyncio.ensure_future(self.check(spec, batch)))
                 if not in_flight:
                     return
