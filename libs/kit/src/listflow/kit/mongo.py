@@ -49,14 +49,18 @@ async def find_any(
     the field's index. FerretDB 2 (DocumentDB) serves `$in` from the index at ~20 us a value
     found and ~8 us a value absent, against ~1.7 ms for one equality query per value
     (`make bench`, "lookup" lines; on FerretDB 1.24 `$in` scanned the whole collection).
-    A document matching values of two chunks comes twice; callers keep the first."""
+    Each document comes once, though it may match values of several chunks."""
     unique = list(dict.fromkeys(values))
     chunks = [unique[i : i + IN_CHUNK] for i in range(0, len(unique), IN_CHUNK)]
     found = await gather_bounded(
         (collection.find({field: {"$in": chunk}}, projection).to_list() for chunk in chunks),
         limit=IN_CONCURRENCY,
     )
-    return [doc for docs in found for doc in docs]
+    unique_docs: dict[Any, Document] = {}
+    for docs in found:
+        for doc in docs:
+            unique_docs.setdefault(doc["_id"], doc)
+    return list(unique_docs.values())
 
 
 def make_client(url: str) -> AsyncMongoClient[Document]:

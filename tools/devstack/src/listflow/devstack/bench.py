@@ -310,7 +310,9 @@ async def _lookup_costs(
     stored = [k for d in docs for k in d.get("match_keys", ())][:LOOKUP_KEYS]
     absent = [f"absent-{i}" for i in range(len(stored))]
     known = client["bench_raw"]["known_keys"]
-    batches = lambda keys: [keys[i : i + LOOKUP_BATCH] for i in range(0, len(keys), LOOKUP_BATCH)]  # noqa: E731
+
+    def batches(keys: list[str]) -> list[list[str]]:
+        return [keys[i : i + LOOKUP_BATCH] for i in range(0, len(keys), LOOKUP_BATCH)]
 
     async def point(keys: list[str]) -> None:
         await gather_bounded(collection.find({"match_keys": k}, {"_id": 1}).to_list() for k in keys)

@@ -133,7 +133,7 @@ class MongoContactRepository:
         ids: dict[KeyRef, list[str]] = {}
         contacts: dict[str, Contact] = {}
         for doc in await find_any(self._contacts, "match_keys", by_key):
-            if doc["tenant_id"] != tenant_id or doc["_id"] in contacts:
+            if doc["tenant_id"] != tenant_id:
                 continue
             contacts[doc["_id"]] = _from_document(doc)
             for kid in doc["match_keys"]:
@@ -147,12 +147,10 @@ class MongoContactRepository:
         # A preview only tells none, one and several apart: counts stop at `cap`.
         by_kid = {key_id(tenant_id, (key, value)): value for value in values}
         counts = dict.fromkeys(by_kid.values(), 0)
-        seen: set[str] = set()
         projection = {"_id": 1, "tenant_id": 1, "match_keys": 1}
         for doc in await find_any(self._contacts, "match_keys", by_kid, projection):
-            if doc["tenant_id"] != tenant_id or doc["_id"] in seen:
+            if doc["tenant_id"] != tenant_id:
                 continue
-            seen.add(doc["_id"])
             for kid in doc["match_keys"]:
                 if (value := by_kid.get(kid)) is not None:
                     counts[value] = min(cap, counts[value] + 1)

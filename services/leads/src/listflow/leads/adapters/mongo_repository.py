@@ -477,11 +477,11 @@ class MongoLeadRepository:
     async def find_by_phones(self, tenant_id: str, phones: Collection[str]) -> dict[str, Lead]:
         """Every lead of the tenant having any of `phones` (`$in` on `match_keys`)."""
         keys = [phone_key(tenant_id, p) for p in phones]
-        found: dict[str, Lead] = {}
-        for doc in await find_any(self.leads, "match_keys", keys):
-            if doc["tenant_id"] == tenant_id and doc["_id"] not in found:
-                found[doc["_id"]] = lead_from_document(doc)
-        return found
+        return {
+            doc["_id"]: lead_from_document(doc)
+            for doc in await find_any(self.leads, "match_keys", keys)
+            if doc["tenant_id"] == tenant_id
+        }
 
     async def get_leads(self, ids: Collection[str]) -> dict[str, Lead]:
         return {d["_id"]: lead_from_document(d) for d in await find_any(self.leads, "_id", ids)}
