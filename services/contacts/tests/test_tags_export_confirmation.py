@@ -1,9 +1,10 @@
 from datetime import timedelta
 
 from listflow.contacts.domain import confirmation
-from listflow.contacts.domain.export import HEADER, export_row, neutralize
+from listflow.contacts.domain.export import HEADER, export_row
 from listflow.contacts.domain.model import Contact
 from listflow.contacts.domain.tags import check_tags, tag_id
+from listflow.kit.cells import safe_cell
 from listflow.schemas.values import Account, ContactData, Phone, ProtectedId
 
 from .conftest import NOW
@@ -25,9 +26,9 @@ def test_tag_ids_ignore_case_and_tenant_matters() -> None:
 
 def test_formula_cells_are_neutralized() -> None:
     for cell in ("=1+1", "+1", "-2", "@SUM(A1)", "\tx", "\rx"):
-        assert neutralize(cell) == "'" + cell
-    assert neutralize("Ana") == "Ana"
-    assert neutralize("") == ""
+        assert safe_cell(cell) == "'" + cell
+    assert safe_cell("Ana") == "Ana"
+    assert safe_cell("") == ""
 
 
 def test_export_row_masks_national_ids_and_neutralizes() -> None:

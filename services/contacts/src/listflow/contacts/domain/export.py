@@ -1,6 +1,7 @@
 """A group exported as CSV that is safe to open in a spreadsheet."""
 
 from listflow.contacts.domain.model import Contact
+from listflow.kit.cells import safe_cell
 from listflow.schemas.contact_fields import (
     CONSENT_FIELDS,
     ID_FIELDS,
@@ -8,10 +9,6 @@ from listflow.schemas.contact_fields import (
     NAME_FIELDS,
     PLACE_FIELDS,
 )
-
-# A cell starting with one of these is read as a formula (or a command, through DDE) by
-# Excel, LibreOffice and Google Sheets; a leading apostrophe makes it plain text.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 HEADER = [
     "id",
@@ -31,11 +28,6 @@ HEADER = [
     "updated_at",
     "version",
 ]
-
-
-def neutralize(cell: str) -> str:
-    """The cell as text a spreadsheet will not evaluate."""
-    return f"'{cell}" if cell.startswith(_FORMULA_STARTS) else cell
 
 
 def _text(value: object) -> str:
@@ -85,4 +77,4 @@ def export_row(contact: Contact) -> list[str]:
         contact.updated_at.isoformat(),
         contact.version,
     ]
-    return [neutralize(_text(c)) for c in cells]
+    return [safe_cell(_text(c)) for c in cells]

@@ -8,9 +8,12 @@ import re
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from listflow.kit.cells import safe_cell
+
 from .fields import EMAIL_FIELDS, PHONE_FIELDS
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+__all__ = ["safe_cell"]
+
 SENSITIVE_FIELDS = frozenset({"ssn", "document_number"})
 # What identifies a row's customer in the export; other columns stay in the original file.
 EXPORT_FIELDS: tuple[str, ...] = (
@@ -28,12 +31,6 @@ EXPORT_FIELDS: tuple[str, ...] = (
 NOT_PROCESSED = "not_processed"
 # Characters XML 1.0 (so XLSX) cannot hold at all.
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-def safe_cell(value: object) -> str:
-    """For CSV: neutralise spreadsheet formulas (CSV injection); a leading quote makes text."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 # Excel refuses to open a workbook with a longer cell.

@@ -291,17 +291,5 @@ def check_plan(
         raise Refusal("not_offered")
 
 
-# A cell starting with one of these runs as a formula (or a DDE command) in Excel,
-# LibreOffice and Google Sheets; a leading apostrophe makes it text.
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_text(value: object) -> str:
-    """A CSV cell of the payments export that no spreadsheet evaluates (account numbers
-    come from customers' files)."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA) else text
-
-
 def new_id() -> str:
     return secrets.token_hex(12)

@@ -10,10 +10,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
 from listflow.kit.auth import TenantDep
+from listflow.kit.cells import safe_cell
 from listflow.kit.errors import Conflict
 from listflow.kit.problems import PROBLEM_RESPONSES
 from listflow.portal.domain.model import AccessLink, PortalSettings
-from listflow.portal.domain.money import Payment, spreadsheet_text
+from listflow.portal.domain.money import Payment
 from listflow.portal.entrypoints.deps import PortalDep, SelfServiceDep
 from listflow.portal.handlers import Issued
 from listflow.schemas.text import Id, SafeText
@@ -218,7 +219,7 @@ async def payments_csv(tenant: TenantDep, selfservice: SelfServiceDep) -> Stream
             )
             for p in page.items:
                 values = PaymentPublic.of(p).model_dump(mode="json")
-                writer.writerow([spreadsheet_text(values[k]) for k in CSV_HEADER])
+                writer.writerow([safe_cell(values[k]) for k in CSV_HEADER])
             yield out.getvalue()
             out.seek(0)
             out.truncate()
