@@ -1,8 +1,6 @@
 """The one place that wires the ingest service's real adapters."""
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from listflow.ingest.adapters.checker_pool import CheckerPool
 from listflow.ingest.adapters.contacts_client import ContactsClient
@@ -17,6 +15,7 @@ from listflow.ingest.domain.file_rows import ReadLimits
 from listflow.ingest.handlers import Ingest
 from listflow.ingest.ports import UploadStore
 from listflow.ingest.previews import Previews
+from listflow.kit.clock import Clock
 from listflow.kit.container import BaseContainer, infrastructure, utc_now
 from listflow.kit.pii import Protector
 from opentelemetry.sdk.trace import TracerProvider
@@ -36,7 +35,7 @@ def bootstrap(
     settings: Settings | None = None,
     *,
     tracer_provider: TracerProvider | None = None,
-    clock: Callable[[], datetime] = utc_now,
+    clock: Clock = utc_now,
 ) -> Container:
     settings = settings or Settings()
     infra = infrastructure(settings, SERVICE, tracer_provider)

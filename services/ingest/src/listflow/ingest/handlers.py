@@ -5,7 +5,6 @@ import contextlib
 import os
 import secrets
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -55,6 +54,7 @@ from listflow.ingest.domain.upload import (
     UploadStatus,
 )
 from listflow.ingest.ports import IngestEventSink, UploadStore
+from listflow.kit.clock import Clock
 from listflow.kit.errors import Conflict, Invalid, NotFound, Refused, TooLarge
 from listflow.kit.logging import get_logger
 from listflow.kit.pii import Protector
@@ -81,7 +81,6 @@ from listflow.schemas.values import (
     list_id_for,
 )
 
-Clock = Callable[[], datetime]
 _log = get_logger(__name__)
 
 LEASE = timedelta(seconds=30)

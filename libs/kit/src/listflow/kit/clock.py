@@ -1,0 +1,12 @@
+"""The one clock type of every service: use cases take a `Clock`, production passes `utc_now`,
+tests pass their own."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The production clock of every service."""
+    return datetime.now(UTC)
