@@ -2,6 +2,7 @@
 tests pass their own."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 Clock = Callable[[], datetime]
@@ -10,3 +11,13 @@ Clock = Callable[[], datetime]
 def utc_now() -> datetime:
     """The production clock of every service."""
     return datetime.now(UTC)
+
+
+@dataclass
+class ManualClock:
+    """A clock that stands still until told the time (`clock.now = ...`): for tests."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
