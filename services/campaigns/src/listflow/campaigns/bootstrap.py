@@ -1,13 +1,12 @@
 """The one place that wires the campaigns service's real adapters."""
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from listflow.campaigns.adapters.mongo_repository import MongoTemplateRepository
 from listflow.campaigns.config import Settings
 from listflow.campaigns.handlers import Templates
 from listflow.campaigns.ports import TemplateRepository
+from listflow.kit.clock import Clock
 from listflow.kit.container import BaseContainer, infrastructure, utc_now
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -18,7 +17,7 @@ SERVICE = "campaigns"
 class Container(BaseContainer[Settings]):
     templates_repository: TemplateRepository
     templates: Templates
-    clock: Callable[[], datetime]
+    clock: Clock
 
 
 def bootstrap(
@@ -26,7 +25,7 @@ def bootstrap(
     *,
     tracer_provider: TracerProvider | None = None,
     templates_repository: TemplateRepository | None = None,
-    clock: Callable[[], datetime] = utc_now,
+    clock: Clock = utc_now,
 ) -> Container:
     settings = settings or Settings()
     infra = infrastructure(settings, SERVICE, tracer_provider)

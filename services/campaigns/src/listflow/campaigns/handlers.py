@@ -3,7 +3,6 @@
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from listflow.campaigns.domain.errors import Conflict, NotFound
@@ -14,6 +13,7 @@ from listflow.campaigns.domain.templates import (
     preview,
 )
 from listflow.campaigns.ports import TemplateRepository
+from listflow.kit.clock import Clock
 
 
 def _new_id() -> str:
@@ -25,7 +25,7 @@ class Templates:
     """The message-template use cases over one repository and clock."""
 
     repository: TemplateRepository
-    clock: Callable[[], datetime]
+    clock: Clock
     new_id: Callable[[], str] = field(default=_new_id)
 
     async def create(self, tenant_id: str, name: str, content: TemplateContent) -> MessageTemplate:
