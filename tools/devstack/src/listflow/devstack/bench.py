@@ -31,7 +31,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from listflow.devstack import datagen, infra
 from listflow.devstack.processes import ServiceProcess, running_stack, service_env
 from listflow.devstack.topics import ensure_topics
-from listflow.kit.mongo import gather_bounded
+from listflow.kit.mongo import gather_bounded, replace_many
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
@@ -277,6 +277,14 @@ async def _storage_limit(docs: list[dict[str, Any]]) -> dict[str, Any]:
     )
     upsert_s = time.perf_counter() - started
     upsert_cpu = _cpu_us_per_row(cpu_before, _cpu_s({}), len(docs))
+    # The same compare-and-sets a thousand to a request, as the services write them.
+    cpu_before = _cpu_s({})
+    started = time.perf_counter()
+    await replace_many(
+        collection, [({"_id": d["_id"], "version": 2}, {**d, "version": 3}) for d in copies]
+    )
+    bulk_s = time.perf_counter() - started
+    bulk_cpu = _cpu_us_per_row(cpu_before, _cpu_s({}), len(docs))
     lookups = await _lookup_costs(client, collection, docs)
     await client.drop_database("bench_raw")
     await client.close()
@@ -285,6 +293,8 @@ async def _storage_limit(docs: list[dict[str, Any]]) -> dict[str, Any]:
         "upsert_rows_per_s": len(docs) / upsert_s,
         "insert_database_cpu_us_per_row": _database_cpu(insert_cpu),
         "upsert_database_cpu_us_per_row": _database_cpu(upsert_cpu),
+        "bulk_replace_rows_per_s": len(docs) / bulk_s,
+        "bulk_replace_database_cpu_us_per_row": _database_cpu(bulk_cpu),
         "lookups": lookups,
     }
 
@@ -542,6 +552,11 @@ def _table(result: dict[str, Any]) -> str:
         ),
         ("storage limit: insert_many", f"{limits['insert_rows_per_s']:,.0f} rows/s"),
         ("storage limit: point upserts", f"{limits['upsert_rows_per_s']:,.0f} rows/s"),
+        (
+            "storage limit: versioned replaces, 1,000 a request",
+            f"{limits['bulk_replace_rows_per_s']:,.0f} rows/s, database CPU "
+            f"{limits['bulk_replace_database_cpu_us_per_row']:,.0f} us/row",
+        ),
         *(
             (
                 f"lookup: {way}",
@@ -871,6 +886,9 @@ def _comparison(runs: dict[str, dict[str, Any]]) -> str:
         ],
         "storage: insert_many (rows/s)": lambda r: r["limits"]["insert_rows_per_s"],
         "storage: point upserts (rows/s)": lambda r: r["limits"]["upsert_rows_per_s"],
+        "storage: bulk versioned replaces (rows/s)": lambda r: r["limits"][
+            "bulk_replace_rows_per_s"
+        ],
         "naive (rows/s)": lambda r: r["limits"]["naive_rows_per_s"],
         "database CPU/row, new customers (us)": lambda r: _database_cpu(
             r["first_upload"]["cpu_us_per_row"]
