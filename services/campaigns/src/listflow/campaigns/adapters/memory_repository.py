@@ -2,8 +2,11 @@
 MongoDB (tests/integration/test_template_repository_contract.py)."""
 
 import asyncio
+from datetime import datetime
 
 from listflow.campaigns.domain.templates import MessageTemplate
+from listflow.campaigns.ports import Suppression
+from listflow.schemas.campaigns import Channel, SuppressionReason
 
 
 class InMemoryTemplateRepository:
@@ -34,3 +37,65 @@ class InMemoryTemplateRepository:
     async def delete_template(self, tenant_id: str, template_id: str) -> bool:
         async with self._lock:
             return self._templates.pop((tenant_id, template_id), None) is not None
+
+
+class InMemorySuppressions:
+    """The suppression list in memory (the campaign repository's fake takes it in)."""
+
+    def __init__(self) -> None:
+        self._suppressions: dict[tuple[str, Channel, str], Suppression] = {}
+
+    async def suppress(
+        self,
+        tenant_id: str,
+        channel: Channel,
+        address: str,
+        reason: SuppressionReason,
+        at: datetime,
+        campaign_id: str | None = None,
+        by: str = "campaigns",
+    ) -> None:
+        self._suppressions.setdefault(
+            (tenant_id, channel, address),
+            Suppression(tenant_id, channel, address, reason, at, by, campaign_id),
+        )
+
+    async def unsuppress(self, tenant_id: str, channel: Channel, address: str) -> bool:
+        return self._suppressions.pop((tenant_id, channel, address), None) is not None
+
+    async def suppression(
+        self, tenant_id: str, channel: Channel, address: str
+    ) -> SuppressionReason | None:
+        found = self._suppressions.get((tenant_id, channel, address))
+        return found.reason if found else None
+
+    async def unsubscribes_of(self, tenant_id: str, campaign_id: str) -> int:
+        return sum(
+            1
+            for s in self._suppressions.values()
+            if s.tenant_id == tenant_id
+            and s.campaign_id == campaign_id
+            and s.reason is SuppressionReason.UNSUBSCRIBED
+        )
+
+    async def list_suppressions(
+        self,
+        tenant_id: str,
+        *,
+        channel: Channel | None = None,
+        reason: SuppressionReason | None = None,
+        after: tuple[Channel, str] | None = None,
+        limit: int = 100,
+    ) -> list[Suppression]:
+        mine = sorted(
+            (
+                s
+                for s in self._suppressions.values()
+                if s.tenant_id == tenant_id
+                and (channel is None or s.channel == channel)
+                and (reason is None or s.reason == reason)
+                and (after is None or (s.channel, s.address) > after)
+            ),
+            key=lambda s: (s.channel, s.address),
+        )
+        return mine[:limit]
