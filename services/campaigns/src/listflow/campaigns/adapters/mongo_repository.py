@@ -12,8 +12,8 @@ from listflow.campaigns.ports import Suppression
 from listflow.kit.mongo import Document
 from listflow.schemas.campaigns import Channel, SuppressionReason
 from pymongo import ASCENDING
-from pymongo.errors import DuplicateKeyError
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 
 def template_to_document(template: MessageTemplate) -> Document:
