@@ -34,6 +34,10 @@ async def test_a_suppressed_address_reads_back_with_its_reason(
     assert await repository.suppression("t1", "sms", "+14155550100") is OPT_OUT
     assert await repository.suppression("t1", "email", "+14155550100") is None
     assert await repository.suppression("t1", "sms", "+14155550101") is None
+    assert await repository.get_suppression("t1", "sms", "+14155550100") == Suppression(
+        "t1", "sms", "+14155550100", OPT_OUT, NOW, "sms:inbound"
+    )
+    assert await repository.get_suppression("t2", "sms", "+14155550100") is None
 
 
 async def test_a_repeated_suppress_keeps_the_first_record(

@@ -104,6 +104,12 @@ class SuppressionRepository(Protocol):
         self, tenant_id: str, channel: Channel, address: str
     ) -> SuppressionReason | None: ...
 
+    async def get_suppression(
+        self, tenant_id: str, channel: Channel, address: str
+    ) -> Suppression | None:
+        """The whole record (who, when, why) of a suppressed address."""
+        ...
+
     async def unsubscribes_of(self, tenant_id: str, campaign_id: str) -> int: ...
 
     async def list_suppressions(

@@ -66,8 +66,13 @@ class InMemorySuppressions:
     async def suppression(
         self, tenant_id: str, channel: Channel, address: str
     ) -> SuppressionReason | None:
-        found = self._suppressions.get((tenant_id, channel, address))
+        found = await self.get_suppression(tenant_id, channel, address)
         return found.reason if found else None
+
+    async def get_suppression(
+        self, tenant_id: str, channel: Channel, address: str
+    ) -> Suppression | None:
+        return self._suppressions.get((tenant_id, channel, address))
 
     async def unsubscribes_of(self, tenant_id: str, campaign_id: str) -> int:
         return sum(

@@ -155,10 +155,16 @@ class MongoSuppressions:
     async def suppression(
         self, tenant_id: str, channel: Channel, address: str
     ) -> SuppressionReason | None:
+        found = await self.get_suppression(tenant_id, channel, address)
+        return found.reason if found else None
+
+    async def get_suppression(
+        self, tenant_id: str, channel: Channel, address: str
+    ) -> Suppression | None:
         doc = await self._suppressions.find_one(
             {"_id": _suppression_id(tenant_id, channel, address), "tenant_id": tenant_id}
         )
-        return SuppressionReason(doc["reason"]) if doc is not None else None
+        return suppression_from_document(doc) if doc is not None else None
 
     async def unsubscribes_of(self, tenant_id: str, campaign_id: str) -> int:
         return await self._suppressions.count_documents(

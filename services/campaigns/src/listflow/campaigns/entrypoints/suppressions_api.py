@@ -1,0 +1,103 @@
+"""HTTP API of the tenant's suppression list: list (paged, by channel and reason), add (an
+email address or a phone number, normalized as contacts store them), remove."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Response
+from listflow.campaigns.entrypoints.deps import SuppressionsDep
+from listflow.campaigns.ports import Suppression
+from listflow.kit.auth import TenantDep
+from listflow.kit.problems import PROBLEM_RESPONSES
+from listflow.schemas.campaigns import SuppressionReason
+from listflow.schemas.text import SafeText
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+ChannelName = Literal["email", "sms"]
+Address = Annotated[SafeText, StringConstraints(min_length=1, max_length=320)]
+
+
+class SuppressionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    channel: ChannelName
+    address: Address = Field(description="An email address, or a phone number (E.164 best)")
+    reason: Literal["unsubscribed", "hard_bounce", "sms_opt_out"] = "unsubscribed"
+
+
+class SuppressionOut(BaseModel):
+    channel: ChannelName
+    address: str
+    reason: SuppressionReason
+    at: datetime
+    by: str = Field(description="Who suppressed it: api, sms:inbound, email:unsubscribe...")
+    campaign_id: str | None
+
+    @classmethod
+    def of(cls, s: Suppression) -> "SuppressionOut":
+        return cls(
+            channel=s.channel,
+            address=s.address,
+            reason=s.reason,
+            at=s.at,
+            by=s.by,
+            campaign_id=s.campaign_id,
+        )
+
+
+class SuppressionPage(BaseModel):
+    items: list[SuppressionOut]
+    next: str | None = Field(description="The cursor of the next page; null on the last")
+
+
+router = APIRouter(prefix="/v1/suppressions", tags=["suppressions"], responses=PROBLEM_RESPONSES)
+
+
+@router.get("", response_model=SuppressionPage, summary="List the tenant's suppressions")
+async def list_suppressions(
+    suppressions: SuppressionsDep,
+    tenant: TenantDep,
+    channel: ChannelName | None = None,
+    reason: SuppressionReason | None = None,
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> SuppressionPage:
+    """By channel, then address; `next` is the cursor of the following page."""
+    page = await suppressions.list(
+        tenant.id, channel=channel, reason=reason, cursor=cursor, limit=limit
+    )
+    return SuppressionPage(items=[SuppressionOut.of(s) for s in page.items], next=page.next)
+
+
+@router.post(
+    "",
+    response_model=SuppressionOut,
+    status_code=201,
+    responses={200: {"model": SuppressionOut, "description": "Suppressed already"}},
+    summary="Suppress an address",
+)
+async def add_suppression(
+    suppressions: SuppressionsDep, tenant: TenantDep, body: SuppressionIn, response: Response
+) -> SuppressionOut:
+    """Suppress the address on the channel; if it was already, its first record stays (200)."""
+    stored, new = await suppressions.add(
+        tenant.id, body.channel, body.address, SuppressionReason(body.reason)
+    )
+    if not new:
+        response.status_code = 200
+    return SuppressionOut.of(stored)
+
+
+@router.delete(
+    "/{channel}/{address}",
+    status_code=204,
+    response_class=Response,
+    summary="Lift a suppression",
+)
+async def remove_suppression(
+    suppressions: SuppressionsDep,
+    tenant: TenantDep,
+    channel: Annotated[ChannelName, Path()],
+    address: Annotated[Address, Path()],
+) -> None:
+    """Lift the address's suppression on the channel (404 when there is none)."""
+    await suppressions.remove(tenant.id, channel, address)
