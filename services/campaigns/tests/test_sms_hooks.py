@@ -230,3 +230,24 @@ async def test_pages_follow_each_other_to_the_end(suppressions: InMemorySuppress
             break
         cursor = page.next
     assert seen == [f"+1415555010{n}" for n in range(5)]
+
+
+def test_the_simulators_key_and_secret_are_refused_outside_local_runs() -> None:
+    from listflow.campaigns.config import Settings
+    from pydantic import SecretStr, ValidationError
+
+    production = {
+        "environment": "production",
+        "pii_secret": SecretStr("a-real-secret-of-production-" + "x" * 20),
+        "api_keys": {"t1": ["digest"]},
+    }
+    with pytest.raises(ValidationError, match="LISTFLOW_CAMPAIGNS_SMS_WEBHOOK_SECRET"):
+        Settings(**production)  # type: ignore[arg-type]
+    own = Settings(
+        **production,  # type: ignore[arg-type]
+        campaigns_sms_webhook_secret=SecretStr("whsec_b3du"),
+        campaigns_sms_provider_key=SecretStr("own-key"),
+        campaigns_sms_help_texts={"t1": "Acme: call 555"},
+    )
+    assert own.help_text("t1") == "Acme: call 555"
+    assert "STOP" in own.help_text("t2")

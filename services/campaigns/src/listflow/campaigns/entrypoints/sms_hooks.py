@@ -18,6 +18,9 @@ from pydantic import BaseModel, Field
 
 _log = get_logger(__name__)
 router = APIRouter(prefix="/hooks/sms", tags=["sms-webhooks"], responses=PROBLEM_RESPONSES)
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {**PROBLEM_RESPONSES[404], "description": "Service Unavailable"}
+}
 TenantId = Annotated[str, Path(min_length=1, max_length=200, description="The tenant's id")]
 
 
@@ -51,7 +54,12 @@ def _text(data: dict[str, Any], name: str, limit: int = 2000) -> str:
     return value
 
 
-@router.post("/status", response_model=Received, summary="A message's status (signed)")
+@router.post(
+    "/status",
+    response_model=Received,
+    responses=UNAVAILABLE,
+    summary="A message's status (signed)",
+)
 async def status_callback(request: Request, container: ContainerDep) -> Received:
     """queued, sent, delivered, undelivered or failed for a message the service sent; a
     repeat or a late status is accepted and moves nothing."""
