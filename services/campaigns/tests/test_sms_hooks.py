@@ -80,10 +80,12 @@ def suppressions() -> InMemorySuppressions:
     return InMemorySuppressions()
 
 
+async def help_text(tenant_id: str) -> str:
+    return f"Help for {tenant_id}"
+
+
 def inbound(suppressions: InMemorySuppressions) -> SmsInbound:
-    return SmsInbound(
-        suppressions, lambda tenant: f"Help for {tenant}", PhoneNormalizer("US"), lambda: NOW
-    )
+    return SmsInbound(suppressions, help_text, PhoneNormalizer("US"), lambda: NOW)
 
 
 @pytest.mark.parametrize(
@@ -247,7 +249,5 @@ def test_the_simulators_key_and_secret_are_refused_outside_local_runs() -> None:
         **production,  # type: ignore[arg-type]
         campaigns_sms_webhook_secret=SecretStr("whsec_b3du"),
         campaigns_sms_provider_key=SecretStr("own-key"),
-        campaigns_sms_help_texts={"t1": "Acme: call 555"},
     )
-    assert own.help_text("t1") == "Acme: call 555"
-    assert "STOP" in own.help_text("t2")
+    assert own.campaigns_sms_provider_key.get_secret_value() == "own-key"

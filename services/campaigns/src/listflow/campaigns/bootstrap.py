@@ -55,6 +55,11 @@ def bootstrap(
         status_callback_url=f"{settings.campaigns_sms_callback_url.rstrip('/')}/hooks/sms/status",
         timeout_s=settings.campaigns_sms_timeout_s,
     )
+
+    async def help_text(tenant_id: str) -> str:
+        # The tenant's own text joins from its campaign settings when they are wired here.
+        return settings.campaigns_sms_help_default
+
     return Container(
         settings=settings,
         broker=infra.broker,
@@ -66,7 +71,7 @@ def bootstrap(
         suppressions=Suppressions(suppressions, phones, clock),
         sms=sender,
         sms_webhook=Webhook(settings.campaigns_sms_webhook_secret.get_secret_value()),
-        sms_inbound=SmsInbound(suppressions, settings.help_text, phones, clock),
+        sms_inbound=SmsInbound(suppressions, help_text, phones, clock),
         sms_statuses=sms_statuses,
         clock=clock,
     )

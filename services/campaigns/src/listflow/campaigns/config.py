@@ -1,7 +1,7 @@
 """Settings of the campaigns service (environment variables prefixed LISTFLOW_)."""
 
 from listflow.kit.settings import CommonSettings
-from pydantic import Field, SecretStr, model_validator
+from pydantic import SecretStr, model_validator
 
 # The local simulator's values (tools/devstack/infra.py): refused outside local runs.
 LOCAL_SMS_PROVIDER_KEY = "sms_test_local_simulator"
@@ -32,9 +32,7 @@ class Settings(CommonSettings):
     campaigns_sms_from: str = "+15005550006"
     # Where the provider calls back: this service's base URL as the provider reaches it.
     campaigns_sms_callback_url: str = "http://127.0.0.1:8104"
-    # The HELP answer per tenant (LISTFLOW_CAMPAIGNS_SMS_HELP_TEXTS, JSON {tenant: text});
-    # a tenant without one gets the default.
-    campaigns_sms_help_texts: dict[str, str] = Field(default_factory=dict)
+    # The HELP answer of a tenant that has set none (the tenants' own: campaign settings).
     campaigns_sms_help_default: str = (
         "Messages about your account. Reply STOP to stop them, START to get them again."
     )
@@ -55,6 +53,3 @@ class Settings(CommonSettings):
                 f"must be set outside local runs (LISTFLOW_ENVIRONMENT={self.environment})"
             )
         return self
-
-    def help_text(self, tenant_id: str) -> str:
-        return self.campaigns_sms_help_texts.get(tenant_id, self.campaigns_sms_help_default)

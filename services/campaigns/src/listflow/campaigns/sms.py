@@ -9,7 +9,7 @@ and what was done (the audit of who and when), never a number or a message body.
 
 import base64
 import binascii
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -45,7 +45,7 @@ class SmsInbound:
     """A customer's reply to the tenant's number: opt-out keywords, opt back in, HELP."""
 
     suppressions: SuppressionRepository
-    help_text: Callable[[str], str]
+    help_text: Callable[[str], Awaitable[str]]  # the tenant's HELP answer
     phones: PhoneNormalizer
     clock: Callable[[], datetime]
 
@@ -82,7 +82,7 @@ class SmsInbound:
                     await self.suppressions.unsuppress(tenant_id, "sms", number)
                 answer = STARTED
             case Keyword.HELP:
-                answer = self.help_text(tenant_id)
+                answer = await self.help_text(tenant_id)
         _log.info(
             "sms keyword handled",
             tenant_id=tenant_id,
