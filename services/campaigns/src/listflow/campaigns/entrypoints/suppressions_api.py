@@ -1,10 +1,11 @@
 """HTTP API of the tenant's suppression list: list (paged, by channel and reason), add (an
-email address or a phone number, normalized as contacts store them), remove."""
+email address or a phone number, normalized as contacts store them), remove (POST
+/remove: addresses travel in bodies only, never in a path a request log keeps)."""
 
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 from listflow.campaigns.entrypoints.deps import SuppressionsDep
 from listflow.campaigns.ports import Suppression
 from listflow.kit.auth import TenantDep
@@ -17,10 +18,13 @@ ChannelName = Literal["email", "sms"]
 Address = Annotated[SafeText, StringConstraints(min_length=1, max_length=320)]
 
 
-class SuppressionIn(BaseModel):
+class SuppressionKey(BaseModel):
     model_config = ConfigDict(extra="forbid")
     channel: ChannelName
     address: Address = Field(description="An email address, or a phone number (E.164 best)")
+
+
+class SuppressionIn(SuppressionKey):
     reason: Literal["unsubscribed", "hard_bounce", "sms_opt_out"] = "unsubscribed"
 
 
@@ -87,17 +91,10 @@ async def add_suppression(
     return SuppressionOut.of(stored)
 
 
-@router.delete(
-    "/{channel}/{address}",
-    status_code=204,
-    response_class=Response,
-    summary="Lift a suppression",
-)
+@router.post("/remove", status_code=204, response_class=Response, summary="Lift a suppression")
 async def remove_suppression(
-    suppressions: SuppressionsDep,
-    tenant: TenantDep,
-    channel: Annotated[ChannelName, Path()],
-    address: Annotated[Address, Path()],
+    suppressions: SuppressionsDep, tenant: TenantDep, body: SuppressionKey
 ) -> None:
-    """Lift the address's suppression on the channel (404 when there is none)."""
-    await suppressions.remove(tenant.id, channel, address)
+    """Lift the address's suppression on the channel (404 when there is none). The address
+    goes in the body, not the path, so that no request log holds it."""
+    await suppressions.remove(tenant.id, body.channel, body.address)
