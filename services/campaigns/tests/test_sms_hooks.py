@@ -116,6 +116,11 @@ async def test_start_lifts_the_opt_out(suppressions: InMemorySuppressions, body:
     await hooks.on_reply("t1", "in1", NUMBER, "STOP")
     assert await hooks.on_reply("t1", "in2", NUMBER, body) == STARTED
     assert await suppressions.suppression("t1", "sms", NUMBER) is None
+    audit = await suppressions.changes("t1", "sms", NUMBER)
+    assert [(c.action, c.by, c.at) for c in audit] == [
+        ("suppressed", "sms:inbound", NOW),
+        ("lifted", "sms:inbound", NOW),
+    ]
 
 
 async def test_start_leaves_an_operators_suppression_alone(

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 from listflow.campaigns.domain.model import Campaign, ContactView, MessageState
 from listflow.campaigns.domain.templates import MessageTemplate
@@ -60,6 +60,19 @@ class Suppression:
     campaign_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class SuppressionChange:
+    """One line of an address's audit: suppressed or lifted, by whom, when."""
+
+    tenant_id: str
+    channel: Channel
+    address: str
+    action: Literal["suppressed", "lifted"]
+    reason: SuppressionReason
+    at: datetime
+    by: str
+
+
 class MessageLedger(Protocol):
     """The part of the ledger a provider's status callback moves."""
 
@@ -96,8 +109,16 @@ class SuppressionRepository(Protocol):
         """Suppress the address (a repeat keeps the first record)."""
         ...
 
-    async def unsuppress(self, tenant_id: str, channel: Channel, address: str) -> bool:
+    async def unsuppress(
+        self, tenant_id: str, channel: Channel, address: str, *, at: datetime, by: str
+    ) -> bool:
         """Lift the suppression; whether there was one."""
+        ...
+
+    async def changes(
+        self, tenant_id: str, channel: Channel, address: str
+    ) -> list[SuppressionChange]:
+        """The address's audit, oldest first: each suppress that was new and each lift."""
         ...
 
     async def suppression(

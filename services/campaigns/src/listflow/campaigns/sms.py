@@ -79,7 +79,9 @@ class SmsInbound:
                     SuppressionReason.SMS_OPT_OUT,
                     None,
                 ):
-                    await self.suppressions.unsuppress(tenant_id, "sms", number)
+                    await self.suppressions.unsuppress(
+                        tenant_id, "sms", number, at=self.clock(), by="sms:inbound"
+                    )
                 answer = STARTED
             case Keyword.HELP:
                 answer = await self.help_text(tenant_id)
@@ -209,7 +211,9 @@ class Suppressions:
 
     async def remove(self, tenant_id: str, channel: Channel, raw: str) -> None:
         address = self.address(channel, raw)
-        if not await self.repository.unsuppress(tenant_id, channel, address):
+        if not await self.repository.unsuppress(
+            tenant_id, channel, address, at=self.clock(), by="api"
+        ):
             raise NotFound("The address is not suppressed on that channel.")
         _log.info("suppression removed", tenant_id=tenant_id, channel=channel, by="api")
 

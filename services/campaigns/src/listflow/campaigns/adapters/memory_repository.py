@@ -5,7 +5,7 @@ import asyncio
 from datetime import datetime
 
 from listflow.campaigns.domain.templates import MessageTemplate
-from listflow.campaigns.ports import Suppression
+from listflow.campaigns.ports import Suppression, SuppressionChange
 from listflow.schemas.campaigns import Channel, SuppressionReason
 
 
@@ -44,6 +44,7 @@ class InMemorySuppressions:
 
     def __init__(self) -> None:
         self._suppressions: dict[tuple[str, Channel, str], Suppression] = {}
+        self._changes: list[SuppressionChange] = []
 
     async def suppress(
         self,
@@ -55,13 +56,34 @@ class InMemorySuppressions:
         campaign_id: str | None = None,
         by: str = "campaigns",
     ) -> None:
-        self._suppressions.setdefault(
-            (tenant_id, channel, address),
-            Suppression(tenant_id, channel, address, reason, at, by, campaign_id),
-        )
+        key = (tenant_id, channel, address)
+        if key not in self._suppressions:
+            self._suppressions[key] = Suppression(
+                tenant_id, channel, address, reason, at, by, campaign_id
+            )
+            self._changes.append(
+                SuppressionChange(tenant_id, channel, address, "suppressed", reason, at, by)
+            )
 
-    async def unsuppress(self, tenant_id: str, channel: Channel, address: str) -> bool:
-        return self._suppressions.pop((tenant_id, channel, address), None) is not None
+    async def unsuppress(
+        self, tenant_id: str, channel: Channel, address: str, *, at: datetime, by: str
+    ) -> bool:
+        lifted = self._suppressions.pop((tenant_id, channel, address), None)
+        if lifted is None:
+            return False
+        self._changes.append(
+            SuppressionChange(tenant_id, channel, address, "lifted", lifted.reason, at, by)
+        )
+        return True
+
+    async def changes(
+        self, tenant_id: str, channel: Channel, address: str
+    ) -> list[SuppressionChange]:
+        return [
+            c
+            for c in self._changes
+            if (c.tenant_id, c.channel, c.address) == (tenant_id, channel, address)
+        ]
 
     async def suppression(
         self, tenant_id: str, channel: Channel, address: str

@@ -3,12 +3,11 @@
 Single-document writes only (no transactions): an update is a compare-and-set on `version`.
 """
 
-import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
 from listflow.campaigns.domain.templates import MessageTemplate, TemplateContent
-from listflow.campaigns.ports import Suppression
+from listflow.campaigns.ports import Suppression, SuppressionChange
 from listflow.kit.mongo import Document
 from listflow.schemas.campaigns import Channel, SuppressionReason
 from pymongo import ASCENDING
@@ -114,6 +113,7 @@ class MongoSuppressions:
 
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         self._suppressions = database["suppressions"]
+        self._changes = database["suppression_changes"]
 
     async def ensure_indexes(self) -> None:
         await self._suppressions.create_index(
@@ -143,14 +143,66 @@ class MongoSuppressions:
             "by": by,
             "campaign_id": campaign_id,
         }
-        with contextlib.suppress(DuplicateKeyError):
+        try:
             await self._suppressions.insert_one(document)
+        except DuplicateKeyError:
+            return
+        # After the record (no transactions): a crash between the two loses an audit line,
+        # never a suppression.
+        await self._record(tenant_id, channel, address, "suppressed", reason, at, by)
 
-    async def unsuppress(self, tenant_id: str, channel: Channel, address: str) -> bool:
-        result = await self._suppressions.delete_one(
+    async def unsuppress(
+        self, tenant_id: str, channel: Channel, address: str, *, at: datetime, by: str
+    ) -> bool:
+        lifted = await self._suppressions.find_one_and_delete(
             {"_id": _suppression_id(tenant_id, channel, address), "tenant_id": tenant_id}
         )
-        return result.deleted_count == 1
+        if lifted is None:
+            return False
+        reason = SuppressionReason(lifted["reason"])
+        await self._record(tenant_id, channel, address, "lifted", reason, at, by)
+        return True
+
+    async def _record(
+        self,
+        tenant_id: str,
+        channel: Channel,
+        address: str,
+        action: str,
+        reason: SuppressionReason,
+        at: datetime,
+        by: str,
+    ) -> None:
+        await self._changes.insert_one(
+            {
+                "tenant_id": tenant_id,
+                "channel": channel,
+                "address": address,
+                "action": action,
+                "reason": reason.value,
+                "at": at,
+                "by": by,
+            }
+        )
+
+    async def changes(
+        self, tenant_id: str, channel: Channel, address: str
+    ) -> list[SuppressionChange]:
+        cursor = self._changes.find(
+            {"tenant_id": tenant_id, "channel": channel, "address": address}
+        ).sort([("at", ASCENDING), ("_id", ASCENDING)])
+        return [
+            SuppressionChange(
+                tenant_id=d["tenant_id"],
+                channel=d["channel"],
+                address=d["address"],
+                action=d["action"],
+                reason=SuppressionReason(d["reason"]),
+                at=_utc(d["at"]),
+                by=d["by"],
+            )
+            for d in await cursor.to_list()
+        ]
 
     async def suppression(
         self, tenant_id: str, channel: Channel, address: str
