@@ -192,7 +192,11 @@ def test_forged_and_stale_callbacks_are_refused_and_change_nothing(stack: Stack)
         stale,
         {"content-type": "application/json"},
     ):
-        for url in (f"{HOOKS}/inbound/{acme}", f"{HOOKS}/status"):
+        for url in (
+            f"{HOOKS}/inbound/{acme}",
+            f"{HOOKS}/status",
+            f"{stack.gateway_url}/hooks/sms/inbound/{acme}",  # the public route
+        ):
             refused = httpx.post(url, content=body, headers=headers)
             assert refused.status_code == 401, refused.text
             assert refused.headers["content-type"].startswith("application/problem+json")
@@ -292,6 +296,13 @@ def test_suppressions_are_added_listed_and_removed_per_tenant(stack: Stack) -> N
         assert removed.status_code == 204
         assert number(106) not in sms_suppressions(stack, "acme")
         assert acme.post("/v1/suppressions/remove", json=key).status_code == 404
+        history = acme.post("/v1/suppressions/history", json=key)
+        assert history.status_code == 200, history.text
+        assert [(c["action"], c["by"]) for c in history.json()["changes"]] == [
+            ("suppressed", "api"),
+            ("lifted", "api"),
+        ]
+        assert globex.post("/v1/suppressions/history", json=key).json()["changes"] == []
 
 
 def test_malformed_suppression_requests_are_problems(stack: Stack) -> None:

@@ -218,7 +218,7 @@ async def test_bad_addresses_reasons_and_cursors_are_refused(
     with pytest.raises(Invalid):
         await api.add("t1", "sms", NUMBER, SuppressionReason.FREQUENCY_CAP)
     with pytest.raises(Invalid):
-        await api.list("t1", channel=None, reason=None, cursor="!!", limit=10)
+        await api.page("t1", channel=None, reason=None, cursor="!!", limit=10)
     with pytest.raises(NotFound):
         await api.remove("t1", "sms", NUMBER)
     assert await suppressions.list_suppressions("t1") == []
@@ -231,7 +231,7 @@ async def test_pages_follow_each_other_to_the_end(suppressions: InMemorySuppress
     seen: list[str] = []
     cursor = None
     while True:
-        page = await api.list("t1", channel="sms", reason=None, cursor=cursor, limit=2)
+        page = await api.page("t1", channel="sms", reason=None, cursor=cursor, limit=2)
         seen += [s.address for s in page.items]
         if page.next is None:
             break

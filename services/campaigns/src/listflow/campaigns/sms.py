@@ -20,6 +20,7 @@ from listflow.campaigns.ports import (
     MessageEvents,
     MessageLedger,
     Suppression,
+    SuppressionChange,
     SuppressionRepository,
 )
 from listflow.kit.errors import Invalid
@@ -172,7 +173,7 @@ class Suppressions:
         except ValueError as exc:
             raise Invalid("Invalid address", f"Not a valid {channel} address: {exc}") from None
 
-    async def list(
+    async def page(
         self,
         tenant_id: str,
         *,
@@ -208,6 +209,12 @@ class Suppressions:
             "suppression added", tenant_id=tenant_id, channel=channel, reason=reason.value, by="api"
         )
         return stored, not existed
+
+    async def history(
+        self, tenant_id: str, channel: Channel, raw: str
+    ) -> tuple[str, list[SuppressionChange]]:
+        address = self.address(channel, raw)
+        return address, await self.repository.changes(tenant_id, channel, address)
 
     async def remove(self, tenant_id: str, channel: Channel, raw: str) -> None:
         address = self.address(channel, raw)

@@ -48,6 +48,19 @@ class SuppressionOut(BaseModel):
         )
 
 
+class ChangeOut(BaseModel):
+    action: Literal["suppressed", "lifted"]
+    reason: SuppressionReason
+    at: datetime
+    by: str
+
+
+class History(BaseModel):
+    channel: ChannelName
+    address: str
+    changes: list[ChangeOut] = Field(description="Oldest first")
+
+
 class SuppressionPage(BaseModel):
     items: list[SuppressionOut]
     next: str | None = Field(description="The cursor of the next page; null on the last")
@@ -66,7 +79,7 @@ async def list_suppressions(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> SuppressionPage:
     """By channel, then address; `next` is the cursor of the following page."""
-    page = await suppressions.list(
+    page = await suppressions.page(
         tenant.id, channel=channel, reason=reason, cursor=cursor, limit=limit
     )
     return SuppressionPage(items=[SuppressionOut.of(s) for s in page.items], next=page.next)
@@ -98,3 +111,17 @@ async def remove_suppression(
     """Lift the address's suppression on the channel (404 when there is none). The address
     goes in the body, not the path, so that no request log holds it."""
     await suppressions.remove(tenant.id, body.channel, body.address)
+
+
+@router.post("/history", response_model=History, summary="An address's suppression audit")
+async def suppression_history(
+    suppressions: SuppressionsDep, tenant: TenantDep, body: SuppressionKey
+) -> History:
+    """Every time the address was suppressed or lifted on the channel: why, when, by whom
+    (a POST so that the address stays out of the URL)."""
+    address, changes = await suppressions.history(tenant.id, body.channel, body.address)
+    return History(
+        channel=body.channel,
+        address=address,
+        changes=[ChangeOut(action=c.action, reason=c.reason, at=c.at, by=c.by) for c in changes],
+    )
