@@ -119,6 +119,16 @@ async def test_a_message_is_delivered_and_its_callbacks_arrive_signed(
     assert {c["data"]["id"] for _, c in receiver.calls} == {provider_id}
     [kept] = await simulated(stack, number(1))
     assert (kept["from"], kept["body"], kept["status"]) == (OUR_NUMBER, "Your balance", "delivered")
+    assert [c["answered"] for c in kept["callbacks"]] == [200, 200, 200]
+
+    # The provider's retries, reordered: the same events again, newest first, still signed.
+    async with httpx.AsyncClient() as client:
+        resent = await client.post(f"{stack.sms_simulator_url}/test/messages/{provider_id}/resend")
+    assert resent.json() == {"resent": 3}
+    again = receiver.calls[3:]
+    assert [c["data"]["status"] for _, c in again] == ["delivered", "sent", "queued"]
+    assert all(ok for ok, _ in again)
+    assert [c["id"] for _, c in again] == [c["id"] for _, c in reversed(receiver.calls[:3])]
 
 
 @pytest.mark.parametrize(
