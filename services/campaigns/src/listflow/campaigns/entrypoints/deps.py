@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from listflow.campaigns.bootstrap import Container
 from listflow.campaigns.handlers import Templates
+from listflow.campaigns.sms import Suppressions
 from listflow.kit.container import container_dependency
 
 _container = container_dependency(Container)
@@ -14,5 +15,10 @@ def _templates(request: Request) -> Templates:
     return _container(request).templates
 
 
+def _suppressions(request: Request) -> Suppressions:
+    return _container(request).suppressions
+
+
 ContainerDep = Annotated[Container, Depends(_container)]
 TemplatesDep = Annotated[Templates, Depends(_templates)]
+SuppressionsDep = Annotated[Suppressions, Depends(_suppressions)]
