@@ -54,6 +54,11 @@ class PromiseToPayMade(AccountEvent):
     currency: str
     due_date: date
     made_at: datetime
+    hold_until: date | None = Field(
+        default=None,
+        description="Set when the tenant holds customers with an active promise out of "
+        "collections campaigns and dialer queues: until this day, or PromiseKept/Broken",
+    )
 
 
 class PromiseKept(AccountEvent):
@@ -86,6 +91,12 @@ class PaymentPlanAgreed(AccountEvent):
     currency: str
     instalments: tuple[Instalment, ...] = Field(min_length=1)
     agreed_at: datetime
+    hold_until: date | None = Field(
+        default=None,
+        description="Set when the tenant holds customers with an active plan out of "
+        "collections campaigns and dialer queues: until this day (the last instalment's), "
+        "or the last InstalmentPaid, or an InstalmentMissed",
+    )
 
 
 class InstalmentPaid(AccountEvent):
