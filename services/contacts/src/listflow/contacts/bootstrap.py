@@ -12,6 +12,7 @@ from listflow.contacts.adapters.payment_ledger import MongoPaymentLedger
 from listflow.contacts.config import Settings
 from listflow.contacts.domain.input import FieldNormalizer
 from listflow.contacts.manage import Tools
+from listflow.contacts.holds import HoldsApplier
 from listflow.contacts.payments import PaymentLedger, PaymentsApplier
 from listflow.contacts.ports import ContactRepository, EventSink
 from listflow.kit.container import BaseContainer, infrastructure, utc_now
@@ -28,6 +29,7 @@ class Container(BaseContainer[Settings]):
     clock: Callable[[], datetime]
     tools: Tools
     payments: PaymentsApplier
+    holds: HoldsApplier
 
 
 def bootstrap(
@@ -69,4 +71,5 @@ def bootstrap(
             events=events,
             clock=clock,
         ),
+        holds=HoldsApplier(repository=repository, events=events, clock=clock),
     )

@@ -316,6 +316,7 @@ class SelfService:
                     currency=promise.currency,
                     due_date=promise.due_date,
                     made_at=promise.made_at,
+                    hold_until=promise.due_date if visit.settings.hold_arrangements else None,
                 )
             ],
             [promise.id],
@@ -473,6 +474,9 @@ class SelfService:
                         for i in plan.instalments
                     ),
                     agreed_at=plan.agreed_at,
+                    hold_until=(
+                        plan.instalments[-1].due_date if visit.settings.hold_arrangements else None
+                    ),
                 )
             ],
             [plan.id],
