@@ -11,8 +11,8 @@ from listflow.contacts.adapters.mongo_repository import MongoContactRepository
 from listflow.contacts.adapters.payment_ledger import MongoPaymentLedger
 from listflow.contacts.config import Settings
 from listflow.contacts.domain.input import FieldNormalizer
-from listflow.contacts.manage import Tools
 from listflow.contacts.holds import HoldsApplier
+from listflow.contacts.manage import Tools
 from listflow.contacts.payments import PaymentLedger, PaymentsApplier
 from listflow.contacts.ports import ContactRepository, EventSink
 from listflow.kit.container import BaseContainer, infrastructure, utc_now
