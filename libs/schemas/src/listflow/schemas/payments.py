@@ -36,6 +36,9 @@ class PaymentReceived(AccountEvent):
     received_at: datetime
     provider_reference: str | None = None
     plan_id: str | None = Field(default=None, description="Set when it pays an instalment")
+    instalment: int | None = Field(
+        default=None, ge=1, description="The plan's instalment the customer chose to pay"
+    )
 
 
 class PaymentFailed(AccountEvent):
@@ -95,7 +98,7 @@ class PaymentPlanAgreed(AccountEvent):
         default=None,
         description="Set when the tenant holds customers with an active plan out of "
         "collections campaigns and dialer queues: until this day (the last instalment's), "
-        "or the last InstalmentPaid, or an InstalmentMissed",
+        "or every instalment paid, or an InstalmentMissed",
     )
 
 

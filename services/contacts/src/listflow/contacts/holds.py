@@ -5,8 +5,8 @@ customers (the portal's `hold_arrangements` setting); contacts keeps a hold per 
 on the contact, and its snapshot on `contacts.changes.v1` shows the longest one
 (`held_until`, `hold_reason`), so campaigns skip the contact and leads keep its numbers out
 of the dialer queue. A hold is lifted by PromiseKept or PromiseBroken (the promise's end),
-by InstalmentMissed (the plan is broken) and by the plan's last InstalmentPaid (its end);
-otherwise it lapses after `until`.
+by InstalmentMissed (the plan is broken) and by the InstalmentPaid that leaves no instalment
+unpaid (its end; the customer may pay them in any order); otherwise it lapses after `until`.
 
 Every change is keyed by the arrangement's id, so it is idempotent: a redelivered event
 finds its hold already set (or lifted, since a lifted hold is kept until its day has
@@ -54,16 +54,29 @@ def _placed(event: AccountEvent) -> Hold | None:
 
 
 def _lifted(event: AccountEvent, holds: Sequence[Hold]) -> str | None:
-    """The id of the arrangement whose hold the event ends."""
+    """The id of the arrangement whose hold the event ends (`holds` already count the paid
+    instalment)."""
     if isinstance(event, PromiseKept | PromiseBroken):
         return event.promise_id
     if isinstance(event, InstalmentMissed):
         return event.plan_id
     if isinstance(event, InstalmentPaid):
         plan = next((h for h in holds if h.id == event.plan_id), None)
-        if plan is not None and plan.instalments == event.number:
+        if plan is not None and len(plan.paid) == plan.instalments:
             return event.plan_id
     return None
+
+
+def _counted(holds: tuple[Hold, ...], event: AccountEvent) -> tuple[Hold, ...]:
+    """The plan's hold with the instalment an InstalmentPaid paid counted (once)."""
+    if not isinstance(event, InstalmentPaid):
+        return holds
+    return tuple(
+        replace(h, paid=tuple(sorted({*h.paid, event.number})))
+        if h.id == event.plan_id and event.number not in h.paid
+        else h
+        for h in holds
+    )
 
 
 def with_event(holds: tuple[Hold, ...], event: AccountEvent, today: date) -> tuple[Hold, ...]:
@@ -72,6 +85,7 @@ def with_event(holds: tuple[Hold, ...], event: AccountEvent, today: date) -> tup
     placed = _placed(event)
     if placed is not None and all(h.id != placed.id for h in holds):
         holds = (*holds, placed)
+    holds = _counted(holds, event)
     lifted = _lifted(event, holds)
     if lifted is not None:
         holds = tuple(replace(h, lifted=True) if h.id == lifted else h for h in holds)

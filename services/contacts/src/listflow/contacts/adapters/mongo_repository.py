@@ -107,6 +107,7 @@ def _from_document(doc: Document) -> Contact:
                 reason=h["reason"],
                 until=date.fromisoformat(h["until"]),
                 instalments=h.get("instalments"),
+                paid=tuple(h.get("paid", ())),
                 lifted=h.get("lifted", False),
             )
             for h in doc.get("holds", ())
@@ -120,6 +121,7 @@ def _hold_document(hold: Hold) -> Document:
         "reason": hold.reason,
         "until": hold.until.isoformat(),
         "instalments": hold.instalments,
+        "paid": list(hold.paid),
         "lifted": hold.lifted,
     }
 

@@ -165,8 +165,10 @@ class Hold:
     id: str
     reason: HoldReason
     until: date
-    # A plan's number of instalments: its last InstalmentPaid ends the plan and the hold.
+    # A plan's number of instalments and those paid (in any order: the customer may pick
+    # which to pay); the plan, and the hold, end when every one is paid.
     instalments: int | None = None
+    paid: tuple[int, ...] = ()
     lifted: bool = False
 
 

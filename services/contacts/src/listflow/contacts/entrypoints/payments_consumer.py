@@ -32,7 +32,7 @@ def register(container: Container) -> None:
         description="Lowers an account's balance by each PaymentReceived, once per payment_id "
         "(a ledger of applied payments); keeps the holds of promises and plans on the contact "
         "(PromiseToPayMade/PaymentPlanAgreed with hold_until place one; PromiseKept, "
-        "PromiseBroken, InstalmentMissed and a plan's last InstalmentPaid lift it).",
+        "PromiseBroken, InstalmentMissed and a plan's every instalment paid lift it).",
     )
     async def payments(msg: KafkaMessage) -> None:
         await consume_event_batch(
