@@ -92,6 +92,15 @@ async function run(page) {
   await page.getByRole('button', { name: 'See the schedule' }).click();
   await page.waitForURL(/\/p\/plan$/, { timeout: STEP });
   await check(page, 'plan-schedule', seen);
+  await page.getByRole('button', { name: 'I agree to this plan' }).click();
+  await page.waitForURL(/\/p\/plan$/, { timeout: STEP });
+  await check(page, 'plan-agreed', seen);
+  // The plan's instalments on the history page, each payable by choice.
+  await page.goto(`${gateway}/p/history`);
+  await check(page, 'history-plan', seen);
+  await page.getByRole('link', { name: 'Pay instalment 2' }).click();
+  await page.waitForURL(/\/p\/pay\?/, { timeout: STEP });
+  await check(page, 'pay-instalment', seen);
   await page.goto(`${gateway}/p/accounts?lang=es`);
   await check(page, 'accounts-es', seen);
   seen.spanish = await page.locator('h1').textContent();

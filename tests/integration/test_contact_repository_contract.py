@@ -2,12 +2,13 @@
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime
 
 import pytest
 from listflow.contacts.adapters.memory_repository import InMemoryContactRepository
 from listflow.contacts.adapters.mongo_repository import MongoContactRepository
-from listflow.contacts.domain.model import Contact
+from listflow.contacts.domain.model import Contact, Hold
 from listflow.contacts.handlers import merge_rows
 from listflow.contacts.ports import Claim, ConcurrentUpdate, ContactRepository
 from listflow.schemas.events import ContactChange, ContactRowParsed, RowOutcomes
@@ -119,6 +120,20 @@ async def test_a_batch_of_more_keys_than_one_lookup_carries_finds_each_contact_o
     assert counts == {**{f"A{i}": 1 for i in range(60)}, **{f"N{i}": 0 for i in range(2400)}}
     several = await repository.count_matches("t1", MatchKey.PHONE, ["+14155550100", "+1"], cap=2)
     assert several == {"+14155550100": 2, "+1": 0}
+
+
+async def test_holds_are_kept_with_the_contact(repository: ContactRepository) -> None:
+    await repository.save([contact("c1")], [])
+    holds = (
+        Hold("pr1", "promise", date(2026, 3, 9), lifted=True),
+        Hold("pl1", "plan", date(2026, 6, 1), instalments=3),
+    )
+    stored = await repository.get("t1", "c1")
+    assert stored is not None
+    await repository.save([], [(replace(stored, holds=holds, version=2), 1)])
+    again = await repository.get("t1", "c1")
+    assert again is not None and again.holds == holds
+    assert (again.snapshot().held_until, again.snapshot().hold_reason) == (date(2026, 6, 1), "plan")
 
 
 async def test_keys_never_cross_tenants(repository: ContactRepository) -> None:

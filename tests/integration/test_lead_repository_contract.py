@@ -2,7 +2,7 @@
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from listflow.leads.adapters.memory_repository import InMemoryLeadRepository
@@ -184,3 +184,20 @@ async def test_do_not_call_numbers_per_tenant(repository: LeadRepository) -> Non
     ]
     assert await repository.remove_dnc("t1", "+14155550100")
     assert not await repository.remove_dnc("t1", "+14155550100")
+
+
+async def test_a_held_customers_numbers_are_held_until_its_day_and_not_once_lifted(
+    repository: LeadRepository,
+) -> None:
+    today = date(2026, 3, 2)
+    await repository.put_hold("t1", "c1", ["+14155550100", "+14155550101"], today, 3)
+    await repository.put_hold("t2", "c9", ["+14155550102"], today + timedelta(days=9), 1)
+    asked = ["+14155550100", "+14155550102", "+14155550199"]
+    assert await repository.held_of("t1", asked, today) == {"+14155550100"}
+    assert await repository.held_of("t1", asked, today + timedelta(days=1)) == set()
+    assert await repository.held_of("t1", [], today) == set()
+    [doc] = (await repository.holds_of("t1", ["c1", "c2"])).values()
+    assert (doc["contact_id"], doc["version"], doc["until"]) == ("c1", 3, "2026-03-02")
+    await repository.put_hold("t1", "c1", ["+14155550100"], None, 4)
+    assert await repository.held_of("t1", asked, today) == set()
+    assert (await repository.holds_of("t1", ["c1"]))["c1"]["until"] is None

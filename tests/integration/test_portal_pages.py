@@ -368,3 +368,66 @@ def test_a_customer_of_one_tenant_never_sees_another_tenants_payment(
 @pytest.fixture(autouse=True)
 def _simulator_up() -> None:
     assert httpx.get(f"{SIMULATOR}/healthz").status_code == 200
+
+
+def test_a_chosen_instalment_is_paid_from_the_history_page_and_announced_once(
+    stack: Stack, tmp_path: Path
+) -> None:
+    contact_id, token, account_id = customers(stack, tmp_path)
+    b = verified(stack, token)
+    offers = b.get("/p/plan", params={"account": account_id})
+    agree = {"csrf": _csrf(offers.text), "account": account_id, "choice": "3:monthly"}
+    assert b.post("/p/plan", data={**agree, "agree": "yes"}).status_code == 200
+
+    history = b.get("/p/history")
+    found = re.search(r'href="(/p/pay\?[^"]*instalment=2)"', history.text)
+    assert found, history.text[:3000]
+    form = b.get(found.group(1).replace("&amp;", "&"))
+    assert form.status_code == 200 and "Instalment 2 of your plan" in form.text
+    started = b.post(
+        "/p/pay",
+        data={
+            "csrf": _csrf(form.text),
+            "account": account_id,
+            "attempt": _hidden(form.text, "attempt"),
+            "plan": _hidden(form.text, "plan"),
+            "instalment": "2",
+        },
+    )
+    assert started.status_code == 303, started.text
+    hosted = started.headers["location"]
+    result = httpx.post(hosted, data={"card": "4242 4242 4242 4242", "exp": "12/34", "cvc": "1"})
+    receipt = b.get(result.headers["location"])
+    assert receipt.status_code == 200 and "$40.16" in receipt.text
+    payment_id = result.headers["location"].rsplit("/", 1)[1]
+    # Every provider event again (duplicates, out of order): still one InstalmentPaid.
+    [intent] = [
+        p["provider_reference"]
+        for p in stack.client("acme")
+        .get("/v1/portal/payments", params={"contact_id": contact_id})
+        .json()["items"]
+    ]
+    resent = httpx.post(
+        f"{SIMULATOR}/v1/payment_intents/{intent}/resend",
+        headers={"Authorization": f"Bearer {PAYMENTS_PROVIDER_KEY}"},
+    )
+    assert resent.status_code == 200
+
+    def pick(record: Any) -> dict[str, Any] | None:
+        event: dict[str, Any] = orjson.loads(record.value)
+        if event.get("contact_id") != contact_id:
+            return None
+        return {"ce_type": dict(record.headers)["ce_type"].decode(), **event}
+
+    def paid(seen: list[dict[str, Any]]) -> bool:
+        return any(e["ce_type"].endswith("InstalmentPaid") for e in seen)
+
+    events = asyncio.run(_read_until(topics.PORTAL_PAYMENTS.name, pick, paid, 90))
+    [received] = [e for e in events if e["ce_type"].endswith("PaymentReceived")]
+    assert received["payment_id"] == payment_id and received["instalment"] == 2
+    wait_until(lambda: balance(stack, contact_id) == Decimal("80.34"))
+    again = asyncio.run(_read_until(topics.PORTAL_PAYMENTS.name, pick, paid, 90))
+    [instalment] = [e for e in again if e["ce_type"].endswith("InstalmentPaid")]
+    assert (instalment["number"], instalment["payment_id"]) == (2, payment_id)
+    history = b.get("/p/history").text
+    assert history.count(">Pay instalment ") == 2 and "instalment=2" not in history

@@ -313,6 +313,50 @@ async def test_instalments_are_paid_in_order_by_payments_and_missed_after_their_
     assert judged == [("InstalmentPaid", 1), ("InstalmentMissed", 2)]
 
 
+async def test_the_customer_pays_a_chosen_instalment_and_it_alone_is_marked_paid_once(
+    setup: tuple[Container, httpx.AsyncClient, str],
+) -> None:
+    container, client, token = setup
+    service = container.selfservice
+    events: Events = service.events  # type: ignore[assignment]
+    await open_and_verify(client, token, date_of_birth="1980-05-17", postcode="SW1A 1AA")
+    plan = await service.agree_plan(await session_of(service), "c1:AC-1001", "3", "weekly")
+    history = await client.get("/p/history")
+    assert history.text.count(">Pay instalment ") == 3
+    link = f"/p/pay?account=c1%3AAC-1001&amp;plan={plan.id}&amp;instalment=2"
+    assert link in history.text
+    form = await client.get(link.replace("&amp;", "&"))
+    assert form.status_code == 200 and "Instalment 2 of your plan" in form.text
+    assert 'name="amount"' not in form.text  # the instalment's amount, not one typed
+    attempt = re.search(r'name="attempt" value="([^"]+)"', form.text)
+    assert attempt
+    data = {"csrf": csrf(form.text), "account": "c1:AC-1001", "attempt": attempt.group(1)}
+    started = await client.post("/p/pay", data={**data, "plan": plan.id, "instalment": "2"})
+    assert started.status_code == 303
+    [payment] = await service.store.payments_of("t1", "c1")
+    assert (payment.amount, payment.plan_id, payment.instalment) == (Decimal("40.16"), plan.id, 2)
+    settled = {"id": payment.intent_id, "status": "succeeded"}
+    metadata = {"tenant_id": "t1", "payment_id": payment.id}
+    for _ in range(2):  # the webhook comes twice
+        await service.on_provider_event(
+            "payment_intent.succeeded", {**settled, "metadata": metadata}
+        )
+    judged = [(type(e).__name__, e.number) for e, _ in events.published if hasattr(e, "number")]
+    assert judged == [("InstalmentPaid", 2)]
+    [received] = [e for e, _ in events.published if type(e).__name__ == "PaymentReceived"]
+    assert (received.plan_id, received.instalment) == (plan.id, 2)  # type: ignore[union-attr]
+    # Paid: no second payment of it, and the page says so; the others stay payable.
+    again = await client.get(link.replace("&amp;", "&"))
+    assert again.status_code == 404
+    refused = await client.post(
+        "/p/pay", data={**data, "attempt": "b" * 32, "plan": plan.id, "instalment": "2"}
+    )
+    assert refused.status_code == 400 and "already paid or no longer due" in refused.text
+    assert len(await service.store.payments_of("t1", "c1")) == 1
+    history = await client.get("/p/history")
+    assert history.text.count(">Pay instalment ") == 2 and ">Paid<" in history.text
+
+
 async def test_bad_input_unknown_pages_and_wrong_methods_get_readable_pages(
     setup: tuple[Container, httpx.AsyncClient, str],
 ) -> None:

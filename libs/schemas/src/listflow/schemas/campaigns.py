@@ -25,6 +25,8 @@ class SuppressionReason(StrEnum):
     FREQUENCY_CAP = "frequency_cap"
     NO_ADDRESS = "no_address"
     CANCELLED = "cancelled"
+    # The customer has an active promise to pay or payment plan (ContactSnapshot.held_until).
+    ARRANGEMENT = "arrangement"
 
 
 class _MessageEvent(Event):

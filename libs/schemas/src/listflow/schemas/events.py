@@ -5,7 +5,7 @@ picks the model, and an upcaster (if one is registered) lifts an older payload f
 """
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar, Literal
 
 from listflow.schemas.values import (
@@ -134,6 +134,9 @@ class ListReady(Event):
 
 # --- contacts.changes.v1 -----------------------------------------------------------------
 
+# Why a contact is held out of collections: an active promise to pay, or a payment plan.
+HoldReason = Literal["promise", "plan"]
+
 
 class ContactSnapshot(Frozen):
     """A contact as downstream teams see it: national ids masked, never in clear."""
@@ -146,6 +149,15 @@ class ContactSnapshot(Frozen):
     updated_at: datetime
     # Latest change per consent channel: granted or not, by which upload or API call, when.
     consent_sources: tuple[ConsentRecord, ...] = ()
+    # Set while the customer has an active promise to pay or payment plan and the tenant holds
+    # such customers out of collections (the portal's `hold_arrangements`): campaigns skip the
+    # contact and leads keep its numbers out of the dialer queue until this day (inclusive)
+    # or until a snapshot without it.
+    held_until: date | None = None
+    hold_reason: HoldReason | None = None
+
+    def held(self, today: date) -> bool:
+        return self.held_until is not None and today <= self.held_until
 
     @classmethod
     def masked_data(cls, data: ContactData) -> ContactData:

@@ -36,6 +36,9 @@ class PaymentReceived(AccountEvent):
     received_at: datetime
     provider_reference: str | None = None
     plan_id: str | None = Field(default=None, description="Set when it pays an instalment")
+    instalment: int | None = Field(
+        default=None, ge=1, description="The plan's instalment the customer chose to pay"
+    )
 
 
 class PaymentFailed(AccountEvent):
@@ -54,6 +57,11 @@ class PromiseToPayMade(AccountEvent):
     currency: str
     due_date: date
     made_at: datetime
+    hold_until: date | None = Field(
+        default=None,
+        description="Set when the tenant holds customers with an active promise out of "
+        "collections campaigns and dialer queues: until this day, or PromiseKept/Broken",
+    )
 
 
 class PromiseKept(AccountEvent):
@@ -86,6 +94,12 @@ class PaymentPlanAgreed(AccountEvent):
     currency: str
     instalments: tuple[Instalment, ...] = Field(min_length=1)
     agreed_at: datetime
+    hold_until: date | None = Field(
+        default=None,
+        description="Set when the tenant holds customers with an active plan out of "
+        "collections campaigns and dialer queues: until this day (the last instalment's), "
+        "or every instalment paid, or an InstalmentMissed",
+    )
 
 
 class InstalmentPaid(AccountEvent):

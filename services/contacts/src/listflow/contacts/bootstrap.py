@@ -9,6 +9,7 @@ from listflow.contacts.adapters.mongo_repository import MongoContactRepository
 from listflow.contacts.adapters.payment_ledger import MongoPaymentLedger
 from listflow.contacts.config import Settings
 from listflow.contacts.domain.input import FieldNormalizer
+from listflow.contacts.holds import HoldsApplier
 from listflow.contacts.manage import Tools
 from listflow.contacts.payments import PaymentLedger, PaymentsApplier
 from listflow.contacts.ports import ContactRepository, EventSink
@@ -27,6 +28,7 @@ class Container(BaseContainer[Settings]):
     clock: Clock
     tools: Tools
     payments: PaymentsApplier
+    holds: HoldsApplier
 
 
 def bootstrap(
@@ -68,4 +70,5 @@ def bootstrap(
             events=events,
             clock=clock,
         ),
+        holds=HoldsApplier(repository=repository, events=events, clock=clock),
     )

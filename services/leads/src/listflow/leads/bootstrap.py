@@ -8,6 +8,7 @@ from listflow.leads.adapters.kafka_events import LeadEvents
 from listflow.leads.adapters.mongo_repository import MongoLeadRepository
 from listflow.leads.config import Settings
 from listflow.leads.handlers.dnc import DoNotCall
+from listflow.leads.handlers.holds import Holds
 from listflow.leads.handlers.outcomes import Outcomes
 from listflow.leads.handlers.queue import Queue
 from listflow.leads.handlers.rows import Rows
@@ -25,6 +26,7 @@ class UseCases:
     outcomes: Outcomes
     dnc: DoNotCall
     lists: Lists
+    holds: Holds
 
 
 def use_cases(repository: LeadRepository, events: LeadEventPublisher, clock: Clock) -> UseCases:
@@ -36,6 +38,7 @@ def use_cases(repository: LeadRepository, events: LeadEventPublisher, clock: Clo
         outcomes=Outcomes(repository=repository, events=events, clock=clock, queue=queue),
         dnc=DoNotCall(repository=repository, clock=clock, queue=queue),
         lists=Lists(repository=repository, events=events, queue=queue),
+        holds=Holds(repository=repository, clock=clock, queue=queue),
     )
 
 
@@ -50,6 +53,7 @@ class Container(BaseContainer[Settings]):
     outcomes: Outcomes
     dnc: DoNotCall
     lists: Lists
+    holds: Holds
 
 
 def bootstrap(
@@ -77,4 +81,5 @@ def bootstrap(
         outcomes=wired.outcomes,
         dnc=wired.dnc,
         lists=wired.lists,
+        holds=wired.holds,
     )

@@ -6,7 +6,7 @@ made by `domain/entries.py`; the use cases (`handlers/`) read only the fields na
 """
 
 from collections.abc import AsyncIterator, Collection, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from listflow.leads.domain.model import Campaign, Lead, LeadList
@@ -105,6 +105,18 @@ class LeadRepository(Protocol):
     async def page_dnc(
         self, tenant_id: str, limit: int, cursor: str | None
     ) -> tuple[list[Entry], str | None]: ...
+
+    # holds: customers with an active promise or plan (contacts' held_until), by contact
+    async def holds_of(self, tenant_id: str, contact_ids: Collection[str]) -> dict[str, Entry]: ...
+    async def put_hold(
+        self,
+        tenant_id: str,
+        contact_id: str,
+        phones: Collection[str],
+        until: date | None,
+        version: int,
+    ) -> None: ...
+    async def held_of(self, tenant_id: str, phones: Collection[str], today: date) -> set[str]: ...
 
 
 class LeadEventPublisher(Protocol):

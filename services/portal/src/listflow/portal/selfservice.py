@@ -175,12 +175,35 @@ class SelfService:
             raise Refusal("no_such_account")
         return account
 
+    async def due_instalment(
+        self, visit: Visit, account_id: str, plan_id: str, number: int
+    ) -> money.Instalment:
+        """An instalment of the customer's own plan on that account still to pay."""
+        plans = await self.store.plans_of(visit.link.tenant_id, visit.link.contact_id)
+        plan = next((p for p in plans if p.id == plan_id and p.account_id == account_id), None)
+        found = next((i for i in plan.instalments if i.number == number), None) if plan else None
+        if plan is None or found is None or any(j.number == number for j in plan.judged):
+            raise Refusal("instalment_not_due")
+        return found
+
     async def start_payment(
-        self, visit: Visit, account_id: str, raw_amount: str, attempt: str
+        self,
+        visit: Visit,
+        account_id: str,
+        raw_amount: str,
+        attempt: str,
+        *,
+        plan_id: str | None = None,
+        instalment: int | None = None,
     ) -> Payment:
-        """A pending payment with the provider's intent: the customer goes to its page next."""
+        """A pending payment with the provider's intent: the customer goes to its page next.
+        For a chosen instalment of a plan the amount is that instalment's."""
         account = self._account(visit, account_id)
-        amount = money.parse_amount(raw_amount)
+        if plan_id is not None and instalment is not None:
+            amount = (await self.due_instalment(visit, account_id, plan_id, instalment)).amount
+        else:
+            plan_id, instalment = None, None
+            amount = money.parse_amount(raw_amount)
         money.check_payment(amount, account, visit.settings)
         if not 16 <= len(attempt) <= 64 or not attempt.isalnum():
             raise Refusal("form_expired")
@@ -192,6 +215,8 @@ class SelfService:
                 amount=amount,
                 currency=account.currency,
                 created_at=self.clock(),
+                plan_id=plan_id,
+                instalment=instalment,
             )
         )
         if payment.intent_id is not None or payment.status != "pending":
@@ -253,7 +278,11 @@ class SelfService:
         event: events.PaymentEvent
         if p.status == "succeeded":
             event = events.PaymentReceived(
-                **common, received_at=at, provider_reference=p.provider_reference
+                **common,
+                received_at=at,
+                provider_reference=p.provider_reference,
+                plan_id=p.plan_id,
+                instalment=p.instalment,
             )
             event_id = f"{p.id}:received"
         else:
@@ -317,6 +346,7 @@ class SelfService:
                     currency=promise.currency,
                     due_date=promise.due_date,
                     made_at=promise.made_at,
+                    hold_until=promise.due_date if visit.settings.hold_arrangements else None,
                 )
             ],
             [promise.id],
@@ -474,6 +504,9 @@ class SelfService:
                         for i in plan.instalments
                     ),
                     agreed_at=plan.agreed_at,
+                    hold_until=(
+                        plan.instalments[-1].due_date if visit.settings.hold_arrangements else None
+                    ),
                 )
             ],
             [plan.id],

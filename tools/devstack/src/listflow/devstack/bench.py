@@ -29,6 +29,7 @@ import phonenumbers
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from listflow.devstack import datagen, infra
+from listflow.devstack.bench_portal import portal_lines, portal_phase
 from listflow.devstack.processes import ServiceProcess, running_stack, service_env
 from listflow.devstack.topics import ensure_topics
 from listflow.kit.mongo import gather_bounded, replace_many
@@ -589,6 +590,7 @@ def _table(result: dict[str, Any]) -> str:
             "database CPU per row: new customers / insert_many",
             f"{database_e2e / limits['insert_database_cpu_us_per_row']:.2f}",
         ),
+        *(portal_lines(result["portal"]) if "portal" in result else ()),
     ]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"  {k.ljust(width)}  {v}" for k, v in rows)
@@ -654,6 +656,35 @@ def _ingest_only(rows: int, out_dir: Path) -> None:
         f"\n  peak PSS ingest: all                   {run.peak_pss_mb['ingest']:.0f} MB"
         f"\n\nwritten to {out}"
     )
+
+
+def _portal_only(out_dir: Path) -> None:
+    """The portal phase alone on a fresh stack (BENCH_PORTAL_ONLY=1): no upload phases."""
+    infra.wipe(PROFILE)
+    infra.up(PROFILE)
+    asyncio.run(ensure_topics(PROFILE.kafka_bootstrap))
+    key, env = _bench_env()
+    try:
+        with (
+            running_stack(env, PORTS, GATEWAY_PORT, PROFILE.state / "logs") as (_, url),
+            httpx.Client(base_url=url, headers={"X-API-Key": key}, timeout=600) as client,
+        ):
+            _phase("portal pages under wrk (ID&V, accounts)")
+            portal = portal_phase(client, f"http://127.0.0.1:{PORTS['portal']}")
+    finally:
+        infra.down(PROFILE)
+    result = {
+        "when": datetime.now(UTC).isoformat(),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "portal": portal,
+    }
+    out_dir.mkdir(exist_ok=True)
+    out = out_dir / f"bench-portal-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    out.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
+    rows = portal_lines(portal)
+    width = max(len(k) for k, _ in rows)
+    print("\n" + "\n".join(f"  {k.ljust(width)}  {v}" for k, v in rows))
+    print(f"\nwritten to {out}")
 
 
 # The issue's targets (issue 17), as ratios of figures measured in the same run.
@@ -804,6 +835,9 @@ def _run_store(store: str, args: argparse.Namespace, files: _Files, stamp: str) 
                     kind="lead_list",
                 )
                 loads.append(os.getloadavg()[0])
+                _phase("portal pages under wrk (ID&V, accounts)")
+                portal = portal_phase(client, f"http://127.0.0.1:{PORTS['portal']}")
+                loads.append(os.getloadavg()[0])
             finally:
                 for process in extra:
                     process.stop()
@@ -836,6 +870,7 @@ def _run_store(store: str, args: argparse.Namespace, files: _Files, stamp: str) 
         },
         "preview": preview,
         "limits": limits,
+        "portal": portal,
     }
     if profile_dir is not None:
         result["hot_spots"] = {
@@ -969,7 +1004,17 @@ def main() -> None:
         help="restart contacts between the two uploads, so the update file meets a process "
         "that has seen none of the stored customers (as after a deploy)",
     )
+    parser.add_argument(
+        "--portal-only",
+        action="store_true",
+        default=os.environ.get("BENCH_PORTAL_ONLY") == "1",
+        help="only the portal phase: ID&V and accounts pages under wrk (BENCH_PORTAL_SECONDS, "
+        "BENCH_PORTAL_CONNECTIONS, BENCH_PORTAL_CUSTOMERS)",
+    )
     args = parser.parse_args()
+    if args.portal_only:
+        _portal_only(args.out)
+        return
     if args.ingest_only:
         _ingest_only(args.rows, args.out)
         return

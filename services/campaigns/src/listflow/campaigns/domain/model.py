@@ -105,6 +105,11 @@ class ContactView:
     upload_ids: tuple[str, ...]
     updated_at: datetime
     deleted: bool = False
+    # ContactSnapshot.held_until: an active promise or plan holds it out of collections.
+    held_until: date | None = None
+
+    def held(self, now: datetime) -> bool:
+        return self.held_until is not None and now.astimezone(UTC).date() <= self.held_until
 
     def address(self, channel: Channel) -> str | None:
         if channel == "email":
@@ -233,6 +238,9 @@ def decide(
         return Decision(suppress=SuppressionReason.NO_ADDRESS)
     if suppressed is not None:
         return Decision(suppress=suppressed)
+    if contact.held(now):
+        # Skipped, not deferred: the hold ends with the arrangement, not at a known time.
+        return Decision(suppress=SuppressionReason.ARRANGEMENT)
     if sent_recently >= rules.cap_messages:
         return Decision(suppress=SuppressionReason.FREQUENCY_CAP)
     opens = next_window(now, contact.local_zone(), rules)

@@ -2,10 +2,10 @@
 
 import contextlib
 from collections.abc import Collection, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from listflow.contacts.domain.model import Contact
+from listflow.contacts.domain.model import Contact, Hold
 from listflow.contacts.domain.tags import tag_id
 from listflow.contacts.ports import (
     Claim,
@@ -85,6 +85,7 @@ def _to_document(contact: Contact, keys: Sequence[KeyRef]) -> Document:
         "created_from": contact.created_from,
         "last_source": contact.last_source,
         "consent_sources": [r.model_dump(mode="json") for r in contact.consent_sources],
+        "holds": [_hold_document(h) for h in contact.holds],
         # Every value the contact can be matched (or filtered) by, as "tenant|kind|value".
         "match_keys": list(
             dict.fromkeys(key_id(contact.tenant_id, t) for t in lookup_terms(contact, keys))
@@ -106,7 +107,29 @@ def _from_document(doc: Document) -> Contact:
         consent_sources=tuple(
             ConsentRecord.model_validate(r) for r in doc.get("consent_sources", ())
         ),
+        holds=tuple(
+            Hold(
+                id=h["id"],
+                reason=h["reason"],
+                until=date.fromisoformat(h["until"]),
+                instalments=h.get("instalments"),
+                paid=tuple(h.get("paid", ())),
+                lifted=h.get("lifted", False),
+            )
+            for h in doc.get("holds", ())
+        ),
     )
+
+
+def _hold_document(hold: Hold) -> Document:
+    return {
+        "id": hold.id,
+        "reason": hold.reason,
+        "until": hold.until.isoformat(),
+        "instalments": hold.instalments,
+        "paid": list(hold.paid),
+        "lifted": hold.lifted,
+    }
 
 
 class MongoContactRepository:

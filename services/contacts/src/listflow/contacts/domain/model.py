@@ -4,11 +4,11 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from listflow.schemas.contact_fields import CONTACT_SCALARS
-from listflow.schemas.events import ContactSnapshot
+from listflow.schemas.events import ContactSnapshot, HoldReason
 from listflow.schemas.values import (
     Account,
     ConsentChannel,
@@ -156,6 +156,28 @@ def name_words(data: ContactData) -> list[str]:
 
 
 @dataclass(frozen=True, slots=True)
+class Hold:
+    """An arrangement (a promise to pay or a payment plan, by its id) that holds the contact
+    out of collections until `until` (inclusive) or until it is lifted. A lifted hold is kept
+    until its day has passed, so that a redelivered PromiseToPayMade or PaymentPlanAgreed
+    does not hold the contact again."""
+
+    id: str
+    reason: HoldReason
+    until: date
+    # A plan's number of instalments and those paid (in any order: the customer may pick
+    # which to pay); the plan, and the hold, end when every one is paid.
+    instalments: int | None = None
+    paid: tuple[int, ...] = ()
+    lifted: bool = False
+
+
+def held(holds: Iterable[Hold]) -> Hold | None:
+    """The hold that lasts longest among those not lifted (what the snapshot shows)."""
+    return max((h for h in holds if not h.lifted), key=lambda h: h.until, default=None)
+
+
+@dataclass(frozen=True, slots=True)
 class Contact:
     """One customer of one tenant. `version` grows with every change that alters it."""
 
@@ -170,6 +192,8 @@ class Contact:
     group_ids: tuple[str, ...] = ()
     version: int = 1
     consent_sources: tuple[ConsentRecord, ...] = ()
+    # Arrangements made in the portal (promises, plans) holding it out of collections.
+    holds: tuple[Hold, ...] = ()
     changed: bool = field(default=False, compare=False)
 
     @classmethod
@@ -302,6 +326,7 @@ class Contact:
     def snapshot(self) -> ContactSnapshot:
         """What downstream teams see: national ids masked."""
         # Built from parts already validated (this contact's own fields): no second pass.
+        hold = held(self.holds)
         return ContactSnapshot.model_construct(
             id=self.id,
             version=self.version,
@@ -310,6 +335,8 @@ class Contact:
             created_at=self.created_at,
             updated_at=self.updated_at,
             consent_sources=self.consent_sources,
+            held_until=hold.until if hold else None,
+            hold_reason=hold.reason if hold else None,
         )
 
     def deletion_snapshot(self, now: datetime) -> ContactSnapshot:

@@ -3,11 +3,17 @@
 
 from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from listflow.leads.domain.errors import ConcurrentUpdate, NameTaken
-from listflow.leads.domain.keys import entry_keys, entry_state_key, phone_key
+from listflow.leads.domain.keys import (
+    entry_keys,
+    entry_state_key,
+    hold_document,
+    hold_key,
+    phone_key,
+)
 from listflow.leads.domain.model import Campaign, Lead, LeadList
 from listflow.leads.ports import Entry
 from listflow.schemas.leads import CustomFieldDefinition, LeadStatus
@@ -34,6 +40,7 @@ class InMemoryLeadRepository:
         self.leads: dict[str, Lead] = {}
         self.queue: dict[str, Entry] = {}
         self.dnc: dict[str, Entry] = {}
+        self.holds: dict[str, Entry] = {}
         self.unique: dict[str, str] = {}
         self.phone_claims: dict[str, Entry] = {}
 
@@ -292,6 +299,33 @@ class InMemoryLeadRepository:
 
     async def dnc_of(self, tenant_id: str, phones: Collection[str]) -> set[str]:
         return {p for p in phones if phone_key(tenant_id, p) in self.dnc}
+
+    async def holds_of(self, tenant_id: str, contact_ids: Collection[str]) -> dict[str, Entry]:
+        found = (self.holds.get(hold_key(tenant_id, c)) for c in contact_ids)
+        return {d["contact_id"]: dict(d) for d in found if d is not None}
+
+    async def put_hold(
+        self,
+        tenant_id: str,
+        contact_id: str,
+        phones: Collection[str],
+        until: date | None,
+        version: int,
+    ) -> None:
+        doc = hold_document(tenant_id, contact_id, phones, until, version)
+        self.holds[doc["_id"]] = doc
+
+    async def held_of(self, tenant_id: str, phones: Collection[str], today: date) -> set[str]:
+        wanted = set(phones)
+        return {
+            p
+            for d in self.holds.values()
+            if d["tenant_id"] == tenant_id
+            and d["until"] is not None
+            and d["until"] >= today.isoformat()
+            for p in d["phones"]
+            if p in wanted
+        }
 
     async def page_dnc(
         self, tenant_id: str, limit: int, cursor: str | None

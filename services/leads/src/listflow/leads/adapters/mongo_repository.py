@@ -7,7 +7,7 @@ updates, no transactions): the same rules as contacts, for the same FerretDB rea
 import contextlib
 from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any, TypeVar
 
 from listflow.kit.logging import get_logger
@@ -23,6 +23,8 @@ from listflow.leads.domain.errors import ConcurrentUpdate, NameTaken
 from listflow.leads.domain.keys import (
     entry_keys,
     entry_state_key,
+    hold_document,
+    hold_key,
     list_key,
     phone_key,
 )
@@ -311,6 +313,7 @@ class MongoLeadRepository:
         self.leads = database["leads"]
         self.queue = database["queue"]
         self.dnc = database["dnc"]
+        self.holds = database["holds"]
         self.quarantine = database["quarantine"]
         self.unique = database["unique_values"]
         self.phone_claims = database["phone_claims"]
@@ -661,6 +664,39 @@ class MongoLeadRepository:
             self.dnc.find_one({"_id": phone_key(tenant_id, p)}) for p in unique
         )
         return {p for p, d in zip(unique, docs, strict=True) if d is not None}
+
+    async def holds_of(self, tenant_id: str, contact_ids: Collection[str]) -> dict[str, Document]:
+        keys = [hold_key(tenant_id, c) for c in contact_ids]
+        return {d["contact_id"]: d for d in await find_any(self.holds, "_id", keys)}
+
+    async def put_hold(
+        self,
+        tenant_id: str,
+        contact_id: str,
+        phones: Collection[str],
+        until: date | None,
+        version: int,
+    ) -> None:
+        await self.holds.replace_one(
+            {"_id": hold_key(tenant_id, contact_id)},
+            hold_document(tenant_id, contact_id, phones, until, version),
+            upsert=True,
+        )
+
+    async def held_of(self, tenant_id: str, phones: Collection[str], today: date) -> set[str]:
+        """Which of `phones` belong to a customer held today (one query)."""
+        unique = list(dict.fromkeys(phones))
+        if not unique:
+            return set()
+        cursor = self.holds.find(
+            {
+                "tenant_id": tenant_id,
+                "until": {"$gte": today.isoformat()},
+                "phones": {"$in": unique},
+            }
+        )
+        held = {p async for d in cursor for p in d["phones"]}
+        return held.intersection(unique)
 
     async def page_dnc(
         self, tenant_id: str, limit: int, cursor: str | None

@@ -1,6 +1,8 @@
 """The keys leads and queue entries are found by, all in one indexed multikey field
 (`match_keys`), so that every lookup is one equality query."""
 
+from collections.abc import Collection
+from datetime import date
 from typing import Any
 
 
@@ -40,3 +42,24 @@ def entry_keys(entry: dict[str, Any], state: str) -> list[str]:
         entry_assignment_key(entry["list_id"], entry["campaign_id"]),
         entry_state_key(state),
     ]
+
+
+def hold_key(tenant_id: str, contact_id: str) -> str:
+    """The `_id` of a held customer's document (one per contact)."""
+    return f"{tenant_id}|{contact_id}"
+
+
+def hold_document(
+    tenant_id: str, contact_id: str, phones: Collection[str], until: date | None, version: int
+) -> dict[str, Any]:
+    """What leads keeps of a customer held by a promise or plan: its numbers, the day the hold
+    lapses (ISO, so that strings compare as dates; None once lifted) and the snapshot's
+    version (an older snapshot changes nothing)."""
+    return {
+        "_id": hold_key(tenant_id, contact_id),
+        "tenant_id": tenant_id,
+        "contact_id": contact_id,
+        "phones": list(dict.fromkeys(phones)),
+        "until": until.isoformat() if until is not None else None,
+        "version": version,
+    }

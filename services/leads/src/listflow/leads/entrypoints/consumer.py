@@ -4,11 +4,11 @@ from typing import Any
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaMessage
-from listflow.kit.consumers import consume_event, consume_row_batch
+from listflow.kit.consumers import consume_event, consume_event_batch, consume_row_batch
 from listflow.kit.kafka import row_batch_subscriber
 from listflow.leads.bootstrap import Container
 from listflow.schemas import topics
-from listflow.schemas.events import ListReady
+from listflow.schemas.events import ContactCreated, ContactDeleted, ContactUpdated, ListReady
 from listflow.schemas.leads import DialOutcome, LeadRowParsed
 
 
@@ -74,4 +74,24 @@ def register(container: Container) -> None:
             process=container.outcomes.record_outcome,
             failure="dial outcome failed, will be redelivered",
             log_fields=lambda outcome: {"lead_id": outcome.lead_id},
+        )
+
+    @row_batch_subscriber(
+        broker,
+        topics.CONTACT_CHANGES.name,
+        group_id=settings.leads_consumer_group,
+        max_records=500,
+        title="leads/contact-holds",
+        description="Keeps customers held by an active promise or plan (a snapshot's "
+        "held_until) out of the dialer queue: the leads having their numbers are withdrawn, "
+        "and queued again when a snapshot without the hold arrives.",
+    )
+    async def contact_holds(msg: KafkaMessage) -> None:
+        await consume_event_batch(
+            msg,
+            broker,
+            (ContactCreated, ContactUpdated, ContactDeleted),
+            container.holds.on_contact_changes,
+            what="contact change",
+            failure="contact holds failed, will be redelivered",
         )

@@ -88,6 +88,11 @@ class Queue:
         now = self.clock()
         repo = self.repository
         callable_leads = [x for x in leads if x.status not in DONE]
+        # A customer held by an active promise or plan (handlers/holds.py) is not queued.
+        held = await repo.held_of(
+            lst.tenant_id, [p for x in callable_leads for p in x.phones], now.date()
+        )
+        callable_leads = [x for x in callable_leads if held.isdisjoint(x.phones)]
         blocked = await repo.dnc_of(lst.tenant_id, [p for x in callable_leads for p in x.phones])
         entries: list[Entry] = []
         for lead in callable_leads:
@@ -203,6 +208,9 @@ class Queue:
             win = window(now, campaign.hours, lead.data.time_zone or lst.time_zone)
             if not win.open:
                 await repo.set_entry(entry, {"due_at": win.opens_at}, {"state": DEFERRED})
+                continue
+            if await repo.held_of(lead.tenant_id, lead.phones, now.date()):
+                await repo.set_entry(entry, {"state": WITHDRAWN}, {"state": DEFERRED})
                 continue
             blocked = await repo.dnc_of(lead.tenant_id, lead.phones)
             if not set(lead.phones) - blocked:

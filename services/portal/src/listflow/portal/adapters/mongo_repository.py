@@ -540,6 +540,8 @@ def _payment_doc(p: Payment) -> Document:
         "settled_at": p.settled_at,
         "provider_reference": p.provider_reference,
         "published": p.published,
+        "plan_id": p.plan_id,
+        "instalment": p.instalment,
     }
 
 
@@ -571,6 +573,8 @@ def _payment(d: Document) -> Payment:
         settled_at=_utc(d.get("settled_at")),
         provider_reference=d.get("provider_reference"),
         published=d.get("published", False),
+        plan_id=d.get("plan_id"),
+        instalment=d.get("instalment"),
     )
 
 

@@ -48,6 +48,11 @@ class PortalSettings(BaseModel):
         default=("weekly", "fortnightly", "monthly"), min_length=1, max_length=3
     )
     plan_min_instalment: Decimal = Field(default=Decimal("10.00"), ge=0, le=Decimal("1000000"))
+    # Hold customers with an active promise or plan out of collections campaigns and dialer
+    # queues. On by default: chasing a customer who has just agreed how and when to pay is
+    # what collections practice (and regulators' forbearance rules) say not to do, and it
+    # makes customers break the arrangement; a tenant that wants reminders turns it off.
+    hold_arrangements: bool = True
 
     @field_validator("idv_fields", "plan_frequencies", "plan_instalments")
     @classmethod

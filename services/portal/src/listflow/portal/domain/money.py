@@ -84,6 +84,10 @@ class Payment:
     provider_reference: str | None = None
     # False until its PaymentReceived / PaymentFailed is acknowledged by Kafka.
     published: bool = False
+    # The instalment of an agreed plan the customer chose to pay with it (else it counts
+    # towards the account's plans in instalment order).
+    plan_id: str | None = None
+    instalment: int | None = None
 
     def settled(
         self, status: str, *, at: datetime, reason: str | None, reference: str | None
@@ -202,10 +206,12 @@ class Judged:
 def judge_plan(
     plan: Plan, payments: Sequence[Payment], today: date
 ) -> list[tuple[int, str, str | None]]:
-    """New verdicts of a plan's instalments: the account's payments since the plan pay its
-    instalments in order (cumulatively); one not covered by its due date is missed."""
+    """New verdicts of a plan's instalments: a payment the customer made for a chosen
+    instalment pays that one; the account's other payments since the plan pay the rest in
+    order (cumulatively); one not covered by its due date is missed."""
     done = {j.number for j in plan.judged}
-    counted = sorted(
+    numbers = {i.number for i in plan.instalments}
+    succeeded = sorted(
         (
             p
             for p in payments
@@ -216,9 +222,19 @@ def judge_plan(
         ),
         key=lambda p: (p.settled_at, p.id),
     )
+    chosen: dict[int, Payment] = {}
+    for p in succeeded:
+        if p.plan_id == plan.id and p.instalment in numbers and p.instalment not in chosen:
+            chosen[p.instalment] = p
+    # Payments for a chosen instalment (of this plan or another) do not count twice.
+    counted = [p for p in succeeded if p.instalment is None]
     verdicts: list[tuple[int, str, str | None]] = []
     paid, owed, used = Decimal(0), Decimal(0), 0
     for instalment in plan.instalments:
+        if instalment.number in chosen:
+            if instalment.number not in done:
+                verdicts.append((instalment.number, "paid", chosen[instalment.number].id))
+            continue
         owed += instalment.amount
         while paid < owed and used < len(counted):
             paid += counted[used].amount
@@ -229,8 +245,7 @@ def judge_plan(
             verdicts.append((instalment.number, "paid", counted[used - 1].id))
         elif instalment.due_date < today:
             verdicts.append((instalment.number, "missed", None))
-        else:
-            break  # the later ones are neither covered nor due
+        # else neither covered nor due; a later one may still be paid by choice
     return verdicts
 
 

@@ -244,10 +244,23 @@ async def _pay_page(
     *,
     error: str | None = None,
     amount: str | None = None,
+    plan: str = "",
+    instalment: int | None = None,
 ) -> Response:
     account = visit.customer.account(account_id)
     if account is None or payable(account) <= 0:
         return page(request, "not_found.html", status=404, **_common(container, session, visit))
+    chosen = None
+    if plan and instalment is not None:
+        try:
+            chosen = await container.selfservice.due_instalment(visit, account_id, plan, instalment)
+        except Refusal:
+            if error is None:  # a link to an instalment paid meanwhile, or made up
+                return page(
+                    request, "not_found.html", status=404, **_common(container, session, visit)
+                )
+            # Refused on submit (paid meanwhile): say so; paying in part stays possible.
+            amount = None
     return page(
         request,
         "pay.html",
@@ -258,14 +271,36 @@ async def _pay_page(
         amount=amount if amount is not None else str(payable(account)),
         attempt=secrets.token_hex(16),
         error=error,
+        plan=plan if chosen else "",
+        instalment=chosen,
         **_common(container, session, visit),
     )
 
 
+def _number(raw: str) -> int | None:
+    """An instalment number from a form or query (None if it is not one)."""
+    raw = raw.strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 3 else None
+
+
 @router.get("/pay")
-async def pay_form(request: Request, container: ContainerDep, account: str = "") -> Response:
+async def pay_form(
+    request: Request,
+    container: ContainerDep,
+    account: str = "",
+    plan: str = "",
+    instalment: str = "",
+) -> Response:
     async def show(request: Request, container: Any, session: Session, visit: Visit) -> Response:
-        return await _pay_page(request, container, session, visit, account[:200])
+        return await _pay_page(
+            request,
+            container,
+            session,
+            visit,
+            account[:200],
+            plan=plan[:64],
+            instalment=_number(instalment),
+        )
 
     return await _guarded(request, container, show)
 
@@ -278,13 +313,26 @@ async def pay(
     account: FormText = "",
     amount: FormText = "",
     attempt: FormText = "",
+    plan: FormText = "",
+    instalment: FormText = "",
 ) -> Response:
     async def start(request: Request, container: Any, session: Session, visit: Visit) -> Response:
+        number = _number(instalment)
         try:
-            payment = await container.selfservice.start_payment(visit, account, amount, attempt)
+            payment = await container.selfservice.start_payment(
+                visit, account, amount, attempt, plan_id=plan[:64] or None, instalment=number
+            )
         except Refusal as refusal:
             return await _pay_page(
-                request, container, session, visit, account, error=refusal.code, amount=amount
+                request,
+                container,
+                session,
+                visit,
+                account,
+                error=refusal.code,
+                amount=amount,
+                plan=plan[:64],
+                instalment=number,
             )
         if payment.status != "pending" or payment.hosted_url is None:
             return RedirectResponse(f"/p/payments/{payment.id}", status_code=303)
@@ -315,6 +363,9 @@ async def history(request: Request, container: ContainerDep) -> Response:
             promises=promises,
             plans=plans,
             total_of=total_of,
+            verdict_of=lambda plan, number: next(
+                (j.state for j in plan.judged if j.number == number), None
+            ),
             **_common(container, session, visit),
         )
 
