@@ -4,10 +4,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from listflow.campaigns.adapters.mongo_repository import MongoTemplateRepository
+from listflow.campaigns.adapters.mongo_repository import MongoCampaignRepository
 from listflow.campaigns.config import Settings
-from listflow.campaigns.handlers import Templates
-from listflow.campaigns.ports import TemplateRepository
+from listflow.campaigns.handlers import ReadModels, Templates
+from listflow.campaigns.ports import CampaignStore, SmsSender
 from listflow.kit.container import BaseContainer, infrastructure, utc_now
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -16,8 +16,10 @@ SERVICE = "campaigns"
 
 @dataclass
 class Container(BaseContainer[Settings]):
-    templates_repository: TemplateRepository
+    repository: CampaignStore
     templates: Templates
+    read_models: ReadModels
+    sms: SmsSender | None
     clock: Callable[[], datetime]
 
 
@@ -25,18 +27,21 @@ def bootstrap(
     settings: Settings | None = None,
     *,
     tracer_provider: TracerProvider | None = None,
-    templates_repository: TemplateRepository | None = None,
+    repository: CampaignStore | None = None,
+    sms: SmsSender | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> Container:
     settings = settings or Settings()
     infra = infrastructure(settings, SERVICE, tracer_provider)
-    repository = templates_repository or MongoTemplateRepository(infra.mongo[settings.database])
+    store: CampaignStore = repository or MongoCampaignRepository(infra.mongo[settings.database])
     return Container(
         settings=settings,
         broker=infra.broker,
         publisher=infra.publisher,
         mongo=infra.mongo,
-        templates_repository=repository,
-        templates=Templates(repository, clock),
+        repository=store,
+        templates=Templates(store, clock),
+        read_models=ReadModels(store),
+        sms=sms,
         clock=clock,
     )

@@ -47,7 +47,38 @@ class TemplateRepository(Protocol):
     async def delete_template(self, tenant_id: str, template_id: str) -> bool: ...
 
 
-class CampaignRepository(TemplateRepository, Protocol):
+class ReadModelRepository(Protocol):
+    """The campaigns' copies of other services' facts: contacts and their portal links."""
+
+    async def upsert_contacts(self, contacts: Sequence[ContactView]) -> None:
+        """Keep each contact's highest version (a replay or an older snapshot changes nothing
+        but adding its uploads: a contact is touched by every upload that named it)."""
+        ...
+
+    async def contacts_in(
+        self, tenant_id: str, *, group_ids: Sequence[str], upload_id: str | None
+    ) -> list[ContactView]:
+        """The contacts of any of the groups, or touched by the upload."""
+        ...
+
+    async def get_contacts(self, tenant_id: str, ids: Sequence[str]) -> dict[str, ContactView]: ...
+
+    async def set_link(
+        self, tenant_id: str, contact_id: str, link_id: str, url: str | None, at: datetime
+    ) -> None:
+        """The contact's current portal link; a later `at` wins. `url` None revokes the link
+        `link_id` only (a revocation of an earlier link leaves a newer one alone)."""
+        ...
+
+    async def links(self, tenant_id: str, contact_ids: Sequence[str]) -> dict[str, str]: ...
+
+
+class CampaignStore(TemplateRepository, ReadModelRepository, Protocol):
+    """The store the service is wired with: its templates and read models (the campaigns,
+    ledger and suppression of CampaignRepository join it as their use cases are built)."""
+
+
+class CampaignRepository(TemplateRepository, ReadModelRepository, Protocol):
     # --- campaigns -------------------------------------------------------------------------
     async def save_campaign(self, campaign: Campaign) -> None: ...
 
@@ -64,27 +95,6 @@ class CampaignRepository(TemplateRepository, Protocol):
     async def campaigns_scheduled(self, until: datetime) -> list[Campaign]:
         """Draft campaigns scheduled at or before `until`."""
         ...
-
-    # --- read models ---------------------------------------------------------------------
-    async def upsert_contacts(self, contacts: Sequence[ContactView]) -> None:
-        """Keep each contact's highest version (a replay or an older snapshot changes nothing)."""
-        ...
-
-    async def contacts_in(
-        self, tenant_id: str, *, group_ids: Sequence[str], upload_id: str | None
-    ) -> list[ContactView]:
-        """The contacts of any of the groups, or touched by the upload."""
-        ...
-
-    async def get_contacts(self, tenant_id: str, ids: Sequence[str]) -> dict[str, ContactView]: ...
-
-    async def set_link(
-        self, tenant_id: str, contact_id: str, link_id: str, url: str | None, at: datetime
-    ) -> None:
-        """The contact's current portal link (None: revoked); a later `at` wins."""
-        ...
-
-    async def links(self, tenant_id: str, contact_ids: Sequence[str]) -> dict[str, str]: ...
 
     # --- the ledger ----------------------------------------------------------------------
     async def claim_messages(self, messages: Sequence[Message]) -> int:
@@ -160,4 +170,17 @@ class EmailSender(Protocol):
 class ReadModelBarrier(Protocol):
     async def wait(self, limit_s: float) -> bool:
         """Wait until every contact change published before now is in the read model."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingSms:
+    message_id: str  # the ledger's message id, sent to the provider as its client reference
+    to: str  # E.164
+    body: str
+
+
+class SmsSender(Protocol):
+    async def send(self, sms: OutgoingSms) -> str:
+        """Hand the message to the provider; returns the provider's id for it."""
         ...

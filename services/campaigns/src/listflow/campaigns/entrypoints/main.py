@@ -1,13 +1,14 @@
-"""Process entrypoint of the campaigns service: the HTTP API (message templates so far)."""
+"""Process entrypoint of the campaigns service: the HTTP API (message templates so far) and
+the consumers of its read models."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from listflow.campaigns.adapters.mongo_repository import MongoTemplateRepository
+from listflow.campaigns.adapters.mongo_repository import MongoCampaignRepository
 from listflow.campaigns.bootstrap import SERVICE, Container, bootstrap
 from listflow.campaigns.config import Settings
-from listflow.campaigns.entrypoints import templates_api
+from listflow.campaigns.entrypoints import consumer, templates_api
 from listflow.kit.container import run_service, service_app
 from listflow.kit.logging import get_logger
 from listflow.kit.service import connected
@@ -16,10 +17,12 @@ _log = get_logger(__name__)
 
 
 def create_app(container: Container) -> FastAPI:
+    consumer.register(container)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if isinstance(container.templates_repository, MongoTemplateRepository):
-            await container.templates_repository.ensure_indexes()
+        if isinstance(container.repository, MongoCampaignRepository):
+            await container.repository.ensure_indexes()
         async with connected(container.publisher, container.broker, container.mongo):
             _log.info("campaigns service started")
             yield

@@ -1,0 +1,181 @@
+"""One contract for every campaigns read-model repository: the in-memory fake and MongoDB
+(FerretDB here). Contacts: the highest version wins, uploads accumulate, tenants never
+mix. Links: the latest wins, a revocation ends its own link only."""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from listflow.campaigns.adapters.memory_repository import InMemoryCampaignRepository
+from listflow.campaigns.adapters.mongo_repository import MongoCampaignRepository
+from listflow.campaigns.domain.model import ContactView
+from listflow.campaigns.ports import CampaignStore
+from listflow.schemas.values import Account, ContactData
+
+from tests.conftest import fresh_database
+
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+@pytest.fixture(params=["memory", "ferretdb"])
+async def repository(request: pytest.FixtureRequest) -> AsyncIterator[CampaignStore]:
+    if request.param == "memory":
+        yield InMemoryCampaignRepository()
+        return
+    async with fresh_database() as db:
+        repo = MongoCampaignRepository(db)
+        await repo.ensure_indexes()
+        yield repo
+
+
+def view(
+    cid: str,
+    version: int = 1,
+    *,
+    tenant: str = "t1",
+    name: str = "Ana",
+    groups: tuple[str, ...] = ("g1",),
+    uploads: tuple[str, ...] = (),
+    deleted: bool = False,
+) -> ContactView:
+    data = ContactData(
+        first_name=name,
+        emails=(f"{cid}@example.com",),
+        accounts=(Account(number=f"A-{cid}", balance="120.50", currency="EUR"),),
+    )
+    return ContactView(
+        id=cid,
+        tenant_id=tenant,
+        version=version,
+        data=data,
+        group_ids=groups,
+        upload_ids=uploads,
+        updated_at=NOW + timedelta(minutes=version),
+        deleted=deleted,
+    )
+
+
+async def test_a_stored_contact_reads_back_whole(repository: CampaignStore) -> None:
+    stored = view("c1", uploads=("u1",))
+    await repository.upsert_contacts([stored])
+    assert await repository.get_contacts("t1", ["c1"]) == {"c1": stored}
+
+
+async def test_the_highest_version_wins_whatever_the_order(repository: CampaignStore) -> None:
+    await repository.upsert_contacts([view("c1", 3, name="Third")])
+    await repository.upsert_contacts([view("c1", 2, name="Second"), view("c1", 1, name="First")])
+    await repository.upsert_contacts([view("c1", 3, name="Third")])  # a replay
+    found = await repository.get_contacts("t1", ["c1"])
+    assert (found["c1"].version, found["c1"].data.first_name) == (3, "Third")
+    await repository.upsert_contacts([view("c1", 4, name="Fourth"), view("c1", 2, name="Old")])
+    found = await repository.get_contacts("t1", ["c1"])
+    assert (found["c1"].version, found["c1"].data.first_name) == (4, "Fourth")
+
+
+async def test_every_upload_that_named_a_contact_is_kept_even_from_an_older_snapshot(
+    repository: CampaignStore,
+) -> None:
+    await repository.upsert_contacts([view("c1", 2, uploads=("u2",))])
+    await repository.upsert_contacts([view("c1", 1, uploads=("u1",))])
+    await repository.upsert_contacts([view("c1", 3, uploads=("u3",)), view("c1", 3)])
+    found = await repository.get_contacts("t1", ["c1"])
+    assert sorted(found["c1"].upload_ids) == ["u1", "u2", "u3"]
+    assert found["c1"].version == 3
+
+
+async def test_contacts_in_finds_the_groups_or_the_upload_and_no_deleted_contact(
+    repository: CampaignStore,
+) -> None:
+    await repository.upsert_contacts(
+        [
+            view("c1", groups=("g1",)),
+            view("c2", groups=("g2",)),
+            view("c3", groups=("g3",), uploads=("u9",)),
+            view("c4", groups=("g1", "g2")),
+            view("c5", groups=("g1",)),
+        ]
+    )
+    await repository.upsert_contacts([view("c5", 2, groups=("g1",), deleted=True)])
+
+    def ids(contacts: list[ContactView]) -> list[str]:
+        return [c.id for c in contacts]
+
+    assert ids(await repository.contacts_in("t1", group_ids=["g1"], upload_id=None)) == [
+        "c1",
+        "c4",
+    ]
+    both = await repository.contacts_in("t1", group_ids=["g1", "g2"], upload_id="u9")
+    assert ids(both) == ["c1", "c2", "c3", "c4"]
+    assert ids(await repository.contacts_in("t1", group_ids=[], upload_id="u9")) == ["c3"]
+    assert await repository.contacts_in("t1", group_ids=[], upload_id=None) == []
+
+
+async def test_a_deleted_contact_stays_deleted_against_older_snapshots(
+    repository: CampaignStore,
+) -> None:
+    await repository.upsert_contacts([view("c1", 5, deleted=True)])
+    await repository.upsert_contacts([view("c1", 4)])
+    assert (await repository.get_contacts("t1", ["c1"]))["c1"].deleted
+    assert await repository.contacts_in("t1", group_ids=["g1"], upload_id=None) == []
+
+
+async def test_one_tenant_never_reads_another_tenants_contacts_or_links(
+    repository: CampaignStore,
+) -> None:
+    await repository.upsert_contacts([view("c1", tenant="t1"), view("c1", tenant="t2", name="B")])
+    await repository.set_link("t1", "c1", "l1", "https://p/p/one", NOW)
+    assert (await repository.get_contacts("t2", ["c1"]))["c1"].data.first_name == "B"
+    assert [
+        c.tenant_id for c in await repository.contacts_in("t2", group_ids=["g1"], upload_id=None)
+    ] == ["t2"]
+    assert await repository.get_contacts("t3", ["c1"]) == {}
+    assert await repository.links("t2", ["c1"]) == {}
+    assert await repository.links("t1", ["c1"]) == {"c1": "https://p/p/one"}
+
+
+async def test_get_contacts_answers_for_the_ids_it_knows(repository: CampaignStore) -> None:
+    await repository.upsert_contacts([view(f"c{i}") for i in range(5)])
+    found = await repository.get_contacts("t1", ["c1", "c3", "nobody"])
+    assert sorted(found) == ["c1", "c3"]
+
+
+async def test_the_latest_link_wins_and_a_replay_changes_nothing(
+    repository: CampaignStore,
+) -> None:
+    await repository.set_link("t1", "c1", "l2", "https://p/p/two", NOW + timedelta(hours=1))
+    await repository.set_link("t1", "c1", "l1", "https://p/p/one", NOW)
+    assert await repository.links("t1", ["c1"]) == {"c1": "https://p/p/two"}
+    await repository.set_link("t1", "c1", "l3", "https://p/p/three", NOW + timedelta(hours=2))
+    await repository.set_link("t1", "c1", "l2", "https://p/p/two", NOW + timedelta(hours=1))
+    assert await repository.links("t1", ["c1", "c2"]) == {"c1": "https://p/p/three"}
+
+
+async def test_a_revocation_ends_its_own_link_and_not_a_newer_one(
+    repository: CampaignStore,
+) -> None:
+    await repository.set_link("t1", "c1", "l1", "https://p/p/one", NOW)
+    await repository.set_link("t1", "c2", "l2", "https://p/p/two", NOW)
+    await repository.set_link("t1", "c2", "l3", "https://p/p/three", NOW + timedelta(hours=1))
+    await repository.set_link("t1", "c1", "l1", None, NOW + timedelta(hours=2))
+    await repository.set_link("t1", "c2", "l2", None, NOW + timedelta(hours=2))
+    assert await repository.links("t1", ["c1", "c2"]) == {"c2": "https://p/p/three"}
+    # The issue replayed after its revocation does not bring the link back.
+    await repository.set_link("t1", "c1", "l1", "https://p/p/one", NOW)
+    assert await repository.links("t1", ["c1"]) == {}
+
+
+async def test_a_revocation_at_its_issues_instant_ends_it(repository: CampaignStore) -> None:
+    await repository.set_link("t1", "c1", "l1", "https://p/p/one", NOW)
+    await repository.set_link("t1", "c1", "l1", None, NOW)
+    await repository.set_link("t1", "c1", "l1", None, NOW)  # a replay
+    assert await repository.links("t1", ["c1"]) == {}
+
+
+async def test_a_revocation_seen_first_keeps_its_link_from_coming_back(
+    repository: CampaignStore,
+) -> None:
+    await repository.set_link("t1", "c1", "l1", None, NOW + timedelta(hours=1))
+    await repository.set_link("t1", "c1", "l1", "https://p/p/one", NOW)
+    assert await repository.links("t1", ["c1"]) == {}
+    await repository.set_link("t1", "c1", "l2", "https://p/p/new", NOW + timedelta(hours=2))
+    assert await repository.links("t1", ["c1"]) == {"c1": "https://p/p/new"}
