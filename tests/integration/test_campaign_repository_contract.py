@@ -1,15 +1,29 @@
-"""One contract for every campaigns read-model repository: the in-memory fake and MongoDB
-(FerretDB here). Contacts: the highest version wins, uploads accumulate, tenants never
-mix. Links: the latest wins, a revocation ends its own link only."""
+"""One contract for every campaigns repository: the in-memory fake and MongoDB (FerretDB
+here). Contacts: the highest version wins, uploads accumulate, tenants never mix. Links:
+the latest wins, a revocation ends its own link only. Campaigns change state by compare
+and set; the ledger holds one message per (campaign, contact, channel)."""
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 
 import pytest
 from listflow.campaigns.adapters.memory_repository import InMemoryCampaignRepository
 from listflow.campaigns.adapters.mongo_repository import MongoCampaignRepository
-from listflow.campaigns.domain.model import ContactView
-from listflow.campaigns.ports import CampaignStore
+from listflow.campaigns.domain.model import (
+    Audience,
+    Campaign,
+    CampaignSettings,
+    CampaignStatus,
+    ContactView,
+    Filters,
+    MessageState,
+    Rules,
+    Trigger,
+    message_id,
+)
+from listflow.campaigns.ports import CampaignStore, Message
 from listflow.schemas.values import Account, ContactData
 
 from tests.conftest import fresh_database
@@ -179,3 +193,114 @@ async def test_a_revocation_seen_first_keeps_its_link_from_coming_back(
     assert await repository.links("t1", ["c1"]) == {}
     await repository.set_link("t1", "c1", "l2", "https://p/p/new", NOW + timedelta(hours=2))
     assert await repository.links("t1", ["c1"]) == {"c1": "https://p/p/new"}
+
+
+def campaign(
+    cid: str,
+    *,
+    tenant: str = "t1",
+    status: CampaignStatus = CampaignStatus.DRAFT,
+    trigger: Trigger | None = None,
+    at: int = 0,
+) -> Campaign:
+    return Campaign(
+        id=cid,
+        tenant_id=tenant,
+        name=f"Campaign {cid}",
+        channel="email",
+        template_id="tpl",
+        audience=Audience(
+            groups=("March",),
+            upload_id="u1",
+            filters=Filters(balance_min=Decimal("10.5"), postcode_prefix="SW1"),
+        ),
+        trigger=trigger or Trigger(),
+        status=status,
+        send_rate=50.0,
+        created_at=NOW + timedelta(seconds=at),
+    )
+
+
+async def test_a_campaign_reads_back_whole_and_lists_oldest_first_per_tenant(
+    repository: CampaignStore,
+) -> None:
+    first = campaign("k1", trigger=Trigger(on="schedule", at=NOW + timedelta(days=1)), at=2)
+    await repository.save_campaign(first)
+    await repository.save_campaign(campaign("k2", at=1))
+    await repository.save_campaign(campaign("k3", tenant="t2"))
+    assert await repository.get_campaign("t1", "k1") == first
+    assert [c.id for c in await repository.list_campaigns("t1")] == ["k2", "k1"]
+    assert await repository.get_campaign("t2", "k1") is None
+
+
+async def test_a_campaign_is_replaced_or_deleted_only_from_the_expected_state(
+    repository: CampaignStore,
+) -> None:
+    draft = campaign("k1")
+    await repository.save_campaign(draft)
+    sending = replace(draft, status=CampaignStatus.SENDING, triggered_at=NOW)
+    assert await repository.replace_campaign(sending, expected=[CampaignStatus.DRAFT])
+    assert not await repository.replace_campaign(draft, expected=[CampaignStatus.DRAFT])
+    assert not await repository.delete_campaign("t1", "k1", expected=CampaignStatus.DRAFT)
+    assert await repository.get_campaign("t1", "k1") == sending
+    await repository.save_campaign(campaign("k2"))
+    assert not await repository.delete_campaign("t2", "k2", expected=CampaignStatus.DRAFT)
+    assert await repository.delete_campaign("t1", "k2", expected=CampaignStatus.DRAFT)
+    assert await repository.get_campaign("t1", "k2") is None
+
+
+async def test_the_loops_find_sending_list_ready_and_due_scheduled_campaigns(
+    repository: CampaignStore,
+) -> None:
+    await repository.save_campaign(campaign("sending", status=CampaignStatus.SENDING))
+    await repository.save_campaign(campaign("ready", trigger=Trigger(on="list_ready")))
+    await repository.save_campaign(
+        campaign(
+            "ready-cancelled", trigger=Trigger(on="list_ready"), status=CampaignStatus.CANCELLED
+        )
+    )
+    await repository.save_campaign(
+        campaign("due", trigger=Trigger(on="schedule", at=NOW), tenant="t2")
+    )
+    await repository.save_campaign(
+        campaign("later", trigger=Trigger(on="schedule", at=NOW + timedelta(hours=1)))
+    )
+    assert [c.id for c in await repository.campaigns_sending()] == ["sending"]
+    assert [c.id for c in await repository.campaigns_on_list_ready("t1")] == ["ready"]
+    assert await repository.campaigns_on_list_ready("t2") == []
+    assert [c.id for c in await repository.campaigns_scheduled(NOW)] == ["due"]
+
+
+async def test_settings_read_back_per_tenant(repository: CampaignStore) -> None:
+    mine = CampaignSettings(
+        rules=Rules(quiet_start=time(20, 30), quiet_end=time(9, 0), cap_messages=3, cap_days=5),
+        sms_help_text="Call 0800 000",
+    )
+    assert await repository.get_settings("t1") is None
+    await repository.put_settings("t1", mine)
+    assert await repository.get_settings("t1") == mine
+    assert await repository.get_settings("t2") is None
+
+
+def message(contact: str, *, campaign_id: str = "k1", tenant: str = "t1") -> Message:
+    return Message(
+        id=message_id(tenant, campaign_id, contact, "email"),
+        tenant_id=tenant,
+        campaign_id=campaign_id,
+        contact_id=contact,
+        channel="email",
+        state=MessageState.PENDING,
+        created_at=NOW,
+        due_at=NOW,
+    )
+
+
+async def test_the_ledger_claims_each_message_once_however_often_asked(
+    repository: CampaignStore,
+) -> None:
+    assert await repository.claim_messages([message("c1"), message("c2"), message("c1")]) == 2
+    assert await repository.claim_messages([message("c2"), message("c3")]) == 1
+    assert await repository.claim_messages([]) == 0
+    await repository.claim_messages([message("c1", tenant="t2"), message("c1", campaign_id="k2")])
+    assert await repository.state_counts("t1", "k1") == [("pending", None, 3)]
+    assert await repository.state_counts("t2", "k1") == [("pending", None, 1)]

@@ -5,7 +5,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from listflow.campaigns.domain.model import Campaign, ContactView, MessageState
+from listflow.campaigns.domain.model import (
+    Campaign,
+    CampaignSettings,
+    CampaignStatus,
+    ContactView,
+    MessageState,
+)
 from listflow.campaigns.domain.templates import MessageTemplate
 from listflow.schemas.campaigns import Channel, MessageEvent, SuppressionReason
 
@@ -73,34 +79,62 @@ class ReadModelRepository(Protocol):
     async def links(self, tenant_id: str, contact_ids: Sequence[str]) -> dict[str, str]: ...
 
 
-class CampaignStore(TemplateRepository, ReadModelRepository, Protocol):
-    """The store the service is wired with: its templates and read models (the campaigns,
-    ledger and suppression of CampaignRepository join it as their use cases are built)."""
+class CampaignBook(Protocol):
+    """A tenant's campaigns and settings; every read and write names the tenant, but the
+    loops' queries across tenants (sending, scheduled)."""
 
-
-class CampaignRepository(TemplateRepository, ReadModelRepository, Protocol):
-    # --- campaigns -------------------------------------------------------------------------
     async def save_campaign(self, campaign: Campaign) -> None: ...
+
+    async def replace_campaign(
+        self, campaign: Campaign, *, expected: Sequence[CampaignStatus]
+    ) -> bool:
+        """Store the campaign if the stored one is in one of the `expected` states."""
+        ...
 
     async def get_campaign(self, tenant_id: str, campaign_id: str) -> Campaign | None: ...
 
-    async def list_campaigns(self, tenant_id: str) -> list[Campaign]: ...
+    async def list_campaigns(self, tenant_id: str) -> list[Campaign]:
+        """The tenant's campaigns, oldest first."""
+        ...
+
+    async def delete_campaign(
+        self, tenant_id: str, campaign_id: str, *, expected: CampaignStatus
+    ) -> bool: ...
 
     async def campaigns_sending(self) -> list[Campaign]:
         """Every tenant's campaigns whose messages are being sent."""
         ...
 
-    async def campaigns_on_list_ready(self, tenant_id: str) -> list[Campaign]: ...
+    async def campaigns_on_list_ready(self, tenant_id: str) -> list[Campaign]:
+        """The tenant's campaigns (not cancelled) that a ready list may trigger."""
+        ...
 
     async def campaigns_scheduled(self, until: datetime) -> list[Campaign]:
         """Draft campaigns scheduled at or before `until`."""
         ...
 
-    # --- the ledger ----------------------------------------------------------------------
+    async def get_settings(self, tenant_id: str) -> CampaignSettings | None: ...
+
+    async def put_settings(self, tenant_id: str, settings: CampaignSettings) -> None: ...
+
     async def claim_messages(self, messages: Sequence[Message]) -> int:
         """Insert the messages not in the ledger yet; returns how many were new."""
         ...
 
+    async def state_counts(
+        self, tenant_id: str, campaign_id: str
+    ) -> list[tuple[str, str | None, int]]:
+        """(state, reason, count) of the campaign's ledger."""
+        ...
+
+
+class CampaignStore(TemplateRepository, ReadModelRepository, CampaignBook, Protocol):
+    """The store the service is wired with (the rest of CampaignRepository, the sending
+    ledger and suppression, joins it as its use cases are built)."""
+
+
+class CampaignRepository(CampaignStore, Protocol):
+    # --- the ledger ----------------------------------------------------------------------
     async def due_messages(
         self, tenant_id: str, campaign_id: str, now: datetime, limit: int
     ) -> list[Message]: ...
@@ -117,10 +151,6 @@ class CampaignRepository(TemplateRepository, ReadModelRepository, Protocol):
         ...
 
     async def get_message(self, tenant_id: str, message_id: str) -> Message | None: ...
-
-    async def state_counts(
-        self, tenant_id: str, campaign_id: str
-    ) -> list[tuple[str, str | None, int]]: ...
 
     async def sent_since(
         self, tenant_id: str, contact_id: str, channel: Channel, since: datetime

@@ -3,12 +3,19 @@ MongoDB (tests/integration/test_template_repository_contract.py and
 test_campaign_repository_contract.py)."""
 
 import asyncio
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from listflow.campaigns.domain.model import ContactView
+from listflow.campaigns.domain.model import (
+    Campaign,
+    CampaignSettings,
+    CampaignStatus,
+    ContactView,
+)
 from listflow.campaigns.domain.templates import MessageTemplate
+from listflow.campaigns.ports import Message
 
 
 class InMemoryTemplateRepository:
@@ -53,6 +60,9 @@ class InMemoryCampaignRepository(InMemoryTemplateRepository):
         super().__init__()
         self._contacts: dict[tuple[str, str], ContactView] = {}
         self._links: dict[tuple[str, str], _Link] = {}
+        self._campaigns: dict[tuple[str, str], Campaign] = {}
+        self._settings: dict[str, CampaignSettings] = {}
+        self._ledger: dict[tuple[str, str], Message] = {}
 
     # --- read models ---------------------------------------------------------------------
     async def upsert_contacts(self, contacts: Sequence[ContactView]) -> None:
@@ -100,3 +110,84 @@ class InMemoryCampaignRepository(InMemoryTemplateRepository):
             for i in contact_ids
             if (link := self._links.get((tenant_id, i))) is not None and link.url is not None
         }
+
+    # --- campaigns and settings ----------------------------------------------------------
+    async def save_campaign(self, campaign: Campaign) -> None:
+        self._campaigns[(campaign.tenant_id, campaign.id)] = campaign
+
+    async def replace_campaign(
+        self, campaign: Campaign, *, expected: Sequence[CampaignStatus]
+    ) -> bool:
+        async with self._lock:
+            key = (campaign.tenant_id, campaign.id)
+            stored = self._campaigns.get(key)
+            if stored is None or stored.status not in expected:
+                return False
+            self._campaigns[key] = campaign
+            return True
+
+    async def get_campaign(self, tenant_id: str, campaign_id: str) -> Campaign | None:
+        return self._campaigns.get((tenant_id, campaign_id))
+
+    async def list_campaigns(self, tenant_id: str) -> list[Campaign]:
+        mine = [c for (tenant, _), c in self._campaigns.items() if tenant == tenant_id]
+        return sorted(mine, key=lambda c: (c.created_at, c.id))
+
+    async def delete_campaign(
+        self, tenant_id: str, campaign_id: str, *, expected: CampaignStatus
+    ) -> bool:
+        async with self._lock:
+            stored = self._campaigns.get((tenant_id, campaign_id))
+            if stored is None or stored.status is not expected:
+                return False
+            del self._campaigns[(tenant_id, campaign_id)]
+            return True
+
+    async def campaigns_sending(self) -> list[Campaign]:
+        found = [c for c in self._campaigns.values() if c.status is CampaignStatus.SENDING]
+        return sorted(found, key=lambda c: (c.created_at, c.id))
+
+    async def campaigns_on_list_ready(self, tenant_id: str) -> list[Campaign]:
+        return [
+            c
+            for c in await self.list_campaigns(tenant_id)
+            if c.trigger.on == "list_ready" and c.status is not CampaignStatus.CANCELLED
+        ]
+
+    async def campaigns_scheduled(self, until: datetime) -> list[Campaign]:
+        found = [
+            c
+            for c in self._campaigns.values()
+            if c.status is CampaignStatus.DRAFT
+            and c.trigger.on == "schedule"
+            and c.trigger.at is not None
+            and c.trigger.at <= until
+        ]
+        return sorted(found, key=lambda c: (c.created_at, c.id))
+
+    async def get_settings(self, tenant_id: str) -> CampaignSettings | None:
+        return self._settings.get(tenant_id)
+
+    async def put_settings(self, tenant_id: str, settings: CampaignSettings) -> None:
+        self._settings[tenant_id] = settings
+
+    # --- the ledger ----------------------------------------------------------------------
+    async def claim_messages(self, messages: Sequence[Message]) -> int:
+        new = 0
+        async with self._lock:
+            for m in messages:
+                key = (m.tenant_id, m.id)
+                if key not in self._ledger:
+                    self._ledger[key] = m
+                    new += 1
+        return new
+
+    async def state_counts(
+        self, tenant_id: str, campaign_id: str
+    ) -> list[tuple[str, str | None, int]]:
+        counts = Counter(
+            (str(m.state), m.reason)
+            for m in self._ledger.values()
+            if m.tenant_id == tenant_id and m.campaign_id == campaign_id
+        )
+        return [(state, reason, n) for (state, reason), n in sorted(counts.items(), key=str)]

@@ -6,16 +6,32 @@ Single-document writes only (no transactions): an update is a compare-and-set on
 """
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Any
 
-from listflow.campaigns.domain.model import ContactView
+from listflow.campaigns.domain.model import (
+    Audience,
+    Campaign,
+    CampaignSettings,
+    CampaignStatus,
+    ContactView,
+    MessageState,
+    Rules,
+    Trigger,
+)
 from listflow.campaigns.domain.templates import MessageTemplate, TemplateContent
-from listflow.kit.mongo import Document, find_any, gather_bounded, is_duplicate_key
+from listflow.campaigns.ports import Message
+from listflow.kit.mongo import (
+    Document,
+    duplicate_key_indexes,
+    find_any,
+    gather_bounded,
+    is_duplicate_key,
+)
 from listflow.schemas.values import ContactData
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import OperationFailure
+from pymongo.errors import BulkWriteError, OperationFailure
 
 
 def template_to_document(template: MessageTemplate) -> Document:
@@ -124,14 +140,124 @@ def contact_from_document(doc: Document) -> ContactView:
     )
 
 
+def campaign_to_document(c: Campaign) -> Document:
+    return {
+        "_id": _key(c.tenant_id, c.id),
+        "tenant_id": c.tenant_id,
+        "campaign_id": c.id,
+        "name": c.name,
+        "channel": c.channel,
+        "template_id": c.template_id,
+        "audience": c.audience.model_dump(mode="json"),
+        # The trigger's parts as fields of their own: the loops query them.
+        "trigger_on": c.trigger.on,
+        "trigger_at": c.trigger.at,
+        "status": str(c.status),
+        "send_rate": c.send_rate,
+        "created_at": c.created_at,
+        "triggered_at": c.triggered_at,
+        "targeted_at": c.targeted_at,
+    }
+
+
+def _utc_or_none(value: datetime | None) -> datetime | None:
+    return _utc(value) if value is not None else None
+
+
+def campaign_from_document(doc: Document) -> Campaign:
+    return Campaign(
+        id=doc["campaign_id"],
+        tenant_id=doc["tenant_id"],
+        name=doc["name"],
+        channel=doc["channel"],
+        template_id=doc["template_id"],
+        audience=Audience.model_validate(doc["audience"]),
+        trigger=Trigger(on=doc["trigger_on"], at=_utc_or_none(doc.get("trigger_at"))),
+        status=CampaignStatus(doc["status"]),
+        send_rate=float(doc["send_rate"]),
+        created_at=_utc(doc["created_at"]),
+        triggered_at=_utc_or_none(doc.get("triggered_at")),
+        targeted_at=_utc_or_none(doc.get("targeted_at")),
+    )
+
+
+def message_to_document(m: Message) -> Document:
+    return {
+        "_id": _key(m.tenant_id, m.id),
+        "tenant_id": m.tenant_id,
+        "message_id": m.id,
+        "campaign_id": m.campaign_id,
+        "contact_id": m.contact_id,
+        "channel": m.channel,
+        "state": str(m.state),
+        "created_at": m.created_at,
+        "due_at": m.due_at,
+        "reason": m.reason,
+        "address": m.address,
+        "attempts": m.attempts,
+        "sent_at": m.sent_at,
+        "error": m.error,
+    }
+
+
+def message_from_document(doc: Document) -> Message:
+    return Message(
+        id=doc["message_id"],
+        tenant_id=doc["tenant_id"],
+        campaign_id=doc["campaign_id"],
+        contact_id=doc["contact_id"],
+        channel=doc["channel"],
+        state=MessageState(doc["state"]),
+        created_at=_utc(doc["created_at"]),
+        due_at=_utc(doc["due_at"]),
+        reason=doc.get("reason"),
+        address=doc.get("address"),
+        attempts=int(doc.get("attempts", 0)),
+        sent_at=_utc_or_none(doc.get("sent_at")),
+        error=doc.get("error"),
+    )
+
+
+def _settings_document(tenant_id: str, s: CampaignSettings) -> Document:
+    r = s.rules
+    return {
+        "_id": tenant_id,
+        "quiet_start": r.quiet_start.isoformat(),
+        "quiet_end": r.quiet_end.isoformat(),
+        "cap_messages": r.cap_messages,
+        "cap_days": r.cap_days,
+        "sms_help_text": s.sms_help_text,
+    }
+
+
+def _settings(doc: Document) -> CampaignSettings:
+    rules = Rules(
+        quiet_start=time.fromisoformat(doc["quiet_start"]),
+        quiet_end=time.fromisoformat(doc["quiet_end"]),
+        cap_messages=int(doc["cap_messages"]),
+        cap_days=int(doc["cap_days"]),
+    )
+    return CampaignSettings(rules=rules, sms_help_text=doc["sms_help_text"])
+
+
 class MongoCampaignRepository(MongoTemplateRepository):
     def __init__(self, database: AsyncDatabase[Document]) -> None:
         super().__init__(database)
         self._contacts = database["contacts"]
         self._links = database["links"]
+        self._campaigns = database["campaigns"]
+        self._settings = database["settings"]
+        self._ledger = database["messages"]
 
     async def ensure_indexes(self) -> None:
         await super().ensure_indexes()
+        await self._campaigns.create_index(
+            [("tenant_id", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING)]
+        )
+        await self._campaigns.create_index([("status", ASCENDING), ("trigger_on", ASCENDING)])
+        await self._ledger.create_index(
+            [("tenant_id", ASCENDING), ("campaign_id", ASCENDING), ("state", ASCENDING)]
+        )
         await self._contacts.create_index([("tenant_id", ASCENDING), ("group_ids", ASCENDING)])
         await self._contacts.create_index([("tenant_id", ASCENDING), ("upload_ids", ASCENDING)])
 
@@ -204,3 +330,88 @@ class MongoCampaignRepository(MongoTemplateRepository):
     async def links(self, tenant_id: str, contact_ids: Sequence[str]) -> dict[str, str]:
         docs = await find_any(self._links, "_id", [_key(tenant_id, i) for i in contact_ids])
         return {doc["contact_id"]: doc["url"] for doc in docs if doc.get("url")}
+
+    # --- campaigns and settings ----------------------------------------------------------
+    async def save_campaign(self, campaign: Campaign) -> None:
+        doc = campaign_to_document(campaign)
+        await self._campaigns.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+
+    async def replace_campaign(
+        self, campaign: Campaign, *, expected: Sequence[CampaignStatus]
+    ) -> bool:
+        doc = campaign_to_document(campaign)
+        result = await self._campaigns.replace_one(
+            {"_id": doc["_id"], "status": {"$in": [str(s) for s in expected]}}, doc
+        )
+        return result.matched_count == 1
+
+    async def get_campaign(self, tenant_id: str, campaign_id: str) -> Campaign | None:
+        doc = await self._campaigns.find_one({"_id": _key(tenant_id, campaign_id)})
+        return campaign_from_document(doc) if doc is not None else None
+
+    async def _campaigns_where(self, query: Document) -> list[Campaign]:
+        cursor = self._campaigns.find(query).sort([("created_at", ASCENDING), ("_id", ASCENDING)])
+        return [campaign_from_document(doc) async for doc in cursor]
+
+    async def list_campaigns(self, tenant_id: str) -> list[Campaign]:
+        return await self._campaigns_where({"tenant_id": tenant_id})
+
+    async def delete_campaign(
+        self, tenant_id: str, campaign_id: str, *, expected: CampaignStatus
+    ) -> bool:
+        result = await self._campaigns.delete_one(
+            {"_id": _key(tenant_id, campaign_id), "status": str(expected)}
+        )
+        return result.deleted_count == 1
+
+    async def campaigns_sending(self) -> list[Campaign]:
+        return await self._campaigns_where({"status": str(CampaignStatus.SENDING)})
+
+    async def campaigns_on_list_ready(self, tenant_id: str) -> list[Campaign]:
+        return await self._campaigns_where(
+            {
+                "tenant_id": tenant_id,
+                "trigger_on": "list_ready",
+                "status": {"$ne": str(CampaignStatus.CANCELLED)},
+            }
+        )
+
+    async def campaigns_scheduled(self, until: datetime) -> list[Campaign]:
+        return await self._campaigns_where(
+            {
+                "status": str(CampaignStatus.DRAFT),
+                "trigger_on": "schedule",
+                "trigger_at": {"$lte": until},
+            }
+        )
+
+    async def get_settings(self, tenant_id: str) -> CampaignSettings | None:
+        doc = await self._settings.find_one({"_id": tenant_id})
+        return _settings(doc) if doc is not None else None
+
+    async def put_settings(self, tenant_id: str, settings: CampaignSettings) -> None:
+        doc = _settings_document(tenant_id, settings)
+        await self._settings.replace_one({"_id": tenant_id}, doc, upsert=True)
+
+    # --- the ledger ----------------------------------------------------------------------
+    async def claim_messages(self, messages: Sequence[Message]) -> int:
+        if not messages:
+            return 0
+        docs = list({d["_id"]: d for d in map(message_to_document, messages)}.values())
+        try:
+            await self._ledger.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            return len(docs) - len(duplicate_key_indexes(exc))
+        return len(docs)
+
+    async def state_counts(
+        self, tenant_id: str, campaign_id: str
+    ) -> list[tuple[str, str | None, int]]:
+        cursor = await self._ledger.aggregate(
+            [
+                {"$match": {"tenant_id": tenant_id, "campaign_id": campaign_id}},
+                {"$group": {"_id": {"state": "$state", "reason": "$reason"}, "n": {"$sum": 1}}},
+            ]
+        )
+        rows = [(d["_id"]["state"], d["_id"].get("reason"), int(d["n"])) async for d in cursor]
+        return sorted(rows, key=str)
