@@ -6,7 +6,7 @@ from datetime import datetime
 
 from listflow.campaigns.adapters.mongo_repository import MongoCampaignRepository
 from listflow.campaigns.config import Settings
-from listflow.campaigns.handlers import ReadModels, Templates
+from listflow.campaigns.handlers import Campaigns, ReadModels, Templates
 from listflow.campaigns.ports import CampaignStore, SmsSender
 from listflow.kit.container import BaseContainer, infrastructure, utc_now
 from opentelemetry.sdk.trace import TracerProvider
@@ -18,6 +18,7 @@ SERVICE = "campaigns"
 class Container(BaseContainer[Settings]):
     repository: CampaignStore
     templates: Templates
+    campaigns: Campaigns
     read_models: ReadModels
     sms: SmsSender | None
     clock: Callable[[], datetime]
@@ -41,6 +42,7 @@ def bootstrap(
         mongo=infra.mongo,
         repository=store,
         templates=Templates(store, clock),
+        campaigns=Campaigns(store, clock),
         read_models=ReadModels(store),
         sms=sms,
         clock=clock,

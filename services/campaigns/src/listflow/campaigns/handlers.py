@@ -2,19 +2,31 @@
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from listflow.campaigns.domain.errors import Conflict, NotFound
-from listflow.campaigns.domain.model import ContactView
+from listflow.campaigns.domain.errors import Conflict, Invalid, NotFound
+from listflow.campaigns.domain.model import (
+    Audience,
+    Campaign,
+    CampaignSettings,
+    CampaignStatus,
+    ContactView,
+    MessageState,
+    Stats,
+    Trigger,
+    in_audience,
+    message_id,
+)
 from listflow.campaigns.domain.templates import (
     MessageTemplate,
     Rendered,
     TemplateContent,
     preview,
 )
-from listflow.campaigns.ports import ReadModelRepository, TemplateRepository
+from listflow.campaigns.ports import CampaignStore, Message, ReadModelRepository, TemplateRepository
+from listflow.schemas.campaigns import Channel
 from listflow.schemas.events import (
     ContactChange,
     ContactCreated,
@@ -123,3 +135,182 @@ class ReadModels:
                 await self.repository.set_link(
                     e.tenant_id, e.contact_id, e.link_id, None, e.revoked_at
                 )
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignDraft:
+    """What an operator chooses for a campaign (checked by the API's models first)."""
+
+    name: str
+    channel: Channel
+    template_id: str
+    audience: Audience
+    trigger: Trigger
+    send_rate: float
+
+
+# Messages claimed in the ledger per write while targeting.
+CLAIM_BATCH = 1000
+# From which states each command moves a campaign, and to which.
+_MOVES: dict[str, tuple[tuple[CampaignStatus, ...], CampaignStatus]] = {
+    "pause": ((CampaignStatus.SENDING,), CampaignStatus.PAUSED),
+    "resume": ((CampaignStatus.PAUSED,), CampaignStatus.SENDING),
+    "cancel": (
+        (CampaignStatus.DRAFT, CampaignStatus.SENDING, CampaignStatus.PAUSED),
+        CampaignStatus.CANCELLED,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Campaigns:
+    """The campaign use cases: the book of campaigns, their commands, targeting and stats."""
+
+    repository: CampaignStore
+    clock: Callable[[], datetime]
+    new_id: Callable[[], str] = field(default=_new_id)
+
+    async def create(self, tenant_id: str, draft: CampaignDraft) -> Campaign:
+        """Check and store a new campaign; a `now` trigger sends it at once."""
+        await self._check(tenant_id, draft)
+        campaign = Campaign(
+            id=self.new_id(),
+            tenant_id=tenant_id,
+            name=draft.name,
+            channel=draft.channel,
+            template_id=draft.template_id,
+            audience=draft.audience,
+            trigger=draft.trigger,
+            status=CampaignStatus.DRAFT,
+            send_rate=draft.send_rate,
+            created_at=self.clock(),
+        )
+        await self.repository.save_campaign(campaign)
+        if draft.trigger.on == "now":
+            return await self.send(tenant_id, campaign.id)
+        return campaign
+
+    async def get(self, tenant_id: str, campaign_id: str) -> Campaign:
+        campaign = await self.repository.get_campaign(tenant_id, campaign_id)
+        if campaign is None:
+            raise NotFound(f"No campaign {campaign_id!r}.")
+        return campaign
+
+    async def list(self, tenant_id: str) -> list[Campaign]:
+        return await self.repository.list_campaigns(tenant_id)
+
+    async def update(self, tenant_id: str, campaign_id: str, draft: CampaignDraft) -> Campaign:
+        """Change a draft (a campaign that has started sending keeps what it was sent as)."""
+        current = await self._draft(tenant_id, campaign_id)
+        await self._check(tenant_id, draft)
+        revised = replace(
+            current,
+            name=draft.name,
+            channel=draft.channel,
+            template_id=draft.template_id,
+            audience=draft.audience,
+            trigger=draft.trigger,
+            send_rate=draft.send_rate,
+        )
+        if not await self.repository.replace_campaign(revised, expected=[CampaignStatus.DRAFT]):
+            raise Conflict("The campaign is no longer a draft.", status="changed")
+        if draft.trigger.on == "now":
+            return await self.send(tenant_id, campaign_id)
+        return revised
+
+    async def delete(self, tenant_id: str, campaign_id: str) -> None:
+        await self._draft(tenant_id, campaign_id)
+        if not await self.repository.delete_campaign(
+            tenant_id, campaign_id, expected=CampaignStatus.DRAFT
+        ):
+            raise Conflict("The campaign is no longer a draft.", status="changed")
+
+    async def send(self, tenant_id: str, campaign_id: str) -> Campaign:
+        """Start a draft now, whatever its trigger: mark it sending, then target it."""
+        current = await self._draft(tenant_id, campaign_id)
+        sending = replace(current, status=CampaignStatus.SENDING, triggered_at=self.clock())
+        if not await self.repository.replace_campaign(sending, expected=[CampaignStatus.DRAFT]):
+            raise Conflict("The campaign is no longer a draft.", status="changed")
+        return await self.target(sending)
+
+    async def move(self, tenant_id: str, campaign_id: str, command: str) -> Campaign:
+        """pause, resume or cancel, from the states each allows (409 otherwise)."""
+        current = await self.get(tenant_id, campaign_id)
+        sources, to = _MOVES[command]
+        if current.status not in sources:
+            raise Conflict(
+                f"A {current.status} campaign cannot {command}.", status=str(current.status)
+            )
+        moved = replace(current, status=to)
+        if not await self.repository.replace_campaign(moved, expected=[current.status]):
+            raise Conflict("The campaign changed meanwhile; read it again.")
+        return moved
+
+    async def target(self, campaign: Campaign) -> Campaign:
+        """Claim one ledger entry per contact of the audience (again after a crash: the
+        ledger keeps each once), then mark the campaign targeted."""
+        contacts = await self.repository.contacts_in(
+            campaign.tenant_id,
+            group_ids=sorted(campaign.group_ids()),
+            upload_id=campaign.audience.upload_id,
+        )
+        now = self.clock()
+        chosen = [c for c in contacts if in_audience(c, campaign.audience, campaign.channel)]
+        for start in range(0, len(chosen), CLAIM_BATCH):
+            batch = chosen[start : start + CLAIM_BATCH]
+            await self.repository.claim_messages([self._message(campaign, c, now) for c in batch])
+        targeted = replace(campaign, targeted_at=now)
+        await self.repository.replace_campaign(
+            targeted, expected=[CampaignStatus.SENDING, CampaignStatus.PAUSED]
+        )
+        return targeted
+
+    async def stats(self, tenant_id: str, campaign_id: str) -> Stats:
+        campaign = await self.get(tenant_id, campaign_id)
+        counts = await self.repository.state_counts(tenant_id, campaign.id)
+        return Stats.of(counts, unsubscribed=0)
+
+    async def settings(self, tenant_id: str) -> CampaignSettings:
+        """The tenant's settings, the defaults until it chooses its own."""
+        return await self.repository.get_settings(tenant_id) or CampaignSettings()
+
+    async def put_settings(self, tenant_id: str, settings: CampaignSettings) -> CampaignSettings:
+        await self.repository.put_settings(tenant_id, settings)
+        return settings
+
+    async def _draft(self, tenant_id: str, campaign_id: str) -> Campaign:
+        campaign = await self.get(tenant_id, campaign_id)
+        if campaign.status is not CampaignStatus.DRAFT:
+            raise Conflict(
+                f"The campaign is {campaign.status}, no longer a draft.",
+                status=str(campaign.status),
+            )
+        return campaign
+
+    async def _check(self, tenant_id: str, draft: CampaignDraft) -> None:
+        template = await self.repository.get_template(tenant_id, draft.template_id)
+        if template is None:
+            raise Invalid(f"No message template {draft.template_id!r}.", field="template_id")
+        if template.content.channel != draft.channel:
+            raise Invalid(
+                f"The template is for {template.content.channel}, the campaign for "
+                f"{draft.channel}.",
+                field="template_id",
+            )
+        if not draft.audience.groups and draft.audience.upload_id is None:
+            raise Invalid("An audience names at least one group or an upload.", field="audience")
+        if draft.trigger.on == "schedule" and draft.trigger.at is None:
+            raise Invalid("A scheduled campaign needs its time (trigger.at).", field="trigger")
+
+    @staticmethod
+    def _message(campaign: Campaign, contact: ContactView, now: datetime) -> Message:
+        return Message(
+            id=message_id(campaign.tenant_id, campaign.id, contact.id, campaign.channel),
+            tenant_id=campaign.tenant_id,
+            campaign_id=campaign.id,
+            contact_id=contact.id,
+            channel=campaign.channel,
+            state=MessageState.PENDING,
+            created_at=now,
+            due_at=now,
+        )

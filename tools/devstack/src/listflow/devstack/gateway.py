@@ -29,6 +29,7 @@ ROUTES: dict[str, str] = {
     "/v1/dnc": "leads",
     "/v1/message-templates": "campaigns",
     "/v1/campaigns": "campaigns",
+    "/v1/campaign-settings": "campaigns",
     "/v1/portal": "portal",
     # Customers' own pages (their links are /p/<token>) and the portal's static files.
     "/p": "portal",

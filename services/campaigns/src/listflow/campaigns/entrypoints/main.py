@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from listflow.campaigns.adapters.mongo_repository import MongoCampaignRepository
 from listflow.campaigns.bootstrap import SERVICE, Container, bootstrap
 from listflow.campaigns.config import Settings
-from listflow.campaigns.entrypoints import consumer, templates_api
+from listflow.campaigns.entrypoints import campaigns_api, consumer, templates_api
 from listflow.kit.container import run_service, service_app
 from listflow.kit.logging import get_logger
 from listflow.kit.service import connected
@@ -30,9 +30,9 @@ def create_app(container: Container) -> FastAPI:
     return service_app(
         container,
         title="Listflow campaigns",
-        description="Message templates (email and SMS) and, next, the campaigns that send them.",
+        description="Message templates (email and SMS), campaigns and their settings.",
         lifespan=lifespan,
-        routers=[templates_api.router],
+        routers=[templates_api.router, campaigns_api.router, campaigns_api.settings_router],
     )
 
 
