@@ -213,7 +213,7 @@ class Campaigns:
             send_rate=draft.send_rate,
         )
         if not await self.repository.replace_campaign(revised, expected=[CampaignStatus.DRAFT]):
-            raise Conflict("The campaign is no longer a draft.", status="changed")
+            raise Conflict("The campaign is no longer a draft.", campaign_status="changed")
         if draft.trigger.on == "now":
             return await self.send(tenant_id, campaign_id)
         return revised
@@ -223,14 +223,14 @@ class Campaigns:
         if not await self.repository.delete_campaign(
             tenant_id, campaign_id, expected=CampaignStatus.DRAFT
         ):
-            raise Conflict("The campaign is no longer a draft.", status="changed")
+            raise Conflict("The campaign is no longer a draft.", campaign_status="changed")
 
     async def send(self, tenant_id: str, campaign_id: str) -> Campaign:
         """Start a draft now, whatever its trigger: mark it sending, then target it."""
         current = await self._draft(tenant_id, campaign_id)
         sending = replace(current, status=CampaignStatus.SENDING, triggered_at=self.clock())
         if not await self.repository.replace_campaign(sending, expected=[CampaignStatus.DRAFT]):
-            raise Conflict("The campaign is no longer a draft.", status="changed")
+            raise Conflict("The campaign is no longer a draft.", campaign_status="changed")
         return await self.target(sending)
 
     async def move(self, tenant_id: str, campaign_id: str, command: str) -> Campaign:
@@ -239,7 +239,8 @@ class Campaigns:
         sources, to = _MOVES[command]
         if current.status not in sources:
             raise Conflict(
-                f"A {current.status} campaign cannot {command}.", status=str(current.status)
+                f"A {current.status} campaign cannot {command}.",
+                campaign_status=str(current.status),
             )
         moved = replace(current, status=to)
         if not await self.repository.replace_campaign(moved, expected=[current.status]):
@@ -283,7 +284,7 @@ class Campaigns:
         if campaign.status is not CampaignStatus.DRAFT:
             raise Conflict(
                 f"The campaign is {campaign.status}, no longer a draft.",
-                status=str(campaign.status),
+                campaign_status=str(campaign.status),
             )
         return campaign
 
