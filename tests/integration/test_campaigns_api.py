@@ -143,15 +143,15 @@ def test_settings_are_the_defaults_until_a_tenant_sets_its_own(stack: Stack) -> 
         defaults = other.get("/v1/campaign-settings")
         assert defaults.status_code == 200, defaults.text
         assert defaults.json() == {
-            "quiet_hours_start": "08:00:00",
-            "quiet_hours_end": "21:00:00",
+            "quiet_hours_start": "08:00",
+            "quiet_hours_end": "21:00",
             "frequency_cap_messages": 7,
             "frequency_cap_days": 7,
             "sms_help_text": defaults.json()["sms_help_text"],
         }
         mine = {
-            "quiet_hours_start": "09:30:00",
-            "quiet_hours_end": "20:00:00",
+            "quiet_hours_start": "09:30",
+            "quiet_hours_end": "20:00",
             "frequency_cap_messages": 3,
             "frequency_cap_days": 5,
             "sms_help_text": "Globex collections: call 0800 000 000.",
@@ -161,7 +161,8 @@ def test_settings_are_the_defaults_until_a_tenant_sets_its_own(stack: Stack) -> 
         assert globex.get("/v1/campaign-settings").json() == mine
         assert other.get("/v1/campaign-settings").json() == defaults.json()
         for bad in (
-            {**mine, "quiet_hours_start": "22:00:00"},
+            {**mine, "quiet_hours_start": "22:00"},
+            {**mine, "quiet_hours_end": "24:00"},
             {**mine, "frequency_cap_messages": 0},
             {**mine, "sms_help_text": ""},
         ):

@@ -23,6 +23,9 @@ from listflow.schemas.text import Id, LongText, Name, ShortText
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 CampaignId = Annotated[Id, Path(description="Campaign id")]
+# "HH:MM", local time of day (JSON Schema's `time` format wants an offset, which a time in
+# each contact's own zone has not).
+ClockTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", examples=["08:00"])]
 Money = Annotated[Decimal, Field(ge=-(10**15), le=10**15, allow_inf_nan=False)]
 
 
@@ -138,10 +141,10 @@ class StatsOut(BaseModel):
 
 
 class SettingsIO(_In):
-    quiet_hours_start: time = Field(
-        default=time(8, 0), description="Sending opens, in the contact's local time"
+    quiet_hours_start: ClockTime = Field(
+        default="08:00", description="Sending opens, in the contact's local time (HH:MM)"
     )
-    quiet_hours_end: time = Field(default=time(21, 0), description="Sending closes")
+    quiet_hours_end: ClockTime = Field(default="21:00", description="Sending closes (HH:MM)")
     frequency_cap_messages: int = Field(
         default=7, ge=1, le=1000, description="At most this many messages per channel"
     )
@@ -158,8 +161,8 @@ class SettingsIO(_In):
 
     def domain(self) -> CampaignSettings:
         rules = Rules(
-            quiet_start=self.quiet_hours_end,
-            quiet_end=self.quiet_hours_start,
+            quiet_start=time.fromisoformat(self.quiet_hours_end),
+            quiet_end=time.fromisoformat(self.quiet_hours_start),
             cap_messages=self.frequency_cap_messages,
             cap_days=self.frequency_cap_days,
         )
@@ -168,8 +171,8 @@ class SettingsIO(_In):
     @classmethod
     def of(cls, s: CampaignSettings) -> "SettingsIO":
         return cls(
-            quiet_hours_start=s.rules.quiet_end,
-            quiet_hours_end=s.rules.quiet_start,
+            quiet_hours_start=s.rules.quiet_end.strftime("%H:%M"),
+            quiet_hours_end=s.rules.quiet_start.strftime("%H:%M"),
             frequency_cap_messages=s.rules.cap_messages,
             frequency_cap_days=s.rules.cap_days,
             sms_help_text=s.sms_help_text,
