@@ -3,7 +3,7 @@ into the ledger (once per contact, again safely after a crash) and stats that ad
 
 import itertools
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -20,8 +20,9 @@ from listflow.campaigns.domain.model import (
     Trigger,
 )
 from listflow.campaigns.domain.templates import MessageTemplate, TemplateContent
-from listflow.campaigns.handlers import CampaignDraft, Campaigns
-from listflow.schemas.values import Account, ContactData, TargetKind, list_id_for
+from listflow.campaigns.handlers import CampaignDraft, Campaigns, ReadModelBehind, Triggers
+from listflow.schemas.events import ListReady
+from listflow.schemas.values import Account, ContactData, Counts, TargetKind, list_id_for
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 EMAIL = TemplateContent("email", subject="Hi {{ first_name }}", html="<p>{{ portal_url }}</p>")
@@ -194,3 +195,95 @@ async def test_stats_count_the_ledger_by_state_and_reason() -> None:
         stats.pending
     )
     assert stats.unsubscribed == 1
+
+
+class Barrier:
+    """The read-model barrier of unit tests: caught up or not, as the test says."""
+
+    def __init__(self, caught_up: bool = True) -> None:
+        self.caught_up = caught_up
+        self.waits = 0
+
+    async def wait(self, limit_s: float) -> bool:
+        self.waits += 1
+        return self.caught_up
+
+
+def ready(list_id: str = MARCH, upload_id: str = "u1", tenant: str = "t1") -> ListReady:
+    return ListReady(
+        tenant_id=tenant,
+        list_kind=TargetKind.GROUP,
+        list_id=list_id,
+        list_name="March",
+        upload_id=upload_id,
+        counts=Counts(),
+        ready_at=NOW,
+    )
+
+
+async def test_a_ready_group_starts_its_campaigns_once_however_often_redelivered(
+    campaigns: Campaigns, repo: InMemoryCampaignRepository
+) -> None:
+    await repo.upsert_contacts([contact("c1"), contact("c2")])
+    mine = await campaigns.create("t1", draft(trigger=Trigger(on="list_ready")))
+    manual = await campaigns.create("t1", draft())
+    other_group = await campaigns.create(
+        "t1", draft(trigger=Trigger(on="list_ready"), audience=Audience(groups=("April",)))
+    )
+    triggers = Triggers(campaigns, Barrier(), 1.0)
+    started = await triggers.on_list_ready(ready())
+    assert [c.id for c in started] == [mine.id]
+    await triggers.on_list_ready(ready())  # redelivered
+    await repo.upsert_contacts([contact("c3")])
+    await triggers.on_list_ready(ready(upload_id="u2"))  # a later upload into the group
+    assert (await campaigns.stats("t1", mine.id)).targeted == 3
+    for untouched in (manual, other_group):
+        assert (await campaigns.get("t1", untouched.id)).status is CampaignStatus.DRAFT
+    # Another tenant's list of the same name starts nothing of this tenant's.
+    assert await triggers.on_list_ready(ready(list_id=MARCH, tenant="t2")) == []
+
+
+async def test_a_ready_list_waits_for_the_read_model_and_is_redelivered_if_behind(
+    campaigns: Campaigns, repo: InMemoryCampaignRepository
+) -> None:
+    mine = await campaigns.create("t1", draft(trigger=Trigger(on="list_ready")))
+    barrier = Barrier(caught_up=False)
+    with pytest.raises(ReadModelBehind):
+        await Triggers(campaigns, barrier, 1.0).on_list_ready(ready())
+    assert (await campaigns.get("t1", mine.id)).status is CampaignStatus.DRAFT
+    # No campaign answers: no wait at all.
+    await Triggers(campaigns, barrier, 1.0).on_list_ready(ready(list_id="elsewhere"))
+    assert barrier.waits == 1
+
+
+async def test_start_sends_due_scheduled_drafts_and_retargets_a_campaign_cut_short(
+    campaigns: Campaigns, repo: InMemoryCampaignRepository
+) -> None:
+    await repo.upsert_contacts([contact("c1"), contact("c2")])
+    due = await campaigns.create("t1", draft(trigger=Trigger(on="schedule", at=NOW)))
+    later = await campaigns.create(
+        "t1", draft(trigger=Trigger(on="schedule", at=NOW + timedelta(hours=1)))
+    )
+    # A "now" campaign whose process died after it was marked sending, before targeting.
+    cut = replace(
+        await campaigns.create("t1", draft()), status=CampaignStatus.SENDING, triggered_at=NOW
+    )
+    await repo.save_campaign(cut)
+    started = await Triggers(campaigns, Barrier(), 1.0).start_due(NOW)
+    assert sorted(c.id for c in started) == sorted([due.id, cut.id])
+    for c in (due, cut):
+        assert (await campaigns.stats("t1", c.id)).targeted == 2
+        assert (await campaigns.get("t1", c.id)).targeted_at is not None
+    assert (await campaigns.get("t1", later.id)).status is CampaignStatus.DRAFT
+    assert await Triggers(campaigns, Barrier(), 1.0).start_due(NOW) == []
+
+
+async def test_targeting_keeps_a_pause_made_meanwhile(
+    campaigns: Campaigns, repo: InMemoryCampaignRepository
+) -> None:
+    created = await campaigns.create("t1", draft())
+    sending = await campaigns.send("t1", created.id)
+    await campaigns.move("t1", created.id, "pause")
+    retargeted = await campaigns.target(sending)  # with the stale, sending copy
+    assert retargeted.status is CampaignStatus.PAUSED
+    assert (await campaigns.get("t1", created.id)).status is CampaignStatus.PAUSED

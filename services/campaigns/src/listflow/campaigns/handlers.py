@@ -1,5 +1,6 @@
 """Use cases of the campaigns service: (command, repository, clock) -> outcome."""
 
+import asyncio
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -25,15 +26,25 @@ from listflow.campaigns.domain.templates import (
     TemplateContent,
     preview,
 )
-from listflow.campaigns.ports import CampaignStore, Message, ReadModelRepository, TemplateRepository
+from listflow.campaigns.ports import (
+    CampaignStore,
+    Message,
+    ReadModelBarrier,
+    ReadModelRepository,
+    TemplateRepository,
+)
+from listflow.kit.logging import get_logger
 from listflow.schemas.campaigns import Channel
 from listflow.schemas.events import (
     ContactChange,
     ContactCreated,
     ContactDeleted,
     ContactUpdated,
+    ListReady,
 )
 from listflow.schemas.portal_links import AccessLinkIssued, AccessLinkRevoked
+
+_log = get_logger(__name__)
 
 
 def _new_id() -> str:
@@ -260,11 +271,18 @@ class Campaigns:
         for start in range(0, len(chosen), CLAIM_BATCH):
             batch = chosen[start : start + CLAIM_BATCH]
             await self.repository.claim_messages([self._message(campaign, c, now) for c in batch])
-        targeted = replace(campaign, targeted_at=now)
-        await self.repository.replace_campaign(
-            targeted, expected=[CampaignStatus.SENDING, CampaignStatus.PAUSED]
-        )
-        return targeted
+        return await self._mark_targeted(campaign, now)
+
+    async def _mark_targeted(self, campaign: Campaign, at: datetime) -> Campaign:
+        # Against the stored campaign: a pause or cancel meanwhile is kept.
+        for _ in range(3):
+            current = await self.repository.get_campaign(campaign.tenant_id, campaign.id)
+            if current is None or current.status is CampaignStatus.CANCELLED:
+                return current or campaign
+            marked = replace(current, targeted_at=at)
+            if await self.repository.replace_campaign(marked, expected=[current.status]):
+                return marked
+        raise Conflict("The campaign changed while being targeted.")
 
     async def stats(self, tenant_id: str, campaign_id: str) -> Stats:
         campaign = await self.get(tenant_id, campaign_id)
@@ -315,3 +333,64 @@ class Campaigns:
             created_at=now,
             due_at=now,
         )
+
+
+class ReadModelBehind(Exception):
+    """The contact read model has not caught up with the changes before a ListReady: the
+    event is redelivered (and the barrier waited for) again."""
+
+
+@dataclass(frozen=True)
+class Triggers:
+    """What starts campaigns: a ready list, a scheduled time, the service's own start."""
+
+    campaigns: Campaigns
+    barrier: ReadModelBarrier
+    barrier_timeout_s: float
+
+    async def on_list_ready(self, event: ListReady) -> list[Campaign]:
+        """Start (or, redelivered or for a later upload, target again) every campaign of
+        the tenant this list triggers, once the read model holds the list's contacts."""
+        repository = self.campaigns.repository
+        answering = [
+            c
+            for c in await repository.campaigns_on_list_ready(event.tenant_id)
+            if c.answers(event.list_id, event.upload_id)
+        ]
+        if not answering:
+            return []
+        if not await self.barrier.wait(self.barrier_timeout_s):
+            raise ReadModelBehind(f"contacts read model behind list {event.list_id}")
+        started = []
+        for c in answering:
+            if c.status is CampaignStatus.DRAFT:
+                try:
+                    started.append(await self.campaigns.send(c.tenant_id, c.id))
+                except Conflict:
+                    continue  # started meanwhile by another delivery or a command
+            else:
+                started.append(await self.campaigns.target(c))
+        return started
+
+    async def start_due(self, now: datetime) -> list[Campaign]:
+        """Scheduled drafts whose time has come, and sending campaigns never wholly
+        targeted (the service stopped while claiming their audience)."""
+        repository = self.campaigns.repository
+        started = []
+        for c in await repository.campaigns_scheduled(now):
+            try:
+                started.append(await self.campaigns.send(c.tenant_id, c.id))
+            except Conflict:
+                continue
+        for c in await repository.campaigns_sending():
+            if c.targeted_at is None:
+                started.append(await self.campaigns.target(c))
+        return started
+
+    async def start_forever(self, every_s: float) -> None:
+        while True:
+            try:
+                await self.start_due(self.campaigns.clock())
+            except Exception:
+                _log.exception("starting due campaigns failed, will try again")
+            await asyncio.sleep(every_s)

@@ -1,11 +1,21 @@
-"""Kafka subscribers of the campaigns service: its read models of contacts and links."""
+"""Kafka subscribers of the campaigns service: its read models of contacts and links, and
+ListReady, the trigger of list_ready campaigns."""
 
+from typing import Any
+
+from faststream import AckPolicy
 from faststream.kafka import KafkaMessage
 from listflow.campaigns.bootstrap import Container
-from listflow.kit.consumers import consume_event_batch
+from listflow.kit.consumers import consume_event, consume_event_batch
 from listflow.kit.kafka import row_batch_subscriber
 from listflow.schemas import topics
-from listflow.schemas.events import ContactCreated, ContactDeleted, ContactMerged, ContactUpdated
+from listflow.schemas.events import (
+    ContactCreated,
+    ContactDeleted,
+    ContactMerged,
+    ContactUpdated,
+    ListReady,
+)
 from listflow.schemas.portal_links import AccessLinkIssued, AccessLinkRevoked
 
 CHANGES = (ContactCreated, ContactUpdated, ContactMerged, ContactDeleted)
@@ -53,4 +63,26 @@ def register(container: Container) -> None:
             read_models.on_link_events,
             what="portal link event",
             failure="portal link events failed, will be redelivered",
+        )
+
+    @broker.subscriber(
+        topics.LISTS_READY.name,
+        group_id=settings.campaigns_consumer_group,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.MANUAL,
+        title="campaigns/list-ready",
+        description="Starts each campaign of the tenant whose audience names the ready group "
+        "(or upload), once the contacts read model holds the list; a redelivery or a later "
+        "upload targets it again, each contact claimed in the ledger once.",
+    )
+    async def list_ready(body: ListReady | dict[str, Any], msg: KafkaMessage) -> None:
+        await consume_event(
+            body,
+            msg,
+            broker,
+            topic=topics.LISTS_READY.name,
+            model=ListReady,
+            process=container.triggers.on_list_ready,
+            failure="starting campaigns of a ready list failed, will be redelivered",
+            log_fields=lambda event: {"list_id": event.list_id},
         )

@@ -11,7 +11,7 @@ from listflow.campaigns.config import Settings
 from listflow.campaigns.entrypoints import campaigns_api, consumer, templates_api
 from listflow.kit.container import run_service, service_app
 from listflow.kit.logging import get_logger
-from listflow.kit.service import connected
+from listflow.kit.service import connected, running
 
 _log = get_logger(__name__)
 
@@ -23,7 +23,11 @@ def create_app(container: Container) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if isinstance(container.repository, MongoCampaignRepository):
             await container.repository.ensure_indexes()
-        async with connected(container.publisher, container.broker, container.mongo):
+        every = container.settings.campaigns_dispatch_every_s
+        async with (
+            connected(container.publisher, container.broker, container.mongo),
+            running(container.triggers.start_forever(every)),
+        ):
             _log.info("campaigns service started")
             yield
 
