@@ -23,7 +23,8 @@ from listflow.campaigns.domain.model import (
     Trigger,
     message_id,
 )
-from listflow.campaigns.ports import CampaignStore, Message
+from listflow.campaigns.ports import CampaignRepository, Message
+from listflow.schemas.campaigns import SuppressionReason
 from listflow.schemas.values import Account, ContactData
 
 from tests.conftest import fresh_database
@@ -32,7 +33,7 @@ NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 @pytest.fixture(params=["memory", "ferretdb"])
-async def repository(request: pytest.FixtureRequest) -> AsyncIterator[CampaignStore]:
+async def repository(request: pytest.FixtureRequest) -> AsyncIterator[CampaignRepository]:
     if request.param == "memory":
         yield InMemoryCampaignRepository()
         return
@@ -69,13 +70,13 @@ def view(
     )
 
 
-async def test_a_stored_contact_reads_back_whole(repository: CampaignStore) -> None:
+async def test_a_stored_contact_reads_back_whole(repository: CampaignRepository) -> None:
     stored = view("c1", uploads=("u1",))
     await repository.upsert_contacts([stored])
     assert await repository.get_contacts("t1", ["c1"]) == {"c1": stored}
 
 
-async def test_the_highest_version_wins_whatever_the_order(repository: CampaignStore) -> None:
+async def test_the_highest_version_wins_whatever_the_order(repository: CampaignRepository) -> None:
     await repository.upsert_contacts([view("c1", 3, name="Third")])
     await repository.upsert_contacts([view("c1", 2, name="Second"), view("c1", 1, name="First")])
     await repository.upsert_contacts([view("c1", 3, name="Third")])  # a replay
@@ -87,7 +88,7 @@ async def test_the_highest_version_wins_whatever_the_order(repository: CampaignS
 
 
 async def test_every_upload_that_named_a_contact_is_kept_even_from_an_older_snapshot(
-    repository: CampaignStore,
+    repository: CampaignRepository,
 ) -> None:
     await repository.upsert_contacts([view("c1", 2, uploads=("u2",))])
     await repository.upsert_contacts([view("c1", 1, uploads=("u1",))])
@@ -98,7 +99,7 @@ async def test_every_upload_that_named_a_contact_is_kept_even_from_an_older_snap
 
 
 async def test_contacts_in_finds_the_groups_or_the_upload_and_no_deleted_contact(
-    repository: CampaignStore,
+    repository: CampaignRepository,
 ) -> None:
     await repository.upsert_contacts(
         [
@@ -125,7 +126,7 @@ async def test_contacts_in_finds_the_groups_or_the_upload_and_no_deleted_contact
 
 
 async def test_a_deleted_contact_stays_deleted_against_older_snapshots(
-    repository: CampaignStore,
+    repository: CampaignRepository,
 ) -> None:
     await repository.upsert_contacts([view("c1", 5, deleted=True)])
     await repository.upsert_contacts([view("c1", 4)])
@@ -134,7 +135,7 @@ async def test_a_deleted_contact_stays_deleted_against_older_snapshots(
 
 
 async def test_one_tenant_never_reads_another_tenants_contacts_or_links(
-    repository: CampaignStore,
+    repository: CampaignRepository,
 ) -> None:
     await repository.upsert_contacts([view("c1", tenant="t1"), view("c1", tenant="t2", name="B")])
     await repository.set_link("t1", "c1", "l1", "https://p/p/one", NOW)
@@ -147,14 +148,14 @@ async def test_one_tenant_never_reads_another_tenants_contacts_or_links(
     assert await repository.links("t1", ["c1"]) == {"c1": "https://p/p/one"}
 
 
-async def test_get_contacts_answers_for_the_ids_it_knows(repository: CampaignStore) -> None:
+async def test_get_contacts_answers_for_the_ids_it_knows(repository: CampaignRepository) -> None:
     await repository.upsert_contacts([view(f"c{i}") for i in range(5)])
     found = await repository.get_contacts("t1", ["c1", "c3", "nobody"])
     assert sorted(found) == ["c1", "c3"]
 
 
 async def test_the_latest_link_wins_and_a_replay_changes_nothing(
-    repository: CampaignStore,
+    repository: CampaignRepository,
 ) -> None:
     await repository.set_link("t1", "c1", "l2", "https://p/p/two", NOW + timedelta(hours=1))
     await repository.set_link("t1", "c1", "l1", "https://p/p/one", NOW)
@@ -165,7 +166,7 @@ async def test_the_latest_link_wins_and_a_replay_changes_nothing(
 
 
 async def test_a_revocation_ends_its_own_link_and_not_a_newer_one(
-    repository: CampaignStore,
+    repository: CampaignRepository,
 ) -> None:
     await repository.set_link("t1", "c1", "l1", "https://p/p/one", NOW)
     await repository.set_link("t1", "c2", "l2", "https://p/p/two", NOW)
@@ -178,7 +179,7 @@ async def test_a_revocation_ends_its_own_link_and_not_a_newer_one(
     assert await repository.links("t1", ["c1"]) == {}
 
 
-async def test_a_revocation_at_its_issues_instant_ends_it(repository: CampaignStore) -> None:
+async def test_a_revocation_at_its_issues_instant_ends_it(repository: CampaignRepository) -> None:
     await repository.set_link("t1", "c1", "l1", "https://p/p/one", NOW)
     await repository.set_link("t1", "c1", "l1", None, NOW)
     await repository.set_link("t1", "c1", "l1", None, NOW)  # a replay
@@ -186,7 +187,7 @@ async def test_a_revocation_at_its_issues_instant_ends_it(repository: CampaignSt
 
 
 async def test_a_revocation_seen_first_keeps_its_link_from_coming_back(
-    repository: CampaignStore,
+    repository: CampaignRepository,
 ) -> None:
     await repository.set_link("t1", "c1", "l1", None, NOW + timedelta(hours=1))
     await repository.set_link("t1", "c1", "l1", "https://p/p/one", NOW)
@@ -222,7 +223,7 @@ def campaign(
 
 
 async def test_a_campaign_reads_back_whole_and_lists_oldest_first_per_tenant(
-    repository: CampaignStore,
+    repository: CampaignRepository,
 ) -> None:
     first = campaign("k1", trigger=Trigger(on="schedule", at=NOW + timedelta(days=1)), at=2)
     await repository.save_campaign(first)
@@ -234,7 +235,7 @@ async def test_a_campaign_reads_back_whole_and_lists_oldest_first_per_tenant(
 
 
 async def test_a_campaign_is_replaced_or_deleted_only_from_the_expected_state(
-    repository: CampaignStore,
+    repository: CampaignRepository,
 ) -> None:
     draft = campaign("k1")
     await repository.save_campaign(draft)
@@ -250,7 +251,7 @@ async def test_a_campaign_is_replaced_or_deleted_only_from_the_expected_state(
 
 
 async def test_the_loops_find_sending_list_ready_and_due_scheduled_campaigns(
-    repository: CampaignStore,
+    repository: CampaignRepository,
 ) -> None:
     await repository.save_campaign(campaign("sending", status=CampaignStatus.SENDING))
     await repository.save_campaign(campaign("ready", trigger=Trigger(on="list_ready")))
@@ -271,7 +272,7 @@ async def test_the_loops_find_sending_list_ready_and_due_scheduled_campaigns(
     assert [c.id for c in await repository.campaigns_scheduled(NOW)] == ["due"]
 
 
-async def test_settings_read_back_per_tenant(repository: CampaignStore) -> None:
+async def test_settings_read_back_per_tenant(repository: CampaignRepository) -> None:
     mine = CampaignSettings(
         rules=Rules(quiet_start=time(20, 30), quiet_end=time(9, 0), cap_messages=3, cap_days=5),
         sms_help_text="Call 0800 000",
@@ -296,7 +297,7 @@ def message(contact: str, *, campaign_id: str = "k1", tenant: str = "t1") -> Mes
 
 
 async def test_the_ledger_claims_each_message_once_however_often_asked(
-    repository: CampaignStore,
+    repository: CampaignRepository,
 ) -> None:
     assert await repository.claim_messages([message("c1"), message("c2"), message("c1")]) == 2
     assert await repository.claim_messages([message("c2"), message("c3")]) == 1
@@ -304,3 +305,82 @@ async def test_the_ledger_claims_each_message_once_however_often_asked(
     await repository.claim_messages([message("c1", tenant="t2"), message("c1", campaign_id="k2")])
     assert await repository.state_counts("t1", "k1") == [("pending", None, 3)]
     assert await repository.state_counts("t2", "k1") == [("pending", None, 1)]
+
+
+async def test_due_messages_are_the_campaigns_open_ones_due_by_now_oldest_first(
+    repository: CampaignRepository,
+) -> None:
+    early, late, other = message("c1"), message("c2"), message("c3", campaign_id="k2")
+    await repository.claim_messages(
+        [replace(late, due_at=NOW + timedelta(minutes=5)), early, other, message("c4")]
+    )
+    assert await repository.transition(
+        message("c4"), MessageState.SENT, from_states=[MessageState.PENDING], sent_at=NOW
+    )
+    due = await repository.due_messages("t1", "k1", NOW, 10)
+    assert [m.contact_id for m in due] == ["c1"]
+    later = await repository.due_messages("t1", "k1", NOW + timedelta(hours=1), 10)
+    assert [m.contact_id for m in later] == ["c1", "c2"]
+    assert len(await repository.due_messages("t1", "k1", NOW + timedelta(hours=1), 1)) == 1
+    assert await repository.due_messages("t2", "k1", NOW + timedelta(hours=1), 10) == []
+
+
+async def test_a_transition_is_a_compare_and_set_on_the_state(
+    repository: CampaignRepository,
+) -> None:
+    m = message("c1")
+    await repository.claim_messages([m])
+    pending = [MessageState.PENDING]
+    assert await repository.transition(m, MessageState.SENDING, from_states=pending, attempts=1)
+    assert not await repository.transition(m, MessageState.SENDING, from_states=pending)
+    assert await repository.transition(
+        m, MessageState.SENT, from_states=[MessageState.SENDING], sent_at=NOW
+    )
+    stored = await repository.get_message("t1", m.id)
+    assert stored is not None
+    assert (stored.state, stored.attempts, stored.sent_at) == (MessageState.SENT, 1, NOW)
+    assert await repository.get_message("t2", m.id) is None
+    suppressed = message("c2")
+    await repository.claim_messages([suppressed])
+    await repository.transition(
+        suppressed, MessageState.SUPPRESSED, from_states=pending, reason="no_consent"
+    )
+    assert await repository.state_counts("t1", "k1") == [
+        ("sent", None, 1),
+        ("suppressed", "no_consent", 1),
+    ]
+
+
+async def test_the_cap_counts_a_contacts_messages_of_the_channel_across_campaigns(
+    repository: CampaignRepository,
+) -> None:
+    messages = [message("c1", campaign_id=f"k{i}") for i in range(4)]
+    await repository.claim_messages([*messages, message("c2")])
+    for i, m in enumerate(messages[:3]):
+        assert await repository.transition(
+            m,
+            MessageState.SENT,
+            from_states=[MessageState.PENDING],
+            sent_at=NOW - timedelta(days=i * 4),
+        )
+    assert await repository.sent_since("t1", "c1", "email", NOW - timedelta(days=7)) == 2
+    assert await repository.sent_since("t1", "c1", "email", NOW - timedelta(days=30)) == 3
+    assert await repository.sent_since("t1", "c1", "sms", NOW - timedelta(days=30)) == 0
+    assert await repository.sent_since("t2", "c1", "email", NOW - timedelta(days=30)) == 0
+
+
+async def test_suppression_per_tenant_and_channel_keeps_its_first_reason(
+    repository: CampaignRepository,
+) -> None:
+    await repository.suppress(
+        "t1", "email", "a@x.io", SuppressionReason.UNSUBSCRIBED, NOW, campaign_id="k1"
+    )
+    await repository.suppress("t1", "email", "a@x.io", SuppressionReason.HARD_BOUNCE, NOW)
+    await repository.suppress("t1", "sms", "+14155550100", SuppressionReason.SMS_OPT_OUT, NOW)
+    assert await repository.suppression("t1", "email", "a@x.io") is SuppressionReason.UNSUBSCRIBED
+    assert await repository.suppression("t2", "email", "a@x.io") is None
+    assert await repository.suppression("t1", "sms", "a@x.io") is None
+    assert await repository.unsubscribes_of("t1", "k1") == 1
+    assert await repository.unsubscribes_of("t1", "k2") == 0
+    await repository.unsuppress("t1", "sms", "+14155550100")
+    assert await repository.suppression("t1", "sms", "+14155550100") is None

@@ -8,7 +8,7 @@ from listflow.campaigns.adapters.kafka_barrier import KafkaReadModelBarrier
 from listflow.campaigns.adapters.mongo_repository import MongoCampaignRepository
 from listflow.campaigns.config import Settings
 from listflow.campaigns.handlers import Campaigns, ReadModels, Templates, Triggers
-from listflow.campaigns.ports import CampaignStore, ReadModelBarrier, SmsSender
+from listflow.campaigns.ports import CampaignRepository, ReadModelBarrier, SmsSender
 from listflow.kit.container import BaseContainer, infrastructure, utc_now
 from listflow.schemas import topics
 from opentelemetry.sdk.trace import TracerProvider
@@ -18,7 +18,7 @@ SERVICE = "campaigns"
 
 @dataclass
 class Container(BaseContainer[Settings]):
-    repository: CampaignStore
+    repository: CampaignRepository
     templates: Templates
     campaigns: Campaigns
     triggers: Triggers
@@ -31,14 +31,16 @@ def bootstrap(
     settings: Settings | None = None,
     *,
     tracer_provider: TracerProvider | None = None,
-    repository: CampaignStore | None = None,
+    repository: CampaignRepository | None = None,
     sms: SmsSender | None = None,
     barrier: ReadModelBarrier | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> Container:
     settings = settings or Settings()
     infra = infrastructure(settings, SERVICE, tracer_provider)
-    store: CampaignStore = repository or MongoCampaignRepository(infra.mongo[settings.database])
+    store: CampaignRepository = repository or MongoCampaignRepository(
+        infra.mongo[settings.database]
+    )
     campaigns = Campaigns(store, clock)
     barrier = barrier or KafkaReadModelBarrier(
         settings.kafka_bootstrap,

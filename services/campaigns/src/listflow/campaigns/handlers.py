@@ -27,7 +27,7 @@ from listflow.campaigns.domain.templates import (
     preview,
 )
 from listflow.campaigns.ports import (
-    CampaignStore,
+    CampaignRepository,
     Message,
     ReadModelBarrier,
     ReadModelRepository,
@@ -177,7 +177,7 @@ _MOVES: dict[str, tuple[tuple[CampaignStatus, ...], CampaignStatus]] = {
 class Campaigns:
     """The campaign use cases: the book of campaigns, their commands, targeting and stats."""
 
-    repository: CampaignStore
+    repository: CampaignRepository
     clock: Callable[[], datetime]
     new_id: Callable[[], str] = field(default=_new_id)
 
@@ -287,7 +287,8 @@ class Campaigns:
     async def stats(self, tenant_id: str, campaign_id: str) -> Stats:
         campaign = await self.get(tenant_id, campaign_id)
         counts = await self.repository.state_counts(tenant_id, campaign.id)
-        return Stats.of(counts, unsubscribed=0)
+        unsubscribed = await self.repository.unsubscribes_of(tenant_id, campaign.id)
+        return Stats.of(counts, unsubscribed=unsubscribed)
 
     async def settings(self, tenant_id: str) -> CampaignSettings:
         """The tenant's settings, the defaults until it chooses its own."""

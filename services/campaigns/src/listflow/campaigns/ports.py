@@ -128,12 +128,10 @@ class CampaignBook(Protocol):
         ...
 
 
-class CampaignStore(TemplateRepository, ReadModelRepository, CampaignBook, Protocol):
-    """The store the service is wired with (the rest of CampaignRepository, the sending
-    ledger and suppression, joins it as its use cases are built)."""
+class CampaignRepository(TemplateRepository, ReadModelRepository, CampaignBook, Protocol):
+    """The one store of the service: templates, read models, campaigns and settings, and
+    the sending ledger and suppression below."""
 
-
-class CampaignRepository(CampaignStore, Protocol):
     # --- the ledger ----------------------------------------------------------------------
     async def due_messages(
         self, tenant_id: str, campaign_id: str, now: datetime, limit: int

@@ -7,15 +7,20 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from listflow.campaigns.domain.model import (
+    CAPPED_STATES,
+    DUE_STATES,
     Campaign,
     CampaignSettings,
     CampaignStatus,
     ContactView,
+    MessageState,
 )
 from listflow.campaigns.domain.templates import MessageTemplate
 from listflow.campaigns.ports import Message
+from listflow.schemas.campaigns import Channel, SuppressionReason
 
 
 class InMemoryTemplateRepository:
@@ -63,6 +68,7 @@ class InMemoryCampaignRepository(InMemoryTemplateRepository):
         self._campaigns: dict[tuple[str, str], Campaign] = {}
         self._settings: dict[str, CampaignSettings] = {}
         self._ledger: dict[tuple[str, str], Message] = {}
+        self._suppressed: dict[tuple[str, str, str], tuple[SuppressionReason, str | None]] = {}
 
     # --- read models ---------------------------------------------------------------------
     async def upsert_contacts(self, contacts: Sequence[ContactView]) -> None:
@@ -191,3 +197,79 @@ class InMemoryCampaignRepository(InMemoryTemplateRepository):
             if m.tenant_id == tenant_id and m.campaign_id == campaign_id
         )
         return [(state, reason, n) for (state, reason), n in sorted(counts.items(), key=str)]
+
+    async def due_messages(
+        self, tenant_id: str, campaign_id: str, now: datetime, limit: int
+    ) -> list[Message]:
+        due = [
+            m
+            for m in self._ledger.values()
+            if m.tenant_id == tenant_id
+            and m.campaign_id == campaign_id
+            and m.state in DUE_STATES
+            and m.due_at <= now
+        ]
+        return sorted(due, key=lambda m: (m.due_at, m.id))[:limit]
+
+    async def transition(
+        self,
+        message: Message,
+        to: MessageState,
+        *,
+        from_states: Sequence[MessageState],
+        **fields: Any,
+    ) -> bool:
+        async with self._lock:
+            key = (message.tenant_id, message.id)
+            stored = self._ledger.get(key)
+            if stored is None or stored.state not in from_states:
+                return False
+            self._ledger[key] = replace(stored, state=to, **fields)
+            return True
+
+    async def get_message(self, tenant_id: str, message_id: str) -> Message | None:
+        return self._ledger.get((tenant_id, message_id))
+
+    async def sent_since(
+        self, tenant_id: str, contact_id: str, channel: Channel, since: datetime
+    ) -> int:
+        return sum(
+            1
+            for m in self._ledger.values()
+            if m.tenant_id == tenant_id
+            and m.contact_id == contact_id
+            and m.channel == channel
+            and m.state in CAPPED_STATES
+            and m.sent_at is not None
+            and m.sent_at >= since
+        )
+
+    # --- suppression ---------------------------------------------------------------------
+    async def suppress(
+        self,
+        tenant_id: str,
+        channel: Channel,
+        address: str,
+        reason: SuppressionReason,
+        at: datetime,
+        campaign_id: str | None = None,
+    ) -> None:
+        self._suppressed.setdefault((tenant_id, channel, address), (reason, campaign_id))
+
+    async def unsuppress(self, tenant_id: str, channel: Channel, address: str) -> None:
+        self._suppressed.pop((tenant_id, channel, address), None)
+
+    async def suppression(
+        self, tenant_id: str, channel: Channel, address: str
+    ) -> SuppressionReason | None:
+        found = self._suppressed.get((tenant_id, channel, address))
+        return found[0] if found else None
+
+    async def unsubscribes_of(self, tenant_id: str, campaign_id: str) -> int:
+        return sum(
+            1
+            for (tenant, _, _), (reason, campaign) in self._suppressed.items()
+            if tenant == tenant_id
+            and campaign == campaign_id
+            and reason is SuppressionReason.UNSUBSCRIBED
+        )

@@ -10,6 +10,8 @@ from datetime import UTC, datetime, time
 from typing import Any
 
 from listflow.campaigns.domain.model import (
+    CAPPED_STATES,
+    DUE_STATES,
     Audience,
     Campaign,
     CampaignSettings,
@@ -28,6 +30,7 @@ from listflow.kit.mongo import (
     gather_bounded,
     is_duplicate_key,
 )
+from listflow.schemas.campaigns import Channel, SuppressionReason
 from listflow.schemas.values import ContactData
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
@@ -248,6 +251,7 @@ class MongoCampaignRepository(MongoTemplateRepository):
         self._campaigns = database["campaigns"]
         self._settings = database["settings"]
         self._ledger = database["messages"]
+        self._suppressions = database["suppressions"]
 
     async def ensure_indexes(self) -> None:
         await super().ensure_indexes()
@@ -257,6 +261,12 @@ class MongoCampaignRepository(MongoTemplateRepository):
         await self._campaigns.create_index([("status", ASCENDING), ("trigger_on", ASCENDING)])
         await self._ledger.create_index(
             [("tenant_id", ASCENDING), ("campaign_id", ASCENDING), ("state", ASCENDING)]
+        )
+        await self._ledger.create_index(
+            [("tenant_id", ASCENDING), ("contact_id", ASCENDING), ("channel", ASCENDING)]
+        )
+        await self._suppressions.create_index(
+            [("tenant_id", ASCENDING), ("campaign_id", ASCENDING), ("reason", ASCENDING)]
         )
         await self._contacts.create_index([("tenant_id", ASCENDING), ("group_ids", ASCENDING)])
         await self._contacts.create_index([("tenant_id", ASCENDING), ("upload_ids", ASCENDING)])
@@ -415,3 +425,105 @@ class MongoCampaignRepository(MongoTemplateRepository):
         )
         rows = [(d["_id"]["state"], d["_id"].get("reason"), int(d["n"])) async for d in cursor]
         return sorted(rows, key=str)
+
+    async def due_messages(
+        self, tenant_id: str, campaign_id: str, now: datetime, limit: int
+    ) -> list[Message]:
+        cursor = (
+            self._ledger.find(
+                {
+                    "tenant_id": tenant_id,
+                    "campaign_id": campaign_id,
+                    "state": {"$in": [str(s) for s in DUE_STATES]},
+                    "due_at": {"$lte": now},
+                }
+            )
+            .sort([("due_at", ASCENDING), ("message_id", ASCENDING)])
+            .limit(limit)
+        )
+        return [message_from_document(doc) async for doc in cursor]
+
+    async def transition(
+        self,
+        message: Message,
+        to: MessageState,
+        *,
+        from_states: Sequence[MessageState],
+        **fields: Any,
+    ) -> bool:
+        result = await self._ledger.update_one(
+            {
+                "_id": _key(message.tenant_id, message.id),
+                "state": {"$in": [str(s) for s in from_states]},
+            },
+            {"$set": {**fields, "state": str(to)}},
+        )
+        return result.matched_count == 1
+
+    async def get_message(self, tenant_id: str, message_id: str) -> Message | None:
+        doc = await self._ledger.find_one({"_id": _key(tenant_id, message_id)})
+        return message_from_document(doc) if doc is not None else None
+
+    async def sent_since(
+        self, tenant_id: str, contact_id: str, channel: Channel, since: datetime
+    ) -> int:
+        return await self._ledger.count_documents(
+            {
+                "tenant_id": tenant_id,
+                "contact_id": contact_id,
+                "channel": channel,
+                "state": {"$in": [str(s) for s in CAPPED_STATES]},
+                "sent_at": {"$gte": since},
+            }
+        )
+
+    # --- suppression ---------------------------------------------------------------------
+    @staticmethod
+    def _suppression_key(tenant_id: str, channel: Channel, address: str) -> str:
+        return f"{tenant_id}:{channel}:{address}"
+
+    async def suppress(
+        self,
+        tenant_id: str,
+        channel: Channel,
+        address: str,
+        reason: SuppressionReason,
+        at: datetime,
+        campaign_id: str | None = None,
+    ) -> None:
+        # The first reason stays (a later unsubscribe of a bounced address changes nothing).
+        doc = {
+            "tenant_id": tenant_id,
+            "channel": channel,
+            "address": address,
+            "reason": str(reason),
+            "at": at,
+            "campaign_id": campaign_id,
+        }
+        await self._suppressions.update_one(
+            {"_id": self._suppression_key(tenant_id, channel, address)},
+            {"$setOnInsert": doc},
+            upsert=True,
+        )
+
+    async def unsuppress(self, tenant_id: str, channel: Channel, address: str) -> None:
+        await self._suppressions.delete_one(
+            {"_id": self._suppression_key(tenant_id, channel, address)}
+        )
+
+    async def suppression(
+        self, tenant_id: str, channel: Channel, address: str
+    ) -> SuppressionReason | None:
+        doc = await self._suppressions.find_one(
+            {"_id": self._suppression_key(tenant_id, channel, address)}
+        )
+        return SuppressionReason(doc["reason"]) if doc is not None else None
+
+    async def unsubscribes_of(self, tenant_id: str, campaign_id: str) -> int:
+        return await self._suppressions.count_documents(
+            {
+                "tenant_id": tenant_id,
+                "campaign_id": campaign_id,
+                "reason": str(SuppressionReason.UNSUBSCRIBED),
+            }
+        )

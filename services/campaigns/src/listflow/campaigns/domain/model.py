@@ -86,6 +86,10 @@ class MessageState(StrEnum):
     SUPPRESSED = "suppressed"
 
 
+# The ledger states the sender takes up when due, and those a frequency cap counts.
+DUE_STATES = (MessageState.PENDING, MessageState.DEFERRED, MessageState.WAITING_LINK)
+CAPPED_STATES = (MessageState.SENDING, MessageState.SENT, MessageState.DELIVERED)
+
 OPEN_STATES = frozenset(
     {MessageState.PENDING, MessageState.DEFERRED, MessageState.WAITING_LINK, MessageState.SENDING}
 )
