@@ -76,3 +76,36 @@ def test_a_ready_group_starts_its_campaign_once_however_often_list_ready_comes(
         # The other tenant's campaign of the same group name never started.
         theirs_now = globex.get(f"/v1/campaigns/{theirs.json()['id']}").json()
         assert theirs_now["status"] == "draft"
+
+
+def test_a_scheduled_campaign_starts_once_its_time_has_come(stack: Stack) -> None:
+    with stack.client("acme") as acme:
+        template = acme.post(
+            "/v1/message-templates",
+            json={"name": "S", "channel": "email", "subject": "Hi", "html": "<p>Hi</p>"},
+        ).json()["id"]
+        audience = {"groups": ["Nobody yet"], "tags": [], "upload_id": None, "filters": {}}
+
+        def scheduled(at: str) -> str:
+            body = {
+                "name": f"At {at}",
+                "channel": "email",
+                "template_id": template,
+                "audience": audience,
+                "trigger": {"on": "schedule", "at": at},
+            }
+            created = acme.post("/v1/campaigns", json=body)
+            assert created.status_code == 201, created.text
+            cid: str = created.json()["id"]
+            return cid
+
+        due = scheduled("2026-01-01T09:00:00Z")
+        later = scheduled("2099-01-01T09:00:00Z")
+        deadline = time.monotonic() + 60
+        status = "draft"
+        while status == "draft" and time.monotonic() < deadline:
+            status = acme.get(f"/v1/campaigns/{due}").json()["status"]
+            time.sleep(0.3)
+        started = acme.get(f"/v1/campaigns/{due}").json()
+        assert started["status"] == "sending" and started["targeted_at"] is not None
+        assert acme.get(f"/v1/campaigns/{later}").json()["status"] == "draft"
