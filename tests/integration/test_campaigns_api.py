@@ -213,3 +213,19 @@ def test_sending_targets_every_contact_of_the_group_once_from_the_read_model(
         )
         assert theirs.status_code == 201, theirs.text
         assert globex.get(f"/v1/campaigns/{theirs.json()['id']}/stats").json()["targeted"] == 0
+
+
+def test_the_asyncapi_document_names_what_campaigns_consumes_and_publishes(stack: Stack) -> None:
+    document = httpx.get(f"{stack.campaigns.url}/asyncapi.json").json()
+    assert document["asyncapi"].startswith("3.")
+    channels = {c["address"] for c in document["channels"].values()}
+    assert {
+        "contacts.changes.v1",
+        "portal.links.v1",
+        "lists.ready.v1",
+        "campaigns.messages.v1",
+    } <= channels
+    schemas = document["components"]["schemas"]
+    for event in ("MessageSent", "MessageFailed", "MessageSuppressed", "MessageDelivered"):
+        assert event in schemas, sorted(schemas)
+    assert "reason" in schemas["MessageSuppressed"]["properties"]

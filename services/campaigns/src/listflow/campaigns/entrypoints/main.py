@@ -12,12 +12,27 @@ from listflow.campaigns.entrypoints import campaigns_api, consumer, templates_ap
 from listflow.kit.container import run_service, service_app
 from listflow.kit.logging import get_logger
 from listflow.kit.service import connected, running
+from listflow.schemas import topics
+from listflow.schemas.campaigns import MessageEvent
 
 _log = get_logger(__name__)
 
 
+def _document_publishers(container: Container) -> None:
+    """Declare what campaigns publishes, so that its AsyncAPI document describes it."""
+    container.broker.publisher(
+        topics.CAMPAIGN_MESSAGES.name,
+        title="campaigns/messages",
+        schema=MessageEvent,
+        description="MessageRequested, MessageSent, MessageDelivered, MessageFailed and "
+        "MessageSuppressed (with its reason), keyed by contact id; ce_id is "
+        "'<message id>:<event type>'. No address, body or portal URL travels here.",
+    )
+
+
 def create_app(container: Container) -> FastAPI:
     consumer.register(container)
+    _document_publishers(container)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
