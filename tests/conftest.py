@@ -42,6 +42,8 @@ class Stack:
     gateway_url: str
     tenants: dict[str, Tenant]
     database_prefix: str
+    # The SMS provider simulator `infra up` starts (tools/devstack/sms_simulator.py).
+    sms_simulator_url: str = f"http://127.0.0.1:{PROFILE.sms_simulator_port}"
 
     def client(self, tenant: str) -> httpx.Client:
         """A client of the public API (through the gateway) as one tenant."""

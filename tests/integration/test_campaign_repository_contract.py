@@ -24,7 +24,6 @@ from listflow.campaigns.domain.model import (
     message_id,
 )
 from listflow.campaigns.ports import CampaignRepository, Message
-from listflow.schemas.campaigns import SuppressionReason
 from listflow.schemas.values import Account, ContactData
 
 from tests.conftest import fresh_database
@@ -369,18 +368,19 @@ async def test_the_cap_counts_a_contacts_messages_of_the_channel_across_campaign
     assert await repository.sent_since("t2", "c1", "email", NOW - timedelta(days=30)) == 0
 
 
-async def test_suppression_per_tenant_and_channel_keeps_its_first_reason(
+async def test_a_status_callback_finds_a_message_by_its_id_alone_and_moves_it(
     repository: CampaignRepository,
 ) -> None:
-    await repository.suppress(
-        "t1", "email", "a@x.io", SuppressionReason.UNSUBSCRIBED, NOW, campaign_id="k1"
+    mine, theirs = message("c1"), message("c1", tenant="t2")
+    await repository.claim_messages([mine, theirs])
+    found = await repository.find_message(mine.id)
+    assert found is not None
+    assert (found.tenant_id, found.id) == ("t1", mine.id)
+    assert await repository.find_message("no-such-message") is None
+    assert await repository.transition(
+        found, MessageState.SENT, from_states=[MessageState.PENDING], sent_at=NOW
     )
-    await repository.suppress("t1", "email", "a@x.io", SuppressionReason.HARD_BOUNCE, NOW)
-    await repository.suppress("t1", "sms", "+14155550100", SuppressionReason.SMS_OPT_OUT, NOW)
-    assert await repository.suppression("t1", "email", "a@x.io") is SuppressionReason.UNSUBSCRIBED
-    assert await repository.suppression("t2", "email", "a@x.io") is None
-    assert await repository.suppression("t1", "sms", "a@x.io") is None
-    assert await repository.unsubscribes_of("t1", "k1") == 1
-    assert await repository.unsubscribes_of("t1", "k2") == 0
-    await repository.unsuppress("t1", "sms", "+14155550100")
-    assert await repository.suppression("t1", "sms", "+14155550100") is None
+    moved = await repository.find_message(mine.id)
+    assert moved is not None and moved.state is MessageState.SENT
+    other = await repository.get_message("t2", theirs.id)
+    assert other is not None and other.state is MessageState.PENDING

@@ -2,11 +2,11 @@
 bootstrap(clock=...) against the real FerretDB and Kafka of the test stack."""
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from listflow.kit.clock import ManualClock
 from listflow.leads.bootstrap import Container, bootstrap
 from listflow.leads.config import Settings
 from listflow.leads.domain.model import Campaign, LeadList
@@ -20,18 +20,10 @@ from tests.conftest import PROFILE, Stack
 from tests.integration.leads_helpers import new_phone, queued, read_queue_async
 
 
-@dataclass
-class FakeClock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
-async def wired(stack: Stack) -> AsyncIterator[tuple[Container, FakeClock]]:
+async def wired(stack: Stack) -> AsyncIterator[tuple[Container, ManualClock]]:
     # 00:00 in New York on the day US clocks spring forward (02:00 -> 03:00 local).
-    clock = FakeClock(datetime(2026, 3, 8, 5, 0, tzinfo=UTC))
+    clock = ManualClock(datetime(2026, 3, 8, 5, 0, tzinfo=UTC))
     settings = Settings(
         kafka_bootstrap=PROFILE.kafka_bootstrap,
         mongodb_url=PROFILE.mongodb_url,
@@ -66,7 +58,7 @@ async def _entries(container: Container, campaign_id: str) -> dict[str, dict[str
 
 
 async def test_leads_outside_their_hours_wait_for_their_window_and_retry_gaps(
-    wired: tuple[Container, FakeClock],
+    wired: tuple[Container, ManualClock],
 ) -> None:
     container, clock = wired
     queue, rows, outcomes = container.queue, container.rows, container.outcomes
@@ -170,7 +162,7 @@ async def test_leads_outside_their_hours_wait_for_their_window_and_retry_gaps(
 
 
 async def test_concurrent_rows_with_the_same_phone_leave_one_lead(
-    wired: tuple[Container, FakeClock],
+    wired: tuple[Container, ManualClock],
 ) -> None:
     """The repository race (STYLE lesson 7): eight batches from eight uploads write the same
     new phone into one list at once; phone claims let exactly one create the lead."""

@@ -15,7 +15,7 @@ import pytest
 from gridfs import AsyncGridFSBucket
 from listflow.devstack import infra
 from listflow.ingest.adapters.file_store import FileStore
-from listflow.kit.mongo import DUPLICATE_KEY
+from listflow.kit.mongo import DUPLICATE_KEY, REPLACE_CHUNK, replace_many
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError, DuplicateKeyError
@@ -112,6 +112,51 @@ async def test_versioned_replaces_of_one_document_let_one_writer_win_each_versio
     assert final is not None
     assert len(won) == len(set(won)) == final["version"] - rounds
     assert sorted(won) == list(range(rounds + 1, final["version"] + 1))
+
+
+@loses_concurrent_updates
+async def test_bulk_versioned_replaces_race_like_single_ones(database: Database) -> None:
+    """`replace_many` sends its compare-and-sets a thousand to a request: two writers racing
+    over the same documents with the same read versions must still win each document once."""
+    count = REPLACE_CHUNK + 200  # more than one request each
+    await database.docs.insert_many([{"_id": i, "version": 1} for i in range(count)])
+    clients = await _writers(database)
+
+    async def writer(client: AsyncMongoClient[dict[str, Any]], index: int) -> int:
+        replaced = await replace_many(
+            client[database.name].docs,
+            [({"_id": i, "version": 1}, {"version": 2, "writer": index}) for i in range(count)],
+        )
+        return replaced.matched
+
+    try:
+        wins = await asyncio.gather(*(writer(client, i) for i, client in enumerate(clients)))
+    finally:
+        for client in clients:
+            await client.close()
+    assert sum(wins) == count
+    stored = await database.docs.find({}, {"version": 1, "writer": 1}).to_list()
+    assert {d["version"] for d in stored} == {2}
+    by_writer = [sum(1 for d in stored if d["writer"] == i) for i in range(WRITERS)]
+    assert by_writer == wins
+
+
+async def test_guarded_bulk_upserts_insert_new_and_refuse_where_a_newer_one_is_stored(
+    database: Database,
+) -> None:
+    await database.docs.insert_many(
+        [{"_id": "older", "version": 1}, {"_id": "newer", "version": 5}]
+    )
+    versions = [("older", 3), ("newer", 3), ("absent", 1)]
+    replaced = await replace_many(
+        database.docs,
+        [({"_id": i, "version": {"$lt": v}}, {"_id": i, "version": v}) for i, v in versions],
+        upsert=True,
+    )
+    assert replaced.refused == {1}
+    assert replaced.matched == 1
+    stored = {d["_id"]: d["version"] async for d in database.docs.find({})}
+    assert stored == {"older": 3, "newer": 5, "absent": 1}
 
 
 async def test_unique_index_answers_duplicate_key_11000(database: Database) -> None:

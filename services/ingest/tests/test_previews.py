@@ -1,7 +1,12 @@
 from datetime import UTC, datetime, timedelta
 
-from listflow.ingest.adapters.contacts_client import MatchCounts
-from listflow.ingest.previews import PreviewTally, eta_seconds, preview_percent, rows_per_second
+from listflow.ingest.domain.previews import (
+    MatchCounts,
+    PreviewTally,
+    eta_seconds,
+    preview_percent,
+    rows_per_second,
+)
 
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

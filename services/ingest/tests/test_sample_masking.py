@@ -3,7 +3,7 @@
 from typing import Any
 
 from listflow.ingest.domain.fields import suggest_mapping
-from listflow.ingest.handlers import id_columns, public_sample
+from listflow.ingest.domain.samples import id_columns, public_sample
 
 HEADERS = ["Name", "SSN", "Document number", "Date of birth", "Notes"]
 ROW = ["Ann", "146-32-2440", "X1234567", "1980-02-29", "146-32-2440"]

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
+from listflow.kit.clock import ManualClock
 from listflow.leads.adapters.memory_events import RecordedEvents
 from listflow.leads.adapters.memory_repository import InMemoryLeadRepository
 from listflow.leads.bootstrap import UseCases, use_cases
@@ -19,24 +20,16 @@ TENANT = "t1"
 
 
 @dataclass
-class Clock:
-    now: datetime = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@dataclass
 class Wired:
     use: UseCases
     repository: InMemoryLeadRepository
     events: RecordedEvents
-    clock: Clock
+    clock: ManualClock
 
 
 @pytest.fixture
 def wired() -> Wired:
-    repository, events, clock = InMemoryLeadRepository(), RecordedEvents(), Clock()
+    repository, events, clock = InMemoryLeadRepository(), RecordedEvents(), ManualClock(NOW)
     return Wired(use_cases(repository, events, clock), repository, events, clock)
 
 

@@ -7,11 +7,11 @@ the broker, publisher and database client are made the same way everywhere.
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, TypeVar, cast
 
 from fastapi import APIRouter, FastAPI, Request
 from faststream.kafka import KafkaBroker
+from listflow.kit.clock import utc_now as utc_now  # bootstraps take the clock from here
 from listflow.kit.health import infrastructure_checks
 from listflow.kit.kafka import EventPublisher, make_broker
 from listflow.kit.logging import configure_logging
@@ -105,8 +105,3 @@ def run_service(
     provider = configure_tracing(service)
     port: int = getattr(settings, f"{service}_http_port")
     serve(create_app(bootstrap(settings, tracer_provider=provider)), settings.http_host, port)
-
-
-def utc_now() -> datetime:
-    """The production clock of every service."""
-    return datetime.now(UTC)

@@ -1,14 +1,17 @@
 """MongoDB client plumbing. Only what both MongoDB and FerretDB support: no transactions."""
 
 import asyncio
-from collections.abc import Awaitable, Collection, Iterable, Mapping
+from collections.abc import Awaitable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, ReplaceOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, OperationFailure
 
 DUPLICATE_KEY = 11000
+# How FerretDB 2 (DocumentDB) words a unique-index violation of an update (see is_duplicate_key).
+_EXCLUSION = "conflicting key value violates exclusion constraint"
 
 Document = dict[str, Any]
 T = TypeVar("T")
@@ -63,6 +66,60 @@ async def find_any(
     return list(unique_docs.values())
 
 
+# Replacements per `bulk_write` of `replace_many`.
+REPLACE_CHUNK = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Replaced:
+    """What `replace_many` did: how many filters matched (each then replaced its document),
+    and the positions whose upsert hit a document already there (a guarded upsert that lost:
+    the stored document is newer)."""
+
+    matched: int
+    refused: frozenset[int]
+
+
+async def replace_many(
+    collection: AsyncCollection[Document],
+    replacements: Sequence[tuple[Mapping[str, Any], Document]],
+    *,
+    upsert: bool = False,
+) -> Replaced:
+    """Conditional replacements, each (filter, document), as unordered bulk writes of
+    REPLACE_CHUNK: each stays a single-document compare-and-set, but a thousand travel in one
+    request. On FerretDB 2 that is ~11,000 replacements/s at ~5-9 us of the caller's CPU
+    each, against ~2,300/s and ~200 us as separate operations (issue 17, docs/performance.md).
+    With `upsert`, a filter that matches nothing inserts; when its `_id` is already stored
+    (the filter's other conditions failed) that position is `refused`, not an error."""
+    matched = 0
+    refused: set[int] = set()
+    for start in range(0, len(replacements), REPLACE_CHUNK):
+        chunk = replacements[start : start + REPLACE_CHUNK]
+        operations = [ReplaceOne(dict(f), doc, upsert=upsert) for f, doc in chunk]
+        try:
+            result = await collection.bulk_write(operations, ordered=False)
+            matched += result.matched_count
+        except BulkWriteError as error:
+            if not upsert:
+                raise
+            refused.update(start + i for i in _duplicate_positions(error))
+            matched += error.details.get("nMatched", 0)
+    return Replaced(matched=matched, refused=frozenset(refused))
+
+
+def _duplicate_positions(error: BulkWriteError) -> set[int]:
+    write_errors = error.details.get("writeErrors", [])
+    duplicates = {
+        e["index"]
+        for e in write_errors
+        if e.get("code") == DUPLICATE_KEY or _EXCLUSION in str(e.get("errmsg", ""))
+    }
+    if len(duplicates) != len(write_errors):
+        raise error
+    return duplicates
+
+
 def make_client(url: str) -> AsyncMongoClient[Document]:
     return AsyncMongoClient(url, tz_aware=True, uuidRepresentation="standard", maxPoolSize=50)
 
@@ -83,4 +140,4 @@ def is_duplicate_key(error: OperationFailure) -> bool:
     constraint DocumentDB builds the index as (seen on a rename racing another)."""
     if error.code == DUPLICATE_KEY:
         return True
-    return "conflicting key value violates exclusion constraint" in str(error)
+    return _EXCLUSION in str(error)

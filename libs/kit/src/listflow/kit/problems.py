@@ -8,6 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from listflow.kit.errors import Conflict, Invalid, NotFound, Refused, TooLarge
 from listflow.kit.logging import get_logger
+from listflow.kit.routes import route_template
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -127,7 +128,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         # The traceback goes to the log (with the trace id), never to the client.
-        _log.exception("unhandled error", path=request.url.path)
+        _log.exception("unhandled error", route=route_template(request.scope))
         return problem_response(
             request, 500, "Internal Server Error", "An unexpected error occurred."
         )

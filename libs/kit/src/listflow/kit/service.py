@@ -17,6 +17,7 @@ from listflow.kit.health import Check, health_router
 from listflow.kit.kafka import EventPublisher
 from listflow.kit.logging import get_logger
 from listflow.kit.problems import install_problem_handlers
+from listflow.kit.routes import route_template
 from listflow.kit.settings import CommonSettings
 from pymongo import AsyncMongoClient
 
@@ -114,11 +115,13 @@ def build_app(
         finally:
             structlog.contextvars.unbind_contextvars("request_id")
         response.headers["x-request-id"] = request_id
-        if request.url.path not in ("/healthz", "/readyz"):
+        route = route_template(request.scope)
+        if route not in ("/healthz", "/readyz"):
+            # The route's template, never the raw path or query (they can carry PII).
             _log.info(
                 "http request",
                 method=request.method,
-                path=request.url.path,
+                route=route,
                 status=response.status_code,
                 duration_ms=round((time.perf_counter() - started) * 1000, 1),
                 request_id=request_id,

@@ -1,16 +1,20 @@
 """The one place that wires the campaigns service's real adapters."""
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from listflow.campaigns.adapters.kafka_barrier import KafkaReadModelBarrier
+from listflow.campaigns.adapters.kafka_events import KafkaMessageEvents
 from listflow.campaigns.adapters.mongo_repository import MongoCampaignRepository
+from listflow.campaigns.adapters.sms_provider import HttpSmsSender
 from listflow.campaigns.config import Settings
 from listflow.campaigns.handlers import Campaigns, ReadModels, Templates, Triggers
 from listflow.campaigns.ports import CampaignRepository, ReadModelBarrier, SmsSender
+from listflow.campaigns.sms import SmsInbound, SmsStatuses, Suppressions
+from listflow.kit.clock import Clock
 from listflow.kit.container import BaseContainer, infrastructure, utc_now
+from listflow.kit.webhooks import Webhook
 from listflow.schemas import topics
+from listflow.schemas.normalize import PhoneNormalizer
 from opentelemetry.sdk.trace import TracerProvider
 
 SERVICE = "campaigns"
@@ -18,13 +22,18 @@ SERVICE = "campaigns"
 
 @dataclass
 class Container(BaseContainer[Settings]):
+    # The one store: templates, read models, campaigns, settings, the ledger, suppressions.
     repository: CampaignRepository
     templates: Templates
     campaigns: Campaigns
     triggers: Triggers
     read_models: ReadModels
-    sms: SmsSender | None
-    clock: Callable[[], datetime]
+    suppressions: Suppressions
+    sms: SmsSender
+    sms_webhook: Webhook
+    sms_inbound: SmsInbound
+    sms_statuses: SmsStatuses
+    clock: Clock
 
 
 def bootstrap(
@@ -34,7 +43,7 @@ def bootstrap(
     repository: CampaignRepository | None = None,
     sms: SmsSender | None = None,
     barrier: ReadModelBarrier | None = None,
-    clock: Callable[[], datetime] = utc_now,
+    clock: Clock = utc_now,
 ) -> Container:
     settings = settings or Settings()
     infra = infrastructure(settings, SERVICE, tracer_provider)
@@ -48,6 +57,21 @@ def bootstrap(
         topics.CONTACT_CHANGES.partitions,
         settings.campaigns_consumer_group,
     )
+    phones = PhoneNormalizer(settings.campaigns_default_phone_region)
+    sender = sms or HttpSmsSender.connect(
+        settings.campaigns_sms_provider_url,
+        settings.campaigns_sms_provider_key.get_secret_value(),
+        sender=settings.campaigns_sms_from,
+        status_callback_url=f"{settings.campaigns_sms_callback_url.rstrip('/')}/hooks/sms/status",
+        timeout_s=settings.campaigns_sms_timeout_s,
+    )
+
+    async def help_text(tenant_id: str) -> str:
+        # The tenant's own answer from its campaign settings; the configured one until it
+        # has settings.
+        stored = await store.get_settings(tenant_id)
+        return stored.sms_help_text if stored else settings.campaigns_sms_help_default
+
     return Container(
         settings=settings,
         broker=infra.broker,
@@ -58,6 +82,10 @@ def bootstrap(
         campaigns=campaigns,
         triggers=Triggers(campaigns, barrier, settings.campaigns_barrier_timeout_s),
         read_models=ReadModels(store),
-        sms=sms,
+        suppressions=Suppressions(store, phones, clock),
+        sms=sender,
+        sms_webhook=Webhook(settings.campaigns_sms_webhook_secret.get_secret_value()),
+        sms_inbound=SmsInbound(store, help_text, phones, clock),
+        sms_statuses=SmsStatuses(store, KafkaMessageEvents(infra.publisher), clock),
         clock=clock,
     )

@@ -1,6 +1,11 @@
 """Settings of the campaigns service (environment variables prefixed LISTFLOW_)."""
 
 from listflow.kit.settings import CommonSettings
+from pydantic import SecretStr, model_validator
+
+# The local simulator's values (tools/devstack/infra.py): refused outside local runs.
+LOCAL_SMS_PROVIDER_KEY = "sms_test_local_simulator"
+LOCAL_SMS_WEBHOOK_SECRET = "whsec_bG9jYWwtb25seS1zbXMtcHJvdmlkZXItd2ViaG9vay1zZWNyZXQ="  # noqa: S105
 
 
 class Settings(CommonSettings):
@@ -21,6 +26,32 @@ class Settings(CommonSettings):
     # How long a ListReady waits for the contact read model to catch up before it is retried.
     campaigns_barrier_timeout_s: float = 60.0
 
+    # The SMS provider (the simulator of tools/devstack locally, base+8) and its webhooks.
+    campaigns_sms_provider_url: str = "http://127.0.0.1:8108"
+    campaigns_sms_provider_key: SecretStr = SecretStr(LOCAL_SMS_PROVIDER_KEY)
+    campaigns_sms_webhook_secret: SecretStr = SecretStr(LOCAL_SMS_WEBHOOK_SECRET)
+    campaigns_sms_timeout_s: float = 10.0
+    campaigns_sms_from: str = "+15005550006"
+    # Where the provider calls back: this service's base URL as the provider reaches it.
+    campaigns_sms_callback_url: str = "http://127.0.0.1:8104"
+    # The HELP answer of a tenant that has set none (the tenants' own: campaign settings).
+    campaigns_sms_help_default: str = (
+        "Messages about your account. Reply STOP to stop them, START to get them again."
+    )
+    campaigns_default_phone_region: str = "US"
+
     @property
     def database(self) -> str:
         return f"{self.database_prefix}campaigns"
+
+    @model_validator(mode="after")
+    def _refuse_local_sms_secrets(self) -> "Settings":
+        if self.environment != "local" and (
+            self.campaigns_sms_webhook_secret.get_secret_value() == LOCAL_SMS_WEBHOOK_SECRET
+            or self.campaigns_sms_provider_key.get_secret_value() == LOCAL_SMS_PROVIDER_KEY
+        ):
+            raise ValueError(
+                "LISTFLOW_CAMPAIGNS_SMS_WEBHOOK_SECRET and LISTFLOW_CAMPAIGNS_SMS_PROVIDER_KEY "
+                f"must be set outside local runs (LISTFLOW_ENVIRONMENT={self.environment})"
+            )
+        return self

@@ -33,6 +33,7 @@ from listflow.campaigns.ports import (
     ReadModelRepository,
     TemplateRepository,
 )
+from listflow.kit.clock import Clock
 from listflow.kit.logging import get_logger
 from listflow.schemas.campaigns import Channel
 from listflow.schemas.events import (
@@ -56,7 +57,7 @@ class Templates:
     """The message-template use cases over one repository and clock."""
 
     repository: TemplateRepository
-    clock: Callable[[], datetime]
+    clock: Clock
     new_id: Callable[[], str] = field(default=_new_id)
 
     async def create(self, tenant_id: str, name: str, content: TemplateContent) -> MessageTemplate:
@@ -178,7 +179,7 @@ class Campaigns:
     """The campaign use cases: the book of campaigns, their commands, targeting and stats."""
 
     repository: CampaignRepository
-    clock: Callable[[], datetime]
+    clock: Clock
     new_id: Callable[[], str] = field(default=_new_id)
 
     async def create(self, tenant_id: str, draft: CampaignDraft) -> Campaign:

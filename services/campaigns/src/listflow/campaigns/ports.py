@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 from listflow.campaigns.domain.model import (
     Campaign,
@@ -128,14 +128,39 @@ class CampaignBook(Protocol):
         ...
 
 
-class CampaignRepository(TemplateRepository, ReadModelRepository, CampaignBook, Protocol):
-    """The one store of the service: templates, read models, campaigns and settings, and
-    the sending ledger and suppression below."""
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """One suppressed address of a tenant on one channel, with who suppressed it and when."""
 
-    # --- the ledger ----------------------------------------------------------------------
-    async def due_messages(
-        self, tenant_id: str, campaign_id: str, now: datetime, limit: int
-    ) -> list[Message]: ...
+    tenant_id: str
+    channel: Channel
+    address: str  # an email address (lower case) or an E.164 number
+    reason: SuppressionReason
+    at: datetime
+    by: str  # "sms:inbound", "email:unsubscribe", "api" ...: the audit of who
+    campaign_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SuppressionChange:
+    """One line of an address's audit: suppressed or lifted, by whom, when."""
+
+    tenant_id: str
+    channel: Channel
+    address: str
+    action: Literal["suppressed", "lifted"]
+    reason: SuppressionReason
+    at: datetime
+    by: str
+
+
+class MessageLedger(Protocol):
+    """The part of the ledger a provider's status callback moves."""
+
+    async def find_message(self, message_id: str) -> Message | None:
+        """The message by its id alone: a provider's status callback names no tenant (its
+        client reference is the id, which names its tenant's message only)."""
+        ...
 
     async def transition(
         self,
@@ -148,13 +173,10 @@ class CampaignRepository(TemplateRepository, ReadModelRepository, CampaignBook, 
         """Move the message to `to` if it is in one of `from_states` (compare and set)."""
         ...
 
-    async def get_message(self, tenant_id: str, message_id: str) -> Message | None: ...
 
-    async def sent_since(
-        self, tenant_id: str, contact_id: str, channel: Channel, since: datetime
-    ) -> int: ...
+class SuppressionRepository(Protocol):
+    """A tenant's suppression list: addresses no campaign may message on a channel."""
 
-    # --- suppression ---------------------------------------------------------------------
     async def suppress(
         self,
         tenant_id: str,
@@ -163,15 +185,71 @@ class CampaignRepository(TemplateRepository, ReadModelRepository, CampaignBook, 
         reason: SuppressionReason,
         at: datetime,
         campaign_id: str | None = None,
-    ) -> None: ...
+        by: str = "campaigns",
+    ) -> None:
+        """Suppress the address (a repeat keeps the first record)."""
+        ...
 
-    async def unsuppress(self, tenant_id: str, channel: Channel, address: str) -> None: ...
+    async def unsuppress(
+        self, tenant_id: str, channel: Channel, address: str, *, at: datetime, by: str
+    ) -> bool:
+        """Lift the suppression; whether there was one."""
+        ...
+
+    async def changes(
+        self, tenant_id: str, channel: Channel, address: str
+    ) -> list[SuppressionChange]:
+        """The address's audit, oldest first: each suppress that was new and each lift."""
+        ...
 
     async def suppression(
         self, tenant_id: str, channel: Channel, address: str
     ) -> SuppressionReason | None: ...
 
+    async def get_suppression(
+        self, tenant_id: str, channel: Channel, address: str
+    ) -> Suppression | None:
+        """The whole record (who, when, why) of a suppressed address."""
+        ...
+
     async def unsubscribes_of(self, tenant_id: str, campaign_id: str) -> int: ...
+
+    async def list_suppressions(
+        self,
+        tenant_id: str,
+        *,
+        channel: Channel | None = None,
+        reason: SuppressionReason | None = None,
+        after: tuple[Channel, str] | None = None,
+        limit: int = 100,
+    ) -> list[Suppression]:
+        """The tenant's suppressions in (channel, address) order, after `after` (a page's
+        last one: keyset paging, so a page is stable while others are added)."""
+        ...
+
+
+class CampaignRepository(
+    TemplateRepository,
+    ReadModelRepository,
+    CampaignBook,
+    MessageLedger,
+    SuppressionRepository,
+    Protocol,
+):
+    """The one store of the service: templates, read models, campaigns and settings, the
+    sending ledger (its `MessageLedger` part moved by the provider's status callbacks) and
+    the suppression list."""
+
+    # --- the ledger ----------------------------------------------------------------------
+    async def due_messages(
+        self, tenant_id: str, campaign_id: str, now: datetime, limit: int
+    ) -> list[Message]: ...
+
+    async def get_message(self, tenant_id: str, message_id: str) -> Message | None: ...
+
+    async def sent_since(
+        self, tenant_id: str, contact_id: str, channel: Channel, since: datetime
+    ) -> int: ...
 
 
 class MessageEvents(Protocol):
@@ -212,3 +290,15 @@ class SmsSender(Protocol):
     async def send(self, sms: OutgoingSms) -> str:
         """Hand the message to the provider; returns the provider's id for it."""
         ...
+
+
+class SmsRefused(Exception):
+    """The provider refused the message for good (a failed message, with its reason)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class SmsUnavailable(Exception):
+    """The provider could not be reached or did not answer in time: try again later."""

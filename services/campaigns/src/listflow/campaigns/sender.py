@@ -3,7 +3,6 @@ sends the rest at the campaign's rate, ledger first (claim, send, mark sent)."""
 
 import asyncio
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,6 +26,7 @@ from listflow.campaigns.ports import (
     OutgoingSms,
     SmsSender,
 )
+from listflow.kit.clock import Clock
 from listflow.kit.logging import get_logger
 from listflow.schemas.campaigns import (
     MessageEvent,
@@ -56,7 +56,7 @@ class Sender:
     email: EmailSender
     sms: SmsSender | None
     events: MessageEvents
-    clock: Callable[[], datetime]
+    clock: Clock
     public_url: str
     mailbox_domain: str
     unsubscribe_key: bytes

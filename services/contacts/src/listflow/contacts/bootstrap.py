@@ -2,9 +2,7 @@
 
 import hashlib
 import hmac
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from listflow.contacts.adapters.kafka_events import KafkaEventSink
 from listflow.contacts.adapters.mongo_repository import MongoContactRepository
@@ -14,6 +12,7 @@ from listflow.contacts.domain.input import FieldNormalizer
 from listflow.contacts.manage import Tools
 from listflow.contacts.payments import PaymentLedger, PaymentsApplier
 from listflow.contacts.ports import ContactRepository, EventSink
+from listflow.kit.clock import Clock
 from listflow.kit.container import BaseContainer, infrastructure, utc_now
 from listflow.kit.pii import Protector
 from opentelemetry.sdk.trace import TracerProvider
@@ -25,7 +24,7 @@ SERVICE = "contacts"
 class Container(BaseContainer[Settings]):
     repository: ContactRepository
     events: EventSink
-    clock: Callable[[], datetime]
+    clock: Clock
     tools: Tools
     payments: PaymentsApplier
 
@@ -36,7 +35,7 @@ def bootstrap(
     tracer_provider: TracerProvider | None = None,
     repository: ContactRepository | None = None,
     events: EventSink | None = None,
-    clock: Callable[[], datetime] = utc_now,
+    clock: Clock = utc_now,
     ledger: PaymentLedger | None = None,
 ) -> Container:
     settings = settings or Settings()

@@ -3,7 +3,7 @@
 import asyncio
 import random
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -11,6 +11,7 @@ from listflow.contacts.domain.matching import Action, decide
 from listflow.contacts.domain.model import Contact, Origin
 from listflow.contacts.domain.tags import check_tags, tag_key
 from listflow.contacts.ports import Claim, ConcurrentUpdate, ContactRepository, EventSink, KeyRef
+from listflow.kit.clock import Clock
 from listflow.kit.logging import get_logger
 from listflow.kit.timing import StepTimer
 from listflow.schemas.events import (
@@ -31,7 +32,6 @@ from listflow.schemas.values import (
     deterministic_id,
 )
 
-Clock = Callable[[], datetime]
 _log = get_logger(__name__)
 MAX_ATTEMPTS = 5
 # A claim this old whose contact does not exist was left by a writer that died between claim

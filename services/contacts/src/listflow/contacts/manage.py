@@ -1,7 +1,7 @@
 """Use cases of the HTTP API: contacts by hand, edits, merges, deletions, groups, tags, export."""
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +21,7 @@ from listflow.contacts.ports import (
     Page,
     Term,
 )
+from listflow.kit.clock import Clock
 from listflow.kit.logging import get_logger
 from listflow.schemas.events import ContactDeleted, ContactMerged, ContactUpdated
 from listflow.schemas.matching import default_match_key_of, match_value
@@ -37,7 +38,6 @@ from listflow.schemas.values import (
     list_id_for,
 )
 
-Clock = Callable[[], datetime]
 _log = get_logger(__name__)
 MAX_ATTEMPTS = 5
 LABEL_KINDS = ("group", "tag")

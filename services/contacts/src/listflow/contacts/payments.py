@@ -9,13 +9,14 @@ apply it again from there). Only a contact changed twice or more since the crash
 told apart; it is left for review (logged), never lowered twice.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal, Protocol
 
 from listflow.contacts.domain.model import Contact
 from listflow.contacts.ports import ConcurrentUpdate, ContactRepository, EventSink
+from listflow.kit.clock import Clock
 from listflow.kit.logging import get_logger
 from listflow.schemas.events import ContactUpdated
 from listflow.schemas.payments import PaymentReceived
@@ -72,7 +73,7 @@ class PaymentsApplier:
     repository: ContactRepository
     ledger: PaymentLedger
     events: EventSink
-    clock: Callable[[], datetime]
+    clock: Clock
 
     async def apply(self, received: Sequence[PaymentReceived]) -> None:
         for event in received:

@@ -1,12 +1,18 @@
 """What ingest's use cases need from the outside world; adapters implement these."""
 
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
-from listflow.ingest.domain.batches import CheckedRow
+from listflow.ingest.domain.batches import CheckedBatch, CheckedRow, CheckSpec
+from listflow.ingest.domain.date_orders import DateScan
+from listflow.ingest.domain.file_rows import BrokenRow, ReadLimits, Row, Sniffed
+from listflow.ingest.domain.lead_rows import LeadListInfo
+from listflow.ingest.domain.previews import MatchCounts
 from listflow.ingest.domain.upload import Tally, UploadStatus
 from listflow.schemas.events import Event, ListReady
+from listflow.schemas.values import MatchKey
 
 # An upload as stored: the document the routes and use cases read (`tally` filled in).
 UploadDoc = dict[str, Any]
@@ -95,3 +101,96 @@ class IngestEventSink(Protocol):
     ) -> None: ...
 
     async def list_ready(self, event: ListReady) -> None: ...
+
+
+class FileStorage(Protocol):
+    """The uploaded files themselves, kept whole (an import or a preview reads one again)."""
+
+    async def put(
+        self, file_id: str, path: Path, filename: str, metadata: dict[str, Any]
+    ) -> None: ...
+
+    async def fetch(self, file_id: str, path: Path) -> None:
+        """Copy the stored file to `path`."""
+
+
+class FileReader(Protocol):
+    """Reading a list file: what its start reveals, its date columns, its rows in batches.
+    (`listflow.ingest.adapters.reader`, a module, is the one implementation.)"""
+
+    def sniff(
+        self,
+        path: Path,
+        *,
+        encoding: str | None = ...,
+        delimiter: str | None = ...,
+        quote: str | None = ...,
+        header: bool | None = ...,
+        sheet: str | None = ...,
+        limits: ReadLimits = ...,
+    ) -> Sniffed: ...
+
+    def scan_dates(self, path: Path, sniffed: Sniffed, *, limits: ReadLimits = ...) -> DateScan: ...
+
+    def iter_row_batches(
+        self, path: Path, sniffed: Sniffed, *, batch_rows: int = ..., limits: ReadLimits = ...
+    ) -> Iterator[list[Row | BrokenRow]]: ...
+
+
+class RowChecks(Protocol):
+    """Rows checked against an import's spec (in worker processes, or a thread)."""
+
+    def checked_ahead(
+        self, spec: CheckSpec, batches: Iterator[Sequence[Row | BrokenRow]], max_rows: int
+    ) -> AsyncGenerator[CheckedBatch]:
+        """The batches checked in file order; a file over `max_rows` rows is rejected."""
+
+    async def keys(
+        self, spec: CheckSpec, batch: Sequence[Row | BrokenRow]
+    ) -> list[tuple[int, str]]:
+        """Each valid row's number and match value."""
+
+    def close(self) -> None: ...
+
+
+class LeadLists(Protocol):
+    """Lead-list targets, found (or created by name) by the leads service."""
+
+    async def resolve(
+        self, api_key: str | None, *, list_id: str | None, name: str | None
+    ) -> LeadListInfo: ...
+
+
+# The most match values one call to `ContactMatches.match_counts` takes.
+MAX_VALUES = 1000
+
+
+class ContactsUnavailable(RuntimeError):
+    """Contacts did not answer; the message is meant for the operator."""
+
+
+class ContactMatches(Protocol):
+    """How many stored contacts the match values find (for previews), per tenant."""
+
+    async def match_counts(self, api_key: str, key: MatchKey, values: list[str]) -> MatchCounts:
+        """At most MAX_VALUES values; raises ContactsUnavailable when contacts does not answer."""
+
+    async def close(self) -> None: ...
+
+
+class PreviewRepository(Protocol):
+    """One preview document per upload (`_id` is the upload id)."""
+
+    async def replace(self, doc: dict[str, Any]) -> None: ...
+
+    async def update(self, upload_id: str, run_id: str, fields: Mapping[str, Any]) -> None:
+        """Only while `run_id` is the preview's run: a superseded run writes nothing."""
+
+    async def get(self, tenant_id: str, upload_id: str) -> dict[str, Any] | None: ...
+
+
+class SavedMappings(Protocol):
+    """A tenant's saved column mappings."""
+
+    async def find(self, tenant_id: str, name_or_id: str) -> dict[str, Any] | None:
+        """By id, else by name."""

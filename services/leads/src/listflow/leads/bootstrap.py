@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from listflow.kit.clock import Clock
 from listflow.kit.container import BaseContainer, infrastructure, utc_now
 from listflow.leads.adapters.kafka_events import LeadEvents
 from listflow.leads.adapters.mongo_repository import MongoLeadRepository
@@ -11,7 +12,7 @@ from listflow.leads.handlers.outcomes import Outcomes
 from listflow.leads.handlers.queue import Queue
 from listflow.leads.handlers.rows import Rows
 from listflow.leads.manage import Lists
-from listflow.leads.ports import Clock, LeadEventPublisher, LeadRepository
+from listflow.leads.ports import LeadEventPublisher, LeadRepository
 from opentelemetry.sdk.trace import TracerProvider
 
 SERVICE = "leads"

@@ -5,7 +5,7 @@ Queue entries and do-not-call entries travel as plain documents (`Entry`): a que
 made by `domain/entries.py`; the use cases (`handlers/`) read only the fields named there.
 """
 
-from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -21,7 +21,6 @@ from listflow.schemas.leads import (
 )
 
 Entry = dict[str, Any]
-Clock = Callable[[], datetime]
 LeadChange = LeadCreated | LeadUpdated | LeadMigrated | LeadDeleted
 
 

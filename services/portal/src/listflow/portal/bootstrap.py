@@ -4,11 +4,12 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from urllib.parse import urlsplit
 
 from fastapi.responses import Response
+from listflow.kit.clock import Clock
 from listflow.kit.container import BaseContainer, infrastructure, utc_now
 from listflow.kit.pii import Protector
 from listflow.portal.adapters.kafka_events import KafkaLinkEvents, KafkaPaymentEvents
@@ -43,7 +44,7 @@ def bootstrap(
     events: LinkEvents | None = None,
     payment_events: PaymentEvents | None = None,
     provider: PaymentProvider | None = None,
-    clock: Callable[[], datetime] = utc_now,
+    clock: Clock = utc_now,
 ) -> Container:
     settings = settings or Settings()
     infra = infrastructure(settings, SERVICE, tracer_provider)

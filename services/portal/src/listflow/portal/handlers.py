@@ -4,6 +4,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from listflow.kit.clock import Clock
 from listflow.kit.errors import NotFound
 from listflow.kit.logging import get_logger
 from listflow.portal.domain.model import AccessLink, Customer, LinkReason, PortalSettings
@@ -27,7 +28,7 @@ class Issued:
 class Portal:
     repository: PortalRepository
     events: LinkEvents
-    clock: Callable[[], datetime]
+    clock: Clock
     public_url: str
     # Keyed fingerprint of a national id's last four (the read model keeps no digits).
     fingerprint: Callable[[str], str]

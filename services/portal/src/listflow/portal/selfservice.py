@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Protocol, TypedDict
 
+from listflow.kit.clock import Clock
 from listflow.kit.logging import get_logger
 from listflow.portal.domain import money
 from listflow.portal.domain.idv import Outcome, facts_match, lock_after_failure
@@ -64,7 +65,7 @@ class SelfService:
     store: Store
     provider: PaymentProvider
     events: PaymentEvents
-    clock: Callable[[], datetime]
+    clock: Clock
     fingerprint: Callable[[str], str]
     # Keyed digest of client addresses in the audit (an address is personal data).
     address_key: bytes

@@ -70,6 +70,8 @@ def _run(args: argparse.Namespace) -> None:
             f"  API docs:  {services[0].url}/docs (ingest), {services[1].url}/docs (contacts), "
             f"{services[2].url}/docs (leads), {services[3].url}/docs (campaigns), "
             f"{services[4].url}/docs (portal)\n"
+            f"  SMS:       http://127.0.0.1:{profile.sms_simulator_port}/test/messages "
+            f"(the SMS provider simulator; POST /test/inbound injects a reply)\n"
             f"  logs:      {profile.state / 'logs'}\n"
             f"  try:       curl -H 'X-API-Key: {key}' -F file=@examples/contacts.csv "
             f"-F '{EXAMPLE_OPTIONS}' {url}/v1/uploads\n"

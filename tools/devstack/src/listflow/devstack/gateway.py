@@ -30,6 +30,9 @@ ROUTES: dict[str, str] = {
     "/v1/message-templates": "campaigns",
     "/v1/campaigns": "campaigns",
     "/v1/campaign-settings": "campaigns",
+    "/v1/suppressions": "campaigns",
+    # The SMS provider's signed status callbacks and inbound messages.
+    "/hooks/sms": "campaigns",
     "/v1/portal": "portal",
     # Customers' own pages (their links are /p/<token>) and the portal's static files.
     "/p": "portal",

@@ -64,6 +64,11 @@ class Profile:
         }
 
     @property
+    def sms_simulator_port(self) -> int:
+        """The local SMS provider simulator (campaigns' provider in tests and runs)."""
+        return self.services_base + 8
+
+    @property
     def payments_simulator_port(self) -> int:
         """The local card-payment provider simulator (portal's provider in tests and runs)."""
         return self.services_base + 9
@@ -78,6 +83,7 @@ class Profile:
             self.postgres_port,
             self.gateway_port,
             *self.service_ports.values(),
+            self.sms_simulator_port,
             self.payments_simulator_port,
         )
 
@@ -824,42 +830,75 @@ PAYMENTS_WEBHOOK_SECRET = "whsec_bG9jYWwtb25seS1wYXltZW50cy13ZWJob29rLXNlY3JldA=
 PAYMENTS_PROVIDER_KEY = "sk_test_local_simulator"
 
 
-def start_payments_simulator(profile: Profile) -> None:
-    """The card provider the portal talks to (hosted page, test cards, signed webhooks)."""
-    port = profile.payments_simulator_port
-    if port_open(port, "the payments simulator"):
-        log(f"payments simulator already listening on 127.0.0.1:{port}")
+def _start_simulator(
+    profile: Profile, name: str, port: int, args: list[str], secrets: dict[str, str]
+) -> None:
+    """A provider simulator (listflow.devstack.<name>_simulator) as a process of its own;
+    its secrets go in its environment, not on its command line (which every `ps` shows)."""
+    what = f"the {name} simulator"
+    if port_open(port, what):
+        log(f"{name} simulator already listening on 127.0.0.1:{port}")
         return
-    state = profile.state / "payments"
+    state = profile.state / name
     state.mkdir(parents=True, exist_ok=True)
     logfile = state / "simulator.log"
-    portal = profile.service_ports["portal"]
-    env = {
-        **os.environ,
-        "LISTFLOW_PAYMENTS_WEBHOOK_SECRET": PAYMENTS_WEBHOOK_SECRET,
-        "LISTFLOW_PAYMENTS_PROVIDER_KEY": PAYMENTS_PROVIDER_KEY,
-    }
     with logfile.open("ab") as out:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "listflow.devstack.payments_simulator",
-                f"--port={port}",
-                f"--webhook-url=http://127.0.0.1:{portal}/p/webhooks/payments",
-            ],
+            [sys.executable, "-m", f"listflow.devstack.{name}_simulator", f"--port={port}", *args],
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            env=env,
+            env={**os.environ, **secrets},
         )
     (state / "pid").write_text(str(process.pid))
-    wait_port(port, "the payments simulator", 30, logfile)
-    log(f"payments simulator up on http://127.0.0.1:{port} (pid {process.pid})")
+    wait_port(port, what, 30, logfile)
+    log(f"{name} simulator up on http://127.0.0.1:{port} (pid {process.pid})")
+
+
+def start_payments_simulator(profile: Profile) -> None:
+    """The card provider the portal talks to (hosted page, test cards, signed webhooks)."""
+    portal = profile.service_ports["portal"]
+    _start_simulator(
+        profile,
+        "payments",
+        profile.payments_simulator_port,
+        [f"--webhook-url=http://127.0.0.1:{portal}/p/webhooks/payments"],
+        {
+            "LISTFLOW_PAYMENTS_WEBHOOK_SECRET": PAYMENTS_WEBHOOK_SECRET,
+            "LISTFLOW_PAYMENTS_PROVIDER_KEY": PAYMENTS_PROVIDER_KEY,
+        },
+    )
 
 
 def stop_payments_simulator(profile: Profile) -> None:
     _stop(profile.state / "payments" / "pid", "payments simulator")
+
+
+# --- the SMS provider simulator ------------------------------------------------------------
+
+# Local only, like the payment provider's; campaigns gets them from processes.service_env.
+SMS_WEBHOOK_SECRET = "whsec_bG9jYWwtb25seS1zbXMtcHJvdmlkZXItd2ViaG9vay1zZWNyZXQ="  # noqa: S105
+SMS_PROVIDER_KEY = "sms_test_local_simulator"
+
+
+def start_sms_simulator(profile: Profile) -> None:
+    """The SMS provider campaigns sends through (signed status callbacks, injected replies
+    delivered to the tenant's inbound webhook)."""
+    campaigns = profile.service_ports["campaigns"]
+    _start_simulator(
+        profile,
+        "sms",
+        profile.sms_simulator_port,
+        [f"--inbound-url=http://127.0.0.1:{campaigns}/hooks/sms/inbound/{{tenant}}"],
+        {
+            "LISTFLOW_SMS_WEBHOOK_SECRET": SMS_WEBHOOK_SECRET,
+            "LISTFLOW_SMS_PROVIDER_KEY": SMS_PROVIDER_KEY,
+        },
+    )
+
+
+def stop_sms_simulator(profile: Profile) -> None:
+    _stop(profile.state / "sms" / "pid", "SMS simulator")
 
 
 # --- lifecycle -----------------------------------------------------------------------------
@@ -877,6 +916,7 @@ def up(profile: Profile) -> None:
     else:
         start_ferretdb(profile)
     start_kafka(profile)
+    start_sms_simulator(profile)
     start_payments_simulator(profile)
 
 
@@ -910,6 +950,7 @@ def _stop_stores(profile: Profile) -> None:
 
 
 def down(profile: Profile) -> None:
+    stop_sms_simulator(profile)
     stop_payments_simulator(profile)
     _stop(profile.state / "kafka" / "pid", "Kafka")
     _stop_stores(profile)

@@ -21,7 +21,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI, Form, Header, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
-from standardwebhooks.webhooks import Webhook
+from listflow.kit.webhooks import Webhook, signed_headers
 
 CARDS = {
     "4242424242424242": "succeeded",
@@ -81,13 +81,7 @@ def create_simulator(*, public_url: str, api_key: str, webhook_url: str, secret:
 
     async def deliver(event: dict[str, Any]) -> None:
         body = json.dumps(event)
-        now = datetime.now(UTC)
-        headers = {
-            "content-type": "application/json",
-            "webhook-id": event["id"],
-            "webhook-timestamp": str(int(now.timestamp())),
-            "webhook-signature": signer.sign(event["id"], now, body),
-        }
+        headers = signed_headers(signer, event["id"], body)
         # Providers retry until a 2xx; the simulator tries a few times, then gives up (the
         # portal also asks for the intent when the customer comes back).
         async with httpx.AsyncClient(timeout=10) as client:

@@ -19,6 +19,8 @@ from listflow.devstack.infra import (
     PAYMENTS_PROVIDER_KEY,
     PAYMENTS_WEBHOOK_SECRET,
     REPO,
+    SMS_PROVIDER_KEY,
+    SMS_WEBHOOK_SECRET,
     Profile,
     ensure_free,
 )
@@ -75,6 +77,12 @@ def service_env(
         "LISTFLOW_PAYMENTS_PROVIDER_URL": f"http://127.0.0.1:{profile.payments_simulator_port}",
         "LISTFLOW_PAYMENTS_PROVIDER_KEY": PAYMENTS_PROVIDER_KEY,
         "LISTFLOW_PAYMENTS_WEBHOOK_SECRET": PAYMENTS_WEBHOOK_SECRET,
+        # Campaigns' SMS provider: the simulator `infra up` starts; its status callbacks come
+        # to campaigns directly (the gateway routes /hooks/sms too, for a public base).
+        "LISTFLOW_CAMPAIGNS_SMS_PROVIDER_URL": f"http://127.0.0.1:{profile.sms_simulator_port}",
+        "LISTFLOW_CAMPAIGNS_SMS_PROVIDER_KEY": SMS_PROVIDER_KEY,
+        "LISTFLOW_CAMPAIGNS_SMS_WEBHOOK_SECRET": SMS_WEBHOOK_SECRET,
+        "LISTFLOW_CAMPAIGNS_SMS_CALLBACK_URL": f"http://127.0.0.1:{ports.get('campaigns', 8104)}",
     }
     env.update(extra or {})
     return env

@@ -19,7 +19,7 @@ from listflow.campaigns.domain.model import (
     MessageState,
 )
 from listflow.campaigns.domain.templates import MessageTemplate
-from listflow.campaigns.ports import Message
+from listflow.campaigns.ports import Message, Suppression, SuppressionChange
 from listflow.schemas.campaigns import Channel, SuppressionReason
 
 
@@ -53,6 +53,95 @@ class InMemoryTemplateRepository:
             return self._templates.pop((tenant_id, template_id), None) is not None
 
 
+class InMemorySuppressions:
+    """The suppression list in memory (the campaign repository's fake takes it in)."""
+
+    def __init__(self) -> None:
+        self._suppressions: dict[tuple[str, Channel, str], Suppression] = {}
+        self._changes: list[SuppressionChange] = []
+
+    async def suppress(
+        self,
+        tenant_id: str,
+        channel: Channel,
+        address: str,
+        reason: SuppressionReason,
+        at: datetime,
+        campaign_id: str | None = None,
+        by: str = "campaigns",
+    ) -> None:
+        key = (tenant_id, channel, address)
+        if key not in self._suppressions:
+            self._suppressions[key] = Suppression(
+                tenant_id, channel, address, reason, at, by, campaign_id
+            )
+            self._changes.append(
+                SuppressionChange(tenant_id, channel, address, "suppressed", reason, at, by)
+            )
+
+    async def unsuppress(
+        self, tenant_id: str, channel: Channel, address: str, *, at: datetime, by: str
+    ) -> bool:
+        lifted = self._suppressions.pop((tenant_id, channel, address), None)
+        if lifted is None:
+            return False
+        self._changes.append(
+            SuppressionChange(tenant_id, channel, address, "lifted", lifted.reason, at, by)
+        )
+        return True
+
+    async def changes(
+        self, tenant_id: str, channel: Channel, address: str
+    ) -> list[SuppressionChange]:
+        return [
+            c
+            for c in self._changes
+            if (c.tenant_id, c.channel, c.address) == (tenant_id, channel, address)
+        ]
+
+    async def suppression(
+        self, tenant_id: str, channel: Channel, address: str
+    ) -> SuppressionReason | None:
+        found = await self.get_suppression(tenant_id, channel, address)
+        return found.reason if found else None
+
+    async def get_suppression(
+        self, tenant_id: str, channel: Channel, address: str
+    ) -> Suppression | None:
+        return self._suppressions.get((tenant_id, channel, address))
+
+    async def unsubscribes_of(self, tenant_id: str, campaign_id: str) -> int:
+        return sum(
+            1
+            for s in self._suppressions.values()
+            if s.tenant_id == tenant_id
+            and s.campaign_id == campaign_id
+            and s.reason is SuppressionReason.UNSUBSCRIBED
+        )
+
+    async def list_suppressions(
+        self,
+        tenant_id: str,
+        *,
+        channel: Channel | None = None,
+        reason: SuppressionReason | None = None,
+        after: tuple[Channel, str] | None = None,
+        limit: int = 100,
+    ) -> list[Suppression]:
+        mine = sorted(
+            (
+                s
+                for s in self._suppressions.values()
+                if s.tenant_id == tenant_id
+                and (channel is None or s.channel == channel)
+                and (reason is None or s.reason == reason)
+                and (after is None or (s.channel, s.address) > after)
+            ),
+            key=lambda s: (s.channel, s.address),
+        )
+        return mine[:limit]
+
+
 @dataclass(frozen=True, slots=True)
 class _Link:
     link_id: str
@@ -60,15 +149,18 @@ class _Link:
     at: datetime
 
 
-class InMemoryCampaignRepository(InMemoryTemplateRepository):
+class InMemoryCampaignRepository(InMemoryTemplateRepository, InMemorySuppressions):
+    """The campaign repository's fake: templates and suppressions by inheritance, the read
+    models, campaigns, settings and the ledger here."""
+
     def __init__(self) -> None:
-        super().__init__()
+        InMemoryTemplateRepository.__init__(self)
+        InMemorySuppressions.__init__(self)
         self._contacts: dict[tuple[str, str], ContactView] = {}
         self._links: dict[tuple[str, str], _Link] = {}
         self._campaigns: dict[tuple[str, str], Campaign] = {}
         self._settings: dict[str, CampaignSettings] = {}
         self._ledger: dict[tuple[str, str], Message] = {}
-        self._suppressed: dict[tuple[str, str, str], tuple[SuppressionReason, str | None]] = {}
 
     # --- read models ---------------------------------------------------------------------
     async def upsert_contacts(self, contacts: Sequence[ContactView]) -> None:
@@ -230,6 +322,9 @@ class InMemoryCampaignRepository(InMemoryTemplateRepository):
     async def get_message(self, tenant_id: str, message_id: str) -> Message | None:
         return self._ledger.get((tenant_id, message_id))
 
+    async def find_message(self, message_id: str) -> Message | None:
+        return next((m for (_, i), m in self._ledger.items() if i == message_id), None)
+
     async def sent_since(
         self, tenant_id: str, contact_id: str, channel: Channel, since: datetime
     ) -> int:
@@ -242,34 +337,4 @@ class InMemoryCampaignRepository(InMemoryTemplateRepository):
             and m.state in CAPPED_STATES
             and m.sent_at is not None
             and m.sent_at >= since
-        )
-
-    # --- suppression ---------------------------------------------------------------------
-    async def suppress(
-        self,
-        tenant_id: str,
-        channel: Channel,
-        address: str,
-        reason: SuppressionReason,
-        at: datetime,
-        campaign_id: str | None = None,
-    ) -> None:
-        self._suppressed.setdefault((tenant_id, channel, address), (reason, campaign_id))
-
-    async def unsuppress(self, tenant_id: str, channel: Channel, address: str) -> None:
-        self._suppressed.pop((tenant_id, channel, address), None)
-
-    async def suppression(
-        self, tenant_id: str, channel: Channel, address: str
-    ) -> SuppressionReason | None:
-        found = self._suppressed.get((tenant_id, channel, address))
-        return found[0] if found else None
-
-    async def unsubscribes_of(self, tenant_id: str, campaign_id: str) -> int:
-        return sum(
-            1
-            for (tenant, _, _), (reason, campaign) in self._suppressed.items()
-            if tenant == tenant_id
-            and campaign == campaign_id
-            and reason is SuppressionReason.UNSUBSCRIBED
         )

@@ -1,5 +1,7 @@
 """The campaigns' collections in MongoDB/FerretDB: one document per template, per contact of
-the read model and per contact's portal link; every query names the tenant.
+the read model, per contact's portal link, per campaign, per ledger message and per
+suppressed address (with its audit); every query names the tenant but the status callback's
+lookup of a message by its id.
 
 Single-document writes only (no transactions): an update is a compare-and-set on `version`
 (templates, contacts) or on `at` (links).
@@ -22,7 +24,7 @@ from listflow.campaigns.domain.model import (
     Trigger,
 )
 from listflow.campaigns.domain.templates import MessageTemplate, TemplateContent
-from listflow.campaigns.ports import Message
+from listflow.campaigns.ports import Message, Suppression, SuppressionChange
 from listflow.kit.mongo import (
     Document,
     duplicate_key_indexes,
@@ -34,7 +36,7 @@ from listflow.schemas.campaigns import Channel, SuppressionReason
 from listflow.schemas.values import ContactData
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, OperationFailure
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 
 def template_to_document(template: MessageTemplate) -> Document:
@@ -111,6 +113,170 @@ class MongoTemplateRepository:
     async def delete_template(self, tenant_id: str, template_id: str) -> bool:
         result = await self._templates.delete_one({"_id": template_id, "tenant_id": tenant_id})
         return result.deleted_count == 1
+
+
+def _suppression_id(tenant_id: str, channel: Channel, address: str) -> str:
+    return f"{tenant_id}\x1f{channel}\x1f{address}"
+
+
+def suppression_from_document(doc: Document) -> Suppression:
+    return Suppression(
+        tenant_id=doc["tenant_id"],
+        channel=doc["channel"],
+        address=doc["address"],
+        reason=SuppressionReason(doc["reason"]),
+        at=_utc(doc["at"]),
+        by=doc["by"],
+        campaign_id=doc.get("campaign_id"),
+    )
+
+
+class MongoSuppressions:
+    """The suppression list: one document per (tenant, channel, address), keyed by them so a
+    repeated suppress inserts nothing (the first record, its who and when, stays)."""
+
+    def __init__(self, database: AsyncDatabase[Document]) -> None:
+        self._suppressions = database["suppressions"]
+        self._changes = database["suppression_changes"]
+
+    async def ensure_indexes(self) -> None:
+        await self._suppressions.create_index(
+            [("tenant_id", ASCENDING), ("channel", ASCENDING), ("address", ASCENDING)]
+        )
+        await self._suppressions.create_index(
+            [("tenant_id", ASCENDING), ("campaign_id", ASCENDING)]
+        )
+
+    async def suppress(
+        self,
+        tenant_id: str,
+        channel: Channel,
+        address: str,
+        reason: SuppressionReason,
+        at: datetime,
+        campaign_id: str | None = None,
+        by: str = "campaigns",
+    ) -> None:
+        document = {
+            "_id": _suppression_id(tenant_id, channel, address),
+            "tenant_id": tenant_id,
+            "channel": channel,
+            "address": address,
+            "reason": reason.value,
+            "at": at,
+            "by": by,
+            "campaign_id": campaign_id,
+        }
+        try:
+            await self._suppressions.insert_one(document)
+        except DuplicateKeyError:
+            return
+        # After the record (no transactions): a crash between the two loses an audit line,
+        # never a suppression.
+        await self._record(tenant_id, channel, address, "suppressed", reason, at, by)
+
+    async def unsuppress(
+        self, tenant_id: str, channel: Channel, address: str, *, at: datetime, by: str
+    ) -> bool:
+        lifted = await self._suppressions.find_one_and_delete(
+            {"_id": _suppression_id(tenant_id, channel, address), "tenant_id": tenant_id}
+        )
+        if lifted is None:
+            return False
+        reason = SuppressionReason(lifted["reason"])
+        await self._record(tenant_id, channel, address, "lifted", reason, at, by)
+        return True
+
+    async def _record(
+        self,
+        tenant_id: str,
+        channel: Channel,
+        address: str,
+        action: str,
+        reason: SuppressionReason,
+        at: datetime,
+        by: str,
+    ) -> None:
+        await self._changes.insert_one(
+            {
+                "tenant_id": tenant_id,
+                "channel": channel,
+                "address": address,
+                "action": action,
+                "reason": reason.value,
+                "at": at,
+                "by": by,
+            }
+        )
+
+    async def changes(
+        self, tenant_id: str, channel: Channel, address: str
+    ) -> list[SuppressionChange]:
+        cursor = self._changes.find(
+            {"tenant_id": tenant_id, "channel": channel, "address": address}
+        ).sort([("at", ASCENDING), ("_id", ASCENDING)])
+        return [
+            SuppressionChange(
+                tenant_id=d["tenant_id"],
+                channel=d["channel"],
+                address=d["address"],
+                action=d["action"],
+                reason=SuppressionReason(d["reason"]),
+                at=_utc(d["at"]),
+                by=d["by"],
+            )
+            for d in await cursor.to_list()
+        ]
+
+    async def suppression(
+        self, tenant_id: str, channel: Channel, address: str
+    ) -> SuppressionReason | None:
+        found = await self.get_suppression(tenant_id, channel, address)
+        return found.reason if found else None
+
+    async def get_suppression(
+        self, tenant_id: str, channel: Channel, address: str
+    ) -> Suppression | None:
+        doc = await self._suppressions.find_one(
+            {"_id": _suppression_id(tenant_id, channel, address), "tenant_id": tenant_id}
+        )
+        return suppression_from_document(doc) if doc is not None else None
+
+    async def unsubscribes_of(self, tenant_id: str, campaign_id: str) -> int:
+        return await self._suppressions.count_documents(
+            {
+                "tenant_id": tenant_id,
+                "campaign_id": campaign_id,
+                "reason": SuppressionReason.UNSUBSCRIBED.value,
+            }
+        )
+
+    async def list_suppressions(
+        self,
+        tenant_id: str,
+        *,
+        channel: Channel | None = None,
+        reason: SuppressionReason | None = None,
+        after: tuple[Channel, str] | None = None,
+        limit: int = 100,
+    ) -> list[Suppression]:
+        query: dict[str, Any] = {"tenant_id": tenant_id}
+        if channel is not None:
+            query["channel"] = channel
+        if reason is not None:
+            query["reason"] = reason.value
+        if after is not None:
+            last_channel, last_address = after
+            query["$or"] = [
+                {"channel": {"$gt": last_channel}},
+                {"channel": last_channel, "address": {"$gt": last_address}},
+            ]
+        cursor = (
+            self._suppressions.find(query)
+            .sort([("channel", ASCENDING), ("address", ASCENDING)])
+            .limit(limit)
+        )
+        return [suppression_from_document(d) for d in await cursor.to_list()]
 
 
 def _key(tenant_id: str, contact_id: str) -> str:
@@ -243,18 +409,22 @@ def _settings(doc: Document) -> CampaignSettings:
     return CampaignSettings(rules=rules, sms_help_text=doc["sms_help_text"])
 
 
-class MongoCampaignRepository(MongoTemplateRepository):
+class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
+    """The service's one store: templates and the suppression list by inheritance (their
+    own collections), the read models, campaigns, settings and the ledger here."""
+
     def __init__(self, database: AsyncDatabase[Document]) -> None:
-        super().__init__(database)
+        MongoTemplateRepository.__init__(self, database)
+        MongoSuppressions.__init__(self, database)
         self._contacts = database["contacts"]
         self._links = database["links"]
         self._campaigns = database["campaigns"]
         self._settings = database["settings"]
         self._ledger = database["messages"]
-        self._suppressions = database["suppressions"]
 
     async def ensure_indexes(self) -> None:
-        await super().ensure_indexes()
+        await MongoTemplateRepository.ensure_indexes(self)
+        await MongoSuppressions.ensure_indexes(self)
         await self._campaigns.create_index(
             [("tenant_id", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING)]
         )
@@ -265,9 +435,8 @@ class MongoCampaignRepository(MongoTemplateRepository):
         await self._ledger.create_index(
             [("tenant_id", ASCENDING), ("contact_id", ASCENDING), ("channel", ASCENDING)]
         )
-        await self._suppressions.create_index(
-            [("tenant_id", ASCENDING), ("campaign_id", ASCENDING), ("reason", ASCENDING)]
-        )
+        # The status callback finds a message by its id alone.
+        await self._ledger.create_index([("message_id", ASCENDING)])
         await self._contacts.create_index([("tenant_id", ASCENDING), ("group_ids", ASCENDING)])
         await self._contacts.create_index([("tenant_id", ASCENDING), ("upload_ids", ASCENDING)])
 
@@ -464,6 +633,10 @@ class MongoCampaignRepository(MongoTemplateRepository):
         doc = await self._ledger.find_one({"_id": _key(tenant_id, message_id)})
         return message_from_document(doc) if doc is not None else None
 
+    async def find_message(self, message_id: str) -> Message | None:
+        doc = await self._ledger.find_one({"message_id": message_id})
+        return message_from_document(doc) if doc is not None else None
+
     async def sent_since(
         self, tenant_id: str, contact_id: str, channel: Channel, since: datetime
     ) -> int:
@@ -474,56 +647,5 @@ class MongoCampaignRepository(MongoTemplateRepository):
                 "channel": channel,
                 "state": {"$in": [str(s) for s in CAPPED_STATES]},
                 "sent_at": {"$gte": since},
-            }
-        )
-
-    # --- suppression ---------------------------------------------------------------------
-    @staticmethod
-    def _suppression_key(tenant_id: str, channel: Channel, address: str) -> str:
-        return f"{tenant_id}:{channel}:{address}"
-
-    async def suppress(
-        self,
-        tenant_id: str,
-        channel: Channel,
-        address: str,
-        reason: SuppressionReason,
-        at: datetime,
-        campaign_id: str | None = None,
-    ) -> None:
-        # The first reason stays (a later unsubscribe of a bounced address changes nothing).
-        doc = {
-            "tenant_id": tenant_id,
-            "channel": channel,
-            "address": address,
-            "reason": str(reason),
-            "at": at,
-            "campaign_id": campaign_id,
-        }
-        await self._suppressions.update_one(
-            {"_id": self._suppression_key(tenant_id, channel, address)},
-            {"$setOnInsert": doc},
-            upsert=True,
-        )
-
-    async def unsuppress(self, tenant_id: str, channel: Channel, address: str) -> None:
-        await self._suppressions.delete_one(
-            {"_id": self._suppression_key(tenant_id, channel, address)}
-        )
-
-    async def suppression(
-        self, tenant_id: str, channel: Channel, address: str
-    ) -> SuppressionReason | None:
-        doc = await self._suppressions.find_one(
-            {"_id": self._suppression_key(tenant_id, channel, address)}
-        )
-        return SuppressionReason(doc["reason"]) if doc is not None else None
-
-    async def unsubscribes_of(self, tenant_id: str, campaign_id: str) -> int:
-        return await self._suppressions.count_documents(
-            {
-                "tenant_id": tenant_id,
-                "campaign_id": campaign_id,
-                "reason": str(SuppressionReason.UNSUBSCRIBED),
             }
         )

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from listflow.campaigns.bootstrap import Container
 from listflow.campaigns.handlers import Campaigns, Templates
+from listflow.campaigns.sms import Suppressions
 from listflow.kit.container import container_dependency
 
 _container = container_dependency(Container)
@@ -18,6 +19,11 @@ def _campaigns(request: Request) -> Campaigns:
     return _container(request).campaigns
 
 
+def _suppressions(request: Request) -> Suppressions:
+    return _container(request).suppressions
+
+
 ContainerDep = Annotated[Container, Depends(_container)]
 TemplatesDep = Annotated[Templates, Depends(_templates)]
 CampaignsDep = Annotated[Campaigns, Depends(_campaigns)]
+SuppressionsDep = Annotated[Suppressions, Depends(_suppressions)]

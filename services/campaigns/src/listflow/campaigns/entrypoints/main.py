@@ -6,9 +6,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from listflow.campaigns.adapters.mongo_repository import MongoCampaignRepository
+from listflow.campaigns.adapters.sms_provider import HttpSmsSender
 from listflow.campaigns.bootstrap import SERVICE, Container, bootstrap
 from listflow.campaigns.config import Settings
-from listflow.campaigns.entrypoints import campaigns_api, consumer, templates_api
+from listflow.campaigns.entrypoints import (
+    campaigns_api,
+    consumer,
+    sms_hooks,
+    suppressions_api,
+    templates_api,
+)
 from listflow.kit.container import run_service, service_app
 from listflow.kit.logging import get_logger
 from listflow.kit.service import connected, running
@@ -45,13 +52,22 @@ def create_app(container: Container) -> FastAPI:
         ):
             _log.info("campaigns service started")
             yield
+        if isinstance(container.sms, HttpSmsSender):
+            await container.sms.close()
 
     return service_app(
         container,
         title="Listflow campaigns",
-        description="Message templates (email and SMS), campaigns and their settings.",
+        description="Message templates (email and SMS), campaigns and their settings, the "
+        "suppression list and the SMS provider's webhooks.",
         lifespan=lifespan,
-        routers=[templates_api.router, campaigns_api.router, campaigns_api.settings_router],
+        routers=[
+            templates_api.router,
+            campaigns_api.router,
+            campaigns_api.settings_router,
+            suppressions_api.router,
+            sms_hooks.router,
+        ],
     )
 
 

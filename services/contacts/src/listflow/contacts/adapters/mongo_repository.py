@@ -17,7 +17,13 @@ from listflow.contacts.ports import (
     Page,
     Term,
 )
-from listflow.kit.mongo import Document, duplicate_key_indexes, find_any, gather_bounded
+from listflow.kit.mongo import (
+    Document,
+    duplicate_key_indexes,
+    find_any,
+    gather_bounded,
+    replace_many,
+)
 from listflow.schemas.matching import all_match_keys
 from listflow.schemas.values import ConsentRecord, ContactData, MatchKey, TargetRef
 from pymongo import ASCENDING, ReturnDocument
@@ -219,14 +225,14 @@ class MongoContactRepository:
                 duplicate_key_indexes(error)
         if updated:
             # The version read is the condition: a contact changed meanwhile is not overwritten.
-            # Single-document operations: FerretDB stalls on large multi-statement updates.
-            results = await gather_bounded(
-                self._contacts.replace_one(
-                    {"_id": c.id, "version": read_version}, _to_document(c, keys[c.id])
-                )
-                for c, read_version in updated
+            replaced = await replace_many(
+                self._contacts,
+                [
+                    ({"_id": c.id, "version": read_version}, _to_document(c, keys[c.id]))
+                    for c, read_version in updated
+                ],
             )
-            matched = sum(r.matched_count for r in results)
+            matched = replaced.matched
             if matched != len(updated):
                 raise ConcurrentUpdate(f"{len(updated) - matched} contacts changed meanwhile")
 

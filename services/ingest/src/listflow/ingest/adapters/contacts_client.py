@@ -1,29 +1,9 @@
 """The contacts service's HTTP API, as far as ingest needs it (match counts for previews)."""
 
-from dataclasses import dataclass
-
 import httpx
+from listflow.ingest.domain.previews import MatchCounts
+from listflow.ingest.ports import MAX_VALUES, ContactsUnavailable
 from listflow.schemas.values import MatchKey
-
-MAX_VALUES = 1000
-
-
-class ContactsUnavailable(RuntimeError):
-    """Contacts did not answer; the message is meant for the operator."""
-
-
-@dataclass(frozen=True)
-class MatchCounts:
-    no_match: int = 0
-    one_match: int = 0
-    several_matches: int = 0
-
-    def __add__(self, other: "MatchCounts") -> "MatchCounts":
-        return MatchCounts(
-            self.no_match + other.no_match,
-            self.one_match + other.one_match,
-            self.several_matches + other.several_matches,
-        )
 
 
 class ContactsClient:

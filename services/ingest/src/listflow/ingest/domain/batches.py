@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from listflow.kit.errors import Invalid
 from listflow.kit.pii import Protector
 from listflow.schemas.events import ContactRowParsed
 from listflow.schemas.leads import DuplicatePolicy, LeadRowParsed
@@ -335,6 +336,10 @@ class HopelessStart:
             'The import was stopped; correct the file or the mapping, or send "insist": true '
             "to import its valid rows anyway"
         )
+
+
+class HopelessFile(Invalid):
+    """The file's first rows are all invalid alike: the import (or preview) stops there."""
 
 
 def dedupe_key(contact: ContactData, key: MatchKey, value: str) -> str:

@@ -14,7 +14,6 @@ from fastapi.responses import StreamingResponse
 from listflow.ingest.domain.reports import error_header, error_lines, safe_cell
 from listflow.ingest.domain.upload import TERMINAL, UploadStatus
 from listflow.ingest.entrypoints.deps import container_of
-from listflow.ingest.entrypoints.mappings_api import resolve_options
 from listflow.ingest.entrypoints.records_api import create_from_json
 from listflow.ingest.entrypoints.uploads import (
     UploadPublic,
@@ -113,10 +112,7 @@ async def start_upload(
     request: Request, tenant: TenantDep, upload_id: str, body: dict[str, Any] | None = None
 ) -> UploadPublic:
     options = parse_options(json.dumps(body)) if body else None
-    options = await resolve_options(
-        request, tenant.id, await _owned(request, tenant.id, upload_id), options
-    )
-    doc = await container_of(request).ingest.start(
+    doc = await container_of(request).imports.start(
         tenant_id=tenant.id,
         upload_id=upload_id,
         options=options,
@@ -127,7 +123,7 @@ async def start_upload(
 
 @router.post("/{upload_id}/cancel", response_model=UploadPublic, summary="Cancel an upload")
 async def cancel_upload(request: Request, tenant: TenantDep, upload_id: str) -> UploadPublic:
-    doc = await container_of(request).ingest.cancel(tenant_id=tenant.id, upload_id=upload_id)
+    doc = await container_of(request).imports.cancel(tenant_id=tenant.id, upload_id=upload_id)
     return to_public(doc, datetime.now(UTC))
 
 

@@ -17,4 +17,4 @@ def register(container: Container) -> None:
         description="Records each row's outcome once; completes uploads whose rows all have one.",
     )
     async def track_outcomes(batch: RowOutcomes, msg: KafkaMessage) -> None:
-        await container.ingest.record_outcomes(batch)
+        await container.outcomes.record(batch)

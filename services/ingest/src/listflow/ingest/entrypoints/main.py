@@ -65,13 +65,13 @@ def create_app(container: Container) -> FastAPI:
         await container.mappings.ensure_indexes()
         async with (
             connected(container.publisher, container.broker, container.mongo),
-            running(container.ingest.reconcile_forever()),
+            running(container.reconciler.forever()),
         ):
             _log.info("ingest service started")
             try:
                 yield
             finally:
-                await container.ingest.stop_all()
+                await container.imports.stop_all()
                 await container.previews.stop_all()
 
     app = service_app(

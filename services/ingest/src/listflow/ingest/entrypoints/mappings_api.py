@@ -11,7 +11,6 @@ from listflow.ingest.adapters.mapping_repository import (
     name_key,
 )
 from listflow.ingest.domain.fields import CANONICAL_FIELDS, EXTRA, IGNORE
-from listflow.ingest.domain.upload import UploadOptions
 from listflow.kit.auth import TenantDep
 from listflow.kit.problems import PROBLEM_RESPONSES, Problem
 from pydantic import BaseModel, Field, field_validator
@@ -138,37 +137,3 @@ async def delete_mapping(request: Request, tenant: TenantDep, mapping_id: str) -
     if not await _repository(request).delete(tenant.id, mapping_id):
         raise Problem(404, "Not Found", f"No saved mapping {mapping_id} in this tenant.")
     return Response(status_code=204)
-
-
-async def with_saved_mapping(
-    request: Request, tenant_id: str, options: UploadOptions | None, headers: list[str]
-) -> UploadOptions | None:
-    """The options with their named saved mapping applied to the file's `headers` (columns the
-    file lacks are left out, so one mapping serves exports with optional columns); explicit
-    `mapping` keys win."""
-    if options is None or options.saved_mapping is None:
-        return options
-    doc = await _repository(request).find(tenant_id, options.saved_mapping)
-    if doc is None:
-        raise Problem(
-            422,
-            "Unknown saved mapping",
-            f"No saved mapping is named {options.saved_mapping!r} in this tenant.",
-        )
-    present = {h.strip().casefold() for h in headers}
-    saved = {
-        pair["column"]: pair["field"]
-        for pair in doc["columns"]
-        if pair["column"].strip().casefold() in present
-    }
-    return options.model_copy(update={"mapping": {**saved, **(options.mapping or {})}})
-
-
-async def resolve_options(
-    request: Request, tenant_id: str, doc: dict[str, Any], options: UploadOptions | None
-) -> UploadOptions | None:
-    """Options for starting or previewing `doc`: with its saved mapping applied, if it names one."""
-    merged = UploadOptions.model_validate(doc["options"]).merged_with(options)
-    if merged.saved_mapping is None:
-        return options
-    return await with_saved_mapping(request, tenant_id, merged, doc["headers"])

@@ -8,10 +8,9 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
+from listflow.ingest.domain.previews import eta_seconds, preview_percent, rows_per_second
 from listflow.ingest.entrypoints.deps import container_of
-from listflow.ingest.entrypoints.mappings_api import resolve_options
 from listflow.ingest.entrypoints.uploads import parse_options
-from listflow.ingest.previews import eta_seconds, preview_percent, rows_per_second
 from listflow.kit.auth import TenantDep
 from listflow.kit.problems import PROBLEM_RESPONSES, Problem
 from pydantic import BaseModel, Field
@@ -98,13 +97,8 @@ def _public(doc: dict[str, Any]) -> PreviewPublic:
 async def start_preview(
     request: Request, tenant: TenantDep, upload_id: str, body: dict[str, Any] | None = None
 ) -> PreviewPublic:
-    container = container_of(request)
-    upload = await container.repository.get(tenant.id, upload_id)
-    if upload is None:
-        raise Problem(404, "Not Found", f"No upload {upload_id} in this tenant.")
     options = parse_options(json.dumps(body)) if body else None
-    options = await resolve_options(request, tenant.id, upload, options)
-    doc = await container.previews.start(
+    doc = await container_of(request).previews.start(
         tenant_id=tenant.id,
         upload_id=upload_id,
         options=options,

@@ -1,17 +1,14 @@
 """One contact entered by hand: validated at once, then imported as a one-row upload, so it
 takes the same matching path (and leaves the same history and reports) as a file."""
 
-import csv
 import json
-import secrets
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from listflow.ingest.domain.fields import CANONICAL_FIELDS
-from listflow.ingest.domain.rows import RowOptions, RowValidator
 from listflow.ingest.domain.upload import UploadOptions
-from listflow.ingest.entrypoints.deps import container_of
+from listflow.ingest.entrypoints.deps import container_of, uploader
 from listflow.ingest.entrypoints.uploads import (
     UploadPublic,
     accept_spooled,
@@ -21,7 +18,6 @@ from listflow.ingest.entrypoints.uploads import (
 )
 from listflow.kit.auth import TenantDep
 from listflow.kit.problems import PROBLEM_RESPONSES, Problem
-from listflow.schemas.matching import default_match_key, match_value
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -115,53 +111,10 @@ async def create_from_json(request: Request, tenant_id: str) -> UploadPublic:
 async def accept_record(
     request: Request, tenant_id: str, record: dict[str, Value], options: UploadOptions
 ) -> dict[str, Any]:
-    """Validate one record now (422 with every reason), then accept it as a one-row upload."""
-    container = container_of(request)
-    unknown = sorted(set(record) - set(CANONICAL_FIELDS))
-    if unknown:
-        raise Problem(
-            422,
-            "Unknown fields",
-            f"Unknown fields: {', '.join(unknown)}. Use: {', '.join(CANONICAL_FIELDS)}.",
-        )
-    fields = list(record)
-    cells: list[str | None] = [_text(record[f]) or None for f in fields]
-    ingest = container.ingest
-    validator = RowValidator(
-        fields,
-        dict(enumerate(fields)),
-        RowOptions(
-            default_region=options.default_region or ingest.default_region,
-            date_order=options.date_order,
-        ),
-        ingest.protector,
+    return await container_of(request).accept.accept_record(
+        tenant_id=tenant_id,
+        record={f: _text(v) for f, v in record.items()},
+        options=options,
+        uploaded_by=uploader(request),
+        api_key=request.headers.get("x-api-key"),
     )
-    result = validator.validate(1, cells)
-    if isinstance(result, list):
-        raise Problem(
-            422,
-            "Invalid record",
-            "; ".join(f"{e.column}: {e.reason}" if e.column else e.reason for e in result),
-            errors=[{"field": e.column, "value": e.value, "reason": e.reason} for e in result],
-        )
-    key = options.match.key or default_match_key(set(fields))
-    if match_value(result, key) is None:
-        raise Problem(
-            422, "Invalid record", f"The record has no value for the match key {key.value}."
-        )
-    # The same path as a file: a one-row CSV whose header is the field names.
-    path = container.settings.ingest_spool_dir / f"record-{secrets.token_hex(8)}.csv"
-    with path.open("w", encoding="utf-8", newline="") as target:
-        writer = csv.writer(target)
-        writer.writerow(fields)
-        writer.writerow([c or "" for c in cells])
-    layout = UploadOptions.model_validate(
-        {"encoding": "utf-8", "delimiter": ",", "quote": '"', "header": True, "mapping": {}}
-    )
-    merged = options.merged_with(layout).model_copy(
-        update={"mapping": {f: f for f in fields}, "template": None}
-    )
-    try:
-        return await accept_spooled(request, tenant_id, path, "record.csv", merged)
-    finally:
-        path.unlink(missing_ok=True)

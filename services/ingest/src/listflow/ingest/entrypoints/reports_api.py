@@ -14,9 +14,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, StreamingResponse
-from listflow.ingest.adapters.reader import OversizedRow, RaggedRow, iter_row_batches
 from listflow.ingest.bootstrap import Container
-from listflow.ingest.domain.file_rows import sniffed_of
+from listflow.ingest.domain.file_rows import OversizedRow, RaggedRow, sniffed_of
 from listflow.ingest.domain.reports import (
     ExportLayout,
     error_header,
@@ -58,16 +57,11 @@ async def export_rows(container: Container, doc: dict[str, Any]) -> AsyncIterato
     layout = ExportLayout(headers, mapping)
     yield layout.header
     upload_id: str = doc["_id"]
-    ingest = container.ingest
-    work = ingest.spool_dir / f"export-{upload_id}-{secrets.token_hex(4)}"
+    files = container.files
+    work = files.spool_dir / f"export-{upload_id}-{secrets.token_hex(4)}"
     try:
-        await ingest.files.fetch(upload_id, work)
-        batches = iter_row_batches(
-            work,
-            sniffed_of(doc),
-            batch_rows=ingest.batch_rows,
-            limits=ingest.limits,
-        )
+        await files.files.fetch(upload_id, work)
+        batches = files.batches(work, sniffed_of(doc))
         ledger = aiter(container.repository.outcomes(upload_id))
         pending = await anext(ledger, None)
         while (batch := await asyncio.to_thread(next, batches, None)) is not None:

@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request, UploadFile
+from listflow.ingest.domain.samples import public_sample
 from listflow.ingest.domain.upload import Tally, UploadOptions, UploadStatus, progress
 from listflow.ingest.entrypoints.deps import container_of, uploader
-from listflow.ingest.entrypoints.mappings_api import resolve_options
-from listflow.ingest.handlers import public_sample
 from listflow.kit.problems import Problem
 from listflow.schemas.values import Counts
 from pydantic import BaseModel, Field, ValidationError
@@ -148,12 +147,8 @@ async def spool(
 async def accept_spooled(
     request: Request, tenant_id: str, path: Path, name: str, options: UploadOptions
 ) -> dict[str, Any]:
-    """Accept a spooled file; a saved mapping is applied once the file's columns are known."""
-    ingest = container_of(request).ingest
-    start = options.should_start()
-    if options.saved_mapping is not None:
-        options = options.model_copy(update={"start": False})
-    doc = await ingest.accept(
+    """Accept a spooled file (and start it, if its options say so)."""
+    return await container_of(request).accept.accept(
         tenant_id=tenant_id,
         path=path,
         file_name=name,
@@ -161,12 +156,3 @@ async def accept_spooled(
         uploaded_by=uploader(request),
         api_key=request.headers.get("x-api-key"),
     )
-    if options.saved_mapping is not None and start:
-        resolved = await resolve_options(request, tenant_id, doc, None)
-        doc = await ingest.start(
-            tenant_id=tenant_id,
-            upload_id=doc["_id"],
-            options=resolved,
-            api_key=request.headers.get("x-api-key"),
-        )
-    return doc

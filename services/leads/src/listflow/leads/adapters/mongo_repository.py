@@ -17,6 +17,7 @@ from listflow.kit.mongo import (
     find_any,
     gather_bounded,
     is_duplicate_key,
+    replace_many,
 )
 from listflow.leads.domain.errors import ConcurrentUpdate, NameTaken
 from listflow.leads.domain.keys import (
@@ -501,11 +502,11 @@ class MongoLeadRepository:
             except BulkWriteError as error:
                 duplicate_key_indexes(error)
         if updated:
-            results = await gather_bounded(
-                self.leads.replace_one({"_id": x.id, "version": v}, lead_to_document(x))
-                for x, v in updated
+            replaced = await replace_many(
+                self.leads,
+                [({"_id": x.id, "version": v}, lead_to_document(x)) for x, v in updated],
             )
-            stale = sum(1 for r in results if r.matched_count == 0)
+            stale = len(updated) - replaced.matched
             if stale:
                 raise ConcurrentUpdate(f"{stale} leads changed meanwhile")
 

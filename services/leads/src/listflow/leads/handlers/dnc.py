@@ -4,10 +4,11 @@ region), and what adding one does to the queue."""
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from listflow.kit.clock import Clock
 from listflow.kit.errors import Invalid, NotFound
 from listflow.leads.domain.keys import entry_lead_key
 from listflow.leads.handlers.queue import Queue
-from listflow.leads.ports import Clock, Entry, LeadRepository
+from listflow.leads.ports import Entry, LeadRepository
 from listflow.schemas.leads import LeadStatus
 from listflow.schemas.normalize import PhoneNormalizer
 

@@ -4,12 +4,13 @@ its next attempt queued by the campaign's retry rules."""
 import asyncio
 from dataclasses import dataclass, replace
 
+from listflow.kit.clock import Clock
 from listflow.kit.logging import get_logger
 from listflow.leads.domain.entries import DIALED
 from listflow.leads.domain.errors import WRITE_ATTEMPTS, ConcurrentUpdate
 from listflow.leads.domain.retry import next_attempt
 from listflow.leads.handlers.queue import Queue
-from listflow.leads.ports import Clock, LeadEventPublisher, LeadRepository
+from listflow.leads.ports import LeadEventPublisher, LeadRepository
 from listflow.schemas.leads import DialOutcome, DialResult, LeadStatus, LeadUpdated
 
 _log = get_logger(__name__)

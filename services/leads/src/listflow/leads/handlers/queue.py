@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from listflow.kit.clock import Clock
 from listflow.kit.logging import get_logger
 from listflow.kit.mongo import gather_bounded
 from listflow.leads.domain.entries import (
@@ -20,7 +21,7 @@ from listflow.leads.domain.entries import (
 from listflow.leads.domain.keys import entry_assignment_key, entry_lead_key, entry_list_key
 from listflow.leads.domain.model import DONE, Campaign, Lead, LeadList
 from listflow.leads.domain.windows import window
-from listflow.leads.ports import Clock, Entry, LeadEventPublisher, LeadRepository
+from listflow.leads.ports import Entry, LeadEventPublisher, LeadRepository
 from listflow.schemas.events import ListReady
 from listflow.schemas.leads import LeadQueued, LeadStatus, LeadWithdrawn
 from listflow.schemas.values import TargetKind

@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from listflow.kit.clock import Clock
 from listflow.kit.logging import get_logger
 from listflow.leads.domain.duplicates import Action, decide, in_scope
 from listflow.leads.domain.errors import WRITE_ATTEMPTS, ConcurrentUpdate
 from listflow.leads.domain.keys import phone_key
 from listflow.leads.domain.model import Lead, LeadList, merge_data
 from listflow.leads.handlers.queue import Queue
-from listflow.leads.ports import Clock, LeadChange, LeadEventPublisher, LeadRepository
+from listflow.leads.ports import LeadChange, LeadEventPublisher, LeadRepository
 from listflow.schemas.events import RowOutcome, RowOutcomes
 from listflow.schemas.leads import (
     LeadCreated,

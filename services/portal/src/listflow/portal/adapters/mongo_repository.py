@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from listflow.kit.mongo import Document, gather_bounded
+from listflow.kit.mongo import Document, replace_many
 from listflow.portal.domain.idv import LockState
 from listflow.portal.domain.model import (
     AccessLink,
@@ -180,18 +180,19 @@ class MongoPortalRepository:
             if key not in newest or newest[key].version < c.version:
                 newest[key] = c
 
-        async def write(c: Customer) -> Customer | None:
-            doc = _customer_doc(c)
-            try:
-                result = await self._customers.replace_one(
-                    {"_id": doc["_id"], "version": {"$lt": c.version}}, doc, upsert=True
-                )
-            except DuplicateKeyError:
-                return None  # a newer (or the same) snapshot is stored: nothing to do
-            return c if (result.upserted_id is not None or result.modified_count) else None
-
-        written = await gather_bounded(write(c) for c in newest.values())
-        return [c for c in written if c is not None]
+        # One guarded upsert each, a thousand to a request: a stored snapshot as new or newer
+        # refuses the upsert (its _id is taken), so that customer is not "kept".
+        batch = list(newest.values())
+        replaced = await replace_many(
+            self._customers,
+            [
+                ({"_id": doc["_id"], "version": {"$lt": c.version}}, doc)
+                for c in batch
+                for doc in (_customer_doc(c),)
+            ],
+            upsert=True,
+        )
+        return [c for i, c in enumerate(batch) if i not in replaced.refused]
 
     async def get_customer(self, tenant_id: str, contact_id: str) -> Customer | None:
         doc = await self._customers.find_one({"_id": _key(tenant_id, contact_id)})

@@ -6,7 +6,6 @@ import hmac
 import io
 import re
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -24,6 +23,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from listflow.kit.clock import Clock
 from listflow.schemas.normalize import DateOrder
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -71,7 +71,7 @@ class Sessions:
     """A signed cookie (itsdangerous) holding who the visitor is and a nonce; re-signed on
     every page, so its timestamp is the last activity and the idle timeout is its age."""
 
-    def __init__(self, secret: str, clock: Callable[[], datetime]) -> None:
+    def __init__(self, secret: str, clock: Clock) -> None:
         key = hmac.new(secret.encode(), b"listflow/portal/pages", hashlib.sha256).hexdigest()
 
         class Signer(TimestampSigner):

@@ -3,16 +3,14 @@ serves the customer pages (the gateway, the Ingress's /p route) reaches them too
 (Standard Webhooks: HMAC-SHA256 over id, timestamp and body, refused outside a 5-minute
 tolerance), then handed to the payments use case."""
 
-import binascii
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from listflow.kit.logging import get_logger
+from listflow.kit.webhooks import WebhookRefused, verified_object
 from listflow.portal.entrypoints.deps import ContainerDep
 from pydantic import BaseModel
-from standardwebhooks.webhooks import WebhookVerificationError
 
 _log = get_logger(__name__)
 router = APIRouter(tags=["webhooks"])
@@ -33,13 +31,12 @@ async def payment_webhook(request: Request, container: ContainerDep) -> Any:
     A repeat or a late event is accepted (200) and changes nothing."""
     body = await request.body()
     try:
-        container.webhook.verify(body, dict(request.headers), json_parse=False)
-        event = orjson.loads(body)
+        event = verified_object(container.webhook, body, request.headers)
         intent = event["data"]["object"]
         event_type = str(event["type"])
         if not isinstance(intent, dict):
             raise TypeError("data.object is no object")
-    except (WebhookVerificationError, ValueError, KeyError, TypeError, binascii.Error):
+    except (WebhookRefused, KeyError, TypeError):
         _log.warning("payment webhook refused")
         return JSONResponse({"received": False}, status_code=400)
     await container.selfservice.on_provider_event(event_type, intent)

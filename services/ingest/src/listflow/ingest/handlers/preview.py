@@ -11,68 +11,46 @@ import asyncio
 import contextlib
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from listflow.ingest.adapters.contacts_client import (
-    MAX_VALUES,
-    ContactsClient,
-    ContactsUnavailable,
-    MatchCounts,
-)
-from listflow.ingest.adapters.preview_store import PreviewStore
-from listflow.ingest.adapters.reader import FileRejected, iter_row_batches
-from listflow.ingest.domain.batches import DuplicateSorter, HopelessStart
-from listflow.ingest.domain.file_rows import sniffed_of
+from listflow.ingest.domain.batches import DuplicateSorter, HopelessFile, HopelessStart
+from listflow.ingest.domain.file_rows import FileRejected, sniffed_of
+from listflow.ingest.domain.previews import EXAMPLES, PreviewTally
 from listflow.ingest.domain.upload import TargetOption, UploadOptions
-from listflow.ingest.handlers import HopelessFile, ImportPlan, Ingest
-from listflow.ingest.ports import UploadRepository
+from listflow.ingest.handlers.files import UploadFiles
+from listflow.ingest.handlers.planning import ImportPlan, Planner
+from listflow.ingest.handlers.saved_mappings import SavedMappingOptions
+from listflow.ingest.ports import (
+    MAX_VALUES,
+    ContactMatches,
+    ContactsUnavailable,
+    PreviewRepository,
+    UploadRepository,
+)
+from listflow.kit.clock import Clock
 from listflow.kit.errors import NotFound, Refused
 from listflow.kit.logging import get_logger
 from listflow.schemas.values import InFileDuplicates, RowStatus
 
 _log = get_logger(__name__)
 
-EXAMPLES = 20
 # A running preview not heard of for this long lost its process (a restart or a crash).
 STALE = timedelta(seconds=60)
-
-
-@dataclass
-class PreviewTally:
-    rows: int = 0
-    invalid: int = 0
-    duplicates: int = 0
-    matches: MatchCounts = field(default_factory=MatchCounts)
-    examples: list[dict[str, Any]] = field(default_factory=list)
-
-    def as_fields(self) -> dict[str, Any]:
-        return {
-            "rows_checked": self.rows,
-            "counts": {
-                "rows": self.rows,
-                "valid": self.rows - self.invalid - self.duplicates,
-                "invalid": self.invalid,
-                "duplicates": self.duplicates,
-            },
-            "matches": {
-                "no_match": self.matches.no_match,
-                "one_match": self.matches.one_match,
-                "several_matches": self.matches.several_matches,
-            },
-            "invalid_examples": self.examples,
-        }
 
 
 @dataclass
 class Previews:
     """Start a preview job, and report one."""
 
-    ingest: Ingest
     uploads: UploadRepository
-    store: PreviewStore
-    contacts: ContactsClient
+    store: PreviewRepository
+    contacts: ContactMatches
+    files: UploadFiles
+    planner: Planner
+    saved_mappings: SavedMappingOptions
+    clock: Clock
     concurrency: int = 2
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
 
@@ -87,12 +65,13 @@ class Previews:
         doc = await self.uploads.get(tenant_id, upload_id)
         if doc is None:
             raise NotFound("Not Found", f"No upload {upload_id} in this tenant.")
+        options = await self.saved_mappings.resolve(tenant_id, doc, options)
         merged = UploadOptions.model_validate(doc["options"]).merged_with(options)
         if merged.target is None:
             # Nothing is written, so no target is needed; the plan only wants a name.
             merged = merged.model_copy(update={"target": TargetOption(name="preview")})
-        plan = self.ingest._plan(doc, merged)
-        now = self.ingest.clock()
+        plan = self.planner.plan(doc, merged)
+        now = self.clock()
         run_id = secrets.token_hex(8)
         preview: dict[str, Any] = {
             "_id": upload_id,
@@ -131,7 +110,7 @@ class Previews:
             preview is not None
             and preview["status"] == "running"
             and upload_id not in self._tasks
-            and preview["updated_at"] < self.ingest.clock() - STALE
+            and preview["updated_at"] < self.clock() - STALE
         ):
             preview = {
                 **preview,
@@ -148,10 +127,10 @@ class Previews:
 
     async def _run(self, doc: dict[str, Any], plan: ImportPlan, run_id: str, api_key: str) -> None:
         upload_id: str = doc["_id"]
-        work = self.ingest.spool_dir / f"preview-{upload_id}-{run_id}"
+        work = self.files.spool_dir / f"preview-{upload_id}-{run_id}"
         tally = PreviewTally()
         try:
-            await self.ingest.files.fetch(upload_id, work)
+            await self.files.files.fetch(upload_id, work)
             await self._check(doc, plan, run_id, api_key, work, tally)
             await self.store.update(
                 upload_id,
@@ -159,8 +138,8 @@ class Previews:
                 {
                     **tally.as_fields(),
                     "status": "completed",
-                    "updated_at": self.ingest.clock(),
-                    "completed_at": self.ingest.clock(),
+                    "updated_at": self.clock(),
+                    "completed_at": self.clock(),
                 },
             )
             _log.info("preview completed", upload_id=upload_id, rows=tally.rows)
@@ -179,7 +158,7 @@ class Previews:
                     **tally.as_fields(),
                     "status": "failed",
                     "failure": reason,
-                    "updated_at": self.ingest.clock(),
+                    "updated_at": self.clock(),
                 },
             )
         finally:
@@ -194,15 +173,13 @@ class Previews:
         path: Path,
         tally: PreviewTally,
     ) -> None:
-        ingest = self.ingest
         upload_id: str = doc["_id"]
         sniffed = sniffed_of(doc)
-        spec = ingest.check_spec(doc, plan)
+        spec = self.planner.check_spec(doc, plan)
         sorter = DuplicateSorter(tenant_id=doc["tenant_id"], key=plan.key)
         hopeless = None if plan.options.insist else HopelessStart()
         if plan.match.in_file_duplicates is InFileDuplicates.LAST_WINS:
-            sorter.last_rows = await ingest.last_rows(spec, path, sniffed)
-        reader = iter_row_batches(path, sniffed, batch_rows=ingest.batch_rows, limits=ingest.limits)
+            sorter.last_rows = await self.files.last_rows(spec, path, sniffed)
         semaphore = asyncio.Semaphore(self.concurrency)
 
         async def count(values: list[str]) -> None:
@@ -214,7 +191,7 @@ class Previews:
         # `concurrency` calls are in flight, and every count is in before the tally is final.
         counting: set[asyncio.Task[None]] = set()
         try:
-            checked_batches = ingest.checks.checked_ahead(spec, reader, ingest.max_rows)
+            checked_batches = self.files.checked(spec, path, sniffed)
             async with contextlib.aclosing(checked_batches):
                 async for checked in checked_batches:
                     parsed = sorter.sort(checked)
@@ -252,36 +229,9 @@ class Previews:
                     tally.invalid = sorter.invalid
                     tally.duplicates = sorter.duplicates
                     await self.store.update(
-                        upload_id, run_id, {**tally.as_fields(), "updated_at": ingest.clock()}
+                        upload_id, run_id, {**tally.as_fields(), "updated_at": self.clock()}
                     )
             await asyncio.gather(*counting)
         finally:
             for task in counting:
                 task.cancel()
-
-
-def preview_percent(preview: dict[str, Any]) -> float:
-    if preview["status"] == "completed":
-        return 100.0
-    estimate = preview.get("row_estimate")
-    checked: int = preview.get("rows_checked", 0)
-    if not estimate:
-        return 0.0
-    return round(min(99.0, 100.0 * checked / max(estimate, checked, 1)), 1)
-
-
-def rows_per_second(preview: dict[str, Any], now: datetime) -> float | None:
-    end = preview.get("completed_at") or now
-    elapsed = (end - preview["started_at"]).total_seconds()
-    checked: int = preview.get("rows_checked", 0)
-    return round(checked / elapsed, 1) if elapsed > 0 and checked else None
-
-
-def eta_seconds(preview: dict[str, Any], now: datetime) -> float | None:
-    """Seconds left at the current rate, while running and the row estimate is known."""
-    rate = rows_per_second(preview, now)
-    estimate = preview.get("row_estimate")
-    if preview["status"] != "running" or not rate or not estimate:
-        return None
-    left = max(estimate - preview.get("rows_checked", 0), 0)
-    return round(left / rate, 1)

@@ -1,0 +1,23 @@
+"""The one clock type of every service: use cases take a `Clock`, production passes `utc_now`,
+tests pass their own."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The production clock of every service."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class ManualClock:
+    """A clock that stands still until told the time (`clock.now = ...`): for tests."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
