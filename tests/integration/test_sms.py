@@ -15,12 +15,15 @@ import orjson
 import pytest
 import uvicorn
 from fastapi import FastAPI, Request
+from listflow.campaigns.adapters.mongo_repository import MongoCampaignRepository
 from listflow.campaigns.adapters.sms_provider import HttpSmsSender
-from listflow.campaigns.ports import OutgoingSms, SmsRefused, SmsUnavailable
+from listflow.campaigns.domain.model import MessageState, message_id
+from listflow.campaigns.ports import Message, OutgoingSms, SmsRefused, SmsUnavailable
 from listflow.devstack.infra import SMS_PROVIDER_KEY, SMS_WEBHOOK_SECRET
 from listflow.kit.webhooks import Webhook, WebhookRefused, signed_headers, verified_object
+from pymongo import AsyncMongoClient
 
-from tests.conftest import PORTS, Stack
+from tests.conftest import PORTS, PROFILE, Stack
 
 HOOKS = f"http://127.0.0.1:{PORTS['campaigns']}/hooks/sms"
 OUR_NUMBER = "+15005550006"
@@ -331,3 +334,54 @@ def test_malformed_suppression_requests_are_problems(stack: Stack) -> None:
         assert bad_cursor.status_code == 422
         assert acme.get("/v1/suppressions", params={"channel": "fax"}).status_code == 422
     assert httpx.get(f"{stack.gateway_url}/v1/suppressions").status_code == 401
+
+
+async def test_the_simulators_status_callbacks_move_a_ledger_message_to_delivered(
+    stack: Stack,
+) -> None:
+    """The service's own ledger on FerretDB: a sent SMS message, its provider's signed
+    callbacks to the campaigns service's hook, and the message delivered once."""
+    tenant = stack.tenants["acme"].id
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(PROFILE.mongodb_url)
+    ledger = MongoCampaignRepository(client[f"{stack.database_prefix}campaigns"])
+    now = datetime.now(UTC)
+    campaign = f"k-{secrets.token_hex(4)}"
+    message = Message(
+        id=message_id(tenant, campaign, "c1", "sms"),
+        tenant_id=tenant,
+        campaign_id=campaign,
+        contact_id="c1",
+        channel="sms",
+        state=MessageState.PENDING,
+        created_at=now,
+        due_at=now,
+    )
+    try:
+        assert await ledger.claim_messages([message]) == 1
+        assert await ledger.transition(
+            message, MessageState.SENT, from_states=[MessageState.PENDING], sent_at=now
+        )
+        sms = sender(stack, f"{HOOKS}/status")
+        try:
+            provider_id = await sms.send(OutgoingSms(message.id, number(6), "Your balance"))
+        finally:
+            await sms.close()
+
+        async def delivered() -> bool:
+            stored = await ledger.get_message(tenant, message.id)
+            return stored is not None and stored.state is MessageState.DELIVERED
+
+        assert await until(delivered)
+        [kept] = await simulated(stack, number(6))
+        assert [c["answered"] for c in kept["callbacks"]] == [200, 200, 200]
+        # The provider's retries, reordered: accepted, and the message stays delivered.
+        async with httpx.AsyncClient() as http:
+            resent = await http.post(
+                f"{stack.sms_simulator_url}/test/messages/{provider_id}/resend"
+            )
+        assert resent.json() == {"resent": 3}
+        stored = await ledger.get_message(tenant, message.id)
+        assert stored is not None and stored.state is MessageState.DELIVERED
+        assert await ledger.get_message(stack.tenants["globex"].id, message.id) is None
+    finally:
+        await client.close()

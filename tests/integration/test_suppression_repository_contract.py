@@ -1,12 +1,16 @@
-"""One contract for every suppression list: the in-memory fake and MongoDB (FerretDB here)."""
+"""One contract for every suppression list: the in-memory fake and MongoDB (FerretDB here),
+alone and as part of the campaign repository (the service's one store, which inherits them)."""
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import pytest
-from listflow.campaigns.adapters.memory_repository import InMemorySuppressions
-from listflow.campaigns.adapters.mongo_repository import MongoSuppressions
+from listflow.campaigns.adapters.memory_repository import (
+    InMemoryCampaignRepository,
+    InMemorySuppressions,
+)
+from listflow.campaigns.adapters.mongo_repository import MongoCampaignRepository, MongoSuppressions
 from listflow.campaigns.ports import Suppression, SuppressionChange, SuppressionRepository
 from listflow.schemas.campaigns import SuppressionReason
 
@@ -18,13 +22,16 @@ UNSUBSCRIBED = SuppressionReason.UNSUBSCRIBED
 LATER = NOW + timedelta(minutes=5)
 
 
-@pytest.fixture(params=["memory", "ferretdb"])
+@pytest.fixture(params=["memory", "ferretdb", "campaigns-memory", "campaigns-ferretdb"])
 async def repository(request: pytest.FixtureRequest) -> AsyncIterator[SuppressionRepository]:
     if request.param == "memory":
         yield InMemorySuppressions()
         return
+    if request.param == "campaigns-memory":
+        yield InMemoryCampaignRepository()
+        return
     async with fresh_database() as db:
-        repo = MongoSuppressions(db)
+        repo = MongoSuppressions(db) if request.param == "ferretdb" else MongoCampaignRepository(db)
         await repo.ensure_indexes()
         yield repo
 
@@ -119,3 +126,14 @@ async def test_each_suppress_that_was_new_and_each_lift_is_audited_with_who_and_
         change("suppressed", UNSUBSCRIBED, again, "api"),
     ]
     assert await repository.changes("t2", "sms", phone) == []
+
+
+async def test_an_unsubscribe_stays_its_campaigns_after_a_later_suppress(
+    repository: SuppressionRepository,
+) -> None:
+    await repository.suppress("t1", "email", "a@x.io", UNSUBSCRIBED, NOW, campaign_id="k1")
+    await repository.suppress("t1", "email", "a@x.io", SuppressionReason.HARD_BOUNCE, LATER)
+    await repository.suppress("t1", "sms", "a@x.io", OPT_OUT, NOW, campaign_id="k1")
+    assert await repository.suppression("t1", "email", "a@x.io") is UNSUBSCRIBED
+    assert await repository.unsubscribes_of("t1", "k1") == 1
+    assert await repository.unsubscribes_of("t2", "k1") == 0

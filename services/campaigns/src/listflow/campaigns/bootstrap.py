@@ -2,15 +2,18 @@
 
 from dataclasses import dataclass
 
-from listflow.campaigns.adapters.mongo_repository import MongoSuppressions, MongoTemplateRepository
+from listflow.campaigns.adapters.kafka_barrier import KafkaReadModelBarrier
+from listflow.campaigns.adapters.kafka_events import KafkaMessageEvents
+from listflow.campaigns.adapters.mongo_repository import MongoCampaignRepository
 from listflow.campaigns.adapters.sms_provider import HttpSmsSender
 from listflow.campaigns.config import Settings
-from listflow.campaigns.handlers import Templates
-from listflow.campaigns.ports import SmsSender, SuppressionRepository, TemplateRepository
+from listflow.campaigns.handlers import Campaigns, ReadModels, Templates, Triggers
+from listflow.campaigns.ports import CampaignRepository, ReadModelBarrier, SmsSender
 from listflow.campaigns.sms import SmsInbound, SmsStatuses, Suppressions
 from listflow.kit.clock import Clock
 from listflow.kit.container import BaseContainer, infrastructure, utc_now
 from listflow.kit.webhooks import Webhook
+from listflow.schemas import topics
 from listflow.schemas.normalize import PhoneNormalizer
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -19,15 +22,17 @@ SERVICE = "campaigns"
 
 @dataclass
 class Container(BaseContainer[Settings]):
-    templates_repository: TemplateRepository
+    # The one store: templates, read models, campaigns, settings, the ledger, suppressions.
+    repository: CampaignRepository
     templates: Templates
-    suppressions_repository: SuppressionRepository
+    campaigns: Campaigns
+    triggers: Triggers
+    read_models: ReadModels
     suppressions: Suppressions
     sms: SmsSender
     sms_webhook: Webhook
     sms_inbound: SmsInbound
-    # The status callbacks move the ledger: wired once the ledger's repository is.
-    sms_statuses: SmsStatuses | None
+    sms_statuses: SmsStatuses
     clock: Clock
 
 
@@ -35,17 +40,23 @@ def bootstrap(
     settings: Settings | None = None,
     *,
     tracer_provider: TracerProvider | None = None,
-    templates_repository: TemplateRepository | None = None,
-    suppressions_repository: SuppressionRepository | None = None,
+    repository: CampaignRepository | None = None,
     sms: SmsSender | None = None,
-    sms_statuses: SmsStatuses | None = None,
+    barrier: ReadModelBarrier | None = None,
     clock: Clock = utc_now,
 ) -> Container:
     settings = settings or Settings()
     infra = infrastructure(settings, SERVICE, tracer_provider)
-    database = infra.mongo[settings.database]
-    repository = templates_repository or MongoTemplateRepository(database)
-    suppressions = suppressions_repository or MongoSuppressions(database)
+    store: CampaignRepository = repository or MongoCampaignRepository(
+        infra.mongo[settings.database]
+    )
+    campaigns = Campaigns(store, clock)
+    barrier = barrier or KafkaReadModelBarrier(
+        settings.kafka_bootstrap,
+        topics.CONTACT_CHANGES.name,
+        topics.CONTACT_CHANGES.partitions,
+        settings.campaigns_consumer_group,
+    )
     phones = PhoneNormalizer(settings.campaigns_default_phone_region)
     sender = sms or HttpSmsSender.connect(
         settings.campaigns_sms_provider_url,
@@ -56,21 +67,25 @@ def bootstrap(
     )
 
     async def help_text(tenant_id: str) -> str:
-        # The tenant's own text joins from its campaign settings when they are wired here.
-        return settings.campaigns_sms_help_default
+        # The tenant's own answer from its campaign settings; the configured one until it
+        # has settings.
+        stored = await store.get_settings(tenant_id)
+        return stored.sms_help_text if stored else settings.campaigns_sms_help_default
 
     return Container(
         settings=settings,
         broker=infra.broker,
         publisher=infra.publisher,
         mongo=infra.mongo,
-        templates_repository=repository,
-        templates=Templates(repository, clock),
-        suppressions_repository=suppressions,
-        suppressions=Suppressions(suppressions, phones, clock),
+        repository=store,
+        templates=Templates(store, clock),
+        campaigns=campaigns,
+        triggers=Triggers(campaigns, barrier, settings.campaigns_barrier_timeout_s),
+        read_models=ReadModels(store),
+        suppressions=Suppressions(store, phones, clock),
         sms=sender,
         sms_webhook=Webhook(settings.campaigns_sms_webhook_secret.get_secret_value()),
-        sms_inbound=SmsInbound(suppressions, help_text, phones, clock),
-        sms_statuses=sms_statuses,
+        sms_inbound=SmsInbound(store, help_text, phones, clock),
+        sms_statuses=SmsStatuses(store, KafkaMessageEvents(infra.publisher), clock),
         clock=clock,
     )

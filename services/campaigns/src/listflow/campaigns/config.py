@@ -11,6 +11,8 @@ LOCAL_SMS_WEBHOOK_SECRET = "whsec_bG9jYWwtb25seS1zbXMtcHJvdmlkZXItd2ViaG9vay1zZW
 class Settings(CommonSettings):
     campaigns_http_port: int = 8104
     campaigns_consumer_group: str = "listflow-campaigns"
+    # Contact changes and link events per batch of the read-model consumers.
+    campaigns_changes_batch_size: int = 500
     # The public base URL customers' unsubscribe links point at (the gateway locally).
     campaigns_public_url: str = "http://127.0.0.1:8000"
     campaigns_smtp_host: str = "127.0.0.1"

@@ -1,19 +1,51 @@
 """Use cases of the campaigns service: (command, repository, clock) -> outcome."""
 
+import asyncio
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
-from listflow.campaigns.domain.errors import Conflict, NotFound
+from listflow.campaigns.domain.errors import Conflict, Invalid, NotFound
+from listflow.campaigns.domain.model import (
+    Audience,
+    Campaign,
+    CampaignSettings,
+    CampaignStatus,
+    ContactView,
+    MessageState,
+    Stats,
+    Trigger,
+    in_audience,
+    message_id,
+)
 from listflow.campaigns.domain.templates import (
     MessageTemplate,
     Rendered,
     TemplateContent,
     preview,
 )
-from listflow.campaigns.ports import TemplateRepository
+from listflow.campaigns.ports import (
+    CampaignRepository,
+    Message,
+    ReadModelBarrier,
+    ReadModelRepository,
+    TemplateRepository,
+)
 from listflow.kit.clock import Clock
+from listflow.kit.logging import get_logger
+from listflow.schemas.campaigns import Channel
+from listflow.schemas.events import (
+    ContactChange,
+    ContactCreated,
+    ContactDeleted,
+    ContactUpdated,
+    ListReady,
+)
+from listflow.schemas.portal_links import AccessLinkIssued, AccessLinkRevoked
+
+_log = get_logger(__name__)
 
 
 def _new_id() -> str:
@@ -75,3 +107,292 @@ class Templates:
         """The template rendered for the sample contact (the caller's values over it)."""
         template = await self.get(tenant_id, template_id)
         return template, preview(template.content, values)
+
+
+def contact_view(event: ContactChange) -> ContactView:
+    """The read model's contact from a change: its snapshot, the upload that made it (if
+    any), deleted for a ContactDeleted."""
+    snapshot = event.contact
+    upload_id = event.upload_id if isinstance(event, ContactCreated | ContactUpdated) else None
+    return ContactView(
+        id=snapshot.id,
+        tenant_id=event.tenant_id,
+        version=snapshot.version,
+        data=snapshot.data,
+        group_ids=snapshot.group_ids,
+        upload_ids=(upload_id,) if upload_id else (),
+        updated_at=snapshot.updated_at,
+        deleted=isinstance(event, ContactDeleted),
+    )
+
+
+@dataclass(frozen=True)
+class ReadModels:
+    """Keeps the contacts and portal links campaigns target and personalize with."""
+
+    repository: ReadModelRepository
+
+    async def on_contact_changes(self, events: Sequence[ContactChange]) -> None:
+        await self.repository.upsert_contacts([contact_view(e) for e in events])
+
+    async def on_link_events(self, events: Sequence[AccessLinkIssued | AccessLinkRevoked]) -> None:
+        # In order: events of one contact share a partition, so a revocation follows the
+        # issue it ends; the repository's guards make a replay change nothing.
+        for e in events:
+            if isinstance(e, AccessLinkIssued):
+                await self.repository.set_link(
+                    e.tenant_id, e.contact_id, e.link_id, e.url, e.issued_at
+                )
+            else:
+                await self.repository.set_link(
+                    e.tenant_id, e.contact_id, e.link_id, None, e.revoked_at
+                )
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignDraft:
+    """What an operator chooses for a campaign (checked by the API's models first)."""
+
+    name: str
+    channel: Channel
+    template_id: str
+    audience: Audience
+    trigger: Trigger
+    send_rate: float
+
+
+# Messages claimed in the ledger per write while targeting.
+CLAIM_BATCH = 1000
+# From which states each command moves a campaign, and to which.
+_MOVES: dict[str, tuple[tuple[CampaignStatus, ...], CampaignStatus]] = {
+    "pause": ((CampaignStatus.SENDING,), CampaignStatus.PAUSED),
+    "resume": ((CampaignStatus.PAUSED,), CampaignStatus.SENDING),
+    "cancel": (
+        (CampaignStatus.DRAFT, CampaignStatus.SENDING, CampaignStatus.PAUSED),
+        CampaignStatus.CANCELLED,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Campaigns:
+    """The campaign use cases: the book of campaigns, their commands, targeting and stats."""
+
+    repository: CampaignRepository
+    clock: Clock
+    new_id: Callable[[], str] = field(default=_new_id)
+
+    async def create(self, tenant_id: str, draft: CampaignDraft) -> Campaign:
+        """Check and store a new campaign; a `now` trigger sends it at once."""
+        await self._check(tenant_id, draft)
+        campaign = Campaign(
+            id=self.new_id(),
+            tenant_id=tenant_id,
+            name=draft.name,
+            channel=draft.channel,
+            template_id=draft.template_id,
+            audience=draft.audience,
+            trigger=draft.trigger,
+            status=CampaignStatus.DRAFT,
+            send_rate=draft.send_rate,
+            created_at=self.clock(),
+        )
+        await self.repository.save_campaign(campaign)
+        if draft.trigger.on == "now":
+            return await self.send(tenant_id, campaign.id)
+        return campaign
+
+    async def get(self, tenant_id: str, campaign_id: str) -> Campaign:
+        campaign = await self.repository.get_campaign(tenant_id, campaign_id)
+        if campaign is None:
+            raise NotFound(f"No campaign {campaign_id!r}.")
+        return campaign
+
+    async def list(self, tenant_id: str) -> list[Campaign]:
+        return await self.repository.list_campaigns(tenant_id)
+
+    async def update(self, tenant_id: str, campaign_id: str, draft: CampaignDraft) -> Campaign:
+        """Change a draft (a campaign that has started sending keeps what it was sent as)."""
+        current = await self._draft(tenant_id, campaign_id)
+        await self._check(tenant_id, draft)
+        revised = replace(
+            current,
+            name=draft.name,
+            channel=draft.channel,
+            template_id=draft.template_id,
+            audience=draft.audience,
+            trigger=draft.trigger,
+            send_rate=draft.send_rate,
+        )
+        if not await self.repository.replace_campaign(revised, expected=[CampaignStatus.DRAFT]):
+            raise Conflict("The campaign is no longer a draft.", campaign_status="changed")
+        if draft.trigger.on == "now":
+            return await self.send(tenant_id, campaign_id)
+        return revised
+
+    async def delete(self, tenant_id: str, campaign_id: str) -> None:
+        await self._draft(tenant_id, campaign_id)
+        if not await self.repository.delete_campaign(
+            tenant_id, campaign_id, expected=CampaignStatus.DRAFT
+        ):
+            raise Conflict("The campaign is no longer a draft.", campaign_status="changed")
+
+    async def send(self, tenant_id: str, campaign_id: str) -> Campaign:
+        """Start a draft now, whatever its trigger: mark it sending, then target it."""
+        current = await self._draft(tenant_id, campaign_id)
+        sending = replace(current, status=CampaignStatus.SENDING, triggered_at=self.clock())
+        if not await self.repository.replace_campaign(sending, expected=[CampaignStatus.DRAFT]):
+            raise Conflict("The campaign is no longer a draft.", campaign_status="changed")
+        return await self.target(sending)
+
+    async def move(self, tenant_id: str, campaign_id: str, command: str) -> Campaign:
+        """pause, resume or cancel, from the states each allows (409 otherwise)."""
+        current = await self.get(tenant_id, campaign_id)
+        sources, to = _MOVES[command]
+        if current.status not in sources:
+            raise Conflict(
+                f"A {current.status} campaign cannot {command}.",
+                campaign_status=str(current.status),
+            )
+        moved = replace(current, status=to)
+        if not await self.repository.replace_campaign(moved, expected=[current.status]):
+            raise Conflict("The campaign changed meanwhile; read it again.")
+        return moved
+
+    async def target(self, campaign: Campaign) -> Campaign:
+        """Claim one ledger entry per contact of the audience (again after a crash: the
+        ledger keeps each once), then mark the campaign targeted."""
+        contacts = await self.repository.contacts_in(
+            campaign.tenant_id,
+            group_ids=sorted(campaign.group_ids()),
+            upload_id=campaign.audience.upload_id,
+        )
+        now = self.clock()
+        chosen = [c for c in contacts if in_audience(c, campaign.audience, campaign.channel)]
+        for start in range(0, len(chosen), CLAIM_BATCH):
+            batch = chosen[start : start + CLAIM_BATCH]
+            await self.repository.claim_messages([self._message(campaign, c, now) for c in batch])
+        return await self._mark_targeted(campaign, now)
+
+    async def _mark_targeted(self, campaign: Campaign, at: datetime) -> Campaign:
+        # Against the stored campaign: a pause or cancel meanwhile is kept.
+        for _ in range(3):
+            current = await self.repository.get_campaign(campaign.tenant_id, campaign.id)
+            if current is None or current.status is CampaignStatus.CANCELLED:
+                return current or campaign
+            marked = replace(current, targeted_at=at)
+            if await self.repository.replace_campaign(marked, expected=[current.status]):
+                return marked
+        raise Conflict("The campaign changed while being targeted.")
+
+    async def stats(self, tenant_id: str, campaign_id: str) -> Stats:
+        campaign = await self.get(tenant_id, campaign_id)
+        counts = await self.repository.state_counts(tenant_id, campaign.id)
+        unsubscribed = await self.repository.unsubscribes_of(tenant_id, campaign.id)
+        return Stats.of(counts, unsubscribed=unsubscribed)
+
+    async def settings(self, tenant_id: str) -> CampaignSettings:
+        """The tenant's settings, the defaults until it chooses its own."""
+        return await self.repository.get_settings(tenant_id) or CampaignSettings()
+
+    async def put_settings(self, tenant_id: str, settings: CampaignSettings) -> CampaignSettings:
+        await self.repository.put_settings(tenant_id, settings)
+        return settings
+
+    async def _draft(self, tenant_id: str, campaign_id: str) -> Campaign:
+        campaign = await self.get(tenant_id, campaign_id)
+        if campaign.status is not CampaignStatus.DRAFT:
+            raise Conflict(
+                f"The campaign is {campaign.status}, no longer a draft.",
+                campaign_status=str(campaign.status),
+            )
+        return campaign
+
+    async def _check(self, tenant_id: str, draft: CampaignDraft) -> None:
+        template = await self.repository.get_template(tenant_id, draft.template_id)
+        if template is None:
+            raise Invalid(f"No message template {draft.template_id!r}.", field="template_id")
+        if template.content.channel != draft.channel:
+            raise Invalid(
+                f"The template is for {template.content.channel}, the campaign for "
+                f"{draft.channel}.",
+                field="template_id",
+            )
+        if not draft.audience.groups and draft.audience.upload_id is None:
+            raise Invalid("An audience names at least one group or an upload.", field="audience")
+        if draft.trigger.on == "schedule" and draft.trigger.at is None:
+            raise Invalid("A scheduled campaign needs its time (trigger.at).", field="trigger")
+
+    @staticmethod
+    def _message(campaign: Campaign, contact: ContactView, now: datetime) -> Message:
+        return Message(
+            id=message_id(campaign.tenant_id, campaign.id, contact.id, campaign.channel),
+            tenant_id=campaign.tenant_id,
+            campaign_id=campaign.id,
+            contact_id=contact.id,
+            channel=campaign.channel,
+            state=MessageState.PENDING,
+            created_at=now,
+            due_at=now,
+        )
+
+
+class ReadModelBehind(Exception):
+    """The contact read model has not caught up with the changes before a ListReady: the
+    event is redelivered (and the barrier waited for) again."""
+
+
+@dataclass(frozen=True)
+class Triggers:
+    """What starts campaigns: a ready list, a scheduled time, the service's own start."""
+
+    campaigns: Campaigns
+    barrier: ReadModelBarrier
+    barrier_timeout_s: float
+
+    async def on_list_ready(self, event: ListReady) -> list[Campaign]:
+        """Start (or, redelivered or for a later upload, target again) every campaign of
+        the tenant this list triggers, once the read model holds the list's contacts."""
+        repository = self.campaigns.repository
+        answering = [
+            c
+            for c in await repository.campaigns_on_list_ready(event.tenant_id)
+            if c.answers(event.list_id, event.upload_id)
+        ]
+        if not answering:
+            return []
+        if not await self.barrier.wait(self.barrier_timeout_s):
+            raise ReadModelBehind(f"contacts read model behind list {event.list_id}")
+        started = []
+        for c in answering:
+            if c.status is CampaignStatus.DRAFT:
+                try:
+                    started.append(await self.campaigns.send(c.tenant_id, c.id))
+                except Conflict:
+                    continue  # started meanwhile by another delivery or a command
+            else:
+                started.append(await self.campaigns.target(c))
+        return started
+
+    async def start_due(self, now: datetime) -> list[Campaign]:
+        """Scheduled drafts whose time has come, and sending campaigns never wholly
+        targeted (the service stopped while claiming their audience)."""
+        repository = self.campaigns.repository
+        started = []
+        for c in await repository.campaigns_scheduled(now):
+            try:
+                started.append(await self.campaigns.send(c.tenant_id, c.id))
+            except Conflict:
+                continue
+        for c in await repository.campaigns_sending():
+            if c.targeted_at is None:
+                started.append(await self.campaigns.target(c))
+        return started
+
+    async def start_forever(self, every_s: float) -> None:
+        while True:
+            try:
+                await self.start_due(self.campaigns.clock())
+            except Exception:
+                _log.exception("starting due campaigns failed, will try again")
+            await asyncio.sleep(every_s)

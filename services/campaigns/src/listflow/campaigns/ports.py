@@ -5,7 +5,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-from listflow.campaigns.domain.model import Campaign, ContactView, MessageState
+from listflow.campaigns.domain.model import (
+    Campaign,
+    CampaignSettings,
+    CampaignStatus,
+    ContactView,
+    MessageState,
+)
 from listflow.campaigns.domain.templates import MessageTemplate
 from listflow.schemas.campaigns import Channel, MessageEvent, SuppressionReason
 
@@ -45,6 +51,81 @@ class TemplateRepository(Protocol):
         ...
 
     async def delete_template(self, tenant_id: str, template_id: str) -> bool: ...
+
+
+class ReadModelRepository(Protocol):
+    """The campaigns' copies of other services' facts: contacts and their portal links."""
+
+    async def upsert_contacts(self, contacts: Sequence[ContactView]) -> None:
+        """Keep each contact's highest version (a replay or an older snapshot changes nothing
+        but adding its uploads: a contact is touched by every upload that named it)."""
+        ...
+
+    async def contacts_in(
+        self, tenant_id: str, *, group_ids: Sequence[str], upload_id: str | None
+    ) -> list[ContactView]:
+        """The contacts of any of the groups, or touched by the upload."""
+        ...
+
+    async def get_contacts(self, tenant_id: str, ids: Sequence[str]) -> dict[str, ContactView]: ...
+
+    async def set_link(
+        self, tenant_id: str, contact_id: str, link_id: str, url: str | None, at: datetime
+    ) -> None:
+        """The contact's current portal link; a later `at` wins. `url` None revokes the link
+        `link_id` only (a revocation of an earlier link leaves a newer one alone)."""
+        ...
+
+    async def links(self, tenant_id: str, contact_ids: Sequence[str]) -> dict[str, str]: ...
+
+
+class CampaignBook(Protocol):
+    """A tenant's campaigns and settings; every read and write names the tenant, but the
+    loops' queries across tenants (sending, scheduled)."""
+
+    async def save_campaign(self, campaign: Campaign) -> None: ...
+
+    async def replace_campaign(
+        self, campaign: Campaign, *, expected: Sequence[CampaignStatus]
+    ) -> bool:
+        """Store the campaign if the stored one is in one of the `expected` states."""
+        ...
+
+    async def get_campaign(self, tenant_id: str, campaign_id: str) -> Campaign | None: ...
+
+    async def list_campaigns(self, tenant_id: str) -> list[Campaign]:
+        """The tenant's campaigns, oldest first."""
+        ...
+
+    async def delete_campaign(
+        self, tenant_id: str, campaign_id: str, *, expected: CampaignStatus
+    ) -> bool: ...
+
+    async def campaigns_sending(self) -> list[Campaign]:
+        """Every tenant's campaigns whose messages are being sent."""
+        ...
+
+    async def campaigns_on_list_ready(self, tenant_id: str) -> list[Campaign]:
+        """The tenant's campaigns (not cancelled) that a ready list may trigger."""
+        ...
+
+    async def campaigns_scheduled(self, until: datetime) -> list[Campaign]:
+        """Draft campaigns scheduled at or before `until`."""
+        ...
+
+    async def get_settings(self, tenant_id: str) -> CampaignSettings | None: ...
+
+    async def put_settings(self, tenant_id: str, settings: CampaignSettings) -> None: ...
+
+    async def claim_messages(self, messages: Sequence[Message]) -> int:
+        """Insert the messages not in the ledger yet; returns how many were new."""
+        ...
+
+    async def state_counts(
+        self, tenant_id: str, campaign_id: str
+    ) -> list[tuple[str, str | None, int]]:
+        """(state, reason, count) of the campaign's ledger."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,59 +228,24 @@ class SuppressionRepository(Protocol):
         ...
 
 
-class CampaignRepository(TemplateRepository, MessageLedger, SuppressionRepository, Protocol):
-    # --- campaigns -------------------------------------------------------------------------
-    async def save_campaign(self, campaign: Campaign) -> None: ...
-
-    async def get_campaign(self, tenant_id: str, campaign_id: str) -> Campaign | None: ...
-
-    async def list_campaigns(self, tenant_id: str) -> list[Campaign]: ...
-
-    async def campaigns_sending(self) -> list[Campaign]:
-        """Every tenant's campaigns whose messages are being sent."""
-        ...
-
-    async def campaigns_on_list_ready(self, tenant_id: str) -> list[Campaign]: ...
-
-    async def campaigns_scheduled(self, until: datetime) -> list[Campaign]:
-        """Draft campaigns scheduled at or before `until`."""
-        ...
-
-    # --- read models ---------------------------------------------------------------------
-    async def upsert_contacts(self, contacts: Sequence[ContactView]) -> None:
-        """Keep each contact's highest version (a replay or an older snapshot changes nothing)."""
-        ...
-
-    async def contacts_in(
-        self, tenant_id: str, *, group_ids: Sequence[str], upload_id: str | None
-    ) -> list[ContactView]:
-        """The contacts of any of the groups, or touched by the upload."""
-        ...
-
-    async def get_contacts(self, tenant_id: str, ids: Sequence[str]) -> dict[str, ContactView]: ...
-
-    async def set_link(
-        self, tenant_id: str, contact_id: str, link_id: str, url: str | None, at: datetime
-    ) -> None:
-        """The contact's current portal link (None: revoked); a later `at` wins."""
-        ...
-
-    async def links(self, tenant_id: str, contact_ids: Sequence[str]) -> dict[str, str]: ...
+class CampaignRepository(
+    TemplateRepository,
+    ReadModelRepository,
+    CampaignBook,
+    MessageLedger,
+    SuppressionRepository,
+    Protocol,
+):
+    """The one store of the service: templates, read models, campaigns and settings, the
+    sending ledger (its `MessageLedger` part moved by the provider's status callbacks) and
+    the suppression list."""
 
     # --- the ledger ----------------------------------------------------------------------
-    async def claim_messages(self, messages: Sequence[Message]) -> int:
-        """Insert the messages not in the ledger yet; returns how many were new."""
-        ...
-
     async def due_messages(
         self, tenant_id: str, campaign_id: str, now: datetime, limit: int
     ) -> list[Message]: ...
 
     async def get_message(self, tenant_id: str, message_id: str) -> Message | None: ...
-
-    async def state_counts(
-        self, tenant_id: str, campaign_id: str
-    ) -> list[tuple[str, str | None, int]]: ...
 
     async def sent_since(
         self, tenant_id: str, contact_id: str, channel: Channel, since: datetime

@@ -29,6 +29,7 @@ ROUTES: dict[str, str] = {
     "/v1/dnc": "leads",
     "/v1/message-templates": "campaigns",
     "/v1/campaigns": "campaigns",
+    "/v1/campaign-settings": "campaigns",
     "/v1/suppressions": "campaigns",
     # The SMS provider's signed status callbacks and inbound messages.
     "/hooks/sms": "campaigns",

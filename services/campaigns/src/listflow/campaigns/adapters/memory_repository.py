@@ -1,11 +1,25 @@
-"""The in-memory template repository: the fake of unit tests, held to the same contract as
-MongoDB (tests/integration/test_template_repository_contract.py)."""
+"""The in-memory repositories: the fakes of unit tests, held to the same contracts as
+MongoDB (tests/integration/test_template_repository_contract.py and
+test_campaign_repository_contract.py)."""
 
 import asyncio
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
+from listflow.campaigns.domain.model import (
+    CAPPED_STATES,
+    DUE_STATES,
+    Campaign,
+    CampaignSettings,
+    CampaignStatus,
+    ContactView,
+    MessageState,
+)
 from listflow.campaigns.domain.templates import MessageTemplate
-from listflow.campaigns.ports import Suppression, SuppressionChange
+from listflow.campaigns.ports import Message, Suppression, SuppressionChange
 from listflow.schemas.campaigns import Channel, SuppressionReason
 
 
@@ -126,3 +140,201 @@ class InMemorySuppressions:
             key=lambda s: (s.channel, s.address),
         )
         return mine[:limit]
+
+
+@dataclass(frozen=True, slots=True)
+class _Link:
+    link_id: str
+    url: str | None
+    at: datetime
+
+
+class InMemoryCampaignRepository(InMemoryTemplateRepository, InMemorySuppressions):
+    """The campaign repository's fake: templates and suppressions by inheritance, the read
+    models, campaigns, settings and the ledger here."""
+
+    def __init__(self) -> None:
+        InMemoryTemplateRepository.__init__(self)
+        InMemorySuppressions.__init__(self)
+        self._contacts: dict[tuple[str, str], ContactView] = {}
+        self._links: dict[tuple[str, str], _Link] = {}
+        self._campaigns: dict[tuple[str, str], Campaign] = {}
+        self._settings: dict[str, CampaignSettings] = {}
+        self._ledger: dict[tuple[str, str], Message] = {}
+
+    # --- read models ---------------------------------------------------------------------
+    async def upsert_contacts(self, contacts: Sequence[ContactView]) -> None:
+        for c in contacts:
+            key = (c.tenant_id, c.id)
+            stored = self._contacts.get(key)
+            if stored is None:
+                self._contacts[key] = c
+                continue
+            uploads = tuple(dict.fromkeys((*stored.upload_ids, *c.upload_ids)))
+            newer = c if c.version > stored.version else stored
+            self._contacts[key] = replace(newer, upload_ids=uploads)
+
+    async def contacts_in(
+        self, tenant_id: str, *, group_ids: Sequence[str], upload_id: str | None
+    ) -> list[ContactView]:
+        groups = set(group_ids)
+        found = [
+            c
+            for (tenant, _), c in self._contacts.items()
+            if tenant == tenant_id
+            and not c.deleted
+            and (groups.intersection(c.group_ids) or (upload_id and upload_id in c.upload_ids))
+        ]
+        return sorted(found, key=lambda c: c.id)
+
+    async def get_contacts(self, tenant_id: str, ids: Sequence[str]) -> dict[str, ContactView]:
+        return {i: c for i in ids if (c := self._contacts.get((tenant_id, i))) is not None}
+
+    async def set_link(
+        self, tenant_id: str, contact_id: str, link_id: str, url: str | None, at: datetime
+    ) -> None:
+        key = (tenant_id, contact_id)
+        stored = self._links.get(key)
+        if stored is not None:
+            # A revocation ends its own link only, even one issued at the same instant.
+            ends = url is None and stored.link_id == link_id and stored.at <= at
+            if not (stored.at < at and url is not None) and not ends:
+                return
+        self._links[key] = _Link(link_id, url, at)
+
+    async def links(self, tenant_id: str, contact_ids: Sequence[str]) -> dict[str, str]:
+        return {
+            i: link.url
+            for i in contact_ids
+            if (link := self._links.get((tenant_id, i))) is not None and link.url is not None
+        }
+
+    # --- campaigns and settings ----------------------------------------------------------
+    async def save_campaign(self, campaign: Campaign) -> None:
+        self._campaigns[(campaign.tenant_id, campaign.id)] = campaign
+
+    async def replace_campaign(
+        self, campaign: Campaign, *, expected: Sequence[CampaignStatus]
+    ) -> bool:
+        async with self._lock:
+            key = (campaign.tenant_id, campaign.id)
+            stored = self._campaigns.get(key)
+            if stored is None or stored.status not in expected:
+                return False
+            self._campaigns[key] = campaign
+            return True
+
+    async def get_campaign(self, tenant_id: str, campaign_id: str) -> Campaign | None:
+        return self._campaigns.get((tenant_id, campaign_id))
+
+    async def list_campaigns(self, tenant_id: str) -> list[Campaign]:
+        mine = [c for (tenant, _), c in self._campaigns.items() if tenant == tenant_id]
+        return sorted(mine, key=lambda c: (c.created_at, c.id))
+
+    async def delete_campaign(
+        self, tenant_id: str, campaign_id: str, *, expected: CampaignStatus
+    ) -> bool:
+        async with self._lock:
+            stored = self._campaigns.get((tenant_id, campaign_id))
+            if stored is None or stored.status is not expected:
+                return False
+            del self._campaigns[(tenant_id, campaign_id)]
+            return True
+
+    async def campaigns_sending(self) -> list[Campaign]:
+        found = [c for c in self._campaigns.values() if c.status is CampaignStatus.SENDING]
+        return sorted(found, key=lambda c: (c.created_at, c.id))
+
+    async def campaigns_on_list_ready(self, tenant_id: str) -> list[Campaign]:
+        return [
+            c
+            for c in await self.list_campaigns(tenant_id)
+            if c.trigger.on == "list_ready" and c.status is not CampaignStatus.CANCELLED
+        ]
+
+    async def campaigns_scheduled(self, until: datetime) -> list[Campaign]:
+        found = [
+            c
+            for c in self._campaigns.values()
+            if c.status is CampaignStatus.DRAFT
+            and c.trigger.on == "schedule"
+            and c.trigger.at is not None
+            and c.trigger.at <= until
+        ]
+        return sorted(found, key=lambda c: (c.created_at, c.id))
+
+    async def get_settings(self, tenant_id: str) -> CampaignSettings | None:
+        return self._settings.get(tenant_id)
+
+    async def put_settings(self, tenant_id: str, settings: CampaignSettings) -> None:
+        self._settings[tenant_id] = settings
+
+    # --- the ledger ----------------------------------------------------------------------
+    async def claim_messages(self, messages: Sequence[Message]) -> int:
+        new = 0
+        async with self._lock:
+            for m in messages:
+                key = (m.tenant_id, m.id)
+                if key not in self._ledger:
+                    self._ledger[key] = m
+                    new += 1
+        return new
+
+    async def state_counts(
+        self, tenant_id: str, campaign_id: str
+    ) -> list[tuple[str, str | None, int]]:
+        counts = Counter(
+            (str(m.state), m.reason)
+            for m in self._ledger.values()
+            if m.tenant_id == tenant_id and m.campaign_id == campaign_id
+        )
+        return [(state, reason, n) for (state, reason), n in sorted(counts.items(), key=str)]
+
+    async def due_messages(
+        self, tenant_id: str, campaign_id: str, now: datetime, limit: int
+    ) -> list[Message]:
+        due = [
+            m
+            for m in self._ledger.values()
+            if m.tenant_id == tenant_id
+            and m.campaign_id == campaign_id
+            and m.state in DUE_STATES
+            and m.due_at <= now
+        ]
+        return sorted(due, key=lambda m: (m.due_at, m.id))[:limit]
+
+    async def transition(
+        self,
+        message: Message,
+        to: MessageState,
+        *,
+        from_states: Sequence[MessageState],
+        **fields: Any,
+    ) -> bool:
+        async with self._lock:
+            key = (message.tenant_id, message.id)
+            stored = self._ledger.get(key)
+            if stored is None or stored.state not in from_states:
+                return False
+            self._ledger[key] = replace(stored, state=to, **fields)
+            return True
+
+    async def get_message(self, tenant_id: str, message_id: str) -> Message | None:
+        return self._ledger.get((tenant_id, message_id))
+
+    async def find_message(self, message_id: str) -> Message | None:
+        return next((m for (_, i), m in self._ledger.items() if i == message_id), None)
+
+    async def sent_since(
+        self, tenant_id: str, contact_id: str, channel: Channel, since: datetime
+    ) -> int:
+        return sum(
+            1
+            for m in self._ledger.values()
+            if m.tenant_id == tenant_id
+            and m.contact_id == contact_id
+            and m.channel == channel
+            and m.state in CAPPED_STATES
+            and m.sent_at is not None
+            and m.sent_at >= since
+        )

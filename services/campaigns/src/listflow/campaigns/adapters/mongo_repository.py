@@ -1,18 +1,42 @@
-"""Message templates in MongoDB/FerretDB: one document per template, every query by tenant.
+"""The campaigns' collections in MongoDB/FerretDB: one document per template, per contact of
+the read model, per contact's portal link, per campaign, per ledger message and per
+suppressed address (with its audit); every query names the tenant but the status callback's
+lookup of a message by its id.
 
-Single-document writes only (no transactions): an update is a compare-and-set on `version`.
+Single-document writes only (no transactions): an update is a compare-and-set on `version`
+(templates, contacts) or on `at` (links).
 """
 
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime, time
 from typing import Any
 
+from listflow.campaigns.domain.model import (
+    CAPPED_STATES,
+    DUE_STATES,
+    Audience,
+    Campaign,
+    CampaignSettings,
+    CampaignStatus,
+    ContactView,
+    MessageState,
+    Rules,
+    Trigger,
+)
 from listflow.campaigns.domain.templates import MessageTemplate, TemplateContent
-from listflow.campaigns.ports import Suppression, SuppressionChange
-from listflow.kit.mongo import Document
+from listflow.campaigns.ports import Message, Suppression, SuppressionChange
+from listflow.kit.mongo import (
+    Document,
+    duplicate_key_indexes,
+    find_any,
+    gather_bounded,
+    is_duplicate_key,
+)
 from listflow.schemas.campaigns import Channel, SuppressionReason
+from listflow.schemas.values import ContactData
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 
 def template_to_document(template: MessageTemplate) -> Document:
@@ -253,3 +277,375 @@ class MongoSuppressions:
             .limit(limit)
         )
         return [suppression_from_document(d) for d in await cursor.to_list()]
+
+
+def _key(tenant_id: str, contact_id: str) -> str:
+    return f"{tenant_id}:{contact_id}"
+
+
+def contact_to_document(c: ContactView) -> Document:
+    """Every field but `upload_ids`, which only grows ($addToSet)."""
+    return {
+        "tenant_id": c.tenant_id,
+        "contact_id": c.id,
+        "version": c.version,
+        "data": c.data.model_dump(mode="json"),
+        "group_ids": list(c.group_ids),
+        "updated_at": c.updated_at,
+        "deleted": c.deleted,
+    }
+
+
+def contact_from_document(doc: Document) -> ContactView:
+    return ContactView(
+        id=doc["contact_id"],
+        tenant_id=doc["tenant_id"],
+        version=int(doc["version"]),
+        data=ContactData.model_validate(doc["data"]),
+        group_ids=tuple(doc.get("group_ids", ())),
+        upload_ids=tuple(doc.get("upload_ids", ())),
+        updated_at=_utc(doc["updated_at"]),
+        deleted=bool(doc.get("deleted", False)),
+    )
+
+
+def campaign_to_document(c: Campaign) -> Document:
+    return {
+        "_id": _key(c.tenant_id, c.id),
+        "tenant_id": c.tenant_id,
+        "campaign_id": c.id,
+        "name": c.name,
+        "channel": c.channel,
+        "template_id": c.template_id,
+        "audience": c.audience.model_dump(mode="json"),
+        # The trigger's parts as fields of their own: the loops query them.
+        "trigger_on": c.trigger.on,
+        "trigger_at": c.trigger.at,
+        "status": str(c.status),
+        "send_rate": c.send_rate,
+        "created_at": c.created_at,
+        "triggered_at": c.triggered_at,
+        "targeted_at": c.targeted_at,
+    }
+
+
+def _utc_or_none(value: datetime | None) -> datetime | None:
+    return _utc(value) if value is not None else None
+
+
+def campaign_from_document(doc: Document) -> Campaign:
+    return Campaign(
+        id=doc["campaign_id"],
+        tenant_id=doc["tenant_id"],
+        name=doc["name"],
+        channel=doc["channel"],
+        template_id=doc["template_id"],
+        audience=Audience.model_validate(doc["audience"]),
+        trigger=Trigger(on=doc["trigger_on"], at=_utc_or_none(doc.get("trigger_at"))),
+        status=CampaignStatus(doc["status"]),
+        send_rate=float(doc["send_rate"]),
+        created_at=_utc(doc["created_at"]),
+        triggered_at=_utc_or_none(doc.get("triggered_at")),
+        targeted_at=_utc_or_none(doc.get("targeted_at")),
+    )
+
+
+def message_to_document(m: Message) -> Document:
+    return {
+        "_id": _key(m.tenant_id, m.id),
+        "tenant_id": m.tenant_id,
+        "message_id": m.id,
+        "campaign_id": m.campaign_id,
+        "contact_id": m.contact_id,
+        "channel": m.channel,
+        "state": str(m.state),
+        "created_at": m.created_at,
+        "due_at": m.due_at,
+        "reason": m.reason,
+        "address": m.address,
+        "attempts": m.attempts,
+        "sent_at": m.sent_at,
+        "error": m.error,
+    }
+
+
+def message_from_document(doc: Document) -> Message:
+    return Message(
+        id=doc["message_id"],
+        tenant_id=doc["tenant_id"],
+        campaign_id=doc["campaign_id"],
+        contact_id=doc["contact_id"],
+        channel=doc["channel"],
+        state=MessageState(doc["state"]),
+        created_at=_utc(doc["created_at"]),
+        due_at=_utc(doc["due_at"]),
+        reason=doc.get("reason"),
+        address=doc.get("address"),
+        attempts=int(doc.get("attempts", 0)),
+        sent_at=_utc_or_none(doc.get("sent_at")),
+        error=doc.get("error"),
+    )
+
+
+def _settings_document(tenant_id: str, s: CampaignSettings) -> Document:
+    r = s.rules
+    return {
+        "_id": tenant_id,
+        "quiet_start": r.quiet_start.isoformat(),
+        "quiet_end": r.quiet_end.isoformat(),
+        "cap_messages": r.cap_messages,
+        "cap_days": r.cap_days,
+        "sms_help_text": s.sms_help_text,
+    }
+
+
+def _settings(doc: Document) -> CampaignSettings:
+    rules = Rules(
+        quiet_start=time.fromisoformat(doc["quiet_start"]),
+        quiet_end=time.fromisoformat(doc["quiet_end"]),
+        cap_messages=int(doc["cap_messages"]),
+        cap_days=int(doc["cap_days"]),
+    )
+    return CampaignSettings(rules=rules, sms_help_text=doc["sms_help_text"])
+
+
+class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
+    """The service's one store: templates and the suppression list by inheritance (their
+    own collections), the read models, campaigns, settings and the ledger here."""
+
+    def __init__(self, database: AsyncDatabase[Document]) -> None:
+        MongoTemplateRepository.__init__(self, database)
+        MongoSuppressions.__init__(self, database)
+        self._contacts = database["contacts"]
+        self._links = database["links"]
+        self._campaigns = database["campaigns"]
+        self._settings = database["settings"]
+        self._ledger = database["messages"]
+
+    async def ensure_indexes(self) -> None:
+        await MongoTemplateRepository.ensure_indexes(self)
+        await MongoSuppressions.ensure_indexes(self)
+        await self._campaigns.create_index(
+            [("tenant_id", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING)]
+        )
+        await self._campaigns.create_index([("status", ASCENDING), ("trigger_on", ASCENDING)])
+        await self._ledger.create_index(
+            [("tenant_id", ASCENDING), ("campaign_id", ASCENDING), ("state", ASCENDING)]
+        )
+        await self._ledger.create_index(
+            [("tenant_id", ASCENDING), ("contact_id", ASCENDING), ("channel", ASCENDING)]
+        )
+        # The status callback finds a message by its id alone.
+        await self._ledger.create_index([("message_id", ASCENDING)])
+        await self._contacts.create_index([("tenant_id", ASCENDING), ("group_ids", ASCENDING)])
+        await self._contacts.create_index([("tenant_id", ASCENDING), ("upload_ids", ASCENDING)])
+
+    # --- read models ---------------------------------------------------------------------
+    async def upsert_contacts(self, contacts: Sequence[ContactView]) -> None:
+        # The newest snapshot per contact of the batch and every upload named, then one
+        # guarded write each: a stored newer version keeps its fields and gains the uploads.
+        newest: dict[str, ContactView] = {}
+        uploads: dict[str, list[str]] = {}
+        for c in contacts:
+            key = _key(c.tenant_id, c.id)
+            if key not in newest or newest[key].version < c.version:
+                newest[key] = c
+            uploads.setdefault(key, []).extend(c.upload_ids)
+
+        async def write(key: str, c: ContactView) -> None:
+            add = {"upload_ids": {"$each": list(dict.fromkeys(uploads[key]))}}
+            try:
+                await self._contacts.update_one(
+                    {"_id": key, "version": {"$lt": c.version}},
+                    {"$set": contact_to_document(c), "$addToSet": add},
+                    upsert=True,
+                )
+            except OperationFailure as exc:
+                if not is_duplicate_key(exc):
+                    raise
+                if uploads[key]:
+                    await self._contacts.update_one({"_id": key}, {"$addToSet": add})
+
+        await gather_bounded(write(key, c) for key, c in newest.items())
+
+    async def contacts_in(
+        self, tenant_id: str, *, group_ids: Sequence[str], upload_id: str | None
+    ) -> list[ContactView]:
+        lists: list[Document] = []
+        if group_ids:
+            lists.append({"group_ids": {"$in": list(group_ids)}})
+        if upload_id:
+            lists.append({"upload_ids": upload_id})
+        if not lists:
+            return []
+        cursor = self._contacts.find({"tenant_id": tenant_id, "deleted": False, "$or": lists}).sort(
+            "_id", ASCENDING
+        )
+        return [contact_from_document(doc) async for doc in cursor]
+
+    async def get_contacts(self, tenant_id: str, ids: Sequence[str]) -> dict[str, ContactView]:
+        docs = await find_any(self._contacts, "_id", [_key(tenant_id, i) for i in ids])
+        return {doc["contact_id"]: contact_from_document(doc) for doc in docs}
+
+    async def set_link(
+        self, tenant_id: str, contact_id: str, link_id: str, url: str | None, at: datetime
+    ) -> None:
+        key = _key(tenant_id, contact_id)
+        # A revocation ends its own link only, even one issued at the same instant.
+        guard: Document = (
+            {"_id": key, "at": {"$lt": at}}
+            if url is not None
+            else {"_id": key, "link_id": link_id, "at": {"$lte": at}}
+        )
+        fields = {"tenant_id": tenant_id, "contact_id": contact_id, "link_id": link_id}
+        try:
+            await self._links.update_one(
+                guard, {"$set": {**fields, "url": url, "at": at}}, upsert=True
+            )
+        except OperationFailure as exc:
+            if not is_duplicate_key(exc):
+                raise  # else a later event (or a newer link) is stored: nothing to do
+
+    async def links(self, tenant_id: str, contact_ids: Sequence[str]) -> dict[str, str]:
+        docs = await find_any(self._links, "_id", [_key(tenant_id, i) for i in contact_ids])
+        return {doc["contact_id"]: doc["url"] for doc in docs if doc.get("url")}
+
+    # --- campaigns and settings ----------------------------------------------------------
+    async def save_campaign(self, campaign: Campaign) -> None:
+        doc = campaign_to_document(campaign)
+        await self._campaigns.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+
+    async def replace_campaign(
+        self, campaign: Campaign, *, expected: Sequence[CampaignStatus]
+    ) -> bool:
+        doc = campaign_to_document(campaign)
+        result = await self._campaigns.replace_one(
+            {"_id": doc["_id"], "status": {"$in": [str(s) for s in expected]}}, doc
+        )
+        return result.matched_count == 1
+
+    async def get_campaign(self, tenant_id: str, campaign_id: str) -> Campaign | None:
+        doc = await self._campaigns.find_one({"_id": _key(tenant_id, campaign_id)})
+        return campaign_from_document(doc) if doc is not None else None
+
+    async def _campaigns_where(self, query: Document) -> list[Campaign]:
+        cursor = self._campaigns.find(query).sort([("created_at", ASCENDING), ("_id", ASCENDING)])
+        return [campaign_from_document(doc) async for doc in cursor]
+
+    async def list_campaigns(self, tenant_id: str) -> list[Campaign]:
+        return await self._campaigns_where({"tenant_id": tenant_id})
+
+    async def delete_campaign(
+        self, tenant_id: str, campaign_id: str, *, expected: CampaignStatus
+    ) -> bool:
+        result = await self._campaigns.delete_one(
+            {"_id": _key(tenant_id, campaign_id), "status": str(expected)}
+        )
+        return result.deleted_count == 1
+
+    async def campaigns_sending(self) -> list[Campaign]:
+        return await self._campaigns_where({"status": str(CampaignStatus.SENDING)})
+
+    async def campaigns_on_list_ready(self, tenant_id: str) -> list[Campaign]:
+        return await self._campaigns_where(
+            {
+                "tenant_id": tenant_id,
+                "trigger_on": "list_ready",
+                "status": {"$ne": str(CampaignStatus.CANCELLED)},
+            }
+        )
+
+    async def campaigns_scheduled(self, until: datetime) -> list[Campaign]:
+        return await self._campaigns_where(
+            {
+                "status": str(CampaignStatus.DRAFT),
+                "trigger_on": "schedule",
+                "trigger_at": {"$lte": until},
+            }
+        )
+
+    async def get_settings(self, tenant_id: str) -> CampaignSettings | None:
+        doc = await self._settings.find_one({"_id": tenant_id})
+        return _settings(doc) if doc is not None else None
+
+    async def put_settings(self, tenant_id: str, settings: CampaignSettings) -> None:
+        doc = _settings_document(tenant_id, settings)
+        await self._settings.replace_one({"_id": tenant_id}, doc, upsert=True)
+
+    # --- the ledger ----------------------------------------------------------------------
+    async def claim_messages(self, messages: Sequence[Message]) -> int:
+        if not messages:
+            return 0
+        docs = list({d["_id"]: d for d in map(message_to_document, messages)}.values())
+        try:
+            await self._ledger.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            return len(docs) - len(duplicate_key_indexes(exc))
+        return len(docs)
+
+    async def state_counts(
+        self, tenant_id: str, campaign_id: str
+    ) -> list[tuple[str, str | None, int]]:
+        cursor = await self._ledger.aggregate(
+            [
+                {"$match": {"tenant_id": tenant_id, "campaign_id": campaign_id}},
+                {"$group": {"_id": {"state": "$state", "reason": "$reason"}, "n": {"$sum": 1}}},
+            ]
+        )
+        rows = [(d["_id"]["state"], d["_id"].get("reason"), int(d["n"])) async for d in cursor]
+        return sorted(rows, key=str)
+
+    async def due_messages(
+        self, tenant_id: str, campaign_id: str, now: datetime, limit: int
+    ) -> list[Message]:
+        cursor = (
+            self._ledger.find(
+                {
+                    "tenant_id": tenant_id,
+                    "campaign_id": campaign_id,
+                    "state": {"$in": [str(s) for s in DUE_STATES]},
+                    "due_at": {"$lte": now},
+                }
+            )
+            .sort([("due_at", ASCENDING), ("message_id", ASCENDING)])
+            .limit(limit)
+        )
+        return [message_from_document(doc) async for doc in cursor]
+
+    async def transition(
+        self,
+        message: Message,
+        to: MessageState,
+        *,
+        from_states: Sequence[MessageState],
+        **fields: Any,
+    ) -> bool:
+        result = await self._ledger.update_one(
+            {
+                "_id": _key(message.tenant_id, message.id),
+                "state": {"$in": [str(s) for s in from_states]},
+            },
+            {"$set": {**fields, "state": str(to)}},
+        )
+        return result.matched_count == 1
+
+    async def get_message(self, tenant_id: str, message_id: str) -> Message | None:
+        doc = await self._ledger.find_one({"_id": _key(tenant_id, message_id)})
+        return message_from_document(doc) if doc is not None else None
+
+    async def find_message(self, message_id: str) -> Message | None:
+        doc = await self._ledger.find_one({"message_id": message_id})
+        return message_from_document(doc) if doc is not None else None
+
+    async def sent_since(
+        self, tenant_id: str, contact_id: str, channel: Channel, since: datetime
+    ) -> int:
+        return await self._ledger.count_documents(
+            {
+                "tenant_id": tenant_id,
+                "contact_id": contact_id,
+                "channel": channel,
+                "state": {"$in": [str(s) for s in CAPPED_STATES]},
+                "sent_at": {"$gte": since},
+            }
+        )

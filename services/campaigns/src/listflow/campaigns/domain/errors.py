@@ -5,7 +5,7 @@ from listflow.kit import errors
 
 
 class NotFound(errors.NotFound):
-    """The tenant has no such template (another tenant's is not found either)."""
+    """The tenant has no such template or campaign (another tenant's is not found either)."""
 
     def __init__(self, message: str) -> None:
         super().__init__("Not Found", message)
@@ -16,3 +16,10 @@ class Conflict(errors.Conflict):
 
     def __init__(self, message: str, **details: object) -> None:
         super().__init__("Conflict", message, **details)
+
+
+class Invalid(errors.Invalid):
+    """The request names what cannot be (a template of the other channel, no audience)."""
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__("Unprocessable Content", message, **details)

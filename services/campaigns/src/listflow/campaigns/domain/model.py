@@ -59,6 +59,9 @@ class Campaign:
     send_rate: float
     created_at: datetime
     triggered_at: datetime | None = None
+    # Set once the whole audience is claimed in the ledger: a sending campaign without it
+    # (the service stopped mid-targeting) is targeted again at start.
+    targeted_at: datetime | None = None
 
     def group_ids(self) -> set[str]:
         return {
@@ -82,6 +85,10 @@ class MessageState(StrEnum):
     FAILED = "failed"
     SUPPRESSED = "suppressed"
 
+
+# The ledger states the sender takes up when due, and those a frequency cap counts.
+DUE_STATES = (MessageState.PENDING, MessageState.DEFERRED, MessageState.WAITING_LINK)
+CAPPED_STATES = (MessageState.SENDING, MessageState.SENT, MessageState.DELIVERED)
 
 OPEN_STATES = frozenset(
     {MessageState.PENDING, MessageState.DEFERRED, MessageState.WAITING_LINK, MessageState.SENDING}
@@ -196,6 +203,17 @@ class Rules:
     quiet_end: time = time(8, 0)
     cap_messages: int = 7
     cap_days: int = 7
+
+
+DEFAULT_SMS_HELP = "Reply STOP to stop these messages, START to receive them again."
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignSettings:
+    """A tenant's settings: the rules checked at send time and the SMS HELP answer."""
+
+    rules: Rules = field(default_factory=Rules)
+    sms_help_text: str = DEFAULT_SMS_HELP
 
 
 def next_window(now: datetime, zone: ZoneInfo, rules: Rules) -> datetime | None:

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from listflow.campaigns.bootstrap import Container
-from listflow.campaigns.handlers import Templates
+from listflow.campaigns.handlers import Campaigns, Templates
 from listflow.campaigns.sms import Suppressions
 from listflow.kit.container import container_dependency
 
@@ -15,10 +15,15 @@ def _templates(request: Request) -> Templates:
     return _container(request).templates
 
 
+def _campaigns(request: Request) -> Campaigns:
+    return _container(request).campaigns
+
+
 def _suppressions(request: Request) -> Suppressions:
     return _container(request).suppressions
 
 
 ContainerDep = Annotated[Container, Depends(_container)]
 TemplatesDep = Annotated[Templates, Depends(_templates)]
+CampaignsDep = Annotated[Campaigns, Depends(_campaigns)]
 SuppressionsDep = Annotated[Suppressions, Depends(_suppressions)]

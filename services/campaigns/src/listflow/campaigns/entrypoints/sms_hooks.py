@@ -18,9 +18,6 @@ from pydantic import BaseModel, Field
 
 _log = get_logger(__name__)
 router = APIRouter(prefix="/hooks/sms", tags=["sms-webhooks"], responses=PROBLEM_RESPONSES)
-UNAVAILABLE: dict[int | str, dict[str, Any]] = {
-    503: {**PROBLEM_RESPONSES[404], "description": "Service Unavailable"}
-}
 TenantId = Annotated[str, Path(min_length=1, max_length=200, description="The tenant's id")]
 
 
@@ -57,15 +54,12 @@ def _text(data: dict[str, Any], name: str, limit: int = 2000) -> str:
 @router.post(
     "/status",
     response_model=Received,
-    responses=UNAVAILABLE,
     summary="A message's status (signed)",
 )
 async def status_callback(request: Request, container: ContainerDep) -> Received:
     """queued, sent, delivered, undelivered or failed for a message the service sent; a
     repeat or a late status is accepted and moves nothing."""
     data = await _signed(request, container, "status")
-    if container.sms_statuses is None:
-        raise Problem(503, "Unavailable", "The message ledger is not wired yet; retry.")
     error = data.get("error")
     moved = await container.sms_statuses.on_status(
         _text(data, "client_reference", 200),

@@ -1,0 +1,62 @@
+"""Email over SMTP (aiosmtplib): one RFC 5322 message per OutgoingEmail, with the RFC 8058
+one-click unsubscribe headers, over a small pool of connections kept open."""
+
+import asyncio
+from email.message import EmailMessage
+from email.utils import formatdate
+
+import aiosmtplib
+from listflow.campaigns.ports import OutgoingEmail
+
+
+def build_message(email: OutgoingEmail, sender: str) -> EmailMessage:
+    """The message as sent: text and (when the template has one) HTML alternatives; the
+    deterministic Message-ID makes a resend after a crash recognisable as the same email."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = email.to
+    message["Subject"] = email.subject
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = email.message_id
+    # RFC 2369 and RFC 8058: an https link a mail client may POST to, and a mailto.
+    message["List-Unsubscribe"] = f"<{email.unsubscribe_url}>, <{email.unsubscribe_mailto}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(email.text)
+    if email.html is not None:
+        message.add_alternative(email.html, subtype="html")
+    return message
+
+
+class SmtpEmailSender:
+    def __init__(self, host: str, port: int, sender: str, connections: int = 4) -> None:
+        self._host = host
+        self._port = port
+        self._sender = sender
+        self._idle: asyncio.Queue[aiosmtplib.SMTP] = asyncio.Queue()
+        self._slots = asyncio.Semaphore(connections)
+
+    async def send(self, email: OutgoingEmail) -> str:
+        async with self._slots:
+            client = await self._connection()
+            try:
+                await client.send_message(build_message(email, self._sender))
+            except (aiosmtplib.SMTPException, OSError):
+                client.close()
+                raise
+            self._idle.put_nowait(client)
+        return email.message_id
+
+    async def _connection(self) -> aiosmtplib.SMTP:
+        while not self._idle.empty():
+            client = self._idle.get_nowait()
+            if client.is_connected:
+                return client
+        client = aiosmtplib.SMTP(hostname=self._host, port=self._port, start_tls=False)
+        await client.connect()
+        return client
+
+    async def close(self) -> None:
+        while not self._idle.empty():
+            client = self._idle.get_nowait()
+            if client.is_connected:
+                await client.quit()

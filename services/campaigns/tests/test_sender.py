@@ -1,0 +1,258 @@
+"""The sender on the fakes: one message per contact with its own links, the rules at send
+time with their reasons, quiet hours deferred by the injected clock, the wait for a portal
+link, a failure and its retry, and tokens that cannot be forged."""
+
+import itertools
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from listflow.campaigns.adapters.memory_repository import InMemoryCampaignRepository
+from listflow.campaigns.domain.model import (
+    Audience,
+    Campaign,
+    CampaignSettings,
+    ContactView,
+    MessageState,
+    Rules,
+    Trigger,
+    message_id,
+)
+from listflow.campaigns.domain.templates import MessageTemplate, TemplateContent
+from listflow.campaigns.domain.unsubscribe import make_token, read_token
+from listflow.campaigns.handlers import CampaignDraft, Campaigns
+from listflow.campaigns.ports import OutgoingEmail
+from listflow.campaigns.sender import Sender
+from listflow.schemas.campaigns import MessageEvent, SuppressionReason
+from listflow.schemas.values import Consents, ContactData, TargetKind, list_id_for
+
+KEY = b"test-unsubscribe-key"
+NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+MARCH = list_id_for("t1", TargetKind.GROUP, "March")
+TEMPLATE = TemplateContent(
+    "email",
+    subject="Hello {{ first_name }}",
+    html="<p>Pay: {{ portal_url }}</p><p><a href='{{ unsubscribe_url }}'>Unsubscribe</a></p>",
+)
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Mailbox:
+    def __init__(self, failing: set[str] | None = None) -> None:
+        self.sent: list[OutgoingEmail] = []
+        self.failing = failing or set()
+
+    async def send(self, email: OutgoingEmail) -> str:
+        if email.to in self.failing:
+            raise OSError("the server refused")
+        self.sent.append(email)
+        return f"smtp-{len(self.sent)}"
+
+
+class Events:
+    def __init__(self) -> None:
+        self.published: list[MessageEvent] = []
+
+    async def publish(self, events: Sequence[MessageEvent]) -> None:
+        self.published.extend(events)
+
+
+def contact(
+    cid: str, *, email: bool | None = True, zone: str | None = None, tenant: str = "t1"
+) -> ContactView:
+    return ContactView(
+        id=cid,
+        tenant_id=tenant,
+        version=1,
+        data=ContactData(
+            first_name=cid.title(),
+            emails=(f"{cid}@example.com",),
+            consents=Consents(email=email),
+            time_zone=zone,
+        ),
+        group_ids=(MARCH,),
+        upload_ids=(),
+        updated_at=NOON,
+    )
+
+
+class World:
+    def __init__(self) -> None:
+        self.repo = InMemoryCampaignRepository()
+        self.clock = Clock(NOON)
+        self.mailbox = Mailbox()
+        self.events = Events()
+        ids = (f"k{n}" for n in itertools.count(1))
+        self.campaigns = Campaigns(self.repo, self.clock, new_id=lambda: next(ids))
+        self.sender = Sender(
+            self.repo,
+            self.mailbox,
+            None,
+            self.events,
+            self.clock,
+            public_url="https://lists.example",
+            mailbox_domain="lists.example",
+            unsubscribe_key=KEY,
+        )
+
+    async def start(
+        self, contacts: list[ContactView], content: TemplateContent = TEMPLATE
+    ) -> Campaign:
+        await self.repo.upsert_contacts(contacts)
+        await self.repo.insert_template(
+            MessageTemplate.new(id="tpl", tenant_id="t1", name="T", content=content, now=NOON)
+        )
+        draft = CampaignDraft(
+            name="March",
+            channel="email",
+            template_id="tpl",
+            audience=Audience(groups=("March",)),
+            trigger=Trigger(on="now"),
+            send_rate=1000.0,
+        )
+        return await self.campaigns.create("t1", draft)
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+async def test_each_eligible_contact_gets_one_email_with_its_own_links(world: World) -> None:
+    campaign = await world.start([contact("ana"), contact("bo")])
+    await world.repo.set_link("t1", "ana", "l-ana", "https://portal.example/p/ana-token", NOON)
+    await world.repo.set_link("t1", "bo", "l-bo", "https://portal.example/p/bo-token", NOON)
+    outcome = await world.sender.dispatch(campaign)
+    assert outcome.sent == 2
+    again = await world.sender.dispatch(campaign)
+    assert again.sent == 0
+    by_to = {e.to: e for e in world.mailbox.sent}
+    assert sorted(by_to) == ["ana@example.com", "bo@example.com"]
+    ana = by_to["ana@example.com"]
+    assert ana.subject == "Hello Ana"
+    assert ana.html is not None and "https://portal.example/p/ana-token" in ana.html
+    assert "bo-token" not in ana.html
+    assert ana.message_id == f"<{message_id('t1', campaign.id, 'ana', 'email')}@lists.example>"
+    token = ana.unsubscribe_url.rsplit("/u/", 1)[1]
+    assert read_token(KEY, token) == ("t1", message_id("t1", campaign.id, "ana", "email"))
+    assert ana.unsubscribe_url in ana.html and ana.unsubscribe_mailto.startswith("mailto:")
+    assert [type(e).__name__ for e in world.events.published] == ["MessageSent", "MessageSent"]
+    stats = await world.campaigns.stats("t1", campaign.id)
+    assert (stats.targeted, stats.sent, stats.pending) == (2, 2, 0)
+
+
+async def test_no_consent_suppressed_and_capped_contacts_get_nothing_counted_by_reason(
+    world: World,
+) -> None:
+    await world.repo.put_settings("t1", CampaignSettings(rules=Rules(cap_messages=1)))
+    await world.repo.suppress(
+        "t1", "email", "sup@example.com", SuppressionReason.UNSUBSCRIBED, NOON
+    )
+    # "capped" already had its one message of the week from an earlier campaign.
+    earlier = await world.start([contact("capped")])
+    await world.repo.set_link("t1", "capped", "l", "https://portal.example/p/capped", NOON)
+    assert (await world.sender.dispatch(earlier)).sent == 1
+    world.mailbox.sent.clear()
+    await world.repo.upsert_contacts(
+        [contact("ok"), contact("none", email=None), contact("no", email=False), contact("sup")]
+    )
+    draft = CampaignDraft(
+        name="Second",
+        channel="email",
+        template_id="tpl",
+        audience=Audience(groups=("March",)),
+        trigger=Trigger(on="now"),
+        send_rate=1000.0,
+    )
+    campaign = await world.campaigns.create("t1", draft)
+    await world.repo.set_link("t1", "ok", "l", "https://portal.example/p/ok", NOON)
+    await world.sender.dispatch(campaign)
+    assert [e.to for e in world.mailbox.sent] == ["ok@example.com"]
+    stats = await world.campaigns.stats("t1", campaign.id)
+    assert stats.suppressed["no_consent"] == 2
+    assert stats.suppressed["unsubscribed"] == 1
+    assert stats.suppressed["frequency_cap"] == 1
+    assert stats.targeted == 5 == sum(stats.suppressed.values()) + stats.sent + stats.pending
+    reasons = sorted(
+        str(e.reason) for e in world.events.published if type(e).__name__ == "MessageSuppressed"
+    )
+    assert reasons == ["frequency_cap", "no_consent", "no_consent", "unsubscribed"]
+
+
+async def test_quiet_hours_defer_to_the_next_window_in_the_contacts_zone(world: World) -> None:
+    # 12:00 UTC is 21:00 in Tokyo (closed) and 07:00 in New York (not open yet).
+    campaign = await world.start(
+        [contact("tokyo", zone="Asia/Tokyo"), contact("ny", zone="America/New_York")],
+        TemplateContent("email", subject="Hi", text="Hi {{ first_name }}"),
+    )
+    outcome = await world.sender.dispatch(campaign)
+    assert (outcome.sent, outcome.deferred) == (0, 2)
+    tokyo = await world.repo.get_message("t1", message_id("t1", campaign.id, "tokyo", "email"))
+    assert tokyo is not None and tokyo.state is MessageState.DEFERRED
+    assert tokyo.due_at == datetime(2026, 3, 2, 23, 0, tzinfo=UTC)  # 08:00 JST next day
+    assert (await world.campaigns.stats("t1", campaign.id)).deferred == 2
+    world.clock.now = datetime(2026, 3, 2, 13, 0, tzinfo=UTC)  # 08:00 in New York
+    assert (await world.sender.dispatch(campaign)).sent == 1
+    world.clock.now = datetime(2026, 3, 2, 23, 0, tzinfo=UTC)
+    assert (await world.sender.dispatch(campaign)).sent == 1
+    assert sorted(e.to for e in world.mailbox.sent) == ["ny@example.com", "tokyo@example.com"]
+
+
+async def test_a_template_with_portal_url_waits_for_the_contacts_link(world: World) -> None:
+    campaign = await world.start([contact("ana")])
+    assert (await world.sender.dispatch(campaign)).waiting == 1
+    assert world.mailbox.sent == []
+    await world.repo.set_link("t1", "ana", "l1", "https://portal.example/p/t", NOON)
+    world.clock.now = NOON + timedelta(minutes=1)
+    assert (await world.sender.dispatch(campaign)).sent == 1
+    assert world.mailbox.sent[0].html is not None
+    assert "https://portal.example/p/t" in world.mailbox.sent[0].html
+
+
+async def test_a_failed_message_is_recorded_and_retried_on_its_own(world: World) -> None:
+    world.mailbox.failing = {"bo@example.com"}
+    campaign = await world.start(
+        [contact("ana"), contact("bo")], TemplateContent("email", subject="Hi", text="Hi")
+    )
+    outcome = await world.sender.dispatch(campaign)
+    assert (outcome.sent, outcome.failed) == (1, 1)
+    stats = await world.campaigns.stats("t1", campaign.id)
+    assert (stats.sent, stats.failed) == (1, 1)
+    failed = [e for e in world.events.published if type(e).__name__ == "MessageFailed"]
+    assert len(failed) == 1 and "bo@" not in str(failed[0].model_dump())
+    world.mailbox.failing = set()
+    bo = message_id("t1", campaign.id, "bo", "email")
+    assert await world.sender.retry("t1", bo)
+    assert not await world.sender.retry("t1", bo)  # no longer failed
+    assert (await world.sender.dispatch(campaign)).sent == 1
+    assert [e.to for e in world.mailbox.sent] == ["ana@example.com", "bo@example.com"]
+    stats = await world.campaigns.stats("t1", campaign.id)
+    assert (stats.sent, stats.failed) == (2, 0)
+
+
+async def test_a_paused_campaign_sends_nothing_until_resumed(world: World) -> None:
+    campaign = await world.start(
+        [contact("ana")], TemplateContent("email", subject="Hi", text="Hi")
+    )
+    paused = await world.campaigns.move("t1", campaign.id, "pause")
+    assert (await world.sender.dispatch(paused)).sent == 0
+    resumed = await world.campaigns.move("t1", campaign.id, "resume")
+    assert (await world.sender.dispatch(resumed)).sent == 1
+
+
+def test_an_unsubscribe_token_names_its_message_and_cannot_be_forged() -> None:
+    token = make_token(KEY, "t1", "m1")
+    assert read_token(KEY, token) == ("t1", "m1")
+    assert read_token(b"another key", token) is None
+    _tenant, message, signature = token.split(".")
+    forged = make_token(KEY, "t2", "m1").split(".")[0]
+    assert read_token(KEY, f"{forged}.{message}.{signature}") is None
+    assert read_token(KEY, "not-a-token") is None
+    assert read_token(KEY, "%%%.m1.abc") is None

@@ -1,0 +1,386 @@
+"""One contract for every campaigns repository: the in-memory fake and MongoDB (FerretDB
+here). Contacts: the highest version wins, uploads accumulate, tenants never mix. Links:
+the latest wins, a revocation ends its own link only. Campaigns change state by compare
+and set; the ledger holds one message per (campaign, contact, channel)."""
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
+
+import pytest
+from listflow.campaigns.adapters.memory_repository import InMemoryCampaignRepository
+from listflow.campaigns.adapters.mongo_repository import MongoCampaignRepository
+from listflow.campaigns.domain.model import (
+    Audience,
+    Campaign,
+    CampaignSettings,
+    CampaignStatus,
+    ContactView,
+    Filters,
+    MessageState,
+    Rules,
+    Trigger,
+    message_id,
+)
+from listflow.campaigns.ports import CampaignRepository, Message
+from listflow.schemas.values import Account, ContactData
+
+from tests.conftest import fresh_database
+
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+@pytest.fixture(params=["memory", "ferretdb"])
+async def repository(request: pytest.FixtureRequest) -> AsyncIterator[CampaignRepository]:
+    if request.param == "memory":
+        yield InMemoryCampaignRepository()
+        return
+    async with fresh_database() as db:
+        repo = MongoCampaignRepository(db)
+        await repo.ensure_indexes()
+        yield repo
+
+
+def view(
+    cid: str,
+    version: int = 1,
+    *,
+    tenant: str = "t1",
+    name: str = "Ana",
+    groups: tuple[str, ...] = ("g1",),
+    uploads: tuple[str, ...] = (),
+    deleted: bool = False,
+) -> ContactView:
+    data = ContactData(
+        first_name=name,
+        emails=(f"{cid}@example.com",),
+        accounts=(Account(number=f"A-{cid}", balance="120.50", currency="EUR"),),
+    )
+    return ContactView(
+        id=cid,
+        tenant_id=tenant,
+        version=version,
+        data=data,
+        group_ids=groups,
+        upload_ids=uploads,
+        updated_at=NOW + timedelta(minutes=version),
+        deleted=deleted,
+    )
+
+
+async def test_a_stored_contact_reads_back_whole(repository: CampaignRepository) -> None:
+    stored = view("c1", uploads=("u1",))
+    await repository.upsert_contacts([stored])
+    assert await repository.get_contacts("t1", ["c1"]) == {"c1": stored}
+
+
+async def test_the_highest_version_wins_whatever_the_order(repository: CampaignRepository) -> None:
+    await repository.upsert_contacts([view("c1", 3, name="Third")])
+    await repository.upsert_contacts([view("c1", 2, name="Second"), view("c1", 1, name="First")])
+    await repository.upsert_contacts([view("c1", 3, name="Third")])  # a replay
+    found = await repository.get_contacts("t1", ["c1"])
+    assert (found["c1"].version, found["c1"].data.first_name) == (3, "Third")
+    await repository.upsert_contacts([view("c1", 4, name="Fourth"), view("c1", 2, name="Old")])
+    found = await repository.get_contacts("t1", ["c1"])
+    assert (found["c1"].version, found["c1"].data.first_name) == (4, "Fourth")
+
+
+async def test_every_upload_that_named_a_contact_is_kept_even_from_an_older_snapshot(
+    repository: CampaignRepository,
+) -> None:
+    await repository.upsert_contacts([view("c1", 2, uploads=("u2",))])
+    await repository.upsert_contacts([view("c1", 1, uploads=("u1",))])
+    await repository.upsert_contacts([view("c1", 3, uploads=("u3",)), view("c1", 3)])
+    found = await repository.get_contacts("t1", ["c1"])
+    assert sorted(found["c1"].upload_ids) == ["u1", "u2", "u3"]
+    assert found["c1"].version == 3
+
+
+async def test_contacts_in_finds_the_groups_or_the_upload_and_no_deleted_contact(
+    repository: CampaignRepository,
+) -> None:
+    await repository.upsert_contacts(
+        [
+            view("c1", groups=("g1",)),
+            view("c2", groups=("g2",)),
+            view("c3", groups=("g3",), uploads=("u9",)),
+            view("c4", groups=("g1", "g2")),
+            view("c5", groups=("g1",)),
+        ]
+    )
+    await repository.upsert_contacts([view("c5", 2, groups=("g1",), deleted=True)])
+
+    def ids(contacts: list[ContactView]) -> list[str]:
+        return [c.id for c in contacts]
+
+    assert ids(await repository.contacts_in("t1", group_ids=["g1"], upload_id=None)) == [
+        "c1",
+        "c4",
+    ]
+    both = await repository.contacts_in("t1", group_ids=["g1", "g2"], upload_id="u9")
+    assert ids(both) == ["c1", "c2", "c3", "c4"]
+    assert ids(await repository.contacts_in("t1", group_ids=[], upload_id="u9")) == ["c3"]
+    assert await repository.contacts_in("t1", group_ids=[], upload_id=None) == []
+
+
+async def test_a_deleted_contact_stays_deleted_against_older_snapshots(
+    repository: CampaignRepository,
+) -> None:
+    await repository.upsert_contacts([view("c1", 5, deleted=True)])
+    await repository.upsert_contacts([view("c1", 4)])
+    assert (await repository.get_contacts("t1", ["c1"]))["c1"].deleted
+    assert await repository.contacts_in("t1", group_ids=["g1"], upload_id=None) == []
+
+
+async def test_one_tenant_never_reads_another_tenants_contacts_or_links(
+    repository: CampaignRepository,
+) -> None:
+    await repository.upsert_contacts([view("c1", tenant="t1"), view("c1", tenant="t2", name="B")])
+    await repository.set_link("t1", "c1", "l1", "https://p/p/one", NOW)
+    assert (await repository.get_contacts("t2", ["c1"]))["c1"].data.first_name == "B"
+    assert [
+        c.tenant_id for c in await repository.contacts_in("t2", group_ids=["g1"], upload_id=None)
+    ] == ["t2"]
+    assert await repository.get_contacts("t3", ["c1"]) == {}
+    assert await repository.links("t2", ["c1"]) == {}
+    assert await repository.links("t1", ["c1"]) == {"c1": "https://p/p/one"}
+
+
+async def test_get_contacts_answers_for_the_ids_it_knows(repository: CampaignRepository) -> None:
+    await repository.upsert_contacts([view(f"c{i}") for i in range(5)])
+    found = await repository.get_contacts("t1", ["c1", "c3", "nobody"])
+    assert sorted(found) == ["c1", "c3"]
+
+
+async def test_the_latest_link_wins_and_a_replay_changes_nothing(
+    repository: CampaignRepository,
+) -> None:
+    await repository.set_link("t1", "c1", "l2", "https://p/p/two", NOW + timedelta(hours=1))
+    await repository.set_link("t1", "c1", "l1", "https://p/p/one", NOW)
+    assert await repository.links("t1", ["c1"]) == {"c1": "https://p/p/two"}
+    await repository.set_link("t1", "c1", "l3", "https://p/p/three", NOW + timedelta(hours=2))
+    await repository.set_link("t1", "c1", "l2", "https://p/p/two", NOW + timedelta(hours=1))
+    assert await repository.links("t1", ["c1", "c2"]) == {"c1": "https://p/p/three"}
+
+
+async def test_a_revocation_ends_its_own_link_and_not_a_newer_one(
+    repository: CampaignRepository,
+) -> None:
+    await repository.set_link("t1", "c1", "l1", "https://p/p/one", NOW)
+    await repository.set_link("t1", "c2", "l2", "https://p/p/two", NOW)
+    await repository.set_link("t1", "c2", "l3", "https://p/p/three", NOW + timedelta(hours=1))
+    await repository.set_link("t1", "c1", "l1", None, NOW + timedelta(hours=2))
+    await repository.set_link("t1", "c2", "l2", None, NOW + timedelta(hours=2))
+    assert await repository.links("t1", ["c1", "c2"]) == {"c2": "https://p/p/three"}
+    # The issue replayed after its revocation does not bring the link back.
+    await repository.set_link("t1", "c1", "l1", "https://p/p/one", NOW)
+    assert await repository.links("t1", ["c1"]) == {}
+
+
+async def test_a_revocation_at_its_issues_instant_ends_it(repository: CampaignRepository) -> None:
+    await repository.set_link("t1", "c1", "l1", "https://p/p/one", NOW)
+    await repository.set_link("t1", "c1", "l1", None, NOW)
+    await repository.set_link("t1", "c1", "l1", None, NOW)  # a replay
+    assert await repository.links("t1", ["c1"]) == {}
+
+
+async def test_a_revocation_seen_first_keeps_its_link_from_coming_back(
+    repository: CampaignRepository,
+) -> None:
+    await repository.set_link("t1", "c1", "l1", None, NOW + timedelta(hours=1))
+    await repository.set_link("t1", "c1", "l1", "https://p/p/one", NOW)
+    assert await repository.links("t1", ["c1"]) == {}
+    await repository.set_link("t1", "c1", "l2", "https://p/p/new", NOW + timedelta(hours=2))
+    assert await repository.links("t1", ["c1"]) == {"c1": "https://p/p/new"}
+
+
+def campaign(
+    cid: str,
+    *,
+    tenant: str = "t1",
+    status: CampaignStatus = CampaignStatus.DRAFT,
+    trigger: Trigger | None = None,
+    at: int = 0,
+) -> Campaign:
+    return Campaign(
+        id=cid,
+        tenant_id=tenant,
+        name=f"Campaign {cid}",
+        channel="email",
+        template_id="tpl",
+        audience=Audience(
+            groups=("March",),
+            upload_id="u1",
+            filters=Filters(balance_min=Decimal("10.5"), postcode_prefix="SW1"),
+        ),
+        trigger=trigger or Trigger(),
+        status=status,
+        send_rate=50.0,
+        created_at=NOW + timedelta(seconds=at),
+    )
+
+
+async def test_a_campaign_reads_back_whole_and_lists_oldest_first_per_tenant(
+    repository: CampaignRepository,
+) -> None:
+    first = campaign("k1", trigger=Trigger(on="schedule", at=NOW + timedelta(days=1)), at=2)
+    await repository.save_campaign(first)
+    await repository.save_campaign(campaign("k2", at=1))
+    await repository.save_campaign(campaign("k3", tenant="t2"))
+    assert await repository.get_campaign("t1", "k1") == first
+    assert [c.id for c in await repository.list_campaigns("t1")] == ["k2", "k1"]
+    assert await repository.get_campaign("t2", "k1") is None
+
+
+async def test_a_campaign_is_replaced_or_deleted_only_from_the_expected_state(
+    repository: CampaignRepository,
+) -> None:
+    draft = campaign("k1")
+    await repository.save_campaign(draft)
+    sending = replace(draft, status=CampaignStatus.SENDING, triggered_at=NOW)
+    assert await repository.replace_campaign(sending, expected=[CampaignStatus.DRAFT])
+    assert not await repository.replace_campaign(draft, expected=[CampaignStatus.DRAFT])
+    assert not await repository.delete_campaign("t1", "k1", expected=CampaignStatus.DRAFT)
+    assert await repository.get_campaign("t1", "k1") == sending
+    await repository.save_campaign(campaign("k2"))
+    assert not await repository.delete_campaign("t2", "k2", expected=CampaignStatus.DRAFT)
+    assert await repository.delete_campaign("t1", "k2", expected=CampaignStatus.DRAFT)
+    assert await repository.get_campaign("t1", "k2") is None
+
+
+async def test_the_loops_find_sending_list_ready_and_due_scheduled_campaigns(
+    repository: CampaignRepository,
+) -> None:
+    await repository.save_campaign(campaign("sending", status=CampaignStatus.SENDING))
+    await repository.save_campaign(campaign("ready", trigger=Trigger(on="list_ready")))
+    await repository.save_campaign(
+        campaign(
+            "ready-cancelled", trigger=Trigger(on="list_ready"), status=CampaignStatus.CANCELLED
+        )
+    )
+    await repository.save_campaign(
+        campaign("due", trigger=Trigger(on="schedule", at=NOW), tenant="t2")
+    )
+    await repository.save_campaign(
+        campaign("later", trigger=Trigger(on="schedule", at=NOW + timedelta(hours=1)))
+    )
+    assert [c.id for c in await repository.campaigns_sending()] == ["sending"]
+    assert [c.id for c in await repository.campaigns_on_list_ready("t1")] == ["ready"]
+    assert await repository.campaigns_on_list_ready("t2") == []
+    assert [c.id for c in await repository.campaigns_scheduled(NOW)] == ["due"]
+
+
+async def test_settings_read_back_per_tenant(repository: CampaignRepository) -> None:
+    mine = CampaignSettings(
+        rules=Rules(quiet_start=time(20, 30), quiet_end=time(9, 0), cap_messages=3, cap_days=5),
+        sms_help_text="Call 0800 000",
+    )
+    assert await repository.get_settings("t1") is None
+    await repository.put_settings("t1", mine)
+    assert await repository.get_settings("t1") == mine
+    assert await repository.get_settings("t2") is None
+
+
+def message(contact: str, *, campaign_id: str = "k1", tenant: str = "t1") -> Message:
+    return Message(
+        id=message_id(tenant, campaign_id, contact, "email"),
+        tenant_id=tenant,
+        campaign_id=campaign_id,
+        contact_id=contact,
+        channel="email",
+        state=MessageState.PENDING,
+        created_at=NOW,
+        due_at=NOW,
+    )
+
+
+async def test_the_ledger_claims_each_message_once_however_often_asked(
+    repository: CampaignRepository,
+) -> None:
+    assert await repository.claim_messages([message("c1"), message("c2"), message("c1")]) == 2
+    assert await repository.claim_messages([message("c2"), message("c3")]) == 1
+    assert await repository.claim_messages([]) == 0
+    await repository.claim_messages([message("c1", tenant="t2"), message("c1", campaign_id="k2")])
+    assert await repository.state_counts("t1", "k1") == [("pending", None, 3)]
+    assert await repository.state_counts("t2", "k1") == [("pending", None, 1)]
+
+
+async def test_due_messages_are_the_campaigns_open_ones_due_by_now_oldest_first(
+    repository: CampaignRepository,
+) -> None:
+    early, late, other = message("c1"), message("c2"), message("c3", campaign_id="k2")
+    await repository.claim_messages(
+        [replace(late, due_at=NOW + timedelta(minutes=5)), early, other, message("c4")]
+    )
+    assert await repository.transition(
+        message("c4"), MessageState.SENT, from_states=[MessageState.PENDING], sent_at=NOW
+    )
+    due = await repository.due_messages("t1", "k1", NOW, 10)
+    assert [m.contact_id for m in due] == ["c1"]
+    later = await repository.due_messages("t1", "k1", NOW + timedelta(hours=1), 10)
+    assert [m.contact_id for m in later] == ["c1", "c2"]
+    assert len(await repository.due_messages("t1", "k1", NOW + timedelta(hours=1), 1)) == 1
+    assert await repository.due_messages("t2", "k1", NOW + timedelta(hours=1), 10) == []
+
+
+async def test_a_transition_is_a_compare_and_set_on_the_state(
+    repository: CampaignRepository,
+) -> None:
+    m = message("c1")
+    await repository.claim_messages([m])
+    pending = [MessageState.PENDING]
+    assert await repository.transition(m, MessageState.SENDING, from_states=pending, attempts=1)
+    assert not await repository.transition(m, MessageState.SENDING, from_states=pending)
+    assert await repository.transition(
+        m, MessageState.SENT, from_states=[MessageState.SENDING], sent_at=NOW
+    )
+    stored = await repository.get_message("t1", m.id)
+    assert stored is not None
+    assert (stored.state, stored.attempts, stored.sent_at) == (MessageState.SENT, 1, NOW)
+    assert await repository.get_message("t2", m.id) is None
+    suppressed = message("c2")
+    await repository.claim_messages([suppressed])
+    await repository.transition(
+        suppressed, MessageState.SUPPRESSED, from_states=pending, reason="no_consent"
+    )
+    assert await repository.state_counts("t1", "k1") == [
+        ("sent", None, 1),
+        ("suppressed", "no_consent", 1),
+    ]
+
+
+async def test_the_cap_counts_a_contacts_messages_of_the_channel_across_campaigns(
+    repository: CampaignRepository,
+) -> None:
+    messages = [message("c1", campaign_id=f"k{i}") for i in range(4)]
+    await repository.claim_messages([*messages, message("c2")])
+    for i, m in enumerate(messages[:3]):
+        assert await repository.transition(
+            m,
+            MessageState.SENT,
+            from_states=[MessageState.PENDING],
+            sent_at=NOW - timedelta(days=i * 4),
+        )
+    assert await repository.sent_since("t1", "c1", "email", NOW - timedelta(days=7)) == 2
+    assert await repository.sent_since("t1", "c1", "email", NOW - timedelta(days=30)) == 3
+    assert await repository.sent_since("t1", "c1", "sms", NOW - timedelta(days=30)) == 0
+    assert await repository.sent_since("t2", "c1", "email", NOW - timedelta(days=30)) == 0
+
+
+async def test_a_status_callback_finds_a_message_by_its_id_alone_and_moves_it(
+    repository: CampaignRepository,
+) -> None:
+    mine, theirs = message("c1"), message("c1", tenant="t2")
+    await repository.claim_messages([mine, theirs])
+    found = await repository.find_message(mine.id)
+    assert found is not None
+    assert (found.tenant_id, found.id) == ("t1", mine.id)
+    assert await repository.find_message("no-such-message") is None
+    assert await repository.transition(
+        found, MessageState.SENT, from_states=[MessageState.PENDING], sent_at=NOW
+    )
+    moved = await repository.find_message(mine.id)
+    assert moved is not None and moved.state is MessageState.SENT
+    other = await repository.get_message("t2", theirs.id)
+    assert other is not None and other.state is MessageState.PENDING
