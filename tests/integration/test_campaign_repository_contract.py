@@ -75,6 +75,12 @@ async def test_a_stored_contact_reads_back_whole(repository: CampaignRepository)
     assert await repository.get_contacts("t1", ["c1"]) == {"c1": stored}
 
 
+async def test_a_held_contact_reads_back_with_its_hold(repository: CampaignRepository) -> None:
+    held = replace(view("c1"), held_until=NOW.date() + timedelta(days=10))
+    await repository.upsert_contacts([held])
+    assert await repository.get_contacts("t1", ["c1"]) == {"c1": held}
+
+
 async def test_the_highest_version_wins_whatever_the_order(repository: CampaignRepository) -> None:
     await repository.upsert_contacts([view("c1", 3, name="Third")])
     await repository.upsert_contacts([view("c1", 2, name="Second"), view("c1", 1, name="First")])

@@ -89,3 +89,12 @@ async def test_link_events_keep_the_current_link_and_a_revocation_removes_it() -
     )
     assert await repo.links("t1", ["c1", "c2"]) == {"c2": "https://portal.example/p/l3"}
     assert await repo.links("t2", ["c2"]) == {}
+
+
+async def test_a_hold_in_the_snapshot_reaches_the_read_model() -> None:
+    repository = InMemoryCampaignRepository()
+    held = snapshot("c1", 1).model_copy(update={"held_until": NOW.date() + timedelta(days=3)})
+    await ReadModels(repository).on_contact_changes([ContactCreated(tenant_id="t1", contact=held)])
+    [view] = (await repository.get_contacts("t1", ["c1"])).values()
+    assert view.held_until == NOW.date() + timedelta(days=3)
+    assert view.held(NOW)

@@ -123,6 +123,7 @@ def contact_view(event: ContactChange) -> ContactView:
         upload_ids=(upload_id,) if upload_id else (),
         updated_at=snapshot.updated_at,
         deleted=isinstance(event, ContactDeleted),
+        held_until=snapshot.held_until,
     )
 
 

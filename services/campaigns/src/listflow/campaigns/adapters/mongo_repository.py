@@ -8,7 +8,7 @@ Single-document writes only (no transactions): an update is a compare-and-set on
 """
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from listflow.campaigns.domain.model import (
@@ -293,6 +293,8 @@ def contact_to_document(c: ContactView) -> Document:
         "group_ids": list(c.group_ids),
         "updated_at": c.updated_at,
         "deleted": c.deleted,
+        # BSON has no date without a time: the ISO day.
+        "held_until": c.held_until.isoformat() if c.held_until else None,
     }
 
 
@@ -306,6 +308,7 @@ def contact_from_document(doc: Document) -> ContactView:
         upload_ids=tuple(doc.get("upload_ids", ())),
         updated_at=_utc(doc["updated_at"]),
         deleted=bool(doc.get("deleted", False)),
+        held_until=date.fromisoformat(held) if (held := doc.get("held_until")) else None,
     )
 
 
