@@ -72,6 +72,31 @@ async function finishWizard(page, groupName, violations, prefix) {
   return { uploadId, preview, summary, status };
 }
 
+/** GET on the public API with the scenario's key (what the test compares the page with). */
+async function api(path) {
+  const response = await fetch(`${gateway}${path}`, { headers: { 'X-API-Key': apiKey } });
+  if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
+/** Waits until every row an upload read has its outcome counted (rows read before a cancel
+ * are still merged for a while), then for three equal reads a second apart; bounded. */
+async function settled(uploadId) {
+  const deadline = Date.now() + STEP * 4;
+  let last = '';
+  let same = 0;
+  while (same < 3) {
+    if (Date.now() > deadline) throw new Error(`upload ${uploadId} never settled: ${last}`);
+    const doc = await api(`/v1/uploads/${uploadId}`);
+    const now = JSON.stringify([doc.status, doc.progress.processed, doc.counts]);
+    const done = doc.progress.processed >= doc.progress.rows_read;
+    same = done && now === last ? same + 1 : 0;
+    last = now;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return JSON.parse(last);
+}
+
 const scenarios = {
   async 'wrong-key'(page) {
     await signIn(page, 'lf_this_is_not_a_key');
@@ -157,6 +182,69 @@ const scenarios = {
     const delimiter = await page.getByRole('textbox', { name: 'Delimiter', exact: true }).inputValue();
     const result = await finishWizard(page, input.group, violations, 'pasted');
     return { ...result, delimiter, violations };
+  },
+
+  async 'xlsx-sheets'(page) {
+    const violations = [];
+    await signIn(page);
+    await page.getByRole('heading', { name: 'Upload a list' }).waitFor({ timeout: STEP });
+    await page.locator('input[type=file]').setInputFiles(input.file);
+    await page.getByTestId('chosen-file').waitFor({ timeout: STEP });
+    await page.getByRole('button', { name: 'Read the file' }).click();
+    const table = page.getByRole('table', { name: 'Column mapping' });
+    await table.waitFor({ timeout: STEP });
+    const columnsOf = () =>
+      table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.querySelector('th span').textContent));
+    const sheet = page.getByRole('textbox', { name: 'Sheet', exact: true });
+    const first = { sheet: await sheet.inputValue(), columns: await columnsOf() };
+    await sheet.click();
+    const offered = await page.getByRole('option').allTextContents();
+    violations.push(...(await axe(page, 'xlsx-sheet-select')));
+    await shot(page, 'xlsx-sheet-select');
+    await page.getByRole('option', { name: input.sheet, exact: true }).click();
+    // Choosing the sheet re-reads the workbook: the mapping shows that sheet's columns.
+    await page.waitForFunction(
+      (header) => [...document.querySelectorAll('table[aria-label="Column mapping"] tbody th span')]
+        .some((s) => s.textContent === header),
+      input.header,
+      { timeout: STEP },
+    );
+    const second = { sheet: await sheet.inputValue(), columns: await columnsOf() };
+    violations.push(...(await axe(page, 'xlsx-columns')));
+    await shot(page, 'xlsx-columns');
+    const result = await finishWizard(page, input.group, violations, 'xlsx');
+    return { ...result, first, offered, second, violations };
+  },
+
+  async cancel(page) {
+    // The upload was started by the test; its page is where the wizard's start leads.
+    await signIn(page);
+    await page.getByRole('heading', { name: 'Upload a list' }).waitFor({ timeout: STEP });
+    await page.goto(`${gateway}/uploads/${input.uploadId}`);
+    const cancelButton = page.getByRole('button', { name: 'Cancel the import' });
+    await cancelButton.waitFor({ timeout: STEP });
+    // Cancel once rows are flowing, so the counts so far are not all zero.
+    await page.waitForFunction(
+      () => /^[1-9]/.test(document.querySelector('[data-figure="imported"]')?.textContent ?? ''),
+      null,
+      { timeout: STEP * 3 },
+    );
+    const violations = await axe(page, 'cancel-progress');
+    await shot(page, 'cancel-progress');
+    await cancelButton.click();
+    const note = page.getByTestId('cancelled-note');
+    await note.waitFor({ timeout: STEP });
+    await page.getByRole('heading', { name: 'Summary' }).waitFor({ timeout: STEP });
+    const status = await page.locator('[data-status]').first().getAttribute('data-status');
+    const atCancel = await figures(page, 'Upload counts');
+    violations.push(...(await axe(page, 'cancel-summary')));
+    await shot(page, 'cancel-summary');
+    // Once the rows read before the cancel are merged, the page shows the API's final counts.
+    await settled(input.uploadId);
+    await page.reload();
+    await page.getByTestId('cancelled-note').waitFor({ timeout: STEP });
+    const final = await figures(page, 'Upload counts');
+    return { status, note: await page.getByTestId('cancelled-note').textContent(), atCancel, final, violations };
   },
 
   async dashboard(page) {

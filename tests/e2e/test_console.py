@@ -12,7 +12,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
+from listflow.devstack import datagen
 
 from tests.conftest import Stack, upload, wait_for_status
 
@@ -159,4 +161,65 @@ def test_dashboard_lists_the_uploads_newest_first(stack: Stack, tmp_path: Path) 
         str(listed[0]["counts"][k]) for k in ("imported", "updated", "errors", "duplicates")
     ]
     assert result["opened"] == second["id"]
+    assert result["violations"] == [], json.dumps(result["violations"], indent=1)
+
+
+def test_cancel_during_an_import_says_cancelled_with_the_counts_so_far(
+    stack: Stack, tmp_path: Path
+) -> None:
+    rows = 30_000
+    data, _ = datagen.rows(rows, seed=14, account_offset=14_000_000)
+    path = datagen.write_csv(tmp_path / "long.csv", data)
+    group = f"Console cancel {secrets.token_hex(3)}"
+    with stack.client("console") as api:
+        started = upload(api, path, {"target": {"kind": "group", "name": group}})
+    result = run(stack, "cancel", uploadId=started["id"])
+    with stack.client("console") as api:
+        final = api.get(f"/v1/uploads/{started['id']}").json()
+    assert final["status"] == result["status"] == "cancelled"
+    assert final["progress"]["rows_read"] < rows  # the cancel stopped the reading
+    assert f"after {final['progress']['rows_read']:,} rows were read" in result["note"]
+    # At the cancel the page showed rows already imported, never more than were in the end.
+    assert 0 < result["atCancel"]["imported"] <= final["counts"]["imported"]
+    assert result["final"] == {
+        "rows": final["counts"]["total"],
+        "imported": final["counts"]["imported"],
+        "updated": final["counts"]["updated"],
+        "skipped": final["counts"]["skipped"],
+        "duplicates": final["counts"]["duplicates"],
+        "errors": final["counts"]["errors"],
+    }
+    assert result["violations"] == [], json.dumps(result["violations"], indent=1)
+
+
+def test_xlsx_with_two_sheets_imports_the_sheet_chosen(stack: Stack, tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    summary = book.active
+    assert summary is not None
+    summary.title = "Summary"
+    summary.append(["Report", "Quarter"])
+    summary.append(["Leads by region", "Q3"])
+    leads = book.create_sheet("Leads")
+    leads.append(["First name", "Last name", "Mobile", "Email"])
+    leads.append(["Lena", "Ortiz", "+1 415 555 2671", "lena@example.com"])
+    leads.append(["Omar", "Haddad", "+44 7400 123456", "omar@example.co.uk"])
+    leads.append(["Pia", "Berg", "+46 70 123 45 67", "pia@example.se"])
+    path = tmp_path / "two-sheets.xlsx"
+    book.save(path)
+    group = f"Console XLSX {secrets.token_hex(3)}"
+    result = run(stack, "xlsx-sheets", file=str(path), sheet="Leads", header="Mobile", group=group)
+    assert result["offered"] == ["Summary", "Leads"]
+    assert result["first"] == {"sheet": "Summary", "columns": ["Report", "Quarter"]}
+    assert result["second"] == {
+        "sheet": "Leads",
+        "columns": ["First name", "Last name", "Mobile", "Email"],
+    }
+    with stack.client("console") as api:
+        final = api.get(f"/v1/uploads/{result['uploadId']}").json()
+        contacts = api.get("/v1/contacts", params={"group": group}).json()["items"]
+    assert final["detected"]["sheet"] == "Leads"
+    assert final["status"] == result["status"] == "completed"
+    assert final["counts"]["imported"] == result["summary"]["imported"] == 3
+    phones = sorted(c["data"]["phones"][0]["e164"] for c in contacts)
+    assert phones == ["+14155552671", "+447400123456", "+46701234567"]
     assert result["violations"] == [], json.dumps(result["violations"], indent=1)

@@ -176,6 +176,7 @@ class Ingest:
                 "quote": sniffed.dialect.quote,
                 "header": sniffed.dialect.header,
                 "sheet": sniffed.sheet,
+                "sheets": list(sniffed.sheets),
                 "row_estimate": estimate,
                 # Stored as counts, so that a region or option given at start re-decides.
                 "date_columns": date_columns,
