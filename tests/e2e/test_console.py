@@ -17,6 +17,7 @@ import pytest
 from listflow.devstack import datagen
 
 from tests.conftest import Stack, upload, wait_for_status
+from tests.integration.leads_helpers import create_campaign, new_phone, unique, write_csv
 
 REPO = Path(__file__).resolve().parents[2]
 CONSOLE = REPO / "console"
@@ -222,4 +223,33 @@ def test_xlsx_with_two_sheets_imports_the_sheet_chosen(stack: Stack, tmp_path: P
     assert final["counts"]["imported"] == result["summary"]["imported"] == 3
     phones = sorted(c["data"]["phones"][0]["e164"] for c in contacts)
     assert phones == ["+14155552671", "+447400123456", "+46701234567"]
+    assert result["violations"] == [], json.dumps(result["violations"], indent=1)
+
+
+def test_lead_list_enabled_assigned_to_a_campaign_and_loaded(stack: Stack, tmp_path: Path) -> None:
+    campaign_name = unique("Console campaign")
+    list_name = unique("Console list")
+    path = write_csv(
+        tmp_path / "leads.csv",
+        ["Name", "Phone1"],
+        [["Ann Lee", new_phone()], ["Bo Park", new_phone()], ["Cy Ruiz", new_phone()]],
+    )
+    with stack.client("console") as api:
+        campaign = create_campaign(api, campaign_name)
+    result = run(
+        stack, "lead-lists", list=list_name, campaign=campaign_name, file=str(path), expected=3
+    )
+    with stack.client("console") as api:
+        stored = api.get(f"/v1/lead-lists/{result['listId']}").json()
+        stats = api.get(f"/v1/lead-lists/{result['listId']}/stats").json()
+        done = api.get(f"/v1/uploads/{result['uploadId']}").json()
+    assert stored["name"] == list_name
+    assert stored["enabled"] is True
+    assert stored["campaign_ids"] == [campaign["id"]]
+    assert done["status"] == "completed" and done["target"]["id"] == result["listId"]
+    assert result["before"]["total"] == 0
+    assert result["after"]["total"] == stats["total"] == 3
+    assert result["rowLeads"] == "3"  # the table's count, after a reload at tablet width
+    assert "3 leads are deleted" in result["question"]  # delete asked first, and was kept
+    assert result["overflow"] is False  # nothing scrolls sideways at 768 px
     assert result["violations"] == [], json.dumps(result["violations"], indent=1)
