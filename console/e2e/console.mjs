@@ -72,6 +72,31 @@ async function finishWizard(page, groupName, violations, prefix) {
   return { uploadId, preview, summary, status };
 }
 
+/** GET on the public API with the scenario's key (what the test compares the page with). */
+async function api(path) {
+  const response = await fetch(`${gateway}${path}`, { headers: { 'X-API-Key': apiKey } });
+  if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
+/** Waits until every row an upload read has its outcome counted (rows read before a cancel
+ * are still merged for a while), then for three equal reads a second apart; bounded. */
+async function settled(uploadId) {
+  const deadline = Date.now() + STEP * 4;
+  let last = '';
+  let same = 0;
+  while (same < 3) {
+    if (Date.now() > deadline) throw new Error(`upload ${uploadId} never settled: ${last}`);
+    const doc = await api(`/v1/uploads/${uploadId}`);
+    const now = JSON.stringify([doc.status, doc.progress.processed, doc.counts]);
+    const done = doc.progress.processed >= doc.progress.rows_read;
+    same = done && now === last ? same + 1 : 0;
+    last = now;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return JSON.parse(last);
+}
+
 const scenarios = {
   async 'wrong-key'(page) {
     await signIn(page, 'lf_this_is_not_a_key');
@@ -157,6 +182,139 @@ const scenarios = {
     const delimiter = await page.getByRole('textbox', { name: 'Delimiter', exact: true }).inputValue();
     const result = await finishWizard(page, input.group, violations, 'pasted');
     return { ...result, delimiter, violations };
+  },
+
+  async 'xlsx-sheets'(page) {
+    const violations = [];
+    await signIn(page);
+    await page.getByRole('heading', { name: 'Upload a list' }).waitFor({ timeout: STEP });
+    await page.locator('input[type=file]').setInputFiles(input.file);
+    await page.getByTestId('chosen-file').waitFor({ timeout: STEP });
+    await page.getByRole('button', { name: 'Read the file' }).click();
+    const table = page.getByRole('table', { name: 'Column mapping' });
+    await table.waitFor({ timeout: STEP });
+    const columnsOf = () =>
+      table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.querySelector('th span').textContent));
+    const sheet = page.getByRole('textbox', { name: 'Sheet', exact: true });
+    const first = { sheet: await sheet.inputValue(), columns: await columnsOf() };
+    await sheet.click();
+    const offered = await page.getByRole('option').allTextContents();
+    violations.push(...(await axe(page, 'xlsx-sheet-select')));
+    await shot(page, 'xlsx-sheet-select');
+    await page.getByRole('option', { name: input.sheet, exact: true }).click();
+    // Choosing the sheet re-reads the workbook: the mapping shows that sheet's columns.
+    await page.waitForFunction(
+      (header) => [...document.querySelectorAll('table[aria-label="Column mapping"] tbody th span')]
+        .some((s) => s.textContent === header),
+      input.header,
+      { timeout: STEP },
+    );
+    const second = { sheet: await sheet.inputValue(), columns: await columnsOf() };
+    violations.push(...(await axe(page, 'xlsx-columns')));
+    await shot(page, 'xlsx-columns');
+    const result = await finishWizard(page, input.group, violations, 'xlsx');
+    return { ...result, first, offered, second, violations };
+  },
+
+  async 'lead-lists'(page) {
+    const violations = [];
+    await signIn(page);
+    await page.getByRole('heading', { name: 'Upload a list' }).waitFor({ timeout: STEP });
+    await page.getByRole('link', { name: 'Lead lists' }).click();
+    await page.getByRole('heading', { name: 'Lead lists', level: 1 }).waitFor({ timeout: STEP });
+    // Create the list with the keyboard: type the name, press Enter.
+    await page.getByLabel('New list name').fill(input.list);
+    await page.getByLabel('New list name').press('Enter');
+    const row = page.locator('tr', { has: page.getByRole('button', { name: input.list, exact: true }) });
+    await row.waitFor({ timeout: STEP });
+    const listId = await row.getAttribute('data-list-id');
+    await page.getByRole('heading', { name: input.list, level: 2 }).waitFor({ timeout: STEP });
+    // Enable it, then assign the campaign with its arrow.
+    const toggle = page.getByRole('switch', { name: `${input.list} enabled` });
+    await toggle.focus(); // by keyboard: Space toggles; the switch turns once the API agrees
+    await page.keyboard.press('Space');
+    await page.waitForFunction((id) => document.querySelector(`tr[data-list-id="${id}"] input[role=switch]`)?.checked, listId, { timeout: STEP });
+    await page.getByRole('button', { name: `Assign ${input.campaign}`, exact: true }).click();
+    await page.getByRole('button', { name: `Unassign ${input.campaign}`, exact: true }).waitFor({ timeout: STEP });
+    const before = await figures(page, 'Leads by status');
+    // Load it: an upload into the list through the public API, then the page's counts.
+    const form = new FormData();
+    form.append('file', new Blob([readFileSync(input.file)], { type: 'text/csv' }), 'leads.csv');
+    form.append('options', JSON.stringify({ target: { kind: 'lead_list', id: listId }, template: 'dialer-leads', default_region: 'US' }));
+    const accepted = await fetch(`${gateway}/v1/uploads`, { method: 'POST', headers: { 'X-API-Key': apiKey }, body: form });
+    if (accepted.status !== 202) throw new Error(`upload: ${accepted.status} ${await accepted.text()}`);
+    const uploadId = (await accepted.json()).id;
+    const deadline = Date.now() + STEP * 4;
+    for (;;) {
+      const doc = await api(`/v1/uploads/${uploadId}`);
+      if (doc.status === 'completed' || doc.status === 'failed') break;
+      if (Date.now() > deadline) throw new Error(`upload ${uploadId} still ${doc.status}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    // The leads are written by the leads service after the upload completes: refresh until counted.
+    const stop = Date.now() + STEP * 2;
+    let after = before;
+    while (after.total !== input.expected) {
+      if (Date.now() > stop) throw new Error(`the page counted ${after.total} leads, not ${input.expected}`);
+      await page.getByRole('button', { name: 'Refresh the counts' }).click();
+      await new Promise((r) => setTimeout(r, 1000));
+      after = await figures(page, 'Leads by status');
+    }
+    violations.push(...(await axe(page, 'lead-lists')));
+    await shot(page, 'lead-lists');
+    // Delete asks first; keeping it keeps it.
+    await page.getByRole('button', { name: 'Delete the list' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor({ timeout: STEP });
+    // The dialog fades in; axe reads colours once it is fully shown.
+    await page.waitForFunction(() => {
+      const content = document.querySelector('.mantine-Modal-content');
+      return content && getComputedStyle(content).opacity === '1';
+    }, null, { timeout: STEP });
+    const question = await dialog.textContent();
+    violations.push(...(await axe(page, 'lead-lists-delete')));
+    await dialog.getByRole('button', { name: 'Keep it' }).click();
+    await dialog.waitFor({ state: 'hidden', timeout: STEP });
+    // Tablet width: the page still fits, nothing scrolls sideways.
+    await page.setViewportSize({ width: 768, height: 1024 });
+    await page.reload();
+    await page.getByRole('table', { name: 'Lead lists' }).waitFor({ timeout: STEP });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+    violations.push(...(await axe(page, 'lead-lists-tablet')));
+    await shot(page, 'lead-lists-tablet');
+    const rowLeads = await page.locator(`tr[data-list-id="${listId}"] [data-figure="leads"]`).textContent();
+    return { listId, uploadId, before, after, question, overflow, rowLeads, violations };
+  },
+
+  async cancel(page) {
+    // The upload was started by the test; its page is where the wizard's start leads.
+    await signIn(page);
+    await page.getByRole('heading', { name: 'Upload a list' }).waitFor({ timeout: STEP });
+    await page.goto(`${gateway}/uploads/${input.uploadId}`);
+    const cancelButton = page.getByRole('button', { name: 'Cancel the import' });
+    await cancelButton.waitFor({ timeout: STEP });
+    // Cancel once rows are flowing, so the counts so far are not all zero.
+    await page.waitForFunction(
+      () => /^[1-9]/.test(document.querySelector('[data-figure="imported"]')?.textContent ?? ''),
+      null,
+      { timeout: STEP * 3 },
+    );
+    const violations = await axe(page, 'cancel-progress');
+    await shot(page, 'cancel-progress');
+    await cancelButton.click();
+    const note = page.getByTestId('cancelled-note');
+    await note.waitFor({ timeout: STEP });
+    await page.getByRole('heading', { name: 'Summary' }).waitFor({ timeout: STEP });
+    const status = await page.locator('[data-status]').first().getAttribute('data-status');
+    const atCancel = await figures(page, 'Upload counts');
+    violations.push(...(await axe(page, 'cancel-summary')));
+    await shot(page, 'cancel-summary');
+    // Once the rows read before the cancel are merged, the page shows the API's final counts.
+    await settled(input.uploadId);
+    await page.reload();
+    await page.getByTestId('cancelled-note').waitFor({ timeout: STEP });
+    const final = await figures(page, 'Upload counts');
+    return { status, note: await page.getByTestId('cancelled-note').textContent(), atCancel, final, violations };
   },
 
   async dashboard(page) {

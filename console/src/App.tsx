@@ -7,6 +7,7 @@ import { SignIn } from './pages/SignIn';
 import { UploadWizard } from './pages/UploadWizard';
 import { UploadsDashboard } from './pages/UploadsDashboard';
 import { UploadDetail } from './pages/UploadDetail';
+import { LeadLists } from './pages/LeadLists';
 
 export function App() {
   const [key, setKey] = useState<string | null>(storedKey());
@@ -27,6 +28,7 @@ export function App() {
       upload: 'Upload a list',
       uploads: 'Uploads',
       'upload-detail': 'Upload',
+      'lead-lists': 'Lead lists',
       'not-found': 'Not found',
     };
     document.title = `${key ? titles[route.page] : 'Sign in'} · Listflow console`;
@@ -96,11 +98,20 @@ export function App() {
           aria-current={route.page === 'uploads' ? 'page' : undefined}
           onClick={go('/uploads')}
         />
+        <NavLink
+          component="a"
+          href="/lead-lists"
+          label="Lead lists"
+          active={route.page === 'lead-lists'}
+          aria-current={route.page === 'lead-lists' ? 'page' : undefined}
+          onClick={go('/lead-lists')}
+        />
       </AppShell.Navbar>
       <AppShell.Main>
         {route.page === 'upload' && <UploadWizard />}
         {route.page === 'uploads' && <UploadsDashboard />}
         {route.page === 'upload-detail' && <UploadDetail id={route.id} />}
+        {route.page === 'lead-lists' && <LeadLists />}
         {route.page === 'not-found' && (
           <>
             <Title order={1}>Page not found</Title>

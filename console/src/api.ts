@@ -126,6 +126,16 @@ export async function postJson<T>(path: string, body: unknown): Promise<T> {
   return (await response.json()) as T;
 }
 
+/** PUT, PATCH or DELETE (or POST) with an optional JSON body; null for a 204. */
+export async function sendJson<T>(method: string, path: string, body?: unknown): Promise<T | null> {
+  const response = await request(path, {
+    method,
+    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return response.status === 204 ? null : ((await response.json()) as T);
+}
+
 /** Checks a key without storing it: true if the API accepts it. */
 export async function checkKey(key: string): Promise<void> {
   await request('/v1/uploads?limit=1', {}, key, false);

@@ -5,12 +5,14 @@ export type Route =
   | { page: 'upload' }
   | { page: 'uploads' }
   | { page: 'upload-detail'; id: string }
+  | { page: 'lead-lists' }
   | { page: 'not-found'; path: string };
 
 export function parseRoute(path: string): Route {
   const clean = path.replace(/\/+$/, '') || '/';
   if (clean === '/' || clean === '/upload') return { page: 'upload' };
   if (clean === '/uploads') return { page: 'uploads' };
+  if (clean === '/lead-lists') return { page: 'lead-lists' };
   const detail = /^\/uploads\/([A-Za-z0-9_-]+)$/.exec(clean);
   if (detail) return { page: 'upload-detail', id: detail[1] };
   return { page: 'not-found', path };

@@ -31,6 +31,8 @@ export interface Detected {
   quote?: string | null;
   header?: boolean | null;
   sheet?: string | null;
+  /** The workbook's sheets, in order (XLSX and ODS; empty for text files). */
+  sheets?: string[] | null;
   row_estimate?: number | null;
 }
 

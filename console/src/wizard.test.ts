@@ -1,7 +1,7 @@
 import type { Upload } from './types';
 import {
   DEFAULT_POLICIES, buildOptions, changedSettings, defaultMatchKey, initialColumns,
-  mappingProblems, targetProblem,
+  mappingProblems, settingsOf, targetProblem,
 } from './wizard';
 
 const upload = {
@@ -98,6 +98,13 @@ describe('the options', () => {
     expect(
       changedSettings(detected, { encoding: 'utf-8', delimiter: ';', quote: '"', header: false, sheet: '' }),
     ).toEqual({ delimiter: ';', header: false });
+  });
+
+  it('re-read a workbook with the sheet chosen, and only that', () => {
+    const detected = { encoding: '', delimiter: '', quote: '', header: true, sheet: 'Summary', sheets: ['Summary', 'Leads'] };
+    const chosen = { ...settingsOf(detected), sheet: 'Leads' };
+    expect(changedSettings(detected, chosen)).toEqual({ sheet: 'Leads' });
+    expect(changedSettings(detected, settingsOf(detected))).toEqual({});
   });
 
   it('explain what the target lacks', () => {

@@ -12,9 +12,12 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
+from listflow.devstack import datagen
 
 from tests.conftest import Stack, upload, wait_for_status
+from tests.integration.leads_helpers import create_campaign, new_phone, unique, write_csv
 
 REPO = Path(__file__).resolve().parents[2]
 CONSOLE = REPO / "console"
@@ -159,4 +162,97 @@ def test_dashboard_lists_the_uploads_newest_first(stack: Stack, tmp_path: Path) 
         str(listed[0]["counts"][k]) for k in ("imported", "updated", "errors", "duplicates")
     ]
     assert result["opened"] == second["id"]
+    assert result["violations"] == [], json.dumps(result["violations"], indent=1)
+
+
+def test_cancel_during_an_import_says_cancelled_with_the_counts_so_far(
+    stack: Stack, tmp_path: Path
+) -> None:
+    rows = 30_000
+    # Accounts of their own each run, so that rows import rather than update earlier runs.
+    offset = 14_000_000 + secrets.randbelow(1_000) * 100_000
+    data, _ = datagen.rows(rows, seed=secrets.randbelow(10**6), account_offset=offset)
+    path = datagen.write_csv(tmp_path / "long.csv", data)
+    group = f"Console cancel {secrets.token_hex(3)}"
+    with stack.client("console") as api:
+        started = upload(api, path, {"target": {"kind": "group", "name": group}})
+    result = run(stack, "cancel", uploadId=started["id"])
+    with stack.client("console") as api:
+        final = api.get(f"/v1/uploads/{started['id']}").json()
+    assert final["status"] == result["status"] == "cancelled"
+    assert final["progress"]["rows_read"] < rows  # the cancel stopped the reading
+    assert f"after {final['progress']['rows_read']:,} rows were read" in result["note"]
+    # At the cancel the page showed rows already imported, never more than were in the end.
+    assert 0 < result["atCancel"]["imported"] <= final["counts"]["imported"]
+    assert result["final"] == {
+        "rows": final["counts"]["total"],
+        "imported": final["counts"]["imported"],
+        "updated": final["counts"]["updated"],
+        "skipped": final["counts"]["skipped"],
+        "duplicates": final["counts"]["duplicates"],
+        "errors": final["counts"]["errors"],
+    }
+    assert result["violations"] == [], json.dumps(result["violations"], indent=1)
+
+
+def test_xlsx_with_two_sheets_imports_the_sheet_chosen(stack: Stack, tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    summary = book.active
+    assert summary is not None
+    summary.title = "Summary"
+    summary.append(["Report", "Quarter"])
+    summary.append(["Leads by region", "Q3"])
+    leads = book.create_sheet("Leads")
+    leads.append(["First name", "Last name", "Mobile", "Email"])
+    run_id = secrets.token_hex(3)  # new people each run: the stack keeps earlier runs' contacts
+    phones = [new_phone() for _ in range(3)]
+    names = [("Lena", "Ortiz"), ("Omar", "Haddad"), ("Pia", "Berg")]
+    for (first, last), phone in zip(names, phones, strict=True):
+        leads.append([first, last, phone, f"{first.lower()}.{run_id}@example.com"])
+    path = tmp_path / "two-sheets.xlsx"
+    book.save(path)
+    group = f"Console XLSX {run_id}"
+    result = run(stack, "xlsx-sheets", file=str(path), sheet="Leads", header="Mobile", group=group)
+    assert result["offered"] == ["Summary", "Leads"]
+    assert result["first"] == {"sheet": "Summary", "columns": ["Report", "Quarter"]}
+    assert result["second"] == {
+        "sheet": "Leads",
+        "columns": ["First name", "Last name", "Mobile", "Email"],
+    }
+    with stack.client("console") as api:
+        final = api.get(f"/v1/uploads/{result['uploadId']}").json()
+        contacts = api.get("/v1/contacts", params={"group": group}).json()["items"]
+    assert final["detected"]["sheet"] == "Leads"
+    assert final["status"] == result["status"] == "completed"
+    assert final["counts"]["imported"] == result["summary"]["imported"] == 3
+    assert sorted(c["data"]["phones"][0]["e164"] for c in contacts) == sorted(phones)
+    assert result["violations"] == [], json.dumps(result["violations"], indent=1)
+
+
+def test_lead_list_enabled_assigned_to_a_campaign_and_loaded(stack: Stack, tmp_path: Path) -> None:
+    campaign_name = unique("Console campaign")
+    list_name = unique("Console list")
+    path = write_csv(
+        tmp_path / "leads.csv",
+        ["Name", "Phone1"],
+        [["Ann Lee", new_phone()], ["Bo Park", new_phone()], ["Cy Ruiz", new_phone()]],
+    )
+    with stack.client("console") as api:
+        campaign = create_campaign(api, campaign_name)
+    result = run(
+        stack, "lead-lists", list=list_name, campaign=campaign_name, file=str(path), expected=3
+    )
+    with stack.client("console") as api:
+        stored = api.get(f"/v1/lead-lists/{result['listId']}").json()
+        stats = api.get(f"/v1/lead-lists/{result['listId']}/stats").json()
+        done = api.get(f"/v1/uploads/{result['uploadId']}").json()
+    assert stored["name"] == list_name
+    assert stored["enabled"] is True
+    assert stored["campaign_ids"] == [campaign["id"]]
+    assert done["status"] == "completed" and done["target"]["id"] == result["listId"]
+    assert result["before"]["total"] == 0
+    assert result["after"]["total"] == stats["total"] == 3
+    assert result["rowLeads"] == "3"  # the table's count, after a reload at tablet width
+    assert "3 leads are deleted" in result["question"]  # delete asked first, and was kept
+    assert result["overflow"] is False  # nothing scrolls sideways at 768 px
     assert result["violations"] == [], json.dumps(result["violations"], indent=1)

@@ -92,6 +92,8 @@ def test_xlsx_with_two_sheets_reads_the_chosen_one(stack: Stack, tmp_path: Path)
             files={"file": ("cuentas.xlsx", f, "application/octet-stream")},
         )
     assert done["format"] == "xlsx"
+    assert done["detected"]["sheet"] == "Cuentas"
+    assert done["detected"]["sheets"] == ["Resumen", "Cuentas"]
     assert done["counts"]["imported"] == 2, done
     with stack.client("acme") as client:
         items = client.get("/v1/contacts", params={"group": "Bogotá"}).json()["items"]
@@ -106,6 +108,7 @@ def test_pasted_cells_follow_the_same_flow(stack: Stack) -> None:
     text = "First name\tLast name\tPhone\nAna\tSilva\t+1 415 555 2693\nBo\tLund\t(212) 555-0193\n"
     done = post(stack, {"target": {"kind": "group", "name": "Pasted"}}, data={"text": text})
     assert done["detected"]["delimiter"] == "\t"
+    assert done["detected"]["sheets"] == []  # text has no sheets
     assert done["file_name"] == "pasted.tsv"
     assert done["counts"]["imported"] == 2
 

@@ -130,6 +130,13 @@ export function UploadDetail({ id }: { id: string }) {
         </Paper>
       )}
 
+      {upload.status === 'cancelled' && (
+        <Alert color="orange" title="The import was cancelled" data-testid="cancelled-note">
+          Cancelled after {count(progress.rows_read)} rows were read. The rows read before the cancel were imported and are counted below; the
+          rest of the file was not imported.
+        </Alert>
+      )}
+
       {upload.status === 'failed' && (
         <Alert color="red" title="The import failed" role="alert">
           {upload.failure ?? 'No reason given.'}

@@ -235,6 +235,7 @@ export function UploadWizard() {
                   <SimpleGrid cols={{ base: 1, sm: 2, md: 4 }}>
                     <TextInput
                       label="Encoding"
+                      disabled={!upload.detected.encoding}
                       value={settings.encoding}
                       onChange={(e) => setSettings({ ...settings, encoding: e.currentTarget.value })}
                     />
@@ -257,11 +258,24 @@ export function UploadWizard() {
                       allowDeselect={false}
                       disabled={!upload.detected.quote}
                     />
-                    {upload.detected.sheet ? (
-                      <TextInput
+                    {upload.detected.sheets?.length ? (
+                      <Select
                         label="Sheet"
-                        value={settings.sheet}
-                        onChange={(e) => setSettings({ ...settings, sheet: e.currentTarget.value })}
+                        description={
+                          upload.detected.sheets.length > 1
+                            ? `${upload.detected.sheets.length} sheets; choosing one reads it`
+                            : 'The workbook has one sheet'
+                        }
+                        data={upload.detected.sheets}
+                        value={settings.sheet || null}
+                        allowDeselect={false}
+                        disabled={busy || upload.detected.sheets.length < 2}
+                        onChange={(v) => {
+                          if (!v || v === settings.sheet) return;
+                          const chosen = { ...settings, sheet: v };
+                          setSettings(chosen);
+                          void read({ ...readOptions, ...changedSettings(upload.detected, chosen) });
+                        }}
                       />
                     ) : (
                       <div />

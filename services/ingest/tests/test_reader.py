@@ -300,6 +300,7 @@ def test_xlsx_with_two_sheets(tmp_path: Path) -> None:
     sniffed = sniff(path)
     assert sniffed.format == "xlsx"
     assert sniffed.sheet == "Customers"
+    assert sniffed.sheets == ("Customers", "Archive")  # the console's sheet select
     assert sniffed.headers == ["Name", "Phone", "DOB", "Balance", "Joined", "VIP"]
     assert rows_of(path, sniffed) == [
         (1, ["Ann", "4155552671", "1990-05-17", "12.5", "2020-01-02 03:04:00", "true"]),
@@ -307,6 +308,7 @@ def test_xlsx_with_two_sheets(tmp_path: Path) -> None:
     ]
 
     archive = sniff(path, sheet="Archive")
+    assert (archive.sheet, archive.sheets) == ("Archive", ("Customers", "Archive"))
     assert archive.headers == ["Name", "Email"]
     assert rows_of(path, archive) == [(1, ["Cid", "cid@example.com"])]
 

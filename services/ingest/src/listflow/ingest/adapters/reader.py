@@ -118,8 +118,10 @@ def sniff(
         dialect = Dialect(chosen, delimiter_char, quote_char, header=True)
         read = list(islice(_text_records(path, dialect, limits), sample_size + 1))
         sheet_name = None
+        sheets: list[str] = []
     else:
-        sheet_name = _sheet_name(path, file_format, sheet)
+        sheets = _sheet_names(path, file_format)
+        sheet_name = _chosen_sheet(sheets, sheet)
         read = list(islice(_sheet_records(path, file_format, sheet_name, limits), sample_size + 1))
         dialect = Dialect("", "", "", header=True)
     if read and isinstance(read[0], _Overlong):
@@ -153,6 +155,7 @@ def sniff(
         sample_rows=samples,
         format=file_format,
         sheet=sheet_name,
+        sheets=tuple(sheets),
     )
 
 
@@ -530,7 +533,10 @@ def _header_names(cells: list[str]) -> list[str]:
 
 
 def _sheet_name(path: Path, file_format: str, sheet: str | None) -> str:
-    names = _sheet_names(path, file_format)
+    return _chosen_sheet(_sheet_names(path, file_format), sheet)
+
+
+def _chosen_sheet(names: list[str], sheet: str | None) -> str:
     if not names:
         raise FileRejected("the workbook has no sheets")
     if sheet is None:

@@ -26,6 +26,8 @@ class Sniffed:
     sample_rows: list[list[str | None]]
     format: str
     sheet: str | None = None
+    # A workbook's sheets in order (empty for a text file), so that one can be chosen.
+    sheets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

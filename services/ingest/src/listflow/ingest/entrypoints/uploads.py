@@ -38,7 +38,11 @@ class UploadPublic(BaseModel):
     match: dict[str, Any] | None = None
     counts: Counts
     progress: ProgressPublic
-    detected: dict[str, Any]
+    detected: dict[str, Any] = Field(
+        description="The layout read from the file: encoding, delimiter, quote, header, sheet "
+        "(the one read), sheets (a workbook's sheet names in order; empty for a text file), "
+        "row_estimate, date_columns, date_orders"
+    )
     headers: list[str]
     suggested_mapping: list[dict[str, Any]]
     sample: list[list[str | None]]

@@ -186,6 +186,7 @@ class Accept:
                 "quote": sniffed.dialect.quote,
                 "header": sniffed.dialect.header,
                 "sheet": sniffed.sheet,
+                "sheets": list(sniffed.sheets),
                 "row_estimate": estimate,
                 # Stored as counts, so that a region or option given at start re-decides.
                 "date_columns": date_columns,
