@@ -44,6 +44,8 @@ class Stack:
     database_prefix: str
     # The SMS provider simulator `infra up` starts (tools/devstack/sms_simulator.py).
     sms_simulator_url: str = f"http://127.0.0.1:{PROFILE.sms_simulator_port}"
+    # Mailpit (`infra up`): campaigns' SMTP server, its messages read over its HTTP API.
+    mailpit_url: str = infra.mailpit_url(PROFILE)
 
     def client(self, tenant: str) -> httpx.Client:
         """A client of the public API (through the gateway) as one tenant."""

@@ -1,6 +1,7 @@
 """The sender on the fakes: one message per contact with its own links, the rules at send
 time with their reasons, quiet hours deferred by the injected clock, the wait for a portal
-link, a failure and its retry, and tokens that cannot be forged."""
+link, a failure and its retry, tokens that cannot be forged, and the service's pass over
+every sending campaign."""
 
 import itertools
 from collections.abc import Sequence
@@ -256,3 +257,18 @@ def test_an_unsubscribe_token_names_its_message_and_cannot_be_forged() -> None:
     assert read_token(KEY, f"{forged}.{message}.{signature}") is None
     assert read_token(KEY, "not-a-token") is None
     assert read_token(KEY, "%%%.m1.abc") is None
+
+
+async def test_the_service_pass_sends_only_sending_campaigns_and_reports_what_moved(
+    world: World,
+) -> None:
+    campaign = await world.start([contact("ana"), contact("bo", email=False)])
+    await world.repo.set_link("t1", "ana", "l-ana", "https://portal.example/p/ana-token", NOON)
+    await world.campaigns.move("t1", campaign.id, "pause")
+    assert await world.sender.dispatch_sending() == 0
+    assert world.mailbox.sent == []
+    await world.campaigns.move("t1", campaign.id, "resume")
+    # ana sent, bo suppressed (no consent): both moved; the next pass finds nothing due.
+    assert await world.sender.dispatch_sending() == 2
+    assert await world.sender.dispatch_sending() == 0
+    assert [e.to for e in world.mailbox.sent] == ["ana@example.com"]

@@ -1,9 +1,10 @@
 """The email as the SMTP adapter builds it: one-click unsubscribe headers (RFC 8058), the
-deterministic Message-ID, text and HTML parts."""
+deterministic Message-ID, text and HTML parts; on the wire, a long unsubscribe link stays a
+plain header."""
 
 from email import message_from_bytes, policy
 
-from listflow.campaigns.adapters.smtp_sender import build_message
+from listflow.campaigns.adapters.smtp_sender import build_message, wire_bytes
 from listflow.campaigns.ports import OutgoingEmail
 
 EMAIL = OutgoingEmail(
@@ -45,3 +46,21 @@ def test_a_text_only_template_sends_a_single_text_part() -> None:
     parsed = message_from_bytes(build_message(text_only, "x@lists.example").as_bytes())
     assert parsed.get_content_type() == "text/plain"
     assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_a_long_unsubscribe_link_goes_on_the_wire_as_plain_text_not_encoded_words() -> None:
+    token = "YWNtZS1kZjE5MDk." + "dcee784b-c18a-5586-9090-f757bc376a84." + "0a99" * 8
+    long_links = OutgoingEmail(
+        message_id=EMAIL.message_id,
+        to=EMAIL.to,
+        subject=EMAIL.subject,
+        html=EMAIL.html,
+        text=EMAIL.text,
+        unsubscribe_url=f"https://lists.example/u/{token}",
+        unsubscribe_mailto=f"mailto:unsubscribe+{token}@lists.example",
+    )
+    raw = wire_bytes(build_message(long_links, "Listflow <noreply@lists.example>"))
+    assert b"=?utf-8?" not in raw
+    header = f"List-Unsubscribe: <https://lists.example/u/{token}>, <mailto:unsubscribe+{token}"
+    assert header.encode() in raw
+    assert b"\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in raw

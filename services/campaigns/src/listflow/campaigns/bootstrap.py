@@ -1,14 +1,18 @@
 """The one place that wires the campaigns service's real adapters."""
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 
 from listflow.campaigns.adapters.kafka_barrier import KafkaReadModelBarrier
 from listflow.campaigns.adapters.kafka_events import KafkaMessageEvents
 from listflow.campaigns.adapters.mongo_repository import MongoCampaignRepository
 from listflow.campaigns.adapters.sms_provider import HttpSmsSender
+from listflow.campaigns.adapters.smtp_sender import SmtpEmailSender
 from listflow.campaigns.config import Settings
 from listflow.campaigns.handlers import Campaigns, ReadModels, Templates, Triggers
-from listflow.campaigns.ports import CampaignRepository, ReadModelBarrier, SmsSender
+from listflow.campaigns.ports import CampaignRepository, EmailSender, ReadModelBarrier, SmsSender
+from listflow.campaigns.sender import Sender
 from listflow.campaigns.sms import SmsInbound, SmsStatuses, Suppressions
 from listflow.kit.clock import Clock
 from listflow.kit.container import BaseContainer, infrastructure, utc_now
@@ -30,10 +34,19 @@ class Container(BaseContainer[Settings]):
     read_models: ReadModels
     suppressions: Suppressions
     sms: SmsSender
+    email: EmailSender
+    sender: Sender
     sms_webhook: Webhook
     sms_inbound: SmsInbound
     sms_statuses: SmsStatuses
     clock: Clock
+
+
+def unsubscribe_key(settings: Settings) -> bytes:
+    """The key of unsubscribe tokens: derived from the PII secret (refused in production
+    when it is the local one), so that no second secret has to be deployed beside it."""
+    secret = settings.pii_secret.get_secret_value().encode()
+    return hmac.new(secret, b"listflow campaigns unsubscribe tokens", hashlib.sha256).digest()
 
 
 def bootstrap(
@@ -42,6 +55,7 @@ def bootstrap(
     tracer_provider: TracerProvider | None = None,
     repository: CampaignRepository | None = None,
     sms: SmsSender | None = None,
+    email: EmailSender | None = None,
     barrier: ReadModelBarrier | None = None,
     clock: Clock = utc_now,
 ) -> Container:
@@ -66,6 +80,14 @@ def bootstrap(
         timeout_s=settings.campaigns_sms_timeout_s,
     )
 
+    mail = email or SmtpEmailSender(
+        settings.campaigns_smtp_host,
+        settings.campaigns_smtp_port,
+        settings.campaigns_from_address,
+        settings.campaigns_smtp_connections,
+    )
+    events = KafkaMessageEvents(infra.publisher)
+
     async def help_text(tenant_id: str) -> str:
         # The tenant's own answer from its campaign settings; the configured one until it
         # has settings.
@@ -84,8 +106,20 @@ def bootstrap(
         read_models=ReadModels(store),
         suppressions=Suppressions(store, phones, clock),
         sms=sender,
+        email=mail,
+        sender=Sender(
+            repository=store,
+            email=mail,
+            sms=sender,
+            events=events,
+            clock=clock,
+            public_url=settings.campaigns_public_url.rstrip("/"),
+            mailbox_domain=settings.campaigns_unsubscribe_mailbox_domain,
+            unsubscribe_key=unsubscribe_key(settings),
+            batch=settings.campaigns_dispatch_batch,
+        ),
         sms_webhook=Webhook(settings.campaigns_sms_webhook_secret.get_secret_value()),
         sms_inbound=SmsInbound(store, help_text, phones, clock),
-        sms_statuses=SmsStatuses(store, KafkaMessageEvents(infra.publisher), clock),
+        sms_statuses=SmsStatuses(store, events, clock),
         clock=clock,
     )

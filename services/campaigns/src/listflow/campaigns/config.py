@@ -16,7 +16,7 @@ class Settings(CommonSettings):
     # The public base URL customers' unsubscribe links point at (the gateway locally).
     campaigns_public_url: str = "http://127.0.0.1:8000"
     campaigns_smtp_host: str = "127.0.0.1"
-    campaigns_smtp_port: int = 1025
+    campaigns_smtp_port: int = 8106  # Mailpit of tools/devstack locally (base+6)
     campaigns_smtp_connections: int = 4
     campaigns_from_address: str = "Listflow <noreply@listflow.invalid>"
     campaigns_unsubscribe_mailbox_domain: str = "listflow.invalid"

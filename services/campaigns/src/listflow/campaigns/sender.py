@@ -236,6 +236,26 @@ class Sender:
             suppressed_at=now,
         )
 
+    async def dispatch_sending(self) -> int:
+        """One pass over every tenant's sending campaigns; returns how many messages moved."""
+        moved = 0
+        for campaign in await self.repository.campaigns_sending():
+            outcome = await self.dispatch(campaign)
+            moved += outcome.sent + outcome.suppressed + outcome.deferred + outcome.failed
+            moved += outcome.waiting
+        return moved
+
+    async def dispatch_forever(self, every_s: float) -> None:
+        """The service's sending loop: passes back to back while they find due messages,
+        a pause of `every_s` after one that found none (or failed)."""
+        while True:
+            try:
+                if await self.dispatch_sending():
+                    continue
+            except Exception:
+                _log.exception("dispatching campaign messages failed, will try again")
+            await asyncio.sleep(every_s)
+
     async def retry(self, tenant_id: str, message_id: str) -> bool:
         """Put one failed message back among the due ones (sent again on the next pass)."""
         m = await self.repository.get_message(tenant_id, message_id)

@@ -31,7 +31,11 @@ def _infra(args: argparse.Namespace) -> None:
             infra.wipe(profile)
         case "status":
             print(f"store: {infra.store()} (LISTFLOW_STORE)")
-            for name, port in (("kafka", profile.kafka_port), ("mongodb", profile.mongo_port)):
+            for name, port in (
+                ("kafka", profile.kafka_port),
+                ("mongodb", profile.mongo_port),
+                ("mailpit smtp", profile.smtp_port),
+            ):
                 print(f"{name}: {'up' if infra.listening(port) else 'down'} (port {port})")
 
 
@@ -70,6 +74,8 @@ def _run(args: argparse.Namespace) -> None:
             f"  API docs:  {services[0].url}/docs (ingest), {services[1].url}/docs (contacts), "
             f"{services[2].url}/docs (leads), {services[3].url}/docs (campaigns), "
             f"{services[4].url}/docs (portal)\n"
+            f"  inbox:     {infra.mailpit_url(profile)}/   (Mailpit: every email campaigns "
+            f"sends, SMTP 127.0.0.1:{profile.smtp_port})\n"
             f"  SMS:       http://127.0.0.1:{profile.sms_simulator_port}/test/messages "
             f"(the SMS provider simulator; POST /test/inbound injects a reply)\n"
             f"  logs:      {profile.state / 'logs'}\n"

@@ -64,6 +64,16 @@ class Profile:
         }
 
     @property
+    def smtp_port(self) -> int:
+        """Mailpit's SMTP server (campaigns' email relay in tests and runs)."""
+        return self.services_base + 6
+
+    @property
+    def mailpit_port(self) -> int:
+        """Mailpit's HTTP API and web inbox."""
+        return self.services_base + 7
+
+    @property
     def sms_simulator_port(self) -> int:
         """The local SMS provider simulator (campaigns' provider in tests and runs)."""
         return self.services_base + 8
@@ -83,6 +93,8 @@ class Profile:
             self.postgres_port,
             self.gateway_port,
             *self.service_ports.values(),
+            self.smtp_port,
+            self.mailpit_port,
             self.sms_simulator_port,
             self.payments_simulator_port,
         )
@@ -822,6 +834,75 @@ def start_ferretdb2(profile: Profile) -> None:
     )
 
 
+# --- Mailpit (the SMTP server and inbox of local runs and tests) ----------------------------
+
+MAILPIT_VERSION = "v1.33.1"  # infra/mailpit/go.mod
+
+
+def mailpit_binary() -> Path:
+    """Mailpit built from the Go module proxy once per machine (see infra/mailpit/go.mod)."""
+    with cache_lock("mailpit"):
+        binary = CACHE / "bin" / f"mailpit-{MAILPIT_VERSION}"
+        if binary.exists():
+            return binary
+        started = time.monotonic()
+        log(f"building Mailpit {MAILPIT_VERSION} from the Go module proxy (a minute or two, once)")
+        binary.parent.mkdir(parents=True, exist_ok=True)
+        partial = binary.with_name(f"{binary.name}.partial")
+        env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
+        subprocess.run(
+            ["go", "build", "-trimpath", "-o", str(partial), "github.com/axllent/mailpit"],
+            cwd=REPO / "infra" / "mailpit",
+            env=env,
+            check=True,
+        )
+        partial.rename(binary)
+        log(f"Mailpit {MAILPIT_VERSION} built in {time.monotonic() - started:.0f}s")
+        return binary
+
+
+def start_mailpit(profile: Profile) -> None:
+    if port_open(profile.smtp_port, "Mailpit's SMTP server") and port_open(
+        profile.mailpit_port, "Mailpit's HTTP API"
+    ):
+        log(f"Mailpit already listening on SMTP {profile.smtp_port}, HTTP {profile.mailpit_port}")
+        return
+    binary = mailpit_binary()
+    state = profile.state / "mailpit"
+    state.mkdir(parents=True, exist_ok=True)
+    flags = [
+        f"--smtp=127.0.0.1:{profile.smtp_port}",
+        f"--listen=127.0.0.1:{profile.mailpit_port}",
+        f"--database={state / 'mailpit.db'}",
+        "--smtp-auth-accept-any",
+        "--smtp-auth-allow-insecure",
+        # A test run leaves thousands of emails; the oldest go beyond this.
+        "--max=50000",
+        "--disable-version-check",
+        "--quiet",
+    ]
+    logfile = state / "mailpit.log"
+    with logfile.open("ab") as out:
+        process = subprocess.Popen(
+            [str(binary), *flags],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    (state / "pid").write_text(str(process.pid))
+    wait_port(profile.smtp_port, "Mailpit's SMTP server", 60, logfile)
+    wait_port(profile.mailpit_port, "Mailpit's HTTP API", 60, logfile)
+    log(f"Mailpit up: SMTP 127.0.0.1:{profile.smtp_port}, inbox {mailpit_url(profile)}")
+
+
+def mailpit_url(profile: Profile) -> str:
+    return f"http://127.0.0.1:{profile.mailpit_port}"
+
+
+def stop_mailpit(profile: Profile) -> None:
+    _stop(profile.state / "mailpit" / "pid", "Mailpit")
+
+
 # --- the payment provider simulator --------------------------------------------------------
 
 # Local only (the portal refuses these outside local runs); services get them from
@@ -916,6 +997,7 @@ def up(profile: Profile) -> None:
     else:
         start_ferretdb(profile)
     start_kafka(profile)
+    start_mailpit(profile)
     start_sms_simulator(profile)
     start_payments_simulator(profile)
 
@@ -952,6 +1034,7 @@ def _stop_stores(profile: Profile) -> None:
 def down(profile: Profile) -> None:
     stop_sms_simulator(profile)
     stop_payments_simulator(profile)
+    stop_mailpit(profile)
     _stop(profile.state / "kafka" / "pid", "Kafka")
     _stop_stores(profile)
 

@@ -82,6 +82,11 @@ def service_env(
         "LISTFLOW_CAMPAIGNS_SMS_PROVIDER_URL": f"http://127.0.0.1:{profile.sms_simulator_port}",
         "LISTFLOW_CAMPAIGNS_SMS_PROVIDER_KEY": SMS_PROVIDER_KEY,
         "LISTFLOW_CAMPAIGNS_SMS_WEBHOOK_SECRET": SMS_WEBHOOK_SECRET,
+        # Campaigns' email relay: the Mailpit `infra up` starts (its inbox on base+7).
+        "LISTFLOW_CAMPAIGNS_SMTP_HOST": "127.0.0.1",
+        "LISTFLOW_CAMPAIGNS_SMTP_PORT": str(profile.smtp_port),
+        # Emails' unsubscribe links point at the stack's public address, like portal links.
+        "LISTFLOW_CAMPAIGNS_PUBLIC_URL": f"http://127.0.0.1:{profile.gateway_port}",
         "LISTFLOW_CAMPAIGNS_SMS_CALLBACK_URL": f"http://127.0.0.1:{ports.get('campaigns', 8104)}",
     }
     env.update(extra or {})

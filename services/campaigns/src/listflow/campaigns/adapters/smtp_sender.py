@@ -2,11 +2,18 @@
 one-click unsubscribe headers, over a small pool of connections kept open."""
 
 import asyncio
+from email import policy
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.utils import formatdate, parseaddr
 
 import aiosmtplib
 from listflow.campaigns.ports import OutgoingEmail
+
+# How the message goes on the wire: SMTP's CRLF, folded only past RFC 5322's hard limit of
+# 998 characters. At the usual 78, Python's email package cannot fold an unsubscribe link
+# longer than a line and writes the header as RFC 2047 encoded words, which mail clients
+# do not read as a List-Unsubscribe link.
+WIRE = policy.SMTP.clone(max_line_length=998)
 
 
 def build_message(email: OutgoingEmail, sender: str) -> EmailMessage:
@@ -27,11 +34,16 @@ def build_message(email: OutgoingEmail, sender: str) -> EmailMessage:
     return message
 
 
+def wire_bytes(message: EmailMessage) -> bytes:
+    return message.as_bytes(policy=WIRE)
+
+
 class SmtpEmailSender:
     def __init__(self, host: str, port: int, sender: str, connections: int = 4) -> None:
         self._host = host
         self._port = port
         self._sender = sender
+        self._envelope_from = parseaddr(sender)[1]
         self._idle: asyncio.Queue[aiosmtplib.SMTP] = asyncio.Queue()
         self._slots = asyncio.Semaphore(connections)
 
@@ -39,7 +51,8 @@ class SmtpEmailSender:
         async with self._slots:
             client = await self._connection()
             try:
-                await client.send_message(build_message(email, self._sender))
+                message = build_message(email, self._sender)
+                await client.sendmail(self._envelope_from, [email.to], wire_bytes(message))
             except (aiosmtplib.SMTPException, OSError):
                 client.close()
                 raise

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from listflow.campaigns.adapters.mongo_repository import MongoCampaignRepository
 from listflow.campaigns.adapters.sms_provider import HttpSmsSender
+from listflow.campaigns.adapters.smtp_sender import SmtpEmailSender
 from listflow.campaigns.bootstrap import SERVICE, Container, bootstrap
 from listflow.campaigns.config import Settings
 from listflow.campaigns.entrypoints import (
@@ -49,11 +50,14 @@ def create_app(container: Container) -> FastAPI:
         async with (
             connected(container.publisher, container.broker, container.mongo),
             running(container.triggers.start_forever(every)),
+            running(container.sender.dispatch_forever(every)),
         ):
             _log.info("campaigns service started")
             yield
         if isinstance(container.sms, HttpSmsSender):
             await container.sms.close()
+        if isinstance(container.email, SmtpEmailSender):
+            await container.email.close()
 
     return service_app(
         container,
