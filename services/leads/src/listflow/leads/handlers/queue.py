@@ -263,9 +263,10 @@ class Queue:
                             withdrawn_at=now,
                         )
                     )
+        # The status first: a dialer told of the withdrawal reads the lead as withdrawn.
+        await self._refresh_status(leads)
         if withdrawn:
             await self.events.withdrawn(withdrawn)
-        await self._refresh_status(leads)
         return count
 
     async def withdraw_leads(self, lead_ids: Iterable[str], reason: str) -> int:
