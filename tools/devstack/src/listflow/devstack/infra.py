@@ -201,6 +201,22 @@ def port_open(port: int, what: str = "a server") -> bool:
     return False
 
 
+def _start_daemon(
+    state: Path, command: list[str], *, logname: str, env: dict[str, str] | None = None
+) -> tuple[int, Path]:
+    """Start a server of the stack in a session of its own (so that `_stop` ends it with its
+    children), its output appended to state/logname and its pid in state/pid; the caller
+    waits for its ports. Returns the pid and the log file."""
+    state.mkdir(parents=True, exist_ok=True)
+    logfile = state / logname
+    with logfile.open("ab") as out:
+        process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env
+        )
+    (state / "pid").write_text(str(process.pid))
+    return process.pid, logfile
+
+
 def wait_port(port: int, what: str, timeout: float, logfile: Path) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -351,18 +367,12 @@ def start_kafka(profile: Profile) -> None:
             check=True,
             capture_output=True,
         )
-    logfile = state / "stdout.log"
-    with logfile.open("ab") as out:
-        process = subprocess.Popen(
-            _java_cmd(libs, log4j, "kafka.Kafka", str(props), heap="1g"),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    (state / "pid").write_text(str(process.pid))
+    pid, _ = _start_daemon(
+        state, _java_cmd(libs, log4j, "kafka.Kafka", str(props), heap="1g"), logname="stdout.log"
+    )
     # A JVM starting on two cores at load 20 (a bench beside several suites) took over 90 s.
     wait_port(profile.kafka_port, "Kafka", 240, state / "server.log")
-    log(f"Kafka {KAFKA_VERSION} up on {profile.kafka_bootstrap} (pid {process.pid})")
+    log(f"Kafka {KAFKA_VERSION} up on {profile.kafka_bootstrap} (pid {pid})")
 
 
 # --- PostgreSQL (FerretDB's backend) ------------------------------------------------------
@@ -556,17 +566,13 @@ def start_ferretdb(profile: Profile) -> None:
     else:
         (state / "data").mkdir(exist_ok=True)
         flags = ["--handler=sqlite", f"--sqlite-url=file:{state / 'data'}/"]
-    logfile = state / "ferretdb.log"
-    with logfile.open("ab") as out:
-        process = subprocess.Popen(
-            [str(binary), f"--listen-addr=127.0.0.1:{profile.mongo_port}", *flags],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    (state / "pid").write_text(str(process.pid))
+    pid, logfile = _start_daemon(
+        state,
+        [str(binary), f"--listen-addr=127.0.0.1:{profile.mongo_port}", *flags],
+        logname="ferretdb.log",
+    )
     wait_port(profile.mongo_port, "FerretDB", 30, logfile)
-    log(f"FerretDB {FERRETDB_VERSION} ({backend}) up on {profile.mongodb_url} (pid {process.pid})")
+    log(f"FerretDB {FERRETDB_VERSION} ({backend}) up on {profile.mongodb_url} (pid {pid})")
 
 
 # --- FerretDB 2 on PostgreSQL 18 with DocumentDB -------------------------------------------
@@ -742,17 +748,13 @@ def start_postgres18(profile: Profile) -> None:
         "random_page_cost": "1.1",
     }
     options = [arg for key, value in settings.items() for arg in ("-c", f"{key}={value}")]
-    logfile = state / "postgres.log"
-    with logfile.open("ab") as out:
-        process = subprocess.Popen(
-            _in_root(
-                root, [f"{binaries}/postgres", "-D", "/srv/data", *options], bind=state, user=user
-            ),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    (state / "pid").write_text(str(process.pid))
+    pid, logfile = _start_daemon(
+        state,
+        _in_root(
+            root, [f"{binaries}/postgres", "-D", "/srv/data", *options], bind=state, user=user
+        ),
+        logname="postgres.log",
+    )
     wait_port(profile.postgres_port, "PostgreSQL 18", 120, logfile)
     psql = [f"{binaries}/psql", "-h", "127.0.0.1", "-p", str(profile.postgres_port)]
     sql = "CREATE EXTENSION IF NOT EXISTS documentdb CASCADE"
@@ -767,7 +769,7 @@ def start_postgres18(profile: Profile) -> None:
         time.sleep(0.2)
     else:
         raise RuntimeError(f"CREATE EXTENSION documentdb failed: {done.stderr}")
-    log(f"PostgreSQL 18 with DocumentDB up on port {profile.postgres_port} (pid {process.pid})")
+    log(f"PostgreSQL 18 with DocumentDB up on port {profile.postgres_port} (pid {pid})")
 
 
 def ferretdb2_binary() -> Path:
@@ -819,19 +821,9 @@ def start_ferretdb2(profile: Profile) -> None:
         "--telemetry=disable",
         "--log-level=warn",
     ]
-    logfile = state / "ferretdb.log"
-    with logfile.open("ab") as out:
-        process = subprocess.Popen(
-            [str(binary), *flags],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    (state / "pid").write_text(str(process.pid))
+    pid, logfile = _start_daemon(state, [str(binary), *flags], logname="ferretdb.log")
     wait_port(profile.mongo_port, "FerretDB 2", 120, logfile)
-    log(
-        f"FerretDB {FERRETDB2_VERSION} (DocumentDB) up on {profile.mongodb_url} (pid {process.pid})"
-    )
+    log(f"FerretDB {FERRETDB2_VERSION} (DocumentDB) up on {profile.mongodb_url} (pid {pid})")
 
 
 # --- Mailpit (the SMTP server and inbox of local runs and tests) ----------------------------
@@ -881,15 +873,7 @@ def start_mailpit(profile: Profile) -> None:
         "--disable-version-check",
         "--quiet",
     ]
-    logfile = state / "mailpit.log"
-    with logfile.open("ab") as out:
-        process = subprocess.Popen(
-            [str(binary), *flags],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    (state / "pid").write_text(str(process.pid))
+    _, logfile = _start_daemon(state, [str(binary), *flags], logname="mailpit.log")
     wait_port(profile.smtp_port, "Mailpit's SMTP server", 60, logfile)
     wait_port(profile.mailpit_port, "Mailpit's HTTP API", 60, logfile)
     log(f"Mailpit up: SMTP 127.0.0.1:{profile.smtp_port}, inbox {mailpit_url(profile)}")
@@ -920,20 +904,14 @@ def _start_simulator(
     if port_open(port, what):
         log(f"{name} simulator already listening on 127.0.0.1:{port}")
         return
-    state = profile.state / name
-    state.mkdir(parents=True, exist_ok=True)
-    logfile = state / "simulator.log"
-    with logfile.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", f"listflow.devstack.{name}_simulator", f"--port={port}", *args],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env={**os.environ, **secrets},
-        )
-    (state / "pid").write_text(str(process.pid))
+    pid, logfile = _start_daemon(
+        profile.state / name,
+        [sys.executable, "-m", f"listflow.devstack.{name}_simulator", f"--port={port}", *args],
+        logname="simulator.log",
+        env={**os.environ, **secrets},
+    )
     wait_port(port, what, 30, logfile)
-    log(f"{name} simulator up on http://127.0.0.1:{port} (pid {process.pid})")
+    log(f"{name} simulator up on http://127.0.0.1:{port} (pid {pid})")
 
 
 def start_payments_simulator(profile: Profile) -> None:
