@@ -716,7 +716,7 @@ def _root_postgres_ids(root: Path) -> tuple[int, int]:
 
 
 def start_postgres18(profile: Profile) -> None:
-    if port_open(profile.postgres_port):
+    if port_open(profile.postgres_port, "PostgreSQL 18"):
         return
     root = documentdb_root()
     state = profile.state / "postgres18"
@@ -802,7 +802,7 @@ def ferretdb2_binary() -> Path:
 
 
 def start_ferretdb2(profile: Profile) -> None:
-    if port_open(profile.mongo_port):
+    if port_open(profile.mongo_port, "FerretDB 2"):
         log(f"MongoDB wire protocol already listening on {profile.mongodb_url}")
         return
     # On first use the Go build and the root's build take minutes each: side by side.
