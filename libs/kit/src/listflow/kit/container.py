@@ -24,6 +24,7 @@ from pymongo import AsyncMongoClient
 
 S = TypeVar("S", bound=CommonSettings)
 C = TypeVar("C")
+T = TypeVar("T")
 K = TypeVar("K", covariant=True)
 S_contra = TypeVar("S_contra", bound=CommonSettings, contravariant=True)
 
@@ -64,6 +65,16 @@ def container_dependency(kind: type[C]) -> Callable[[Request], C]:
 
     container.__name__ = f"{kind.__name__.lower()}_of"
     return container
+
+
+def part_dependency(kind: type[C], part: Callable[[C], T]) -> Callable[[Request], T]:
+    """A FastAPI dependency giving a route one part of the app's container (a use case)."""
+    container = container_dependency(kind)
+
+    def dependency(request: Request) -> T:
+        return part(container(request))
+
+    return dependency
 
 
 def service_app(

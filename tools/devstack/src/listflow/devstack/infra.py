@@ -268,6 +268,31 @@ def kafka_libs() -> Path:
         return libs
 
 
+def _go_binary(
+    what: str, binary: Path, package: str, *, module: str, lock: str, how_long: str
+) -> Path:
+    """`package` built once per machine inside our small Go module `infra/<module>` (its go.mod
+    pins the version; the Go module proxy serves the code), under the machine-wide lock of
+    the build; written to a partial file first, so a build cut short is never taken for one."""
+    with cache_lock(lock):
+        if binary.exists():
+            return binary
+        started = time.monotonic()
+        log(f"building {what} from the Go module proxy ({how_long})")
+        binary.parent.mkdir(parents=True, exist_ok=True)
+        partial = binary.with_name(f"{binary.name}.partial")
+        env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
+        subprocess.run(
+            ["go", "build", "-trimpath", "-o", str(partial), package],
+            cwd=REPO / "infra" / module,
+            env=env,
+            check=True,
+        )
+        partial.rename(binary)
+        log(f"{what} built in {time.monotonic() - started:.0f}s")
+        return binary
+
+
 def _java_cmd(libs: Path, log4j: Path, *args: str, heap: str = "256m") -> list[str]:
     return [
         "java",
@@ -531,20 +556,14 @@ def stop_postgres(profile: Profile) -> None:
 
 def ferretdb_binary() -> Path:
     """FerretDB built from the Go module proxy once per machine (see infra/ferretdb/main.go)."""
-    with cache_lock("ferretdb1"):
-        binary = CACHE / "bin" / f"ferretdb-{FERRETDB_VERSION}"
-        if binary.exists():
-            return binary
-        log(f"building FerretDB {FERRETDB_VERSION} from the Go module proxy")
-        binary.parent.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
-        subprocess.run(
-            ["go", "build", "-trimpath", "-o", str(binary), "."],
-            cwd=REPO / "infra" / "ferretdb",
-            env=env,
-            check=True,
-        )
-        return binary
+    return _go_binary(
+        f"FerretDB {FERRETDB_VERSION}",
+        CACHE / "bin" / f"ferretdb-{FERRETDB_VERSION}",
+        ".",
+        module="ferretdb",
+        lock="ferretdb1",
+        how_long="a minute or two, once",
+    )
 
 
 def start_ferretdb(profile: Profile) -> None:
@@ -774,31 +793,14 @@ def start_postgres18(profile: Profile) -> None:
 
 def ferretdb2_binary() -> Path:
     """FerretDB 2 built from the Go module proxy once per machine (see infra/ferretdb2/go.mod)."""
-    with cache_lock("ferretdb2"):
-        binary = CACHE / "bin" / f"ferretdb-{FERRETDB2_VERSION}"
-        if binary.exists():
-            return binary
-        started = time.monotonic()
-        log(f"building FerretDB {FERRETDB2_VERSION} from the Go module proxy (minutes, once)")
-        binary.parent.mkdir(parents=True, exist_ok=True)
-        partial = binary.with_name(f"{binary.name}.partial")
-        env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
-        subprocess.run(
-            [
-                "go",
-                "build",
-                "-trimpath",
-                "-o",
-                str(partial),
-                "github.com/FerretDB/FerretDB/v2/cmd/ferretdb",
-            ],
-            cwd=REPO / "infra" / "ferretdb2",
-            env=env,
-            check=True,
-        )
-        partial.rename(binary)
-        log(f"FerretDB {FERRETDB2_VERSION} built in {time.monotonic() - started:.0f}s")
-        return binary
+    return _go_binary(
+        f"FerretDB {FERRETDB2_VERSION}",
+        CACHE / "bin" / f"ferretdb-{FERRETDB2_VERSION}",
+        "github.com/FerretDB/FerretDB/v2/cmd/ferretdb",
+        module="ferretdb2",
+        lock="ferretdb2",
+        how_long="minutes, once",
+    )
 
 
 def start_ferretdb2(profile: Profile) -> None:
@@ -833,24 +835,14 @@ MAILPIT_VERSION = "v1.33.1"  # infra/mailpit/go.mod
 
 def mailpit_binary() -> Path:
     """Mailpit built from the Go module proxy once per machine (see infra/mailpit/go.mod)."""
-    with cache_lock("mailpit"):
-        binary = CACHE / "bin" / f"mailpit-{MAILPIT_VERSION}"
-        if binary.exists():
-            return binary
-        started = time.monotonic()
-        log(f"building Mailpit {MAILPIT_VERSION} from the Go module proxy (a minute or two, once)")
-        binary.parent.mkdir(parents=True, exist_ok=True)
-        partial = binary.with_name(f"{binary.name}.partial")
-        env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
-        subprocess.run(
-            ["go", "build", "-trimpath", "-o", str(partial), "github.com/axllent/mailpit"],
-            cwd=REPO / "infra" / "mailpit",
-            env=env,
-            check=True,
-        )
-        partial.rename(binary)
-        log(f"Mailpit {MAILPIT_VERSION} built in {time.monotonic() - started:.0f}s")
-        return binary
+    return _go_binary(
+        f"Mailpit {MAILPIT_VERSION}",
+        CACHE / "bin" / f"mailpit-{MAILPIT_VERSION}",
+        "github.com/axllent/mailpit",
+        module="mailpit",
+        lock="mailpit",
+        how_long="a minute or two, once",
+    )
 
 
 def start_mailpit(profile: Profile) -> None:

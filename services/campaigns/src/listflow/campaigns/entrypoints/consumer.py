@@ -4,16 +4,9 @@ ListReady, the trigger of list_ready campaigns."""
 from listflow.campaigns.bootstrap import Container
 from listflow.kit.kafka import subscribe_event_batches, subscribe_events
 from listflow.schemas import topics
-from listflow.schemas.events import (
-    ContactCreated,
-    ContactDeleted,
-    ContactMerged,
-    ContactUpdated,
-    ListReady,
-)
+from listflow.schemas.events import CONTACT_CHANGES, ListReady
 from listflow.schemas.portal_links import AccessLinkIssued, AccessLinkRevoked
 
-CHANGES = (ContactCreated, ContactUpdated, ContactMerged, ContactDeleted)
 LINKS = (AccessLinkIssued, AccessLinkRevoked)
 
 
@@ -25,7 +18,7 @@ def register(container: Container) -> None:
     subscribe_event_batches(
         broker,
         topics.CONTACT_CHANGES.name,
-        CHANGES,
+        CONTACT_CHANGES,
         read_models.on_contact_changes,
         group_id=settings.campaigns_consumer_group,
         max_records=settings.campaigns_changes_batch_size,

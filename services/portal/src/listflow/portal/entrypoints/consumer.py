@@ -3,15 +3,7 @@
 from listflow.kit.kafka import subscribe_event_batches, subscribe_events
 from listflow.portal.bootstrap import Container
 from listflow.schemas import topics
-from listflow.schemas.events import (
-    ContactCreated,
-    ContactDeleted,
-    ContactMerged,
-    ContactUpdated,
-    ListReady,
-)
-
-CHANGES = (ContactCreated, ContactUpdated, ContactMerged, ContactDeleted)
+from listflow.schemas.events import CONTACT_CHANGES, ListReady
 
 
 def register(container: Container) -> None:
@@ -34,7 +26,7 @@ def register(container: Container) -> None:
     subscribe_event_batches(
         broker,
         topics.CONTACT_CHANGES.name,
-        CHANGES,
+        CONTACT_CHANGES,
         portal.on_contact_changes,
         group_id=settings.portal_consumer_group,
         max_records=settings.portal_changes_batch_size,
