@@ -6,7 +6,15 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from listflow.kit.errors import Conflict, Invalid, NotFound, Refused, TooLarge
+from listflow.kit.errors import (
+    Conflict,
+    Invalid,
+    NotFound,
+    Refused,
+    TooLarge,
+    Unavailable,
+    UpstreamFailed,
+)
 from listflow.kit.logging import get_logger
 from listflow.kit.routes import route_template
 from pydantic import ValidationError
@@ -81,6 +89,8 @@ REFUSAL_STATUS: dict[type[Refused], int] = {
     Conflict: 409,
     TooLarge: 413,
     Invalid: 422,
+    UpstreamFailed: 502,
+    Unavailable: 503,
 }
 
 

@@ -95,10 +95,7 @@ def bootstrap(
         return stored.sms_help_text if stored else settings.campaigns_sms_help_default
 
     return Container(
-        settings=settings,
-        broker=infra.broker,
-        publisher=infra.publisher,
-        mongo=infra.mongo,
+        infra=infra,
         repository=store,
         templates=Templates(store, clock),
         campaigns=campaigns,
