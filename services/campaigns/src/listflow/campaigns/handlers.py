@@ -270,18 +270,24 @@ class Campaigns:
         )
         now = self.clock()
         chosen = [c for c in contacts if in_audience(c, campaign.audience, campaign.channel)]
+        claimed = 0
         for start in range(0, len(chosen), CLAIM_BATCH):
             batch = chosen[start : start + CLAIM_BATCH]
-            await self.repository.claim_messages([self._message(campaign, c, now) for c in batch])
-        return await self._mark_targeted(campaign, now)
+            messages = [self._message(campaign, c, now) for c in batch]
+            claimed += await self.repository.claim_messages(messages)
+        return await self._mark_targeted(campaign, now, reopen=claimed > 0)
 
-    async def _mark_targeted(self, campaign: Campaign, at: datetime) -> Campaign:
-        # Against the stored campaign: a pause or cancel meanwhile is kept.
+    async def _mark_targeted(self, campaign: Campaign, at: datetime, *, reopen: bool) -> Campaign:
+        # Against the stored campaign: a pause or cancel meanwhile is kept. A completed one
+        # that has just been given new messages (a later list into its group, or completed
+        # while these were being claimed) is sending again.
         for _ in range(3):
             current = await self.repository.get_campaign(campaign.tenant_id, campaign.id)
             if current is None or current.status is CampaignStatus.CANCELLED:
                 return current or campaign
             marked = replace(current, targeted_at=at)
+            if current.status is CampaignStatus.COMPLETED and reopen:
+                marked = replace(marked, status=CampaignStatus.SENDING, finished_at=None)
             if await self.repository.replace_campaign(marked, expected=[current.status]):
                 return marked
         raise Conflict("The campaign changed while being targeted.")

@@ -7,7 +7,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
 import aiosmtplib
-from listflow.campaigns.ports import OutgoingEmail
+from listflow.campaigns.ports import EmailRefused, EmailUnavailable, OutgoingEmail
 
 # How the message goes on the wire: SMTP's CRLF, folded only past RFC 5322's hard limit of
 # 998 characters. At the usual 78, Python's email package cannot fold an unsubscribe link
@@ -38,24 +38,48 @@ def wire_bytes(message: EmailMessage) -> bytes:
     return message.as_bytes(policy=WIRE)
 
 
+def _failure(error: Exception) -> Exception:
+    """EmailRefused for a 5xx answer (the message fails), EmailUnavailable otherwise (a 4xx,
+    a timeout, a dropped connection: tried again later)."""
+    if isinstance(error, aiosmtplib.SMTPRecipientsRefused):
+        codes = [r.code for r in error.recipients]
+        code = max(codes, default=0)
+    elif isinstance(error, aiosmtplib.SMTPResponseException):
+        code = error.code
+    else:
+        return EmailUnavailable(type(error).__name__)
+    return EmailRefused(f"smtp_{code}") if code >= 500 else EmailUnavailable(f"smtp_{code}")
+
+
 class SmtpEmailSender:
-    def __init__(self, host: str, port: int, sender: str, connections: int = 4) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        sender: str,
+        connections: int = 4,
+        timeout_s: float = 30.0,
+    ) -> None:
         self._host = host
         self._port = port
         self._sender = sender
         self._envelope_from = parseaddr(sender)[1]
+        self._timeout_s = timeout_s
         self._idle: asyncio.Queue[aiosmtplib.SMTP] = asyncio.Queue()
         self._slots = asyncio.Semaphore(connections)
 
     async def send(self, email: OutgoingEmail) -> str:
+        # Built before taking a connection, which then carries only the SMTP exchange.
+        wire = wire_bytes(build_message(email, self._sender))
         async with self._slots:
-            client = await self._connection()
+            client: aiosmtplib.SMTP | None = None
             try:
-                message = build_message(email, self._sender)
-                await client.sendmail(self._envelope_from, [email.to], wire_bytes(message))
-            except (aiosmtplib.SMTPException, OSError):
-                client.close()
-                raise
+                client = await self._connection()
+                await client.sendmail(self._envelope_from, [email.to], wire)
+            except (aiosmtplib.SMTPException, OSError) as exc:
+                if client is not None:
+                    client.close()
+                raise _failure(exc) from exc
             self._idle.put_nowait(client)
         return email.message_id
 
@@ -64,7 +88,9 @@ class SmtpEmailSender:
             client = self._idle.get_nowait()
             if client.is_connected:
                 return client
-        client = aiosmtplib.SMTP(hostname=self._host, port=self._port, start_tls=False)
+        client = aiosmtplib.SMTP(
+            hostname=self._host, port=self._port, start_tls=False, timeout=self._timeout_s
+        )
         await client.connect()
         return client
 
