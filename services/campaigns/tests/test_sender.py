@@ -370,3 +370,10 @@ async def test_a_completed_campaign_given_new_contacts_sends_again(world: World)
     assert (reopened.status, reopened.finished_at) == (CampaignStatus.SENDING, None)
     assert (await world.sender.dispatch(reopened)).sent == 1
     assert [e.to for e in world.mailbox.sent] == ["ana@example.com", "bo@example.com"]
+
+
+async def test_a_campaign_without_any_message_stays_sending(world: World) -> None:
+    campaign = await world.start([], TemplateContent("email", subject="Hi", text="Hi"))
+    await world.sender.dispatch(campaign)
+    stored = await world.repo.get_campaign("t1", campaign.id)
+    assert stored is not None and stored.status is CampaignStatus.SENDING

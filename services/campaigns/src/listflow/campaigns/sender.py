@@ -305,10 +305,14 @@ class Sender:
 
     async def _complete(self, campaign: Campaign, now: datetime) -> None:
         # Only a campaign whose whole audience is claimed; the repository's compare and set
-        # on `targeted_at` keeps one that is being targeted again meanwhile open.
+        # on `targeted_at` keeps one that is being targeted again meanwhile open. One with
+        # no message at all (an empty audience) stays sending: a later list into its groups
+        # may still bring it contacts.
         if campaign.targeted_at is None:
             return
         if await self.repository.open_messages(campaign.tenant_id, campaign.id):
+            return
+        if not await self.repository.state_counts(campaign.tenant_id, campaign.id):
             return
         if await self.repository.finish_campaign(campaign, now):
             _log.info("campaign completed", tenant_id=campaign.tenant_id, campaign_id=campaign.id)
