@@ -3,7 +3,10 @@ one-click unsubscribe headers, over a small pool of connections kept open."""
 
 import asyncio
 from email import policy
-from email.message import EmailMessage
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.utils import formatdate, parseaddr
 
 import aiosmtplib
@@ -13,28 +16,42 @@ from listflow.campaigns.ports import EmailRefused, EmailUnavailable, OutgoingEma
 # 998 characters. At the usual 78, Python's email package cannot fold an unsubscribe link
 # longer than a line and writes the header as RFC 2047 encoded words, which mail clients
 # do not read as a List-Unsubscribe link.
-WIRE = policy.SMTP.clone(max_line_length=998)
+#
+# The message is built with the email package's compat32 classes (MIMEText, MIMEMultipart):
+# they take headers as given, where EmailMessage parses every header it is given and costs
+# about four times the CPU per message (~1.1 ms against ~0.3 ms here), which at a thousand
+# emails a second is most of a core.
+WIRE = policy.compat32.clone(linesep="\r\n", max_line_length=998)
 
 
-def build_message(email: OutgoingEmail, sender: str) -> EmailMessage:
+def _header(value: str) -> str | Header:
+    # compat32 writes a str header as it is: a non-ASCII one goes as RFC 2047 encoded words.
+    return value if value.isascii() else Header(value, "utf-8")
+
+
+def build_message(email: OutgoingEmail, sender: str) -> Message:
     """The message as sent: text and (when the template has one) HTML alternatives; the
     deterministic Message-ID makes a resend after a crash recognisable as the same email."""
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = email.to
-    message["Subject"] = email.subject
+    text = MIMEText(email.text, "plain", "utf-8")
+    message: Message
+    if email.html is None:
+        message = text
+    else:
+        message = MIMEMultipart("alternative")
+        message.attach(text)
+        message.attach(MIMEText(email.html, "html", "utf-8"))
+    message["From"] = _header(sender)
+    message["To"] = _header(email.to)
+    message["Subject"] = _header(email.subject)
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = email.message_id
     # RFC 2369 and RFC 8058: an https link a mail client may POST to, and a mailto.
     message["List-Unsubscribe"] = f"<{email.unsubscribe_url}>, <{email.unsubscribe_mailto}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message.set_content(email.text)
-    if email.html is not None:
-        message.add_alternative(email.html, subtype="html")
     return message
 
 
-def wire_bytes(message: EmailMessage) -> bytes:
+def wire_bytes(message: Message) -> bytes:
     return message.as_bytes(policy=WIRE)
 
 
