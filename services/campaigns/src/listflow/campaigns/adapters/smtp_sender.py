@@ -24,9 +24,9 @@ from listflow.campaigns.ports import EmailRefused, EmailUnavailable, OutgoingEma
 WIRE = policy.compat32.clone(linesep="\r\n", max_line_length=998)
 
 
-def _header(value: str) -> str | Header:
+def _header(value: str) -> str:
     # compat32 writes a str header as it is: a non-ASCII one goes as RFC 2047 encoded words.
-    return value if value.isascii() else Header(value, "utf-8")
+    return value if value.isascii() else Header(value, "utf-8").encode()
 
 
 def build_message(email: OutgoingEmail, sender: str) -> Message:
