@@ -4,7 +4,7 @@ to those without consent, and the campaign completes with stats that add up.
 
 A copy accepted by the server in the one window between its acceptance and the ledger's
 SENT mark is sent again after the lease with the same Message-ID: the test counts distinct
-Message-IDs per recipient (exactly one each) and bounds the copies by the claim chunk."""
+Message-IDs per recipient (exactly one each) and bounds the copies by two claim chunks."""
 
 import secrets
 import time
@@ -147,9 +147,9 @@ def test_campaigns_killed_mid_send_and_list_ready_redelivered_send_each_contact_
         a: ids for a, ids in distinct.items() if len(ids) != 1
     }
     assert len(set().union(*distinct.values())) == len(wanted)  # no two share a Message-ID
-    # Copies beyond one: only those accepted in the window the kill hit, at most one chunk.
+    # Copies beyond one: only those accepted in the window the kill hit, at most two chunks.
     extra = sum(len(ids) for ids in copies.values()) - len(wanted)
-    assert extra <= RATE, extra
+    assert extra <= 2 * RATE, extra
     assert stats["targeted"] == len(rows) + 1
     assert stats["sent"] == len(wanted)
     assert stats["failed"] == 0 and stats["pending"] == 0

@@ -7,8 +7,8 @@ that dies holding messages leaves them SENDING; once the lease has run out they 
 again and sent again with the same Message-ID. A send starts only while the lease has longer
 to run than the send may take, so no message is sent again while its sender still holds it.
 The one window left is a message the server accepted whose SENT mark the dying process never
-wrote: at most one chunk (`chunk`, at most one second of the campaign's rate), each copy
-recognisable by its Message-ID.
+wrote: at most two chunks (`chunk`, each at most one second of the campaign's rate: the one
+being sent and the one being marked meanwhile), each copy recognisable by its Message-ID.
 """
 
 import asyncio
@@ -217,40 +217,69 @@ class Sender:
     async def _send_all(
         self, batch: _Batch, messages: list[Message], events: list[MessageEvent]
     ) -> Outcome:
-        """Claim, send and mark the messages chunk by chunk, at the campaign's rate."""
+        """Claim, send and mark the messages chunk by chunk, at the campaign's rate. The
+        ledger writes overlap the sends: the next chunk is claimed and the last one marked
+        while a chunk is being sent (so at most two chunks are accepted but not yet marked)."""
         rate = batch.campaign.send_rate
         size = max(1, min(self.chunk, int(rate)))
+        chunks = [messages[i : i + size] for i in range(0, len(messages), size)]
         interval = 1.0 / rate
         started = time.monotonic()
-        total = Outcome()
-        for start in range(0, len(messages), size):
-            lease_until = _ms(self.clock() + self.lease)
-            claims = [
-                (
-                    m,
-                    replace(
-                        m, state=MessageState.SENDING, due_at=lease_until, attempts=m.attempts + 1
-                    ),
+        outcomes: list[Outcome] = []
+        claiming = asyncio.ensure_future(self._claim(chunks[0]))
+        marking: asyncio.Future[Outcome] | None = None
+        try:
+            for n, _chunk in enumerate(chunks):
+                held = await claiming
+                if n + 1 < len(chunks):
+                    claiming = asyncio.ensure_future(self._claim(chunks[n + 1]))
+                first = n * size
+                results = await asyncio.gather(
+                    *(
+                        self._send_one(batch, m, started + (first + i) * interval)
+                        for i, m in enumerate(held)
+                    )
                 )
-                for m in messages[start : start + size]
-            ]
-            won = await self.repository.move_many(claims)
-            held = [new for _, new in claims if new.id in won]
-            slots = [started + (start + n) * interval for n in range(len(held))]
-            results = await asyncio.gather(
-                *(self._send_one(batch, m, slot) for m, slot in zip(held, slots, strict=True))
-            )
-            marks: list[Move] = []
-            provider_ids: dict[str, str] = {}
-            for m, result in zip(held, results, strict=True):
-                if isinstance(result, str):
-                    marks.append(self._settle(m, MessageState.SENT, sent_at=self.clock()))
-                    provider_ids[m.id] = result
-                elif result is not None:
-                    marks.append(self._after_failure(m, result))
-            done = await self._apply(marks, events, self.clock(), provider_ids)
-            total = self._add(total, done)
+                if marking is not None:
+                    outcomes.append(await marking)
+                marking = asyncio.ensure_future(self._mark(held, results, events))
+            if marking is not None:
+                outcomes.append(await marking)
+        finally:
+            for pending in (claiming, marking):
+                if pending is not None and not pending.done():
+                    pending.cancel()
+        total = Outcome()
+        for outcome in outcomes:
+            total = self._add(total, outcome)
         return total
+
+    async def _claim(self, chunk: list[Message]) -> list[Message]:
+        """Move the chunk to SENDING under a lease; those this sender won, as now stored."""
+        lease_until = _ms(self.clock() + self.lease)
+        claims = [
+            (m, replace(m, state=MessageState.SENDING, due_at=lease_until, attempts=m.attempts + 1))
+            for m in chunk
+        ]
+        won = await self.repository.move_many(claims)
+        return [new for _, new in claims if new.id in won]
+
+    async def _mark(
+        self,
+        held: list[Message],
+        results: list[str | Exception | None],
+        events: list[MessageEvent],
+    ) -> Outcome:
+        """Record the chunk's sends: SENT, or failed or put off with the error's kind."""
+        marks: list[Move] = []
+        provider_ids: dict[str, str] = {}
+        for m, result in zip(held, results, strict=True):
+            if isinstance(result, str):
+                marks.append(self._settle(m, MessageState.SENT, sent_at=self.clock()))
+                provider_ids[m.id] = result
+            elif result is not None:
+                marks.append(self._after_failure(m, result))
+        return await self._apply(marks, events, self.clock(), provider_ids)
 
     def _after_failure(self, m: Message, error: Exception) -> Move:
         kind = (
