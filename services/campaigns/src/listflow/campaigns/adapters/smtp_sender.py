@@ -2,6 +2,7 @@
 one-click unsubscribe headers, over a small pool of connections kept open."""
 
 import asyncio
+import secrets
 from email import policy
 from email.header import Header
 from email.message import Message
@@ -20,7 +21,8 @@ from listflow.campaigns.ports import EmailRefused, EmailUnavailable, OutgoingEma
 # The message is built with the email package's compat32 classes (MIMEText, MIMEMultipart):
 # they take headers as given, where EmailMessage parses every header it is given and costs
 # about four times the CPU per message (~1.1 ms against ~0.3 ms here), which at a thousand
-# emails a second is most of a core.
+# emails a second is most of a core. A set boundary and no MIME-Version in the parts save
+# another quarter.
 WIRE = policy.compat32.clone(linesep="\r\n", max_line_length=998)
 
 
@@ -37,9 +39,16 @@ def build_message(email: OutgoingEmail, sender: str) -> Message:
     if email.html is None:
         message = text
     else:
-        message = MIMEMultipart("alternative")
+        html = MIMEText(email.html, "html", "utf-8")
+        for part in (text, html):
+            del part["MIME-Version"]  # the message's own is enough (RFC 2045, 4)
+        # Both parts are base64, whose lines never hold "_" or ".": a boundary with them
+        # cannot occur in the body, so the generator's search for a collision (a regular
+        # expression compiled per message) is not needed.
+        boundary = f"=_lf.{secrets.token_hex(12)}"
+        message = MIMEMultipart("alternative", boundary=boundary)
         message.attach(text)
-        message.attach(MIMEText(email.html, "html", "utf-8"))
+        message.attach(html)
     message["From"] = _header(sender)
     message["To"] = _header(email.to)
     message["Subject"] = _header(email.subject)
