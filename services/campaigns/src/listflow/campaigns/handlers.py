@@ -182,6 +182,9 @@ class Campaigns:
     repository: CampaignRepository
     clock: Clock
     new_id: Callable[[], str] = field(default=_new_id)
+    # Campaigns this process is targeting now: the start loop leaves them to that targeting
+    # rather than claiming a large audience a second time beside it.
+    targeting: set[str] = field(default_factory=set)
 
     async def create(self, tenant_id: str, draft: CampaignDraft) -> Campaign:
         """Check and store a new campaign; a `now` trigger sends it at once."""
@@ -263,6 +266,13 @@ class Campaigns:
     async def target(self, campaign: Campaign) -> Campaign:
         """Claim one ledger entry per contact of the audience (again after a crash: the
         ledger keeps each once), then mark the campaign targeted."""
+        self.targeting.add(campaign.id)
+        try:
+            return await self._target(campaign)
+        finally:
+            self.targeting.discard(campaign.id)
+
+    async def _target(self, campaign: Campaign) -> Campaign:
         contacts = await self.repository.contacts_in(
             campaign.tenant_id,
             group_ids=sorted(campaign.group_ids()),
@@ -392,7 +402,7 @@ class Triggers:
             except Conflict:
                 continue
         for c in await repository.campaigns_sending():
-            if c.targeted_at is None:
+            if c.targeted_at is None and c.id not in self.campaigns.targeting:
                 started.append(await self.campaigns.target(c))
         return started
 
