@@ -368,10 +368,57 @@ async def test_the_cap_counts_a_contacts_messages_of_the_channel_across_campaign
             from_states=[MessageState.PENDING],
             sent_at=NOW - timedelta(days=i * 4),
         )
-    assert await repository.sent_since("t1", "c1", "email", NOW - timedelta(days=7)) == 2
-    assert await repository.sent_since("t1", "c1", "email", NOW - timedelta(days=30)) == 3
-    assert await repository.sent_since("t1", "c1", "sms", NOW - timedelta(days=30)) == 0
-    assert await repository.sent_since("t2", "c1", "email", NOW - timedelta(days=30)) == 0
+    week, month = NOW - timedelta(days=7), NOW - timedelta(days=30)
+    assert await repository.sent_counts("t1", "email", ["c1", "c2"], week) == {"c1": 2}
+    assert await repository.sent_counts("t1", "email", ["c1"], month) == {"c1": 3}
+    assert await repository.sent_counts("t1", "sms", ["c1"], month) == {}
+    assert await repository.sent_counts("t2", "email", ["c1"], month) == {}
+    assert await repository.sent_counts("t1", "email", [], month) == {}
+
+
+async def test_moves_are_compare_and_sets_on_state_and_due_time_many_at_once(
+    repository: CampaignRepository,
+) -> None:
+    a, b, c = message("c1"), message("c2"), message("c3")
+    await repository.claim_messages([a, b, c])
+    [a, b, c] = await repository.due_messages("t1", "k1", NOW, 10)
+    lease = NOW + timedelta(minutes=2)
+
+    def claim(m: Message) -> tuple[Message, Message]:
+        return m, replace(m, state=MessageState.SENDING, due_at=lease, attempts=1)
+
+    assert await repository.move_many([claim(a), claim(b)]) == {a.id, b.id}
+    # A second sender that read the same messages claims only the one still as it read it.
+    assert await repository.move_many([claim(a), claim(c)]) == {c.id}
+    assert await repository.move_many([]) == set()
+    assert await repository.open_messages("t1", "k1") == 3
+    # SENDING is due again only once its lease is over.
+    assert await repository.due_messages("t1", "k1", NOW, 10) == []
+    expired = await repository.due_messages("t1", "k1", lease, 10)
+    assert [m.state for m in expired] == [MessageState.SENDING] * 3
+    held = {m.id: m for m in expired}
+    sent = replace(held[a.id], state=MessageState.SENT, sent_at=NOW)
+    assert await repository.move_many([(held[a.id], sent)]) == {a.id}
+    stored = await repository.get_message("t1", a.id)
+    assert stored is not None and (stored.state, stored.sent_at) == (MessageState.SENT, NOW)
+    assert await repository.open_messages("t1", "k1") == 2
+    assert await repository.open_messages("t2", "k1") == 0
+
+
+async def test_a_campaign_is_finished_only_if_unchanged_since_read(
+    repository: CampaignRepository,
+) -> None:
+    c = replace(campaign("k1"), status=CampaignStatus.SENDING, targeted_at=NOW)
+    await repository.save_campaign(c)
+    retargeted = replace(c, targeted_at=NOW + timedelta(seconds=1))
+    await repository.save_campaign(retargeted)
+    assert not await repository.finish_campaign(c, NOW)
+    assert await repository.finish_campaign(retargeted, NOW + timedelta(minutes=1))
+    stored = await repository.get_campaign("t1", "k1")
+    assert stored is not None
+    assert stored.status is CampaignStatus.COMPLETED
+    assert stored.finished_at == NOW + timedelta(minutes=1)
+    assert not await repository.finish_campaign(retargeted, NOW)
 
 
 async def test_a_status_callback_finds_a_message_by_its_id_alone_and_moves_it(

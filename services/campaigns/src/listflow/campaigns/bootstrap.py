@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 from dataclasses import dataclass
+from datetime import timedelta
 
 from listflow.campaigns.adapters.kafka_barrier import KafkaReadModelBarrier
 from listflow.campaigns.adapters.kafka_events import KafkaMessageEvents
@@ -85,6 +86,7 @@ def bootstrap(
         settings.campaigns_smtp_port,
         settings.campaigns_from_address,
         settings.campaigns_smtp_connections,
+        settings.campaigns_smtp_timeout_s,
     )
     events = KafkaMessageEvents(infra.publisher)
 
@@ -114,6 +116,9 @@ def bootstrap(
             mailbox_domain=settings.campaigns_unsubscribe_mailbox_domain,
             unsubscribe_key=unsubscribe_key(settings),
             batch=settings.campaigns_dispatch_batch,
+            chunk=settings.campaigns_send_chunk,
+            lease=timedelta(seconds=settings.campaigns_send_lease_s),
+            send_timeout=timedelta(seconds=settings.campaigns_smtp_timeout_s),
         ),
         sms_webhook=Webhook(settings.campaigns_sms_webhook_secret.get_secret_value()),
         sms_inbound=SmsInbound(store, help_text, phones, clock),

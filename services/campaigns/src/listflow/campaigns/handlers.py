@@ -182,6 +182,9 @@ class Campaigns:
     repository: CampaignRepository
     clock: Clock
     new_id: Callable[[], str] = field(default=_new_id)
+    # Campaigns this process is targeting now: the start loop leaves them to that targeting
+    # rather than claiming a large audience a second time beside it.
+    targeting: set[str] = field(default_factory=set)
 
     async def create(self, tenant_id: str, draft: CampaignDraft) -> Campaign:
         """Check and store a new campaign; a `now` trigger sends it at once."""
@@ -263,6 +266,13 @@ class Campaigns:
     async def target(self, campaign: Campaign) -> Campaign:
         """Claim one ledger entry per contact of the audience (again after a crash: the
         ledger keeps each once), then mark the campaign targeted."""
+        self.targeting.add(campaign.id)
+        try:
+            return await self._target(campaign)
+        finally:
+            self.targeting.discard(campaign.id)
+
+    async def _target(self, campaign: Campaign) -> Campaign:
         contacts = await self.repository.contacts_in(
             campaign.tenant_id,
             group_ids=sorted(campaign.group_ids()),
@@ -270,18 +280,24 @@ class Campaigns:
         )
         now = self.clock()
         chosen = [c for c in contacts if in_audience(c, campaign.audience, campaign.channel)]
+        claimed = 0
         for start in range(0, len(chosen), CLAIM_BATCH):
             batch = chosen[start : start + CLAIM_BATCH]
-            await self.repository.claim_messages([self._message(campaign, c, now) for c in batch])
-        return await self._mark_targeted(campaign, now)
+            messages = [self._message(campaign, c, now) for c in batch]
+            claimed += await self.repository.claim_messages(messages)
+        return await self._mark_targeted(campaign, now, reopen=claimed > 0)
 
-    async def _mark_targeted(self, campaign: Campaign, at: datetime) -> Campaign:
-        # Against the stored campaign: a pause or cancel meanwhile is kept.
+    async def _mark_targeted(self, campaign: Campaign, at: datetime, *, reopen: bool) -> Campaign:
+        # Against the stored campaign: a pause or cancel meanwhile is kept. A completed one
+        # that has just been given new messages (a later list into its group, or completed
+        # while these were being claimed) is sending again.
         for _ in range(3):
             current = await self.repository.get_campaign(campaign.tenant_id, campaign.id)
             if current is None or current.status is CampaignStatus.CANCELLED:
                 return current or campaign
             marked = replace(current, targeted_at=at)
+            if current.status is CampaignStatus.COMPLETED and reopen:
+                marked = replace(marked, status=CampaignStatus.SENDING, finished_at=None)
             if await self.repository.replace_campaign(marked, expected=[current.status]):
                 return marked
         raise Conflict("The campaign changed while being targeted.")
@@ -386,7 +402,7 @@ class Triggers:
             except Conflict:
                 continue
         for c in await repository.campaigns_sending():
-            if c.targeted_at is None:
+            if c.targeted_at is None and c.id not in self.campaigns.targeting:
                 started.append(await self.campaigns.target(c))
         return started
 

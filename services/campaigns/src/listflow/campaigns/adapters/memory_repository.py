@@ -11,7 +11,8 @@ from typing import Any
 
 from listflow.campaigns.domain.model import (
     CAPPED_STATES,
-    DUE_STATES,
+    OPEN_STATES,
+    SENDER_STATES,
     Campaign,
     CampaignSettings,
     CampaignStatus,
@@ -104,6 +105,15 @@ class InMemorySuppressions:
     ) -> SuppressionReason | None:
         found = await self.get_suppression(tenant_id, channel, address)
         return found.reason if found else None
+
+    async def suppressions_among(
+        self, tenant_id: str, channel: Channel, addresses: Sequence[str]
+    ) -> dict[str, SuppressionReason]:
+        return {
+            a: s.reason
+            for a in addresses
+            if (s := self._suppressions.get((tenant_id, channel, a))) is not None
+        }
 
     async def get_suppression(
         self, tenant_id: str, channel: Channel, address: str
@@ -241,6 +251,19 @@ class InMemoryCampaignRepository(InMemoryTemplateRepository, InMemorySuppression
             del self._campaigns[(tenant_id, campaign_id)]
             return True
 
+    async def finish_campaign(self, campaign: Campaign, at: datetime) -> bool:
+        async with self._lock:
+            key = (campaign.tenant_id, campaign.id)
+            stored = self._campaigns.get(key)
+            if (
+                stored is None
+                or stored.status is not CampaignStatus.SENDING
+                or stored.targeted_at != campaign.targeted_at
+            ):
+                return False
+            self._campaigns[key] = replace(stored, status=CampaignStatus.COMPLETED, finished_at=at)
+            return True
+
     async def campaigns_sending(self) -> list[Campaign]:
         found = [c for c in self._campaigns.values() if c.status is CampaignStatus.SENDING]
         return sorted(found, key=lambda c: (c.created_at, c.id))
@@ -298,10 +321,28 @@ class InMemoryCampaignRepository(InMemoryTemplateRepository, InMemorySuppression
             for m in self._ledger.values()
             if m.tenant_id == tenant_id
             and m.campaign_id == campaign_id
-            and m.state in DUE_STATES
+            and m.state in SENDER_STATES
             and m.due_at <= now
         ]
         return sorted(due, key=lambda m: (m.due_at, m.id))[:limit]
+
+    async def move_many(self, moves: Sequence[tuple[Message, Message]]) -> set[str]:
+        moved: set[str] = set()
+        async with self._lock:
+            for old, new in moves:
+                key = (old.tenant_id, old.id)
+                stored = self._ledger.get(key)
+                if stored is not None and (stored.state, stored.due_at) == (old.state, old.due_at):
+                    self._ledger[key] = new
+                    moved.add(new.id)
+        return moved
+
+    async def open_messages(self, tenant_id: str, campaign_id: str) -> int:
+        return sum(
+            1
+            for m in self._ledger.values()
+            if m.tenant_id == tenant_id and m.campaign_id == campaign_id and m.state in OPEN_STATES
+        )
 
     async def transition(
         self,
@@ -325,16 +366,18 @@ class InMemoryCampaignRepository(InMemoryTemplateRepository, InMemorySuppression
     async def find_message(self, message_id: str) -> Message | None:
         return next((m for (_, i), m in self._ledger.items() if i == message_id), None)
 
-    async def sent_since(
-        self, tenant_id: str, contact_id: str, channel: Channel, since: datetime
-    ) -> int:
-        return sum(
-            1
+    async def sent_counts(
+        self, tenant_id: str, channel: Channel, contact_ids: Sequence[str], since: datetime
+    ) -> dict[str, int]:
+        wanted = set(contact_ids)
+        counts = Counter(
+            m.contact_id
             for m in self._ledger.values()
             if m.tenant_id == tenant_id
-            and m.contact_id == contact_id
+            and m.contact_id in wanted
             and m.channel == channel
             and m.state in CAPPED_STATES
             and m.sent_at is not None
             and m.sent_at >= since
         )
+        return dict(counts)

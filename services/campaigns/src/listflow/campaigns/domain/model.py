@@ -43,6 +43,7 @@ class CampaignStatus(StrEnum):
     DRAFT = "draft"  # waiting for its trigger
     SENDING = "sending"
     PAUSED = "paused"
+    COMPLETED = "completed"  # every message settled (sent, failed or suppressed)
     CANCELLED = "cancelled"
 
 
@@ -62,6 +63,8 @@ class Campaign:
     # Set once the whole audience is claimed in the ledger: a sending campaign without it
     # (the service stopped mid-targeting) is targeted again at start.
     targeted_at: datetime | None = None
+    # When the last open message was settled (status completed).
+    finished_at: datetime | None = None
 
     def group_ids(self) -> set[str]:
         return {
@@ -89,6 +92,9 @@ class MessageState(StrEnum):
 # The ledger states the sender takes up when due, and those a frequency cap counts.
 DUE_STATES = (MessageState.PENDING, MessageState.DEFERRED, MessageState.WAITING_LINK)
 CAPPED_STATES = (MessageState.SENDING, MessageState.SENT, MessageState.DELIVERED)
+# What the sender looks at: the due states, and SENDING, whose `due_at` is the end of the
+# lease of the sender that claimed it (after which a sender that died holding it has lost it).
+SENDER_STATES = (*DUE_STATES, MessageState.SENDING)
 
 OPEN_STATES = frozenset(
     {MessageState.PENDING, MessageState.DEFERRED, MessageState.WAITING_LINK, MessageState.SENDING}

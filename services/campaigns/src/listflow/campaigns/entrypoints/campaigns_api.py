@@ -99,11 +99,14 @@ class CampaignPublic(BaseModel):
     template_id: str
     audience: dict[str, Any]
     trigger: dict[str, Any]
-    status: Literal["draft", "sending", "paused", "cancelled"]
+    status: Literal["draft", "sending", "paused", "completed", "cancelled"]
     send_rate: float
     created_at: datetime
     triggered_at: datetime | None
     targeted_at: datetime | None = Field(description="When the whole audience was claimed")
+    finished_at: datetime | None = Field(
+        default=None, description="When its last message was settled (status completed)"
+    )
 
     @classmethod
     def of(cls, c: Campaign) -> "CampaignPublic":
@@ -119,6 +122,7 @@ class CampaignPublic(BaseModel):
             created_at=c.created_at,
             triggered_at=c.triggered_at,
             targeted_at=c.targeted_at,
+            finished_at=c.finished_at,
         )
 
 
