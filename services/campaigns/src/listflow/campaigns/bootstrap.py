@@ -14,6 +14,7 @@ from listflow.campaigns.handlers import Campaigns, ReadModels, Templates, Trigge
 from listflow.campaigns.ports import CampaignRepository, EmailSender, ReadModelBarrier, SmsSender
 from listflow.campaigns.sender import Sender
 from listflow.campaigns.sms import SmsInbound, SmsStatuses, Suppressions
+from listflow.campaigns.unsubscribes import UndoForms, Unsubscribes
 from listflow.kit.clock import Clock
 from listflow.kit.container import BaseContainer, infrastructure, utc_now
 from listflow.kit.webhooks import Webhook
@@ -39,6 +40,8 @@ class Container(BaseContainer[Settings]):
     sms_webhook: Webhook
     sms_inbound: SmsInbound
     sms_statuses: SmsStatuses
+    unsubscribes: Unsubscribes
+    undo_forms: UndoForms
     clock: Clock
 
 
@@ -87,6 +90,7 @@ def bootstrap(
         settings.campaigns_smtp_connections,
     )
     events = KafkaMessageEvents(infra.publisher)
+    unsubscribing = unsubscribe_key(settings)
 
     async def help_text(tenant_id: str) -> str:
         # The tenant's own answer from its campaign settings; the configured one until it
@@ -115,11 +119,13 @@ def bootstrap(
             clock=clock,
             public_url=settings.campaigns_public_url.rstrip("/"),
             mailbox_domain=settings.campaigns_unsubscribe_mailbox_domain,
-            unsubscribe_key=unsubscribe_key(settings),
+            unsubscribe_key=unsubscribing,
             batch=settings.campaigns_dispatch_batch,
         ),
         sms_webhook=Webhook(settings.campaigns_sms_webhook_secret.get_secret_value()),
         sms_inbound=SmsInbound(store, help_text, phones, clock),
         sms_statuses=SmsStatuses(store, events, clock),
+        unsubscribes=Unsubscribes(store, unsubscribing, clock),
+        undo_forms=UndoForms(unsubscribing),
         clock=clock,
     )

@@ -33,6 +33,8 @@ ROUTES: dict[str, str] = {
     "/v1/suppressions": "campaigns",
     # The SMS provider's signed status callbacks and inbound messages.
     "/hooks/sms": "campaigns",
+    # Customers' unsubscribe links (/u/<token>, one click) in every email and SMS.
+    "/u": "campaigns",
     "/v1/portal": "portal",
     # Customers' own pages (their links are /p/<token>) and the portal's static files.
     "/p": "portal",
