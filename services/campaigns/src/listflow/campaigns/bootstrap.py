@@ -10,7 +10,7 @@ from listflow.campaigns.adapters.mongo_repository import MongoCampaignRepository
 from listflow.campaigns.adapters.sms_provider import HttpSmsSender
 from listflow.campaigns.adapters.smtp_sender import SmtpEmailSender
 from listflow.campaigns.config import Settings
-from listflow.campaigns.handlers import Campaigns, ReadModels, Templates, Triggers
+from listflow.campaigns.handlers import Campaigns, Messages, ReadModels, Templates, Triggers
 from listflow.campaigns.ports import CampaignRepository, EmailSender, ReadModelBarrier, SmsSender
 from listflow.campaigns.sender import Sender
 from listflow.campaigns.sms import SmsInbound, SmsStatuses, Suppressions
@@ -31,6 +31,7 @@ class Container(BaseContainer[Settings]):
     repository: CampaignRepository
     templates: Templates
     campaigns: Campaigns
+    messages: Messages
     triggers: Triggers
     read_models: ReadModels
     suppressions: Suppressions
@@ -98,6 +99,17 @@ def bootstrap(
         stored = await store.get_settings(tenant_id)
         return stored.sms_help_text if stored else settings.campaigns_sms_help_default
 
+    sending = Sender(
+        repository=store,
+        email=mail,
+        sms=sender,
+        events=events,
+        clock=clock,
+        public_url=settings.campaigns_public_url.rstrip("/"),
+        mailbox_domain=settings.campaigns_unsubscribe_mailbox_domain,
+        unsubscribe_key=unsubscribing,
+        batch=settings.campaigns_dispatch_batch,
+    )
     return Container(
         settings=settings,
         broker=infra.broker,
@@ -106,22 +118,13 @@ def bootstrap(
         repository=store,
         templates=Templates(store, clock),
         campaigns=campaigns,
+        messages=Messages(campaigns, sending),
         triggers=Triggers(campaigns, barrier, settings.campaigns_barrier_timeout_s),
         read_models=ReadModels(store),
         suppressions=Suppressions(store, phones, clock),
         sms=sender,
         email=mail,
-        sender=Sender(
-            repository=store,
-            email=mail,
-            sms=sender,
-            events=events,
-            clock=clock,
-            public_url=settings.campaigns_public_url.rstrip("/"),
-            mailbox_domain=settings.campaigns_unsubscribe_mailbox_domain,
-            unsubscribe_key=unsubscribing,
-            batch=settings.campaigns_dispatch_batch,
-        ),
+        sender=sending,
         sms_webhook=Webhook(settings.campaigns_sms_webhook_secret.get_secret_value()),
         sms_inbound=SmsInbound(store, help_text, phones, clock),
         sms_statuses=SmsStatuses(store, events, clock),

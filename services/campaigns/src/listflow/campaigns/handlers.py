@@ -33,6 +33,7 @@ from listflow.campaigns.ports import (
     ReadModelRepository,
     TemplateRepository,
 )
+from listflow.campaigns.sender import Sender
 from listflow.kit.clock import Clock
 from listflow.kit.logging import get_logger
 from listflow.schemas.campaigns import Channel
@@ -336,6 +337,65 @@ class Campaigns:
             created_at=now,
             due_at=now,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePage:
+    items: list[Message]
+    next_cursor: str | None  # the last item's id when more follow
+
+
+@dataclass(frozen=True)
+class Messages:
+    """A campaign's ledger as operators read it (who got what, who failed and why) and the
+    retry of one failed message."""
+
+    campaigns: Campaigns
+    sender: Sender
+
+    async def page(
+        self,
+        tenant_id: str,
+        campaign_id: str,
+        *,
+        states: Sequence[MessageState] = (),
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> MessagePage:
+        """The campaign's messages by id, in `states` when given (keyset paged)."""
+        campaign = await self.campaigns.get(tenant_id, campaign_id)
+        items = await self.campaigns.repository.list_messages(
+            tenant_id, campaign.id, states=states, after=cursor, limit=limit + 1
+        )
+        more = len(items) > limit
+        items = items[:limit]
+        return MessagePage(items, items[-1].id if more else None)
+
+    async def retry(self, tenant_id: str, campaign_id: str, message_id: str) -> Message:
+        """Put a failed message back among the due ones: sent on the next pass (of a
+        sending campaign; a paused one sends it when resumed). 409 for any other state."""
+        campaign = await self.campaigns.get(tenant_id, campaign_id)
+        repository = self.campaigns.repository
+        message = await repository.get_message(tenant_id, message_id)
+        if message is None or message.campaign_id != campaign.id:
+            raise NotFound(f"No message {message_id!r} in this campaign.")
+        if campaign.status is CampaignStatus.CANCELLED:
+            raise Conflict(
+                "The campaign is cancelled: its messages are not sent.",
+                campaign_status=str(campaign.status),
+            )
+        if message.state is not MessageState.FAILED or not await self.sender.retry(
+            tenant_id, message_id
+        ):
+            current = await repository.get_message(tenant_id, message_id) or message
+            raise Conflict(
+                f"The message is {current.state}: only a failed message is retried.",
+                message_state=str(current.state),
+            )
+        _log.info(
+            "message retried", tenant_id=tenant_id, campaign_id=campaign.id, message_id=message_id
+        )
+        return await repository.get_message(tenant_id, message_id) or message
 
 
 class ReadModelBehind(Exception):

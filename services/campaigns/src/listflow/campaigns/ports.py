@@ -247,6 +247,19 @@ class CampaignRepository(
 
     async def get_message(self, tenant_id: str, message_id: str) -> Message | None: ...
 
+    async def list_messages(
+        self,
+        tenant_id: str,
+        campaign_id: str,
+        *,
+        states: Sequence[MessageState] = (),
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[Message]:
+        """The campaign's messages in id order after `after` (keyset paging), only those in
+        `states` when given."""
+        ...
+
     async def sent_since(
         self, tenant_id: str, contact_id: str, channel: Channel, since: datetime
     ) -> int: ...

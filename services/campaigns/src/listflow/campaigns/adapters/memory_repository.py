@@ -322,6 +322,28 @@ class InMemoryCampaignRepository(InMemoryTemplateRepository, InMemorySuppression
     async def get_message(self, tenant_id: str, message_id: str) -> Message | None:
         return self._ledger.get((tenant_id, message_id))
 
+    async def list_messages(
+        self,
+        tenant_id: str,
+        campaign_id: str,
+        *,
+        states: Sequence[MessageState] = (),
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[Message]:
+        chosen = sorted(
+            (
+                m
+                for m in self._ledger.values()
+                if m.tenant_id == tenant_id
+                and m.campaign_id == campaign_id
+                and (not states or m.state in states)
+                and (after is None or m.id > after)
+            ),
+            key=lambda m: m.id,
+        )
+        return chosen[:limit]
+
     async def find_message(self, message_id: str) -> Message | None:
         return next((m for (_, i), m in self._ledger.items() if i == message_id), None)
 

@@ -438,6 +438,10 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
         await self._ledger.create_index(
             [("tenant_id", ASCENDING), ("contact_id", ASCENDING), ("channel", ASCENDING)]
         )
+        # A campaign's messages paged by id (GET /v1/campaigns/{id}/messages).
+        await self._ledger.create_index(
+            [("tenant_id", ASCENDING), ("campaign_id", ASCENDING), ("message_id", ASCENDING)]
+        )
         # The status callback finds a message by its id alone.
         await self._ledger.create_index([("message_id", ASCENDING)])
         await self._contacts.create_index([("tenant_id", ASCENDING), ("group_ids", ASCENDING)])
@@ -635,6 +639,23 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
     async def get_message(self, tenant_id: str, message_id: str) -> Message | None:
         doc = await self._ledger.find_one({"_id": _key(tenant_id, message_id)})
         return message_from_document(doc) if doc is not None else None
+
+    async def list_messages(
+        self,
+        tenant_id: str,
+        campaign_id: str,
+        *,
+        states: Sequence[MessageState] = (),
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[Message]:
+        query: Document = {"tenant_id": tenant_id, "campaign_id": campaign_id}
+        if states:
+            query["state"] = {"$in": [str(s) for s in states]}
+        if after is not None:
+            query["message_id"] = {"$gt": after}
+        cursor = self._ledger.find(query).sort([("message_id", ASCENDING)]).limit(limit)
+        return [message_from_document(doc) async for doc in cursor]
 
     async def find_message(self, message_id: str) -> Message | None:
         doc = await self._ledger.find_one({"message_id": message_id})
