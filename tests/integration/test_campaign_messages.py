@@ -14,7 +14,7 @@ from pymongo import AsyncMongoClient
 
 from tests.conftest import PROFILE, Stack
 from tests.integration.test_campaign_email import _mailpit_messages_to
-from tests.integration.test_unsubscribe import emailed
+from tests.integration.test_unsubscribe import campaign, emailed
 
 
 async def _mark_failed(database: str, message_id: str) -> None:
@@ -83,3 +83,41 @@ def test_failed_messages_are_listed_and_one_is_retried_through_the_api(
     ]
     # Sent, then again on retry, to its one contact (the same Message-ID both times).
     assert len(copies) == 2 and len(set(copies)) == 1, copies
+
+
+def test_cancel_settles_the_open_messages_and_the_running_pass_sends_no_more(
+    stack: Stack, tmp_path: Path
+) -> None:
+    sent = emailed(stack, tmp_path, "acme", ("Ann", "Ben", "Cat", "Dan", "Eve"))
+    addresses = set(sent.emails)
+    with stack.client("acme") as acme:
+        # Slow enough (one email every 2 s) that a pass is still running when cancelled.
+        cid = campaign(acme, f"Slow {sent.group}", sent.template_id, sent.group, "now", 0.5)
+        deadline = time.monotonic() + 120
+        while len(_mailpit_messages_to(stack.mailpit_url, addresses)) <= len(addresses):
+            assert time.monotonic() < deadline, "the slow campaign never sent"
+            time.sleep(0.2)
+        cancelled = acme.post(f"/v1/campaigns/{cid}/cancel")
+        assert cancelled.status_code == 200, cancelled.text
+        stats = acme.get(f"/v1/campaigns/{cid}/stats").json()
+        # Only a message already handed to the server may still be pending (sending).
+        assert stats["pending"] <= 1 and stats["cancelled"] >= 1, stats
+        while stats["pending"]:
+            time.sleep(0.5)
+            stats = acme.get(f"/v1/campaigns/{cid}/stats").json()
+        # Past the end of the pass that was running (the rest of its 2 s intervals).
+        time.sleep(12)
+        final = acme.get(f"/v1/campaigns/{cid}/stats").json()
+        cancelled_ones = acme.get(
+            f"/v1/campaigns/{cid}/messages", params={"state": "cancelled"}
+        ).json()["items"]
+    assert final == stats
+    assert final["targeted"] == 5
+    assert final["sent"] + final["cancelled"] == 5 and final["failed"] == 0
+    assert len(cancelled_ones) == final["cancelled"]
+    mine = [
+        e
+        for e in _mailpit_messages_to(stack.mailpit_url, addresses)
+        if e["MessageID"] not in {x["MessageID"] for x in sent.emails.values()}
+    ]
+    assert len(mine) == final["sent"]

@@ -415,3 +415,24 @@ async def test_a_campaigns_messages_are_paged_by_id_and_filtered_by_state(
     )
     assert len(both) == 5
     assert await repository.list_messages("t3", "k1") == []
+
+
+async def test_cancel_open_settles_the_due_messages_only(repository: CampaignRepository) -> None:
+    pending, deferred, sending, sent = (message(f"c{n}") for n in range(4))
+    await repository.claim_messages([pending, deferred, sending, sent, message("c9", tenant="t2")])
+    for m, to in (
+        (deferred, MessageState.DEFERRED),
+        (sending, MessageState.SENDING),
+        (sent, MessageState.SENT),
+    ):
+        assert await repository.transition(m, to, from_states=[MessageState.PENDING])
+    assert await repository.cancel_open("t1", "k1") == 2
+    assert await repository.cancel_open("t1", "k1") == 0
+    assert await repository.state_counts("t1", "k1") == sorted(
+        [("cancelled", None, 2), ("sending", None, 1), ("sent", None, 1)], key=str
+    )
+    # A pass that read `pending` as due finds it gone at its compare and set.
+    assert not await repository.transition(
+        pending, MessageState.SENDING, from_states=[MessageState.PENDING]
+    )
+    assert await repository.state_counts("t2", "k1") == [("pending", None, 1)]

@@ -28,7 +28,10 @@ TEMPLATE = {
 }
 
 
-def _campaign(client: httpx.Client, name: str, template_id: str, group: str, on: str) -> str:
+def campaign(
+    client: httpx.Client, name: str, template_id: str, group: str, on: str, rate: float = 100.0
+) -> str:
+    """A new email campaign to the group (its id)."""
     created = client.post(
         "/v1/campaigns",
         json={
@@ -37,6 +40,7 @@ def _campaign(client: httpx.Client, name: str, template_id: str, group: str, on:
             "template_id": template_id,
             "audience": {"groups": [group]},
             "trigger": {"on": on},
+            "send_rate": rate,
         },
     )
     assert created.status_code == 201, created.text
@@ -71,7 +75,7 @@ def emailed(stack: Stack, tmp_path: Path, tenant: str, names: tuple[str, ...]) -
     with stack.client(tenant) as client:
         template = client.post("/v1/message-templates", json={"name": f"Uns {run}", **TEMPLATE})
         assert template.status_code == 201, template.text
-        first = _campaign(client, f"First {run}", template.json()["id"], group, "list_ready")
+        first = campaign(client, f"First {run}", template.json()["id"], group, "list_ready")
         assert run_upload(client, tmp_path, rows, group=group)["status"] == "completed"
         assert _stats_when_settled(client, first, len(rows))["sent"] == len(rows)
     emails = {
@@ -121,7 +125,7 @@ def test_a_bare_post_to_the_header_link_unsubscribes_and_a_later_campaign_skips_
         ]
         assert acme.get(f"/v1/campaigns/{sent.campaign_id}/stats").json()["unsubscribed"] == 1
 
-        later = _campaign(acme, f"Later {sent.group}", sent.template_id, sent.group, "now")
+        later = campaign(acme, f"Later {sent.group}", sent.template_id, sent.group, "now")
         stats = _stats_when_settled(acme, later, 2)
 
     assert stats["sent"] == 1

@@ -88,3 +88,43 @@ async def test_pages_follow_the_cursor_to_the_end(world: World, messages: Messag
             break
         cursor = page.next_cursor
     assert sorted(seen) == [f"c{n}" for n in range(5)]
+
+
+async def test_cancel_settles_every_open_message_and_the_stats_still_add_up(
+    world: World,
+) -> None:
+    world.clock.now = world.clock.now.replace(hour=23)  # quiet hours: deferred
+    late = await world.start([contact("di"), contact("bo"), contact("ed", email=False)], PLAIN)
+    await world.sender.dispatch(late)
+    assert (await world.campaigns.stats("t1", late.id)).deferred == 2
+
+    cancelled = await world.campaigns.move("t1", late.id, "cancel")
+    stats = await world.campaigns.stats("t1", late.id)
+    assert (stats.cancelled, stats.pending, stats.deferred) == (2, 0, 0)
+    assert stats.targeted == sum(stats.suppressed.values()) + stats.sent + stats.failed + (
+        stats.pending + stats.cancelled
+    )
+    world.clock.now = world.clock.now.replace(hour=12)
+    assert (
+        await world.sender.dispatch(replace(cancelled, status=CampaignStatus.SENDING))
+    ).sent == 0
+    assert "di@example.com" not in [e.to for e in world.mailbox.sent]
+
+
+async def test_a_pass_already_running_sends_nothing_after_the_cancel(world: World) -> None:
+    campaign = await world.start([contact(f"c{n}") for n in range(4)], PLAIN)
+    cancelling = world.mailbox.send
+
+    async def send_then_cancel(email: object) -> str:
+        # The operator cancels while the pass is handing its first email to the server.
+        provider_id = await cancelling(email)  # type: ignore[arg-type]
+        if len(world.mailbox.sent) == 1:
+            await world.campaigns.move("t1", campaign.id, "cancel")
+        return provider_id
+
+    world.mailbox.send = send_then_cancel  # type: ignore[method-assign]
+    outcome = await world.sender.dispatch(campaign)  # the pass read all four as due
+    assert len(world.mailbox.sent) == 1
+    assert outcome.sent == 1
+    stats = await world.campaigns.stats("t1", campaign.id)
+    assert (stats.sent, stats.cancelled, stats.targeted) == (1, 3, 4)

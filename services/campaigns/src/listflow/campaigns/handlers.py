@@ -259,7 +259,21 @@ class Campaigns:
         moved = replace(current, status=to)
         if not await self.repository.replace_campaign(moved, expected=[current.status]):
             raise Conflict("The campaign changed meanwhile; read it again.")
+        if to is CampaignStatus.CANCELLED:
+            await self._settle_cancelled(moved)
         return moved
+
+    async def _settle_cancelled(self, campaign: Campaign) -> None:
+        # Every message still due is settled as cancelled: a sender pass already running
+        # finds them gone at its compare and set to SENDING, so none is sent afterwards
+        # (one already SENDING was handed to the server before the cancel and completes).
+        settled = await self.repository.cancel_open(campaign.tenant_id, campaign.id)
+        _log.info(
+            "campaign cancelled",
+            tenant_id=campaign.tenant_id,
+            campaign_id=campaign.id,
+            messages_cancelled=settled,
+        )
 
     async def target(self, campaign: Campaign) -> Campaign:
         """Claim one ledger entry per contact of the audience (again after a crash: the
@@ -280,8 +294,12 @@ class Campaigns:
         # Against the stored campaign: a pause or cancel meanwhile is kept.
         for _ in range(3):
             current = await self.repository.get_campaign(campaign.tenant_id, campaign.id)
-            if current is None or current.status is CampaignStatus.CANCELLED:
-                return current or campaign
+            if current is not None and current.status is CampaignStatus.CANCELLED:
+                # Cancelled while this targeting claimed messages: settle those too.
+                await self._settle_cancelled(current)
+                return current
+            if current is None:
+                return campaign
             marked = replace(current, targeted_at=at)
             if await self.repository.replace_campaign(marked, expected=[current.status]):
                 return marked

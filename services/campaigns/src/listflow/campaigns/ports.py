@@ -247,6 +247,11 @@ class CampaignRepository(
 
     async def get_message(self, tenant_id: str, message_id: str) -> Message | None: ...
 
+    async def cancel_open(self, tenant_id: str, campaign_id: str) -> int:
+        """Settle the campaign's due messages (pending, deferred, waiting for a link) as
+        cancelled, each by compare and set; how many."""
+        ...
+
     async def list_messages(
         self,
         tenant_id: str,

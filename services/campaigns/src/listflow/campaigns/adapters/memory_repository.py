@@ -322,6 +322,19 @@ class InMemoryCampaignRepository(InMemoryTemplateRepository, InMemorySuppression
     async def get_message(self, tenant_id: str, message_id: str) -> Message | None:
         return self._ledger.get((tenant_id, message_id))
 
+    async def cancel_open(self, tenant_id: str, campaign_id: str) -> int:
+        async with self._lock:
+            open_ = [
+                key
+                for key, m in self._ledger.items()
+                if m.tenant_id == tenant_id
+                and m.campaign_id == campaign_id
+                and m.state in DUE_STATES
+            ]
+            for key in open_:
+                self._ledger[key] = replace(self._ledger[key], state=MessageState.CANCELLED)
+        return len(open_)
+
     async def list_messages(
         self,
         tenant_id: str,

@@ -640,6 +640,19 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
         doc = await self._ledger.find_one({"_id": _key(tenant_id, message_id)})
         return message_from_document(doc) if doc is not None else None
 
+    async def cancel_open(self, tenant_id: str, campaign_id: str) -> int:
+        # One filtered update: a message a running pass moves to SENDING first is no longer
+        # matched, and one cancelled first no longer matches that pass's compare and set.
+        result = await self._ledger.update_many(
+            {
+                "tenant_id": tenant_id,
+                "campaign_id": campaign_id,
+                "state": {"$in": [str(s) for s in DUE_STATES]},
+            },
+            {"$set": {"state": str(MessageState.CANCELLED)}},
+        )
+        return result.modified_count
+
     async def list_messages(
         self,
         tenant_id: str,

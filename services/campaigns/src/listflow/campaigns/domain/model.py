@@ -84,6 +84,7 @@ class MessageState(StrEnum):
     DELIVERED = "delivered"
     FAILED = "failed"
     SUPPRESSED = "suppressed"
+    CANCELLED = "cancelled"  # still open when its campaign was cancelled: never sent
 
 
 # The ledger states the sender takes up when due, and those a frequency cap counts.
@@ -282,6 +283,7 @@ class Stats:
     delivered: int = 0
     failed: int = 0
     unsubscribed: int = 0
+    cancelled: int = 0
 
     @classmethod
     def of(cls, counts: Iterable[tuple[str, str | None, int]], unsubscribed: int) -> "Stats":
@@ -300,6 +302,8 @@ class Stats:
                     stats.delivered += count
                 case MessageState.FAILED:
                     stats.failed += count
+                case MessageState.CANCELLED:
+                    stats.cancelled += count
                 case MessageState.DEFERRED:
                     stats.deferred += count
                     stats.pending += count

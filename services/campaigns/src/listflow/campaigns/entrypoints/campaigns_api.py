@@ -130,8 +130,8 @@ class CampaignList(BaseModel):
 
 
 class StatsOut(BaseModel):
-    """targeted = sum(suppressed) + sent + failed + pending; deferred is part of pending,
-    delivered part of sent."""
+    """targeted = sum(suppressed) + sent + failed + pending + cancelled; deferred is part
+    of pending, delivered part of sent."""
 
     targeted: int
     suppressed: dict[str, int]
@@ -141,6 +141,7 @@ class StatsOut(BaseModel):
     delivered: int
     failed: int
     unsubscribed: int
+    cancelled: int = Field(description="Still open when the campaign was cancelled: never sent")
 
 
 class MessagePublic(BaseModel):
@@ -288,7 +289,8 @@ async def resume_campaign(
 async def cancel_campaign(
     campaigns: CampaignsDep, tenant: TenantDep, campaign_id: CampaignId
 ) -> CampaignPublic:
-    """No further message of it is sent; what was sent stays recorded."""
+    """No further message of it is sent: every message still due is settled as cancelled
+    (counted in the stats); what was sent stays recorded."""
     return CampaignPublic.of(await campaigns.move(tenant.id, campaign_id, "cancel"))
 
 
