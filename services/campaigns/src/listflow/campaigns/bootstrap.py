@@ -10,7 +10,14 @@ from listflow.campaigns.adapters.mongo_repository import MongoCampaignRepository
 from listflow.campaigns.adapters.sms_provider import HttpSmsSender
 from listflow.campaigns.adapters.smtp_sender import SmtpEmailSender
 from listflow.campaigns.config import Settings
-from listflow.campaigns.handlers import Campaigns, Messages, ReadModels, Templates, Triggers
+from listflow.campaigns.handlers import (
+    CampaignFiles,
+    Campaigns,
+    Messages,
+    ReadModels,
+    Templates,
+    Triggers,
+)
 from listflow.campaigns.ports import CampaignRepository, EmailSender, ReadModelBarrier, SmsSender
 from listflow.campaigns.sender import Sender
 from listflow.campaigns.sms import SmsInbound, SmsStatuses, Suppressions
@@ -32,6 +39,7 @@ class Container(BaseContainer[Settings]):
     templates: Templates
     campaigns: Campaigns
     messages: Messages
+    files: CampaignFiles
     triggers: Triggers
     read_models: ReadModels
     suppressions: Suppressions
@@ -119,6 +127,7 @@ def bootstrap(
         templates=Templates(store, clock),
         campaigns=campaigns,
         messages=Messages(campaigns, sending),
+        files=CampaignFiles(store),
         triggers=Triggers(campaigns, barrier, settings.campaigns_barrier_timeout_s),
         read_models=ReadModels(store),
         suppressions=Suppressions(store, phones, clock),

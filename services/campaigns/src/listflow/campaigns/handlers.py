@@ -2,11 +2,12 @@
 
 import asyncio
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from listflow.campaigns.domain.campaign_file import HEADER, file_row
 from listflow.campaigns.domain.errors import Conflict, Invalid, NotFound
 from listflow.campaigns.domain.model import (
     Audience,
@@ -45,6 +46,7 @@ from listflow.schemas.events import (
     ListReady,
 )
 from listflow.schemas.portal_links import AccessLinkIssued, AccessLinkRevoked
+from listflow.schemas.values import TargetKind, list_id_for
 
 _log = get_logger(__name__)
 
@@ -414,6 +416,56 @@ class Messages:
             "message retried", tenant_id=tenant_id, campaign_id=campaign.id, message_id=message_id
         )
         return await repository.get_message(tenant_id, message_id) or message
+
+
+# Contacts per lookup of their portal links while a campaign file is written.
+FILE_BATCH = 500
+
+
+@dataclass(frozen=True)
+class CampaignFiles:
+    """The campaign file: every customer of an audience once, with their portal URL."""
+
+    repository: CampaignRepository
+
+    async def of_campaign(self, tenant_id: str, campaign_id: str) -> AsyncIterator[list[str]]:
+        """The rows of the campaign's audience (as targeting chooses it), header first."""
+        campaign = await self.repository.get_campaign(tenant_id, campaign_id)
+        if campaign is None:
+            raise NotFound(f"No campaign {campaign_id!r}.")
+        return self._rows(tenant_id, campaign.audience, campaign.channel, campaign.group_ids())
+
+    def of_segment(self, tenant_id: str, audience: Audience) -> AsyncIterator[list[str]]:
+        """The rows of an audience chosen for the file alone (an upload or groups, and
+        ranges of balance, update dates and a postcode prefix)."""
+        if not audience.groups and audience.upload_id is None:
+            raise Invalid("A campaign file names an upload or a group.", field="upload_id")
+        groups = {list_id_for(tenant_id, TargetKind.GROUP, name) for name in audience.groups}
+        return self._rows(tenant_id, audience, "email", groups)
+
+    async def _rows(
+        self, tenant_id: str, audience: Audience, channel: Channel, group_ids: set[str]
+    ) -> AsyncIterator[list[str]]:
+        yield HEADER
+        batch: list[ContactView] = []
+        contacts = self.repository.iter_contacts_in(
+            tenant_id, group_ids=sorted(group_ids), upload_id=audience.upload_id
+        )
+        async for contact in contacts:
+            if in_audience(contact, audience, channel):
+                batch.append(contact)
+            if len(batch) >= FILE_BATCH:
+                for row in await self._with_links(tenant_id, batch):
+                    yield row
+                batch = []
+        for row in await self._with_links(tenant_id, batch):
+            yield row
+
+    async def _with_links(self, tenant_id: str, batch: list[ContactView]) -> list[list[str]]:
+        if not batch:
+            return []
+        links = await self.repository.links(tenant_id, [c.id for c in batch])
+        return [file_row(c, links.get(c.id)) for c in batch]
 
 
 class ReadModelBehind(Exception):

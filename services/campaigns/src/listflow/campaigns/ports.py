@@ -1,6 +1,6 @@
 """What the campaigns use cases need from the outside world; adapters implement these."""
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
@@ -65,6 +65,13 @@ class ReadModelRepository(Protocol):
         self, tenant_id: str, *, group_ids: Sequence[str], upload_id: str | None
     ) -> list[ContactView]:
         """The contacts of any of the groups, or touched by the upload."""
+        ...
+
+    def iter_contacts_in(
+        self, tenant_id: str, *, group_ids: Sequence[str], upload_id: str | None
+    ) -> AsyncIterator[ContactView]:
+        """The same contacts one by one in id order, read as they are used (a file of a
+        large audience is never held whole)."""
         ...
 
     async def get_contacts(self, tenant_id: str, ids: Sequence[str]) -> dict[str, ContactView]: ...

@@ -30,6 +30,9 @@ ROUTES: dict[str, str] = {
     "/v1/message-templates": "campaigns",
     "/v1/campaigns": "campaigns",
     "/v1/campaign-settings": "campaigns",
+    # A segment's campaign file (a campaign's own is under /v1/campaigns).
+    "/v1/campaign-file.csv": "campaigns",
+    "/v1/campaign-file.xlsx": "campaigns",
     "/v1/suppressions": "campaigns",
     # The SMS provider's signed status callbacks and inbound messages.
     "/hooks/sms": "campaigns",

@@ -4,7 +4,7 @@ test_campaign_repository_contract.py)."""
 
 import asyncio
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -186,6 +186,12 @@ class InMemoryCampaignRepository(InMemoryTemplateRepository, InMemorySuppression
             and (groups.intersection(c.group_ids) or (upload_id and upload_id in c.upload_ids))
         ]
         return sorted(found, key=lambda c: c.id)
+
+    async def iter_contacts_in(
+        self, tenant_id: str, *, group_ids: Sequence[str], upload_id: str | None
+    ) -> AsyncIterator[ContactView]:
+        for c in await self.contacts_in(tenant_id, group_ids=group_ids, upload_id=upload_id):
+            yield c
 
     async def get_contacts(self, tenant_id: str, ids: Sequence[str]) -> dict[str, ContactView]:
         return {i: c for i in ids if (c := self._contacts.get((tenant_id, i))) is not None}

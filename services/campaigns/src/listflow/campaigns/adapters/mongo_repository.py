@@ -7,7 +7,7 @@ Single-document writes only (no transactions): an update is a compare-and-set on
 (templates, contacts) or on `at` (links).
 """
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -478,17 +478,28 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
     async def contacts_in(
         self, tenant_id: str, *, group_ids: Sequence[str], upload_id: str | None
     ) -> list[ContactView]:
+        return [
+            c
+            async for c in self.iter_contacts_in(
+                tenant_id, group_ids=group_ids, upload_id=upload_id
+            )
+        ]
+
+    async def iter_contacts_in(
+        self, tenant_id: str, *, group_ids: Sequence[str], upload_id: str | None
+    ) -> AsyncIterator[ContactView]:
         lists: list[Document] = []
         if group_ids:
             lists.append({"group_ids": {"$in": list(group_ids)}})
         if upload_id:
             lists.append({"upload_ids": upload_id})
         if not lists:
-            return []
+            return
         cursor = self._contacts.find({"tenant_id": tenant_id, "deleted": False, "$or": lists}).sort(
             "_id", ASCENDING
         )
-        return [contact_from_document(doc) async for doc in cursor]
+        async for doc in cursor:
+            yield contact_from_document(doc)
 
     async def get_contacts(self, tenant_id: str, ids: Sequence[str]) -> dict[str, ContactView]:
         docs = await find_any(self._contacts, "_id", [_key(tenant_id, i) for i in ids])

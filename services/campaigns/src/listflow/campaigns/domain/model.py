@@ -21,6 +21,7 @@ class Filters(_Model):
     balance_min: Decimal | None = None
     balance_max: Decimal | None = None
     updated_since: datetime | None = None
+    updated_before: datetime | None = None
     postcode_prefix: str | None = Field(default=None, max_length=20)
     # Only contacts whose consent on this channel is explicitly given (the rule at send time
     # refuses the others anyway; this keeps them out of the audience and its count).
@@ -188,6 +189,8 @@ def in_audience(contact: ContactView, audience: Audience, channel: Channel) -> b
         if f.balance_max is not None and total > f.balance_max:
             return False
     if f.updated_since is not None and contact.updated_at < f.updated_since:
+        return False
+    if f.updated_before is not None and contact.updated_at >= f.updated_before:
         return False
     if f.postcode_prefix:
         postcode = (contact.data.postcode or "").replace(" ", "").upper()

@@ -39,7 +39,8 @@ class _In(BaseModel):
 class FiltersIn(_In):
     balance_min: Money | None = Field(default=None, description="Total balance at least")
     balance_max: Money | None = Field(default=None, description="Total balance at most")
-    updated_since: AwareDatetime | None = None
+    updated_since: AwareDatetime | None = Field(default=None, description="Updated at or after")
+    updated_before: AwareDatetime | None = Field(default=None, description="Updated before")
     postcode_prefix: Annotated[ShortText, Field(max_length=20)] | None = None
     consent: bool = Field(
         default=False, description="Only contacts whose consent on the channel is given"

@@ -11,6 +11,7 @@ from listflow.campaigns.adapters.smtp_sender import SmtpEmailSender
 from listflow.campaigns.bootstrap import SERVICE, Container, bootstrap
 from listflow.campaigns.config import Settings
 from listflow.campaigns.entrypoints import (
+    campaign_files_api,
     campaigns_api,
     consumer,
     sms_hooks,
@@ -69,6 +70,7 @@ def create_app(container: Container) -> FastAPI:
         routers=[
             templates_api.router,
             campaigns_api.router,
+            campaign_files_api.router,
             campaigns_api.settings_router,
             suppressions_api.router,
             sms_hooks.router,
