@@ -437,3 +437,49 @@ async def test_a_status_callback_finds_a_message_by_its_id_alone_and_moves_it(
     assert moved is not None and moved.state is MessageState.SENT
     other = await repository.get_message("t2", theirs.id)
     assert other is not None and other.state is MessageState.PENDING
+
+
+async def test_a_campaigns_messages_are_paged_by_id_and_filtered_by_state(
+    repository: CampaignRepository,
+) -> None:
+    mine = [message(f"c{n}") for n in range(5)]
+    await repository.claim_messages(
+        [*mine, message("c1", tenant="t2"), message("c1", campaign_id="k2")]
+    )
+    failed = mine[3]
+    assert await repository.transition(
+        failed, MessageState.FAILED, from_states=[MessageState.PENDING], error="OSError"
+    )
+    ids = sorted(m.id for m in mine)
+    first = await repository.list_messages("t1", "k1", limit=2)
+    assert [m.id for m in first] == ids[:2]
+    rest = await repository.list_messages("t1", "k1", after=first[-1].id, limit=10)
+    assert [m.id for m in rest] == ids[2:]
+    [only] = await repository.list_messages("t1", "k1", states=[MessageState.FAILED])
+    assert (only.id, only.state, only.error) == (failed.id, MessageState.FAILED, "OSError")
+    both = await repository.list_messages(
+        "t1", "k1", states=[MessageState.FAILED, MessageState.PENDING]
+    )
+    assert len(both) == 5
+    assert await repository.list_messages("t3", "k1") == []
+
+
+async def test_cancel_open_settles_the_due_messages_only(repository: CampaignRepository) -> None:
+    pending, deferred, sending, sent = (message(f"c{n}") for n in range(4))
+    await repository.claim_messages([pending, deferred, sending, sent, message("c9", tenant="t2")])
+    for m, to in (
+        (deferred, MessageState.DEFERRED),
+        (sending, MessageState.SENDING),
+        (sent, MessageState.SENT),
+    ):
+        assert await repository.transition(m, to, from_states=[MessageState.PENDING])
+    assert await repository.cancel_open("t1", "k1") == 2
+    assert await repository.cancel_open("t1", "k1") == 0
+    assert await repository.state_counts("t1", "k1") == sorted(
+        [("cancelled", None, 2), ("sending", None, 1), ("sent", None, 1)], key=str
+    )
+    # A pass that read `pending` as due finds it gone at its compare and set.
+    assert not await repository.transition(
+        pending, MessageState.SENDING, from_states=[MessageState.PENDING]
+    )
+    assert await repository.state_counts("t2", "k1") == [("pending", None, 1)]

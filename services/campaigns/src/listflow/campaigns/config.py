@@ -1,7 +1,10 @@
 """Settings of the campaigns service (environment variables prefixed LISTFLOW_)."""
 
+import tempfile
+from pathlib import Path
+
 from listflow.kit.settings import CommonSettings
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 # The local simulator's values (tools/devstack/infra.py): refused outside local runs.
 LOCAL_SMS_PROVIDER_KEY = "sms_test_local_simulator"
@@ -46,6 +49,10 @@ class Settings(CommonSettings):
         "Messages about your account. Reply STOP to stop them, START to get them again."
     )
     campaigns_default_phone_region: str = "US"
+    # Where an XLSX campaign file is built before it is sent (deleted once sent).
+    campaigns_spool_dir: Path = Field(
+        default_factory=lambda: Path(tempfile.gettempdir()) / "listflow-campaigns"
+    )
 
     @property
     def database(self) -> str:

@@ -2,11 +2,12 @@
 
 import asyncio
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from listflow.campaigns.domain.campaign_file import HEADER, file_row
 from listflow.campaigns.domain.errors import Conflict, Invalid, NotFound
 from listflow.campaigns.domain.model import (
     Audience,
@@ -33,6 +34,7 @@ from listflow.campaigns.ports import (
     ReadModelRepository,
     TemplateRepository,
 )
+from listflow.campaigns.sender import Sender
 from listflow.kit.clock import Clock
 from listflow.kit.logging import get_logger
 from listflow.schemas.campaigns import Channel
@@ -44,6 +46,7 @@ from listflow.schemas.events import (
     ListReady,
 )
 from listflow.schemas.portal_links import AccessLinkIssued, AccessLinkRevoked
+from listflow.schemas.values import TargetKind, list_id_for
 
 _log = get_logger(__name__)
 
@@ -261,7 +264,21 @@ class Campaigns:
         moved = replace(current, status=to)
         if not await self.repository.replace_campaign(moved, expected=[current.status]):
             raise Conflict("The campaign changed meanwhile; read it again.")
+        if to is CampaignStatus.CANCELLED:
+            await self._settle_cancelled(moved)
         return moved
+
+    async def _settle_cancelled(self, campaign: Campaign) -> None:
+        # Every message still due is settled as cancelled: a sender pass already running
+        # finds them gone at its compare and set to SENDING, so none is sent afterwards
+        # (one already SENDING was handed to the server before the cancel and completes).
+        settled = await self.repository.cancel_open(campaign.tenant_id, campaign.id)
+        _log.info(
+            "campaign cancelled",
+            tenant_id=campaign.tenant_id,
+            campaign_id=campaign.id,
+            messages_cancelled=settled,
+        )
 
     async def target(self, campaign: Campaign) -> Campaign:
         """Claim one ledger entry per contact of the audience (again after a crash: the
@@ -293,8 +310,12 @@ class Campaigns:
         # while these were being claimed) is sending again.
         for _ in range(3):
             current = await self.repository.get_campaign(campaign.tenant_id, campaign.id)
-            if current is None or current.status is CampaignStatus.CANCELLED:
-                return current or campaign
+            if current is not None and current.status is CampaignStatus.CANCELLED:
+                # Cancelled while this targeting claimed messages: settle those too.
+                await self._settle_cancelled(current)
+                return current
+            if current is None:
+                return campaign
             marked = replace(current, targeted_at=at)
             if current.status is CampaignStatus.COMPLETED and reopen:
                 marked = replace(marked, status=CampaignStatus.SENDING, finished_at=None)
@@ -352,6 +373,115 @@ class Campaigns:
             created_at=now,
             due_at=now,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePage:
+    items: list[Message]
+    next_cursor: str | None  # the last item's id when more follow
+
+
+@dataclass(frozen=True)
+class Messages:
+    """A campaign's ledger as operators read it (who got what, who failed and why) and the
+    retry of one failed message."""
+
+    campaigns: Campaigns
+    sender: Sender
+
+    async def page(
+        self,
+        tenant_id: str,
+        campaign_id: str,
+        *,
+        states: Sequence[MessageState] = (),
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> MessagePage:
+        """The campaign's messages by id, in `states` when given (keyset paged)."""
+        campaign = await self.campaigns.get(tenant_id, campaign_id)
+        items = await self.campaigns.repository.list_messages(
+            tenant_id, campaign.id, states=states, after=cursor, limit=limit + 1
+        )
+        more = len(items) > limit
+        items = items[:limit]
+        return MessagePage(items, items[-1].id if more else None)
+
+    async def retry(self, tenant_id: str, campaign_id: str, message_id: str) -> Message:
+        """Put a failed message back among the due ones: sent on the next pass (of a
+        sending campaign; a paused one sends it when resumed). 409 for any other state."""
+        campaign = await self.campaigns.get(tenant_id, campaign_id)
+        repository = self.campaigns.repository
+        message = await repository.get_message(tenant_id, message_id)
+        if message is None or message.campaign_id != campaign.id:
+            raise NotFound(f"No message {message_id!r} in this campaign.")
+        if campaign.status is CampaignStatus.CANCELLED:
+            raise Conflict(
+                "The campaign is cancelled: its messages are not sent.",
+                campaign_status=str(campaign.status),
+            )
+        if message.state is not MessageState.FAILED or not await self.sender.retry(
+            tenant_id, message_id
+        ):
+            current = await repository.get_message(tenant_id, message_id) or message
+            raise Conflict(
+                f"The message is {current.state}: only a failed message is retried.",
+                message_state=str(current.state),
+            )
+        _log.info(
+            "message retried", tenant_id=tenant_id, campaign_id=campaign.id, message_id=message_id
+        )
+        return await repository.get_message(tenant_id, message_id) or message
+
+
+# Contacts per lookup of their portal links while a campaign file is written.
+FILE_BATCH = 500
+
+
+@dataclass(frozen=True)
+class CampaignFiles:
+    """The campaign file: every customer of an audience once, with their portal URL."""
+
+    repository: CampaignRepository
+
+    async def of_campaign(self, tenant_id: str, campaign_id: str) -> AsyncIterator[list[str]]:
+        """The rows of the campaign's audience (as targeting chooses it), header first."""
+        campaign = await self.repository.get_campaign(tenant_id, campaign_id)
+        if campaign is None:
+            raise NotFound(f"No campaign {campaign_id!r}.")
+        return self._rows(tenant_id, campaign.audience, campaign.channel, campaign.group_ids())
+
+    def of_segment(self, tenant_id: str, audience: Audience) -> AsyncIterator[list[str]]:
+        """The rows of an audience chosen for the file alone (an upload or groups, and
+        ranges of balance, update dates and a postcode prefix)."""
+        if not audience.groups and audience.upload_id is None:
+            raise Invalid("A campaign file names an upload or a group.", field="upload_id")
+        groups = {list_id_for(tenant_id, TargetKind.GROUP, name) for name in audience.groups}
+        return self._rows(tenant_id, audience, "email", groups)
+
+    async def _rows(
+        self, tenant_id: str, audience: Audience, channel: Channel, group_ids: set[str]
+    ) -> AsyncIterator[list[str]]:
+        yield HEADER
+        batch: list[ContactView] = []
+        contacts = self.repository.iter_contacts_in(
+            tenant_id, group_ids=sorted(group_ids), upload_id=audience.upload_id
+        )
+        async for contact in contacts:
+            if in_audience(contact, audience, channel):
+                batch.append(contact)
+            if len(batch) >= FILE_BATCH:
+                for row in await self._with_links(tenant_id, batch):
+                    yield row
+                batch = []
+        for row in await self._with_links(tenant_id, batch):
+            yield row
+
+    async def _with_links(self, tenant_id: str, batch: list[ContactView]) -> list[list[str]]:
+        if not batch:
+            return []
+        links = await self.repository.links(tenant_id, [c.id for c in batch])
+        return [file_row(c, links.get(c.id)) for c in batch]
 
 
 class ReadModelBehind(Exception):

@@ -1,6 +1,6 @@
 """What the campaigns use cases need from the outside world; adapters implement these."""
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
@@ -65,6 +65,13 @@ class ReadModelRepository(Protocol):
         self, tenant_id: str, *, group_ids: Sequence[str], upload_id: str | None
     ) -> list[ContactView]:
         """The contacts of any of the groups, or touched by the upload."""
+        ...
+
+    def iter_contacts_in(
+        self, tenant_id: str, *, group_ids: Sequence[str], upload_id: str | None
+    ) -> AsyncIterator[ContactView]:
+        """The same contacts one by one in id order, read as they are used (a file of a
+        large audience is never held whole)."""
         ...
 
     async def get_contacts(self, tenant_id: str, ids: Sequence[str]) -> dict[str, ContactView]: ...
@@ -275,6 +282,24 @@ class CampaignRepository(
     ) -> dict[str, int]:
         """Per contact, its messages on the channel sent since `since`, across campaigns
         (the frequency cap); contacts with none are absent."""
+        ...
+
+    async def cancel_open(self, tenant_id: str, campaign_id: str) -> int:
+        """Settle the campaign's due messages (pending, deferred, waiting for a link) as
+        cancelled, each by compare and set; how many."""
+        ...
+
+    async def list_messages(
+        self,
+        tenant_id: str,
+        campaign_id: str,
+        *,
+        states: Sequence[MessageState] = (),
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[Message]:
+        """The campaign's messages in id order after `after` (keyset paging), only those in
+        `states` when given."""
         ...
 
 

@@ -4,13 +4,14 @@ test_campaign_repository_contract.py)."""
 
 import asyncio
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from listflow.campaigns.domain.model import (
     CAPPED_STATES,
+    DUE_STATES,
     OPEN_STATES,
     SENDER_STATES,
     Campaign,
@@ -197,6 +198,12 @@ class InMemoryCampaignRepository(InMemoryTemplateRepository, InMemorySuppression
         ]
         return sorted(found, key=lambda c: c.id)
 
+    async def iter_contacts_in(
+        self, tenant_id: str, *, group_ids: Sequence[str], upload_id: str | None
+    ) -> AsyncIterator[ContactView]:
+        for c in await self.contacts_in(tenant_id, group_ids=group_ids, upload_id=upload_id):
+            yield c
+
     async def get_contacts(self, tenant_id: str, ids: Sequence[str]) -> dict[str, ContactView]:
         return {i: c for i in ids if (c := self._contacts.get((tenant_id, i))) is not None}
 
@@ -362,6 +369,41 @@ class InMemoryCampaignRepository(InMemoryTemplateRepository, InMemorySuppression
 
     async def get_message(self, tenant_id: str, message_id: str) -> Message | None:
         return self._ledger.get((tenant_id, message_id))
+
+    async def cancel_open(self, tenant_id: str, campaign_id: str) -> int:
+        async with self._lock:
+            open_ = [
+                key
+                for key, m in self._ledger.items()
+                if m.tenant_id == tenant_id
+                and m.campaign_id == campaign_id
+                and m.state in DUE_STATES
+            ]
+            for key in open_:
+                self._ledger[key] = replace(self._ledger[key], state=MessageState.CANCELLED)
+        return len(open_)
+
+    async def list_messages(
+        self,
+        tenant_id: str,
+        campaign_id: str,
+        *,
+        states: Sequence[MessageState] = (),
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[Message]:
+        chosen = sorted(
+            (
+                m
+                for m in self._ledger.values()
+                if m.tenant_id == tenant_id
+                and m.campaign_id == campaign_id
+                and (not states or m.state in states)
+                and (after is None or m.id > after)
+            ),
+            key=lambda m: m.id,
+        )
+        return chosen[:limit]
 
     async def find_message(self, message_id: str) -> Message | None:
         return next((m for (_, i), m in self._ledger.items() if i == message_id), None)

@@ -8,12 +8,13 @@ Single-document writes only (no transactions): an update is a compare-and-set on
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 from listflow.campaigns.domain.model import (
     CAPPED_STATES,
+    DUE_STATES,
     OPEN_STATES,
     SENDER_STATES,
     Audience,
@@ -456,6 +457,10 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
         await self._ledger.create_index(
             [("tenant_id", ASCENDING), ("contact_id", ASCENDING), ("channel", ASCENDING)]
         )
+        # A campaign's messages paged by id (GET /v1/campaigns/{id}/messages).
+        await self._ledger.create_index(
+            [("tenant_id", ASCENDING), ("campaign_id", ASCENDING), ("message_id", ASCENDING)]
+        )
         # The status callback finds a message by its id alone.
         await self._ledger.create_index([("message_id", ASCENDING)])
         await self._contacts.create_index([("tenant_id", ASCENDING), ("group_ids", ASCENDING)])
@@ -492,17 +497,28 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
     async def contacts_in(
         self, tenant_id: str, *, group_ids: Sequence[str], upload_id: str | None
     ) -> list[ContactView]:
+        return [
+            c
+            async for c in self.iter_contacts_in(
+                tenant_id, group_ids=group_ids, upload_id=upload_id
+            )
+        ]
+
+    async def iter_contacts_in(
+        self, tenant_id: str, *, group_ids: Sequence[str], upload_id: str | None
+    ) -> AsyncIterator[ContactView]:
         lists: list[Document] = []
         if group_ids:
             lists.append({"group_ids": {"$in": list(group_ids)}})
         if upload_id:
             lists.append({"upload_ids": upload_id})
         if not lists:
-            return []
+            return
         cursor = self._contacts.find({"tenant_id": tenant_id, "deleted": False, "$or": lists}).sort(
             "_id", ASCENDING
         )
-        return [contact_from_document(doc) async for doc in cursor]
+        async for doc in cursor:
+            yield contact_from_document(doc)
 
     async def get_contacts(self, tenant_id: str, ids: Sequence[str]) -> dict[str, ContactView]:
         docs = await find_any(self._contacts, "_id", [_key(tenant_id, i) for i in ids])
@@ -698,6 +714,36 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
     async def get_message(self, tenant_id: str, message_id: str) -> Message | None:
         doc = await self._ledger.find_one({"_id": _key(tenant_id, message_id)})
         return message_from_document(doc) if doc is not None else None
+
+    async def cancel_open(self, tenant_id: str, campaign_id: str) -> int:
+        # One filtered update: a message a running pass moves to SENDING first is no longer
+        # matched, and one cancelled first no longer matches that pass's compare and set.
+        result = await self._ledger.update_many(
+            {
+                "tenant_id": tenant_id,
+                "campaign_id": campaign_id,
+                "state": {"$in": [str(s) for s in DUE_STATES]},
+            },
+            {"$set": {"state": str(MessageState.CANCELLED)}},
+        )
+        return result.modified_count
+
+    async def list_messages(
+        self,
+        tenant_id: str,
+        campaign_id: str,
+        *,
+        states: Sequence[MessageState] = (),
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[Message]:
+        query: Document = {"tenant_id": tenant_id, "campaign_id": campaign_id}
+        if states:
+            query["state"] = {"$in": [str(s) for s in states]}
+        if after is not None:
+            query["message_id"] = {"$gt": after}
+        cursor = self._ledger.find(query).sort([("message_id", ASCENDING)]).limit(limit)
+        return [message_from_document(doc) async for doc in cursor]
 
     async def find_message(self, message_id: str) -> Message | None:
         doc = await self._ledger.find_one({"message_id": message_id})
