@@ -428,10 +428,21 @@ class Messages:
                 f"The message is {current.state}: only a failed message is retried.",
                 message_state=str(current.state),
             )
+        await self._reopen(tenant_id, campaign_id)
         _log.info(
             "message retried", tenant_id=tenant_id, campaign_id=campaign.id, message_id=message_id
         )
         return await repository.get_message(tenant_id, message_id) or message
+
+    async def _reopen(self, tenant_id: str, campaign_id: str) -> None:
+        """A completed campaign given a message to send again is sending again (read after
+        the retry's write, so a completion racing it cannot leave the message unsent)."""
+        current = await self.campaigns.repository.get_campaign(tenant_id, campaign_id)
+        if current is not None and current.status is CampaignStatus.COMPLETED:
+            reopened = replace(current, status=CampaignStatus.SENDING, finished_at=None)
+            await self.campaigns.repository.replace_campaign(
+                reopened, expected=[CampaignStatus.COMPLETED]
+            )
 
 
 # Contacts per lookup of their portal links while a campaign file is written.

@@ -231,6 +231,8 @@ class Sender:
         try:
             for n, _chunk in enumerate(chunks):
                 held = await claiming
+                if n > 0 and not await self._still_sending(batch.campaign, held):
+                    break
                 if n + 1 < len(chunks):
                     claiming = asyncio.ensure_future(self._claim(chunks[n + 1]))
                 first = n * size
@@ -253,6 +255,25 @@ class Sender:
         for outcome in outcomes:
             total = self._add(total, outcome)
         return total
+
+    async def _still_sending(self, campaign: Campaign, held: list[Message]) -> bool:
+        """Whether the campaign still sends; if it was paused or cancelled during the pass,
+        the chunk held gives its claims back (due again, or cancelled) unsent. So a pause or a
+        cancel stops the pass within one chunk."""
+        current = await self.repository.get_campaign(campaign.tenant_id, campaign.id)
+        if current is not None and current.status is CampaignStatus.SENDING:
+            return True
+        cancelled = current is None or current.status is CampaignStatus.CANCELLED
+        now = self.clock()
+        await self.repository.move_many(
+            [
+                self._settle(m, MessageState.CANCELLED)
+                if cancelled
+                else self._settle(m, MessageState.PENDING, due_at=now)
+                for m in held
+            ]
+        )
+        return False
 
     async def _claim(self, chunk: list[Message]) -> list[Message]:
         """Move the chunk to SENDING under a lease; those this sender won, as now stored."""
