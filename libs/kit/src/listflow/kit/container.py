@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar, cast
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.telemetry import TelemetryConfig
 from faststream.kafka import KafkaBroker
 from listflow.kit.clock import utc_now as utc_now  # bootstraps take the clock from here
 from listflow.kit.health import infrastructure_checks
@@ -73,9 +74,11 @@ def service_app(
     description: str,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
     routers: Sequence[APIRouter],
+    telemetry: TelemetryConfig | None = None,
 ) -> FastAPI:
     """A service's FastAPI app over its container: health checks of its database and broker,
-    its AsyncAPI document, and the container where `container_dependency` finds it."""
+    its AsyncAPI document, and the container where `container_dependency` finds it.
+    `telemetry` is FastAPI's native OpenTelemetry configuration (its defaults if None)."""
     app = build_app(
         title=title,
         description=description,
@@ -84,6 +87,7 @@ def service_app(
         routers=routers,
         checks=infrastructure_checks(container.mongo, container.broker),
         broker=container.broker,
+        telemetry=telemetry,
     )
     app.state.container = container
     return app

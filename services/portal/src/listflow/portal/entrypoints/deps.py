@@ -8,15 +8,21 @@ from listflow.portal.bootstrap import Container
 from listflow.portal.handlers import Portal
 from listflow.portal.selfservice import SelfService
 
-_container = container_dependency(Container)
+_of = container_dependency(Container)
 
 
-def _portal(request: Request) -> Portal:
-    return _container(request).portal
+# Coroutines, not plain functions: FastAPI runs a plain function dependency in its thread
+# pool, a hand-over that cost a customer page about a third of its CPU (docs/performance.md).
+async def _container(request: Request) -> Container:
+    return _of(request)
 
 
-def _selfservice(request: Request) -> SelfService:
-    return _container(request).selfservice
+async def _portal(request: Request) -> Portal:
+    return _of(request).portal
+
+
+async def _selfservice(request: Request) -> SelfService:
+    return _of(request).selfservice
 
 
 ContainerDep = Annotated[Container, Depends(_container)]
