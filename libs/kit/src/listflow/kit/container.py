@@ -102,10 +102,32 @@ def run_service(
     settings: S,
     bootstrap: Bootstrap[S, K],
     create_app: Callable[[K], FastAPI],
+    *,
+    workers: int = 1,
+    factory: str | None = None,
 ) -> None:
     """Run one service process: logging, tracing, its app over its container, uvicorn on
-    the port its settings name `<service>_http_port`."""
+    the port its settings name `<service>_http_port`. With `workers` > 1, uvicorn starts
+    that many processes, each building its app with `factory` (its import path, as
+    `module:function`, a function calling `service_app_of`)."""
+    port: int = getattr(settings, f"{service}_http_port")
+    if workers > 1:
+        if factory is None:
+            raise ValueError("several workers need the import path of an app factory")
+        configure_logging(service, settings.log_level)  # the supervisor's own lines
+        serve(factory, settings.http_host, port, workers=workers)
+        return
+    serve(service_app_of(service, settings, bootstrap, create_app), settings.http_host, port)
+
+
+def service_app_of(
+    service: str,
+    settings: S,
+    bootstrap: Bootstrap[S, K],
+    create_app: Callable[[K], FastAPI],
+) -> FastAPI:
+    """A service's app in this process: logging and tracing configured, its container
+    bootstrapped (a worker process's factory calls this)."""
     configure_logging(service, settings.log_level)
     provider = configure_tracing(service)
-    port: int = getattr(settings, f"{service}_http_port")
-    serve(create_app(bootstrap(settings, tracer_provider=provider)), settings.http_host, port)
+    return create_app(bootstrap(settings, tracer_provider=provider))

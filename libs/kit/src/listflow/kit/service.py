@@ -158,12 +158,16 @@ class AccessLog:
             structlog.contextvars.unbind_contextvars("request_id")
 
 
-def serve(app: FastAPI, host: str, port: int) -> None:
-    """Run under uvicorn with our logging (uvicorn's own log config would replace it)."""
+def serve(app: FastAPI | str, host: str, port: int, *, workers: int = 1) -> None:
+    """Run under uvicorn with our logging (uvicorn's own log config would replace it).
+    Several worker processes need `app` as the import path of a factory that builds the
+    whole app (container included) in each worker; they share the listening socket."""
     uvicorn.run(
         app,
         host=host,
         port=port,
+        factory=isinstance(app, str),
+        workers=workers if isinstance(app, str) else None,
         log_config=None,
         access_log=False,
         lifespan="on",
