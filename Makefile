@@ -107,7 +107,8 @@ format: sync
 bench: sync tools
 	$(UV) run --frozen listflow-bench --rows $(or $(BENCH_ROWS),100000) \
 		--contacts-instances $(or $(BENCH_CONTACTS),1) $(if $(filter 1,$(BENCH_PROFILE)),--profile) \
-		$(if $(filter 1,$(BENCH_INGEST_ONLY)),--ingest-only) $(if $(filter 1,$(BENCH_PORTAL_ONLY)),--portal-only)
+		$(if $(filter 1,$(BENCH_INGEST_ONLY)),--ingest-only) $(if $(filter 1,$(BENCH_PORTAL_ONLY)),--portal-only) \
+		$(if $(filter 1,$(BENCH_CAMPAIGNS_ONLY)),--campaigns-only)
 
 infra-up: sync tools
 	$(UV) run --frozen listflow-dev infra up

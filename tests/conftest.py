@@ -24,6 +24,9 @@ GATEWAY_PORT = PROFILE.gateway_port
 MAX_ROWS = 200_000
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 PORTAL_LOCKOUT_S = 4
+# How long a campaigns sender's claim holds its messages here (120 s by default): a test
+# that kills campaigns mid-send waits it out (test_campaign_crash.py).
+SEND_LEASE_S = 10
 
 
 @dataclass
@@ -104,6 +107,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             # so the per-address throttle is set out of their way.
             "LISTFLOW_PORTAL_LOCKOUT_CAP_S": str(PORTAL_LOCKOUT_S),
             "LISTFLOW_PORTAL_THROTTLE_PER_ADDRESS": "100000",
+            "LISTFLOW_CAMPAIGNS_SEND_LEASE_S": str(SEND_LEASE_S),
+            "LISTFLOW_CAMPAIGNS_SMTP_TIMEOUT_S": "5",
         },
     )
     with running_stack(env, PORTS, GATEWAY_PORT, PROFILE.state / "logs") as (services, url):

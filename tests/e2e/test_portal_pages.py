@@ -4,48 +4,22 @@ violations at 390x844 and at desktop size, and the pay flow works with the keybo
 through the payment simulator's hosted page, to the receipt."""
 
 import json
-import os
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import Stack
+from tests.e2e.browser import REPO, run_script
 from tests.integration.test_portal_pages import DOB, ZIP, customers
 
-REPO = Path(__file__).resolve().parents[2]
-CONSOLE = REPO / "console"
 OUT = REPO / ".local" / "portal-e2e"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 pytestmark = pytest.mark.timeout(600)
 
 
 def run_portal(stack: Stack, **inputs: Any) -> dict[str, Any]:
-    assert (CONSOLE / "node_modules" / "playwright-core").is_dir(), "run make test (npm ci)"
-    assert shutil.which("node") and Path(CHROMIUM).exists()
-    env = {
-        **os.environ,
-        "LISTFLOW_GATEWAY": stack.gateway_url,
-        "LISTFLOW_E2E_OUT": str(OUT),
-        "LISTFLOW_E2E_INPUT": json.dumps(inputs),
-        "CHROMIUM": CHROMIUM,
-    }
-    done = subprocess.run(
-        ["node", "e2e/portal.mjs"],
-        cwd=CONSOLE,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=540,
-    )
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    assert lines, f"the script printed no result (exit {done.returncode}): {done.stderr[-3000:]}"
-    result: dict[str, Any] = json.loads(lines[-1])
-    assert result["ok"], f"failed at {result.get('url')}: {result.get('error')} (see {OUT})"
-    return result
+    return run_script(stack, "e2e/portal.mjs", OUT, **inputs)
 
 
 def test_every_portal_page_passes_axe_and_the_pay_flow_needs_only_the_keyboard(

@@ -368,10 +368,57 @@ async def test_the_cap_counts_a_contacts_messages_of_the_channel_across_campaign
             from_states=[MessageState.PENDING],
             sent_at=NOW - timedelta(days=i * 4),
         )
-    assert await repository.sent_since("t1", "c1", "email", NOW - timedelta(days=7)) == 2
-    assert await repository.sent_since("t1", "c1", "email", NOW - timedelta(days=30)) == 3
-    assert await repository.sent_since("t1", "c1", "sms", NOW - timedelta(days=30)) == 0
-    assert await repository.sent_since("t2", "c1", "email", NOW - timedelta(days=30)) == 0
+    week, month = NOW - timedelta(days=7), NOW - timedelta(days=30)
+    assert await repository.sent_counts("t1", "email", ["c1", "c2"], week) == {"c1": 2}
+    assert await repository.sent_counts("t1", "email", ["c1"], month) == {"c1": 3}
+    assert await repository.sent_counts("t1", "sms", ["c1"], month) == {}
+    assert await repository.sent_counts("t2", "email", ["c1"], month) == {}
+    assert await repository.sent_counts("t1", "email", [], month) == {}
+
+
+async def test_moves_are_compare_and_sets_on_state_and_due_time_many_at_once(
+    repository: CampaignRepository,
+) -> None:
+    a, b, c = message("c1"), message("c2"), message("c3")
+    await repository.claim_messages([a, b, c])
+    [a, b, c] = await repository.due_messages("t1", "k1", NOW, 10)
+    lease = NOW + timedelta(minutes=2)
+
+    def claim(m: Message) -> tuple[Message, Message]:
+        return m, replace(m, state=MessageState.SENDING, due_at=lease, attempts=1)
+
+    assert await repository.move_many([claim(a), claim(b)]) == {a.id, b.id}
+    # A second sender that read the same messages claims only the one still as it read it.
+    assert await repository.move_many([claim(a), claim(c)]) == {c.id}
+    assert await repository.move_many([]) == set()
+    assert await repository.open_messages("t1", "k1") == 3
+    # SENDING is due again only once its lease is over.
+    assert await repository.due_messages("t1", "k1", NOW, 10) == []
+    expired = await repository.due_messages("t1", "k1", lease, 10)
+    assert [m.state for m in expired] == [MessageState.SENDING] * 3
+    held = {m.id: m for m in expired}
+    sent = replace(held[a.id], state=MessageState.SENT, sent_at=NOW)
+    assert await repository.move_many([(held[a.id], sent)]) == {a.id}
+    stored = await repository.get_message("t1", a.id)
+    assert stored is not None and (stored.state, stored.sent_at) == (MessageState.SENT, NOW)
+    assert await repository.open_messages("t1", "k1") == 2
+    assert await repository.open_messages("t2", "k1") == 0
+
+
+async def test_a_campaign_is_finished_only_if_unchanged_since_read(
+    repository: CampaignRepository,
+) -> None:
+    c = replace(campaign("k1"), status=CampaignStatus.SENDING, targeted_at=NOW)
+    await repository.save_campaign(c)
+    retargeted = replace(c, targeted_at=NOW + timedelta(seconds=1))
+    await repository.save_campaign(retargeted)
+    assert not await repository.finish_campaign(c, NOW)
+    assert await repository.finish_campaign(retargeted, NOW + timedelta(minutes=1))
+    stored = await repository.get_campaign("t1", "k1")
+    assert stored is not None
+    assert stored.status is CampaignStatus.COMPLETED
+    assert stored.finished_at == NOW + timedelta(minutes=1)
+    assert not await repository.finish_campaign(retargeted, NOW)
 
 
 async def test_a_status_callback_finds_a_message_by_its_id_alone_and_moves_it(
@@ -390,3 +437,49 @@ async def test_a_status_callback_finds_a_message_by_its_id_alone_and_moves_it(
     assert moved is not None and moved.state is MessageState.SENT
     other = await repository.get_message("t2", theirs.id)
     assert other is not None and other.state is MessageState.PENDING
+
+
+async def test_a_campaigns_messages_are_paged_by_id_and_filtered_by_state(
+    repository: CampaignRepository,
+) -> None:
+    mine = [message(f"c{n}") for n in range(5)]
+    await repository.claim_messages(
+        [*mine, message("c1", tenant="t2"), message("c1", campaign_id="k2")]
+    )
+    failed = mine[3]
+    assert await repository.transition(
+        failed, MessageState.FAILED, from_states=[MessageState.PENDING], error="OSError"
+    )
+    ids = sorted(m.id for m in mine)
+    first = await repository.list_messages("t1", "k1", limit=2)
+    assert [m.id for m in first] == ids[:2]
+    rest = await repository.list_messages("t1", "k1", after=first[-1].id, limit=10)
+    assert [m.id for m in rest] == ids[2:]
+    [only] = await repository.list_messages("t1", "k1", states=[MessageState.FAILED])
+    assert (only.id, only.state, only.error) == (failed.id, MessageState.FAILED, "OSError")
+    both = await repository.list_messages(
+        "t1", "k1", states=[MessageState.FAILED, MessageState.PENDING]
+    )
+    assert len(both) == 5
+    assert await repository.list_messages("t3", "k1") == []
+
+
+async def test_cancel_open_settles_the_due_messages_only(repository: CampaignRepository) -> None:
+    pending, deferred, sending, sent = (message(f"c{n}") for n in range(4))
+    await repository.claim_messages([pending, deferred, sending, sent, message("c9", tenant="t2")])
+    for m, to in (
+        (deferred, MessageState.DEFERRED),
+        (sending, MessageState.SENDING),
+        (sent, MessageState.SENT),
+    ):
+        assert await repository.transition(m, to, from_states=[MessageState.PENDING])
+    assert await repository.cancel_open("t1", "k1") == 2
+    assert await repository.cancel_open("t1", "k1") == 0
+    assert await repository.state_counts("t1", "k1") == sorted(
+        [("cancelled", None, 2), ("sending", None, 1), ("sent", None, 1)], key=str
+    )
+    # A pass that read `pending` as due finds it gone at its compare and set.
+    assert not await repository.transition(
+        pending, MessageState.SENDING, from_states=[MessageState.PENDING]
+    )
+    assert await repository.state_counts("t2", "k1") == [("pending", None, 1)]

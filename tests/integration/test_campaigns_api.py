@@ -99,6 +99,7 @@ def test_commands_move_a_campaign_only_from_the_states_they_allow(stack: Stack) 
             "delivered",
             "failed",
             "unsubscribed",
+            "cancelled",  # open messages a cancel settled (DESIGN.md's shape, extended)
         }
 
 

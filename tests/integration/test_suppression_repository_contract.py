@@ -137,3 +137,14 @@ async def test_an_unsubscribe_stays_its_campaigns_after_a_later_suppress(
     assert await repository.suppression("t1", "email", "a@x.io") is UNSUBSCRIBED
     assert await repository.unsubscribes_of("t1", "k1") == 1
     assert await repository.unsubscribes_of("t2", "k1") == 0
+
+
+async def test_the_suppressed_among_many_addresses_come_in_one_lookup(
+    repository: SuppressionRepository,
+) -> None:
+    await repository.suppress("t1", "email", "a@x.io", UNSUBSCRIBED, NOW)
+    await repository.suppress("t1", "sms", "b@x.io", OPT_OUT, NOW)
+    await repository.suppress("t2", "email", "c@x.io", UNSUBSCRIBED, NOW)
+    among = await repository.suppressions_among("t1", "email", ["a@x.io", "b@x.io", "c@x.io"])
+    assert among == {"a@x.io": UNSUBSCRIBED}
+    assert await repository.suppressions_among("t1", "email", []) == {}

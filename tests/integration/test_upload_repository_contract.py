@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from bson.codec_options import CodecOptions
 from listflow.ingest.adapters.memory_repository import InMemoryUploadRepository
 from listflow.ingest.adapters.mongo_repository import MongoUploadRepository
-from listflow.ingest.domain.upload import UploadStatus
+from listflow.ingest.domain.upload import Lease, Upload, UploadChange, UploadStatus
 from listflow.ingest.ports import UploadStore
 
 from tests.conftest import fresh_database
@@ -23,7 +24,8 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[UploadStore]:
         yield InMemoryUploadRepository()
         return
     async with fresh_database() as db:
-        repo = MongoUploadRepository(db)
+        # Datetimes read back aware, as the services' client reads them (listflow.kit.mongo).
+        repo = MongoUploadRepository(db.with_options(codec_options=CodecOptions(tz_aware=True)))
         await repo.ensure_indexes()
         yield repo
 
@@ -56,17 +58,57 @@ async def test_an_upload_is_read_by_its_tenant_only(store: UploadStore) -> None:
     assert await store.get_any("nope") is None
 
 
+IMPORTING = frozenset({UploadStatus.IMPORTING})
+
+
 async def test_only_one_of_two_racing_transitions_wins(store: UploadStore) -> None:
     await store.insert(upload("u1"))
-    done = {"status": UploadStatus.COMPLETED.value}
+    done = UploadChange({"status": UploadStatus.COMPLETED.value}, IMPORTING)
     results = await asyncio.gather(
-        store.transition("u1", [UploadStatus.IMPORTING], done),
-        store.transition("u1", [UploadStatus.IMPORTING], {"status": "cancelled"}),
+        store.apply("u1", done), store.apply("u1", UploadChange({"status": "cancelled"}, IMPORTING))
     )
     assert sum(r is not None for r in results) == 1
-    assert await store.transition("u1", [UploadStatus.IMPORTING], done) is None
-    await store.update("u1", {"announced": True})
+    assert await store.apply("u1", done) is None
+    after = await store.apply("u1", UploadChange({"announced": True}))
+    assert after is not None and after["announced"] is True
     assert (await store.get("t1", "u1") or {})["announced"] is True
+    assert await store.apply("nope", UploadChange({"announced": True})) is None
+
+
+async def test_the_aggregates_changes_apply_as_they_say(store: UploadStore) -> None:
+    """Start, progress with the lease, the parse, a failure: each a change of the aggregate,
+    applied by the store only from the statuses it names."""
+    await store.insert(upload("u1", status=UploadStatus.UPLOADED.value, options={}, headers=[]))
+    doc = await store.get("t1", "u1")
+    assert doc is not None
+    aggregate = Upload.from_document(doc)
+    start = aggregate.start(
+        options=aggregate.options,
+        target=aggregate.target,  # type: ignore[arg-type]
+        match=aggregate.options.match,
+        mapping={0: "email"},
+        date_orders=[],
+        now=NOW,
+    )
+    started = await store.apply("u1", start)
+    assert started is not None and started["status"] == "importing"
+    assert started["mapping"] == {"0": "email"} and started["started_at"] == NOW
+    assert await store.apply("u1", start) is None  # a second start finds it importing
+    importing = Upload.from_document(started)
+    lease = Lease.taken("p1", NOW)
+    await store.apply("u1", importing.read_progress(40, lease))
+    got = Upload.from_document(await store.get("t1", "u1") or {})
+    assert got.lease == lease and not got.left_unread(NOW)
+    assert got.left_unread(lease.until + timedelta(seconds=1))
+    read = importing.file_read(rows=50, published=48, invalid=2, duplicates=0, now=NOW)
+    parsed = await store.apply("u1", read)
+    assert parsed is not None and (parsed["rows_read"], parsed["total_rows"]) == (50, 50)
+    failed = await store.apply("u1", importing.fail("the file is broken"))
+    assert failed is not None and (failed["status"], failed["failure"]) == (
+        "failed",
+        "the file is broken",
+    )
+    assert await store.apply("u1", importing.fail("again")) is None
 
 
 async def test_outcomes_count_once_per_row_in_the_uploads_tally(store: UploadStore) -> None:
@@ -103,7 +145,7 @@ async def test_racing_outcome_batches_and_progress_writes_keep_every_count(
     batches = [[outcome(b * 50 + i, "imported") for i in range(50)] for b in range(16)]
     await asyncio.gather(
         *(store.record("u1", batch) for batch in batches),
-        *(store.update("u1", {"rows_read": n}) for n in range(16)),
+        *(store.apply("u1", UploadChange({"rows_read": n})) for n in range(16)),
     )
     doc = await store.get("t1", "u1") or {}
     assert doc["tally"] == {"imported": 800}
@@ -114,7 +156,7 @@ async def test_a_completed_upload_carries_its_own_final_tally(store: UploadStore
     await store.insert(upload("u1"))
     await store.record("u1", [outcome(1, "imported")])
     final = {"status": UploadStatus.COMPLETED.value, "tally": {"imported": 9}}
-    await store.transition("u1", [UploadStatus.IMPORTING], final)
+    await store.apply("u1", UploadChange(final, IMPORTING))
     assert (await store.get("t1", "u1") or {})["tally"] == {"imported": 9}
     await store.record("u1", [outcome(2, "imported")])
     assert (await store.get("t1", "u1") or {})["tally"] == {"imported": 9}
@@ -165,15 +207,17 @@ async def test_unfinished_are_importing_or_completed_unannounced(store: UploadSt
 
 async def test_one_process_holds_the_lease_until_it_expires(store: UploadStore) -> None:
     await store.insert(upload("u1"))
-    until = NOW + timedelta(seconds=30)
-    assert (await store.claim("u1", "p1", NOW, until) or {})["lease_owner"] == "p1"
-    assert await store.claim("u1", "p2", NOW + timedelta(seconds=1), until) is None
+    first = Lease.taken("p1", NOW)
+    assert (await store.claim("u1", first, NOW) or {})["lease_owner"] == "p1"
+    second = timedelta(seconds=1)
+    assert await store.claim("u1", Lease.taken("p2", NOW + second), NOW + second) is None
     # The holder renews; once the lease lapses another process takes over.
-    assert await store.claim("u1", "p1", NOW + timedelta(seconds=5), until) is not None
-    later = NOW + timedelta(seconds=31)
-    assert (await store.claim("u1", "p2", later, later + timedelta(seconds=30)) or {})[
-        "lease_owner"
-    ] == "p2"
+    renewed = Lease.taken("p1", NOW + 5 * second)
+    assert await store.claim("u1", renewed, NOW + 5 * second) is not None
+    later = renewed.until + second
+    taken = await store.claim("u1", Lease.taken("p2", later), later) or {}
+    assert (taken["lease_owner"], taken["lease_until"]) == ("p2", later + timedelta(seconds=30))
     # Once the file is read (total rows known), there is nothing left to claim.
-    await store.update("u1", {"total_rows": 10})
-    assert await store.claim("u1", "p3", later + timedelta(minutes=5), later) is None
+    await store.apply("u1", UploadChange({"total_rows": 10}))
+    much_later = later + 300 * second
+    assert await store.claim("u1", Lease.taken("p3", much_later), much_later) is None

@@ -11,6 +11,7 @@ from listflow.campaigns.adapters.memory_repository import InMemoryCampaignReposi
 from listflow.campaigns.domain.errors import Conflict, Invalid, NotFound
 from listflow.campaigns.domain.model import (
     Audience,
+    Campaign,
     CampaignSettings,
     CampaignStatus,
     ContactView,
@@ -287,3 +288,33 @@ async def test_targeting_keeps_a_pause_made_meanwhile(
     retargeted = await campaigns.target(sending)  # with the stale, sending copy
     assert retargeted.status is CampaignStatus.PAUSED
     assert (await campaigns.get("t1", created.id)).status is CampaignStatus.PAUSED
+
+
+async def test_the_start_loop_leaves_a_campaign_to_the_targeting_under_way() -> None:
+    repo = InMemoryCampaignRepository()
+    now = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    campaigns = Campaigns(repo, lambda: now)
+    sending = Campaign(
+        id="k1",
+        tenant_id="t1",
+        name="Big",
+        channel="email",
+        template_id="tpl",
+        audience=Audience(groups=("March",)),
+        trigger=Trigger(on="list_ready"),
+        status=CampaignStatus.SENDING,
+        send_rate=100.0,
+        created_at=now,
+    )
+    await repo.save_campaign(sending)
+
+    class Ready:
+        async def wait(self, limit_s: float) -> bool:
+            return True
+
+    triggers = Triggers(campaigns, Ready(), 1.0)
+    campaigns.targeting.add("k1")  # a ListReady's targeting of it is under way
+    assert await triggers.start_due(now) == []
+    campaigns.targeting.discard("k1")
+    [targeted] = await triggers.start_due(now)
+    assert targeted.targeted_at == now

@@ -3,8 +3,10 @@ time with their reasons, quiet hours deferred by the injected clock, the wait fo
 link, a failure and its retry, tokens that cannot be forged, and the service's pass over
 every sending campaign."""
 
+import asyncio
 import itertools
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +15,7 @@ from listflow.campaigns.domain.model import (
     Audience,
     Campaign,
     CampaignSettings,
+    CampaignStatus,
     ContactView,
     MessageState,
     Rules,
@@ -22,8 +25,8 @@ from listflow.campaigns.domain.model import (
 from listflow.campaigns.domain.templates import MessageTemplate, TemplateContent
 from listflow.campaigns.domain.unsubscribe import make_token, read_token
 from listflow.campaigns.handlers import CampaignDraft, Campaigns
-from listflow.campaigns.ports import OutgoingEmail
-from listflow.campaigns.sender import Sender
+from listflow.campaigns.ports import EmailRefused, EmailUnavailable, OutgoingEmail
+from listflow.campaigns.sender import RETRY_LATER, Sender
 from listflow.schemas.campaigns import MessageEvent, SuppressionReason
 from listflow.schemas.values import Consents, ContactData, TargetKind, list_id_for
 
@@ -52,7 +55,7 @@ class Mailbox:
 
     async def send(self, email: OutgoingEmail) -> str:
         if email.to in self.failing:
-            raise OSError("the server refused")
+            raise EmailRefused("smtp_550")
         self.sent.append(email)
         return f"smtp-{len(self.sent)}"
 
@@ -272,3 +275,105 @@ async def test_the_service_pass_sends_only_sending_campaigns_and_reports_what_mo
     assert await world.sender.dispatch_sending() == 2
     assert await world.sender.dispatch_sending() == 0
     assert [e.to for e in world.mailbox.sent] == ["ana@example.com"]
+
+
+class Crash(BaseException):
+    """The process dying (kill -9) right after the server accepted a message."""
+
+
+class DyingMailbox(Mailbox):
+    async def send(self, email: OutgoingEmail) -> str:
+        await super().send(email)
+        raise Crash
+
+
+async def test_messages_left_sending_by_a_crash_are_sent_again_after_the_lease_only(
+    world: World,
+) -> None:
+    campaign = await world.start(
+        [contact("ana"), contact("bo")], TemplateContent("email", subject="Hi", text="Hi")
+    )
+    dying = replace(world.sender, email=DyingMailbox())
+    with pytest.raises(Crash):
+        await dying.dispatch(campaign)
+    [accepted] = dying.email.sent  # type: ignore[attr-defined]
+    ids = [message_id("t1", campaign.id, c, "email") for c in ("ana", "bo")]
+    held = [await world.repo.get_message("t1", i) for i in ids]
+    assert [m.state for m in held if m] == [MessageState.SENDING] * 2
+    # Still held by the dead sender's lease: no one sends them again yet.
+    assert (await world.sender.dispatch(campaign)).sent == 0
+    world.clock.now = NOON + world.sender.lease + timedelta(seconds=1)
+    # Two senders after the lease: each message is claimed again by one of them only.
+    other = replace(world.sender, email=world.mailbox)
+    outcomes = await asyncio.gather(world.sender.dispatch(campaign), other.dispatch(campaign))
+    assert sum(o.sent for o in outcomes) == 2
+    assert sorted(e.to for e in world.mailbox.sent) == ["ana@example.com", "bo@example.com"]
+    # The copy accepted before the crash and the one sent after share their Message-ID.
+    again = next(e for e in world.mailbox.sent if e.to == accepted.to)
+    assert again.message_id == accepted.message_id
+    stats = await world.campaigns.stats("t1", campaign.id)
+    assert (stats.targeted, stats.sent, stats.pending) == (2, 2, 0)
+
+
+async def test_an_unreachable_server_puts_the_message_off_then_it_is_sent(world: World) -> None:
+    class Unreachable(Mailbox):
+        async def send(self, email: OutgoingEmail) -> str:
+            raise EmailUnavailable("SMTPConnectError")
+
+    campaign = await world.start(
+        [contact("ana")], TemplateContent("email", subject="Hi", text="Hi")
+    )
+    down = replace(world.sender, email=Unreachable())
+    assert (await down.dispatch(campaign)).retrying == 1
+    ana = await world.repo.get_message("t1", message_id("t1", campaign.id, "ana", "email"))
+    assert ana is not None and (ana.state, ana.attempts) == (MessageState.PENDING, 1)
+    assert (await world.sender.dispatch(campaign)).sent == 0  # not due yet
+    world.clock.now = NOON + RETRY_LATER
+    assert (await world.sender.dispatch(campaign)).sent == 1
+    assert (await world.campaigns.stats("t1", campaign.id)).failed == 0
+
+
+async def test_a_campaign_is_completed_once_every_message_is_settled(world: World) -> None:
+    campaign = await world.start(
+        [contact("ana"), contact("no", email=False), contact("tokyo", zone="Asia/Tokyo")],
+        TemplateContent("email", subject="Hi", text="Hi"),
+    )
+    outcome = await world.sender.dispatch(campaign)
+    assert (outcome.sent, outcome.suppressed, outcome.deferred) == (1, 1, 1)
+    await world.sender.dispatch(campaign)  # nothing due, but tokyo is deferred: not done
+    stored = await world.repo.get_campaign("t1", campaign.id)
+    assert stored is not None and stored.status is CampaignStatus.SENDING
+    world.clock.now = datetime(2026, 3, 2, 23, 0, tzinfo=UTC)  # 08:00 in Tokyo
+    assert (await world.sender.dispatch(campaign)).sent == 1
+    later = world.clock.now
+    await world.sender.dispatch(campaign)
+    done = await world.repo.get_campaign("t1", campaign.id)
+    assert done is not None
+    assert (done.status, done.finished_at) == (CampaignStatus.COMPLETED, later)
+    stats = await world.campaigns.stats("t1", campaign.id)
+    assert stats.targeted == 3 == sum(stats.suppressed.values()) + stats.sent + stats.failed
+    assert stats.pending == 0
+
+
+async def test_a_completed_campaign_given_new_contacts_sends_again(world: World) -> None:
+    campaign = await world.start(
+        [contact("ana")], TemplateContent("email", subject="Hi", text="Hi")
+    )
+    await world.sender.dispatch(campaign)
+    await world.sender.dispatch(campaign)
+    done = await world.repo.get_campaign("t1", campaign.id)
+    assert done is not None and done.status is CampaignStatus.COMPLETED
+    # The same list is ready again (redelivered): nothing new, it stays completed.
+    assert (await world.campaigns.target(done)).status is CampaignStatus.COMPLETED
+    await world.repo.upsert_contacts([contact("bo")])
+    reopened = await world.campaigns.target(done)
+    assert (reopened.status, reopened.finished_at) == (CampaignStatus.SENDING, None)
+    assert (await world.sender.dispatch(reopened)).sent == 1
+    assert [e.to for e in world.mailbox.sent] == ["ana@example.com", "bo@example.com"]
+
+
+async def test_a_campaign_without_any_message_stays_sending(world: World) -> None:
+    campaign = await world.start([], TemplateContent("email", subject="Hi", text="Hi"))
+    await world.sender.dispatch(campaign)
+    stored = await world.repo.get_campaign("t1", campaign.id)
+    assert stored is not None and stored.status is CampaignStatus.SENDING

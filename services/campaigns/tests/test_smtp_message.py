@@ -64,3 +64,21 @@ def test_a_long_unsubscribe_link_goes_on_the_wire_as_plain_text_not_encoded_word
     header = f"List-Unsubscribe: <https://lists.example/u/{token}>, <mailto:unsubscribe+{token}"
     assert header.encode() in raw
     assert b"\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in raw
+
+
+def test_non_ascii_subject_and_bodies_arrive_as_written() -> None:
+    accented = OutgoingEmail(
+        message_id=EMAIL.message_id,
+        to=EMAIL.to,
+        subject="Váš účet AC-1 – připomínka",
+        html="<p>Dobrý den, Jiří</p>",
+        text="Dobrý den, Jiří",
+        unsubscribe_url=EMAIL.unsubscribe_url,
+        unsubscribe_mailto=EMAIL.unsubscribe_mailto,
+    )
+    raw = wire_bytes(build_message(accented, "Listflow <noreply@lists.example>"))
+    parsed = message_from_bytes(raw, policy=policy.default)
+    assert parsed["Subject"] == "Váš účet AC-1 – připomínka"
+    parts = {p.get_content_type(): p.get_content() for p in parsed.iter_parts()}
+    assert parts["text/plain"].strip() == "Dobrý den, Jiří"
+    assert parts["text/html"].strip() == "<p>Dobrý den, Jiří</p>"

@@ -20,7 +20,7 @@ from listflow.ingest.adapters.memory_stores import (
 )
 from listflow.ingest.bootstrap import UseCases, use_cases
 from listflow.ingest.domain.file_rows import ReadLimits
-from listflow.ingest.domain.upload import UploadOptions, UploadStatus
+from listflow.ingest.domain.upload import UploadChange, UploadOptions, UploadStatus
 from listflow.ingest.handlers.files import UploadFiles
 from listflow.kit.clock import ManualClock
 from listflow.kit.errors import Conflict, Invalid, NotFound
@@ -250,6 +250,40 @@ async def test_cancel_stops_an_upload_once(parts: Parts) -> None:
     assert [e[2] for e in parts.events.uploads][-1] == f"{doc['_id']}:cancelled"
 
 
+async def test_of_two_racing_starts_one_starts_the_upload_and_the_other_conflicts(
+    parts: Parts,
+) -> None:
+    doc = await parts.accept({})
+    options = UploadOptions.model_validate({"target": {"name": "Spring"}})
+    results = await asyncio.gather(
+        *(
+            parts.wired.imports.start(tenant_id="t1", upload_id=doc["_id"], options=options)
+            for _ in range(2)
+        ),
+        return_exceptions=True,
+    )
+    assert sorted(type(r).__name__ for r in results) == ["Conflict", "dict"]
+    assert len(parts.events.of(UploadStarted)) == 1
+    assert (await parts.parsed(doc["_id"]))["total_rows"] == 3
+
+
+async def test_an_import_whose_file_cannot_be_read_fails_with_a_reason_and_never_completes(
+    parts: Parts,
+) -> None:
+    doc = await parts.accept({})
+    del parts.files.files[doc["_id"]]
+    options = UploadOptions.model_validate({"target": {"name": "Spring"}})
+    await parts.wired.imports.start(tenant_id="t1", upload_id=doc["_id"], options=options)
+    while True:
+        got = await parts.store.get("t1", doc["_id"]) or {}
+        if got["status"] != UploadStatus.IMPORTING.value:
+            break
+        await asyncio.sleep(0.01)
+    assert got["status"] == UploadStatus.FAILED.value
+    assert got["failure"] == "the import stopped on an internal error; it can be retried"
+    assert parts.events.of(UploadParsed) == [] and parts.events.of(UploadCompleted) == []
+
+
 async def test_reconcile_resumes_an_import_whose_lease_ran_out_and_leaves_a_leased_one(
     parts: Parts,
 ) -> None:
@@ -261,7 +295,7 @@ async def test_reconcile_resumes_an_import_whose_lease_ran_out_and_leaves_a_leas
         "lease_owner": "dead-process",
         "lease_until": NOW + timedelta(seconds=30),
     }
-    await parts.store.update(doc["_id"], crashed)
+    await parts.store.apply(doc["_id"], UploadChange(crashed))
     await parts.wired.reconciler.reconcile()
     assert not parts.wired.imports.running(doc["_id"])
     assert (await parts.store.get("t1", doc["_id"]) or {})["lease_owner"] == "dead-process"
@@ -284,7 +318,9 @@ async def test_reconcile_announces_a_completion_a_crash_left_unannounced(parts: 
     )
     await parts.store.record("u1", [{"row_number": 1, "status": "imported"}])
     final = {"status": "completed", "tally": {"imported": 1}, "completed_at": NOW}
-    await parts.store.transition("u1", [UploadStatus.IMPORTING], {**final, "announced": False})
+    await parts.store.apply(
+        "u1", UploadChange({**final, "announced": False}, frozenset({UploadStatus.IMPORTING}))
+    )
 
     await parts.wired.reconciler.reconcile()
     assert [e[2] for e in parts.events.uploads] == ["u1:completed"]

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 import pytest
+from listflow.kit.clock import ManualClock
 from listflow.kit.errors import NotFound
 from listflow.portal.adapters.memory_repository import InMemoryPortalRepository
 from listflow.portal.domain.model import PortalSettings, token_hash
@@ -12,7 +13,7 @@ from listflow.schemas.events import ContactCreated, ContactDeleted, ContactSnaps
 from listflow.schemas.portal_links import AccessLinkIssued, AccessLinkRevoked
 from listflow.schemas.values import Account, ContactData, Counts, ProtectedId, TargetKind
 
-from .clock import T0, Clock
+from .clock import T0
 
 
 class RecordingEvents:
@@ -31,8 +32,8 @@ class RecordingEvents:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> ManualClock:
+    return ManualClock(T0)
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ def events() -> RecordingEvents:
 
 
 @pytest.fixture
-def portal(clock: Clock, events: RecordingEvents) -> Portal:
+def portal(clock: ManualClock, events: RecordingEvents) -> Portal:
     return Portal(
         repository=InMemoryPortalRepository(),
         events=events,
@@ -124,7 +125,7 @@ async def test_expiry_comes_from_the_tenant_settings(portal: Portal) -> None:
 
 
 async def test_reissue_revokes_the_old_link_and_revoke_sticks(
-    portal: Portal, events: RecordingEvents, clock: Clock
+    portal: Portal, events: RecordingEvents, clock: ManualClock
 ) -> None:
     await portal.on_contact_changes([created("c1", "g")])
     [first] = await portal.on_list_ready(ready("g"))
@@ -140,7 +141,7 @@ async def test_reissue_revokes_the_old_link_and_revoke_sticks(
 
 
 async def test_an_expired_link_is_replaced_at_the_next_list_ready(
-    portal: Portal, clock: Clock
+    portal: Portal, clock: ManualClock
 ) -> None:
     await portal.on_contact_changes([created("c1", "g")])
     [first] = await portal.on_list_ready(ready("g"))
@@ -150,7 +151,7 @@ async def test_an_expired_link_is_replaced_at_the_next_list_ready(
 
 
 async def test_a_link_never_announced_is_replaced_after_the_grace(
-    portal: Portal, events: RecordingEvents, clock: Clock
+    portal: Portal, events: RecordingEvents, clock: ManualClock
 ) -> None:
     await portal.on_contact_changes([created("c1", "g")])
     events.fail = True

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from listflow.kit.clock import ManualClock
 from listflow.portal.adapters.memory_repository import InMemoryPortalRepository
 from listflow.portal.bootstrap import Container, bootstrap
 from listflow.portal.config import Settings
@@ -24,7 +25,7 @@ from listflow.portal.ports import Intent
 from listflow.portal.selfservice import SelfService, Visit
 from listflow.schemas.payments import PaymentEvent
 
-from .clock import T0, Clock
+from .clock import T0
 
 
 class Events:
@@ -64,12 +65,12 @@ def fp(last4: str) -> str:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> ManualClock:
+    return ManualClock(T0)
 
 
 @pytest.fixture
-async def setup(clock: Clock) -> AsyncIterator[tuple[Container, httpx.AsyncClient, str]]:
+async def setup(clock: ManualClock) -> AsyncIterator[tuple[Container, httpx.AsyncClient, str]]:
     repo = InMemoryPortalRepository()
     container = bootstrap(
         Settings(),
@@ -139,7 +140,7 @@ async def open_and_verify(client: httpx.AsyncClient, token: str, **answers: str)
 
 
 async def test_wrong_expired_and_revoked_links_get_one_plain_page(
-    setup: tuple[Container, httpx.AsyncClient, str], clock: Clock
+    setup: tuple[Container, httpx.AsyncClient, str], clock: ManualClock
 ) -> None:
     container, client, token = setup
     wrong = await client.get("/p/AAAAAAAAAAAAAAAAAAAAAA")
@@ -171,7 +172,7 @@ async def test_idv_passes_with_the_right_facts_and_shows_accounts_in_spanish(
 
 
 async def test_five_failures_lock_the_link_until_the_lock_ends(
-    setup: tuple[Container, httpx.AsyncClient, str], clock: Clock
+    setup: tuple[Container, httpx.AsyncClient, str], clock: ManualClock
 ) -> None:
     container, client, token = setup
     await client.get(f"/p/{token}")
@@ -211,7 +212,7 @@ async def test_forms_without_a_valid_csrf_token_are_refused(
 
 
 async def test_the_session_ends_after_the_idle_timeout_and_activity_extends_it(
-    setup: tuple[Container, httpx.AsyncClient, str], clock: Clock
+    setup: tuple[Container, httpx.AsyncClient, str], clock: ManualClock
 ) -> None:
     _, client, token = setup
     await open_and_verify(client, token, date_of_birth="1980-05-17", postcode="SW1A 1AA")
@@ -271,7 +272,7 @@ async def test_paying_goes_to_the_provider_once_and_refuses_bad_amounts(
 
 
 async def test_promises_are_kept_by_a_payment_and_broken_after_their_due_date(
-    setup: tuple[Container, httpx.AsyncClient, str], clock: Clock
+    setup: tuple[Container, httpx.AsyncClient, str], clock: ManualClock
 ) -> None:
     container, _, _ = setup
     service = container.selfservice
@@ -295,7 +296,7 @@ async def test_promises_are_kept_by_a_payment_and_broken_after_their_due_date(
 
 
 async def test_instalments_are_paid_in_order_by_payments_and_missed_after_their_due_date(
-    setup: tuple[Container, httpx.AsyncClient, str], clock: Clock
+    setup: tuple[Container, httpx.AsyncClient, str], clock: ManualClock
 ) -> None:
     container, _, _ = setup
     service = container.selfservice

@@ -25,13 +25,15 @@ from pymongo import AsyncMongoClient
 
 S = TypeVar("S", bound=CommonSettings)
 C = TypeVar("C")
+T = TypeVar("T")
 K = TypeVar("K", covariant=True)
 S_contra = TypeVar("S_contra", bound=CommonSettings, contravariant=True)
 
 
-@dataclass
-class BaseContainer(Generic[S]):
-    """The infrastructure of one service process; subclasses add ports and use cases."""
+@dataclass(frozen=True)
+class Infrastructure(Generic[S]):
+    """A service process's settings, broker (subscribers), publisher (events) and database
+    client, made the same way in every service."""
 
     settings: S
     broker: KafkaBroker
@@ -39,18 +41,35 @@ class BaseContainer(Generic[S]):
     mongo: AsyncMongoClient[Document]
 
 
-@dataclass(frozen=True)
-class Infrastructure:
-    broker: KafkaBroker
-    publisher: EventPublisher
-    mongo: AsyncMongoClient[Document]
+@dataclass
+class BaseContainer(Generic[S]):
+    """The infrastructure of one service process; subclasses add ports and use cases."""
+
+    infra: Infrastructure[S]
+
+    @property
+    def settings(self) -> S:
+        return self.infra.settings
+
+    @property
+    def broker(self) -> KafkaBroker:
+        return self.infra.broker
+
+    @property
+    def publisher(self) -> EventPublisher:
+        return self.infra.publisher
+
+    @property
+    def mongo(self) -> AsyncMongoClient[Document]:
+        return self.infra.mongo
 
 
 def infrastructure(
-    settings: CommonSettings, service: str, tracer_provider: TracerProvider | None
-) -> Infrastructure:
+    settings: S, service: str, tracer_provider: TracerProvider | None
+) -> Infrastructure[S]:
     """The broker (subscribers), the publisher (events) and the database client of a service."""
     return Infrastructure(
+        settings=settings,
         broker=make_broker(settings.kafka_bootstrap, service, tracer_provider),
         publisher=EventPublisher(settings.kafka_bootstrap, service, tracer_provider),
         mongo=make_client(settings.mongodb_url),
@@ -65,6 +84,16 @@ def container_dependency(kind: type[C]) -> Callable[[Request], C]:
 
     container.__name__ = f"{kind.__name__.lower()}_of"
     return container
+
+
+def part_dependency(kind: type[C], part: Callable[[C], T]) -> Callable[[Request], T]:
+    """A FastAPI dependency giving a route one part of the app's container (a use case)."""
+    container = container_dependency(kind)
+
+    def dependency(request: Request) -> T:
+        return part(container(request))
+
+    return dependency
 
 
 def service_app(

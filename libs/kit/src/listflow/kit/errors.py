@@ -28,3 +28,11 @@ class Invalid(Refused):
 
 class TooLarge(Refused):
     """The request is over a limit of size (bytes or rows)."""
+
+
+class Unavailable(Refused):
+    """A service this one needs did not answer; the caller may try again later."""
+
+
+class UpstreamFailed(Refused):
+    """A service this one needs answered, but not as its API promises."""

@@ -1,22 +1,26 @@
 """Kafka plumbing: the broker every service builds, and publishing events with their envelope."""
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer.message_accumulator import BatchBuilder
 from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
+from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.subscriber.usecase import BatchSubscriber
 from faststream.message import StreamMessage
+from listflow.kit.consumers import consume_event, consume_event_batch
 from listflow.schemas.envelope import headers_for
 from listflow.schemas.events import Event
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.trace import TracerProvider
+from pydantic import BaseModel
+
+M = TypeVar("M", bound=BaseModel)
 
 
 async def records_undecoded(message: StreamMessage[Any]) -> None:
@@ -52,6 +56,77 @@ def row_batch_subscriber(
         description=description,
         include_in_schema=include_in_schema,
     )
+
+
+def subscribe_events(
+    broker: KafkaBroker,
+    topic: str,
+    model: type[M],
+    process: Callable[[M], Awaitable[object]],
+    *,
+    group_id: str,
+    title: str,
+    description: str,
+    failure: str,
+    log_fields: Callable[[M], Mapping[str, Any]] = lambda _: {},
+) -> None:
+    """Subscribe `process` to one event at a time of `topic` (manual ack, from the earliest
+    offset), through `listflow.kit.consumers.consume_event`: what does not validate is
+    parked on the dead-letter topic, a failure of `process` is redelivered."""
+
+    async def handle(body: Any, msg: KafkaMessage) -> None:
+        await consume_event(
+            body,
+            msg,
+            broker,
+            topic=topic,
+            model=model,
+            process=process,
+            failure=failure,
+            log_fields=log_fields,
+        )
+
+    # The union documents the model in the AsyncAPI document while letting a malformed
+    # event through to the dead-letter topic instead of failing in FastStream's decoder.
+    handle.__annotations__["body"] = model | dict[str, Any]
+    broker.subscriber(
+        topic,
+        group_id=group_id,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.MANUAL,
+        title=title,
+        description=description,
+    )(handle)
+
+
+def subscribe_event_batches(
+    broker: KafkaBroker,
+    topic: str,
+    types: tuple[type[Event], ...],
+    process: Callable[[list[Any]], Awaitable[object]],
+    *,
+    group_id: str,
+    max_records: int,
+    title: str,
+    description: str,
+    what: str,
+    failure: str,
+) -> None:
+    """Subscribe `process` to batches of the events of `types` on `topic` (raw records,
+    manual ack), through `listflow.kit.consumers.consume_event_batch`: each record decoded
+    by its `ce_type`, what does not decode parked, other types skipped."""
+
+    async def handle(msg: KafkaMessage) -> None:
+        await consume_event_batch(msg, broker, types, process, what=what, failure=failure)
+
+    row_batch_subscriber(
+        broker,
+        topic,
+        group_id=group_id,
+        max_records=max_records,
+        title=title,
+        description=description,
+    )(handle)
 
 
 def make_broker(

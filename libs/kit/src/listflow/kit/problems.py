@@ -1,12 +1,21 @@
 """RFC 9457 problem details for every error a service answers, never a traceback."""
 
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from listflow.kit.errors import Conflict, Invalid, NotFound, Refused, TooLarge
+from listflow.kit.errors import (
+    Conflict,
+    Invalid,
+    NotFound,
+    Refused,
+    TooLarge,
+    Unavailable,
+    UpstreamFailed,
+)
 from listflow.kit.logging import get_logger
 from listflow.kit.routes import route_template
 from pydantic import ValidationError
@@ -81,6 +90,8 @@ REFUSAL_STATUS: dict[type[Refused], int] = {
     Conflict: 409,
     TooLarge: 413,
     Invalid: 422,
+    UpstreamFailed: 502,
+    Unavailable: 503,
 }
 
 
@@ -147,3 +158,27 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     }
     for code in (400, 401, 404, 409, 413, 422)
 }
+
+
+def readable_errors(app: FastAPI, prefix: str, answer: Callable[[Request, int], Response]) -> None:
+    """Under `prefix` (pages people open from a message) bad input, an unknown page or a
+    wrong method get `answer(request, status)`, a readable page; problem documents, the
+    API's convention, everywhere else. Call after `install_problem_handlers`."""
+    problems = dict(app.exception_handlers)
+
+    async def readable(request: Request, exc: Exception) -> Response:
+        if not request.url.path.startswith(prefix):
+            kind = (
+                RequestValidationError
+                if isinstance(exc, RequestValidationError)
+                else StarletteHTTPException
+            )
+            problem: Response = await problems[kind](request, exc)
+            return problem
+        status = 400 if isinstance(exc, RequestValidationError) else 404
+        if isinstance(exc, StarletteHTTPException) and exc.status_code == 405:
+            status = 405
+        return answer(request, status)
+
+    app.add_exception_handler(RequestValidationError, readable)
+    app.add_exception_handler(StarletteHTTPException, readable)

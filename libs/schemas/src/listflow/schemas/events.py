@@ -200,6 +200,13 @@ class ContactDeleted(Event):
 
 
 ContactChange = ContactCreated | ContactUpdated | ContactMerged | ContactDeleted
+# The same four as a tuple, for what a consumer of contacts.changes.v1 keeps (isinstance).
+CONTACT_CHANGES: tuple[type[Event], ...] = (
+    ContactCreated,
+    ContactUpdated,
+    ContactMerged,
+    ContactDeleted,
+)
 
 
 EVENT_TYPES: dict[str, type[Event]] = {

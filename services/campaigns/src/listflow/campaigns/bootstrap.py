@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 from dataclasses import dataclass
+from datetime import timedelta
 
 from listflow.campaigns.adapters.kafka_barrier import KafkaReadModelBarrier
 from listflow.campaigns.adapters.kafka_events import KafkaMessageEvents
@@ -10,10 +11,18 @@ from listflow.campaigns.adapters.mongo_repository import MongoCampaignRepository
 from listflow.campaigns.adapters.sms_provider import HttpSmsSender
 from listflow.campaigns.adapters.smtp_sender import SmtpEmailSender
 from listflow.campaigns.config import Settings
-from listflow.campaigns.handlers import Campaigns, ReadModels, Templates, Triggers
+from listflow.campaigns.handlers import (
+    CampaignFiles,
+    Campaigns,
+    Messages,
+    ReadModels,
+    Templates,
+    Triggers,
+)
 from listflow.campaigns.ports import CampaignRepository, EmailSender, ReadModelBarrier, SmsSender
 from listflow.campaigns.sender import Sender
 from listflow.campaigns.sms import SmsInbound, SmsStatuses, Suppressions
+from listflow.campaigns.unsubscribes import UndoForms, Unsubscribes
 from listflow.kit.clock import Clock
 from listflow.kit.container import BaseContainer, infrastructure, utc_now
 from listflow.kit.webhooks import Webhook
@@ -30,6 +39,8 @@ class Container(BaseContainer[Settings]):
     repository: CampaignRepository
     templates: Templates
     campaigns: Campaigns
+    messages: Messages
+    files: CampaignFiles
     triggers: Triggers
     read_models: ReadModels
     suppressions: Suppressions
@@ -39,6 +50,8 @@ class Container(BaseContainer[Settings]):
     sms_webhook: Webhook
     sms_inbound: SmsInbound
     sms_statuses: SmsStatuses
+    unsubscribes: Unsubscribes
+    undo_forms: UndoForms
     clock: Clock
 
 
@@ -85,8 +98,10 @@ def bootstrap(
         settings.campaigns_smtp_port,
         settings.campaigns_from_address,
         settings.campaigns_smtp_connections,
+        settings.campaigns_smtp_timeout_s,
     )
     events = KafkaMessageEvents(infra.publisher)
+    unsubscribing = unsubscribe_key(settings)
 
     async def help_text(tenant_id: str) -> str:
         # The tenant's own answer from its campaign settings; the configured one until it
@@ -94,32 +109,37 @@ def bootstrap(
         stored = await store.get_settings(tenant_id)
         return stored.sms_help_text if stored else settings.campaigns_sms_help_default
 
+    sending = Sender(
+        repository=store,
+        email=mail,
+        sms=sender,
+        events=events,
+        clock=clock,
+        public_url=settings.campaigns_public_url.rstrip("/"),
+        mailbox_domain=settings.campaigns_unsubscribe_mailbox_domain,
+        unsubscribe_key=unsubscribing,
+        batch=settings.campaigns_dispatch_batch,
+        chunk=settings.campaigns_send_chunk,
+        lease=timedelta(seconds=settings.campaigns_send_lease_s),
+        send_timeout=timedelta(seconds=settings.campaigns_smtp_timeout_s),
+    )
     return Container(
-        settings=settings,
-        broker=infra.broker,
-        publisher=infra.publisher,
-        mongo=infra.mongo,
+        infra=infra,
         repository=store,
         templates=Templates(store, clock),
         campaigns=campaigns,
+        messages=Messages(campaigns, sending),
+        files=CampaignFiles(store),
         triggers=Triggers(campaigns, barrier, settings.campaigns_barrier_timeout_s),
         read_models=ReadModels(store),
         suppressions=Suppressions(store, phones, clock),
         sms=sender,
         email=mail,
-        sender=Sender(
-            repository=store,
-            email=mail,
-            sms=sender,
-            events=events,
-            clock=clock,
-            public_url=settings.campaigns_public_url.rstrip("/"),
-            mailbox_domain=settings.campaigns_unsubscribe_mailbox_domain,
-            unsubscribe_key=unsubscribe_key(settings),
-            batch=settings.campaigns_dispatch_batch,
-        ),
+        sender=sending,
         sms_webhook=Webhook(settings.campaigns_sms_webhook_secret.get_secret_value()),
         sms_inbound=SmsInbound(store, help_text, phones, clock),
         sms_statuses=SmsStatuses(store, events, clock),
+        unsubscribes=Unsubscribes(store, unsubscribing, clock),
+        undo_forms=UndoForms(unsubscribing),
         clock=clock,
     )

@@ -1,7 +1,10 @@
 """Settings of the campaigns service (environment variables prefixed LISTFLOW_)."""
 
+import tempfile
+from pathlib import Path
+
 from listflow.kit.settings import CommonSettings
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 # The local simulator's values (tools/devstack/infra.py): refused outside local runs.
 LOCAL_SMS_PROVIDER_KEY = "sms_test_local_simulator"
@@ -18,11 +21,18 @@ class Settings(CommonSettings):
     campaigns_smtp_host: str = "127.0.0.1"
     campaigns_smtp_port: int = 8106  # Mailpit of tools/devstack locally (base+6)
     campaigns_smtp_connections: int = 4
+    # The longest one SMTP exchange may take; a send starts only while its lease (below) has
+    # longer than this to run.
+    campaigns_smtp_timeout_s: float = 30.0
     campaigns_from_address: str = "Listflow <noreply@listflow.invalid>"
     campaigns_unsubscribe_mailbox_domain: str = "listflow.invalid"
     # How often the dispatcher looks for due messages.
     campaigns_dispatch_every_s: float = 0.5
     campaigns_dispatch_batch: int = 500
+    # Messages claimed (moved to SENDING) at once, and how long a claim holds them: a
+    # sender that dies holding messages leaves them to be sent again after the lease.
+    campaigns_send_chunk: int = 100
+    campaigns_send_lease_s: float = 120.0
     # How long a ListReady waits for the contact read model to catch up before it is retried.
     campaigns_barrier_timeout_s: float = 60.0
 
@@ -39,6 +49,10 @@ class Settings(CommonSettings):
         "Messages about your account. Reply STOP to stop them, START to get them again."
     )
     campaigns_default_phone_region: str = "US"
+    # Where an XLSX campaign file is built before it is sent (deleted once sent).
+    campaigns_spool_dir: Path = Field(
+        default_factory=lambda: Path(tempfile.gettempdir()) / "listflow-campaigns"
+    )
 
     @property
     def database(self) -> str:

@@ -2,11 +2,12 @@
 
 import asyncio
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from listflow.campaigns.domain.campaign_file import HEADER, file_row
 from listflow.campaigns.domain.errors import Conflict, Invalid, NotFound
 from listflow.campaigns.domain.model import (
     Audience,
@@ -33,6 +34,7 @@ from listflow.campaigns.ports import (
     ReadModelRepository,
     TemplateRepository,
 )
+from listflow.campaigns.sender import Sender
 from listflow.kit.clock import Clock
 from listflow.kit.logging import get_logger
 from listflow.schemas.campaigns import Channel
@@ -44,6 +46,7 @@ from listflow.schemas.events import (
     ListReady,
 )
 from listflow.schemas.portal_links import AccessLinkIssued, AccessLinkRevoked
+from listflow.schemas.values import TargetKind, list_id_for
 
 _log = get_logger(__name__)
 
@@ -182,6 +185,9 @@ class Campaigns:
     repository: CampaignRepository
     clock: Clock
     new_id: Callable[[], str] = field(default=_new_id)
+    # Campaigns this process is targeting now: the start loop leaves them to that targeting
+    # rather than claiming a large audience a second time beside it.
+    targeting: set[str] = field(default_factory=set)
 
     async def create(self, tenant_id: str, draft: CampaignDraft) -> Campaign:
         """Check and store a new campaign; a `now` trigger sends it at once."""
@@ -258,11 +264,32 @@ class Campaigns:
         moved = replace(current, status=to)
         if not await self.repository.replace_campaign(moved, expected=[current.status]):
             raise Conflict("The campaign changed meanwhile; read it again.")
+        if to is CampaignStatus.CANCELLED:
+            await self._settle_cancelled(moved)
         return moved
+
+    async def _settle_cancelled(self, campaign: Campaign) -> None:
+        # Every message still due is settled as cancelled: a sender pass already running
+        # finds them gone at its compare and set to SENDING, so none is sent afterwards
+        # (one already SENDING was handed to the server before the cancel and completes).
+        settled = await self.repository.cancel_open(campaign.tenant_id, campaign.id)
+        _log.info(
+            "campaign cancelled",
+            tenant_id=campaign.tenant_id,
+            campaign_id=campaign.id,
+            messages_cancelled=settled,
+        )
 
     async def target(self, campaign: Campaign) -> Campaign:
         """Claim one ledger entry per contact of the audience (again after a crash: the
         ledger keeps each once), then mark the campaign targeted."""
+        self.targeting.add(campaign.id)
+        try:
+            return await self._target(campaign)
+        finally:
+            self.targeting.discard(campaign.id)
+
+    async def _target(self, campaign: Campaign) -> Campaign:
         contacts = await self.repository.contacts_in(
             campaign.tenant_id,
             group_ids=sorted(campaign.group_ids()),
@@ -270,18 +297,28 @@ class Campaigns:
         )
         now = self.clock()
         chosen = [c for c in contacts if in_audience(c, campaign.audience, campaign.channel)]
+        claimed = 0
         for start in range(0, len(chosen), CLAIM_BATCH):
             batch = chosen[start : start + CLAIM_BATCH]
-            await self.repository.claim_messages([self._message(campaign, c, now) for c in batch])
-        return await self._mark_targeted(campaign, now)
+            messages = [self._message(campaign, c, now) for c in batch]
+            claimed += await self.repository.claim_messages(messages)
+        return await self._mark_targeted(campaign, now, reopen=claimed > 0)
 
-    async def _mark_targeted(self, campaign: Campaign, at: datetime) -> Campaign:
-        # Against the stored campaign: a pause or cancel meanwhile is kept.
+    async def _mark_targeted(self, campaign: Campaign, at: datetime, *, reopen: bool) -> Campaign:
+        # Against the stored campaign: a pause or cancel meanwhile is kept. A completed one
+        # that has just been given new messages (a later list into its group, or completed
+        # while these were being claimed) is sending again.
         for _ in range(3):
             current = await self.repository.get_campaign(campaign.tenant_id, campaign.id)
-            if current is None or current.status is CampaignStatus.CANCELLED:
-                return current or campaign
+            if current is not None and current.status is CampaignStatus.CANCELLED:
+                # Cancelled while this targeting claimed messages: settle those too.
+                await self._settle_cancelled(current)
+                return current
+            if current is None:
+                return campaign
             marked = replace(current, targeted_at=at)
+            if current.status is CampaignStatus.COMPLETED and reopen:
+                marked = replace(marked, status=CampaignStatus.SENDING, finished_at=None)
             if await self.repository.replace_campaign(marked, expected=[current.status]):
                 return marked
         raise Conflict("The campaign changed while being targeted.")
@@ -338,6 +375,115 @@ class Campaigns:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class MessagePage:
+    items: list[Message]
+    next_cursor: str | None  # the last item's id when more follow
+
+
+@dataclass(frozen=True)
+class Messages:
+    """A campaign's ledger as operators read it (who got what, who failed and why) and the
+    retry of one failed message."""
+
+    campaigns: Campaigns
+    sender: Sender
+
+    async def page(
+        self,
+        tenant_id: str,
+        campaign_id: str,
+        *,
+        states: Sequence[MessageState] = (),
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> MessagePage:
+        """The campaign's messages by id, in `states` when given (keyset paged)."""
+        campaign = await self.campaigns.get(tenant_id, campaign_id)
+        items = await self.campaigns.repository.list_messages(
+            tenant_id, campaign.id, states=states, after=cursor, limit=limit + 1
+        )
+        more = len(items) > limit
+        items = items[:limit]
+        return MessagePage(items, items[-1].id if more else None)
+
+    async def retry(self, tenant_id: str, campaign_id: str, message_id: str) -> Message:
+        """Put a failed message back among the due ones: sent on the next pass (of a
+        sending campaign; a paused one sends it when resumed). 409 for any other state."""
+        campaign = await self.campaigns.get(tenant_id, campaign_id)
+        repository = self.campaigns.repository
+        message = await repository.get_message(tenant_id, message_id)
+        if message is None or message.campaign_id != campaign.id:
+            raise NotFound(f"No message {message_id!r} in this campaign.")
+        if campaign.status is CampaignStatus.CANCELLED:
+            raise Conflict(
+                "The campaign is cancelled: its messages are not sent.",
+                campaign_status=str(campaign.status),
+            )
+        if message.state is not MessageState.FAILED or not await self.sender.retry(
+            tenant_id, message_id
+        ):
+            current = await repository.get_message(tenant_id, message_id) or message
+            raise Conflict(
+                f"The message is {current.state}: only a failed message is retried.",
+                message_state=str(current.state),
+            )
+        _log.info(
+            "message retried", tenant_id=tenant_id, campaign_id=campaign.id, message_id=message_id
+        )
+        return await repository.get_message(tenant_id, message_id) or message
+
+
+# Contacts per lookup of their portal links while a campaign file is written.
+FILE_BATCH = 500
+
+
+@dataclass(frozen=True)
+class CampaignFiles:
+    """The campaign file: every customer of an audience once, with their portal URL."""
+
+    repository: CampaignRepository
+
+    async def of_campaign(self, tenant_id: str, campaign_id: str) -> AsyncIterator[list[str]]:
+        """The rows of the campaign's audience (as targeting chooses it), header first."""
+        campaign = await self.repository.get_campaign(tenant_id, campaign_id)
+        if campaign is None:
+            raise NotFound(f"No campaign {campaign_id!r}.")
+        return self._rows(tenant_id, campaign.audience, campaign.channel, campaign.group_ids())
+
+    def of_segment(self, tenant_id: str, audience: Audience) -> AsyncIterator[list[str]]:
+        """The rows of an audience chosen for the file alone (an upload or groups, and
+        ranges of balance, update dates and a postcode prefix)."""
+        if not audience.groups and audience.upload_id is None:
+            raise Invalid("A campaign file names an upload or a group.", field="upload_id")
+        groups = {list_id_for(tenant_id, TargetKind.GROUP, name) for name in audience.groups}
+        return self._rows(tenant_id, audience, "email", groups)
+
+    async def _rows(
+        self, tenant_id: str, audience: Audience, channel: Channel, group_ids: set[str]
+    ) -> AsyncIterator[list[str]]:
+        yield HEADER
+        batch: list[ContactView] = []
+        contacts = self.repository.iter_contacts_in(
+            tenant_id, group_ids=sorted(group_ids), upload_id=audience.upload_id
+        )
+        async for contact in contacts:
+            if in_audience(contact, audience, channel):
+                batch.append(contact)
+            if len(batch) >= FILE_BATCH:
+                for row in await self._with_links(tenant_id, batch):
+                    yield row
+                batch = []
+        for row in await self._with_links(tenant_id, batch):
+            yield row
+
+    async def _with_links(self, tenant_id: str, batch: list[ContactView]) -> list[list[str]]:
+        if not batch:
+            return []
+        links = await self.repository.links(tenant_id, [c.id for c in batch])
+        return [file_row(c, links.get(c.id)) for c in batch]
+
+
 class ReadModelBehind(Exception):
     """The contact read model has not caught up with the changes before a ListReady: the
     event is redelivered (and the barrier waited for) again."""
@@ -386,7 +532,7 @@ class Triggers:
             except Conflict:
                 continue
         for c in await repository.campaigns_sending():
-            if c.targeted_at is None:
+            if c.targeted_at is None and c.id not in self.campaigns.targeting:
                 started.append(await self.campaigns.target(c))
         return started
 

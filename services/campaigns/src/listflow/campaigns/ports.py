@@ -1,6 +1,6 @@
 """What the campaigns use cases need from the outside world; adapters implement these."""
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
@@ -67,6 +67,13 @@ class ReadModelRepository(Protocol):
         """The contacts of any of the groups, or touched by the upload."""
         ...
 
+    def iter_contacts_in(
+        self, tenant_id: str, *, group_ids: Sequence[str], upload_id: str | None
+    ) -> AsyncIterator[ContactView]:
+        """The same contacts one by one in id order, read as they are used (a file of a
+        large audience is never held whole)."""
+        ...
+
     async def get_contacts(self, tenant_id: str, ids: Sequence[str]) -> dict[str, ContactView]: ...
 
     async def set_link(
@@ -100,6 +107,11 @@ class CampaignBook(Protocol):
     async def delete_campaign(
         self, tenant_id: str, campaign_id: str, *, expected: CampaignStatus
     ) -> bool: ...
+
+    async def finish_campaign(self, campaign: Campaign, at: datetime) -> bool:
+        """Mark the campaign completed at `at` if it is still sending with the `targeted_at`
+        it was read with (a targeting since, which may add messages, keeps it open)."""
+        ...
 
     async def campaigns_sending(self) -> list[Campaign]:
         """Every tenant's campaigns whose messages are being sent."""
@@ -206,6 +218,12 @@ class SuppressionRepository(Protocol):
         self, tenant_id: str, channel: Channel, address: str
     ) -> SuppressionReason | None: ...
 
+    async def suppressions_among(
+        self, tenant_id: str, channel: Channel, addresses: Sequence[str]
+    ) -> dict[str, SuppressionReason]:
+        """The suppressed ones of `addresses`, with their reasons (one lookup for many)."""
+        ...
+
     async def get_suppression(
         self, tenant_id: str, channel: Channel, address: str
     ) -> Suppression | None:
@@ -243,13 +261,46 @@ class CampaignRepository(
     # --- the ledger ----------------------------------------------------------------------
     async def due_messages(
         self, tenant_id: str, campaign_id: str, now: datetime, limit: int
-    ) -> list[Message]: ...
+    ) -> list[Message]:
+        """The campaign's messages due by `now`, oldest due first: the due states, and SENDING
+        ones whose lease (`due_at`) has run out (their sender died holding them)."""
+        ...
+
+    async def move_many(self, moves: Sequence[tuple[Message, Message]]) -> set[str]:
+        """Each (as read, wanted) pair stores `wanted` if the entry is still as read (same
+        state and due time: a compare and set); the ids of those moved. Many in one write."""
+        ...
+
+    async def open_messages(self, tenant_id: str, campaign_id: str) -> int:
+        """How many of the campaign's messages are not settled yet (OPEN_STATES)."""
+        ...
 
     async def get_message(self, tenant_id: str, message_id: str) -> Message | None: ...
 
-    async def sent_since(
-        self, tenant_id: str, contact_id: str, channel: Channel, since: datetime
-    ) -> int: ...
+    async def sent_counts(
+        self, tenant_id: str, channel: Channel, contact_ids: Sequence[str], since: datetime
+    ) -> dict[str, int]:
+        """Per contact, its messages on the channel sent since `since`, across campaigns
+        (the frequency cap); contacts with none are absent."""
+        ...
+
+    async def cancel_open(self, tenant_id: str, campaign_id: str) -> int:
+        """Settle the campaign's due messages (pending, deferred, waiting for a link) as
+        cancelled, each by compare and set; how many."""
+        ...
+
+    async def list_messages(
+        self,
+        tenant_id: str,
+        campaign_id: str,
+        *,
+        states: Sequence[MessageState] = (),
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[Message]:
+        """The campaign's messages in id order after `after` (keyset paging), only those in
+        `states` when given."""
+        ...
 
 
 class MessageEvents(Protocol):
@@ -269,8 +320,21 @@ class OutgoingEmail:
 
 class EmailSender(Protocol):
     async def send(self, email: OutgoingEmail) -> str:
-        """Hand the email to the server; returns the id it was accepted under."""
+        """Hand the email to the server; returns the id it was accepted under. Raises
+        EmailRefused (the server refused it for good) or EmailUnavailable (try again)."""
         ...
+
+
+class EmailRefused(Exception):
+    """The mail server refused the message for good (a 5xx): a failed message."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class EmailUnavailable(Exception):
+    """The mail server could not be reached, dropped the connection or said to try later."""
 
 
 class ReadModelBarrier(Protocol):

@@ -1,13 +1,22 @@
 """The sender: takes a sending campaign's due messages, applies the rules at send time and
-sends the rest at the campaign's rate, ledger first (claim, send, mark sent)."""
+sends the rest at the campaign's rate, ledger first (claim, send, mark sent), each step of a
+batch one bulk write of the ledger.
+
+Crash safety: a claim moves a message to SENDING with `due_at` the end of a lease. A sender
+that dies holding messages leaves them SENDING; once the lease has run out they are due
+again and sent again with the same Message-ID. A send starts only while the lease has longer
+to run than the send may take, so no message is sent again while its sender still holds it.
+The one window left is a message the server accepted whose SENT mark the dying process never
+wrote: at most two chunks (`chunk`, each at most one second of the campaign's rate: the one
+being sent and the one being marked meanwhile), each copy recognisable by its Message-ID.
+"""
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 
 from listflow.campaigns.domain.model import (
-    DUE_STATES,
     Campaign,
     CampaignSettings,
     CampaignStatus,
@@ -19,12 +28,16 @@ from listflow.campaigns.domain.templates import MessageTemplate, RenderFailed, r
 from listflow.campaigns.domain.unsubscribe import make_token
 from listflow.campaigns.ports import (
     CampaignRepository,
+    EmailRefused,
     EmailSender,
+    EmailUnavailable,
     Message,
     MessageEvents,
     OutgoingEmail,
     OutgoingSms,
+    SmsRefused,
     SmsSender,
+    SmsUnavailable,
 )
 from listflow.kit.clock import Clock
 from listflow.kit.logging import get_logger
@@ -39,6 +52,16 @@ from listflow.schemas.campaigns import (
 _log = get_logger(__name__)
 # A message waiting for its portal link is looked at again after this long.
 LINK_RETRY = timedelta(seconds=30)
+# A server that could not be reached: the message is tried again after this long, and fails
+# after MAX_ATTEMPTS tries.
+RETRY_LATER = timedelta(seconds=60)
+MAX_ATTEMPTS = 5
+
+# Failures for good (the message fails with the reason) and those worth another try.
+_REFUSED = (RenderFailed, EmailRefused, SmsRefused)
+_UNAVAILABLE = (EmailUnavailable, SmsUnavailable, OSError, TimeoutError)
+
+Move = tuple[Message, Message]
 
 
 @dataclass(frozen=True)
@@ -48,6 +71,25 @@ class Outcome:
     deferred: int = 0
     waiting: int = 0
     failed: int = 0
+    retrying: int = 0
+
+    def moved(self) -> int:
+        return sum(getattr(self, f.name) for f in fields(self))
+
+
+def _ms(value: datetime) -> datetime:
+    """A time as BSON stores it (milliseconds): a lease is compared with what was stored."""
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """What a pass looked up once for its messages."""
+
+    campaign: Campaign
+    template: MessageTemplate
+    contacts: dict[str, ContactView]
+    links: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -61,15 +103,23 @@ class Sender:
     mailbox_domain: str
     unsubscribe_key: bytes
     batch: int = 500
+    # Messages claimed at once: the most a crash can leave accepted but not marked sent.
+    chunk: int = 100
+    lease: timedelta = timedelta(seconds=120)
+    # The longest one send may take (the email adapter's timeout): none starts later than
+    # this before its lease ends.
+    send_timeout: timedelta = timedelta(seconds=30)
 
     async def dispatch(self, campaign: Campaign) -> Outcome:
-        """One pass over the campaign's due messages."""
+        """One pass over the campaign's due messages; a campaign with none open left is
+        marked completed."""
         if campaign.status is not CampaignStatus.SENDING:
             return Outcome()
         tenant = campaign.tenant_id
         now = self.clock()
         due = await self.repository.due_messages(tenant, campaign.id, now, self.batch)
         if not due:
+            await self._complete(campaign, now)
             return Outcome()
         template = await self.repository.get_template(tenant, campaign.template_id)
         settings = await self.repository.get_settings(tenant) or CampaignSettings()
@@ -77,152 +127,248 @@ class Sender:
         contacts = await self.repository.get_contacts(tenant, ids)
         needs_link = template is not None and "portal_url" in template.content.uses()
         links = await self.repository.links(tenant, ids) if needs_link else {}
-        counts = dict.fromkeys(("sent", "suppressed", "deferred", "waiting", "failed"), 0)
-        interval = 1.0 / campaign.send_rate
-        started = time.monotonic()
-        events: list[MessageEvent] = []
+        channel = campaign.channel
+        addresses = {cid: a for cid, c in contacts.items() if (a := c.address(channel))}
+        suppressed = await self.repository.suppressions_among(
+            tenant, channel, list(addresses.values())
+        )
+        since = now - timedelta(days=settings.rules.cap_days)
+        recent = await self.repository.sent_counts(tenant, channel, ids, since)
+
+        settles: list[Move] = []
+        to_send: list[Message] = []
         for m in due:
             contact = contacts.get(m.contact_id)
-            address = contact.address(m.channel) if contact else None
-            suppressed = (
-                await self.repository.suppression(tenant, m.channel, address) if address else None
-            )
-            since = now - timedelta(days=settings.rules.cap_days)
+            address = addresses.get(m.contact_id)
             decision = decide(
                 contact=contact,
                 channel=m.channel,
-                suppressed=suppressed,
-                sent_recently=await self.repository.sent_since(
-                    tenant, m.contact_id, m.channel, since
-                ),
+                suppressed=suppressed.get(address) if address else None,
+                sent_recently=recent.get(m.contact_id, 0),
                 needs_link=needs_link,
                 has_link=m.contact_id in links,
                 now=now,
                 rules=settings.rules,
             )
             if decision.suppress is not None:
-                if await self.repository.transition(
-                    m, MessageState.SUPPRESSED, from_states=DUE_STATES, reason=decision.suppress
-                ):
-                    counts["suppressed"] += 1
-                    events.append(self._suppressed(m, decision.suppress, now))
+                settles.append(self._settle(m, MessageState.SUPPRESSED, reason=decision.suppress))
             elif decision.defer_until is not None:
-                await self.repository.transition(
-                    m, MessageState.DEFERRED, from_states=DUE_STATES, due_at=decision.defer_until
-                )
-                counts["deferred"] += 1
+                settles.append(self._settle(m, MessageState.DEFERRED, due_at=decision.defer_until))
             elif decision.wait_link:
-                await self.repository.transition(
-                    m, MessageState.WAITING_LINK, from_states=DUE_STATES, due_at=now + LINK_RETRY
-                )
-                counts["waiting"] += 1
-            elif template is None or contact is None or address is None:
+                settles.append(self._settle(m, MessageState.WAITING_LINK, due_at=now + LINK_RETRY))
+            elif template is None or address is None:
                 # decide sends only to a known contact with an address; the template may
                 # have been deleted since the campaign started.
-                if await self._fail(m, "the campaign's template was deleted", events):
-                    counts["failed"] += 1
+                settles.append(
+                    self._settle(
+                        m, MessageState.FAILED, error="the campaign's template was deleted"
+                    )
+                )
             else:
-                # The campaign's rate: the n-th send of this pass no sooner than n intervals.
-                pause = started + counts["sent"] * interval - time.monotonic()
-                if pause > 0:
-                    await asyncio.sleep(pause)
-                sent = await self._send(m, contact, address, template, links, events)
-                counts["sent" if sent else "failed"] += 1
+                to_send.append(replace(m, address=address))
+        events: list[MessageEvent] = []
+        counts = await self._apply(settles, events, now)
+        if to_send and template is not None:
+            batch = _Batch(campaign, template, contacts, links)
+            counts = self._add(counts, await self._send_all(batch, to_send, events))
         if events:
             await self.events.publish(events)
+        return counts
+
+    @staticmethod
+    def _settle(m: Message, to: MessageState, **changes: object) -> Move:
+        """The ledger move of a message settled (or put off) without a send."""
+        return m, replace(m, state=to, **changes)  # type: ignore[arg-type]
+
+    async def _apply(
+        self,
+        moves: list[Move],
+        events: list[MessageEvent],
+        now: datetime,
+        provider_ids: dict[str, str] | None = None,
+    ) -> Outcome:
+        """The moves in one write; the events and counts of those that happened."""
+        moved = await self.repository.move_many(moves)
+        counts = dict.fromkeys((f.name for f in fields(Outcome)), 0)
+        key = {
+            MessageState.SENT: "sent",
+            MessageState.SUPPRESSED: "suppressed",
+            MessageState.DEFERRED: "deferred",
+            MessageState.WAITING_LINK: "waiting",
+            MessageState.FAILED: "failed",
+            MessageState.PENDING: "retrying",
+        }
+        for _, new in moves:
+            if new.id not in moved:
+                continue
+            counts[key[new.state]] += 1
+            if new.state is MessageState.SUPPRESSED:
+                events.append(self._suppressed(new, SuppressionReason(str(new.reason)), now))
+            elif new.state is MessageState.FAILED:
+                events.append(self._failed(new, new.error or "failed", now))
+            elif new.state is MessageState.SENT and provider_ids is not None:
+                events.append(self._sent(new, provider_ids[new.id]))
         return Outcome(**counts)
 
-    async def _send(
+    @staticmethod
+    def _add(a: Outcome, b: Outcome) -> Outcome:
+        return Outcome(**{f.name: getattr(a, f.name) + getattr(b, f.name) for f in fields(a)})
+
+    async def _send_all(
+        self, batch: _Batch, messages: list[Message], events: list[MessageEvent]
+    ) -> Outcome:
+        """Claim, send and mark the messages chunk by chunk, at the campaign's rate. The
+        ledger writes overlap the sends: the next chunk is claimed and the last one marked
+        while a chunk is being sent (so at most two chunks are accepted but not yet marked)."""
+        rate = batch.campaign.send_rate
+        size = max(1, min(self.chunk, int(rate)))
+        chunks = [messages[i : i + size] for i in range(0, len(messages), size)]
+        interval = 1.0 / rate
+        started = time.monotonic()
+        outcomes: list[Outcome] = []
+        claiming = asyncio.ensure_future(self._claim(chunks[0]))
+        marking: asyncio.Future[Outcome] | None = None
+        try:
+            for n, _chunk in enumerate(chunks):
+                held = await claiming
+                if n + 1 < len(chunks):
+                    claiming = asyncio.ensure_future(self._claim(chunks[n + 1]))
+                first = n * size
+                results = await asyncio.gather(
+                    *(
+                        self._send_one(batch, m, started + (first + i) * interval)
+                        for i, m in enumerate(held)
+                    )
+                )
+                if marking is not None:
+                    outcomes.append(await marking)
+                marking = asyncio.ensure_future(self._mark(held, results, events))
+            if marking is not None:
+                outcomes.append(await marking)
+        finally:
+            for pending in (claiming, marking):
+                if pending is not None and not pending.done():
+                    pending.cancel()
+        total = Outcome()
+        for outcome in outcomes:
+            total = self._add(total, outcome)
+        return total
+
+    async def _claim(self, chunk: list[Message]) -> list[Message]:
+        """Move the chunk to SENDING under a lease; those this sender won, as now stored."""
+        lease_until = _ms(self.clock() + self.lease)
+        claims = [
+            (m, replace(m, state=MessageState.SENDING, due_at=lease_until, attempts=m.attempts + 1))
+            for m in chunk
+        ]
+        won = await self.repository.move_many(claims)
+        return [new for _, new in claims if new.id in won]
+
+    async def _mark(
         self,
-        m: Message,
-        contact: ContactView,
-        address: str,
-        template: MessageTemplate,
-        links: dict[str, str],
+        held: list[Message],
+        results: list[str | Exception | None],
         events: list[MessageEvent],
-    ) -> bool:
-        # Ledger first: only the one pass that moves it to SENDING sends it.
-        if not await self.repository.transition(
-            m,
-            MessageState.SENDING,
-            from_states=DUE_STATES,
-            attempts=m.attempts + 1,
-            address=address,
-        ):
-            return False
+    ) -> Outcome:
+        """Record the chunk's sends: SENT, or failed or put off with the error's kind."""
+        marks: list[Move] = []
+        provider_ids: dict[str, str] = {}
+        for m, result in zip(held, results, strict=True):
+            if isinstance(result, str):
+                marks.append(self._settle(m, MessageState.SENT, sent_at=self.clock()))
+                provider_ids[m.id] = result
+            elif result is not None:
+                marks.append(self._after_failure(m, result))
+        return await self._apply(marks, events, self.clock(), provider_ids)
+
+    def _after_failure(self, m: Message, error: Exception) -> Move:
+        kind = (
+            error.reason if isinstance(error, EmailRefused | SmsRefused) else type(error).__name__
+        )
+        if isinstance(error, _UNAVAILABLE) and m.attempts < MAX_ATTEMPTS:
+            due = _ms(self.clock() + RETRY_LATER)
+            return self._settle(m, MessageState.PENDING, due_at=due, error=kind)
+        return self._settle(m, MessageState.FAILED, error=kind)
+
+    async def _send_one(self, batch: _Batch, m: Message, slot: float) -> str | Exception | None:
+        """The provider's id, the error it failed with, or None when its lease was too near
+        its end to start (it stays SENDING and is taken up again once the lease is over)."""
+        pause = slot - time.monotonic()
+        if pause > 0:
+            await asyncio.sleep(pause)
+        if self.clock() + self.send_timeout >= m.due_at:
+            return None
+        try:
+            return await self._deliver(batch, m)
+        except (*_REFUSED, *_UNAVAILABLE, RuntimeError) as exc:
+            # The address and body stay out of the log and the event.
+            _log.warning("message failed", message_id=m.id, error=type(exc).__name__)
+            return exc
+
+    async def _deliver(self, batch: _Batch, m: Message) -> str:
+        contact = batch.contacts[m.contact_id]
+        address = m.address or ""
         token = make_token(self.unsubscribe_key, m.tenant_id, m.id)
         unsubscribe_url = f"{self.public_url}/u/{token}"
         context = {
             **contact.context(),
-            "portal_url": links.get(m.contact_id, ""),
+            "portal_url": batch.links.get(m.contact_id, ""),
             "unsubscribe_url": unsubscribe_url,
         }
-        try:
-            out = render(template.content, context)
-            if m.channel == "email":
-                provider_id = await self.email.send(
-                    OutgoingEmail(
-                        message_id=f"<{m.id}@{self.mailbox_domain}>",
-                        to=address,
-                        subject=out.subject or "",
-                        html=out.html,
-                        text=out.text or "",
-                        unsubscribe_url=unsubscribe_url,
-                        unsubscribe_mailto=f"mailto:unsubscribe+{token}@{self.mailbox_domain}",
-                    )
+        out = render(batch.template.content, context)
+        if m.channel == "email":
+            return await self.email.send(
+                OutgoingEmail(
+                    message_id=f"<{m.id}@{self.mailbox_domain}>",
+                    to=address,
+                    subject=out.subject or "",
+                    html=out.html,
+                    text=out.text or "",
+                    unsubscribe_url=unsubscribe_url,
+                    unsubscribe_mailto=f"mailto:unsubscribe+{token}@{self.mailbox_domain}",
                 )
-            else:
-                if self.sms is None:
-                    raise RuntimeError("no SMS provider is configured")
-                provider_id = await self.sms.send(
-                    OutgoingSms(message_id=m.id, to=address, body=out.body or "")
-                )
-        except (RenderFailed, OSError, RuntimeError) as exc:
-            # The address and body stay out of the log and the event.
-            _log.warning("message failed", message_id=m.id, error=type(exc).__name__)
-            await self._fail(m, type(exc).__name__, events, from_states=[MessageState.SENDING])
-            return False
-        sent_at = self.clock()
-        await self.repository.transition(
-            m, MessageState.SENT, from_states=[MessageState.SENDING], sent_at=sent_at
-        )
-        events.append(
-            MessageSent(
-                tenant_id=m.tenant_id,
-                message_id=m.id,
-                campaign_id=m.campaign_id,
-                contact_id=m.contact_id,
-                channel=m.channel,
-                provider_message_id=provider_id,
-                sent_at=sent_at,
             )
-        )
-        return True
+        if self.sms is None:
+            raise RuntimeError("no SMS provider is configured")
+        return await self.sms.send(OutgoingSms(message_id=m.id, to=address, body=out.body or ""))
 
-    async def _fail(
-        self,
-        m: Message,
-        error: str,
-        events: list[MessageEvent],
-        from_states: tuple[MessageState, ...] | list[MessageState] = DUE_STATES,
-    ) -> bool:
-        now = self.clock()
-        if not await self.repository.transition(
-            m, MessageState.FAILED, from_states=from_states, error=error
-        ):
-            return False
-        events.append(
-            MessageFailed(
-                tenant_id=m.tenant_id,
-                message_id=m.id,
-                campaign_id=m.campaign_id,
-                contact_id=m.contact_id,
-                channel=m.channel,
-                error=error,
-                failed_at=now,
-            )
+    async def _complete(self, campaign: Campaign, now: datetime) -> None:
+        # Only a campaign whose whole audience is claimed; the repository's compare and set
+        # on `targeted_at` keeps one that is being targeted again meanwhile open. One with
+        # no message at all (an empty audience) stays sending: a later list into its groups
+        # may still bring it contacts.
+        if campaign.targeted_at is None:
+            return
+        if await self.repository.open_messages(campaign.tenant_id, campaign.id):
+            return
+        if not await self.repository.state_counts(campaign.tenant_id, campaign.id):
+            return
+        if await self.repository.finish_campaign(campaign, now):
+            _log.info("campaign completed", tenant_id=campaign.tenant_id, campaign_id=campaign.id)
+
+    @staticmethod
+    def _sent(m: Message, provider_id: str) -> MessageSent:
+        return MessageSent(
+            tenant_id=m.tenant_id,
+            message_id=m.id,
+            campaign_id=m.campaign_id,
+            contact_id=m.contact_id,
+            channel=m.channel,
+            provider_message_id=provider_id,
+            sent_at=m.sent_at or m.created_at,
         )
-        return True
+
+    @staticmethod
+    def _failed(m: Message, error: str, now: datetime) -> MessageFailed:
+        return MessageFailed(
+            tenant_id=m.tenant_id,
+            message_id=m.id,
+            campaign_id=m.campaign_id,
+            contact_id=m.contact_id,
+            channel=m.channel,
+            error=error,
+            failed_at=now,
+        )
 
     @staticmethod
     def _suppressed(m: Message, reason: SuppressionReason, now: datetime) -> MessageSuppressed:
@@ -240,9 +386,7 @@ class Sender:
         """One pass over every tenant's sending campaigns; returns how many messages moved."""
         moved = 0
         for campaign in await self.repository.campaigns_sending():
-            outcome = await self.dispatch(campaign)
-            moved += outcome.sent + outcome.suppressed + outcome.deferred + outcome.failed
-            moved += outcome.waiting
+            moved += (await self.dispatch(campaign)).moved()
         return moved
 
     async def dispatch_forever(self, every_s: float) -> None:

@@ -56,10 +56,7 @@ def bootstrap(
         ).digest(),
     )
     return Container(
-        settings=settings,
-        broker=infra.broker,
-        publisher=infra.publisher,
-        mongo=infra.mongo,
+        infra=infra,
         repository=repository,
         events=events,
         clock=clock,

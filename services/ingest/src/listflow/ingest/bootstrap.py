@@ -155,10 +155,7 @@ def bootstrap(
         preview_concurrency=settings.ingest_preview_concurrency,
     )
     return Container(
-        settings=settings,
-        broker=infra.broker,
-        publisher=infra.publisher,
-        mongo=infra.mongo,
+        infra=infra,
         repository=repository,
         mappings=mappings,
         files=files,

@@ -1,6 +1,6 @@
 """What ingest's use cases need from the outside world; adapters implement these."""
 
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -10,14 +10,13 @@ from listflow.ingest.domain.date_orders import DateScan
 from listflow.ingest.domain.file_rows import BrokenRow, ReadLimits, Row, Sniffed
 from listflow.ingest.domain.lead_rows import LeadListInfo
 from listflow.ingest.domain.previews import MatchCounts
-from listflow.ingest.domain.upload import Tally, UploadStatus
+from listflow.ingest.domain.upload import Lease, Tally, UploadChange
 from listflow.schemas.events import Event, ListReady
 from listflow.schemas.values import MatchKey
 
-# An upload as stored: the document the routes and use cases read (`tally` filled in).
+# An upload as stored (`tally` filled in): the routes render it, the use cases decide on
+# it as an `Upload` (listflow.ingest.domain.upload), whose changes are the only writes to it.
 UploadDoc = dict[str, Any]
-# Who counts into an upload's running tally: each writer has a part of its own, since two
-# increments racing on one document lose one on FerretDB (see the Mongo adapter).
 
 
 class UploadRepository(Protocol):
@@ -33,12 +32,10 @@ class UploadRepository(Protocol):
     async def get_any(self, upload_id: str) -> UploadDoc | None:
         """For consumers: the event names the tenant, the upload id is the key."""
 
-    async def update(self, upload_id: str, fields: Mapping[str, Any]) -> None: ...
-
-    async def transition(
-        self, upload_id: str, from_status: Iterable[UploadStatus], fields: Mapping[str, Any]
-    ) -> UploadDoc | None:
-        """Change state only from the given statuses: exactly one caller wins a transition."""
+    async def apply(self, upload_id: str, change: UploadChange) -> UploadDoc | None:
+        """Write a change its aggregate decided, in one atomic update, only from the statuses
+        it names (if any): of two racing changes exactly one wins. The upload as changed;
+        None when there is no such upload or it is in another status."""
 
     async def history(
         self,
@@ -56,10 +53,9 @@ class UploadRepository(Protocol):
     async def unfinished(self) -> list[UploadDoc]:
         """Uploads still importing, or completed but not yet announced."""
 
-    async def claim(
-        self, upload_id: str, owner: str, now: datetime, until: datetime
-    ) -> UploadDoc | None:
-        """Take the lease on reading an upload's file; only one ingest process reads it."""
+    async def claim(self, upload_id: str, lease: Lease, now: datetime) -> UploadDoc | None:
+        """Take (or renew) the lease on reading an importing upload's file, if no other
+        process holds it at `now` (`Lease.lets`): only one ingest process reads a file."""
 
 
 class OutcomeLedger(Protocol):

@@ -69,10 +69,7 @@ def bootstrap(
     events = LeadEvents(infra.publisher)
     wired = use_cases(repository, events, clock)
     return Container(
-        settings=settings,
-        broker=infra.broker,
-        publisher=infra.publisher,
-        mongo=infra.mongo,
+        infra=infra,
         repository=repository,
         events=events,
         clock=clock,

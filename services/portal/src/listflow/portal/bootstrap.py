@@ -78,10 +78,7 @@ def bootstrap(
     )
     provider_url = urlsplit(settings.payments_provider_url)
     return Container(
-        settings=settings,
-        broker=infra.broker,
-        publisher=infra.publisher,
-        mongo=infra.mongo,
+        infra=infra,
         repository=repository,
         portal=portal,
         selfservice=selfservice,

@@ -29,6 +29,7 @@ import phonenumbers
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from listflow.devstack import datagen, infra
+from listflow.devstack.bench_campaigns import campaigns_lines, campaigns_phase
 from listflow.devstack.bench_portal import portal_lines, portal_phase
 from listflow.devstack.processes import ServiceProcess, running_stack, service_env
 from listflow.devstack.topics import ensure_topics
@@ -591,6 +592,7 @@ def _table(result: dict[str, Any]) -> str:
             f"{database_e2e / limits['insert_database_cpu_us_per_row']:.2f}",
         ),
         *(portal_lines(result["portal"]) if "portal" in result else ()),
+        *(campaigns_lines(result["campaigns"]) if "campaigns" in result else ()),
     ]
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"  {k.ljust(width)}  {v}" for k, v in rows)
@@ -689,6 +691,41 @@ def _portal_only(out_dir: Path) -> None:
     width = max(len(k) for k, _ in rows)
     print("\n" + "\n".join(f"  {k.ljust(width)}  {v}" for k, v in rows))
     print(f"\nwritten to {out}")
+
+
+def _campaigns_only(out_dir: Path) -> None:
+    """The campaigns phase alone on a fresh stack (BENCH_CAMPAIGNS_ONLY=1)."""
+    infra.wipe(PROFILE)
+    infra.up(PROFILE)
+    asyncio.run(ensure_topics(PROFILE.kafka_bootstrap))
+    key, env = _bench_env()
+    try:
+        with (
+            running_stack(env, PORTS, GATEWAY_PORT, PROFILE.state / "logs") as (services, url),
+            httpx.Client(base_url=url, headers={"X-API-Key": key}, timeout=600) as client,
+        ):
+            _phase("email campaign on ListReady, to Mailpit")
+            campaigns = _campaigns_phase(client, services)
+    finally:
+        infra.down(PROFILE)
+    result = {
+        "when": datetime.now(UTC).isoformat(),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "campaigns": campaigns,
+    }
+    out_dir.mkdir(exist_ok=True)
+    out = out_dir / f"bench-campaigns-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    out.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
+    rows = campaigns_lines(campaigns)
+    width = max(len(k) for k, _ in rows)
+    print("\n" + "\n".join(f"  {k.ljust(width)}  {v}" for k, v in rows))
+    print(f"\nwritten to {out}")
+
+
+def _campaigns_phase(client: httpx.Client, services: dict[str, ServiceProcess]) -> dict[str, Any]:
+    process = services["campaigns"].process
+    assert process is not None
+    return campaigns_phase(client, PROFILE, process.pid, PROFILE.state.parent / "bench-files")
 
 
 # The issue's targets (issue 17), as ratios of figures measured in the same run.
@@ -846,6 +883,9 @@ def _run_store(store: str, args: argparse.Namespace, files: _Files, stamp: str) 
                     lambda: _cpu_s({"portal": services["portal"]})["portal"],
                 )
                 loads.append(os.getloadavg()[0])
+                _phase("email campaign on ListReady, to Mailpit")
+                campaigns = _campaigns_phase(client, services)
+                loads.append(os.getloadavg()[0])
             finally:
                 for process in extra:
                     process.stop()
@@ -879,6 +919,7 @@ def _run_store(store: str, args: argparse.Namespace, files: _Files, stamp: str) 
         "preview": preview,
         "limits": limits,
         "portal": portal,
+        "campaigns": campaigns,
     }
     if profile_dir is not None:
         result["hot_spots"] = {
@@ -1019,7 +1060,17 @@ def main() -> None:
         help="only the portal phase: ID&V and accounts pages under wrk (BENCH_PORTAL_SECONDS, "
         "BENCH_PORTAL_CONNECTIONS, BENCH_PORTAL_CUSTOMERS)",
     )
+    parser.add_argument(
+        "--campaigns-only",
+        action="store_true",
+        default=os.environ.get("BENCH_CAMPAIGNS_ONLY") == "1",
+        help="only the campaigns phase: an email campaign of BENCH_CAMPAIGN_CONTACTS (100,000) "
+        "contacts on ListReady, to Mailpit",
+    )
     args = parser.parse_args()
+    if args.campaigns_only:
+        _campaigns_only(args.out)
+        return
     if args.portal_only:
         _portal_only(args.out)
         return

@@ -30,9 +30,14 @@ ROUTES: dict[str, str] = {
     "/v1/message-templates": "campaigns",
     "/v1/campaigns": "campaigns",
     "/v1/campaign-settings": "campaigns",
+    # A segment's campaign file (a campaign's own is under /v1/campaigns).
+    "/v1/campaign-file.csv": "campaigns",
+    "/v1/campaign-file.xlsx": "campaigns",
     "/v1/suppressions": "campaigns",
     # The SMS provider's signed status callbacks and inbound messages.
     "/hooks/sms": "campaigns",
+    # Customers' unsubscribe links (/u/<token>, one click) in every email and SMS.
+    "/u": "campaigns",
     "/v1/portal": "portal",
     # Customers' own pages (their links are /p/<token>) and the portal's static files.
     "/p": "portal",

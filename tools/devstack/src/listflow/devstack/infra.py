@@ -201,6 +201,22 @@ def port_open(port: int, what: str = "a server") -> bool:
     return False
 
 
+def _start_daemon(
+    state: Path, command: list[str], *, logname: str, env: dict[str, str] | None = None
+) -> tuple[int, Path]:
+    """Start a server of the stack in a session of its own (so that `_stop` ends it with its
+    children), its output appended to state/logname and its pid in state/pid; the caller
+    waits for its ports. Returns the pid and the log file."""
+    state.mkdir(parents=True, exist_ok=True)
+    logfile = state / logname
+    with logfile.open("ab") as out:
+        process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env
+        )
+    (state / "pid").write_text(str(process.pid))
+    return process.pid, logfile
+
+
 def wait_port(port: int, what: str, timeout: float, logfile: Path) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -250,6 +266,31 @@ def kafka_libs() -> Path:
         )
         marker.touch()
         return libs
+
+
+def _go_binary(
+    what: str, binary: Path, package: str, *, module: str, lock: str, how_long: str
+) -> Path:
+    """`package` built once per machine inside our small Go module `infra/<module>` (its go.mod
+    pins the version; the Go module proxy serves the code), under the machine-wide lock of
+    the build; written to a partial file first, so a build cut short is never taken for one."""
+    with cache_lock(lock):
+        if binary.exists():
+            return binary
+        started = time.monotonic()
+        log(f"building {what} from the Go module proxy ({how_long})")
+        binary.parent.mkdir(parents=True, exist_ok=True)
+        partial = binary.with_name(f"{binary.name}.partial")
+        env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
+        subprocess.run(
+            ["go", "build", "-trimpath", "-o", str(partial), package],
+            cwd=REPO / "infra" / module,
+            env=env,
+            check=True,
+        )
+        partial.rename(binary)
+        log(f"{what} built in {time.monotonic() - started:.0f}s")
+        return binary
 
 
 def _java_cmd(libs: Path, log4j: Path, *args: str, heap: str = "256m") -> list[str]:
@@ -351,18 +392,12 @@ def start_kafka(profile: Profile) -> None:
             check=True,
             capture_output=True,
         )
-    logfile = state / "stdout.log"
-    with logfile.open("ab") as out:
-        process = subprocess.Popen(
-            _java_cmd(libs, log4j, "kafka.Kafka", str(props), heap="1g"),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    (state / "pid").write_text(str(process.pid))
+    pid, _ = _start_daemon(
+        state, _java_cmd(libs, log4j, "kafka.Kafka", str(props), heap="1g"), logname="stdout.log"
+    )
     # A JVM starting on two cores at load 20 (a bench beside several suites) took over 90 s.
     wait_port(profile.kafka_port, "Kafka", 240, state / "server.log")
-    log(f"Kafka {KAFKA_VERSION} up on {profile.kafka_bootstrap} (pid {process.pid})")
+    log(f"Kafka {KAFKA_VERSION} up on {profile.kafka_bootstrap} (pid {pid})")
 
 
 # --- PostgreSQL (FerretDB's backend) ------------------------------------------------------
@@ -521,20 +556,14 @@ def stop_postgres(profile: Profile) -> None:
 
 def ferretdb_binary() -> Path:
     """FerretDB built from the Go module proxy once per machine (see infra/ferretdb/main.go)."""
-    with cache_lock("ferretdb1"):
-        binary = CACHE / "bin" / f"ferretdb-{FERRETDB_VERSION}"
-        if binary.exists():
-            return binary
-        log(f"building FerretDB {FERRETDB_VERSION} from the Go module proxy")
-        binary.parent.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
-        subprocess.run(
-            ["go", "build", "-trimpath", "-o", str(binary), "."],
-            cwd=REPO / "infra" / "ferretdb",
-            env=env,
-            check=True,
-        )
-        return binary
+    return _go_binary(
+        f"FerretDB {FERRETDB_VERSION}",
+        CACHE / "bin" / f"ferretdb-{FERRETDB_VERSION}",
+        ".",
+        module="ferretdb",
+        lock="ferretdb1",
+        how_long="a minute or two, once",
+    )
 
 
 def start_ferretdb(profile: Profile) -> None:
@@ -556,17 +585,13 @@ def start_ferretdb(profile: Profile) -> None:
     else:
         (state / "data").mkdir(exist_ok=True)
         flags = ["--handler=sqlite", f"--sqlite-url=file:{state / 'data'}/"]
-    logfile = state / "ferretdb.log"
-    with logfile.open("ab") as out:
-        process = subprocess.Popen(
-            [str(binary), f"--listen-addr=127.0.0.1:{profile.mongo_port}", *flags],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    (state / "pid").write_text(str(process.pid))
+    pid, logfile = _start_daemon(
+        state,
+        [str(binary), f"--listen-addr=127.0.0.1:{profile.mongo_port}", *flags],
+        logname="ferretdb.log",
+    )
     wait_port(profile.mongo_port, "FerretDB", 30, logfile)
-    log(f"FerretDB {FERRETDB_VERSION} ({backend}) up on {profile.mongodb_url} (pid {process.pid})")
+    log(f"FerretDB {FERRETDB_VERSION} ({backend}) up on {profile.mongodb_url} (pid {pid})")
 
 
 # --- FerretDB 2 on PostgreSQL 18 with DocumentDB -------------------------------------------
@@ -710,7 +735,7 @@ def _root_postgres_ids(root: Path) -> tuple[int, int]:
 
 
 def start_postgres18(profile: Profile) -> None:
-    if port_open(profile.postgres_port):
+    if port_open(profile.postgres_port, "PostgreSQL 18"):
         return
     root = documentdb_root()
     state = profile.state / "postgres18"
@@ -742,17 +767,13 @@ def start_postgres18(profile: Profile) -> None:
         "random_page_cost": "1.1",
     }
     options = [arg for key, value in settings.items() for arg in ("-c", f"{key}={value}")]
-    logfile = state / "postgres.log"
-    with logfile.open("ab") as out:
-        process = subprocess.Popen(
-            _in_root(
-                root, [f"{binaries}/postgres", "-D", "/srv/data", *options], bind=state, user=user
-            ),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    (state / "pid").write_text(str(process.pid))
+    pid, logfile = _start_daemon(
+        state,
+        _in_root(
+            root, [f"{binaries}/postgres", "-D", "/srv/data", *options], bind=state, user=user
+        ),
+        logname="postgres.log",
+    )
     wait_port(profile.postgres_port, "PostgreSQL 18", 120, logfile)
     psql = [f"{binaries}/psql", "-h", "127.0.0.1", "-p", str(profile.postgres_port)]
     sql = "CREATE EXTENSION IF NOT EXISTS documentdb CASCADE"
@@ -767,40 +788,23 @@ def start_postgres18(profile: Profile) -> None:
         time.sleep(0.2)
     else:
         raise RuntimeError(f"CREATE EXTENSION documentdb failed: {done.stderr}")
-    log(f"PostgreSQL 18 with DocumentDB up on port {profile.postgres_port} (pid {process.pid})")
+    log(f"PostgreSQL 18 with DocumentDB up on port {profile.postgres_port} (pid {pid})")
 
 
 def ferretdb2_binary() -> Path:
     """FerretDB 2 built from the Go module proxy once per machine (see infra/ferretdb2/go.mod)."""
-    with cache_lock("ferretdb2"):
-        binary = CACHE / "bin" / f"ferretdb-{FERRETDB2_VERSION}"
-        if binary.exists():
-            return binary
-        started = time.monotonic()
-        log(f"building FerretDB {FERRETDB2_VERSION} from the Go module proxy (minutes, once)")
-        binary.parent.mkdir(parents=True, exist_ok=True)
-        partial = binary.with_name(f"{binary.name}.partial")
-        env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
-        subprocess.run(
-            [
-                "go",
-                "build",
-                "-trimpath",
-                "-o",
-                str(partial),
-                "github.com/FerretDB/FerretDB/v2/cmd/ferretdb",
-            ],
-            cwd=REPO / "infra" / "ferretdb2",
-            env=env,
-            check=True,
-        )
-        partial.rename(binary)
-        log(f"FerretDB {FERRETDB2_VERSION} built in {time.monotonic() - started:.0f}s")
-        return binary
+    return _go_binary(
+        f"FerretDB {FERRETDB2_VERSION}",
+        CACHE / "bin" / f"ferretdb-{FERRETDB2_VERSION}",
+        "github.com/FerretDB/FerretDB/v2/cmd/ferretdb",
+        module="ferretdb2",
+        lock="ferretdb2",
+        how_long="minutes, once",
+    )
 
 
 def start_ferretdb2(profile: Profile) -> None:
-    if port_open(profile.mongo_port):
+    if port_open(profile.mongo_port, "FerretDB 2"):
         log(f"MongoDB wire protocol already listening on {profile.mongodb_url}")
         return
     # On first use the Go build and the root's build take minutes each: side by side.
@@ -819,19 +823,9 @@ def start_ferretdb2(profile: Profile) -> None:
         "--telemetry=disable",
         "--log-level=warn",
     ]
-    logfile = state / "ferretdb.log"
-    with logfile.open("ab") as out:
-        process = subprocess.Popen(
-            [str(binary), *flags],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    (state / "pid").write_text(str(process.pid))
+    pid, logfile = _start_daemon(state, [str(binary), *flags], logname="ferretdb.log")
     wait_port(profile.mongo_port, "FerretDB 2", 120, logfile)
-    log(
-        f"FerretDB {FERRETDB2_VERSION} (DocumentDB) up on {profile.mongodb_url} (pid {process.pid})"
-    )
+    log(f"FerretDB {FERRETDB2_VERSION} (DocumentDB) up on {profile.mongodb_url} (pid {pid})")
 
 
 # --- Mailpit (the SMTP server and inbox of local runs and tests) ----------------------------
@@ -841,24 +835,14 @@ MAILPIT_VERSION = "v1.33.1"  # infra/mailpit/go.mod
 
 def mailpit_binary() -> Path:
     """Mailpit built from the Go module proxy once per machine (see infra/mailpit/go.mod)."""
-    with cache_lock("mailpit"):
-        binary = CACHE / "bin" / f"mailpit-{MAILPIT_VERSION}"
-        if binary.exists():
-            return binary
-        started = time.monotonic()
-        log(f"building Mailpit {MAILPIT_VERSION} from the Go module proxy (a minute or two, once)")
-        binary.parent.mkdir(parents=True, exist_ok=True)
-        partial = binary.with_name(f"{binary.name}.partial")
-        env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod"}
-        subprocess.run(
-            ["go", "build", "-trimpath", "-o", str(partial), "github.com/axllent/mailpit"],
-            cwd=REPO / "infra" / "mailpit",
-            env=env,
-            check=True,
-        )
-        partial.rename(binary)
-        log(f"Mailpit {MAILPIT_VERSION} built in {time.monotonic() - started:.0f}s")
-        return binary
+    return _go_binary(
+        f"Mailpit {MAILPIT_VERSION}",
+        CACHE / "bin" / f"mailpit-{MAILPIT_VERSION}",
+        "github.com/axllent/mailpit",
+        module="mailpit",
+        lock="mailpit",
+        how_long="a minute or two, once",
+    )
 
 
 def start_mailpit(profile: Profile) -> None:
@@ -876,20 +860,13 @@ def start_mailpit(profile: Profile) -> None:
         f"--database={state / 'mailpit.db'}",
         "--smtp-auth-accept-any",
         "--smtp-auth-allow-insecure",
-        # A test run leaves thousands of emails; the oldest go beyond this.
-        "--max=50000",
+        # A test run leaves thousands of emails; the oldest go beyond this. The bench keeps
+        # all of its campaign's (it counts them), in a profile wiped before each run.
+        "--max=0" if profile.name == "bench" else "--max=50000",
         "--disable-version-check",
         "--quiet",
     ]
-    logfile = state / "mailpit.log"
-    with logfile.open("ab") as out:
-        process = subprocess.Popen(
-            [str(binary), *flags],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    (state / "pid").write_text(str(process.pid))
+    _, logfile = _start_daemon(state, [str(binary), *flags], logname="mailpit.log")
     wait_port(profile.smtp_port, "Mailpit's SMTP server", 60, logfile)
     wait_port(profile.mailpit_port, "Mailpit's HTTP API", 60, logfile)
     log(f"Mailpit up: SMTP 127.0.0.1:{profile.smtp_port}, inbox {mailpit_url(profile)}")
@@ -920,20 +897,14 @@ def _start_simulator(
     if port_open(port, what):
         log(f"{name} simulator already listening on 127.0.0.1:{port}")
         return
-    state = profile.state / name
-    state.mkdir(parents=True, exist_ok=True)
-    logfile = state / "simulator.log"
-    with logfile.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", f"listflow.devstack.{name}_simulator", f"--port={port}", *args],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env={**os.environ, **secrets},
-        )
-    (state / "pid").write_text(str(process.pid))
+    pid, logfile = _start_daemon(
+        profile.state / name,
+        [sys.executable, "-m", f"listflow.devstack.{name}_simulator", f"--port={port}", *args],
+        logname="simulator.log",
+        env={**os.environ, **secrets},
+    )
     wait_port(port, what, 30, logfile)
-    log(f"{name} simulator up on http://127.0.0.1:{port} (pid {process.pid})")
+    log(f"{name} simulator up on http://127.0.0.1:{port} (pid {pid})")
 
 
 def start_payments_simulator(profile: Profile) -> None:

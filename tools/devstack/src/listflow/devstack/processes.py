@@ -87,6 +87,7 @@ def service_env(
         "LISTFLOW_CAMPAIGNS_SMTP_PORT": str(profile.smtp_port),
         # Emails' unsubscribe links point at the stack's public address, like portal links.
         "LISTFLOW_CAMPAIGNS_PUBLIC_URL": f"http://127.0.0.1:{profile.gateway_port}",
+        "LISTFLOW_CAMPAIGNS_SPOOL_DIR": str(profile.state / "spool"),
         "LISTFLOW_CAMPAIGNS_SMS_CALLBACK_URL": f"http://127.0.0.1:{ports.get('campaigns', 8104)}",
     }
     env.update(extra or {})

@@ -4,7 +4,7 @@ test_campaign_repository_contract.py)."""
 
 import asyncio
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -12,6 +12,8 @@ from typing import Any
 from listflow.campaigns.domain.model import (
     CAPPED_STATES,
     DUE_STATES,
+    OPEN_STATES,
+    SENDER_STATES,
     Campaign,
     CampaignSettings,
     CampaignStatus,
@@ -105,6 +107,15 @@ class InMemorySuppressions:
         found = await self.get_suppression(tenant_id, channel, address)
         return found.reason if found else None
 
+    async def suppressions_among(
+        self, tenant_id: str, channel: Channel, addresses: Sequence[str]
+    ) -> dict[str, SuppressionReason]:
+        return {
+            a: s.reason
+            for a in addresses
+            if (s := self._suppressions.get((tenant_id, channel, a))) is not None
+        }
+
     async def get_suppression(
         self, tenant_id: str, channel: Channel, address: str
     ) -> Suppression | None:
@@ -187,6 +198,12 @@ class InMemoryCampaignRepository(InMemoryTemplateRepository, InMemorySuppression
         ]
         return sorted(found, key=lambda c: c.id)
 
+    async def iter_contacts_in(
+        self, tenant_id: str, *, group_ids: Sequence[str], upload_id: str | None
+    ) -> AsyncIterator[ContactView]:
+        for c in await self.contacts_in(tenant_id, group_ids=group_ids, upload_id=upload_id):
+            yield c
+
     async def get_contacts(self, tenant_id: str, ids: Sequence[str]) -> dict[str, ContactView]:
         return {i: c for i in ids if (c := self._contacts.get((tenant_id, i))) is not None}
 
@@ -239,6 +256,19 @@ class InMemoryCampaignRepository(InMemoryTemplateRepository, InMemorySuppression
             if stored is None or stored.status is not expected:
                 return False
             del self._campaigns[(tenant_id, campaign_id)]
+            return True
+
+    async def finish_campaign(self, campaign: Campaign, at: datetime) -> bool:
+        async with self._lock:
+            key = (campaign.tenant_id, campaign.id)
+            stored = self._campaigns.get(key)
+            if (
+                stored is None
+                or stored.status is not CampaignStatus.SENDING
+                or stored.targeted_at != campaign.targeted_at
+            ):
+                return False
+            self._campaigns[key] = replace(stored, status=CampaignStatus.COMPLETED, finished_at=at)
             return True
 
     async def campaigns_sending(self) -> list[Campaign]:
@@ -298,10 +328,28 @@ class InMemoryCampaignRepository(InMemoryTemplateRepository, InMemorySuppression
             for m in self._ledger.values()
             if m.tenant_id == tenant_id
             and m.campaign_id == campaign_id
-            and m.state in DUE_STATES
+            and m.state in SENDER_STATES
             and m.due_at <= now
         ]
         return sorted(due, key=lambda m: (m.due_at, m.id))[:limit]
+
+    async def move_many(self, moves: Sequence[tuple[Message, Message]]) -> set[str]:
+        moved: set[str] = set()
+        async with self._lock:
+            for old, new in moves:
+                key = (old.tenant_id, old.id)
+                stored = self._ledger.get(key)
+                if stored is not None and (stored.state, stored.due_at) == (old.state, old.due_at):
+                    self._ledger[key] = new
+                    moved.add(new.id)
+        return moved
+
+    async def open_messages(self, tenant_id: str, campaign_id: str) -> int:
+        return sum(
+            1
+            for m in self._ledger.values()
+            if m.tenant_id == tenant_id and m.campaign_id == campaign_id and m.state in OPEN_STATES
+        )
 
     async def transition(
         self,
@@ -322,19 +370,56 @@ class InMemoryCampaignRepository(InMemoryTemplateRepository, InMemorySuppression
     async def get_message(self, tenant_id: str, message_id: str) -> Message | None:
         return self._ledger.get((tenant_id, message_id))
 
+    async def cancel_open(self, tenant_id: str, campaign_id: str) -> int:
+        async with self._lock:
+            open_ = [
+                key
+                for key, m in self._ledger.items()
+                if m.tenant_id == tenant_id
+                and m.campaign_id == campaign_id
+                and m.state in DUE_STATES
+            ]
+            for key in open_:
+                self._ledger[key] = replace(self._ledger[key], state=MessageState.CANCELLED)
+        return len(open_)
+
+    async def list_messages(
+        self,
+        tenant_id: str,
+        campaign_id: str,
+        *,
+        states: Sequence[MessageState] = (),
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[Message]:
+        chosen = sorted(
+            (
+                m
+                for m in self._ledger.values()
+                if m.tenant_id == tenant_id
+                and m.campaign_id == campaign_id
+                and (not states or m.state in states)
+                and (after is None or m.id > after)
+            ),
+            key=lambda m: m.id,
+        )
+        return chosen[:limit]
+
     async def find_message(self, message_id: str) -> Message | None:
         return next((m for (_, i), m in self._ledger.items() if i == message_id), None)
 
-    async def sent_since(
-        self, tenant_id: str, contact_id: str, channel: Channel, since: datetime
-    ) -> int:
-        return sum(
-            1
+    async def sent_counts(
+        self, tenant_id: str, channel: Channel, contact_ids: Sequence[str], since: datetime
+    ) -> dict[str, int]:
+        wanted = set(contact_ids)
+        counts = Counter(
+            m.contact_id
             for m in self._ledger.values()
             if m.tenant_id == tenant_id
-            and m.contact_id == contact_id
+            and m.contact_id in wanted
             and m.channel == channel
             and m.state in CAPPED_STATES
             and m.sent_at is not None
             and m.sent_at >= since
         )
+        return dict(counts)

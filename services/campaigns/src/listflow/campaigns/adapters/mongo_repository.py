@@ -7,13 +7,16 @@ Single-document writes only (no transactions): an update is a compare-and-set on
 (templates, contacts) or on `at` (links).
 """
 
-from collections.abc import Sequence
+import uuid
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 from listflow.campaigns.domain.model import (
     CAPPED_STATES,
     DUE_STATES,
+    OPEN_STATES,
+    SENDER_STATES,
     Audience,
     Campaign,
     CampaignSettings,
@@ -31,6 +34,7 @@ from listflow.kit.mongo import (
     find_any,
     gather_bounded,
     is_duplicate_key,
+    replace_many,
 )
 from listflow.schemas.campaigns import Channel, SuppressionReason
 from listflow.schemas.values import ContactData
@@ -234,6 +238,13 @@ class MongoSuppressions:
         found = await self.get_suppression(tenant_id, channel, address)
         return found.reason if found else None
 
+    async def suppressions_among(
+        self, tenant_id: str, channel: Channel, addresses: Sequence[str]
+    ) -> dict[str, SuppressionReason]:
+        ids = [_suppression_id(tenant_id, channel, a) for a in addresses]
+        docs = await find_any(self._suppressions, "_id", ids, {"address": 1, "reason": 1})
+        return {d["address"]: SuppressionReason(d["reason"]) for d in docs}
+
     async def get_suppression(
         self, tenant_id: str, channel: Channel, address: str
     ) -> Suppression | None:
@@ -329,6 +340,7 @@ def campaign_to_document(c: Campaign) -> Document:
         "created_at": c.created_at,
         "triggered_at": c.triggered_at,
         "targeted_at": c.targeted_at,
+        "finished_at": c.finished_at,
     }
 
 
@@ -350,6 +362,7 @@ def campaign_from_document(doc: Document) -> Campaign:
         created_at=_utc(doc["created_at"]),
         triggered_at=_utc_or_none(doc.get("triggered_at")),
         targeted_at=_utc_or_none(doc.get("targeted_at")),
+        finished_at=_utc_or_none(doc.get("finished_at")),
     )
 
 
@@ -432,11 +445,21 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
             [("tenant_id", ASCENDING), ("created_at", ASCENDING), ("_id", ASCENDING)]
         )
         await self._campaigns.create_index([("status", ASCENDING), ("trigger_on", ASCENDING)])
+        # The sender's due queries (one per state) and the stats' group by state.
         await self._ledger.create_index(
-            [("tenant_id", ASCENDING), ("campaign_id", ASCENDING), ("state", ASCENDING)]
+            [
+                ("tenant_id", ASCENDING),
+                ("campaign_id", ASCENDING),
+                ("state", ASCENDING),
+                ("due_at", ASCENDING),
+            ]
         )
         await self._ledger.create_index(
             [("tenant_id", ASCENDING), ("contact_id", ASCENDING), ("channel", ASCENDING)]
+        )
+        # A campaign's messages paged by id (GET /v1/campaigns/{id}/messages).
+        await self._ledger.create_index(
+            [("tenant_id", ASCENDING), ("campaign_id", ASCENDING), ("message_id", ASCENDING)]
         )
         # The status callback finds a message by its id alone.
         await self._ledger.create_index([("message_id", ASCENDING)])
@@ -474,17 +497,28 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
     async def contacts_in(
         self, tenant_id: str, *, group_ids: Sequence[str], upload_id: str | None
     ) -> list[ContactView]:
+        return [
+            c
+            async for c in self.iter_contacts_in(
+                tenant_id, group_ids=group_ids, upload_id=upload_id
+            )
+        ]
+
+    async def iter_contacts_in(
+        self, tenant_id: str, *, group_ids: Sequence[str], upload_id: str | None
+    ) -> AsyncIterator[ContactView]:
         lists: list[Document] = []
         if group_ids:
             lists.append({"group_ids": {"$in": list(group_ids)}})
         if upload_id:
             lists.append({"upload_ids": upload_id})
         if not lists:
-            return []
+            return
         cursor = self._contacts.find({"tenant_id": tenant_id, "deleted": False, "$or": lists}).sort(
             "_id", ASCENDING
         )
-        return [contact_from_document(doc) async for doc in cursor]
+        async for doc in cursor:
+            yield contact_from_document(doc)
 
     async def get_contacts(self, tenant_id: str, ids: Sequence[str]) -> dict[str, ContactView]:
         docs = await find_any(self._contacts, "_id", [_key(tenant_id, i) for i in ids])
@@ -546,6 +580,17 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
         )
         return result.deleted_count == 1
 
+    async def finish_campaign(self, campaign: Campaign, at: datetime) -> bool:
+        result = await self._campaigns.update_one(
+            {
+                "_id": _key(campaign.tenant_id, campaign.id),
+                "status": str(CampaignStatus.SENDING),
+                "targeted_at": campaign.targeted_at,
+            },
+            {"$set": {"status": str(CampaignStatus.COMPLETED), "finished_at": at}},
+        )
+        return result.matched_count == 1
+
     async def campaigns_sending(self) -> list[Campaign]:
         return await self._campaigns_where({"status": str(CampaignStatus.SENDING)})
 
@@ -601,19 +646,53 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
     async def due_messages(
         self, tenant_id: str, campaign_id: str, now: datetime, limit: int
     ) -> list[Message]:
-        cursor = (
-            self._ledger.find(
-                {
-                    "tenant_id": tenant_id,
-                    "campaign_id": campaign_id,
-                    "state": {"$in": [str(s) for s in DUE_STATES]},
-                    "due_at": {"$lte": now},
-                }
+        # One query per state on (tenant, campaign, state, due_at): each range comes in the
+        # index's order, so no query sorts a whole campaign's ledger.
+        found: list[Message] = []
+        for state in SENDER_STATES:
+            cursor = (
+                self._ledger.find(
+                    {
+                        "tenant_id": tenant_id,
+                        "campaign_id": campaign_id,
+                        "state": str(state),
+                        "due_at": {"$lte": now},
+                    }
+                )
+                .sort([("due_at", ASCENDING)])
+                .limit(limit)
             )
-            .sort([("due_at", ASCENDING), ("message_id", ASCENDING)])
-            .limit(limit)
+            found.extend([message_from_document(doc) async for doc in cursor])
+        return sorted(found, key=lambda m: (m.due_at, m.id))[:limit]
+
+    async def move_many(self, moves: Sequence[tuple[Message, Message]]) -> set[str]:
+        if not moves:
+            return set()
+        # Each replacement carries this call's token: when some did not match, the stored
+        # token tells which did.
+        token = uuid.uuid4().hex
+        replacements = [
+            (
+                {"_id": _key(old.tenant_id, old.id), "state": str(old.state), "due_at": old.due_at},
+                {**message_to_document(new), "move": token},
+            )
+            for old, new in moves
+        ]
+        done = await replace_many(self._ledger, replacements)
+        if done.matched == len(moves):
+            return {new.id for _, new in moves}
+        keys = [f["_id"] for f, _ in replacements]
+        stored = await find_any(self._ledger, "_id", keys, {"message_id": 1, "move": 1})
+        return {d["message_id"] for d in stored if d.get("move") == token}
+
+    async def open_messages(self, tenant_id: str, campaign_id: str) -> int:
+        return await self._ledger.count_documents(
+            {
+                "tenant_id": tenant_id,
+                "campaign_id": campaign_id,
+                "state": {"$in": [str(s) for s in OPEN_STATES]},
+            }
         )
-        return [message_from_document(doc) async for doc in cursor]
 
     async def transition(
         self,
@@ -636,19 +715,57 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
         doc = await self._ledger.find_one({"_id": _key(tenant_id, message_id)})
         return message_from_document(doc) if doc is not None else None
 
+    async def cancel_open(self, tenant_id: str, campaign_id: str) -> int:
+        # One filtered update: a message a running pass moves to SENDING first is no longer
+        # matched, and one cancelled first no longer matches that pass's compare and set.
+        result = await self._ledger.update_many(
+            {
+                "tenant_id": tenant_id,
+                "campaign_id": campaign_id,
+                "state": {"$in": [str(s) for s in DUE_STATES]},
+            },
+            {"$set": {"state": str(MessageState.CANCELLED)}},
+        )
+        return result.modified_count
+
+    async def list_messages(
+        self,
+        tenant_id: str,
+        campaign_id: str,
+        *,
+        states: Sequence[MessageState] = (),
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[Message]:
+        query: Document = {"tenant_id": tenant_id, "campaign_id": campaign_id}
+        if states:
+            query["state"] = {"$in": [str(s) for s in states]}
+        if after is not None:
+            query["message_id"] = {"$gt": after}
+        cursor = self._ledger.find(query).sort([("message_id", ASCENDING)]).limit(limit)
+        return [message_from_document(doc) async for doc in cursor]
+
     async def find_message(self, message_id: str) -> Message | None:
         doc = await self._ledger.find_one({"message_id": message_id})
         return message_from_document(doc) if doc is not None else None
 
-    async def sent_since(
-        self, tenant_id: str, contact_id: str, channel: Channel, since: datetime
-    ) -> int:
-        return await self._ledger.count_documents(
-            {
-                "tenant_id": tenant_id,
-                "contact_id": contact_id,
-                "channel": channel,
-                "state": {"$in": [str(s) for s in CAPPED_STATES]},
-                "sent_at": {"$gte": since},
-            }
+    async def sent_counts(
+        self, tenant_id: str, channel: Channel, contact_ids: Sequence[str], since: datetime
+    ) -> dict[str, int]:
+        if not contact_ids:
+            return {}
+        cursor = await self._ledger.aggregate(
+            [
+                {
+                    "$match": {
+                        "tenant_id": tenant_id,
+                        "contact_id": {"$in": list(contact_ids)},
+                        "channel": channel,
+                        "state": {"$in": [str(s) for s in CAPPED_STATES]},
+                        "sent_at": {"$gte": since},
+                    }
+                },
+                {"$group": {"_id": "$contact_id", "n": {"$sum": 1}}},
+            ]
         )
+        return {d["_id"]: int(d["n"]) async for d in cursor}

@@ -21,6 +21,7 @@ class Filters(_Model):
     balance_min: Decimal | None = None
     balance_max: Decimal | None = None
     updated_since: datetime | None = None
+    updated_before: datetime | None = None
     postcode_prefix: str | None = Field(default=None, max_length=20)
     # Only contacts whose consent on this channel is explicitly given (the rule at send time
     # refuses the others anyway; this keeps them out of the audience and its count).
@@ -43,6 +44,7 @@ class CampaignStatus(StrEnum):
     DRAFT = "draft"  # waiting for its trigger
     SENDING = "sending"
     PAUSED = "paused"
+    COMPLETED = "completed"  # every message settled (sent, failed or suppressed)
     CANCELLED = "cancelled"
 
 
@@ -62,6 +64,8 @@ class Campaign:
     # Set once the whole audience is claimed in the ledger: a sending campaign without it
     # (the service stopped mid-targeting) is targeted again at start.
     targeted_at: datetime | None = None
+    # When the last open message was settled (status completed).
+    finished_at: datetime | None = None
 
     def group_ids(self) -> set[str]:
         return {
@@ -84,11 +88,15 @@ class MessageState(StrEnum):
     DELIVERED = "delivered"
     FAILED = "failed"
     SUPPRESSED = "suppressed"
+    CANCELLED = "cancelled"  # still open when its campaign was cancelled: never sent
 
 
 # The ledger states the sender takes up when due, and those a frequency cap counts.
 DUE_STATES = (MessageState.PENDING, MessageState.DEFERRED, MessageState.WAITING_LINK)
 CAPPED_STATES = (MessageState.SENDING, MessageState.SENT, MessageState.DELIVERED)
+# What the sender looks at: the due states, and SENDING, whose `due_at` is the end of the
+# lease of the sender that claimed it (after which a sender that died holding it has lost it).
+SENDER_STATES = (*DUE_STATES, MessageState.SENDING)
 
 OPEN_STATES = frozenset(
     {MessageState.PENDING, MessageState.DEFERRED, MessageState.WAITING_LINK, MessageState.SENDING}
@@ -188,6 +196,8 @@ def in_audience(contact: ContactView, audience: Audience, channel: Channel) -> b
             return False
     if f.updated_since is not None and contact.updated_at < f.updated_since:
         return False
+    if f.updated_before is not None and contact.updated_at >= f.updated_before:
+        return False
     if f.postcode_prefix:
         postcode = (contact.data.postcode or "").replace(" ", "").upper()
         if not postcode.startswith(f.postcode_prefix.replace(" ", "").upper()):
@@ -282,6 +292,7 @@ class Stats:
     delivered: int = 0
     failed: int = 0
     unsubscribed: int = 0
+    cancelled: int = 0
 
     @classmethod
     def of(cls, counts: Iterable[tuple[str, str | None, int]], unsubscribed: int) -> "Stats":
@@ -300,6 +311,8 @@ class Stats:
                     stats.delivered += count
                 case MessageState.FAILED:
                     stats.failed += count
+                case MessageState.CANCELLED:
+                    stats.cancelled += count
                 case MessageState.DEFERRED:
                     stats.deferred += count
                     stats.pending += count

@@ -6,23 +6,26 @@ from datetime import datetime, time
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Query, Response
 from listflow.campaigns.domain.model import (
     Audience,
     Campaign,
     CampaignSettings,
     Filters,
+    MessageState,
     Rules,
     Trigger,
 )
-from listflow.campaigns.entrypoints.deps import CampaignsDep
+from listflow.campaigns.entrypoints.deps import CampaignsDep, MessagesDep
 from listflow.campaigns.handlers import CampaignDraft
+from listflow.campaigns.ports import Message
 from listflow.kit.auth import TenantDep
 from listflow.kit.problems import PROBLEM_RESPONSES
 from listflow.schemas.text import Id, LongText, Name, ShortText
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 CampaignId = Annotated[Id, Path(description="Campaign id")]
+MessageId = Annotated[Id, Path(description="Message id (from the campaign's messages)")]
 # "HH:MM", local time of day (JSON Schema's `time` format wants an offset, which a time in
 # each contact's own zone has not).
 ClockTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", examples=["08:00"])]
@@ -36,7 +39,8 @@ class _In(BaseModel):
 class FiltersIn(_In):
     balance_min: Money | None = Field(default=None, description="Total balance at least")
     balance_max: Money | None = Field(default=None, description="Total balance at most")
-    updated_since: AwareDatetime | None = None
+    updated_since: AwareDatetime | None = Field(default=None, description="Updated at or after")
+    updated_before: AwareDatetime | None = Field(default=None, description="Updated before")
     postcode_prefix: Annotated[ShortText, Field(max_length=20)] | None = None
     consent: bool = Field(
         default=False, description="Only contacts whose consent on the channel is given"
@@ -99,11 +103,14 @@ class CampaignPublic(BaseModel):
     template_id: str
     audience: dict[str, Any]
     trigger: dict[str, Any]
-    status: Literal["draft", "sending", "paused", "cancelled"]
+    status: Literal["draft", "sending", "paused", "completed", "cancelled"]
     send_rate: float
     created_at: datetime
     triggered_at: datetime | None
     targeted_at: datetime | None = Field(description="When the whole audience was claimed")
+    finished_at: datetime | None = Field(
+        default=None, description="When its last message was settled (status completed)"
+    )
 
     @classmethod
     def of(cls, c: Campaign) -> "CampaignPublic":
@@ -119,6 +126,7 @@ class CampaignPublic(BaseModel):
             created_at=c.created_at,
             triggered_at=c.triggered_at,
             targeted_at=c.targeted_at,
+            finished_at=c.finished_at,
         )
 
 
@@ -127,8 +135,8 @@ class CampaignList(BaseModel):
 
 
 class StatsOut(BaseModel):
-    """targeted = sum(suppressed) + sent + failed + pending; deferred is part of pending,
-    delivered part of sent."""
+    """targeted = sum(suppressed) + sent + failed + pending + cancelled; deferred is part
+    of pending, delivered part of sent."""
 
     targeted: int
     suppressed: dict[str, int]
@@ -138,6 +146,42 @@ class StatsOut(BaseModel):
     delivered: int
     failed: int
     unsubscribed: int
+    cancelled: int = Field(description="Still open when the campaign was cancelled: never sent")
+
+
+class MessagePublic(BaseModel):
+    """One message of the ledger: no address and no body, the contact id says who."""
+
+    id: str
+    contact_id: str
+    channel: Literal["email", "sms"]
+    state: MessageState
+    reason: str | None = Field(description="Why it was suppressed (the stats' reason codes)")
+    error: str | None = Field(description="Why it failed: the kind of error, or the provider's")
+    attempts: int
+    created_at: datetime
+    due_at: datetime = Field(description="When it is (or was) next due")
+    sent_at: datetime | None
+
+    @classmethod
+    def of(cls, m: Message) -> "MessagePublic":
+        return cls(
+            id=m.id,
+            contact_id=m.contact_id,
+            channel=m.channel,
+            state=m.state,
+            reason=m.reason,
+            error=m.error,
+            attempts=m.attempts,
+            created_at=m.created_at,
+            due_at=m.due_at,
+            sent_at=m.sent_at,
+        )
+
+
+class MessagePageOut(BaseModel):
+    items: list[MessagePublic]
+    next_cursor: str | None = Field(description="The cursor of the next page; null on the last")
 
 
 class SettingsIO(_In):
@@ -250,7 +294,8 @@ async def resume_campaign(
 async def cancel_campaign(
     campaigns: CampaignsDep, tenant: TenantDep, campaign_id: CampaignId
 ) -> CampaignPublic:
-    """No further message of it is sent; what was sent stays recorded."""
+    """No further message of it is sent: every message still due is settled as cancelled
+    (counted in the stats); what was sent stays recorded."""
     return CampaignPublic.of(await campaigns.move(tenant.id, campaign_id, "cancel"))
 
 
@@ -260,6 +305,44 @@ async def campaign_stats(
 ) -> StatsOut:
     """From the ledger: targeted = suppressed (by reason) + sent + failed + pending."""
     return StatsOut(**asdict(await campaigns.stats(tenant.id, campaign_id)))
+
+
+@router.get(
+    "/{campaign_id}/messages", response_model=MessagePageOut, summary="The campaign's messages"
+)
+async def campaign_messages(
+    messages: MessagesDep,
+    tenant: TenantDep,
+    campaign_id: CampaignId,
+    state: Annotated[
+        list[MessageState] | None,
+        Query(max_length=8, description="Only messages in these states (repeat the parameter)"),
+    ] = None,
+    cursor: Annotated[Id | None, Query(description="next_cursor of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> MessagePageOut:
+    """Who got what, who was skipped and why, who failed and why: one entry per contact of
+    the audience, by message id, `state=failed` for those to retry."""
+    page = await messages.page(
+        tenant.id, campaign_id, states=state or (), cursor=cursor, limit=limit
+    )
+    return MessagePageOut(
+        items=[MessagePublic.of(m) for m in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.post(
+    "/{campaign_id}/messages/{message_id}/retry",
+    response_model=MessagePublic,
+    summary="Retry a failed message",
+)
+async def retry_message(
+    messages: MessagesDep, tenant: TenantDep, campaign_id: CampaignId, message_id: MessageId
+) -> MessagePublic:
+    """Put one failed message back among the due ones (pending; sent on the sender's next
+    pass, once the campaign is sending). 409 for a message that is not failed or a
+    cancelled campaign."""
+    return MessagePublic.of(await messages.retry(tenant.id, campaign_id, message_id))
 
 
 @settings_router.get("", response_model=SettingsIO, summary="The tenant's campaign settings")

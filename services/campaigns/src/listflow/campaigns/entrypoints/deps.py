@@ -2,28 +2,18 @@
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from listflow.campaigns.bootstrap import Container
-from listflow.campaigns.handlers import Campaigns, Templates
+from listflow.campaigns.handlers import Campaigns, Messages, Templates
 from listflow.campaigns.sms import Suppressions
-from listflow.kit.container import container_dependency
+from listflow.kit.container import container_dependency, part_dependency
 
 _container = container_dependency(Container)
 
-
-def _templates(request: Request) -> Templates:
-    return _container(request).templates
-
-
-def _campaigns(request: Request) -> Campaigns:
-    return _container(request).campaigns
-
-
-def _suppressions(request: Request) -> Suppressions:
-    return _container(request).suppressions
-
-
 ContainerDep = Annotated[Container, Depends(_container)]
-TemplatesDep = Annotated[Templates, Depends(_templates)]
-CampaignsDep = Annotated[Campaigns, Depends(_campaigns)]
-SuppressionsDep = Annotated[Suppressions, Depends(_suppressions)]
+TemplatesDep = Annotated[Templates, Depends(part_dependency(Container, lambda c: c.templates))]
+CampaignsDep = Annotated[Campaigns, Depends(part_dependency(Container, lambda c: c.campaigns))]
+MessagesDep = Annotated[Messages, Depends(part_dependency(Container, lambda c: c.messages))]
+SuppressionsDep = Annotated[
+    Suppressions, Depends(part_dependency(Container, lambda c: c.suppressions))
+]

@@ -11,11 +11,13 @@ from listflow.campaigns.adapters.smtp_sender import SmtpEmailSender
 from listflow.campaigns.bootstrap import SERVICE, Container, bootstrap
 from listflow.campaigns.config import Settings
 from listflow.campaigns.entrypoints import (
+    campaign_files_api,
     campaigns_api,
     consumer,
     sms_hooks,
     suppressions_api,
     templates_api,
+    unsubscribe_pages,
 )
 from listflow.kit.container import run_service, service_app
 from listflow.kit.logging import get_logger
@@ -59,20 +61,24 @@ def create_app(container: Container) -> FastAPI:
         if isinstance(container.email, SmtpEmailSender):
             await container.email.close()
 
-    return service_app(
+    app = service_app(
         container,
         title="Listflow campaigns",
         description="Message templates (email and SMS), campaigns and their settings, the "
-        "suppression list and the SMS provider's webhooks.",
+        "suppression list, the SMS provider's webhooks and customers' unsubscribe links.",
         lifespan=lifespan,
         routers=[
             templates_api.router,
             campaigns_api.router,
+            campaign_files_api.router,
             campaigns_api.settings_router,
             suppressions_api.router,
             sms_hooks.router,
+            unsubscribe_pages.router,
         ],
     )
+    unsubscribe_pages.install(app)
+    return app
 
 
 def run() -> None:

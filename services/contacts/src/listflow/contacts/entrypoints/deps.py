@@ -2,17 +2,12 @@
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from listflow.contacts.bootstrap import Container
 from listflow.contacts.manage import Tools
-from listflow.kit.container import container_dependency
+from listflow.kit.container import container_dependency, part_dependency
 
 _container = container_dependency(Container)
 
-
-def _tools(request: Request) -> Tools:
-    return _container(request).tools
-
-
 ContainerDep = Annotated[Container, Depends(_container)]
-ToolsDep = Annotated[Tools, Depends(_tools)]
+ToolsDep = Annotated[Tools, Depends(part_dependency(Container, lambda c: c.tools))]

@@ -3,11 +3,11 @@
 
 import copy
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from listflow.ingest.domain.upload import Tally, UploadStatus
+from listflow.ingest.domain.upload import Lease, Tally, UploadChange, UploadStatus
 from listflow.ingest.ports import UploadDoc
 
 _PROBLEMS = ("invalid", "failed")
@@ -40,17 +40,13 @@ class InMemoryUploadRepository:
     async def get_any(self, upload_id: str) -> UploadDoc | None:
         return self._copy(self._uploads.get(upload_id))
 
-    async def update(self, upload_id: str, fields: Mapping[str, Any]) -> None:
-        if upload_id in self._uploads:
-            self._uploads[upload_id].update(copy.deepcopy(dict(fields)))
-
-    async def transition(
-        self, upload_id: str, from_status: Iterable[UploadStatus], fields: Mapping[str, Any]
-    ) -> UploadDoc | None:
+    async def apply(self, upload_id: str, change: UploadChange) -> UploadDoc | None:
         doc = self._uploads.get(upload_id)
-        if doc is None or doc.get("status") not in {s.value for s in from_status}:
+        if doc is None:
             return None
-        doc.update(copy.deepcopy(dict(fields)))
+        if change.from_status and doc.get("status") not in {s.value for s in change.from_status}:
+            return None
+        doc.update(copy.deepcopy(dict(change.fields)))
         return self._copy(doc)
 
     async def history(
@@ -92,9 +88,7 @@ class InMemoryUploadRepository:
             )
         ]
 
-    async def claim(
-        self, upload_id: str, owner: str, now: datetime, until: datetime
-    ) -> UploadDoc | None:
+    async def claim(self, upload_id: str, lease: Lease, now: datetime) -> UploadDoc | None:
         doc = self._uploads.get(upload_id)
         if (
             doc is None
@@ -102,10 +96,12 @@ class InMemoryUploadRepository:
             or doc.get("total_rows") is not None
         ):
             return None
-        lease = doc.get("lease_until")
-        if lease is not None and lease >= now and doc.get("lease_owner") != owner:
+        held = doc.get("lease_until")
+        if held is not None and not Lease(doc.get("lease_owner") or "", held).lets(
+            lease.owner, now
+        ):
             return None
-        doc.update(lease_owner=owner, lease_until=until)
+        doc.update(lease_owner=lease.owner, lease_until=lease.until)
         return copy.deepcopy(doc)
 
     async def record(self, upload_id: str, outcomes: list[dict[str, Any]]) -> Tally:

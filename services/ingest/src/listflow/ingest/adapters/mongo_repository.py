@@ -1,10 +1,10 @@
 """Uploads and the row outcome ledger in MongoDB (or FerretDB)."""
 
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from listflow.ingest.domain.upload import Tally, UploadStatus
+from listflow.ingest.domain.upload import Lease, Tally, UploadChange, UploadStatus
 from listflow.kit.mongo import Document, duplicate_key_indexes
 from pymongo import ASCENDING, DESCENDING, InsertOne, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
@@ -46,17 +46,14 @@ class MongoUploadRepository:
         """For Kafka consumers: the event names the tenant, the upload id is the key."""
         return await self._uploads.find_one({"_id": upload_id})
 
-    async def update(self, upload_id: str, fields: Mapping[str, Any]) -> None:
-        await self._uploads.update_one({"_id": upload_id}, {"$set": dict(fields)})
-
-    async def transition(
-        self, upload_id: str, from_status: Iterable[UploadStatus], fields: Mapping[str, Any]
-    ) -> Document | None:
-        """Change state only from the given statuses: exactly one caller wins a transition."""
+    async def apply(self, upload_id: str, change: UploadChange) -> Document | None:
+        """One atomic update, conditional on the status when the change names any: exactly
+        one of two racing changes from one status wins."""
+        query: dict[str, Any] = {"_id": upload_id}
+        if change.from_status:
+            query["status"] = {"$in": sorted(s.value for s in change.from_status)}
         return await self._uploads.find_one_and_update(
-            {"_id": upload_id, "status": {"$in": [s.value for s in from_status]}},
-            {"$set": dict(fields)},
-            return_document=ReturnDocument.AFTER,
+            query, {"$set": dict(change.fields)}, return_document=ReturnDocument.AFTER
         )
 
     async def history(
@@ -98,10 +95,9 @@ class MongoUploadRepository:
             }
         ).to_list()
 
-    async def claim(
-        self, upload_id: str, owner: str, now: datetime, until: datetime
-    ) -> Document | None:
-        """Take the lease on reading an upload's file; only one ingest process reads it."""
+    async def claim(self, upload_id: str, lease: Lease, now: datetime) -> Document | None:
+        """Take the lease on reading an upload's file; only one ingest process reads it.
+        The filter is `Lease.lets` (none held, run out, or the owner's own) in one query."""
         return await self._uploads.find_one_and_update(
             {
                 "_id": upload_id,
@@ -110,10 +106,10 @@ class MongoUploadRepository:
                 "$or": [
                     {"lease_until": None},
                     {"lease_until": {"$lt": now}},
-                    {"lease_owner": owner},
+                    {"lease_owner": lease.owner},
                 ],
             },
-            {"$set": {"lease_owner": owner, "lease_until": until}},
+            {"$set": {"lease_owner": lease.owner, "lease_until": lease.until}},
             return_document=ReturnDocument.AFTER,
         )
 

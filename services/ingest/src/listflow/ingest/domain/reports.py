@@ -4,15 +4,14 @@ Both are opened in spreadsheets, so nothing written may run as a formula there; 
 are masked to their last four characters.
 """
 
-import re
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from listflow.kit.cells import safe_cell
+from listflow.kit.cells import XLSX_MAX_CELL, safe_cell, xlsx_text
 
 from .fields import EMAIL_FIELDS, PHONE_FIELDS
 
-__all__ = ["safe_cell"]
+__all__ = ["XLSX_MAX_CELL", "safe_cell", "xlsx_text"]
 
 SENSITIVE_FIELDS = frozenset({"ssn", "document_number"})
 # What identifies a row's customer in the export; other columns stay in the original file.
@@ -29,18 +28,6 @@ EXPORT_FIELDS: tuple[str, ...] = (
     "ssn",
 )
 NOT_PROCESSED = "not_processed"
-# Characters XML 1.0 (so XLSX) cannot hold at all.
-_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-# Excel refuses to open a workbook with a longer cell.
-XLSX_MAX_CELL = 32767
-
-
-def xlsx_text(value: object) -> str:
-    """For XLSX: text without the control characters XML refuses (cells are typed as text),
-    cut to the length Excel opens."""
-    return _XML_ILLEGAL.sub("", "" if value is None else str(value))[:XLSX_MAX_CELL]
 
 
 def mask(value: str) -> str:

@@ -1,15 +1,25 @@
 """The upload aggregate: its options, status, counts and progress."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
 from listflow.kit.errors import Conflict
-from listflow.schemas.events import Event, ListReady, UploadCancelled, UploadCompleted
+from listflow.schemas.events import (
+    Event,
+    ListReady,
+    UploadCancelled,
+    UploadCompleted,
+    UploadParsed,
+    UploadStarted,
+)
 from listflow.schemas.values import Counts, MatchPolicy, RowStatus, TargetKind, TargetRef
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
+
+from .file_rows import Sniffed, sniffed_of
+from .lead_rows import LeadListInfo
 
 
 class UploadStatus(StrEnum):
@@ -183,7 +193,36 @@ def progress(
 
 
 # Where a cancel may come from; a finished upload stays as it finished.
-CANCELLABLE = (UploadStatus.UPLOADED, UploadStatus.IMPORTING)
+CANCELLABLE = frozenset({UploadStatus.UPLOADED, UploadStatus.IMPORTING})
+# How long an ingest process holds the reading of an upload's file without renewing it.
+LEASE_TERM = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class UploadChange:
+    """One write to an upload, as its aggregate decided it: the fields it sets, and the
+    statuses it applies from (none named: whatever the status). The store applies it in one
+    atomic update, so of two changes racing from one status exactly one wins."""
+
+    fields: Mapping[str, Any]
+    from_status: frozenset[UploadStatus] = frozenset()
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Which ingest process reads an upload's file, and until when (renewed every batch):
+    one process reads a file, and another takes over once the holder stops renewing."""
+
+    owner: str
+    until: datetime
+
+    @classmethod
+    def taken(cls, owner: str, now: datetime) -> "Lease":
+        return cls(owner, now + LEASE_TERM)
+
+    def lets(self, owner: str, now: datetime) -> bool:
+        """Whether `owner` may take (or renew) the reading at `now`: theirs, or run out."""
+        return self.owner == owner or self.until < now
 
 
 @dataclass
@@ -201,12 +240,23 @@ class Upload:
     target: TargetRef | None = None
     announced: bool = True
     completed_at: datetime | None = None
+    # The options it was sent with (or started with), the file's columns and layout.
+    options: UploadOptions = field(default_factory=UploadOptions)
+    headers: list[str] = field(default_factory=list)
+    layout: Sniffed | None = None
+    # What the file's date columns showed of their order (counts; see date_orders).
+    date_evidence: list[dict[str, Any]] = field(default_factory=list)
+    row_estimate: int | None = None
+    lead_list: LeadListInfo | None = None
+    lease: Lease | None = None
     events: list[Event] = field(default_factory=list)
 
     @classmethod
     def from_document(cls, doc: Mapping[str, Any]) -> "Upload":
         """For the repository's documents only: no rule is checked here."""
         target = doc.get("target")
+        detected = doc.get("detected") or {}
+        lease_owner, lease_until = doc.get("lease_owner"), doc.get("lease_until")
         return cls(
             id=doc["_id"],
             tenant_id=doc["tenant_id"],
@@ -216,6 +266,90 @@ class Upload:
             target=TargetRef.model_validate(target) if target else None,
             announced=doc.get("announced", True),
             completed_at=doc.get("completed_at"),
+            options=UploadOptions.model_validate(doc.get("options") or {}),
+            headers=list(doc.get("headers") or []),
+            layout=sniffed_of(doc) if detected else None,
+            date_evidence=list(detected.get("date_columns") or []),
+            row_estimate=detected.get("row_estimate"),
+            lead_list=LeadListInfo.from_document(doc["lead_list"])
+            if doc.get("lead_list")
+            else None,
+            lease=Lease(lease_owner, lease_until) if lease_owner and lease_until else None,
+        )
+
+    def start(
+        self,
+        *,
+        options: UploadOptions,
+        target: TargetRef,
+        match: MatchPolicy,
+        mapping: Mapping[int, str],
+        date_orders: Sequence[Mapping[str, Any]],
+        now: datetime,
+    ) -> UploadChange:
+        """Start importing with the plan made of `options` (its target, match policy, mapping
+        and date orders); only an upload not yet started. Records UploadStarted."""
+        if self.status is not UploadStatus.UPLOADED:
+            raise Conflict("Already started", f"Upload {self.id} is {self.status.value}.")
+        self.events.append(
+            UploadStarted(
+                tenant_id=self.tenant_id,
+                upload_id=self.id,
+                target=target,
+                match=match,
+                started_at=now,
+            )
+        )
+        return UploadChange(
+            {
+                "status": UploadStatus.IMPORTING.value,
+                "options": options.model_dump(mode="json", exclude_unset=True),
+                "target": target.model_dump(mode="json"),
+                "match": match.model_dump(mode="json"),
+                "mapping": {str(k): v for k, v in mapping.items()},
+                "date_orders": [dict(o) for o in date_orders],
+                "started_at": now,
+                **({"lead_list": self.lead_list.document()} if self.lead_list else {}),
+            },
+            frozenset({UploadStatus.UPLOADED}),
+        )
+
+    def reading(self) -> bool:
+        """Importing, its file not yet read to the end."""
+        return self.status is UploadStatus.IMPORTING and self.total_rows is None
+
+    def left_unread(self, now: datetime) -> bool:
+        """Being imported, but nobody reads its file: nobody holds the lease, or its holder
+        stopped renewing it (a crash), so the import is to be resumed."""
+        return self.reading() and (self.lease is None or self.lease.until < now)
+
+    def read_progress(self, rows_read: int, lease: Lease | None = None) -> UploadChange:
+        """How far the file is read; with the importer's renewed lease."""
+        renewed = {"lease_owner": lease.owner, "lease_until": lease.until} if lease else {}
+        return UploadChange({"rows_read": rows_read, **renewed})
+
+    def file_read(
+        self, *, rows: int, published: int, invalid: int, duplicates: int, now: datetime
+    ) -> UploadChange:
+        """The whole file is read: its number of rows is known. Records UploadParsed."""
+        self.events.append(
+            UploadParsed(
+                tenant_id=self.tenant_id,
+                upload_id=self.id,
+                total_rows=rows,
+                published_rows=published,
+                invalid_rows=invalid,
+                duplicate_rows=duplicates,
+                parsed_at=now,
+            )
+        )
+        return UploadChange({"rows_read": rows, "total_rows": rows, "parsed_at": now})
+
+    def fail(self, reason: str) -> UploadChange:
+        """The import stopped for `reason` (told to the operator); only while importing."""
+        return UploadChange(
+            {"status": UploadStatus.FAILED.value, "failure": reason},
+            frozenset({UploadStatus.IMPORTING}),
         )
 
     @property
@@ -228,19 +362,22 @@ class Upload:
         and the ledger must decide."""
         return self.total_rows is not None and self.tally.processed > self.total_rows
 
-    def completion(self, tally: Tally, now: datetime) -> dict[str, Any] | None:
+    def completion(self, tally: Tally, now: datetime) -> UploadChange | None:
         """What completes an importing upload once every row has an outcome in `tally`
         (its running tally, or the ledger's recount); None while rows are outstanding."""
         if self.status is not UploadStatus.IMPORTING or self.total_rows is None:
             return None
         if tally.processed < self.total_rows:
             return None
-        return {
-            "status": UploadStatus.COMPLETED.value,
-            "tally": tally.by_status,
-            "completed_at": now,
-            "announced": False,
-        }
+        return UploadChange(
+            {
+                "status": UploadStatus.COMPLETED.value,
+                "tally": tally.by_status,
+                "completed_at": now,
+                "announced": False,
+            },
+            frozenset({UploadStatus.IMPORTING}),
+        )
 
     def needs_announcing(self) -> bool:
         return self.status is UploadStatus.COMPLETED and not self.announced
@@ -270,14 +407,20 @@ class Upload:
             ),
         ]
 
-    def cancel(self, now: datetime) -> dict[str, Any]:
+    def announced_change(self) -> UploadChange:
+        """Written once the completion's events are published: it is not announced again."""
+        return UploadChange({"announced": True})
+
+    def cancel(self, now: datetime) -> UploadChange:
         """What cancels the upload; refused once it has finished. Records UploadCancelled."""
         if self.status not in CANCELLABLE:
             raise Conflict("Cannot cancel", f"Upload {self.id} is already {self.status.value}.")
         self.events.append(
             UploadCancelled(tenant_id=self.tenant_id, upload_id=self.id, cancelled_at=now)
         )
-        return {"status": UploadStatus.CANCELLED.value, "cancelled_at": now}
+        return UploadChange(
+            {"status": UploadStatus.CANCELLED.value, "cancelled_at": now}, CANCELLABLE
+        )
 
 
 def counts_dict(counts: Counts) -> dict[str, Any]:
@@ -286,10 +429,13 @@ def counts_dict(counts: Counts) -> dict[str, Any]:
 
 __all__ = [
     "CANCELLABLE",
+    "LEASE_TERM",
     "TERMINAL",
+    "Lease",
     "Progress",
     "Tally",
     "Upload",
+    "UploadChange",
     "UploadOptions",
     "UploadStatus",
     "progress",

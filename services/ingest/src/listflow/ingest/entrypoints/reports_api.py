@@ -5,8 +5,6 @@ read in row order, with the stored file read again in batches, so neither is hel
 """
 
 import asyncio
-import csv
-import io
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,20 +18,13 @@ from listflow.ingest.domain.reports import (
     ExportLayout,
     error_header,
     error_lines,
-    safe_cell,
-    xlsx_text,
 )
 from listflow.ingest.entrypoints.deps import container_of
 from listflow.kit.auth import TenantDep
+from listflow.kit.exports import csv_response, xlsx_response
 from listflow.kit.problems import PROBLEM_RESPONSES, Problem
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from starlette.background import BackgroundTask
 
 router = APIRouter(prefix="/v1/uploads", tags=["reports"], responses=PROBLEM_RESPONSES)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FLUSH_ROWS = 1000
 
 
 async def _owned(request: Request, tenant_id: str, upload_id: str) -> dict[str, Any]:
@@ -81,66 +72,6 @@ async def export_rows(container: Container, doc: dict[str, Any]) -> AsyncIterato
         work.unlink(missing_ok=True)
 
 
-def _csv_response(rows: AsyncIterator[list[Any]], file_name: str) -> StreamingResponse:
-    async def lines() -> AsyncIterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        async for row in rows:
-            writer.writerow([safe_cell(c) if isinstance(c, str) else c for c in row])
-            if buffer.tell() > 64 * 1024:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    return StreamingResponse(
-        lines(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{file_name}"'},
-    )
-
-
-def _append(sheet: WriteOnlyWorksheet, lines: list[list[Any]]) -> None:
-    for line in lines:
-        cells = []
-        for value in line:
-            if isinstance(value, int):
-                cells.append(value)
-                continue
-            cell = WriteOnlyCell(sheet, xlsx_text(value))
-            # Typed as text: a value such as "=HYPERLINK(...)" is shown, never evaluated.
-            cell.data_type = "s"
-            cells.append(cell)
-        sheet.append(cells)
-
-
-async def _xlsx_response(
-    container: Container, rows: AsyncIterator[list[Any]], title: str, file_name: str
-) -> FileResponse:
-    # A write-only workbook streams its rows to a temporary file: memory stays bounded.
-    path: Path = container.settings.ingest_spool_dir / f"report-{secrets.token_hex(8)}.xlsx"
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title)
-    pending: list[list[Any]] = []
-    try:
-        async for row in rows:
-            pending.append(row)
-            if len(pending) >= FLUSH_ROWS:
-                await asyncio.to_thread(_append, sheet, pending)
-                pending = []
-        await asyncio.to_thread(_append, sheet, pending)
-        await asyncio.to_thread(workbook.save, path)
-    except BaseException:
-        await asyncio.to_thread(path.unlink, missing_ok=True)
-        raise
-    return FileResponse(
-        path,
-        media_type=XLSX,
-        filename=file_name,
-        background=BackgroundTask(path.unlink, missing_ok=True),
-    )
-
-
 def _stem(doc: dict[str, Any]) -> str:
     return Path(doc["file_name"]).stem.replace('"', "")
 
@@ -153,8 +84,11 @@ def _stem(doc: dict[str, Any]) -> str:
 async def error_report_xlsx(request: Request, tenant: TenantDep, upload_id: str) -> FileResponse:
     doc = await _owned(request, tenant.id, upload_id)
     container = container_of(request)
-    return await _xlsx_response(
-        container, error_rows(container, doc), "Errors", f"{_stem(doc)}-errors.xlsx"
+    return await xlsx_response(
+        error_rows(container, doc),
+        "Errors",
+        f"{_stem(doc)}-errors.xlsx",
+        container.settings.ingest_spool_dir,
     )
 
 
@@ -172,7 +106,7 @@ async def _exportable(request: Request, tenant_id: str, upload_id: str) -> dict[
 )
 async def export_csv(request: Request, tenant: TenantDep, upload_id: str) -> StreamingResponse:
     doc = await _exportable(request, tenant.id, upload_id)
-    return _csv_response(export_rows(container_of(request), doc), f"{_stem(doc)}-export.csv")
+    return csv_response(export_rows(container_of(request), doc), f"{_stem(doc)}-export.csv")
 
 
 @router.get(
@@ -183,6 +117,9 @@ async def export_csv(request: Request, tenant: TenantDep, upload_id: str) -> Str
 async def export_xlsx(request: Request, tenant: TenantDep, upload_id: str) -> FileResponse:
     doc = await _exportable(request, tenant.id, upload_id)
     container = container_of(request)
-    return await _xlsx_response(
-        container, export_rows(container, doc), "Rows", f"{_stem(doc)}-export.xlsx"
+    return await xlsx_response(
+        export_rows(container, doc),
+        "Rows",
+        f"{_stem(doc)}-export.xlsx",
+        container.settings.ingest_spool_dir,
     )

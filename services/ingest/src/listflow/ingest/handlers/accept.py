@@ -14,7 +14,7 @@ from listflow.ingest.domain.fields import CANONICAL_FIELDS, suggest_mapping
 from listflow.ingest.domain.file_rows import FileRejected, Sniffed
 from listflow.ingest.domain.rows import RowOptions, RowValidator
 from listflow.ingest.domain.samples import public_sample
-from listflow.ingest.domain.upload import UploadOptions, UploadStatus
+from listflow.ingest.domain.upload import Upload, UploadOptions, UploadStatus
 from listflow.ingest.handlers.files import UploadFiles
 from listflow.ingest.handlers.imports import Imports
 from listflow.ingest.handlers.planning import Planner, check_target
@@ -219,7 +219,7 @@ class Accept:
             # An import that cannot succeed (no column maps to a field, a required field has
             # no column) is refused before anything is stored. Lead lists are checked at
             # start, once the list's own fields are known.
-            self.planner.plan(doc, options)
+            self.planner.plan(Upload.from_document(doc), options)
         await self.repository.insert(doc)
         await self.events.upload_event(
             upload_id,

@@ -37,9 +37,11 @@ class Outcomes:
 
     async def check_completion(self, upload_id: str) -> None:
         doc = await self.repository.get_any(upload_id)
-        if doc is None or doc.get("total_rows") is None:
+        if doc is None:
             return
         upload = Upload.from_document(doc)
+        if not upload.parsed:
+            return
         if upload.status is UploadStatus.IMPORTING:
             tally = upload.tally
             if upload.counted_past_end():
@@ -50,7 +52,7 @@ class Outcomes:
             completion = upload.completion(tally, self.clock())
             if completion is None:
                 return
-            doc = await self.repository.transition(upload_id, [UploadStatus.IMPORTING], completion)
+            doc = await self.repository.apply(upload_id, completion)
             if doc is None:
                 return
             upload = Upload.from_document(doc)
@@ -66,7 +68,7 @@ class Outcomes:
                 await self.events.list_ready(event)
             else:
                 await self.events.upload_event(upload.id, event, event_id=f"{upload.id}:completed")
-        await self.repository.update(upload.id, {"announced": True})
+        await self.repository.apply(upload.id, upload.announced_change())
         assert upload.total_rows is not None
         counts = upload.tally.counts(upload.total_rows)
         _log.info("upload completed", upload_id=upload.id, **counts.model_dump())

@@ -4,7 +4,6 @@ starting, importing and previewing all plan through here, so they refuse alike."
 
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
 
 from listflow.ingest.domain.batches import CheckSpec, LeadSpec
 from listflow.ingest.domain.date_orders import ColumnDateOrder, evidence_of, orders_for
@@ -17,8 +16,9 @@ from listflow.ingest.domain.lead_rows import (
 )
 from listflow.ingest.domain.rows import RowOptions
 from listflow.ingest.domain.templates import TEMPLATES, Template
-from listflow.ingest.domain.upload import UploadOptions
-from listflow.kit.errors import Invalid
+from listflow.ingest.domain.upload import Upload, UploadOptions
+from listflow.ingest.ports import UploadRepository
+from listflow.kit.errors import Invalid, NotFound
 from listflow.schemas.leads import DuplicatePolicy
 from listflow.schemas.matching import MATCH_KEY_FIELDS, default_match_key
 from listflow.schemas.normalize import DateOrder
@@ -43,6 +43,14 @@ class ImportPlan:
     custom_date_orders: dict[str, DateOrder] = field(default_factory=dict)
 
 
+async def tenant_upload(uploads: UploadRepository, tenant_id: str, upload_id: str) -> Upload:
+    """The tenant's upload as its aggregate; another tenant's is not found either."""
+    doc = await uploads.get(tenant_id, upload_id)
+    if doc is None:
+        raise NotFound("Not Found", f"No upload {upload_id} in this tenant.")
+    return Upload.from_document(doc)
+
+
 def check_target(options: UploadOptions) -> None:
     assert options.target is not None
     if not options.target.name and not options.target.id:
@@ -53,10 +61,10 @@ def check_target(options: UploadOptions) -> None:
 class Planner:
     default_region: str
 
-    def plan(self, doc: dict[str, Any], options: UploadOptions) -> ImportPlan:
+    def plan(self, upload: Upload, options: UploadOptions) -> ImportPlan:
         assert options.target is not None
-        tenant_id = doc["tenant_id"]
-        headers: list[str] = doc["headers"]
+        tenant_id = upload.tenant_id
+        headers = upload.headers
         template = TEMPLATES[options.template] if options.template else None
         explicit = dict(options.mapping or {})
         if template is not None:
@@ -65,7 +73,7 @@ class Planner:
                 **{h: f for h, f in template.mapping.items() if h in headers},
                 **explicit,
             }
-        lead_list = LeadListInfo.from_document(doc["lead_list"]) if "lead_list" in doc else None
+        lead_list = upload.lead_list
         renames: dict[str, str] = {}
         if lead_list is not None:
             explicit, renames = lead_explicit_mapping(headers, explicit, lead_list)
@@ -122,7 +130,7 @@ class Planner:
                     custom_dates[i] = renames.get(header, header)
         date_orders = orders_for(
             {**date_columns, **{i: headers[i] for i in custom_dates}},
-            evidence_of(doc.get("detected", {}).get("date_columns", [])),
+            evidence_of(upload.date_evidence),
             options.default_region or self.default_region,
             options.date_order,
         )
@@ -142,13 +150,12 @@ class Planner:
             renames=renames,
         )
 
-    def check_spec(self, doc: dict[str, Any], plan: ImportPlan) -> CheckSpec:
+    def check_spec(self, upload: Upload, plan: ImportPlan) -> CheckSpec:
         """What the row checkers need to know of one run over an upload's file."""
-        upload_id: str = doc["_id"]
         return CheckSpec(
-            run_id=f"{upload_id}:{secrets.token_hex(4)}",
-            upload_id=upload_id,
-            tenant_id=doc["tenant_id"],
+            run_id=f"{upload.id}:{secrets.token_hex(4)}",
+            upload_id=upload.id,
+            tenant_id=upload.tenant_id,
             headers=tuple(plan.headers),
             mapping=plan.mapping,
             row_options=RowOptions(

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from listflow.ingest.domain.batches import DuplicateSorter, HopelessFile, HopelessStart
-from listflow.ingest.domain.file_rows import FileRejected, sniffed_of
+from listflow.ingest.domain.file_rows import FileRejected
 from listflow.ingest.domain.previews import EXAMPLES, PreviewTally
-from listflow.ingest.domain.upload import TargetOption, UploadOptions
+from listflow.ingest.domain.upload import TargetOption, Upload, UploadOptions
 from listflow.ingest.handlers.files import UploadFiles
-from listflow.ingest.handlers.planning import ImportPlan, Planner
+from listflow.ingest.handlers.planning import ImportPlan, Planner, tenant_upload
 from listflow.ingest.handlers.saved_mappings import SavedMappingOptions
 from listflow.ingest.ports import (
     MAX_VALUES,
@@ -30,7 +30,7 @@ from listflow.ingest.ports import (
     UploadRepository,
 )
 from listflow.kit.clock import Clock
-from listflow.kit.errors import NotFound, Refused
+from listflow.kit.errors import Refused
 from listflow.kit.logging import get_logger
 from listflow.schemas.values import InFileDuplicates, RowStatus
 
@@ -62,15 +62,13 @@ class Previews:
         options: UploadOptions | None,
         api_key: str,
     ) -> dict[str, Any]:
-        doc = await self.uploads.get(tenant_id, upload_id)
-        if doc is None:
-            raise NotFound("Not Found", f"No upload {upload_id} in this tenant.")
-        options = await self.saved_mappings.resolve(tenant_id, doc, options)
-        merged = UploadOptions.model_validate(doc["options"]).merged_with(options)
+        upload = await tenant_upload(self.uploads, tenant_id, upload_id)
+        options = await self.saved_mappings.resolve(upload, options)
+        merged = upload.options.merged_with(options)
         if merged.target is None:
             # Nothing is written, so no target is needed; the plan only wants a name.
             merged = merged.model_copy(update={"target": TargetOption(name="preview")})
-        plan = self.planner.plan(doc, merged)
+        plan = self.planner.plan(upload, merged)
         now = self.clock()
         run_id = secrets.token_hex(8)
         preview: dict[str, Any] = {
@@ -83,7 +81,7 @@ class Previews:
             "mapping": [
                 {"column": plan.headers[i], "field": f} for i, f in sorted(plan.mapping.items())
             ],
-            "row_estimate": doc.get("detected", {}).get("row_estimate"),
+            "row_estimate": upload.row_estimate,
             "started_at": now,
             "updated_at": now,
             "completed_at": None,
@@ -95,7 +93,7 @@ class Previews:
         if previous is not None:
             previous.cancel()
         task = asyncio.create_task(
-            self._run(doc, plan, run_id, api_key), name=f"preview-{upload_id}"
+            self._run(upload, plan, run_id, api_key), name=f"preview-{upload_id}"
         )
         self._tasks[upload_id] = task
         task.add_done_callback(
@@ -125,13 +123,13 @@ class Previews:
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
         await self.contacts.close()
 
-    async def _run(self, doc: dict[str, Any], plan: ImportPlan, run_id: str, api_key: str) -> None:
-        upload_id: str = doc["_id"]
+    async def _run(self, upload: Upload, plan: ImportPlan, run_id: str, api_key: str) -> None:
+        upload_id = upload.id
         work = self.files.spool_dir / f"preview-{upload_id}-{run_id}"
         tally = PreviewTally()
         try:
             await self.files.files.fetch(upload_id, work)
-            await self._check(doc, plan, run_id, api_key, work, tally)
+            await self._check(upload, plan, run_id, api_key, work, tally)
             await self.store.update(
                 upload_id,
                 run_id,
@@ -166,17 +164,18 @@ class Previews:
 
     async def _check(
         self,
-        doc: dict[str, Any],
+        upload: Upload,
         plan: ImportPlan,
         run_id: str,
         api_key: str,
         path: Path,
         tally: PreviewTally,
     ) -> None:
-        upload_id: str = doc["_id"]
-        sniffed = sniffed_of(doc)
-        spec = self.planner.check_spec(doc, plan)
-        sorter = DuplicateSorter(tenant_id=doc["tenant_id"], key=plan.key)
+        upload_id = upload.id
+        sniffed = upload.layout
+        assert sniffed is not None, "an upload's layout is detected when it is accepted"
+        spec = self.planner.check_spec(upload, plan)
+        sorter = DuplicateSorter(tenant_id=upload.tenant_id, key=plan.key)
         hopeless = None if plan.options.insist else HopelessStart()
         if plan.match.in_file_duplicates is InFileDuplicates.LAST_WINS:
             sorter.last_rows = await self.files.last_rows(spec, path, sniffed)

@@ -4,9 +4,8 @@ runner died are resumed, completions are checked again, stalled tallies are reco
 import asyncio
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
-from listflow.ingest.domain.upload import Tally, UploadStatus
+from listflow.ingest.domain.upload import Upload, UploadStatus
 from listflow.ingest.handlers.imports import Imports
 from listflow.ingest.handlers.outcomes import Outcomes
 from listflow.ingest.ports import UploadStore
@@ -29,20 +28,19 @@ class Reconciler:
 
     async def reconcile(self) -> None:
         """Recover after crashes: resume imports whose runner died, finish what is complete."""
-        unfinished = await self.repository.unfinished()
-        for doc in unfinished:
-            if doc["status"] == UploadStatus.IMPORTING.value and doc.get("total_rows") is None:
-                lease = doc.get("lease_until")
-                if (lease is None or lease < self.clock()) and not self.imports.running(doc["_id"]):
-                    _log.info("resuming import", upload_id=doc["_id"])
-                    self.imports.launch(doc["_id"])
+        unfinished = [Upload.from_document(doc) for doc in await self.repository.unfinished()]
+        for upload in unfinished:
+            if upload.reading():
+                if upload.left_unread(self.clock()) and not self.imports.running(upload.id):
+                    _log.info("resuming import", upload_id=upload.id)
+                    self.imports.launch(upload.id)
             else:
-                await self._repair_stalled_tally(doc)
-                await self.outcomes.check_completion(doc["_id"])
-        for upload_id in self._tally_seen.keys() - {doc["_id"] for doc in unfinished}:
+                await self._repair_stalled_tally(upload)
+                await self.outcomes.check_completion(upload.id)
+        for upload_id in self._tally_seen.keys() - {upload.id for upload in unfinished}:
             del self._tally_seen[upload_id]
 
-    async def _repair_stalled_tally(self, doc: dict[str, Any]) -> None:
+    async def _repair_stalled_tally(self, upload: Upload) -> None:
         """Recount a parsed import whose running tally has stood short of its total a while.
 
         FerretDB applies an update as read-modify-write of the document, so an outcome's
@@ -50,11 +48,11 @@ class Reconciler:
         would never complete. The ledger is authoritative; recounting only a tally that has
         stopped moving keeps that aggregate off the path of a running import.
         """
-        upload_id: str = doc["_id"]
-        if doc["status"] != UploadStatus.IMPORTING.value or doc.get("total_rows") is None:
+        upload_id = upload.id
+        if upload.status is not UploadStatus.IMPORTING or upload.total_rows is None:
             return
-        processed = Tally(doc.get("tally", {})).processed
-        if processed >= doc["total_rows"]:
+        processed = upload.tally.processed
+        if processed >= upload.total_rows:
             return
         now = time.monotonic()
         seen = self._tally_seen.get(upload_id)

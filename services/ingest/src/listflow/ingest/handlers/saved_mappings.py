@@ -1,9 +1,8 @@
 """Options with a tenant's saved mapping applied, once the file's columns are known."""
 
 from dataclasses import dataclass
-from typing import Any
 
-from listflow.ingest.domain.upload import UploadOptions
+from listflow.ingest.domain.upload import Upload, UploadOptions
 from listflow.ingest.ports import SavedMappings
 from listflow.kit.errors import Invalid
 
@@ -12,15 +11,13 @@ from listflow.kit.errors import Invalid
 class SavedMappingOptions:
     mappings: SavedMappings
 
-    async def resolve(
-        self, tenant_id: str, doc: dict[str, Any], options: UploadOptions | None
-    ) -> UploadOptions | None:
-        """Options for starting or previewing `doc`: with its saved mapping applied, if it
-        names one."""
-        merged = UploadOptions.model_validate(doc["options"]).merged_with(options)
+    async def resolve(self, upload: Upload, options: UploadOptions | None) -> UploadOptions | None:
+        """Options for starting or previewing `upload`: with its saved mapping applied, if
+        it names one."""
+        merged = upload.options.merged_with(options)
         if merged.saved_mapping is None:
             return options
-        return await self.applied(tenant_id, merged, doc["headers"])
+        return await self.applied(upload.tenant_id, merged, upload.headers)
 
     async def applied(
         self, tenant_id: str, options: UploadOptions, headers: list[str]

@@ -9,15 +9,14 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI, Form, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from listflow.kit.logging import get_logger
+from listflow.kit.problems import readable_errors
 from listflow.portal.domain.model import IdvFact
 from listflow.portal.domain.money import Refusal, payable
 from listflow.portal.entrypoints.deps import ContainerDep
 from listflow.portal.entrypoints.web import DATE_ORDER, SESSION_COOKIE, Session, language, page
 from listflow.portal.selfservice import Visit, total_of
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 _log = get_logger(__name__)
 router = APIRouter(prefix="/p", include_in_schema=False)
@@ -55,28 +54,15 @@ def _address(request: Request, trust_forwarded: bool) -> str:
 def install_page_errors(app: FastAPI, secure: Callable[[Response], None]) -> None:
     """Under /p a customer gets a readable page for bad input, an unknown page or a wrong
     method (kit answers problem documents everywhere else, the admin API's convention)."""
-    problems = dict(app.exception_handlers)
 
-    async def readable(request: Request, exc: Exception) -> Response:
-        if not request.url.path.startswith("/p/"):
-            kind = (
-                RequestValidationError
-                if isinstance(exc, RequestValidationError)
-                else StarletteHTTPException
-            )
-            answer: Response = await problems[kind](request, exc)
-            return answer
-        status = 400 if isinstance(exc, RequestValidationError) else 404
-        if isinstance(exc, StarletteHTTPException) and exc.status_code == 405:
-            status = 405
+    def readable(request: Request, status: int) -> Response:
         response = page(
             request, "not_found.html" if status != 400 else "expired_form.html", status=status
         )
         secure(response)
         return response
 
-    app.add_exception_handler(RequestValidationError, readable)
-    app.add_exception_handler(StarletteHTTPException, readable)
+    readable_errors(app, "/p/", readable)
 
 
 def invalid(request: Request) -> Response:

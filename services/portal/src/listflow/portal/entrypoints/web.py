@@ -3,7 +3,6 @@ templates, and the middleware that keeps tokens out of paths (and so out of logs
 
 import hashlib
 import hmac
-import io
 import re
 import secrets
 from dataclasses import dataclass
@@ -13,17 +12,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from babel.core import negotiate_locale
 from babel.dates import format_date, format_datetime
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.numbers import format_currency
-from babel.support import Translations
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from listflow.kit.clock import Clock
+from listflow.kit.languages import negotiated, translations
 from listflow.schemas.normalize import DateOrder
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -131,29 +127,7 @@ def language(request: Request) -> str:
     chosen = request.query_params.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
     if chosen in LANGUAGES:
         return chosen
-    preferred = []
-    for part in request.headers.get("accept-language", "").split(","):
-        tag, _, q = part.strip().partition(";q=")
-        try:
-            weight = float(q) if q else 1.0
-        except ValueError:
-            continue
-        if tag:
-            preferred.append((weight, tag.replace("-", "_")))
-    ordered = [tag for _, tag in sorted(preferred, key=lambda p: -p[0])]
-    return negotiate_locale(ordered, list(LANGUAGES)) or "en"
-
-
-def _translations(lang: str) -> Translations:
-    po = HERE / "locales" / lang / "LC_MESSAGES" / "messages.po"
-    if not po.exists():
-        return Translations()
-    with po.open("rb") as f:
-        catalog = read_po(f, locale=lang)
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return Translations(buffer)
+    return negotiated(request.headers.get("accept-language", ""), LANGUAGES)
 
 
 @cache
@@ -166,7 +140,7 @@ def environment(lang: str) -> Environment:
         # The templates ship with the package: compiled once, never looked at on disk again.
         auto_reload=False,
     )
-    env.install_gettext_translations(_translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_translations(translations(HERE / "locales", lang), newstyle=True)  # type: ignore[attr-defined]
 
     def money(amount: Decimal | None, currency: str | None) -> str:
         if amount is None:

@@ -1,0 +1,238 @@
+"""The campaigns phase of `make bench` (issue 12): an email campaign of BENCH_CAMPAIGN_CONTACTS
+(100,000) consenting contacts triggered by ListReady, delivered to the local SMTP server
+(Mailpit), timed from the event to the last message Mailpit accepted.
+
+The contacts go in first as a user would put them (an upload into a group, merged by
+contacts, carried to campaigns' read model); then the campaign is created and the upload's
+ListReady is published again, so the clock starts at a ListReady that finds the list whole,
+as the first one would had the campaign existed. The phase prints messages per second, the
+CPU per message of the campaigns service (its process tree; less sensitive to the machine's
+load than the rate) and of Mailpit, and the accounting: the ledger's sent count, Mailpit's
+message count and its distinct Message-IDs, each against the contacts.
+"""
+
+import asyncio
+import csv
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from listflow.devstack import infra
+
+TARGET_MESSAGES_PER_S = 1_000
+LIST_READY = "lists.ready.v1"
+COLUMNS = ("first_name", "account_number", "email", "consent_email", "time_zone")
+
+
+def _zone_at_noon() -> str:
+    """A zone where it is about noon now: inside the default sending window, so no contact
+    is deferred to tomorrow by quiet hours whatever the hour of the run."""
+    offset = 12 - datetime.now(UTC).hour
+    offset = max(-12, min(14, offset if offset >= -11 else offset + 24))
+    return f"Etc/GMT{-offset:+d}" if offset else "Etc/UTC"
+
+
+def _write_contacts(path: Path, count: int) -> None:
+    zone = _zone_at_noon()
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(COLUMNS)
+        for n in range(count):
+            writer.writerow([f"Bench{n}", f"BC-{n:07d}", f"bench{n}@mail.example", "yes", zone])
+
+
+def _wait_upload(client: httpx.Client, upload_id: str) -> dict[str, Any]:
+    while True:
+        body: dict[str, Any] = client.get(f"/v1/uploads/{upload_id}").json()
+        if body["status"] in ("completed", "failed", "cancelled"):
+            return body
+        time.sleep(1.0)
+
+
+async def _list_ready_of(bootstrap: str, upload_id: str) -> tuple[bytes, bytes, list[Any]]:
+    """The upload's ListReady as ingest published it (key, value, headers)."""
+    consumer = AIOKafkaConsumer(
+        LIST_READY, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=1000)
+            for records in batches.values():
+                for record in records:
+                    if orjson.loads(record.value).get("upload_id") == upload_id:
+                        return record.key, record.value, list(record.headers)
+    finally:
+        await consumer.stop()
+    raise RuntimeError(f"no ListReady of upload {upload_id} on {LIST_READY}")
+
+
+async def _publish(bootstrap: str, event: tuple[bytes, bytes, list[Any]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        key, value, headers = event
+        await producer.send_and_wait(LIST_READY, value, key=key, headers=headers)
+    finally:
+        await producer.stop()
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds of a process and the children it has reaped (proc(5), fields 14-17)."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    fields = text[text.rindex(")") + 2 :].split()
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def _mailpit_pid(profile: infra.Profile) -> int:
+    return int((profile.state / "mailpit" / "pid").read_text())
+
+
+def _mailpit_accounting(url: str) -> dict[str, Any]:
+    """Mailpit's message count, its distinct Message-IDs, and when it accepted the last one."""
+    ids: set[str] = set()
+    last: str | None = None
+    with httpx.Client(base_url=url, timeout=120) as http:
+        start, total = 0, 1
+        while start < total:
+            page = http.get("/api/v1/messages", params={"start": start, "limit": 5000}).json()
+            total = page["messages_count"]
+            if not page["messages"]:
+                break
+            if start == 0:
+                last = page["messages"][0]["Created"]  # newest first
+            start += len(page["messages"])
+            ids.update(m["MessageID"] for m in page["messages"])
+    return {"messages": total, "distinct_message_ids": len(ids), "last_accepted": last}
+
+
+def _stats_when_settled(client: httpx.Client, campaign_id: str, count: int) -> dict[str, Any]:
+    started = time.monotonic()
+    last_print = 0.0
+    while True:
+        stats: dict[str, Any] = client.get(f"/v1/campaigns/{campaign_id}/stats").json()
+        elapsed = time.monotonic() - started
+        if stats["targeted"] >= count and stats["pending"] == 0:
+            return stats
+        if elapsed - last_print >= 5:
+            last_print = elapsed
+            print(
+                f"  {elapsed:6.1f}s  targeted {stats['targeted']:>9,}  sent {stats['sent']:>9,}"
+                f"  pending {stats['pending']:>9,}",
+                flush=True,
+            )
+        time.sleep(1.0)
+
+
+def campaigns_phase(
+    client: httpx.Client, profile: infra.Profile, campaigns_pid: int, work: Path
+) -> dict[str, Any]:
+    """The campaign's contacts uploaded, then its ListReady, timed to Mailpit's last email."""
+    count = int(os.environ.get("BENCH_CAMPAIGN_CONTACTS", "100000"))
+    stamp = f"{datetime.now(UTC):%H%M%S}"
+    group = f"Bench campaign {stamp}"
+    work.mkdir(parents=True, exist_ok=True)
+    path = work / f"campaign-{count}.csv"
+    _write_contacts(path, count)
+    print(f"  uploading {count:,} consenting contacts into {group!r}", flush=True)
+    options = {
+        "target": {"kind": "group", "name": group},
+        "mapping": {h: h for h in COLUMNS},
+        "default_region": "US",
+    }
+    with path.open("rb") as f:
+        accepted = client.post(
+            "/v1/uploads",
+            files={"file": (path.name, f, "text/csv")},
+            data={"options": orjson.dumps(options).decode()},
+        )
+    accepted.raise_for_status()
+    upload = _wait_upload(client, accepted.json()["id"])
+    if upload["status"] != "completed":
+        raise RuntimeError(f"the campaign's upload ended {upload['status']}: {upload}")
+    template = client.post(
+        "/v1/message-templates",
+        json={
+            "name": f"Bench {stamp}",
+            "channel": "email",
+            "subject": "Your account {{ account_number }}",
+            "html": "<p>Hello {{ first_name }}, your balance is due.</p>"
+            "<p><a href='{{ unsubscribe_url }}'>Unsubscribe</a></p>",
+        },
+    )
+    template.raise_for_status()
+    campaign = client.post(
+        "/v1/campaigns",
+        json={
+            "name": f"Bench {stamp}",
+            "channel": "email",
+            "template_id": template.json()["id"],
+            "audience": {"groups": [group], "tags": [], "upload_id": None, "filters": {}},
+            "trigger": {"on": "list_ready"},
+            "send_rate": 10_000,
+        },
+    )
+    campaign.raise_for_status()
+    cid = campaign.json()["id"]
+    event = asyncio.run(_list_ready_of(profile.kafka_bootstrap, upload["id"]))
+    mailpit = infra.mailpit_url(profile)
+    mailpit_before = httpx.get(f"{mailpit}/api/v1/messages", params={"limit": 1}).json()
+    load_before = os.getloadavg()[0]
+    cpu_before = _cpu_s(campaigns_pid), _cpu_s(_mailpit_pid(profile))
+    published = datetime.now(UTC)
+    asyncio.run(_publish(profile.kafka_bootstrap, event))
+    stats = _stats_when_settled(client, cid, count)
+    cpu_after = _cpu_s(campaigns_pid), _cpu_s(_mailpit_pid(profile))
+    load_after = os.getloadavg()[0]
+    accounting = _mailpit_accounting(mailpit)
+    accounting["messages"] -= mailpit_before["messages_count"]
+    last = datetime.fromisoformat(str(accounting.pop("last_accepted")).replace("Z", "+00:00"))
+    seconds = (last - published).total_seconds()
+    sent = stats["sent"]
+    return {
+        "contacts": count,
+        "seconds": round(seconds, 2),
+        "messages_per_s": round(sent / seconds, 1) if seconds > 0 else None,
+        "campaigns_cpu_us_per_message": round((cpu_after[0] - cpu_before[0]) / sent * 1e6, 1),
+        "mailpit_cpu_us_per_message": round((cpu_after[1] - cpu_before[1]) / sent * 1e6, 1),
+        "ledger": stats,
+        "mailpit": accounting,
+        "accounted": sent == count == accounting["messages"] == accounting["distinct_message_ids"],
+        "load_average": {"before": load_before, "after": load_after},
+        "target_messages_per_s": TARGET_MESSAGES_PER_S,
+    }
+
+
+def campaigns_lines(result: dict[str, Any]) -> list[tuple[str, str]]:
+    """The phase's rows in the bench's table style."""
+    rate = result["messages_per_s"] or 0.0
+    met = "meets" if rate >= TARGET_MESSAGES_PER_S else "misses"
+    mail = result["mailpit"]
+    return [
+        (
+            f"campaign, {result['contacts']:,} emails (ListReady -> last accepted)",
+            f"{rate:,.0f} messages/s in {result['seconds']:.1f} s ({met} "
+            f"{TARGET_MESSAGES_PER_S:,}/s)",
+        ),
+        (
+            "campaign CPU per message",
+            f"campaigns {result['campaigns_cpu_us_per_message']:,.0f} us, "
+            f"Mailpit {result['mailpit_cpu_us_per_message']:,.0f} us",
+        ),
+        (
+            "campaign accounting",
+            f"ledger sent {result['ledger']['sent']:,}, Mailpit {mail['messages']:,} messages "
+            f"({mail['distinct_message_ids']:,} Message-IDs), contacts {result['contacts']:,}: "
+            + ("all accounted for" if result["accounted"] else "MISMATCH"),
+        ),
+        (
+            "campaign phase load average",
+            f"{result['load_average']['before']:.1f} -> {result['load_average']['after']:.1f}",
+        ),
+    ]
