@@ -128,6 +128,37 @@ async def test_links_page_by_tenant_and_contact(repository: PortalRepository) ->
     assert [(li.tenant_id, li.contact_id) for li in one.items] == [("t2", "a")]
 
 
+async def test_a_page_view_reads_customer_link_lock_and_settings_together(
+    repository: PortalRepository,
+) -> None:
+    store: Any = repository
+    assert await store.page_view("t1", "c1") is None  # neither customer nor link
+    await repository.upsert_customers([customer("c1"), customer("c1", 1, "t2")])
+    assert await store.page_view("t1", "c1") is None  # no link yet
+    current = link("c1")
+    await repository.insert_link(current)
+    await repository.insert_link(link("c1", tenant="t2"))
+    view = await store.page_view("t1", "c1")
+    assert (view.customer, view.link, view.settings) == (customer("c1"), current, None)
+    assert view.lock.failures == 0 and view.lock.locked_until is None
+
+    chosen = PortalSettings(max_attempts=3)
+    await repository.put_settings("t1", chosen)
+    until = NOW + timedelta(minutes=15)
+    await store.lock(current.id, until)
+    view = await store.page_view("t1", "c1")
+    assert view.settings == chosen and view.lock.locked_until == until
+    other = await store.page_view("t2", "c1")  # another tenant's: its own link, no lock
+    assert other.link.tenant_id == "t2" and other.settings is None
+    assert other.lock.locked_until is None
+    # A reissue's new link has its own lock state (none yet).
+    fresh = link("c1")
+    assert await repository.replace_link(current, fresh)
+    view = await store.page_view("t1", "c1")
+    assert view.link == fresh and view.lock.locked_until is None
+    assert await store.page_view("t1", "nobody") is None
+
+
 # --- ID&V state, throttle, audit -------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar, cast
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.telemetry import TelemetryConfig
 from faststream.kafka import KafkaBroker
 from listflow.kit.clock import utc_now as utc_now  # bootstraps take the clock from here
 from listflow.kit.health import infrastructure_checks
@@ -102,9 +103,11 @@ def service_app(
     description: str,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
     routers: Sequence[APIRouter],
+    telemetry: TelemetryConfig | None = None,
 ) -> FastAPI:
     """A service's FastAPI app over its container: health checks of its database and broker,
-    its AsyncAPI document, and the container where `container_dependency` finds it."""
+    its AsyncAPI document, and the container where `container_dependency` finds it.
+    `telemetry` is FastAPI's native OpenTelemetry configuration (its defaults if None)."""
     app = build_app(
         title=title,
         description=description,
@@ -113,6 +116,7 @@ def service_app(
         routers=routers,
         checks=infrastructure_checks(container.mongo, container.broker),
         broker=container.broker,
+        telemetry=telemetry,
     )
     app.state.container = container
     return app
@@ -127,10 +131,32 @@ def run_service(
     settings: S,
     bootstrap: Bootstrap[S, K],
     create_app: Callable[[K], FastAPI],
+    *,
+    workers: int = 1,
+    factory: str | None = None,
 ) -> None:
     """Run one service process: logging, tracing, its app over its container, uvicorn on
-    the port its settings name `<service>_http_port`."""
+    the port its settings name `<service>_http_port`. With `workers` > 1, uvicorn starts
+    that many processes, each building its app with `factory` (its import path, as
+    `module:function`, a function calling `service_app_of`)."""
+    port: int = getattr(settings, f"{service}_http_port")
+    if workers > 1:
+        if factory is None:
+            raise ValueError("several workers need the import path of an app factory")
+        configure_logging(service, settings.log_level)  # the supervisor's own lines
+        serve(factory, settings.http_host, port, workers=workers)
+        return
+    serve(service_app_of(service, settings, bootstrap, create_app), settings.http_host, port)
+
+
+def service_app_of(
+    service: str,
+    settings: S,
+    bootstrap: Bootstrap[S, K],
+    create_app: Callable[[K], FastAPI],
+) -> FastAPI:
+    """A service's app in this process: logging and tracing configured, its container
+    bootstrapped (a worker process's factory calls this)."""
     configure_logging(service, settings.log_level)
     provider = configure_tracing(service)
-    port: int = getattr(settings, f"{service}_http_port")
-    serve(create_app(bootstrap(settings, tracer_provider=provider)), settings.http_host, port)
+    return create_app(bootstrap(settings, tracer_provider=provider))

@@ -1,7 +1,7 @@
 """Settings of the portal service (environment variables prefixed LISTFLOW_)."""
 
 from listflow.kit.settings import CommonSettings
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 # Written in this repository: local runs and tests only (refused elsewhere, as the PII
 # secret is). The simulator in tools/devstack signs its webhooks with the same value.
@@ -16,6 +16,10 @@ class Settings(CommonSettings):
     # a link is `<portal_public_url>/p/<token>`.
     portal_public_url: str = "http://127.0.0.1:8000"
     portal_changes_batch_size: int = 500
+    # Worker processes sharing the HTTP port, each a replica of its own (its consumers join
+    # the group, its judge loop runs): everything a page relies on lives in the store, so
+    # lockouts, throttles and settings hold across them. In Kubernetes scale by replicas.
+    portal_workers: int = Field(default=1, ge=1, le=32)
     # A link written but not yet announced (the process died in between) is replaced by a
     # fresh one after this long: its token was never published, so nobody can hold it.
     portal_unpublished_grace_s: float = 30.0

@@ -117,6 +117,26 @@ class VerificationStore(Protocol):
         ...
 
 
+# --- a page view -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PageView:
+    """All a customer page reads of the store, found in one round trip: the customer, their
+    current link, that link's ID&V lock and the tenant's settings (None: the defaults)."""
+
+    customer: Customer
+    link: AccessLink
+    lock: LockState
+    settings: PortalSettings | None
+
+
+class PageViews(Protocol):
+    async def page_view(self, tenant_id: str, contact_id: str) -> PageView | None:
+        """None when the customer or their current link is missing."""
+        ...
+
+
 # --- payments, promises, plans -------------------------------------------------------------
 
 

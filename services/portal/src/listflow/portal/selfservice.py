@@ -14,7 +14,7 @@ from typing import Protocol, TypedDict
 from listflow.kit.clock import Clock
 from listflow.kit.logging import get_logger
 from listflow.portal.domain import money
-from listflow.portal.domain.idv import Outcome, facts_match, lock_after_failure
+from listflow.portal.domain.idv import LockState, Outcome, facts_match, lock_after_failure
 from listflow.portal.domain.model import (
     AccessLink,
     AccountView,
@@ -26,6 +26,7 @@ from listflow.portal.domain.money import Payment, Plan, PlanChoice, Promise, Ref
 from listflow.portal.ports import (
     IdvAttempt,
     Intent,
+    PageViews,
     PaymentEvents,
     PaymentProvider,
     PaymentStore,
@@ -39,7 +40,7 @@ _log = get_logger(__name__)
 THROTTLE_WINDOW = timedelta(minutes=1)
 
 
-class Store(PortalRepository, VerificationStore, PaymentStore, Protocol):
+class Store(PortalRepository, VerificationStore, PaymentStore, PageViews, Protocol):
     """What the pages need: links and customers, ID&V state, payments and arrangements."""
 
 
@@ -58,6 +59,9 @@ class Visit:
     link: AccessLink
     customer: Customer
     settings: PortalSettings
+    # The link's lock as read with the page (the ID&V form shows it); an attempt reads it
+    # again after counting itself, so concurrent attempts are judged on the stored state.
+    lock: LockState
 
 
 @dataclass
@@ -86,14 +90,13 @@ class SelfService:
     async def visit(self, tenant_id: str, contact_id: str, link_id: str) -> Visit | None:
         """The session's link if it is still the customer's usable link (a reissue or a
         revocation ends every session of the old one at once)."""
-        link = await self.store.current_link(tenant_id, contact_id)
-        if link is None or link.id != link_id or not link.usable(self.clock()):
+        found = await self.store.page_view(tenant_id, contact_id)
+        if found is None:
             return None
-        customer = await self.store.get_customer(tenant_id, contact_id)
-        if customer is None or customer.deleted:
+        link, customer = found.link, found.customer
+        if link.id != link_id or not link.usable(self.clock()) or customer.deleted:
             return None
-        settings = await self.store.get_settings(tenant_id) or PortalSettings()
-        return Visit(link, customer, settings)
+        return Visit(link, customer, found.settings or PortalSettings(), found.lock)
 
     # --- ID&V ---------------------------------------------------------------------------
 
@@ -104,8 +107,11 @@ class SelfService:
         lockout = timedelta(minutes=settings.lockout_minutes)
         return min(lockout, self.lockout_cap) if self.lockout_cap is not None else lockout
 
-    async def locked(self, visit: Visit) -> bool:
-        return (await self.store.lock_state(visit.link.id)).locked(self.clock())
+    async def locked(self, visit: Visit, *, fresh: bool = True) -> bool:
+        """Whether the link is locked now: asked of the store, or (`fresh=False`) as read
+        with the page."""
+        state = await self.store.lock_state(visit.link.id) if fresh else visit.lock
+        return state.locked(self.clock())
 
     async def verify(
         self, visit: Visit, answers: Mapping[str, str], address: str, date_order: DateOrder

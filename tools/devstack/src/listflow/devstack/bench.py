@@ -668,11 +668,15 @@ def _portal_only(out_dir: Path) -> None:
     key, env = _bench_env()
     try:
         with (
-            running_stack(env, PORTS, GATEWAY_PORT, PROFILE.state / "logs") as (_, url),
+            running_stack(env, PORTS, GATEWAY_PORT, PROFILE.state / "logs") as (services, url),
             httpx.Client(base_url=url, headers={"X-API-Key": key}, timeout=600) as client,
         ):
             _phase("portal pages under wrk (ID&V, accounts)")
-            portal = portal_phase(client, f"http://127.0.0.1:{PORTS['portal']}")
+            portal = portal_phase(
+                client,
+                f"http://127.0.0.1:{PORTS['portal']}",
+                lambda: _cpu_s({"portal": services["portal"]})["portal"],
+            )
     finally:
         infra.down(PROFILE)
     result = {
@@ -873,7 +877,11 @@ def _run_store(store: str, args: argparse.Namespace, files: _Files, stamp: str) 
                 )
                 loads.append(os.getloadavg()[0])
                 _phase("portal pages under wrk (ID&V, accounts)")
-                portal = portal_phase(client, f"http://127.0.0.1:{PORTS['portal']}")
+                portal = portal_phase(
+                    client,
+                    f"http://127.0.0.1:{PORTS['portal']}",
+                    lambda: _cpu_s({"portal": services["portal"]})["portal"],
+                )
                 loads.append(os.getloadavg()[0])
                 _phase("email campaign on ListReady, to Mailpit")
                 campaigns = _campaigns_phase(client, services)

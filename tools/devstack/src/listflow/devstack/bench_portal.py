@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -37,6 +38,9 @@ class PageLoad:
     errors: int
     seconds: float
     connections: int
+    # CPU of the portal's processes (all its workers) per page served: the figure the other
+    # sessions' load on the machine disturbs least.
+    portal_cpu_us_per_page: float | None = None
 
 
 def wrk() -> str:
@@ -127,7 +131,14 @@ def _tokens(client: httpx.Client, count: int) -> list[str]:
 
 
 def _load(
-    binary: str, url: str, cookie: str, *, page: str, seconds: int, connections: int
+    binary: str,
+    url: str,
+    cookie: str,
+    *,
+    page: str,
+    seconds: int,
+    connections: int,
+    portal_cpu_s: Callable[[], float] | None = None,
 ) -> PageLoad:
     command = [
         binary,
@@ -140,8 +151,14 @@ def _load(
         f"Cookie: {cookie}",
         url,
     ]
+    cpu_before = portal_cpu_s() if portal_cpu_s is not None else None
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     figures = parse_wrk(done.stdout)
+    cpu_per_page = (
+        round((portal_cpu_s() - cpu_before) / max(figures["requests"], 1) * 1e6, 1)
+        if portal_cpu_s is not None and cpu_before is not None
+        else None
+    )
     return PageLoad(
         page=page,
         requests_per_s=figures["requests_per_s"],
@@ -151,10 +168,13 @@ def _load(
         errors=int(figures["errors"]),
         seconds=seconds,
         connections=connections,
+        portal_cpu_us_per_page=cpu_per_page,
     )
 
 
-def portal_phase(client: httpx.Client, portal_url: str) -> dict[str, Any]:
+def portal_phase(
+    client: httpx.Client, portal_url: str, portal_cpu_s: Callable[[], float] | None = None
+) -> dict[str, Any]:
     """Both pages under load, one after the other. wrk sends one cookie, so each page is
     one customer's session; every request still reads the link, the customer and the
     tenant's settings from FerretDB, as any page view does."""
@@ -172,6 +192,7 @@ def portal_phase(client: httpx.Client, portal_url: str) -> dict[str, Any]:
         page="ID&V page",
         seconds=seconds,
         connections=connections,
+        portal_cpu_s=portal_cpu_s,
     )
     accounts = _load(
         binary,
@@ -180,12 +201,14 @@ def portal_phase(client: httpx.Client, portal_url: str) -> dict[str, Any]:
         page="accounts page",
         seconds=seconds,
         connections=connections,
+        portal_cpu_s=portal_cpu_s,
     )
     return {
         "pages": [asdict(idv), asdict(accounts)],
         "load_average": {"before": load_before, "after": os.getloadavg()[0]},
         "target": {"pages_per_s": TARGET_PAGES_PER_S, "p99_ms": TARGET_P99_MS},
         "load_generator": "wrk",
+        "portal_workers": int(os.environ.get("LISTFLOW_PORTAL_WORKERS", "1")),
     }
 
 
@@ -206,6 +229,13 @@ def portal_lines(result: dict[str, Any]) -> list[tuple[str, str]]:
                 f"{TARGET_PAGES_PER_S} pages/s, p99 {TARGET_P99_MS:.0f} ms)",
             )
         )
+        if p.get("portal_cpu_us_per_page") is not None:
+            rows.append(
+                (
+                    f"portal CPU per {p['page']} ({result.get('portal_workers', 1)} worker(s))",
+                    f"{p['portal_cpu_us_per_page']:,.0f} us",
+                )
+            )
     load = result["load_average"]
     rows.append(("portal phase load average", f"{load['before']:.1f} -> {load['after']:.1f}"))
     return rows

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from listflow.portal.domain.idv import LockState
 from listflow.portal.domain.model import AccessLink, Customer, PortalSettings
 from listflow.portal.domain.money import Judged, Payment, Plan, Promise, next_due
-from listflow.portal.ports import AttemptPage, IdvAttempt, LinkPage, PaymentPage
+from listflow.portal.ports import AttemptPage, IdvAttempt, LinkPage, PageView, PaymentPage
 
 
 class InMemoryPortalRepository:
@@ -38,6 +38,14 @@ class InMemoryPortalRepository:
                 self.customers[key] = customer
                 kept.append(customer)
         return kept
+
+    async def page_view(self, tenant_id: str, contact_id: str) -> PageView | None:
+        customer = self.customers.get((tenant_id, contact_id))
+        link = self.links.get((tenant_id, contact_id))
+        if customer is None or link is None:
+            return None
+        lock = self.locks.get(link.id, LockState())
+        return PageView(customer, link, lock, self.settings.get(tenant_id))
 
     async def get_customer(self, tenant_id: str, contact_id: str) -> Customer | None:
         return self.customers.get((tenant_id, contact_id))

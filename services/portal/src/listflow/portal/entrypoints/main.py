@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from listflow.kit.container import run_service, service_app
+from listflow.kit.container import run_service, service_app, service_app_of
 from listflow.kit.logging import get_logger
 from listflow.kit.service import connected, running
 from listflow.portal.adapters.mongo_repository import MongoPortalRepository
@@ -65,6 +65,10 @@ def create_app(container: Container) -> FastAPI:
         "the admin API of links and settings.",
         lifespan=lifespan,
         routers=[admin_api.router, webhooks.router, pages.router],
+        # One span per request, not three: FastAPI's spans of dependency resolution, the
+        # endpoint and serialization cost a customer page a sixth of its CPU and say nothing
+        # the request's span and the log lines do not (docs/performance.md, portal pages).
+        telemetry={"operation_spans": False},
     )
     app.mount("/p/static", StaticFiles(directory=HERE / "static"), name="static")
     pages.install_page_errors(app, container.secure_headers)
@@ -73,8 +77,22 @@ def create_app(container: Container) -> FastAPI:
     return app
 
 
+def worker_app() -> FastAPI:
+    """The app of one worker process (LISTFLOW_PORTAL_WORKERS > 1): its own container,
+    database client, producer and consumers, as a replica of its own."""
+    return service_app_of(SERVICE, Settings(), bootstrap, create_app)
+
+
 def run() -> None:
-    run_service(SERVICE, Settings(), bootstrap, create_app)
+    settings = Settings()
+    run_service(
+        SERVICE,
+        settings,
+        bootstrap,
+        create_app,
+        workers=settings.portal_workers,
+        factory="listflow.portal.entrypoints.main:worker_app",
+    )
 
 
 if __name__ == "__main__":

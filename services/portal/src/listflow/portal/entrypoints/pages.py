@@ -71,17 +71,18 @@ def invalid(request: Request) -> Response:
 
 
 async def _session(request: Request, container: Any) -> tuple[Session, Visit] | None:
-    # The idle timeout is the tenant's; the cookie is read once without it to find the tenant.
-    raw = request.cookies.get(SESSION_COOKIE)
-    first = container.sessions.loads(raw, timedelta(hours=24))
-    if first is None:
+    # The idle timeout is the tenant's: the cookie is verified (under a day's bound) to find
+    # the tenant, then its age is held against the tenant's timeout.
+    session = container.sessions.loads(request.cookies.get(SESSION_COOKIE), timedelta(hours=24))
+    if session is None:
         return None
-    visit = await container.selfservice.visit(first.tenant_id, first.contact_id, first.link_id)
+    visit = await container.selfservice.visit(
+        session.tenant_id, session.contact_id, session.link_id
+    )
     if visit is None:
         return None
     idle = timedelta(minutes=visit.settings.session_idle_minutes)
-    session = container.sessions.loads(raw, idle)
-    return (session, visit) if session is not None else None
+    return (session, visit) if container.sessions.idle_within(session, idle) else None
 
 
 Handler = Callable[[Request, Any, Session, Visit], Awaitable[Response]]
@@ -150,7 +151,9 @@ async def _verify_page(
 ) -> Response:
     if session.verified:
         return RedirectResponse("/p/accounts", status_code=303)
-    locked = error == "locked" or await container.selfservice.locked(visit)
+    # The form alone shows the lock as read with the page (no second round trip); after an
+    # attempt the store is asked again.
+    locked = error == "locked" or await container.selfservice.locked(visit, fresh=error is not None)
     status = {"failed": 400, "locked": 423, "throttled": 429}.get(error or "", 200)
     if locked and status == 200:
         status = 423

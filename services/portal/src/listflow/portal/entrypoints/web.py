@@ -102,6 +102,12 @@ class Sessions:
             str(tenant_id), str(contact_id), str(link_id), bool(verified), str(nonce), at
         )
 
+    def idle_within(self, s: Session, idle: timedelta) -> bool:
+        """Whether a session read with `loads` was last active within `idle` (itsdangerous's
+        own max_age rule, in whole seconds), so the cookie is verified once per page."""
+        age = int(self._clock().timestamp()) - int(s.issued_at.timestamp())
+        return 0 <= age <= int(idle.total_seconds())
+
     def csrf_token(self, s: Session) -> str:
         return self._csrf.dumps(s.nonce)
 
@@ -131,6 +137,8 @@ def environment(lang: str) -> Environment:
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(["html"]),
         extensions=["jinja2.ext.i18n"],
+        # The templates ship with the package: compiled once, never looked at on disk again.
+        auto_reload=False,
     )
     env.install_gettext_translations(translations(HERE / "locales", lang), newstyle=True)  # type: ignore[attr-defined]
 
