@@ -8,6 +8,8 @@ import { UploadWizard } from './pages/UploadWizard';
 import { UploadsDashboard } from './pages/UploadsDashboard';
 import { UploadDetail } from './pages/UploadDetail';
 import { LeadLists } from './pages/LeadLists';
+import { OutreachNav, OutreachPage } from './pages/OutreachPages';
+import { OUTREACH_TITLES, isOutreach } from './outreachRoutes';
 
 export function App() {
   const [key, setKey] = useState<string | null>(storedKey());
@@ -30,6 +32,7 @@ export function App() {
       'upload-detail': 'Upload',
       'lead-lists': 'Lead lists',
       'not-found': 'Not found',
+      ...OUTREACH_TITLES,
     };
     document.title = `${key ? titles[route.page] : 'Sign in'} · Listflow console`;
   }, [route.page, key]);
@@ -106,12 +109,14 @@ export function App() {
           aria-current={route.page === 'lead-lists' ? 'page' : undefined}
           onClick={go('/lead-lists')}
         />
+        <OutreachNav page={route.page} onNavigate={close} />
       </AppShell.Navbar>
       <AppShell.Main>
         {route.page === 'upload' && <UploadWizard />}
         {route.page === 'uploads' && <UploadsDashboard />}
         {route.page === 'upload-detail' && <UploadDetail id={route.id} />}
         {route.page === 'lead-lists' && <LeadLists />}
+        {isOutreach(route) && <OutreachPage route={route} />}
         {route.page === 'not-found' && (
           <>
             <Title order={1}>Page not found</Title>

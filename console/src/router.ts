@@ -1,11 +1,13 @@
 // A few routes need no router library: the path in the address bar is the state.
 import { useEffect, useState } from 'react';
+import { parseOutreachRoute, type OutreachRoute } from './outreachRoutes';
 
 export type Route =
   | { page: 'upload' }
   | { page: 'uploads' }
   | { page: 'upload-detail'; id: string }
   | { page: 'lead-lists' }
+  | OutreachRoute
   | { page: 'not-found'; path: string };
 
 export function parseRoute(path: string): Route {
@@ -13,6 +15,8 @@ export function parseRoute(path: string): Route {
   if (clean === '/' || clean === '/upload') return { page: 'upload' };
   if (clean === '/uploads') return { page: 'uploads' };
   if (clean === '/lead-lists') return { page: 'lead-lists' };
+  const outreach = parseOutreachRoute(clean);
+  if (outreach) return outreach;
   const detail = /^\/uploads\/([A-Za-z0-9_-]+)$/.exec(clean);
   if (detail) return { page: 'upload-detail', id: detail[1] };
   return { page: 'not-found', path };
