@@ -101,7 +101,7 @@ export function CampaignsDetail({ id }: { id: string }) {
             <Button
               key={c}
               variant={c === 'send' ? 'filled' : c === 'cancel' ? 'outline' : 'default'}
-              color={c === 'cancel' ? 'red.8' : undefined}
+              color={c === 'cancel' ? 'red.9' : undefined}
               onClick={() => (c === 'cancel' ? setConfirm('cancel') : void run(c))}
             >
               {LABELS[c]}
@@ -113,7 +113,7 @@ export function CampaignsDetail({ id }: { id: string }) {
             </Button>
           )}
           {campaign.status === 'draft' && (
-            <Button variant="subtle" color="red.8" onClick={() => setConfirm('delete')}>
+            <Button variant="subtle" color="red.9" onClick={() => setConfirm('delete')}>
               Delete
             </Button>
           )}

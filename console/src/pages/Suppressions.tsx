@@ -71,7 +71,7 @@ export function Suppressions() {
                   <Table.Td>{dateTime(s.at)}</Table.Td>
                   <Table.Td>{s.by}</Table.Td>
                   <Table.Td>
-                    <Button size="xs" variant="outline" color="red.8" onClick={() => setLifting(s)} aria-label={`Lift ${s.address}`}>
+                    <Button size="xs" variant="outline" color="red.9" onClick={() => setLifting(s)} aria-label={`Lift ${s.address}`}>
                       Lift
                     </Button>
                   </Table.Td>

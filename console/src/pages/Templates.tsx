@@ -67,7 +67,7 @@ export function Templates() {
                       <Button size="xs" variant="default" onClick={() => setEditing(t)} aria-label={`Edit ${t.name}`}>
                         Edit
                       </Button>
-                      <Button size="xs" variant="outline" color="red.8" onClick={() => setDeleting(t)} aria-label={`Delete ${t.name}`}>
+                      <Button size="xs" variant="outline" color="red.9" onClick={() => setDeleting(t)} aria-label={`Delete ${t.name}`}>
                         Delete
                       </Button>
                     </Group>
