@@ -113,7 +113,7 @@ export function CampaignsDetail({ id }: { id: string }) {
             </Button>
           )}
           {campaign.status === 'draft' && (
-            <Button variant="subtle" color="red.9" onClick={() => setConfirm('delete')}>
+            <Button variant="outline" color="red.9" onClick={() => setConfirm('delete')}>
               Delete
             </Button>
           )}
@@ -147,14 +147,14 @@ export function CampaignsDetail({ id }: { id: string }) {
         </Group>
         <div>
           <Group justify="space-between" mb={4}>
-            <Text size="sm" id="campaign-progress-label">
+            <Text size="sm" aria-hidden="true">
               Done with
             </Text>
             <Text size="sm" className="figure" data-testid="campaign-percent">
               {percent}%
             </Text>
           </Group>
-          <Progress value={percent} size="lg" aria-labelledby="campaign-progress-label" animated={live} />
+          <Progress value={percent} size="lg" aria-label="Messages done with" animated={live} />
         </div>
         <CountsGrid
           label="Campaign messages"
