@@ -68,6 +68,8 @@ const scenarios = {
     const preview = {
       subject: await page.getByTestId('preview-subject').textContent(),
       text: await page.getByTestId('preview-text').textContent(),
+      // The HTML part, as the sandboxed frame shows it.
+      html: await page.frameLocator('iframe[title="HTML preview"]').locator('p').textContent({ timeout: STEP }),
     };
     violations.push(...(await checkSizes(page, 'templates-preview', axe)));
 

@@ -96,6 +96,7 @@ def test_templates_page_creates_previews_counts_segments_and_deletes(
     assert result["preview"]["subject"] == f"Your account {contact['account_number']}"
     assert "Hello Zoe, your balance is 100.5" in result["preview"]["text"]
     assert result["preview"]["text"].endswith(" EUR.")
+    assert result["preview"]["html"] == result["preview"]["text"]  # one sentence in a <p>
     assert result["gsm"] == "1 segment · 6 characters · GSM-7"  # "Hi Ana": the sample's name
     assert result["ucs"].endswith("UTF-16 units · UCS-2") and result["ucs"].startswith("1 segment")
     assert "cannot be undone" in result["question"]

@@ -142,7 +142,9 @@ export function CampaignsDetail({ id }: { id: string }) {
             Messages
           </Title>
           <Text size="sm" c="gray.7" aria-live="polite">
-            {live ? 'Sending: refreshed every 2 seconds.' : campaign.status === 'draft' ? 'Not sent yet.' : 'Not sending.'}
+            {live
+              ? 'Sending: refreshed every 2 seconds.'
+              : { draft: 'Not sent yet.', sending: 'Every message targeted is done with.', paused: 'Paused.', cancelled: 'Cancelled.' }[campaign.status]}
           </Text>
         </Group>
         <div>

@@ -37,7 +37,11 @@ export function CampaignsForm({ campaign, onSaved }: { campaign?: Campaign; onSa
       .catch((err: unknown) => setError(err instanceof ApiProblem ? err.readable() : String(err)));
   }, []);
 
-  const set = <K extends keyof CampaignForm>(k: K, v: CampaignForm[K]) => setForm((f) => ({ ...f, [k]: v }));
+  const set = <K extends keyof CampaignForm>(k: K, v: CampaignForm[K]) => {
+    setForm((f) => ({ ...f, [k]: v }));
+    // An edited field's message goes: it spoke of the value before.
+    setProblems((p) => ({ ...p, [k]: undefined }));
+  };
   const ofChannel = templates.filter((t) => t.channel === form.channel);
 
   async function submit(e: React.FormEvent) {

@@ -39,9 +39,12 @@ export function Suppressions() {
       </Text>
       <AddSuppression onAdded={added} />
       <ProblemAlert error={error} />
+      <Title order={2} size="h4">
+        Suppressed addresses
+      </Title>
       <Group align="flex-end">
-        <Select label="Channel" data={CHANNELS} value={channel} onChange={setChannel} clearable placeholder="Every channel" w={180} />
-        <Select label="Reason" data={LIST_REASONS} value={reason} onChange={setReason} clearable placeholder="Every reason" w={200} />
+        <Select label="Show channel" data={CHANNELS} value={channel} onChange={setChannel} clearable placeholder="Every channel" w={180} />
+        <Select label="Show reason" data={LIST_REASONS} value={reason} onChange={setReason} clearable placeholder="Every reason" w={200} />
       </Group>
       {items === null ? (
         <Text>Loading…</Text>

@@ -134,6 +134,7 @@ function TemplateEditor({ template, onSaved }: { template: MessageTemplate | nul
   const live = useSegments(form.body, form.channel === 'sms');
   const set = (k: keyof TemplateForm) => (value: string) => {
     setForm((f) => ({ ...f, [k]: value }));
+    setFieldErrors((p) => ({ ...p, [k]: undefined }));
     setDone(false);
   };
 
