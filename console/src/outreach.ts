@@ -74,7 +74,8 @@ export function templateBody(f: TemplateForm, version?: number): Record<string, 
 
 /** The template form's parts that a problem names (`errors[].location` `body.<part>`), and
  * what is left for the alert above the form. */
-export function templateProblems(p: ApiProblem): { fields: Partial<Record<keyof TemplateForm, string>>; rest: string | null } {
+export function templateProblems(p: unknown): { fields: Partial<Record<keyof TemplateForm, string>>; rest: string | null } {
+  if (!(p instanceof ApiProblem)) return { fields: {}, rest: String(p) };
   const fields: Partial<Record<keyof TemplateForm, string>> = {};
   for (const part of ['name', 'subject', 'html', 'text', 'body'] as const) {
     const message = p.forField(part);
@@ -231,7 +232,8 @@ const CAMPAIGN_FIELDS: [string, keyof CampaignForm][] = [
   ['send_rate', 'sendRate'], ['audience', 'groups'], ['trigger', 'at'],
 ];
 
-export function campaignProblems(p: ApiProblem): { fields: Partial<Record<keyof CampaignForm, string>>; rest: string | null } {
+export function campaignProblems(p: unknown): { fields: Partial<Record<keyof CampaignForm, string>>; rest: string | null } {
+  if (!(p instanceof ApiProblem)) return { fields: {}, rest: String(p) };
   const fields: Partial<Record<keyof CampaignForm, string>> = {};
   for (const [api, form] of CAMPAIGN_FIELDS) {
     const message = p.forField(api);
@@ -475,4 +477,14 @@ export function fieldProblems<T extends object>(p: ApiProblem, form: T): Partial
     if (m) out[k] = m;
   }
   return out;
+}
+
+/** A NumberInput's value as a whole number (it gives a string while the field is empty). */
+export function wholeNumber(v: string | number): number {
+  return typeof v === 'number' ? v : Number.parseInt(v, 10) || 0;
+}
+
+/** The message for one field of a refusal, else the whole refusal as a sentence. */
+export function fieldMessage(err: unknown, field: string): string {
+  return err instanceof ApiProblem ? (err.forField(field) ?? err.readable()) : String(err);
 }

@@ -6,7 +6,6 @@ WCAG 2.2 AA checks at 1280 wide and at 390x844."""
 
 import json
 import secrets
-import time
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,11 @@ import pytest
 from tests.conftest import Stack
 from tests.e2e.test_console import console_ready, run
 from tests.integration.contacts_support import run_upload
-from tests.integration.test_campaign_email import _mailpit_messages_to, _zone_at_noon
+from tests.integration.test_campaign_email import (
+    _mailpit_messages_to,
+    _stats_when_settled,
+    _zone_at_noon,
+)
 
 pytestmark = [pytest.mark.timeout(600), pytest.mark.usefixtures(console_ready.__name__)]
 
@@ -104,17 +107,6 @@ def test_templates_page_creates_previews_counts_segments_and_deletes(
     assert gone.status_code == 404  # then the second answer deleted it
 
 
-def _stats_once_targeted(api: httpx.Client, campaign_id: str, n: int) -> dict[str, Any]:
-    deadline = time.monotonic() + 180
-    stats: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        stats = api.get(f"/v1/campaigns/{campaign_id}/stats").json()
-        if stats["targeted"] >= n and stats["pending"] == 0:
-            return stats
-        time.sleep(0.5)
-    raise AssertionError(f"campaign {campaign_id} never reached {n}: {stats}")
-
-
 def test_a_campaign_created_and_sent_from_the_console_sends_its_emails(
     stack: Stack, tmp_path: Path
 ) -> None:
@@ -137,7 +129,7 @@ def test_a_campaign_created_and_sent_from_the_console_sends_its_emails(
         )
         assert probe.status_code == 201, probe.text
         rows = _contacts(api, tmp_path, group, run_id, 3)
-        _stats_once_targeted(api, probe.json()["id"], len(rows))
+        _stats_when_settled(api, probe.json()["id"], len(rows))
 
     result = campaigns_run(
         stack,

@@ -1,8 +1,9 @@
 // Pieces every campaigns and portal page uses: the problem alert, a confirmation dialog that
 // waits for its fade-in to finish before it is read, and the section heading.
-import { useCallback, useEffect, useState, type ReactNode } from 'react';
-import { Alert, Button, Group, Modal, Text } from '@mantine/core';
-import { ApiProblem, getJson } from '../api';
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
+import { Alert, Button, Group, Modal, SegmentedControl, Stack, Table, Text, Title, VisuallyHidden } from '@mantine/core';
+import { ApiProblem, getJson, sendJson } from '../api';
+import { fieldProblems } from '../outreach';
 
 export const readable = (err: unknown) => (err instanceof ApiProblem ? err.readable() : String(err));
 
@@ -100,4 +101,127 @@ export function usePaged<T>(path: string, filters: Record<string, string | null>
       setNext(page.next);
     });
   return { items, setItems, next, more, error, act };
+}
+
+/** A page whose record is still loading, or failed to: its heading and the problem. */
+export function PageLoading({ title, error }: { title: string; error: string | null }) {
+  return (
+    <Stack gap="lg">
+      <Title order={1}>{title}</Title>
+      <ProblemAlert error={error} />
+      {!error && <Text>Loading…</Text>}
+    </Stack>
+  );
+}
+
+/** A settings document read with GET and replaced with PUT at `path`: the form's value, a
+ * setter per field, the messages by field (the API's own names) and the save. */
+export function useSettings<T extends object>(path: string, shown: (t: T) => void = () => {}) {
+  const [form, setForm] = useState<T | null>(null);
+  const [problems, setProblems] = useState<Partial<Record<keyof T, string>>>({});
+  const [done, setDone] = useState(false);
+  const [error, act, setError] = useAction();
+  // `shown` sets a page's derived inputs (a list typed as text); the latest one is called.
+  const shownNow = useRef(shown);
+  shownNow.current = shown;
+  const show = useCallback((t: T) => {
+    setForm(t);
+    shownNow.current(t);
+  }, []);
+  useEffect(() => {
+    void act(async () => show(await getJson<T>(path)));
+  }, [act, path, show]);
+  const set = <K extends keyof T>(k: K, v: T[K]) => {
+    setForm((f) => (f ? { ...f, [k]: v } : f));
+    setProblems((p) => ({ ...p, [k]: undefined }));
+    setDone(false);
+  };
+  /** Saves `body` unless the page found problems first; the API's are put by field. */
+  async function save(body: T, found: Partial<Record<keyof T, string>> = {}) {
+    setDone(false);
+    setError(null);
+    setProblems(found);
+    if (Object.keys(found).length) return;
+    try {
+      const saved = await sendJson<T>('PUT', path, body);
+      if (saved) show(saved);
+      setDone(true);
+    } catch (err) {
+      const fields = err instanceof ApiProblem ? fieldProblems(err, body) : {};
+      setProblems(fields);
+      if (!Object.keys(fields).length) setError(readable(err));
+    }
+  }
+  return { form, set, problems, done, error, save, setDone };
+}
+
+export interface Column {
+  label: string;
+  right?: boolean;
+  /** Named for screen readers only (a column of buttons). */
+  hidden?: boolean;
+}
+
+/** A list as a table: "Loading…" until read, the empty state's sentence, else the rows
+ * under their headings, scrolling inside its box when narrower than `minWidth`. */
+export function DataTable<T>({ label, columns, items, empty, minWidth = 640, row }: {
+  label: string;
+  columns: Column[];
+  items: T[] | null;
+  empty: ReactNode;
+  minWidth?: number;
+  row: (item: T) => ReactNode;
+}) {
+  if (items === null) return <Text>Loading…</Text>;
+  if (items.length === 0) return <Text>{empty}</Text>;
+  return (
+    <Table.ScrollContainer minWidth={minWidth}>
+      <Table aria-label={label} striped>
+        <Table.Thead>
+          <Table.Tr>
+            {columns.map((c) => (
+              <Table.Th key={c.label} ta={c.right ? 'right' : undefined}>
+                {c.hidden ? <VisuallyHidden>{c.label}</VisuallyHidden> : c.label}
+              </Table.Th>
+            ))}
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>{items.map(row)}</Table.Tbody>
+      </Table>
+    </Table.ScrollContainer>
+  );
+}
+
+/** A form's end: its refusal, the submit button, and "Saved." once it is. */
+export function SaveRow({ error, done, label, failed }: { error: string | null; done: boolean; label: string; failed: string }) {
+  return (
+    <>
+      <ProblemAlert error={error} title={failed} />
+      <Group>
+        <Button type="submit">{label}</Button>
+        <Saved shown={done} />
+      </Group>
+    </>
+  );
+}
+
+/** Email or SMS, as a labelled two-way switch. */
+export function ChannelPicker({ id, value, onChange }: { id: string; value: string; onChange: (v: 'email' | 'sms') => void }) {
+  return (
+    <div>
+      <Text component="span" size="sm" fw={500} id={id}>
+        Channel
+      </Text>
+      <SegmentedControl
+        fullWidth
+        aria-labelledby={id}
+        value={value}
+        onChange={(v) => onChange(v as 'email' | 'sms')}
+        data={[
+          { value: 'email', label: 'Email' },
+          { value: 'sms', label: 'SMS' },
+        ]}
+      />
+    </div>
+  );
 }

@@ -1,9 +1,9 @@
 import { useEffect, useState } from 'react';
-import { Anchor, Badge, Button, Group, Paper, Stack, Table, Text, Title } from '@mantine/core';
+import { Anchor, Badge, Button, Group, Paper, Stack, Table, Title } from '@mantine/core';
 import { getJson } from '../api';
 import { count, dateTime } from '../format';
 import { navigate } from '../router';
-import { ProblemAlert, useAction } from '../components/Outreach';
+import { DataTable, ProblemAlert, useAction } from '../components/Outreach';
 import type { Campaign, CampaignStats, CampaignStatus } from '../outreach';
 import { CampaignsForm } from './CampaignsForm';
 
@@ -67,48 +67,31 @@ export function Campaigns() {
         </Button>
       </Group>
       <ProblemAlert error={error} />
-      {items === null ? (
-        <Text>Loading…</Text>
-      ) : items.length === 0 ? (
-        <Text>No campaigns yet. Create a message template first, then a campaign that sends it to a group.</Text>
-      ) : (
-        <Table.ScrollContainer minWidth={720}>
-          <Table aria-label="Campaigns, newest first" striped highlightOnHover>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Campaign</Table.Th>
-                <Table.Th>Channel</Table.Th>
-                <Table.Th>Status</Table.Th>
-                <Table.Th>Trigger</Table.Th>
-                <Table.Th ta="right">Targeted</Table.Th>
-                <Table.Th ta="right">Sent</Table.Th>
-                <Table.Th ta="right">Failed</Table.Th>
-                <Table.Th>Created</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {items.map((c) => (
-                <Table.Tr key={c.id} data-campaign-id={c.id}>
-                  <Table.Td>
-                    <Anchor href={`/campaigns/${c.id}`} onClick={go(`/campaigns/${c.id}`)}>
-                      {c.name}
-                    </Anchor>
-                  </Table.Td>
-                  <Table.Td>{c.channel === 'email' ? 'Email' : 'SMS'}</Table.Td>
-                  <Table.Td>
-                    <CampaignStatusBadge status={c.status} />
-                  </Table.Td>
-                  <Table.Td>{triggerText(c)}</Table.Td>
-                  <Table.Td ta="right" className="figure">{count(stats[c.id]?.targeted)}</Table.Td>
-                  <Table.Td ta="right" className="figure">{count(stats[c.id]?.sent)}</Table.Td>
-                  <Table.Td ta="right" className="figure">{count(stats[c.id]?.failed)}</Table.Td>
-                  <Table.Td>{dateTime(c.created_at)}</Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
-      )}
+      <DataTable
+        label="Campaigns, newest first"
+        minWidth={720}
+        columns={[{ label: 'Campaign' }, { label: 'Channel' }, { label: 'Status' }, { label: 'Trigger' }, { label: 'Targeted', right: true }, { label: 'Sent', right: true }, { label: 'Failed', right: true }, { label: 'Created' }]}
+        items={items}
+        empty="No campaigns yet. Create a message template first, then a campaign that sends it to a group."
+        row={(c) => (
+          <Table.Tr key={c.id} data-campaign-id={c.id}>
+            <Table.Td>
+              <Anchor href={`/campaigns/${c.id}`} onClick={go(`/campaigns/${c.id}`)}>
+                {c.name}
+              </Anchor>
+            </Table.Td>
+            <Table.Td>{c.channel === 'email' ? 'Email' : 'SMS'}</Table.Td>
+            <Table.Td>
+              <CampaignStatusBadge status={c.status} />
+            </Table.Td>
+            <Table.Td>{triggerText(c)}</Table.Td>
+            <Table.Td ta="right" className="figure">{count(stats[c.id]?.targeted)}</Table.Td>
+            <Table.Td ta="right" className="figure">{count(stats[c.id]?.sent)}</Table.Td>
+            <Table.Td ta="right" className="figure">{count(stats[c.id]?.failed)}</Table.Td>
+            <Table.Td>{dateTime(c.created_at)}</Table.Td>
+          </Table.Tr>
+        )}
+      />
     </Stack>
   );
 }

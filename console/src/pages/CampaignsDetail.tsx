@@ -4,7 +4,7 @@ import { getJson, postJson, sendJson } from '../api';
 import { count, dateTime } from '../format';
 import { navigate } from '../router';
 import { CountsGrid } from '../components/CountsGrid';
-import { Confirm, ProblemAlert, useAction } from '../components/Outreach';
+import { Confirm, PageLoading, ProblemAlert, useAction } from '../components/Outreach';
 import {
   commands, progressPercent, reasonLabel, statsAddUp, stillSending, suppressedTotal,
   type Campaign, type CampaignStats, type MessageTemplate,
@@ -49,15 +49,7 @@ export function CampaignsDetail({ id }: { id: string }) {
     return () => clearInterval(timer);
   }, [live, load]);
 
-  if (!campaign) {
-    return (
-      <Stack gap="lg">
-        <Title order={1}>Campaign</Title>
-        <ProblemAlert error={error} />
-        {!error && <Text>Loading…</Text>}
-      </Stack>
-    );
-  }
+  if (!campaign) return <PageLoading title="Campaign" error={error} />;
 
   const run = (command: 'send' | 'pause' | 'resume' | 'cancel') =>
     act(async () => {

@@ -1,10 +1,9 @@
 import { useEffect, useState } from 'react';
 import {
-  Button, Checkbox, Group, NumberInput, Radio, SegmentedControl, Select, SimpleGrid, Stack, TagsInput,
-  Text, TextInput, Title,
+  Button, Checkbox, Group, NumberInput, Radio, Select, SimpleGrid, Stack, TagsInput, TextInput, Title,
 } from '@mantine/core';
-import { ApiProblem, getJson, postJson, sendJson } from '../api';
-import { ProblemAlert } from '../components/Outreach';
+import { getJson, postJson, sendJson } from '../api';
+import { ChannelPicker, ProblemAlert, readable } from '../components/Outreach';
 import {
   EMPTY_CAMPAIGN, campaignBody, campaignForm, campaignFormProblems, campaignProblems,
   type Campaign, type CampaignForm, type MessageTemplate,
@@ -34,7 +33,7 @@ export function CampaignsForm({ campaign, onSaved }: { campaign?: Campaign; onSa
         setGroups(names(g));
         setTags(names(tg));
       })
-      .catch((err: unknown) => setError(err instanceof ApiProblem ? err.readable() : String(err)));
+      .catch((err: unknown) => setError(readable(err)));
   }, []);
 
   const set = <K extends keyof CampaignForm>(k: K, v: CampaignForm[K]) => {
@@ -42,6 +41,9 @@ export function CampaignsForm({ campaign, onSaved }: { campaign?: Campaign; onSa
     // An edited field's message goes: it spoke of the value before.
     setProblems((p) => ({ ...p, [k]: undefined }));
   };
+  const text = (k: 'uploadId' | 'postcodePrefix' | 'balanceMin' | 'balanceMax' | 'updatedSince', label: string, more: object = {}) => (
+    <TextInput label={label} value={form[k]} onChange={(e) => set(k, e.currentTarget.value)} error={problems[k]} {...more} />
+  );
   const ofChannel = templates.filter((t) => t.channel === form.channel);
 
   async function submit(e: React.FormEvent) {
@@ -57,11 +59,9 @@ export function CampaignsForm({ campaign, onSaved }: { campaign?: Campaign; onSa
         : await postJson<Campaign>('/v1/campaigns', campaignBody(form));
       if (saved) onSaved(saved);
     } catch (err) {
-      if (err instanceof ApiProblem) {
-        const { fields, rest } = campaignProblems(err);
-        setProblems(fields);
-        setError(rest);
-      } else setError(String(err));
+      const { fields, rest } = campaignProblems(err);
+      setProblems(fields);
+      setError(rest);
     } finally {
       setBusy(false);
     }
@@ -72,21 +72,7 @@ export function CampaignsForm({ campaign, onSaved }: { campaign?: Campaign; onSa
       <Stack gap="md">
         <SimpleGrid cols={{ base: 1, sm: 2 }}>
           <TextInput label="Name" required value={form.name} onChange={(e) => set('name', e.currentTarget.value)} error={problems.name} />
-          <div>
-            <Text component="span" size="sm" fw={500} id="campaign-channel-label">
-              Channel
-            </Text>
-            <SegmentedControl
-              fullWidth
-              aria-labelledby="campaign-channel-label"
-              value={form.channel}
-              onChange={(v) => setForm((f) => ({ ...f, channel: v as CampaignForm['channel'], templateId: null }))}
-              data={[
-                { value: 'email', label: 'Email' },
-                { value: 'sms', label: 'SMS' },
-              ]}
-            />
-          </div>
+          <ChannelPicker id="campaign-channel-label" value={form.channel} onChange={(channel) => setForm((f) => ({ ...f, channel, templateId: null }))} />
         </SimpleGrid>
         <Select
           label="Template"
@@ -120,40 +106,11 @@ export function CampaignsForm({ campaign, onSaved }: { campaign?: Campaign; onSa
             onChange={(v) => set('tags', v)}
             error={problems.tags}
           />
-          <TextInput
-            label="Upload id"
-            description="Or the contacts of one upload"
-            value={form.uploadId}
-            onChange={(e) => set('uploadId', e.currentTarget.value)}
-            error={problems.uploadId}
-          />
-          <TextInput
-            label="Postcode starts with"
-            value={form.postcodePrefix}
-            onChange={(e) => set('postcodePrefix', e.currentTarget.value)}
-            error={problems.postcodePrefix}
-          />
-          <TextInput
-            label="Balance at least"
-            inputMode="decimal"
-            value={form.balanceMin}
-            onChange={(e) => set('balanceMin', e.currentTarget.value)}
-            error={problems.balanceMin}
-          />
-          <TextInput
-            label="Balance at most"
-            inputMode="decimal"
-            value={form.balanceMax}
-            onChange={(e) => set('balanceMax', e.currentTarget.value)}
-            error={problems.balanceMax}
-          />
-          <TextInput
-            label="Updated since"
-            type="date"
-            value={form.updatedSince}
-            onChange={(e) => set('updatedSince', e.currentTarget.value)}
-            error={problems.updatedSince}
-          />
+          {text('uploadId', 'Upload id', { description: 'Or the contacts of one upload' })}
+          {text('postcodePrefix', 'Postcode starts with')}
+          {text('balanceMin', 'Balance at least', { inputMode: 'decimal' })}
+          {text('balanceMax', 'Balance at most', { inputMode: 'decimal' })}
+          {text('updatedSince', 'Updated since', { type: 'date' })}
           <Checkbox
             mt="lg"
             label="Only contacts who consented on this channel"

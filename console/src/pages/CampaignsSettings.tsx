@@ -1,60 +1,20 @@
-import { useEffect, useState } from 'react';
-import { Button, Fieldset, Group, NumberInput, SimpleGrid, Stack, Text, TextInput, Textarea, Title } from '@mantine/core';
-import { ApiProblem, getJson, sendJson } from '../api';
-import { ProblemAlert, Saved, useAction } from '../components/Outreach';
-import { fieldProblems, settingsProblems, type CampaignSettings } from '../outreach';
-
-type Problems = Partial<Record<keyof CampaignSettings, string>>;
+import { Fieldset, NumberInput, SimpleGrid, Stack, Text, TextInput, Textarea, Title } from '@mantine/core';
+import { PageLoading, SaveRow, useSettings } from '../components/Outreach';
+import { settingsProblems, wholeNumber, type CampaignSettings } from '../outreach';
 
 /** The tenant's campaign settings: the sending window, the frequency cap, the HELP answer. */
 export function CampaignsSettings() {
-  const [form, setForm] = useState<CampaignSettings | null>(null);
-  const [problems, setProblems] = useState<Problems>({});
-  const [done, setDone] = useState(false);
-  const [error, act, setError] = useAction();
-
-  useEffect(() => {
-    void act(async () => setForm(await getJson<CampaignSettings>('/v1/campaign-settings')));
-  }, [act]);
-
-  if (!form) {
-    return (
-      <Stack gap="lg">
-        <Title order={1}>Campaign settings</Title>
-        <ProblemAlert error={error} />
-        {!error && <Text>Loading…</Text>}
-      </Stack>
-    );
-  }
-  const set = <K extends keyof CampaignSettings>(k: K, v: CampaignSettings[K]) => {
-    setForm({ ...form, [k]: v });
-    setDone(false);
+  const { form, set, problems, done, error, save } = useSettings<CampaignSettings>('/v1/campaign-settings');
+  if (!form) return <PageLoading title="Campaign settings" error={error} />;
+  const submit = (e: React.FormEvent) => {
+    e.preventDefault();
+    void save(form, settingsProblems(form));
   };
 
-  async function save(e: React.FormEvent) {
-    e.preventDefault();
-    setDone(false);
-    setError(null);
-    const found = settingsProblems(form!);
-    setProblems(found);
-    if (Object.keys(found).length) return;
-    try {
-      const saved = await sendJson<CampaignSettings>('PUT', '/v1/campaign-settings', form);
-      if (saved) setForm(saved);
-      setDone(true);
-    } catch (err) {
-      if (!(err instanceof ApiProblem)) return setError(String(err));
-      const fields = fieldProblems(err, form!);
-      setProblems(fields);
-      if (!Object.keys(fields).length) setError(err.readable());
-    }
-  }
-
-  const whole = (v: string | number) => (typeof v === 'number' ? v : Number.parseInt(v, 10) || 0);
   return (
     <Stack gap="lg" maw={900}>
       <Title order={1}>Campaign settings</Title>
-      <form onSubmit={save} aria-label="Campaign settings" noValidate>
+      <form onSubmit={submit} aria-label="Campaign settings" noValidate>
         <Stack gap="md">
           <Fieldset legend="Quiet hours">
             <Text size="sm" mb="sm">
@@ -71,8 +31,8 @@ export function CampaignsSettings() {
               At most this many messages to one contact on one channel, across every campaign.
             </Text>
             <SimpleGrid cols={{ base: 1, sm: 2 }}>
-              <NumberInput label="Messages at most" min={1} max={1000} allowDecimal={false} value={form.frequency_cap_messages} onChange={(v) => set('frequency_cap_messages', whole(v))} error={problems.frequency_cap_messages} />
-              <NumberInput label="In this many days" min={1} max={365} allowDecimal={false} value={form.frequency_cap_days} onChange={(v) => set('frequency_cap_days', whole(v))} error={problems.frequency_cap_days} />
+              <NumberInput label="Messages at most" min={1} max={1000} allowDecimal={false} value={form.frequency_cap_messages} onChange={(v) => set('frequency_cap_messages', wholeNumber(v))} error={problems.frequency_cap_messages} />
+              <NumberInput label="In this many days" min={1} max={365} allowDecimal={false} value={form.frequency_cap_days} onChange={(v) => set('frequency_cap_days', wholeNumber(v))} error={problems.frequency_cap_days} />
             </SimpleGrid>
           </Fieldset>
           <Textarea
@@ -84,11 +44,7 @@ export function CampaignsSettings() {
             onChange={(e) => set('sms_help_text', e.currentTarget.value)}
             error={problems.sms_help_text}
           />
-          <ProblemAlert error={error} title="The settings were not saved" />
-          <Group>
-            <Button type="submit">Save the settings</Button>
-            <Saved shown={done} />
-          </Group>
+          <SaveRow error={error} done={done} label="Save the settings" failed="The settings were not saved" />
         </Stack>
       </form>
     </Stack>

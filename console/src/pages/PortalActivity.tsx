@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { Badge, Button, Group, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { download } from '../api';
 import { dateTime } from '../format';
-import { ProblemAlert, usePaged } from '../components/Outreach';
+import { DataTable, ProblemAlert, usePaged } from '../components/Outreach';
 import { money, type IdvAttempt, type Payment } from '../outreach';
 
 const PAYMENT_COLOURS: Record<string, string> = { succeeded: 'green', failed: 'red', pending: 'gray' };
@@ -43,45 +43,29 @@ export function PortalActivity() {
           </Button>
         </Group>
         <ProblemAlert error={payments.error} />
-        {payments.items === null ? (
-          <Text>Loading…</Text>
-        ) : payments.items.length === 0 ? (
-          <Text>No payment yet. Customers' payments through their portal links appear here.</Text>
-        ) : (
-          <Table.ScrollContainer minWidth={760}>
-            <Table aria-label="Payments, newest first" striped>
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>Started</Table.Th>
-                  <Table.Th>Account</Table.Th>
-                  <Table.Th ta="right">Amount</Table.Th>
-                  <Table.Th>Status</Table.Th>
-                  <Table.Th>Settled</Table.Th>
-                  <Table.Th>Reference</Table.Th>
-                  <Table.Th>Contact</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {payments.items.map((p) => (
-                  <Table.Tr key={p.payment_id} data-payment-id={p.payment_id}>
-                    <Table.Td>{dateTime(p.created_at)}</Table.Td>
-                    <Table.Td>{p.account_number}</Table.Td>
-                    <Table.Td ta="right" className="figure">{money(p.amount, p.currency)}</Table.Td>
-                    <Table.Td>
-                      <Badge variant="light" tt="none" color={PAYMENT_COLOURS[p.status] ?? 'gray'}>
-                        {p.status}
-                      </Badge>
-                      {p.reason && <Text size="xs">{p.reason}</Text>}
-                    </Table.Td>
-                    <Table.Td>{dateTime(p.settled_at)}</Table.Td>
-                    <Table.Td>{p.provider_reference ?? '–'}</Table.Td>
-                    <Table.Td style={{ overflowWrap: 'anywhere' }}>{p.contact_id}</Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-        )}
+        <DataTable
+          label="Payments, newest first"
+          minWidth={760}
+          columns={[{ label: 'Started' }, { label: 'Account' }, { label: 'Amount', right: true }, { label: 'Status' }, { label: 'Settled' }, { label: 'Reference' }, { label: 'Contact' }]}
+          items={payments.items}
+          empty="No payment yet. Customers' payments through their portal links appear here."
+          row={(p) => (
+            <Table.Tr key={p.payment_id} data-payment-id={p.payment_id}>
+              <Table.Td>{dateTime(p.created_at)}</Table.Td>
+              <Table.Td>{p.account_number}</Table.Td>
+              <Table.Td ta="right" className="figure">{money(p.amount, p.currency)}</Table.Td>
+              <Table.Td>
+                <Badge variant="light" tt="none" color={PAYMENT_COLOURS[p.status] ?? 'gray'}>
+                  {p.status}
+                </Badge>
+                {p.reason && <Text size="xs">{p.reason}</Text>}
+              </Table.Td>
+              <Table.Td>{dateTime(p.settled_at)}</Table.Td>
+              <Table.Td>{p.provider_reference ?? '–'}</Table.Td>
+              <Table.Td style={{ overflowWrap: 'anywhere' }}>{p.contact_id}</Table.Td>
+            </Table.Tr>
+          )}
+        />
         {payments.next && (
           <Button variant="default" w="fit-content" onClick={() => void payments.more()}>
             Show more payments
@@ -97,38 +81,25 @@ export function PortalActivity() {
           Every identity check a customer's link saw. The client address is a keyed digest, never the address itself.
         </Text>
         <ProblemAlert error={attempts.error} />
-        {attempts.items === null ? (
-          <Text>Loading…</Text>
-        ) : attempts.items.length === 0 ? (
-          <Text>No identity check yet.</Text>
-        ) : (
-          <Table.ScrollContainer minWidth={640}>
-            <Table aria-label="ID&V attempts, newest first" striped>
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>When</Table.Th>
-                  <Table.Th>Outcome</Table.Th>
-                  <Table.Th>Contact</Table.Th>
-                  <Table.Th>Client (digest)</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {attempts.items.map((a) => (
-                  <Table.Tr key={a.attempt_id}>
-                    <Table.Td>{dateTime(a.at)}</Table.Td>
-                    <Table.Td>
-                      <Badge variant="light" tt="none" color={OUTCOME_COLOURS[a.outcome] ?? 'gray'}>
-                        {a.outcome}
-                      </Badge>
-                    </Table.Td>
-                    <Table.Td style={{ overflowWrap: 'anywhere' }}>{a.contact_id}</Table.Td>
-                    <Table.Td style={{ overflowWrap: 'anywhere' }}>{a.address.slice(0, 16)}…</Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-        )}
+        <DataTable
+          label="ID&V attempts, newest first"
+          minWidth={640}
+          columns={[{ label: 'When' }, { label: 'Outcome' }, { label: 'Contact' }, { label: 'Client (digest)' }]}
+          items={attempts.items}
+          empty="No identity check yet."
+          row={(a) => (
+            <Table.Tr key={a.attempt_id}>
+              <Table.Td>{dateTime(a.at)}</Table.Td>
+              <Table.Td>
+                <Badge variant="light" tt="none" color={OUTCOME_COLOURS[a.outcome] ?? 'gray'}>
+                  {a.outcome}
+                </Badge>
+              </Table.Td>
+              <Table.Td style={{ overflowWrap: 'anywhere' }}>{a.contact_id}</Table.Td>
+              <Table.Td style={{ overflowWrap: 'anywhere' }}>{a.address.slice(0, 16)}…</Table.Td>
+            </Table.Tr>
+          )}
+        />
         {attempts.next && (
           <Button variant="default" w="fit-content" onClick={() => void attempts.more()}>
             Show more attempts

@@ -1,42 +1,20 @@
-import { useEffect, useState } from 'react';
-import { Button, Checkbox, Fieldset, Group, NumberInput, SimpleGrid, Stack, Switch, Text, TextInput, Title } from '@mantine/core';
-import { ApiProblem, getJson, sendJson } from '../api';
-import { ProblemAlert, Saved, useAction } from '../components/Outreach';
-import { IDV_FACTS, fieldProblems, parseInstalments, type IdvFact, type PortalSettings as Settings } from '../outreach';
+import { useState } from 'react';
+import {
+  Checkbox, Fieldset, Group, NumberInput, SimpleGrid, Stack, Switch, TextInput, Title,
+} from '@mantine/core';
+import { PageLoading, SaveRow, useSettings } from '../components/Outreach';
+import { IDV_FACTS, parseInstalments, wholeNumber, type IdvFact, type PortalSettings as Settings } from '../outreach';
 
 type Problems = Partial<Record<keyof Settings, string>>;
-const whole = (v: string | number) => (typeof v === 'number' ? v : Number.parseInt(v, 10) || 0);
 
 /** The customer portal's settings: the facts asked at ID&V and its limits, what customers
  * may do (promise, plan, the hold), payment limits and how long links last. */
 export function PortalSettings() {
-  const [form, setForm] = useState<Settings | null>(null);
   const [instalments, setInstalments] = useState('');
-  const [problems, setProblems] = useState<Problems>({});
-  const [done, setDone] = useState(false);
-  const [error, act, setError] = useAction();
-
-  const show = (s: Settings) => {
-    setForm(s);
-    setInstalments(s.plan_instalments.join(', '));
-  };
-  useEffect(() => {
-    void act(async () => show(await getJson<Settings>('/v1/portal/settings')));
-  }, [act]);
-
-  if (!form) {
-    return (
-      <Stack gap="lg">
-        <Title order={1}>Portal settings</Title>
-        <ProblemAlert error={error} />
-        {!error && <Text>Loading…</Text>}
-      </Stack>
-    );
-  }
-  const set = <K extends keyof Settings>(k: K, v: Settings[K]) => {
-    setForm({ ...form, [k]: v });
-    setDone(false);
-  };
+  const { form, set, problems, done, error, save, setDone } = useSettings<Settings>('/v1/portal/settings', (s) =>
+    setInstalments(s.plan_instalments.join(', ')),
+  );
+  if (!form) return <PageLoading title="Portal settings" error={error} />;
   const number = (k: keyof Settings, label: string, min: number, max: number) => (
     <NumberInput
       label={label}
@@ -44,38 +22,25 @@ export function PortalSettings() {
       max={max}
       allowDecimal={false}
       value={form[k] as number}
-      onChange={(v) => set(k, whole(v) as never)}
+      onChange={(v) => set(k, wholeNumber(v) as never)}
       error={problems[k]}
     />
   );
 
-  async function save(e: React.FormEvent) {
+  const submit = (e: React.FormEvent) => {
     e.preventDefault();
-    setDone(false);
-    setError(null);
     const found: Problems = {};
     const plan = parseInstalments(instalments);
     if (!plan) found.plan_instalments = 'Whole numbers from 2 to 60, such as 3, 6, 12.';
-    if (form!.idv_fields.length === 0) found.idv_fields = 'Ask at least one fact.';
-    if (form!.plan_frequencies.length === 0) found.plan_frequencies = 'Offer at least one frequency.';
-    setProblems(found);
-    if (Object.keys(found).length) return;
-    try {
-      const saved = await sendJson<Settings>('PUT', '/v1/portal/settings', { ...form, plan_instalments: plan });
-      if (saved) show(saved);
-      setDone(true);
-    } catch (err) {
-      if (!(err instanceof ApiProblem)) return setError(String(err));
-      const fields = fieldProblems(err, form!);
-      setProblems(fields);
-      if (!Object.keys(fields).length) setError(err.readable());
-    }
-  }
+    if (form.idv_fields.length === 0) found.idv_fields = 'Ask at least one fact.';
+    if (form.plan_frequencies.length === 0) found.plan_frequencies = 'Offer at least one frequency.';
+    void save({ ...form, plan_instalments: plan ?? form.plan_instalments }, found);
+  };
 
   return (
     <Stack gap="lg" maw={900}>
       <Title order={1}>Portal settings</Title>
-      <form onSubmit={save} aria-label="Portal settings" noValidate>
+      <form onSubmit={submit} aria-label="Portal settings" noValidate>
         <Stack gap="md">
           <Fieldset legend="Identity check (ID&V)">
             <Checkbox.Group
@@ -138,11 +103,7 @@ export function PortalSettings() {
               </Checkbox.Group>
             </Stack>
           </Fieldset>
-          <ProblemAlert error={error} title="The settings were not saved" />
-          <Group>
-            <Button type="submit">Save the settings</Button>
-            <Saved shown={done} />
-          </Group>
+          <SaveRow error={error} done={done} label="Save the settings" failed="The settings were not saved" />
         </Stack>
       </form>
     </Stack>

@@ -1,9 +1,9 @@
 import { useState } from 'react';
-import { Button, Group, Paper, Select, SimpleGrid, Stack, Table, Text, TextInput, Title, VisuallyHidden } from '@mantine/core';
-import { ApiProblem, postJson, sendJson } from '../api';
+import { Button, Group, Paper, Select, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { postJson, sendJson } from '../api';
 import { dateTime } from '../format';
-import { Confirm, ProblemAlert, Saved, useAction, usePaged } from '../components/Outreach';
-import { reasonLabel, type Channel, type Suppression, type SuppressionHistory } from '../outreach';
+import { Confirm, DataTable, ProblemAlert, Saved, useAction, usePaged } from '../components/Outreach';
+import { fieldMessage, reasonLabel, type Channel, type Suppression, type SuppressionHistory } from '../outreach';
 
 const CHANNELS = [
   { value: 'email', label: 'Email' },
@@ -46,44 +46,26 @@ export function Suppressions() {
         <Select label="Show channel" data={CHANNELS} value={channel} onChange={setChannel} clearable placeholder="Every channel" w={180} />
         <Select label="Show reason" data={LIST_REASONS} value={reason} onChange={setReason} clearable placeholder="Every reason" w={200} />
       </Group>
-      {items === null ? (
-        <Text>Loading…</Text>
-      ) : items.length === 0 ? (
-        <Text>{channel || reason ? 'No suppression matches these filters.' : 'No address is suppressed.'}</Text>
-      ) : (
-        <Table.ScrollContainer minWidth={640}>
-          <Table aria-label="Suppressed addresses" striped>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Address</Table.Th>
-                <Table.Th>Channel</Table.Th>
-                <Table.Th>Reason</Table.Th>
-                <Table.Th>Since</Table.Th>
-                <Table.Th>By</Table.Th>
-                <Table.Th>
-                  <VisuallyHidden>Actions</VisuallyHidden>
-                </Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {items.map((s) => (
-                <Table.Tr key={`${s.channel}:${s.address}`} data-address={s.address}>
-                  <Table.Td style={{ overflowWrap: 'anywhere' }}>{s.address}</Table.Td>
-                  <Table.Td>{s.channel === 'email' ? 'Email' : 'SMS'}</Table.Td>
-                  <Table.Td>{reasonLabel(s.reason)}</Table.Td>
-                  <Table.Td>{dateTime(s.at)}</Table.Td>
-                  <Table.Td>{s.by}</Table.Td>
-                  <Table.Td>
-                    <Button size="xs" variant="outline" color="red.9" onClick={() => setLifting(s)} aria-label={`Lift ${s.address}`}>
-                      Lift
-                    </Button>
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
-      )}
+      <DataTable
+        label="Suppressed addresses"
+        columns={[{ label: 'Address' }, { label: 'Channel' }, { label: 'Reason' }, { label: 'Since' }, { label: 'By' }, { label: 'Actions', hidden: true }]}
+        items={items}
+        empty={channel || reason ? 'No suppression matches these filters.' : 'No address is suppressed.'}
+        row={(s) => (
+          <Table.Tr key={`${s.channel}:${s.address}`} data-address={s.address}>
+            <Table.Td style={{ overflowWrap: 'anywhere' }}>{s.address}</Table.Td>
+            <Table.Td>{s.channel === 'email' ? 'Email' : 'SMS'}</Table.Td>
+            <Table.Td>{reasonLabel(s.reason)}</Table.Td>
+            <Table.Td>{dateTime(s.at)}</Table.Td>
+            <Table.Td>{s.by}</Table.Td>
+            <Table.Td>
+              <Button size="xs" variant="outline" color="red.9" onClick={() => setLifting(s)} aria-label={`Lift ${s.address}`}>
+                Lift
+              </Button>
+            </Table.Td>
+          </Table.Tr>
+        )}
+      />
       {next && (
         <Button variant="default" onClick={() => void more()} w="fit-content">
           Show more
@@ -132,7 +114,7 @@ function AddSuppression({ onAdded }: { onAdded: (s: Suppression) => void }) {
       setAddress('');
       setDone(`${s.address} is suppressed.`);
     } catch (err) {
-      setProblem(err instanceof ApiProblem ? (err.forField('address') ?? err.readable()) : String(err));
+      setProblem(fieldMessage(err, 'address'));
     }
   }
 

@@ -1,13 +1,12 @@
 import { useEffect, useRef, useState } from 'react';
 import {
-  Badge, Button, Group, Paper, SegmentedControl, Select, SimpleGrid, Stack, Table, Text, TextInput,
-  Textarea, Title, VisuallyHidden,
+  Badge, Button, Group, Paper, Select, SimpleGrid, Stack, Table, Text, TextInput, Textarea, Title,
 } from '@mantine/core';
-import { ApiProblem, getJson, postJson, sendJson } from '../api';
+import { getJson, postJson, sendJson } from '../api';
 import { dateTime } from '../format';
-import { Confirm, ProblemAlert, Saved, useAction } from '../components/Outreach';
+import { ChannelPicker, Confirm, DataTable, ProblemAlert, Saved, useAction } from '../components/Outreach';
 import {
-  EMPTY_TEMPLATE, contactName, previewValues, segmentsText, templateBody, templateForm, templateProblems,
+  EMPTY_TEMPLATE, contactName, fieldMessage, previewValues, segmentsText, templateBody, templateForm, templateProblems,
   type MessageTemplate, type PreviewContact, type SmsSegments, type TemplateForm, type TemplatePreview,
 } from '../outreach';
 
@@ -35,49 +34,34 @@ export function Templates() {
         <Button onClick={() => setEditing('new')}>New template</Button>
       </Group>
       <ProblemAlert error={error} />
-      {items === null ? (
-        <Text>Loading…</Text>
-      ) : items.length === 0 ? (
-        <Text>No message templates yet. Create one for the emails or text messages campaigns send.</Text>
-      ) : (
-        <Table.ScrollContainer minWidth={560}>
-          <Table aria-label="Message templates" striped>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Name</Table.Th>
-                <Table.Th>Channel</Table.Th>
-                <Table.Th>Updated</Table.Th>
-                <Table.Th>
-                  <VisuallyHidden>Actions</VisuallyHidden>
-                </Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {items.map((t) => (
-                <Table.Tr key={t.id} data-template-id={t.id}>
-                  <Table.Td>{t.name}</Table.Td>
-                  <Table.Td>
-                    <Badge variant="light" color={t.channel === 'email' ? 'indigo' : 'teal'} tt="none">
-                      {t.channel === 'email' ? 'Email' : 'SMS'}
-                    </Badge>
-                  </Table.Td>
-                  <Table.Td>{dateTime(t.updated_at)}</Table.Td>
-                  <Table.Td>
-                    <Group gap="xs" justify="flex-end" wrap="nowrap">
-                      <Button size="xs" variant="default" onClick={() => setEditing(t)} aria-label={`Edit ${t.name}`}>
-                        Edit
-                      </Button>
-                      <Button size="xs" variant="outline" color="red.9" onClick={() => setDeleting(t)} aria-label={`Delete ${t.name}`}>
-                        Delete
-                      </Button>
-                    </Group>
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
-      )}
+      <DataTable
+        label="Message templates"
+        minWidth={560}
+        columns={[{ label: 'Name' }, { label: 'Channel' }, { label: 'Updated' }, { label: 'Actions', hidden: true }]}
+        items={items}
+        empty="No message templates yet. Create one for the emails or text messages campaigns send."
+        row={(t) => (
+          <Table.Tr key={t.id} data-template-id={t.id}>
+            <Table.Td>{t.name}</Table.Td>
+            <Table.Td>
+              <Badge variant="light" color={t.channel === 'email' ? 'indigo' : 'teal'} tt="none">
+                {t.channel === 'email' ? 'Email' : 'SMS'}
+              </Badge>
+            </Table.Td>
+            <Table.Td>{dateTime(t.updated_at)}</Table.Td>
+            <Table.Td>
+              <Group gap="xs" justify="flex-end" wrap="nowrap">
+                <Button size="xs" variant="default" onClick={() => setEditing(t)} aria-label={`Edit ${t.name}`}>
+                  Edit
+                </Button>
+                <Button size="xs" variant="outline" color="red.9" onClick={() => setDeleting(t)} aria-label={`Delete ${t.name}`}>
+                  Delete
+                </Button>
+              </Group>
+            </Table.Td>
+          </Table.Tr>
+        )}
+      />
       {editing && (
         <TemplateEditor key={editing === 'new' ? 'new' : editing.id} template={editing === 'new' ? null : editing} onSaved={saved} />
       )}
@@ -117,8 +101,7 @@ function useSegments(body: string, enabled: boolean): { segments: SmsSegments | 
         .then((segments) => ask === asked.current && setState({ segments, problem: null }))
         .catch((err: unknown) => {
           if (ask !== asked.current) return;
-          const problem = err instanceof ApiProblem ? (err.forField('body') ?? err.readable()) : String(err);
-          setState({ segments: null, problem });
+          setState({ segments: null, problem: fieldMessage(err, 'body') });
         });
     }, 300);
     return () => clearTimeout(timer);
@@ -154,11 +137,9 @@ function TemplateEditor({ template, onSaved }: { template: MessageTemplate | nul
       if (t) onSaved(t);
       setDone(true);
     } catch (err) {
-      if (err instanceof ApiProblem) {
-        const { fields, rest } = templateProblems(err);
-        setFieldErrors(fields);
-        setError(rest);
-      } else setError(String(err));
+      const { fields, rest } = templateProblems(err);
+      setFieldErrors(fields);
+      setError(rest);
     }
   }
 
@@ -173,21 +154,7 @@ function TemplateEditor({ template, onSaved }: { template: MessageTemplate | nul
           <Stack gap="sm">
             <SimpleGrid cols={{ base: 1, sm: 2 }}>
               <TextInput label="Name" required value={form.name} onChange={(e) => set('name')(e.currentTarget.value)} error={fieldErrors.name} />
-              <div>
-                <Text component="span" size="sm" fw={500} id="template-channel-label">
-                  Channel
-                </Text>
-                <SegmentedControl
-                  fullWidth
-                  aria-labelledby="template-channel-label"
-                  value={form.channel}
-                  onChange={(v) => set('channel')(v)}
-                  data={[
-                    { value: 'email', label: 'Email' },
-                    { value: 'sms', label: 'SMS' },
-                  ]}
-                />
-              </div>
+              <ChannelPicker id="template-channel-label" value={form.channel} onChange={set('channel')} />
             </SimpleGrid>
             <Text size="sm" c="gray.7">
               Fields are written as {'{{ first_name }}'}: first_name, last_name, full_name, company_name, email, phone,
