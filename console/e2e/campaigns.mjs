@@ -149,6 +149,24 @@ const scenarios = {
     const sum = await page.getByTestId('stats-sum').textContent();
     violations.push(...(await checkSizes(page, 'campaign-sent', axe)));
 
+    // Pause, resume, then cancel (after asking): each command the status allows, by its button.
+    const statusIs = (wanted) =>
+      page.waitForFunction((w) => document.querySelector('[data-campaign-status]')?.getAttribute('data-campaign-status') === w, wanted, { timeout: STEP });
+    const statuses = [status];
+    await page.getByRole('button', { name: 'Pause', exact: true }).click();
+    await statusIs('paused');
+    statuses.push('paused');
+    await page.getByRole('button', { name: 'Resume', exact: true }).click();
+    await statusIs('sending');
+    statuses.push('sending');
+    await page.getByRole('button', { name: 'Cancel the campaign' }).click();
+    const dialog = await dialogShown(page);
+    violations.push(...(await axe(page, 'campaign-cancel')));
+    await dialog.getByRole('button', { name: 'Cancel the campaign' }).click();
+    await statusIs('cancelled');
+    statuses.push('cancelled');
+    const commandsLeft = await page.getByRole('button', { name: /^(Send now|Pause|Resume|Cancel the campaign)$/ }).count();
+
     // The list shows it with its figures.
     await page.getByRole('link', { name: 'All campaigns' }).click();
     const row = page.locator(`tr[data-campaign-id="${campaignId}"]`);
@@ -156,7 +174,7 @@ const scenarios = {
     await page.waitForFunction((id) => /[0-9]/.test(document.querySelector(`tr[data-campaign-id="${id}"] td:nth-child(6)`)?.textContent ?? ''), campaignId, { timeout: STEP });
     const listed = await row.evaluate((tr) => [...tr.cells].map((c) => c.textContent));
     violations.push(...(await checkSizes(page, 'campaigns', axe)));
-    return { campaignId, missing, draft, status, messages, byReason, sum, listed, violations };
+    return { campaignId, missing, draft, status, statuses, commandsLeft, messages, byReason, sum, listed, violations };
   },
 
   async suppressions(page) {
@@ -166,7 +184,7 @@ const scenarios = {
     await form.getByRole('button', { name: 'Suppress' }).click();
     const blank = await fieldError(form.getByLabel('Email address'));
     await form.getByLabel('Email address').fill(input.address);
-    await form.getByRole('button', { name: 'Suppress' }).click();
+    await form.getByLabel('Email address').press('Enter'); // by keyboard: Enter sends the form
     const row = page.locator(`tr[data-address="${input.address}"]`);
     await row.waitFor({ timeout: STEP });
     const cells = await row.evaluate((tr) => [...tr.cells].map((c) => c.textContent));
