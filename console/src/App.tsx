@@ -3,13 +3,13 @@ import { Anchor, AppShell, Burger, Button, Group, NavLink, Text, Title } from '@
 import { useDisclosure } from '@mantine/hooks';
 import { setUnauthorizedHandler, storeKey, storedKey } from './api';
 import { navigate, useRoute } from './router';
+import { OUTREACH_TITLES, isOutreach } from './outreachRoutes';
+import { OutreachNav, OutreachPage } from './pages/OutreachPages';
 import { SignIn } from './pages/SignIn';
 import { UploadWizard } from './pages/UploadWizard';
 import { UploadsDashboard } from './pages/UploadsDashboard';
 import { UploadDetail } from './pages/UploadDetail';
 import { LeadLists } from './pages/LeadLists';
-import { OutreachNav, OutreachPage } from './pages/OutreachPages';
-import { OUTREACH_TITLES, isOutreach } from './outreachRoutes';
 
 export function App() {
   const [key, setKey] = useState<string | null>(storedKey());
@@ -27,12 +27,12 @@ export function App() {
 
   useEffect(() => {
     const titles: Record<string, string> = {
+      ...OUTREACH_TITLES,
       upload: 'Upload a list',
       uploads: 'Uploads',
       'upload-detail': 'Upload',
       'lead-lists': 'Lead lists',
       'not-found': 'Not found',
-      ...OUTREACH_TITLES,
     };
     document.title = `${key ? titles[route.page] : 'Sign in'} · Listflow console`;
   }, [route.page, key]);
@@ -112,11 +112,11 @@ export function App() {
         <OutreachNav page={route.page} onNavigate={close} />
       </AppShell.Navbar>
       <AppShell.Main>
+        {isOutreach(route) && <OutreachPage route={route} />}
         {route.page === 'upload' && <UploadWizard />}
         {route.page === 'uploads' && <UploadsDashboard />}
         {route.page === 'upload-detail' && <UploadDetail id={route.id} />}
         {route.page === 'lead-lists' && <LeadLists />}
-        {isOutreach(route) && <OutreachPage route={route} />}
         {route.page === 'not-found' && (
           <>
             <Title order={1}>Page not found</Title>

@@ -3,20 +3,20 @@ import { useEffect, useState } from 'react';
 import { parseOutreachRoute, type OutreachRoute } from './outreachRoutes';
 
 export type Route =
+  | OutreachRoute
   | { page: 'upload' }
   | { page: 'uploads' }
   | { page: 'upload-detail'; id: string }
   | { page: 'lead-lists' }
-  | OutreachRoute
   | { page: 'not-found'; path: string };
 
 export function parseRoute(path: string): Route {
   const clean = path.replace(/\/+$/, '') || '/';
+  const outreach = parseOutreachRoute(clean);
+  if (outreach) return outreach;
   if (clean === '/' || clean === '/upload') return { page: 'upload' };
   if (clean === '/uploads') return { page: 'uploads' };
   if (clean === '/lead-lists') return { page: 'lead-lists' };
-  const outreach = parseOutreachRoute(clean);
-  if (outreach) return outreach;
   const detail = /^\/uploads\/([A-Za-z0-9_-]+)$/.exec(clean);
   if (detail) return { page: 'upload-detail', id: detail[1] };
   return { page: 'not-found', path };

@@ -42,11 +42,11 @@ def run(
     scenario: str,
     *,
     tenant: str = "console",
-    script: str = "console.mjs",
+    script: str = "e2e/console.mjs",
     **inputs: Any,
 ) -> dict[str, Any]:
-    """Runs one browser scenario of console/e2e/`script` and returns what it saw; its
-    failure fails the test."""
+    """Runs one browser scenario of `script` and returns what it saw; its failure fails the
+    test."""
     env = {
         **os.environ,
         "LISTFLOW_GATEWAY": stack.gateway_url,
@@ -56,7 +56,7 @@ def run(
         "CHROMIUM": CHROMIUM,
     }
     done = subprocess.run(
-        ["node", f"e2e/{script}", scenario],
+        ["node", script, scenario],
         cwd=CONSOLE,
         env=env,
         capture_output=True,

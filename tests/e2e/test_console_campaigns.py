@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.timeout(600), pytest.mark.usefixtures(console_ready.__
 
 
 def campaigns_run(stack: Stack, scenario: str, **inputs: Any) -> dict[str, Any]:
-    result = run(stack, scenario, script="campaigns.mjs", **inputs)
+    result = run(stack, scenario, script="e2e/campaigns.mjs", **inputs)
     assert result["violations"] == [], json.dumps(result["violations"], indent=1)
     return result
 
