@@ -3,6 +3,8 @@ import { Anchor, AppShell, Burger, Button, Group, NavLink, Text, Title } from '@
 import { useDisclosure } from '@mantine/hooks';
 import { setUnauthorizedHandler, storeKey, storedKey } from './api';
 import { navigate, useRoute } from './router';
+import { OUTREACH_TITLES, isOutreach } from './outreachRoutes';
+import { OutreachNav, OutreachPage } from './pages/OutreachPages';
 import { SignIn } from './pages/SignIn';
 import { UploadWizard } from './pages/UploadWizard';
 import { UploadsDashboard } from './pages/UploadsDashboard';
@@ -25,6 +27,7 @@ export function App() {
 
   useEffect(() => {
     const titles: Record<string, string> = {
+      ...OUTREACH_TITLES,
       upload: 'Upload a list',
       uploads: 'Uploads',
       'upload-detail': 'Upload',
@@ -106,8 +109,10 @@ export function App() {
           aria-current={route.page === 'lead-lists' ? 'page' : undefined}
           onClick={go('/lead-lists')}
         />
+        <OutreachNav page={route.page} onNavigate={close} />
       </AppShell.Navbar>
       <AppShell.Main>
+        {isOutreach(route) && <OutreachPage route={route} />}
         {route.page === 'upload' && <UploadWizard />}
         {route.page === 'uploads' && <UploadsDashboard />}
         {route.page === 'upload-detail' && <UploadDetail id={route.id} />}

@@ -22,13 +22,16 @@ export class ApiProblem extends Error {
   readonly title: string;
   readonly detail: string | undefined;
   readonly errors: FieldError[];
+  /** The problem's `field` member: the one field a use case refused (not in `errors`). */
+  readonly field: string | undefined;
 
-  constructor(status: number, title: string, detail?: string, errors: FieldError[] = []) {
+  constructor(status: number, title: string, detail?: string, errors: FieldError[] = [], field?: string) {
     super(detail ? `${title}: ${detail}` : title);
     this.status = status;
     this.title = title;
     this.detail = detail;
     this.errors = errors;
+    this.field = field;
   }
 
   /** The message for one field (`target.name`, or any location ending in it). */
@@ -82,6 +85,7 @@ export async function problemOf(response: Response): Promise<ApiProblem> {
     typeof body.title === 'string' ? body.title : response.statusText || 'Request failed',
     typeof body.detail === 'string' ? body.detail : undefined,
     errors,
+    typeof body.field === 'string' ? body.field : undefined,
   );
 }
 

@@ -1,7 +1,9 @@
 // A few routes need no router library: the path in the address bar is the state.
 import { useEffect, useState } from 'react';
+import { parseOutreachRoute, type OutreachRoute } from './outreachRoutes';
 
 export type Route =
+  | OutreachRoute
   | { page: 'upload' }
   | { page: 'uploads' }
   | { page: 'upload-detail'; id: string }
@@ -10,6 +12,8 @@ export type Route =
 
 export function parseRoute(path: string): Route {
   const clean = path.replace(/\/+$/, '') || '/';
+  const outreach = parseOutreachRoute(clean);
+  if (outreach) return outreach;
   if (clean === '/' || clean === '/upload') return { page: 'upload' };
   if (clean === '/uploads') return { page: 'uploads' };
   if (clean === '/lead-lists') return { page: 'lead-lists' };
