@@ -97,14 +97,16 @@ export function LeadLists() {
       ) : lists.length === 0 ? (
         <Text>No lead lists yet. Create one above, or upload a file into a new list.</Text>
       ) : (
-        <Table.ScrollContainer minWidth={640}>
+        // Below the md breakpoint (a tablet, with the menu beside it) the campaigns move under
+        // the list's name, so the table fits its box instead of scrolling inside it.
+        <Table.ScrollContainer minWidth={0}>
           <Table aria-label="Lead lists" striped highlightOnHover>
             <Table.Thead>
               <Table.Tr>
                 <Table.Th>List</Table.Th>
                 <Table.Th>Enabled</Table.Th>
                 <Table.Th ta="right">Leads</Table.Th>
-                <Table.Th>Campaigns</Table.Th>
+                <Table.Th visibleFrom="md">Campaigns</Table.Th>
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
@@ -114,6 +116,9 @@ export function LeadLists() {
                     <Button variant="subtle" px={4} onClick={() => setSelected(l.id)} aria-pressed={selected === l.id}>
                       {l.name}
                     </Button>
+                    <Group gap={4} hiddenFrom="md">
+                      <CampaignBadges list={l} campaigns={campaigns} />
+                    </Group>
                   </Table.Td>
                   <Table.Td>
                     <Switch
@@ -131,12 +136,8 @@ export function LeadLists() {
                   <Table.Td ta="right" className="figure" data-figure="leads">
                     {count(stats[l.id]?.total)}
                   </Table.Td>
-                  <Table.Td>
-                    {campaignSides(l, campaigns).assigned.map((c) => (
-                      <Badge key={c.id} variant="light" color="indigo" tt="none" mr={4}>
-                        {c.name}
-                      </Badge>
-                    ))}
+                  <Table.Td visibleFrom="md">
+                    <CampaignBadges list={l} campaigns={campaigns} />
                   </Table.Td>
                 </Table.Tr>
               ))}
@@ -161,6 +162,14 @@ export function LeadLists() {
       )}
     </Stack>
   );
+}
+
+function CampaignBadges({ list, campaigns }: { list: LeadList; campaigns: Campaign[] }) {
+  return campaignSides(list, campaigns).assigned.map((c) => (
+    <Badge key={c.id} variant="light" color="indigo" tt="none" mr={4}>
+      {c.name}
+    </Badge>
+  ));
 }
 
 interface PanelProps {
