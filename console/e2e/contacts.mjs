@@ -5,7 +5,9 @@
 import { axe } from './a11y.mjs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { STEP, checkSizes, fieldError, figures, input, out, runScenario, shot, signIn } from './browser.mjs';
+import {
+  STEP, checkSizes, dialogShown, fieldError, figures, input, out, runScenario, shot, signIn,
+} from './browser.mjs';
 import { readFileInWizard } from './wizard.mjs';
 
 async function openFromMenu(page, link, heading) {
@@ -109,8 +111,22 @@ const scenarios = {
       uploadLink: await page.getByRole('link', { name: /an upload, row/ }).first().getAttribute('href'),
     };
     violations.push(...(await checkSizes(page, 'contact-detail', axe)));
+    // Deleting asks first: keeping it keeps it; confirming deletes it and goes back to the search.
+    const deleteButton = page.getByRole('button', { name: 'Delete the contact' });
+    await deleteButton.click();
+    let dialog = await dialogShown(page);
+    const question = await dialog.textContent();
+    violations.push(...(await axe(page, 'contact-delete')));
+    await shot(page, 'contact-delete');
+    await dialog.getByRole('button', { name: 'Keep it' }).click();
+    await dialog.waitFor({ state: 'hidden', timeout: STEP });
+    const keptUrl = new URL(page.url()).pathname;
+    await deleteButton.click();
+    dialog = await dialogShown(page);
+    await dialog.getByRole('button', { name: 'Delete it' }).click();
+    await page.waitForURL(/\/contacts$/, { timeout: STEP });
     return {
-      first, second, back, empty, phoneProblem, found, detail, violations,
+      first, second, back, empty, phoneProblem, found, detail, violations, question, keptUrl,
       exportName: download.suggestedFilename(),
       exported: readFileSync(exportPath, 'utf8'),
     };

@@ -107,6 +107,11 @@ def test_contacts_search_pages_totals_and_a_contact_with_masked_ids(
     assert detail["uploadLink"] == f"/uploads/{started['id']}"
     assert group in detail["groups"] and tag in detail["tags"]
     assert ximena["held_until"] is None and "On hold" not in detail["text"]
+    # Deleted only once confirmed: the question names the contact, "Keep it" keeps it.
+    assert f"Delete Ximena {surname}?" in result["question"]
+    assert result["keptUrl"] == f"/contacts/{ximena['id']}"
+    with stack.client("console") as api:
+        assert api.get(f"/v1/contacts/{ximena['id']}").status_code == 404
     assert result["violations"] == [], json.dumps(result["violations"], indent=1)
 
 

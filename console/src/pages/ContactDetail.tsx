@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
-import { Alert, Anchor, Badge, Group, Paper, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
-import { ApiProblem, getJson } from '../api';
+import { Alert, Anchor, Badge, Button, Group, Modal, Paper, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { ApiProblem, getJson, postJson } from '../api';
 import { dateTime } from '../format';
 import { navigate } from '../router';
 import { balance, channelName, consentOrigin, consentRows, displayName, holdText, maskedId } from '../contacts';
@@ -29,6 +29,9 @@ export function ContactDetail({ id }: { id: string }) {
   const [contact, setContact] = useState<Contact | null>(null);
   const [groups, setGroups] = useState<Label[]>([]);
   const [problem, setProblem] = useState<ApiProblem | string | null>(null);
+  // The deletion preview's token: deleting is asked first, then confirmed with it.
+  const [deleting, setDeleting] = useState<{ token: string } | null>(null);
+  const [deleteProblem, setDeleteProblem] = useState<string | null>(null);
 
   useEffect(() => {
     setContact(null);
@@ -63,6 +66,28 @@ export function ContactDetail({ id }: { id: string }) {
   }
   if (!contact) return <Text>Loading…</Text>;
 
+  const readable = (err: unknown) => (err instanceof ApiProblem ? err.readable() : String(err));
+  async function askToDelete() {
+    setDeleteProblem(null);
+    try {
+      const preview = await postJson<{ confirmation_token: string }>('/v1/contacts/deletions', { ids: [id] });
+      setDeleting({ token: preview.confirmation_token });
+    } catch (err) {
+      setDeleteProblem(readable(err));
+    }
+  }
+  async function confirmDelete(token: string) {
+    try {
+      const done = await postJson<{ deleted: string[] }>('/v1/contacts/deletions', { ids: [id], confirmation_token: token });
+      setDeleting(null);
+      if (done.deleted.includes(id)) navigate('/contacts');
+      else setDeleteProblem('The contact changed meanwhile, so it was kept. Look at it again, then delete it.');
+    } catch (err) {
+      setDeleting(null);
+      setDeleteProblem(readable(err));
+    }
+  }
+
   const d = contact.data;
   const groupName = new Map(groups.map((g) => [g.id, g.name]));
   const hold = holdText(contact);
@@ -77,7 +102,36 @@ export function ContactDetail({ id }: { id: string }) {
   return (
     <Stack gap="md" maw={1100}>
       {back}
-      <Title order={1}>{displayName(contact)}</Title>
+      <Group justify="space-between" align="flex-start">
+        <Title order={1}>{displayName(contact)}</Title>
+        <Button variant="outline" color="red.9" onClick={askToDelete}>
+          Delete the contact
+        </Button>
+      </Group>
+      {deleteProblem && (
+        <Alert color="red" title="Not deleted" role="alert">
+          {deleteProblem}
+        </Alert>
+      )}
+      <Modal
+        opened={deleting !== null}
+        onClose={() => setDeleting(null)}
+        closeButtonProps={{ 'aria-label': 'Close' }}
+        title={`Delete ${displayName(contact)}?`}
+      >
+        <Text size="sm">
+          The contact, its accounts and its consents are deleted, and downstream teams are told.
+          This cannot be undone.
+        </Text>
+        <Group mt="md" justify="flex-end">
+          <Button variant="default" onClick={() => setDeleting(null)}>
+            Keep it
+          </Button>
+          <Button color="red.9" onClick={() => deleting && confirmDelete(deleting.token)}>
+            Delete it
+          </Button>
+        </Group>
+      </Modal>
       <Text size="sm" c="gray.7" className="figure">
         Version {contact.version} · created {dateTime(contact.created_at)} · updated {dateTime(contact.updated_at)}
       </Text>

@@ -31,7 +31,8 @@ export function LeadLists() {
       const counted = await Promise.all(
         page.items.map(async (l) => [l.id, await getJson<LeadStats>(`/v1/lead-lists/${l.id}/stats`)] as const),
       );
-      setStats(Object.fromEntries(counted));
+      // Counts set meanwhile (a list created or refreshed while these loaded) are newer.
+      setStats((s) => ({ ...Object.fromEntries(counted), ...s }));
     } catch (err) {
       setError(readable(err));
     }
@@ -81,8 +82,11 @@ export function LeadLists() {
             onChange={(e) => setNewName(e.currentTarget.value)}
             error={nameError}
             w={320}
+            // Until the lists have loaded, a list created here would be overwritten by the
+            // answer still on its way (and its name could not be checked against the others).
+            disabled={lists === null}
           />
-          <Button type="submit" mt={25}>
+          <Button type="submit" mt={25} disabled={lists === null}>
             Create the list
           </Button>
         </Group>
