@@ -10,6 +10,8 @@ import { UploadWizard } from './pages/UploadWizard';
 import { UploadsDashboard } from './pages/UploadsDashboard';
 import { UploadDetail } from './pages/UploadDetail';
 import { LeadLists } from './pages/LeadLists';
+import { Contacts } from './pages/Contacts';
+import { ContactDetail } from './pages/ContactDetail';
 
 export function App() {
   const [key, setKey] = useState<string | null>(storedKey());
@@ -32,6 +34,8 @@ export function App() {
       uploads: 'Uploads',
       'upload-detail': 'Upload',
       'lead-lists': 'Lead lists',
+      contacts: 'Contacts',
+      'contact-detail': 'Contact',
       'not-found': 'Not found',
     };
     document.title = `${key ? titles[route.page] : 'Sign in'} · Listflow console`;
@@ -109,6 +113,14 @@ export function App() {
           aria-current={route.page === 'lead-lists' ? 'page' : undefined}
           onClick={go('/lead-lists')}
         />
+        <NavLink
+          component="a"
+          href="/contacts"
+          label="Contacts"
+          active={route.page === 'contacts' || route.page === 'contact-detail'}
+          aria-current={route.page === 'contacts' ? 'page' : undefined}
+          onClick={go('/contacts')}
+        />
         <OutreachNav page={route.page} onNavigate={close} />
       </AppShell.Navbar>
       <AppShell.Main>
@@ -117,6 +129,8 @@ export function App() {
         {route.page === 'uploads' && <UploadsDashboard />}
         {route.page === 'upload-detail' && <UploadDetail id={route.id} />}
         {route.page === 'lead-lists' && <LeadLists />}
+        {route.page === 'contacts' && <Contacts />}
+        {route.page === 'contact-detail' && <ContactDetail id={route.id} />}
         {route.page === 'not-found' && (
           <>
             <Title order={1}>Page not found</Title>

@@ -8,6 +8,8 @@ export type Route =
   | { page: 'uploads' }
   | { page: 'upload-detail'; id: string }
   | { page: 'lead-lists' }
+  | { page: 'contacts' }
+  | { page: 'contact-detail'; id: string }
   | { page: 'not-found'; path: string };
 
 export function parseRoute(path: string): Route {
@@ -17,6 +19,9 @@ export function parseRoute(path: string): Route {
   if (clean === '/' || clean === '/upload') return { page: 'upload' };
   if (clean === '/uploads') return { page: 'uploads' };
   if (clean === '/lead-lists') return { page: 'lead-lists' };
+  if (clean === '/contacts') return { page: 'contacts' };
+  const contact = /^\/contacts\/([A-Za-z0-9_-]+)$/.exec(clean);
+  if (contact) return { page: 'contact-detail', id: contact[1] };
   const detail = /^\/uploads\/([A-Za-z0-9_-]+)$/.exec(clean);
   if (detail) return { page: 'upload-detail', id: detail[1] };
   return { page: 'not-found', path };
