@@ -1,9 +1,10 @@
 import { ApiProblem } from './api';
 import { parseRoute } from './router';
 import {
-  EMPTY_CAMPAIGN, campaignBody, campaignFormProblems, campaignProblems, commands, fieldProblems, parseInstalments,
-  previewValues, progressPercent, segmentsText, settingsProblems, statsAddUp, stillSending, templateBody,
-  templateForm, templateProblems, type Campaign, type CampaignStats, type MessageTemplate,
+  EMPTY_CAMPAIGN, campaignBody, campaignFilePath, campaignFormProblems, campaignProblems, canRetry, commands,
+  fieldProblems, messageWhy, parseInstalments, previewValues, progressPercent, segmentsText, settingsProblems,
+  statsAddUp, statusSentence, stillSending, templateBody, templateForm, templateProblems,
+  type Campaign, type CampaignMessage, type CampaignStats, type MessageTemplate,
 } from './outreach';
 
 const stats = (over: Partial<CampaignStats> = {}): CampaignStats => ({
@@ -15,6 +16,7 @@ const stats = (over: Partial<CampaignStats> = {}): CampaignStats => ({
   delivered: 2,
   failed: 1,
   unsubscribed: 0,
+  cancelled: 0,
   ...over,
 });
 
@@ -105,6 +107,7 @@ describe('campaigns', () => {
     expect(commands('sending')).toEqual(['pause', 'cancel']);
     expect(commands('paused')).toEqual(['resume', 'cancel']);
     expect(commands('cancelled')).toEqual([]);
+    expect(commands('completed')).toEqual([]);
   });
 
   it('count progress from the messages done with, and check the figures add up', () => {
@@ -114,6 +117,42 @@ describe('campaigns', () => {
     expect(statsAddUp(stats({ targeted: 11 }))).toBe(false);
     expect(statsAddUp(stats({ deferred: 4 }))).toBe(false);
     expect(progressPercent(stats({ targeted: 0, sent: 0, failed: 0, pending: 0, suppressed: {} }))).toBe(0);
+  });
+
+  it('count cancelled messages among the targeted and the done with', () => {
+    // 10 = 3 suppressed + 3 sent + 1 failed + 1 pending + 2 cancelled
+    const s = stats({ pending: 1, deferred: 0, cancelled: 2 });
+    expect(statsAddUp(s)).toBe(true);
+    expect(progressPercent(s)).toBe(90);
+    expect(statsAddUp(stats({ cancelled: 1 }))).toBe(false);
+  });
+
+  it('say when a completed campaign finished, and where the others stand', () => {
+    const when = (iso: string) => `at ${iso}`;
+    expect(statusSentence(campaign({ status: 'completed', finished_at: 'T' }), when)).toBe('Completed at T: every message is settled.');
+    expect(statusSentence(campaign({ status: 'completed' }), when)).toBe('Completed: every message is settled.');
+    expect(statusSentence(campaign({ status: 'cancelled' }), when)).toBe('Cancelled.');
+    expect(statusSentence(campaign(), when)).toBe('Not sent yet.');
+    expect(stillSending(campaign({ status: 'completed', targeted_at: 'x' }), stats())).toBe(false);
+  });
+
+  it('offer Retry on a failed message only, not once the campaign is cancelled', () => {
+    const m = (over: Partial<CampaignMessage>): CampaignMessage => ({
+      id: 'm1', contact_id: 'k1', channel: 'email', state: 'failed', reason: null, error: 'SMTPRecipientRefused',
+      attempts: 1, created_at: 'x', due_at: 'x', sent_at: null, ...over,
+    });
+    expect(canRetry(m({}), campaign({ status: 'completed' }))).toBe(true);
+    expect(canRetry(m({}), campaign({ status: 'paused' }))).toBe(true);
+    expect(canRetry(m({}), campaign({ status: 'cancelled' }))).toBe(false);
+    expect(canRetry(m({ state: 'sent' }), campaign({ status: 'sending' }))).toBe(false);
+    expect(messageWhy(m({}))).toBe('SMTPRecipientRefused');
+    expect(messageWhy(m({ state: 'suppressed', reason: 'no_consent', error: null }))).toBe('No consent');
+    expect(messageWhy(m({ state: 'sent', error: null }))).toBe('');
+  });
+
+  it('ask for the campaign file by the campaign’s own id', () => {
+    expect(campaignFilePath('c 1', 'csv')).toBe('/v1/campaigns/c%201/campaign-file.csv');
+    expect(campaignFilePath('c1', 'xlsx')).toBe('/v1/campaigns/c1/campaign-file.xlsx');
   });
 
   it('keep refreshing while sending and messages are open, not once all are done', () => {

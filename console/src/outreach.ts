@@ -90,7 +90,7 @@ export function segmentsText(s: SmsSegments | null | undefined): string {
   return `${s.segments} ${s.segments === 1 ? 'segment' : 'segments'} · ${s.units} ${unit} · ${s.encoding}`;
 }
 
-export type CampaignStatus = 'draft' | 'sending' | 'paused' | 'cancelled';
+export type CampaignStatus = 'draft' | 'sending' | 'paused' | 'completed' | 'cancelled';
 export type TriggerOn = 'manual' | 'list_ready' | 'now' | 'schedule';
 
 export interface Filters {
@@ -113,6 +113,8 @@ export interface Campaign {
   created_at: string;
   triggered_at: string | null;
   targeted_at: string | null;
+  /** When its last message was settled (status completed). */
+  finished_at?: string | null;
 }
 
 export interface CampaignStats {
@@ -124,6 +126,8 @@ export interface CampaignStats {
   delivered: number;
   failed: number;
   unsubscribed: number;
+  /** Still open when the campaign was cancelled: never sent. */
+  cancelled: number;
 }
 
 export interface CampaignForm {
@@ -278,18 +282,18 @@ export function suppressedTotal(s: CampaignStats): number {
   return Object.values(s.suppressed).reduce((a, b) => a + b, 0);
 }
 
-/** Messages done with (suppressed, sent or failed) out of those targeted, 0..100. */
+/** Messages done with (suppressed, sent, failed or cancelled) out of those targeted, 0..100. */
 export function progressPercent(s: CampaignStats): number {
   if (s.targeted <= 0) return 0;
-  const done = suppressedTotal(s) + s.sent + s.failed;
+  const done = suppressedTotal(s) + s.sent + s.failed + s.cancelled;
   return Math.min(100, Math.round((done / s.targeted) * 100));
 }
 
 /** Whether the figures add up as the API promises: targeted = suppressed + sent + failed +
- * pending, deferred within pending, delivered within sent. */
+ * pending + cancelled, deferred within pending, delivered within sent. */
 export function statsAddUp(s: CampaignStats): boolean {
   return (
-    s.targeted === suppressedTotal(s) + s.sent + s.failed + s.pending &&
+    s.targeted === suppressedTotal(s) + s.sent + s.failed + s.pending + s.cancelled &&
     s.deferred <= s.pending &&
     s.delivered <= s.sent
   );
@@ -299,6 +303,68 @@ export function statsAddUp(s: CampaignStats): boolean {
 export function stillSending(c: Campaign, s: CampaignStats | null): boolean {
   if (c.status === 'sending') return !s || !c.targeted_at || s.pending > 0;
   return false;
+}
+
+/** Where a campaign stands, in a few words, once it is not refreshing itself. */
+export function statusSentence(c: Campaign, when: (iso: string) => string): string {
+  switch (c.status) {
+    case 'draft':
+      return 'Not sent yet.';
+    case 'sending':
+      return 'Every message targeted is done with.';
+    case 'paused':
+      return 'Paused.';
+    case 'completed':
+      return c.finished_at ? `Completed ${when(c.finished_at)}: every message is settled.` : 'Completed: every message is settled.';
+    default:
+      return 'Cancelled.';
+  }
+}
+
+export type MessageState =
+  | 'pending' | 'deferred' | 'waiting_link' | 'sending' | 'sent' | 'delivered' | 'failed' | 'suppressed' | 'cancelled';
+
+/** One entry of a campaign's ledger (GET /v1/campaigns/{id}/messages): no address, no body. */
+export interface CampaignMessage {
+  id: string;
+  contact_id: string;
+  channel: Channel;
+  state: MessageState;
+  reason: string | null;
+  error: string | null;
+  attempts: number;
+  created_at: string;
+  due_at: string;
+  sent_at: string | null;
+}
+
+export const MESSAGE_STATES: Record<MessageState, string> = {
+  pending: 'Pending',
+  deferred: 'Deferred',
+  waiting_link: 'Waiting for its portal link',
+  sending: 'Sending',
+  sent: 'Sent',
+  delivered: 'Delivered',
+  failed: 'Failed',
+  suppressed: 'Suppressed',
+  cancelled: 'Cancelled',
+};
+
+/** Why a message is where it is: the suppression reason, the error, else nothing. */
+export function messageWhy(m: CampaignMessage): string {
+  if (m.state === 'suppressed' && m.reason) return reasonLabel(m.reason);
+  return m.error ?? '';
+}
+
+/** Whether the page offers "Retry" on a message: only a failed one of a campaign that is
+ * not cancelled (the API refuses the rest with a 409). */
+export function canRetry(m: CampaignMessage, c: Campaign): boolean {
+  return m.state === 'failed' && c.status !== 'cancelled';
+}
+
+/** The campaign file's path (its audience's customers with their portal URLs). */
+export function campaignFilePath(id: string, format: 'csv' | 'xlsx'): string {
+  return `/v1/campaigns/${encodeURIComponent(id)}/campaign-file.${format}`;
 }
 
 export interface CampaignSettings {

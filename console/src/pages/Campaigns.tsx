@@ -11,6 +11,7 @@ const STATUS: Record<CampaignStatus, { color: string; label: string }> = {
   draft: { color: 'gray', label: 'Draft' },
   sending: { color: 'blue', label: 'Sending' },
   paused: { color: 'orange', label: 'Paused' },
+  completed: { color: 'green', label: 'Completed' },
   cancelled: { color: 'red', label: 'Cancelled' },
 };
 

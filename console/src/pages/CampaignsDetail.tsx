@@ -6,10 +6,11 @@ import { navigate } from '../router';
 import { CountsGrid } from '../components/CountsGrid';
 import { Confirm, PageLoading, ProblemAlert, useAction } from '../components/Outreach';
 import {
-  commands, progressPercent, reasonLabel, statsAddUp, stillSending, suppressedTotal,
+  commands, progressPercent, reasonLabel, statsAddUp, statusSentence, stillSending, suppressedTotal,
   type Campaign, type CampaignStats, type MessageTemplate,
 } from '../outreach';
 import { CampaignStatusBadge, triggerText } from './Campaigns';
+import { CampaignMessages } from './CampaignMessages';
 import { CampaignsForm } from './CampaignsForm';
 
 const REFRESH_MS = 2000;
@@ -86,6 +87,7 @@ export function CampaignsDetail({ id }: { id: string }) {
             {campaign.audience.tags.length ? ` · tags ${campaign.audience.tags.join(', ')}` : ''} · created{' '}
             {dateTime(campaign.created_at)}
             {campaign.triggered_at ? ` · started ${dateTime(campaign.triggered_at)}` : ''}
+            {campaign.finished_at ? ` · finished ${dateTime(campaign.finished_at)}` : ''}
           </Text>
         </Stack>
         <Group gap="xs">
@@ -134,9 +136,7 @@ export function CampaignsDetail({ id }: { id: string }) {
             Messages
           </Title>
           <Text size="sm" c="gray.7" aria-live="polite">
-            {live
-              ? 'Sending: refreshed every 2 seconds.'
-              : { draft: 'Not sent yet.', sending: 'Every message targeted is done with.', paused: 'Paused.', cancelled: 'Cancelled.' }[campaign.status]}
+            {live ? 'Sending: refreshed every 2 seconds.' : statusSentence(campaign, dateTime)}
           </Text>
         </Group>
         <div>
@@ -160,6 +160,7 @@ export function CampaignsDetail({ id }: { id: string }) {
             { label: 'Sent', value: stats?.sent },
             { label: 'Delivered', value: stats?.delivered },
             { label: 'Failed', value: stats?.failed, color: stats?.failed ? 'red.9' : undefined },
+            { label: 'Cancelled', value: stats?.cancelled },
             { label: 'Unsubscribed', value: stats?.unsubscribed },
           ]}
         />
@@ -167,8 +168,9 @@ export function CampaignsDetail({ id }: { id: string }) {
           <>
             <Text size="sm" data-testid="stats-sum">
               {count(stats.targeted)} targeted = {count(suppressedTotal(stats))} suppressed + {count(stats.sent)} sent +{' '}
-              {count(stats.failed)} failed + {count(stats.pending)} pending ({count(stats.deferred)} of them deferred to
-              the sending window); {count(stats.delivered)} of the sent are confirmed delivered.
+              {count(stats.failed)} failed + {count(stats.pending)} pending + {count(stats.cancelled)} cancelled (
+              {count(stats.deferred)} of the pending deferred to the sending window); {count(stats.delivered)} of the
+              sent are confirmed delivered.
               {!statsAddUp(stats) && ' (The figures were read while changing; they settle on the next refresh.)'}
             </Text>
             <CountsGrid
@@ -177,9 +179,10 @@ export function CampaignsDetail({ id }: { id: string }) {
             />
           </>
         )}
-        {/* TODO(issue 12): the messages list and retry of a failed message, once the
-            campaigns API has them (GET /v1/campaigns/{id}/messages, POST .../retry). */}
       </Stack>
+
+      {/* Read again from the first page when the status moves (a send completing). */}
+      <CampaignMessages key={campaign.status} campaign={campaign} onRetried={() => void load().catch(() => {})} />
 
       <Confirm
         opened={confirm !== null}
