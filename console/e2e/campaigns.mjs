@@ -133,26 +133,63 @@ const scenarios = {
     violations.push(...(await checkSizes(page, 'campaign-draft', axe)));
 
     await page.getByRole('button', { name: 'Send now' }).click();
-    // The page refreshes itself while sending: wait for every message to be done with.
+    // The page refreshes itself while sending: wait until the sender marks it completed.
     await page.waitForFunction(
       (n) => {
         const sent = document.querySelector('[aria-label="Campaign messages"] [data-figure="sent"]');
-        const pct = document.querySelector('[data-testid="campaign-percent"]');
-        return sent && Number(sent.textContent.replace(/[^0-9]/g, '')) >= n && pct?.textContent === '100%';
+        const status = document.querySelector('[data-campaign-status]')?.getAttribute('data-campaign-status');
+        return sent && Number(sent.textContent.replace(/[^0-9]/g, '')) >= n && status === 'completed';
       },
       input.expectedSent,
       { timeout: STEP * 4 },
     );
     const status = await page.locator('[data-campaign-status]').getAttribute('data-campaign-status');
+    const percent = await page.getByTestId('campaign-percent').textContent();
+    const finished = await page.getByText(/^Completed .*every message is settled\.$/).textContent();
     const messages = await figures(page, 'Campaign messages');
     const byReason = await figures(page, 'Suppressed by reason');
     const sum = await page.getByTestId('stats-sum').textContent();
+    // Its messages, one per contact, read again once it completed.
+    const ledger = page.getByRole('table', { name: 'Messages of the campaign' });
+    const ledgerRows = (table) =>
+      table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => ({ id: tr.dataset.messageId, state: tr.dataset.state, contact: tr.cells[0].textContent })));
+    await page.waitForFunction((n) => document.querySelectorAll('table[aria-label="Messages of the campaign"] tbody tr[data-state="sent"]').length >= n, input.expectedSent, { timeout: STEP });
+    const listedMessages = await ledgerRows(ledger);
     violations.push(...(await checkSizes(page, 'campaign-sent', axe)));
+    // Filtered by state: none failed.
+    await choose(page, 'State', 'Failed');
+    await page.getByText('No message in this state.').waitFor({ timeout: STEP });
+    const failedShown = await ledger.count();
+    await choose(page, 'State', 'Sent');
+    await page.locator('table[aria-label="Messages of the campaign"] tbody tr').first().waitFor({ timeout: STEP });
+    const sentShown = (await ledgerRows(ledger)).length;
+    // The campaign file: its customers with their portal URLs, fetched with the key.
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: STEP }),
+      page.getByRole('button', { name: 'Download the campaign file (CSV)' }).click(),
+    ]);
+    const filePath = join(out, 'downloads', `campaign-${campaignId}-${download.suggestedFilename()}`);
+    await download.saveAs(filePath);
+    const campaignFile = readFileSync(filePath, 'utf8');
 
-    // Pause, resume, then cancel (after asking): each command the status allows, by its button.
+    // The list shows it with its figures.
+    await page.getByRole('link', { name: 'All campaigns' }).click();
+    const row = page.locator(`tr[data-campaign-id="${campaignId}"]`);
+    await row.waitFor({ timeout: STEP });
+    await page.waitForFunction((id) => /[0-9]/.test(document.querySelector(`tr[data-campaign-id="${id}"] td:nth-child(6)`)?.textContent ?? ''), campaignId, { timeout: STEP });
+    const listed = await row.evaluate((tr) => [...tr.cells].map((c) => c.textContent));
+    violations.push(...(await checkSizes(page, 'campaigns', axe)));
+
+    // A slow campaign (a draft the test made): pause, resume, then cancel after asking,
+    // each command the status allows, by its button, while its messages are still open.
+    await page.locator(`tr[data-campaign-id="${input.slowId}"] a`).first().click();
+    await page.getByRole('heading', { name: input.slowName, level: 1 }).waitFor({ timeout: STEP });
     const statusIs = (wanted) =>
       page.waitForFunction((w) => document.querySelector('[data-campaign-status]')?.getAttribute('data-campaign-status') === w, wanted, { timeout: STEP });
-    const statuses = [status];
+    const statuses = [];
+    await page.getByRole('button', { name: 'Send now' }).click();
+    await statusIs('sending');
+    statuses.push('sending');
     await page.getByRole('button', { name: 'Pause', exact: true }).click();
     await statusIs('paused');
     statuses.push('paused');
@@ -166,15 +203,17 @@ const scenarios = {
     await statusIs('cancelled');
     statuses.push('cancelled');
     const commandsLeft = await page.getByRole('button', { name: /^(Send now|Pause|Resume|Cancel the campaign)$/ }).count();
-
-    // The list shows it with its figures.
-    await page.getByRole('link', { name: 'All campaigns' }).click();
-    const row = page.locator(`tr[data-campaign-id="${campaignId}"]`);
-    await row.waitFor({ timeout: STEP });
-    await page.waitForFunction((id) => /[0-9]/.test(document.querySelector(`tr[data-campaign-id="${id}"] td:nth-child(6)`)?.textContent ?? ''), campaignId, { timeout: STEP });
-    const listed = await row.evaluate((tr) => [...tr.cells].map((c) => c.textContent));
-    violations.push(...(await checkSizes(page, 'campaigns', axe)));
-    return { campaignId, missing, draft, status, statuses, commandsLeft, messages, byReason, sum, listed, violations };
+    // Its messages read again once cancelled (those already handed to the server complete).
+    await page.locator('table[aria-label="Messages of the campaign"] tbody tr').first().waitFor({ timeout: STEP });
+    const slowMessages = await figures(page, 'Campaign messages');
+    const slowSum = await page.getByTestId('stats-sum').textContent();
+    const slowListed = await ledgerRows(ledger);
+    violations.push(...(await checkSizes(page, 'campaign-cancelled', axe)));
+    return {
+      campaignId, missing, draft, status, percent, finished, statuses, commandsLeft, messages, byReason, sum, listed,
+      listedMessages, failedShown, sentShown, campaignFile, csvName: download.suggestedFilename(),
+      slowMessages, slowSum, slowListed, violations,
+    };
   },
 
   async suppressions(page) {

@@ -44,11 +44,14 @@ export function CampaignsDetail({ id }: { id: string }) {
   }, [act, load]);
 
   const live = campaign !== null && stillSending(campaign, stats);
+  // Read again while sending, also once every message is out: the sender marks the campaign
+  // completed on its next pass, and the page shows it.
+  const refreshing = campaign?.status === 'sending';
   useEffect(() => {
-    if (!live) return;
+    if (!refreshing) return;
     const timer = setInterval(() => void load().catch(() => {}), REFRESH_MS);
     return () => clearInterval(timer);
-  }, [live, load]);
+  }, [refreshing, load]);
 
   if (!campaign) return <PageLoading title="Campaign" error={error} />;
 
