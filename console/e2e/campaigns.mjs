@@ -200,6 +200,8 @@ const scenarios = {
     const dialog = await dialogShown(page);
     violations.push(...(await axe(page, 'campaign-cancel')));
     await dialog.getByRole('button', { name: 'Cancel the campaign' }).click();
+    // axe reads colours: the dialog has to be gone, not fading out, before the next check.
+    await dialog.waitFor({ state: 'hidden', timeout: STEP });
     await statusIs('cancelled');
     statuses.push('cancelled');
     const commandsLeft = await page.getByRole('button', { name: /^(Send now|Pause|Resume|Cancel the campaign)$/ }).count();

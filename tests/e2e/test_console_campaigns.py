@@ -22,6 +22,7 @@ from tests.integration.test_campaign_email import (
     _stats_when_settled,
     _zone_at_noon,
 )
+from tests.integration.test_unsubscribe import campaign as new_campaign
 
 pytestmark = [pytest.mark.timeout(600), pytest.mark.usefixtures(console_ready.__name__)]
 
@@ -120,35 +121,14 @@ def test_a_campaign_created_and_sent_from_the_console_sends_its_emails(
         # A list-ready campaign on the group first: once it has targeted the upload's
         # contacts, the campaigns service's read model holds them for the console's send.
         probe_template = _template(api, f"Probe {run_id}", f"Probe {run_id}")
-        probe = api.post(
-            "/v1/campaigns",
-            json={
-                "name": f"Probe {run_id}",
-                "channel": "email",
-                "template_id": probe_template,
-                "audience": {"groups": [group]},
-                "trigger": {"on": "list_ready"},
-            },
-        )
-        assert probe.status_code == 201, probe.text
+        probe_id = new_campaign(api, f"Probe {run_id}", probe_template, group, "list_ready")
         rows = _contacts(api, tmp_path, group, run_id, 3)
-        _stats_when_settled(api, probe.json()["id"], len(rows))
+        _stats_when_settled(api, probe_id, len(rows))
         # A slow draft (one email every 10 s) that the page pauses, resumes and cancels
         # while its messages are still open.
-        slow = api.post(
-            "/v1/campaigns",
-            json={
-                "name": f"Slow {run_id}",
-                "channel": "email",
-                "template_id": probe_template,
-                "audience": {"groups": [group]},
-                "send_rate": 0.1,
-            },
-        )
-        assert slow.status_code == 201, slow.text
+        slow_id = new_campaign(api, f"Slow {run_id}", probe_template, group, "manual", 0.1)
         ids = {
-            m["contact_id"]
-            for m in api.get(f"/v1/campaigns/{probe.json()['id']}/messages").json()["items"]
+            m["contact_id"] for m in api.get(f"/v1/campaigns/{probe_id}/messages").json()["items"]
         }
 
     result = campaigns_run(
@@ -158,7 +138,7 @@ def test_a_campaign_created_and_sent_from_the_console_sends_its_emails(
         template=f"Send {run_id}",
         group=group,
         expectedSent=len(rows),
-        slowId=slow.json()["id"],
+        slowId=slow_id,
         slowName=f"Slow {run_id}",
     )
     assert result["missing"]["name"] == "Give the campaign a name."
@@ -168,9 +148,9 @@ def test_a_campaign_created_and_sent_from_the_console_sends_its_emails(
         campaign = api.get(f"/v1/campaigns/{result['campaignId']}").json()
         stats = api.get(f"/v1/campaigns/{result['campaignId']}/stats").json()
         ledger = api.get(f"/v1/campaigns/{result['campaignId']}/messages").json()["items"]
-        slow_campaign = api.get(f"/v1/campaigns/{slow.json()['id']}").json()
-        slow_stats = api.get(f"/v1/campaigns/{slow.json()['id']}/stats").json()
-        slow_ledger = api.get(f"/v1/campaigns/{slow.json()['id']}/messages").json()["items"]
+        slow_campaign = api.get(f"/v1/campaigns/{slow_id}").json()
+        slow_stats = api.get(f"/v1/campaigns/{slow_id}/stats").json()
+        slow_ledger = api.get(f"/v1/campaigns/{slow_id}/messages").json()["items"]
     assert campaign["template_id"] == template_id
     assert campaign["audience"]["groups"] == [group]
     assert campaign["send_rate"] == 20
