@@ -3,40 +3,11 @@
 // Usage: node e2e/console.mjs <scenario>   (tests/e2e/test_console.py runs every scenario)
 // Environment: LISTFLOW_GATEWAY, LISTFLOW_API_KEY, LISTFLOW_E2E_OUT (screenshots, downloads),
 // LISTFLOW_E2E_INPUT (a JSON object of scenario inputs), CHROMIUM (default /usr/bin/chromium).
-import { chromium } from 'playwright-core';
 import { axe } from './a11y.mjs';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-
-const gateway = process.env.LISTFLOW_GATEWAY ?? 'http://127.0.0.1:8000';
-const apiKey = process.env.LISTFLOW_API_KEY ?? '';
-const out = process.env.LISTFLOW_E2E_OUT ?? join(tmpdir(), 'listflow-console-e2e');
-const input = JSON.parse(process.env.LISTFLOW_E2E_INPUT ?? '{}');
-const STEP = 60_000; // generous: the machine is shared; nothing below asserts on time
-
-async function shot(page, name) {
-  await page.screenshot({ path: join(out, 'screenshots', `${name}.png`), fullPage: true });
-}
-
-async function signIn(page, key = apiKey) {
-  await page.goto(`${gateway}/`);
-  await page.getByLabel('API key').fill(key);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-async function figures(page, groupLabel) {
-  const group = page.getByLabel(groupLabel, { exact: true });
-  await group.waitFor({ timeout: STEP });
-  return group.evaluate((dl) =>
-    Object.fromEntries(
-      [...dl.querySelectorAll('[data-figure]')].map((dd) => [
-        dd.getAttribute('data-figure'),
-        Number(dd.textContent.replace(/[^0-9]/g, '')),
-      ]),
-    ),
-  );
-}
+import { STEP, api, apiKey, dialogShown, figures, gateway, input, out, runScenario, shot, signIn } from './browser.mjs';
+import { readFileInWizard } from './wizard.mjs';
 
 /** From the Columns step to the summary: target, preview, start, wait for the end. */
 async function finishWizard(page, groupName, violations, prefix) {
@@ -70,13 +41,6 @@ async function finishWizard(page, groupName, violations, prefix) {
   violations.push(...(await axe(page, `${prefix}-summary`)));
   await shot(page, `${prefix}-summary`);
   return { uploadId, preview, summary, status };
-}
-
-/** GET on the public API with the scenario's key (what the test compares the page with). */
-async function api(path) {
-  const response = await fetch(`${gateway}${path}`, { headers: { 'X-API-Key': apiKey } });
-  if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
-  return response.json();
 }
 
 /** Waits until every row an upload read has its outcome counted (rows read before a cancel
@@ -186,13 +150,7 @@ const scenarios = {
 
   async 'xlsx-sheets'(page) {
     const violations = [];
-    await signIn(page);
-    await page.getByRole('heading', { name: 'Upload a list' }).waitFor({ timeout: STEP });
-    await page.locator('input[type=file]').setInputFiles(input.file);
-    await page.getByTestId('chosen-file').waitFor({ timeout: STEP });
-    await page.getByRole('button', { name: 'Read the file' }).click();
-    const table = page.getByRole('table', { name: 'Column mapping' });
-    await table.waitFor({ timeout: STEP });
+    const table = await readFileInWizard(page, input.file);
     const columnsOf = () =>
       table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => r.querySelector('th span').textContent));
     const sheet = page.getByRole('textbox', { name: 'Sheet', exact: true });
@@ -264,13 +222,7 @@ const scenarios = {
     await shot(page, 'lead-lists');
     // Delete asks first; keeping it keeps it.
     await page.getByRole('button', { name: 'Delete the list' }).click();
-    const dialog = page.getByRole('dialog');
-    await dialog.waitFor({ timeout: STEP });
-    // The dialog fades in; axe reads colours once it is fully shown.
-    await page.waitForFunction(() => {
-      const content = document.querySelector('.mantine-Modal-content');
-      return content && getComputedStyle(content).opacity === '1';
-    }, null, { timeout: STEP });
+    const dialog = await dialogShown(page);
     const question = await dialog.textContent();
     violations.push(...(await axe(page, 'lead-lists-delete')));
     await dialog.getByRole('button', { name: 'Keep it' }).click();
@@ -325,7 +277,12 @@ const scenarios = {
     const rows = await table.locator('tbody tr').evaluateAll((trs) =>
       trs.map((tr) => ({
         id: tr.getAttribute('data-upload-id'),
-        cells: [...tr.cells].map((c) => c.textContent),
+        // A cell's own text, without what is stacked into it below the md breakpoint.
+        cells: [...tr.cells].map((c) => {
+          const own = c.cloneNode(true);
+          own.querySelectorAll('[data-stacked]').forEach((n) => n.remove());
+          return own.textContent;
+        }),
       })),
     );
     const violations = await axe(page, 'dashboard');
@@ -339,40 +296,4 @@ const scenarios = {
   },
 };
 
-async function main() {
-  const name = process.argv[2];
-  const scenario = scenarios[name];
-  if (!scenario) throw new Error(`unknown scenario ${name}; one of ${Object.keys(scenarios).join(', ')}`);
-  mkdirSync(join(out, 'screenshots'), { recursive: true });
-  mkdirSync(join(out, 'downloads'), { recursive: true });
-  const profile = mkdtempSync(join(tmpdir(), 'listflow-chromium-'));
-  // Debian's Chromium, kept off the network except for the gateway (see NOTES.md).
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    acceptDownloads: true,
-    viewport: { width: 1280, height: 900 },
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    ],
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
-  const consoleErrors = [];
-  page.on('pageerror', (e) => consoleErrors.push(String(e)));
-  try {
-    const result = await scenario(page);
-    process.stdout.write(`${JSON.stringify({ ok: true, ...result, pageErrors: consoleErrors })}\n`);
-  } catch (err) {
-    await shot(page, `${name}-failure`).catch(() => {});
-    process.stdout.write(
-      `${JSON.stringify({ ok: false, error: String(err.stack ?? err), url: page.url(), pageErrors: consoleErrors })}\n`,
-    );
-    process.exitCode = 1;
-  } finally {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
-  }
-}
-
-await main();
+await runScenario(scenarios);

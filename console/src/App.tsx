@@ -3,11 +3,15 @@ import { Anchor, AppShell, Burger, Button, Group, NavLink, Text, Title } from '@
 import { useDisclosure } from '@mantine/hooks';
 import { setUnauthorizedHandler, storeKey, storedKey } from './api';
 import { navigate, useRoute } from './router';
+import { OUTREACH_TITLES, isOutreach } from './outreachRoutes';
+import { OutreachNav, OutreachPage } from './pages/OutreachPages';
 import { SignIn } from './pages/SignIn';
 import { UploadWizard } from './pages/UploadWizard';
 import { UploadsDashboard } from './pages/UploadsDashboard';
 import { UploadDetail } from './pages/UploadDetail';
 import { LeadLists } from './pages/LeadLists';
+import { Contacts } from './pages/Contacts';
+import { ContactDetail } from './pages/ContactDetail';
 
 export function App() {
   const [key, setKey] = useState<string | null>(storedKey());
@@ -25,10 +29,13 @@ export function App() {
 
   useEffect(() => {
     const titles: Record<string, string> = {
+      ...OUTREACH_TITLES,
       upload: 'Upload a list',
       uploads: 'Uploads',
       'upload-detail': 'Upload',
       'lead-lists': 'Lead lists',
+      contacts: 'Contacts',
+      'contact-detail': 'Contact',
       'not-found': 'Not found',
     };
     document.title = `${key ? titles[route.page] : 'Sign in'} · Listflow console`;
@@ -106,12 +113,24 @@ export function App() {
           aria-current={route.page === 'lead-lists' ? 'page' : undefined}
           onClick={go('/lead-lists')}
         />
+        <NavLink
+          component="a"
+          href="/contacts"
+          label="Contacts"
+          active={route.page === 'contacts' || route.page === 'contact-detail'}
+          aria-current={route.page === 'contacts' ? 'page' : undefined}
+          onClick={go('/contacts')}
+        />
+        <OutreachNav page={route.page} onNavigate={close} />
       </AppShell.Navbar>
       <AppShell.Main>
+        {isOutreach(route) && <OutreachPage route={route} />}
         {route.page === 'upload' && <UploadWizard />}
         {route.page === 'uploads' && <UploadsDashboard />}
         {route.page === 'upload-detail' && <UploadDetail id={route.id} />}
         {route.page === 'lead-lists' && <LeadLists />}
+        {route.page === 'contacts' && <Contacts />}
+        {route.page === 'contact-detail' && <ContactDetail id={route.id} />}
         {route.page === 'not-found' && (
           <>
             <Title order={1}>Page not found</Title>

@@ -24,6 +24,18 @@ describe('problem documents', () => {
     );
   });
 
+  it('read a record check\'s field and reason as a field error', async () => {
+    const p = await problemOf(
+      problemResponse(422, {
+        title: 'Invalid record',
+        detail: 'phone: not a phone number',
+        errors: [{ field: 'phone', value: 'abc', reason: 'not a phone number' }],
+      }),
+    );
+    expect(p.forField('phone')).toBe('Not a phone number');
+    expect(p.errors).toEqual([{ location: 'phone', message: 'not a phone number' }]);
+  });
+
   it('say plainly that a key was refused', () => {
     expect(new ApiProblem(401, 'Unauthorized', 'Send a valid API key').readable()).toMatch(
       /API key was not accepted/,

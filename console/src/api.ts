@@ -22,13 +22,16 @@ export class ApiProblem extends Error {
   readonly title: string;
   readonly detail: string | undefined;
   readonly errors: FieldError[];
+  /** The problem's `field` member: the one field a use case refused (not in `errors`). */
+  readonly field: string | undefined;
 
-  constructor(status: number, title: string, detail?: string, errors: FieldError[] = []) {
+  constructor(status: number, title: string, detail?: string, errors: FieldError[] = [], field?: string) {
     super(detail ? `${title}: ${detail}` : title);
     this.status = status;
     this.title = title;
     this.detail = detail;
     this.errors = errors;
+    this.field = field;
   }
 
   /** The message for one field (`target.name`, or any location ending in it). */
@@ -69,6 +72,16 @@ export function readableMessage(message: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+/** A problem's `errors`, whichever shape the service wrote: pydantic's `location` and
+ * `message`, or a record check's `field` and `reason`. */
+export function fieldErrors(raw: unknown): FieldError[] {
+  if (!Array.isArray(raw)) return [];
+  return raw.map((e: Record<string, unknown>) => ({
+    location: String(e.location ?? e.field ?? ''),
+    message: String(e.message ?? e.reason ?? ''),
+  }));
+}
+
 export async function problemOf(response: Response): Promise<ApiProblem> {
   let body: Record<string, unknown> = {};
   try {
@@ -76,12 +89,13 @@ export async function problemOf(response: Response): Promise<ApiProblem> {
   } catch {
     // Not JSON (a proxy's page): fall back to the status line.
   }
-  const errors = Array.isArray(body.errors) ? (body.errors as FieldError[]) : [];
+  const errors = fieldErrors(body.errors);
   return new ApiProblem(
     response.status,
     typeof body.title === 'string' ? body.title : response.statusText || 'Request failed',
     typeof body.detail === 'string' ? body.detail : undefined,
     errors,
+    typeof body.field === 'string' ? body.field : undefined,
   );
 }
 
@@ -176,7 +190,7 @@ export function sendUpload<T>(
           xhr.status,
           typeof body.title === 'string' ? body.title : 'Upload refused',
           typeof body.detail === 'string' ? body.detail : undefined,
-          Array.isArray(body.errors) ? (body.errors as FieldError[]) : [],
+          fieldErrors(body.errors),
         ),
       );
     };

@@ -7,6 +7,9 @@ describe('parseRoute', () => {
     expect(parseRoute('/uploads')).toEqual({ page: 'uploads' });
     expect(parseRoute('/lead-lists/')).toEqual({ page: 'lead-lists' });
     expect(parseRoute('/uploads/0193abc-def')).toEqual({ page: 'upload-detail', id: '0193abc-def' });
+    expect(parseRoute('/contacts/')).toEqual({ page: 'contacts' });
+    expect(parseRoute('/contacts/c-1_2')).toEqual({ page: 'contact-detail', id: 'c-1_2' });
+    expect(parseRoute('/contacts/a/b')).toEqual({ page: 'not-found', path: '/contacts/a/b' });
     expect(parseRoute('/uploads/../x')).toEqual({ page: 'not-found', path: '/uploads/../x' });
   });
 });

@@ -1,18 +1,27 @@
 // A few routes need no router library: the path in the address bar is the state.
 import { useEffect, useState } from 'react';
+import { parseOutreachRoute, type OutreachRoute } from './outreachRoutes';
 
 export type Route =
+  | OutreachRoute
   | { page: 'upload' }
   | { page: 'uploads' }
   | { page: 'upload-detail'; id: string }
   | { page: 'lead-lists' }
+  | { page: 'contacts' }
+  | { page: 'contact-detail'; id: string }
   | { page: 'not-found'; path: string };
 
 export function parseRoute(path: string): Route {
   const clean = path.replace(/\/+$/, '') || '/';
+  const outreach = parseOutreachRoute(clean);
+  if (outreach) return outreach;
   if (clean === '/' || clean === '/upload') return { page: 'upload' };
   if (clean === '/uploads') return { page: 'uploads' };
   if (clean === '/lead-lists') return { page: 'lead-lists' };
+  if (clean === '/contacts') return { page: 'contacts' };
+  const contact = /^\/contacts\/([A-Za-z0-9_-]+)$/.exec(clean);
+  if (contact) return { page: 'contact-detail', id: contact[1] };
   const detail = /^\/uploads\/([A-Za-z0-9_-]+)$/.exec(clean);
   if (detail) return { page: 'upload-detail', id: detail[1] };
   return { page: 'not-found', path };

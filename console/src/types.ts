@@ -87,3 +87,89 @@ export interface Group {
 }
 
 export const TERMINAL: ReadonlySet<UploadStatus> = new Set(['completed', 'cancelled', 'failed']);
+
+// The contacts service's public shapes (services/contacts entrypoints/api.py).
+
+export interface ProtectedId {
+  /** The keyed hash the API also answers; the console never shows it. */
+  hash?: string;
+  last4: string;
+}
+
+export interface ContactPhone {
+  e164: string;
+  type: string;
+  region: string | null;
+  time_zone: string | null;
+}
+
+export interface ContactAccount {
+  number: string;
+  balance: string | number | null;
+  currency: string | null;
+  status: string | null;
+}
+
+export interface ContactData {
+  customer_type: 'person' | 'company';
+  first_name: string | null;
+  last_name: string | null;
+  company_name: string | null;
+  customer_id: string | null;
+  external_id: string | null;
+  document_type: string | null;
+  document: ProtectedId | null;
+  ssn: ProtectedId | null;
+  date_of_birth: string | null;
+  phones: ContactPhone[];
+  emails: string[];
+  address: string | null;
+  city: string | null;
+  state: string | null;
+  postcode: string | null;
+  country: string | null;
+  time_zone: string | null;
+  accounts: ContactAccount[];
+  tags: string[];
+  consents: { email: boolean | null; sms: boolean | null; call: boolean | null };
+  extra: { name: string; value: string }[];
+}
+
+export interface ConsentRecord {
+  channel: 'email' | 'sms' | 'call';
+  granted: boolean;
+  source: 'upload' | 'api' | 'merge';
+  upload_id: string | null;
+  row_number: number | null;
+  at: string;
+}
+
+export interface Contact {
+  id: string;
+  version: number;
+  data: ContactData;
+  group_ids: string[];
+  consent_sources: ConsentRecord[];
+  created_at: string;
+  updated_at: string;
+  held_until: string | null;
+  hold_reason: 'promise' | 'plan' | null;
+}
+
+export interface ContactPage {
+  items: Contact[];
+  next_cursor: string | null;
+  total: number | null;
+}
+
+export interface Label {
+  id: string;
+  name: string;
+  description: string | null;
+}
+
+export interface SavedMapping {
+  id: string;
+  name: string;
+  columns: Record<string, string>;
+}

@@ -1,7 +1,7 @@
 import type { Upload } from './types';
 import {
   DEFAULT_POLICIES, buildOptions, changedSettings, defaultMatchKey, initialColumns,
-  mappingProblems, settingsOf, targetProblem,
+  mappingProblems, settingsOf, targetProblem, applyMapping, mappingOf, recordOf, recordProblem,
 } from './wizard';
 
 const upload = {
@@ -52,7 +52,7 @@ describe('the options', () => {
       columns: initialColumns(upload),
       matchKey: 'account_number',
       settings: { delimiter: ';' },
-      target: { mode: 'new', name: '  March list ' },
+      target: { kind: 'group', mode: 'new', name: '  March list ' },
       policies: {
         ...DEFAULT_POLICIES,
         default_region: 'gb',
@@ -84,7 +84,7 @@ describe('the options', () => {
       columns: [],
       matchKey: null,
       settings: {},
-      target: { mode: 'existing', groupId: 'g-1' },
+      target: { kind: 'group', mode: 'existing', id: 'g-1' },
       policies: DEFAULT_POLICIES,
     });
     expect(options.target).toEqual({ kind: 'group', id: 'g-1' });
@@ -108,9 +108,61 @@ describe('the options', () => {
   });
 
   it('explain what the target lacks', () => {
-    expect(targetProblem({ mode: 'new', name: ' ' })).toBe('Give the new group a name.');
-    expect(targetProblem({ mode: 'new', name: 'x'.repeat(201) })).toMatch(/200/);
-    expect(targetProblem({ mode: 'existing', groupId: '' })).toBe('Choose a group.');
-    expect(targetProblem({ mode: 'new', name: 'March' })).toBeNull();
+    expect(targetProblem({ kind: 'group', mode: 'new', name: ' ' })).toBe('Give the new group a name.');
+    expect(targetProblem({ kind: 'group', mode: 'new', name: 'x'.repeat(201) })).toMatch(/200/);
+    expect(targetProblem({ kind: 'group', mode: 'existing', id: '' })).toBe('Choose a group.');
+    expect(targetProblem({ kind: 'group', mode: 'new', name: 'March' })).toBeNull();
+    expect(targetProblem({ kind: 'lead_list', mode: 'existing', id: '' })).toBe('Choose a list.');
+    expect(targetProblem({ kind: 'lead_list', mode: 'new', name: '' })).toBe('Give the new list a name.');
+  });
+
+  it('fill a lead list with its duplicate rules and churn, without contact tags or consents', () => {
+    const options = buildOptions({
+      columns: initialColumns(upload),
+      matchKey: 'phone',
+      settings: {},
+      target: { kind: 'lead_list', mode: 'existing', id: 'L-1' },
+      policies: { ...DEFAULT_POLICIES, tags: ['vip'], consents: { email: true, sms: null, call: null } },
+      leads: { scope: 'campaign', action: 'migrate', churn: true },
+      template: 'dialer-leads',
+    });
+    expect(options.target).toEqual({ kind: 'lead_list', id: 'L-1' });
+    expect(options.duplicates).toEqual({ scope: 'campaign', action: 'migrate' });
+    expect(options.churn).toBe(true);
+    expect(options.template).toBe('dialer-leads');
+    expect(options).not.toHaveProperty('tags');
+    expect(options).not.toHaveProperty('consents');
+    const plain = buildOptions({
+      columns: [], matchKey: null, settings: {}, policies: DEFAULT_POLICIES,
+      target: { kind: 'lead_list', mode: 'new', name: ' Spring ' },
+    });
+    expect(plain.target).toEqual({ kind: 'lead_list', name: 'Spring' });
+    expect(plain.duplicates).toEqual({ scope: 'list', action: 'skip' });
+    expect(plain).not.toHaveProperty('churn');
+  });
+});
+
+describe('saved mappings and templates', () => {
+  it('apply to the columns they name, by header without regard to case or spaces', () => {
+    const columns = initialColumns(upload);
+    const { columns: next, applied } = applyMapping(columns, { ' tel. ': 'phone2', NOTES: 'ignore', Missing: 'email' });
+    expect(applied).toBe(2);
+    expect(mappingOf(next)).toEqual({ Name: 'first_name', 'Tel.': 'phone2', Account: 'account_number', Notes: 'ignore' });
+    expect(mappingOf(columns)['Tel.']).toBe('phone'); // the columns given are not changed
+  });
+});
+
+describe('one record by hand', () => {
+  it('keeps the fields filled in, and only the fields of a lead for a lead list', () => {
+    const values = { first_name: ' Ana ', phone: '+34 600 123 456', account_number: 'A-1', email: '' };
+    expect(recordOf(values, 'group')).toEqual({ first_name: 'Ana', phone: '+34 600 123 456', account_number: 'A-1' });
+    expect(recordOf(values, 'lead_list')).toEqual({ first_name: 'Ana', phone: '+34 600 123 456' });
+  });
+
+  it('asks for what finds the contact again, and a phone for a lead', () => {
+    expect(recordProblem({}, 'group')).toMatch(/at least one/);
+    expect(recordProblem({ first_name: 'Ana' }, 'group')).toMatch(/phone, an email/);
+    expect(recordProblem({ email: 'a@b.es' }, 'lead_list')).toBe('A lead needs a phone number.');
+    expect(recordProblem({ phone: '+1 415 555 0100' }, 'lead_list')).toBeNull();
   });
 });

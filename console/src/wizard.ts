@@ -120,9 +120,20 @@ export function changedSettings(detected: Detected, settings: Settings): Record<
   return out;
 }
 
+/** Where the rows go: a contact group or a dialer lead list, existing (by id) or new (by name). */
+export type TargetKind = 'group' | 'lead_list';
 export type TargetChoice =
-  | { mode: 'existing'; groupId: string }
-  | { mode: 'new'; name: string };
+  | { kind: TargetKind; mode: 'existing'; id: string }
+  | { kind: TargetKind; mode: 'new'; name: string };
+
+/** Lead lists only: duplicates of leads already stored, and re-queuing them (churn). */
+export interface LeadOptions {
+  scope: 'none' | 'list' | 'campaign' | 'tenant';
+  action: 'skip' | 'update' | 'migrate';
+  churn: boolean;
+}
+
+export const DEFAULT_LEAD_OPTIONS: LeadOptions = { scope: 'list', action: 'skip', churn: false };
 
 export interface Policies {
   on_no_match: 'import' | 'skip';
@@ -152,6 +163,9 @@ export interface OptionsInput {
   settings: Record<string, unknown>;
   target: TargetChoice | null;
   policies: Policies;
+  leads?: LeadOptions;
+  /** An import template applied to the mapping (its required columns are then checked). */
+  template?: string | null;
 }
 
 /** The options object of /preview and /start. */
@@ -159,7 +173,7 @@ export function buildOptions(input: OptionsInput): Record<string, unknown> {
   const { policies } = input;
   const options: Record<string, unknown> = {
     ...input.settings,
-    mapping: Object.fromEntries(input.columns.map((c) => [c.column, c.field])),
+    mapping: mappingOf(input.columns),
     match: {
       ...(input.matchKey ? { key: input.matchKey } : {}),
       on_no_match: policies.on_no_match,
@@ -170,8 +184,17 @@ export function buildOptions(input: OptionsInput): Record<string, unknown> {
     },
   };
   if (policies.default_region.trim()) options.default_region = policies.default_region.trim().toUpperCase();
-  if (input.target?.mode === 'existing') options.target = { kind: 'group', id: input.target.groupId };
-  if (input.target?.mode === 'new') options.target = { kind: 'group', name: input.target.name.trim() };
+  if (input.template) options.template = input.template;
+  const target = input.target;
+  if (target?.mode === 'existing') options.target = { kind: target.kind, id: target.id };
+  if (target?.mode === 'new') options.target = { kind: target.kind, name: target.name.trim() };
+  if (target?.kind === 'lead_list') {
+    // Leads are matched by any of their phones and carry no tags or consents.
+    const leads = input.leads ?? DEFAULT_LEAD_OPTIONS;
+    options.duplicates = { scope: leads.scope, action: leads.action };
+    if (leads.churn) options.churn = true;
+    return options;
+  }
   if (policies.tags.length > 0) {
     options.tags = policies.tags;
     options.create_missing_tags = true;
@@ -186,11 +209,61 @@ export function buildOptions(input: OptionsInput): Record<string, unknown> {
 /** Why the target step cannot go on, or null. */
 export function targetProblem(target: TargetChoice | null): string | null {
   if (target === null) return 'Choose a group or create one.';
-  if (target.mode === 'existing' && !target.groupId) return 'Choose a group.';
+  const noun = target.kind === 'lead_list' ? 'list' : 'group';
+  if (target.mode === 'existing' && !target.id) return `Choose a ${noun}.`;
   if (target.mode === 'new') {
     const name = target.name.trim();
-    if (!name) return 'Give the new group a name.';
-    if (name.length > 200) return 'A group name has at most 200 characters.';
+    if (!name) return `Give the new ${noun} a name.`;
+    if (name.length > 200) return `A ${noun} name has at most 200 characters.`;
   }
+  return null;
+}
+
+/** The columns with a saved mapping's or a template's fields applied: a column is found by its
+ * header, ignoring case and surrounding spaces (as ingest applies a saved mapping); the
+ * others keep their field. Returns the new columns and how many the mapping set. */
+export function applyMapping(
+  columns: ColumnChoice[],
+  mapping: Record<string, string>,
+): { columns: ColumnChoice[]; applied: number } {
+  const byHeader = new Map(Object.entries(mapping).map(([h, f]) => [h.trim().toLowerCase(), f]));
+  let applied = 0;
+  const next = columns.map((c) => {
+    const field = byHeader.get(c.column.trim().toLowerCase());
+    if (field === undefined) return c;
+    applied += 1;
+    return { ...c, field };
+  });
+  return { columns: next, applied };
+}
+
+/** The mapping table as a saved mapping's columns (header -> field). */
+export function mappingOf(columns: ColumnChoice[]): Record<string, string> {
+  return Object.fromEntries(columns.map((c) => [c.column, c.field]));
+}
+
+/** The fields one contact entered by hand can carry, in the order the form shows them. */
+export const BY_HAND_FIELDS: readonly string[] = [
+  'first_name', 'last_name', 'company_name', 'phone', 'email', 'account_number', 'balance',
+  'currency', 'customer_id', 'postcode', 'country',
+];
+
+/** Lead lists hold only these of them (ingest keeps a lead's name, phones and email). */
+export const LEAD_FIELDS_BY_HAND: readonly string[] = ['first_name', 'last_name', 'company_name', 'phone', 'email'];
+
+/** The record of POST /v1/uploads/record: the fields filled in, trimmed, for the target. */
+export function recordOf(values: Record<string, string>, kind: TargetKind): Record<string, string> {
+  const allowed = kind === 'lead_list' ? LEAD_FIELDS_BY_HAND : BY_HAND_FIELDS;
+  return Object.fromEntries(
+    allowed.map((f) => [f, (values[f] ?? '').trim()]).filter(([, v]) => v !== ''),
+  );
+}
+
+/** Why the hand-entered record cannot be sent yet, or null. */
+export function recordProblem(record: Record<string, string>, kind: TargetKind): string | null {
+  if (Object.keys(record).length === 0) return 'Fill in at least one field.';
+  if (kind === 'lead_list' && !record.phone) return 'A lead needs a phone number.';
+  if (!record.phone && !record.email && !record.account_number && !record.customer_id)
+    return 'Give a phone, an email, an account number or a customer id, so the contact can be found again.';
   return null;
 }

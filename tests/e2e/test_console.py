@@ -37,8 +37,16 @@ def console_ready() -> None:
     assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: make test installs Debian's chromium"
 
 
-def run(stack: Stack, scenario: str, *, tenant: str = "console", **inputs: Any) -> dict[str, Any]:
-    """Runs one browser scenario and returns what it saw; its failure fails the test."""
+def run(
+    stack: Stack,
+    scenario: str,
+    *,
+    tenant: str = "console",
+    script: str = "e2e/console.mjs",
+    **inputs: Any,
+) -> dict[str, Any]:
+    """Runs one browser scenario of `script` and returns what it saw; its failure fails the
+    test."""
     env = {
         **os.environ,
         "LISTFLOW_GATEWAY": stack.gateway_url,
@@ -48,7 +56,7 @@ def run(stack: Stack, scenario: str, *, tenant: str = "console", **inputs: Any) 
         "CHROMIUM": CHROMIUM,
     }
     done = subprocess.run(
-        ["node", "e2e/console.mjs", scenario],
+        ["node", script, scenario],
         cwd=CONSOLE,
         env=env,
         capture_output=True,

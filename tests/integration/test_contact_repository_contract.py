@@ -10,7 +10,7 @@ from listflow.contacts.adapters.memory_repository import InMemoryContactReposito
 from listflow.contacts.adapters.mongo_repository import MongoContactRepository
 from listflow.contacts.domain.model import Contact, Hold
 from listflow.contacts.handlers import merge_rows
-from listflow.contacts.ports import Claim, ConcurrentUpdate, ContactRepository
+from listflow.contacts.ports import Claim, ConcurrentUpdate, ContactFilter, ContactRepository
 from listflow.schemas.events import ContactChange, ContactRowParsed, RowOutcomes
 from listflow.schemas.values import (
     Account,
@@ -134,6 +134,27 @@ async def test_holds_are_kept_with_the_contact(repository: ContactRepository) ->
     again = await repository.get("t1", "c1")
     assert again is not None and again.holds == holds
     assert (again.snapshot().held_until, again.snapshot().hold_reason) == (date(2026, 6, 1), "plan")
+
+
+async def test_count_is_every_page_of_a_search_together(repository: ContactRepository) -> None:
+    group_b = replace(contact("c4", account="A4"), group_ids=("b",))
+    others = [contact("c1"), contact("c2", account="A2"), contact("c3", account="A3"), group_b]
+    await repository.save([*others, contact("c9", tenant="t2")], [])
+    walked = 0
+    cursor = None
+    while True:
+        page = await repository.page("t1", group_id="g", limit=2, cursor=cursor)
+        walked += len(page.items)
+        if (cursor := page.next_cursor) is None:
+            break
+    assert await repository.count("t1", group_id="g") == walked == 3
+    assert await repository.count("t1", group_id=None) == 4
+    by_account = ContactFilter(terms=((MatchKey.ACCOUNT_NUMBER.value, "A2"),))
+    assert await repository.count("t1", group_id=None, filters=by_account) == 1
+    assert await repository.count("t1", group_id="b", filters=by_account) == 0
+    assert await repository.count("t3", group_id=None) == 0
+    later = ContactFilter(updated_since=datetime(2027, 1, 1, tzinfo=UTC))
+    assert await repository.count("t1", group_id=None, filters=later) == 0
 
 
 async def test_keys_never_cross_tenants(repository: ContactRepository) -> None:

@@ -148,7 +148,14 @@ def test_search_filters_and_cursor_pagination(stack: Stack) -> None:
             if cursor is None:
                 break
         assert sorted(seen) == sorted(ids)
+        # The total counts every page's contacts, whichever page is asked for; only on request.
+        first = client.get("/v1/contacts", params={"group": group, "limit": 2, "total": "true"})
+        assert first.json()["total"] == 5 and len(first.json()["items"]) == 2
+        tagged = client.get("/v1/contacts", params={"tag": tag, "name": "person1", "total": True})
+        assert tagged.json()["total"] == 1
+        assert client.get("/v1/contacts", params={"group": group}).json()["total"] is None
         assert_problem(client.get("/v1/contacts", params={"phone": "12"}), 422)
+        assert_problem(client.get("/v1/contacts", params={"total": "perhaps"}), 422)
 
 
 def test_patch_is_versioned_and_announced(stack: Stack) -> None:

@@ -67,6 +67,18 @@ def test_a_template_naming_an_unknown_field_is_refused_naming_it(stack: Stack) -
         assert "nick_name" in problem["detail"]
 
 
+def test_an_unsaved_sms_body_is_counted_in_segments_as_typed(stack: Stack) -> None:
+    with stack.client("acme") as acme:
+        gsm = acme.post("/v1/message-templates/sms-segments", json={"body": "x" * 161})
+        assert gsm.status_code == 200, gsm.text
+        assert gsm.json() == {"encoding": "GSM-7", "units": 161, "segments": 2}
+        ucs = acme.post("/v1/message-templates/sms-segments", json={"body": "Hola ł"})
+        assert ucs.json() == {"encoding": "UCS-2", "units": 6, "segments": 1}
+        unknown = acme.post("/v1/message-templates/sms-segments", json={"body": "{{ nick }}"})
+        assert unknown.status_code == 422 and unknown.json()["field"] == "nick"
+        assert unknown.json()["errors"][0]["location"] == "body.body"
+
+
 def test_preview_renders_for_a_sample_contact(stack: Stack) -> None:
     with stack.client("acme") as acme:
         tid = acme.post("/v1/message-templates", json=EMAIL).json()["id"]

@@ -23,6 +23,10 @@ def test_openapi_documents_the_upload_contract(stack: Stack) -> None:
     assert "ProblemDetails" in spec["components"]["schemas"]
     contacts = httpx.get(f"{stack.contacts.url}/openapi.json").json()
     assert "/v1/contacts" in contacts["paths"]
+    search = contacts["paths"]["/v1/contacts"]["get"]
+    assert "total" in {p["name"] for p in search["parameters"]}
+    assert "total" in contacts["components"]["schemas"]["ContactPage"]["properties"]
+    assert "held_until" in contacts["components"]["schemas"]["ContactPublic"]["properties"]
 
 
 def test_asyncapi_documents_topics_and_event_schemas(stack: Stack) -> None:

@@ -11,9 +11,10 @@ const LOOK: Record<UploadStatus, { color: string; label: string }> = {
 
 export function StatusBadge({ status }: { status: UploadStatus }) {
   const look = LOOK[status] ?? { color: 'gray', label: status };
-  // Dark text on a light tint keeps AA contrast for every colour.
+  // Dark text on a light tint keeps AA contrast for every colour; a narrow table column
+  // gives the badge room for its whole word rather than cutting it.
   return (
-    <Badge color={look.color} variant="light" tt="none" data-status={status}>
+    <Badge color={look.color} variant="light" tt="none" data-status={status} style={{ minWidth: 'max-content' }}>
       {look.label}
     </Badge>
   );

@@ -31,7 +31,8 @@ export function LeadLists() {
       const counted = await Promise.all(
         page.items.map(async (l) => [l.id, await getJson<LeadStats>(`/v1/lead-lists/${l.id}/stats`)] as const),
       );
-      setStats(Object.fromEntries(counted));
+      // Counts set meanwhile (a list created or refreshed while these loaded) are newer.
+      setStats((s) => ({ ...Object.fromEntries(counted), ...s }));
     } catch (err) {
       setError(readable(err));
     }
@@ -81,8 +82,11 @@ export function LeadLists() {
             onChange={(e) => setNewName(e.currentTarget.value)}
             error={nameError}
             w={320}
+            // Until the lists have loaded, a list created here would be overwritten by the
+            // answer still on its way (and its name could not be checked against the others).
+            disabled={lists === null}
           />
-          <Button type="submit" mt={25}>
+          <Button type="submit" mt={25} disabled={lists === null}>
             Create the list
           </Button>
         </Group>
@@ -97,14 +101,16 @@ export function LeadLists() {
       ) : lists.length === 0 ? (
         <Text>No lead lists yet. Create one above, or upload a file into a new list.</Text>
       ) : (
-        <Table.ScrollContainer minWidth={640}>
+        // Below the md breakpoint (a tablet, with the menu beside it) the campaigns move under
+        // the list's name, so the table fits its box instead of scrolling inside it.
+        <Table.ScrollContainer minWidth={0}>
           <Table aria-label="Lead lists" striped highlightOnHover>
             <Table.Thead>
               <Table.Tr>
                 <Table.Th>List</Table.Th>
                 <Table.Th>Enabled</Table.Th>
                 <Table.Th ta="right">Leads</Table.Th>
-                <Table.Th>Campaigns</Table.Th>
+                <Table.Th visibleFrom="md">Campaigns</Table.Th>
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
@@ -114,6 +120,9 @@ export function LeadLists() {
                     <Button variant="subtle" px={4} onClick={() => setSelected(l.id)} aria-pressed={selected === l.id}>
                       {l.name}
                     </Button>
+                    <Group gap={4} hiddenFrom="md">
+                      <CampaignBadges list={l} campaigns={campaigns} />
+                    </Group>
                   </Table.Td>
                   <Table.Td>
                     <Switch
@@ -131,12 +140,8 @@ export function LeadLists() {
                   <Table.Td ta="right" className="figure" data-figure="leads">
                     {count(stats[l.id]?.total)}
                   </Table.Td>
-                  <Table.Td>
-                    {campaignSides(l, campaigns).assigned.map((c) => (
-                      <Badge key={c.id} variant="light" color="indigo" tt="none" mr={4}>
-                        {c.name}
-                      </Badge>
-                    ))}
+                  <Table.Td visibleFrom="md">
+                    <CampaignBadges list={l} campaigns={campaigns} />
                   </Table.Td>
                 </Table.Tr>
               ))}
@@ -161,6 +166,14 @@ export function LeadLists() {
       )}
     </Stack>
   );
+}
+
+function CampaignBadges({ list, campaigns }: { list: LeadList; campaigns: Campaign[] }) {
+  return campaignSides(list, campaigns).assigned.map((c) => (
+    <Badge key={c.id} variant="light" color="indigo" tt="none" mr={4}>
+      {c.name}
+    </Badge>
+  ));
 }
 
 interface PanelProps {

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import {
-  Alert, Button, Checkbox, Group, Paper, Progress, Radio, SegmentedControl, Select, SimpleGrid,
+  Alert, Button, Checkbox, Group, Paper, Progress, SegmentedControl, Select, SimpleGrid,
   Stack, Stepper, Switch, Table, TagsInput, Text, TextInput, Textarea, Title,
 } from '@mantine/core';
 import { Dropzone } from '@mantine/dropzone';
@@ -10,12 +10,15 @@ import { bytes, count, delimiterName, rate, timeLeft } from '../format';
 import { navigate } from '../router';
 import type { Group as LabelGroup, Preview, Upload } from '../types';
 import {
-  DEFAULT_POLICIES, MATCH_KEYS, buildOptions, changedSettings, defaultMatchKey, fieldLabel,
-  initialColumns, mappingProblems, settingsOf, targetProblem,
-  type ColumnChoice, type Policies, type Settings, type TargetChoice,
+  DEFAULT_LEAD_OPTIONS, DEFAULT_POLICIES, MATCH_KEYS, buildOptions, changedSettings, defaultMatchKey,
+  fieldLabel, initialColumns, mappingProblems, settingsOf, targetProblem,
+  type ColumnChoice, type LeadOptions, type Policies, type Settings, type TargetChoice,
 } from '../wizard';
 import { MappingTable } from '../components/MappingTable';
 import { CountsGrid } from '../components/CountsGrid';
+import { TargetPicker, type Choosable } from '../components/TargetPicker';
+import { ByHandForm } from '../components/ByHandForm';
+import { SavedMappingsPanel } from '../components/SavedMappingsPanel';
 
 const ACCEPT = {
   'text/csv': ['.csv'],
@@ -28,7 +31,7 @@ const ACCEPT = {
 
 export function UploadWizard() {
   const [step, setStep] = useState(0);
-  const [method, setMethod] = useState<'file' | 'paste'>('file');
+  const [method, setMethod] = useState<'file' | 'paste' | 'hand'>('file');
   const [file, setFile] = useState<File | null>(null);
   const [text, setText] = useState('');
   const [sent, setSent] = useState<{ sent: number; total: number } | null>(null);
@@ -38,8 +41,11 @@ export function UploadWizard() {
   const [columns, setColumns] = useState<ColumnChoice[]>([]);
   const [matchKey, setMatchKey] = useState<string | null>(null);
   const [groups, setGroups] = useState<LabelGroup[]>([]);
-  const [target, setTarget] = useState<TargetChoice>({ mode: 'new', name: '' });
+  const [lists, setLists] = useState<Choosable[]>([]);
+  const [target, setTarget] = useState<TargetChoice>({ kind: 'group', mode: 'new', name: '' });
   const [policies, setPolicies] = useState<Policies>(DEFAULT_POLICIES);
+  const [leads, setLeads] = useState<LeadOptions>(DEFAULT_LEAD_OPTIONS);
+  const [template, setTemplate] = useState<string | null>(null);
   const [preview, setPreview] = useState<Preview | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiProblem | string | null>(null);
@@ -48,12 +54,23 @@ export function UploadWizard() {
 
   useEffect(() => () => previewAbort.current?.abort(), []);
 
+  // The groups and lead lists a target can be (a failure leaves "new" as the only choice).
+  const loadTargets = () => {
+    getJson<{ items: LabelGroup[] }>('/v1/groups?limit=1000')
+      .then((page) => setGroups(page.items))
+      .catch(() => setGroups([]));
+    getJson<{ items: Choosable[] }>('/v1/lead-lists?limit=500')
+      .then((page) => setLists(page.items))
+      .catch(() => setLists([]));
+  };
+  useEffect(loadTargets, []);
+
   const problems = useMemo(() => mappingProblems(columns, matchKey), [columns, matchKey]);
   const matchOptions = columns
     .filter((c) => MATCH_KEYS.includes(c.field))
     .map((c) => ({ value: c.field, label: `${fieldLabel(c.field)} (column "${c.column}")` }));
   const options = () =>
-    buildOptions({ columns, matchKey, settings: readOptions, target, policies });
+    buildOptions({ columns, matchKey, settings: readOptions, target, policies, leads, template });
 
   async function read(extra: Record<string, unknown>) {
     const form = new FormData();
@@ -83,10 +100,9 @@ export function UploadWizard() {
       setColumns(cols);
       setMatchKey(defaultMatchKey(cols));
       setPreview(null);
+      setTemplate(null);
       setStep(1);
-      getJson<{ items: LabelGroup[] }>('/v1/groups?limit=1000')
-        .then((page) => setGroups(page.items))
-        .catch(() => setGroups([]));
+      loadTargets();
     } catch (err) {
       setError(err instanceof ApiProblem ? err : String(err));
     } finally {
@@ -153,19 +169,22 @@ export function UploadWizard() {
         allowNextStepsSelect={false}
         size="sm"
       >
-        <Stepper.Step label="Source" description="File or pasted cells">
+        <Stepper.Step label="Source" description="File, pasted cells or by hand">
           <Stack mt="md">
             <SegmentedControl
               value={method}
-              onChange={(v) => setMethod(v as 'file' | 'paste')}
+              onChange={(v) => setMethod(v as 'file' | 'paste' | 'hand')}
               data={[
                 { value: 'file', label: 'A file' },
                 { value: 'paste', label: 'Pasted cells' },
+                { value: 'hand', label: 'One by hand' },
               ]}
               aria-label="What to upload"
               w="fit-content"
             />
-            {method === 'file' ? (
+            {method === 'hand' ? (
+              <ByHandForm groups={groups} lists={lists} />
+            ) : method === 'file' ? (
               <Dropzone
                 onDrop={(files) => {
                   setFile(files[0] ?? null);
@@ -210,12 +229,14 @@ export function UploadWizard() {
                 </Text>
               </Stack>
             )}
-            {errorAlert}
-            <Group>
-              <Button onClick={() => read({})} loading={busy}>
-                Read {method === 'file' ? 'the file' : 'the cells'}
-              </Button>
-            </Group>
+            {method !== 'hand' && errorAlert}
+            {method !== 'hand' && (
+              <Group>
+                <Button onClick={() => read({})} loading={busy}>
+                  Read {method === 'file' ? 'the file' : 'the cells'}
+                </Button>
+              </Group>
+            )}
           </Stack>
         </Stepper.Step>
 
@@ -301,6 +322,18 @@ export function UploadWizard() {
               <Title order={2} size="h4">
                 Columns
               </Title>
+              <SavedMappingsPanel
+                columns={columns}
+                onApply={(next, applied) => {
+                  setColumns(next);
+                  setTemplate(applied.template ?? null);
+                  // The template's own key when its column is mapped, else keep a key still
+                  // mapped, else the first key the new mapping offers.
+                  const mapped = (key: string | null | undefined) => !!key && next.some((c) => c.field === key);
+                  if (mapped(applied.matchKey)) setMatchKey(applied.matchKey ?? null);
+                  else if (!mapped(matchKey)) setMatchKey(defaultMatchKey(next));
+                }}
+              />
               <MappingTable
                 columns={columns}
                 matchKey={matchKey}
@@ -346,42 +379,55 @@ export function UploadWizard() {
           )}
         </Stepper.Step>
 
-        <Stepper.Step label="Target" description="Group and policies">
+        <Stepper.Step label="Target" description="Group or list, and policies">
           <Stack mt="md">
             <Paper withBorder p="md">
-              <Stack gap="sm">
-                <Radio.Group
-                  label="Where the contacts go"
-                  value={target.mode}
-                  onChange={(v) =>
-                    setTarget(v === 'new' ? { mode: 'new', name: '' } : { mode: 'existing', groupId: groups[0]?.id ?? '' })
-                  }
-                >
-                  <Group mt="xs">
-                    <Radio value="new" label="A new group" />
-                    <Radio value="existing" label="An existing group" disabled={groups.length === 0} />
-                  </Group>
-                </Radio.Group>
-                {target.mode === 'new' ? (
-                  <TextInput
-                    label="New group name"
-                    value={target.name}
-                    onChange={(e) => setTarget({ mode: 'new', name: e.currentTarget.value })}
-                    error={targetFieldError}
-                    required
-                  />
-                ) : (
-                  <Select
-                    label="Group"
-                    data={groups.map((g) => ({ value: g.id, label: g.name }))}
-                    value={target.groupId || null}
-                    onChange={(v) => setTarget({ mode: 'existing', groupId: v ?? '' })}
-                    searchable
-                    error={targetFieldError}
-                  />
-                )}
-              </Stack>
+              <TargetPicker target={target} onChange={setTarget} groups={groups} lists={lists} error={targetFieldError} />
             </Paper>
+            {target.kind === 'lead_list' && (
+              <Paper withBorder p="md">
+                <Stack gap="sm">
+                  <Title order={2} size="h4">
+                    Leads already stored
+                  </Title>
+                  <Text size="sm" c="gray.7">
+                    A lead is a duplicate when one of its phones is already a lead where you look.
+                  </Text>
+                  <SimpleGrid cols={{ base: 1, sm: 2 }}>
+                    <Select
+                      label="Look for duplicates in"
+                      data={[
+                        { value: 'list', label: 'This list' },
+                        { value: 'campaign', label: 'Lists sharing a campaign with it' },
+                        { value: 'tenant', label: 'Every list' },
+                        { value: 'none', label: 'Nowhere: load every row' },
+                      ]}
+                      value={leads.scope}
+                      onChange={(v) => v && setLeads({ ...leads, scope: v as LeadOptions['scope'] })}
+                      allowDeselect={false}
+                    />
+                    <Select
+                      label="On a duplicate"
+                      data={[
+                        { value: 'skip', label: 'Skip the row' },
+                        { value: 'update', label: 'Update the stored lead' },
+                        { value: 'migrate', label: 'Move it into this list' },
+                      ]}
+                      value={leads.action}
+                      onChange={(v) => v && setLeads({ ...leads, action: v as LeadOptions['action'] })}
+                      allowDeselect={false}
+                      disabled={leads.scope === 'none'}
+                    />
+                  </SimpleGrid>
+                  <Checkbox
+                    label="Call the duplicates again (churn: reset their dial state)"
+                    checked={leads.churn}
+                    onChange={(e) => setLeads({ ...leads, churn: e.currentTarget.checked })}
+                  />
+                </Stack>
+              </Paper>
+            )}
+            {target.kind === 'group' && (
             <Paper withBorder p="md">
               <Stack gap="sm">
                 <Title order={2} size="h4">
@@ -467,6 +513,7 @@ export function UploadWizard() {
                 </Group>
               </Stack>
             </Paper>
+            )}
             {errorAlert}
             <Group>
               <Button variant="default" onClick={() => setStep(1)}>

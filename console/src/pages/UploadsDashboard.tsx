@@ -120,19 +120,21 @@ export function UploadsDashboard() {
       )}
       {items !== null && items.length === 0 && <Text>No uploads yet.</Text>}
       {items !== null && items.length > 0 && (
-        <Table.ScrollContainer minWidth={900}>
+        // Below the md breakpoint the date, target and uploader stack under the file name and
+        // the updated and duplicate counts step out, so the table fits a tablet without scrolling.
+        <Table.ScrollContainer minWidth={0}>
           <Table striped highlightOnHover aria-label="Upload history, newest first">
             <Table.Thead>
               <Table.Tr>
                 <Table.Th scope="col">File</Table.Th>
-                <Table.Th scope="col">Uploaded</Table.Th>
-                <Table.Th scope="col">Target</Table.Th>
-                <Table.Th scope="col">By</Table.Th>
+                <Table.Th scope="col" visibleFrom="md">Uploaded</Table.Th>
+                <Table.Th scope="col" visibleFrom="md">Target</Table.Th>
+                <Table.Th scope="col" visibleFrom="md">By</Table.Th>
                 <Table.Th scope="col">Status</Table.Th>
                 <Table.Th scope="col" ta="right">Imported</Table.Th>
-                <Table.Th scope="col" ta="right">Updated</Table.Th>
+                <Table.Th scope="col" ta="right" visibleFrom="md">Updated</Table.Th>
                 <Table.Th scope="col" ta="right">Errors</Table.Th>
-                <Table.Th scope="col" ta="right">Duplicates</Table.Th>
+                <Table.Th scope="col" ta="right" visibleFrom="md">Duplicates</Table.Th>
               </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
@@ -149,17 +151,21 @@ export function UploadsDashboard() {
                         </Anchor>
                       </Text>
                     )}
+                    <Text size="xs" c="gray.7" hiddenFrom="md" data-stacked>
+                      {dateTime(u.created_at)} · {u.target?.name ?? u.target?.id ?? 'no target'} · by{' '}
+                      {u.uploaded_by ?? '–'}
+                    </Text>
                   </Table.Td>
-                  <Table.Td>{dateTime(u.created_at)}</Table.Td>
-                  <Table.Td>{u.target?.name ?? u.target?.id ?? '–'}</Table.Td>
-                  <Table.Td>{u.uploaded_by ?? '–'}</Table.Td>
+                  <Table.Td visibleFrom="md">{dateTime(u.created_at)}</Table.Td>
+                  <Table.Td visibleFrom="md">{u.target?.name ?? u.target?.id ?? '–'}</Table.Td>
+                  <Table.Td visibleFrom="md">{u.uploaded_by ?? '–'}</Table.Td>
                   <Table.Td>
                     <StatusBadge status={u.status} />
                   </Table.Td>
                   <Table.Td ta="right" className="figure">{count(u.counts.imported)}</Table.Td>
-                  <Table.Td ta="right" className="figure">{count(u.counts.updated)}</Table.Td>
+                  <Table.Td ta="right" className="figure" visibleFrom="md">{count(u.counts.updated)}</Table.Td>
                   <Table.Td ta="right" className="figure">{count(u.counts.errors)}</Table.Td>
-                  <Table.Td ta="right" className="figure">{count(u.counts.duplicates)}</Table.Td>
+                  <Table.Td ta="right" className="figure" visibleFrom="md">{count(u.counts.duplicates)}</Table.Td>
                 </Table.Tr>
               ))}
             </Table.Tbody>

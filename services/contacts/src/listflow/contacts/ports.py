@@ -118,6 +118,12 @@ class ContactRepository(Protocol):
         filters: ContactFilter | None = None,
     ) -> Page: ...
 
+    async def count(
+        self, tenant_id: str, *, group_id: str | None, filters: ContactFilter | None = None
+    ) -> int:
+        """How many contacts `page` would walk through with these filters, over every page."""
+        ...
+
     async def group_id_by_name(self, tenant_id: str, name: str) -> str | None: ...
 
     # Groups and tags share one shape ("group" or "tag" as `kind`).

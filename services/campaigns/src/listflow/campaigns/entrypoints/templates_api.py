@@ -10,6 +10,7 @@ from listflow.campaigns.domain.templates import (
     Rendered,
     RenderFailed,
     TemplateContent,
+    check,
     html_to_text,
     preview,
     sms_segments,
@@ -128,6 +129,11 @@ class PreviewIn(BaseModel):
         return values
 
 
+class SegmentsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    body: SmsBody
+
+
 class PreviewOut(BaseModel):
     template_id: str
     channel: Literal["email", "sms"]
@@ -156,6 +162,22 @@ async def create_template(
 async def list_templates(templates: TemplatesDep, tenant: TenantDep) -> TemplateList:
     """Every template of the tenant, oldest first."""
     return TemplateList(items=[_public(t) for t in await templates.list(tenant.id)])
+
+
+@router.post(
+    "/sms-segments", response_model=SmsSegments, summary="Count an unsaved SMS body's segments"
+)
+async def count_sms_segments(_: TenantDep, body: SegmentsIn) -> SmsSegments:
+    """GSM-7/UCS-2 segments of an SMS body rendered for the sample contact, checked as a
+    saved one is (a 422 naming an unknown field): the console's count while typing."""
+    content = TemplateContent(channel="sms", body=body.body)
+    check(content)
+    try:
+        rendered = preview(content).body
+    except RenderFailed:
+        rendered = None
+    s = sms_segments(rendered if rendered is not None else body.body)
+    return SmsSegments(encoding=s.encoding, units=s.units, segments=s.segments)
 
 
 @router.get("/{template_id}", response_model=TemplatePublic, summary="Read a template")

@@ -1,6 +1,6 @@
 """In-memory contacts repository: the fake that unit tests wire instead of MongoDB."""
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -134,21 +134,34 @@ class InMemoryContactRepository:
         cursor: str | None,
         filters: ContactFilter | None = None,
     ) -> Page:
-        filters = filters or ContactFilter()
         matching = sorted(
             (
                 c
-                for c in self.contacts.values()
-                if c.tenant_id == tenant_id
-                and (group_id is None or group_id in c.group_ids)
-                and (cursor is None or c.id > cursor)
-                and set(filters.terms) <= _terms(c)
-                and (filters.updated_since is None or c.updated_at >= filters.updated_since)
+                for c in self._search(tenant_id, group_id, filters)
+                if cursor is None or c.id > cursor
             ),
             key=lambda c: c.id,
         )
         items = matching[:limit]
         return Page(items, items[-1].id if len(matching) > limit else None)
+
+    async def count(
+        self, tenant_id: str, *, group_id: str | None, filters: ContactFilter | None = None
+    ) -> int:
+        return sum(1 for _ in self._search(tenant_id, group_id, filters))
+
+    def _search(
+        self, tenant_id: str, group_id: str | None, filters: ContactFilter | None
+    ) -> Iterator[Contact]:
+        filters = filters or ContactFilter()
+        return (
+            c
+            for c in self.contacts.values()
+            if c.tenant_id == tenant_id
+            and (group_id is None or group_id in c.group_ids)
+            and set(filters.terms) <= _terms(c)
+            and (filters.updated_since is None or c.updated_at >= filters.updated_since)
+        )
 
     async def group_id_by_name(self, tenant_id: str, name: str) -> str | None:
         for label in self.labels["group"].values():

@@ -310,6 +310,24 @@ class MongoContactRepository:
         cursor: str | None,
         filters: ContactFilter | None = None,
     ) -> Page:
+        query = self._search_query(tenant_id, group_id, filters)
+        if cursor:
+            query["_id"] = {"$gt": cursor}
+        docs = await self._contacts.find(query).sort("_id", ASCENDING).limit(limit + 1).to_list()
+        items = [_from_document(d) for d in docs[:limit]]
+        return Page(items, items[-1].id if len(docs) > limit else None)
+
+    async def count(
+        self, tenant_id: str, *, group_id: str | None, filters: ContactFilter | None = None
+    ) -> int:
+        return await self._contacts.count_documents(
+            self._search_query(tenant_id, group_id, filters)
+        )
+
+    @staticmethod
+    def _search_query(
+        tenant_id: str, group_id: str | None, filters: ContactFilter | None
+    ) -> dict[str, Any]:
         query: dict[str, Any] = {"tenant_id": tenant_id}
         terms = [key_id(tenant_id, t) for t in (filters.terms if filters else ())]
         if terms:
@@ -321,11 +339,7 @@ class MongoContactRepository:
             query["group_ids"] = group_id
         if filters is not None and filters.updated_since is not None:
             query["updated_at"] = {"$gte": filters.updated_since}
-        if cursor:
-            query["_id"] = {"$gt": cursor}
-        docs = await self._contacts.find(query).sort("_id", ASCENDING).limit(limit + 1).to_list()
-        items = [_from_document(d) for d in docs[:limit]]
-        return Page(items, items[-1].id if len(docs) > limit else None)
+        return query
 
     async def group_id_by_name(self, tenant_id: str, name: str) -> str | None:
         doc = await self._groups.find_one(
@@ -407,9 +421,6 @@ class MongoContactRepository:
                 )
 
         await gather_bounded(ensure(n) for n in names)
-
-    async def count(self, tenant_id: str) -> int:
-        return await self._contacts.count_documents({"tenant_id": tenant_id})
 
 
 __all__ = ["MatchKey", "MongoContactRepository", "key_id"]

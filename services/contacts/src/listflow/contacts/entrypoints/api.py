@@ -1,6 +1,6 @@
 """HTTP API of the contacts service: contacts."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Response
@@ -10,7 +10,7 @@ from listflow.contacts.domain.model import Contact
 from listflow.contacts.entrypoints.deps import ContainerDep, ToolsDep
 from listflow.kit.auth import TenantDep
 from listflow.kit.problems import PROBLEM_RESPONSES, Problem
-from listflow.schemas.events import ContactSnapshot
+from listflow.schemas.events import ContactSnapshot, HoldReason
 from listflow.schemas.text import Id, SafeText
 from listflow.schemas.values import ConsentRecord, ContactData, MatchPolicy, MergeMode, RowStatus
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -34,6 +34,12 @@ class ContactPublic(BaseModel):
     consent_sources: list[ConsentRecord] = []
     created_at: datetime
     updated_at: datetime
+    held_until: date | None = Field(
+        default=None,
+        description="Held out of collections until this day (inclusive): an active promise "
+        "to pay or payment plan",
+    )
+    hold_reason: HoldReason | None = None
 
     @classmethod
     def of(cls, contact: Contact) -> "ContactPublic":
@@ -46,12 +52,17 @@ class ContactPublic(BaseModel):
             consent_sources=list(snap.consent_sources),
             created_at=snap.created_at,
             updated_at=snap.updated_at,
+            held_until=snap.held_until,
+            hold_reason=snap.hold_reason,
         )
 
 
 class ContactPage(BaseModel):
     items: list[ContactPublic]
     next_cursor: str | None
+    total: int | None = Field(
+        default=None, description="Contacts matching the filters over every page (?total=true)"
+    )
 
 
 class AccountIn(BaseModel):
@@ -196,6 +207,10 @@ async def list_contacts(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[SafeText | None, Query(max_length=200)] = None,
+    total: Annotated[
+        bool,
+        Query(description="Also count every contact the filters match (one more query)"),
+    ] = False,
 ) -> ContactPage:
     tools = container.tools
     filters = manage.contact_filter(
@@ -211,8 +226,15 @@ async def list_contacts(
     page = await container.repository.page(
         tenant.id, group_id=group_id, limit=limit, cursor=cursor, filters=filters
     )
+    counted = (
+        await container.repository.count(tenant.id, group_id=group_id, filters=filters)
+        if total
+        else None
+    )
     return ContactPage(
-        items=[ContactPublic.of(c) for c in page.items], next_cursor=page.next_cursor
+        items=[ContactPublic.of(c) for c in page.items],
+        next_cursor=page.next_cursor,
+        total=counted,
     )
 
 

@@ -1,0 +1,55 @@
+// The campaigns and portal pages as App.tsx mounts them: the navigation group and the page
+// of a route.
+import { NavLink } from '@mantine/core';
+import { navigate } from '../router';
+import { OUTREACH_NAV, type OutreachRoute } from '../outreachRoutes';
+import { Templates } from './Templates';
+import { Campaigns, CampaignsNew } from './Campaigns';
+import { CampaignsDetail } from './CampaignsDetail';
+import { CampaignsSettings } from './CampaignsSettings';
+import { Suppressions } from './Suppressions';
+import { PortalSettings } from './PortalSettings';
+import { PortalActivity } from './PortalActivity';
+
+export function OutreachNav({ page, onNavigate }: { page: string; onNavigate: () => void }) {
+  return (
+    <>
+      {OUTREACH_NAV.map((entry) => (
+        <NavLink
+          key={entry.path}
+          component="a"
+          href={entry.path}
+          label={entry.label}
+          active={(entry.pages as string[]).includes(page)}
+          aria-current={entry.pages[0] === page ? 'page' : undefined}
+          onClick={(e: React.MouseEvent) => {
+            e.preventDefault();
+            navigate(entry.path);
+            onNavigate();
+          }}
+        />
+      ))}
+    </>
+  );
+}
+
+export function OutreachPage({ route }: { route: OutreachRoute }) {
+  switch (route.page) {
+    case 'message-templates':
+      return <Templates />;
+    case 'campaigns':
+      return <Campaigns />;
+    case 'campaign-new':
+      return <CampaignsNew />;
+    case 'campaign-detail':
+      return <CampaignsDetail key={route.id} id={route.id} />;
+    case 'suppressions':
+      return <Suppressions />;
+    case 'campaign-settings':
+      return <CampaignsSettings />;
+    case 'portal-settings':
+      return <PortalSettings />;
+    case 'portal-activity':
+      return <PortalActivity />;
+  }
+}
