@@ -18,6 +18,8 @@ from listflow.schemas import topics
 from pydantic import SecretStr
 
 K8S = REPO / "deploy" / "k8s"
+COMPOSE = REPO / "docker-compose.yml"
+COMPOSE_GATEWAY = REPO / "deploy" / "compose" / "nginx.conf"
 CONSOLE_NGINX = REPO / "console" / "nginx" / "nginx.conf"
 # Not applied (kustomization.yaml leaves it out on purpose): the shape of the Secrets.
 SECRET_EXAMPLE = "secret.example.yaml"
@@ -190,22 +192,72 @@ def test_the_upload_route_takes_the_largest_upload_ingest_accepts_and_streams_ev
     assert annotations["nginx.ingress.kubernetes.io/proxy-buffering"] == "off"
 
 
-def test_the_topics_job_creates_every_topic_with_its_partitions(
-    manifests: dict[str, list[dict[str, Any]]],
-) -> None:
-    declared = [v for v in vars(topics).values() if isinstance(v, topics.TopicSpec)]
-    assert set(declared) == set(topics.ALL_TOPICS), "a TopicSpec missing from ALL_TOPICS"
-    (job,) = _of_kind(manifests, "Job").values()
-    (script,) = _container(job)["args"]
+def _created_topics(script: str) -> set[tuple[str, int]]:
+    """The (name, partitions) a topics script's here-document lists."""
     listed = re.search(r"<<'TOPICS'\n(.*?)\n\s*TOPICS\n", script, re.S)
-    assert listed, "the job's topic list"
-    created = {
+    assert listed, "the script's topic list"
+    return {
         (name, int(partitions))
         for name, partitions in (line.split() for line in listed.group(1).splitlines())
     }
-    assert created == {(spec.name, spec.partitions) for spec in topics.ALL_TOPICS}
+
+
+def _declared_topics() -> set[tuple[str, int]]:
+    declared = [v for v in vars(topics).values() if isinstance(v, topics.TopicSpec)]
+    assert set(declared) == set(topics.ALL_TOPICS), "a TopicSpec missing from ALL_TOPICS"
+    return {(spec.name, spec.partitions) for spec in topics.ALL_TOPICS}
+
+
+def test_the_topics_job_creates_every_topic_with_its_partitions(
+    manifests: dict[str, list[dict[str, Any]]],
+) -> None:
+    (job,) = _of_kind(manifests, "Job").values()
+    (script,) = _container(job)["args"]
+    assert _created_topics(script) == _declared_topics()
     # Each one's .dlq twin is made by the loop, as the dev stack's ensure_topics does.
     assert 'create "$name.dlq" 1' in script
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    with COMPOSE.open() as f:
+        loaded: dict[str, Any] = yaml.safe_load(f)
+    return loaded
+
+
+def test_compose_runs_every_app_on_its_port_and_creates_every_topic(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    for app in SERVICES:
+        assert services[app]["build"]["args"] == {"SERVICE": app, "PORT": _http_port(app)}
+        assert services[app]["environment"][_env_name(f"{app}_http_port")] == _http_port(app)
+    assert services[CONSOLE]["build"]["context"] == "./console"
+    (script,) = services["topics"]["command"]
+    assert _created_topics(script) == _declared_topics()
+
+
+def _compose_gateway_target(path: str) -> str:
+    """The app compose's nginx sends `path` to: the first regex location that matches (nginx
+    tries them in order), else `location /`."""
+    conf = COMPOSE_GATEWAY.read_text()
+    for regex, app in re.findall(r"location ~ (\S+) \{[^}]*?proxy_pass http://\$(\w+);", conf):
+        if re.search(regex, path):
+            return str(app)
+    (fallback,) = re.findall(r"location / \{[^}]*?proxy_pass http://\$(\w+);", conf)
+    return str(fallback)
+
+
+def test_the_compose_gateway_routes_every_gateway_path_to_the_same_app() -> None:
+    conf = COMPOSE_GATEWAY.read_text()
+    upstreams = dict(re.findall(r"set \$(\w+)\s+([\w.-]+:\d+);", conf))
+    assert upstreams == {app: f"{app}:{_http_port(app)}" for app in APPS}
+    for prefix, service in ROUTES.items():
+        for path in (prefix, f"{prefix}/x", f"{prefix}/x/y"):
+            assert _compose_gateway_target(path) == service, path
+        # A longer name is not the prefix: the gateway matches whole segments.
+        assert _compose_gateway_target(f"{prefix}x") == CONSOLE, prefix
+    assert _compose_gateway_target("/uploads/abc") == CONSOLE
 
 
 def _secret_example_keys(manifests: dict[str, list[dict[str, Any]]]) -> dict[str, set[str]]:
