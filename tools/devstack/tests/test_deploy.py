@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import kubernetes_validate
 import pytest
 import yaml
 from listflow.devstack.gateway import ROUTES
@@ -85,6 +86,18 @@ def test_every_yaml_file_parses_into_named_kubernetes_objects(
             assert {"apiVersion", "kind"} <= doc.keys(), name
             if doc["kind"] != "Kustomization":
                 assert doc["metadata"]["name"], name
+
+
+@pytest.mark.parametrize("version", ["1.30", kubernetes_validate.latest_version()])
+def test_every_object_is_valid_against_the_kubernetes_schemas(
+    manifests: dict[str, list[dict[str, Any]]], version: str
+) -> None:
+    # Strict: a misspelt or misplaced field (readinessprobe, a probe under the pod) fails
+    # here instead of being dropped by the API server. 1.30: the oldest release assumed.
+    for docs in manifests.values():
+        for doc in docs:
+            if doc["kind"] != "Kustomization":
+                kubernetes_validate.validate(doc, version, strict=True)
 
 
 def test_kustomization_applies_every_manifest_but_the_secret_example(
