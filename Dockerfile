@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
-# One image recipe for every service; build from the repo root, e.g.
+# One image recipe for every Python service; build from the repo root, e.g.
 #   docker build --build-arg SERVICE=contacts --build-arg PORT=8102 -t listflow-contacts .
-# SERVICE is ingest, contacts or leads; PORT its HTTP port (8101, 8102, 8103).
+# SERVICE is ingest, contacts, leads, campaigns or portal; PORT its HTTP port (8101 to 8105).
+# The console has its own image: console/Dockerfile.
 ARG SERVICE
 ARG PORT
 
@@ -43,7 +44,8 @@ ARG SERVICE
 ARG PORT
 
 # Numeric ids so that Kubernetes runAsNonRoot can verify the user. The spool directory is
-# where ingest copies a file while it reads it (an emptyDir volume in Kubernetes).
+# where ingest copies a file while it reads it, and campaigns writes an XLSX campaign file
+# before sending it (an emptyDir volume in Kubernetes).
 RUN groupadd --system --gid 10001 listflow \
  && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent \
         --shell /usr/sbin/nologin listflow \
@@ -57,6 +59,7 @@ ENV PATH=/app/.venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     LISTFLOW_HTTP_HOST=0.0.0.0 \
     LISTFLOW_INGEST_SPOOL_DIR=/var/lib/listflow/spool \
+    LISTFLOW_CAMPAIGNS_SPOOL_DIR=/var/lib/listflow/spool \
     LISTFLOW_SERVICE=${SERVICE} \
     LISTFLOW_SERVICE_PORT=${PORT}
 

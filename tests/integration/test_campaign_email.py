@@ -1,7 +1,7 @@
 """Email campaigns against the real stack: a group's upload (ListReady) starts its campaign,
 the sender hands one email per consenting contact to the real SMTP server (Mailpit), with
 the one-click unsubscribe headers, and the campaign's stats account for every contact; and
-the SMTP adapter alone against Mailpit."""
+the SMTP adapter alone against Mailpit (its sign-in, and STARTTLS never skipped)."""
 
 import secrets
 import time
@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from listflow.campaigns.adapters.smtp_sender import SmtpEmailSender
-from listflow.campaigns.ports import OutgoingEmail
+from listflow.campaigns.ports import EmailUnavailable, OutgoingEmail
 from listflow.devstack import infra
 
 from tests.conftest import PROFILE, Stack
@@ -146,3 +147,52 @@ async def test_the_smtp_adapter_hands_mailpit_the_message_with_its_unsubscribe_h
         "<https://lists.example/u/token>, <mailto:unsubscribe+token@listflow.test>"
     ]
     assert stored["headers"]["List-Unsubscribe-Post"] == ["List-Unsubscribe=One-Click"]
+
+
+def _adapter_email(to: str) -> OutgoingEmail:
+    return OutgoingEmail(
+        message_id=f"<{secrets.token_hex(8)}@listflow.test>",
+        to=to,
+        subject="Relay check",
+        html=None,
+        text="Hello",
+        unsubscribe_url="https://lists.example/u/token",
+        unsubscribe_mailto="mailto:unsubscribe+token@listflow.test",
+    )
+
+
+async def test_the_smtp_adapter_signs_in_when_given_credentials() -> None:
+    # The test Mailpit offers AUTH and takes any credentials: the sign-in is exercised, and a
+    # sender that skipped it would still deliver, so the next test checks the other side.
+    infra.up(PROFILE)
+    to = f"auth-{secrets.token_hex(4)}@mailpit.test"
+    sender = SmtpEmailSender(
+        "127.0.0.1",
+        PROFILE.smtp_port,
+        "Listflow <noreply@listflow.test>",
+        username="relay-user",
+        password="relay-password",  # Mailpit accepts any
+    )
+    email = _adapter_email(to)
+    try:
+        assert await sender.send(email) == email.message_id
+    finally:
+        await sender.close()
+    [stored] = _mailpit_messages_to(infra.mailpit_url(PROFILE), {to})
+    assert stored["Subject"] == "Relay check"
+
+
+async def test_starttls_required_but_not_offered_sends_nothing_in_the_clear() -> None:
+    # The test Mailpit has no certificate, so it offers no STARTTLS: a sender told to use it
+    # must fail (retried later) rather than fall back to plain text.
+    infra.up(PROFILE)
+    to = f"tls-{secrets.token_hex(4)}@mailpit.test"
+    sender = SmtpEmailSender(
+        "127.0.0.1", PROFILE.smtp_port, "Listflow <noreply@listflow.test>", tls="starttls"
+    )
+    try:
+        with pytest.raises(EmailUnavailable):
+            await sender.send(_adapter_email(to))
+    finally:
+        await sender.close()
+    assert _mailpit_messages_to(infra.mailpit_url(PROFILE), {to}) == []

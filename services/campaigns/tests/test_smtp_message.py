@@ -4,6 +4,7 @@ plain header."""
 
 from email import message_from_bytes, policy
 
+import pytest
 from listflow.campaigns.adapters.smtp_sender import build_message, wire_bytes
 from listflow.campaigns.ports import OutgoingEmail
 
@@ -82,3 +83,33 @@ def test_non_ascii_subject_and_bodies_arrive_as_written() -> None:
     parts = {p.get_content_type(): p.get_content() for p in parsed.iter_parts()}
     assert parts["text/plain"].strip() == "Dobrý den, Jiří"
     assert parts["text/html"].strip() == "<p>Dobrý den, Jiří</p>"
+
+
+def test_the_relay_sign_in_goes_in_pairs_and_never_in_the_clear_outside_local_runs() -> None:
+    from listflow.campaigns.config import Settings
+    from pydantic import SecretStr, ValidationError
+
+    production = {
+        "environment": "production",
+        "pii_secret": SecretStr("a-real-secret-of-production-" + "x" * 20),
+        "api_keys": {"t1": ["digest"]},
+        "campaigns_sms_webhook_secret": SecretStr("whsec_b3du"),
+        "campaigns_sms_provider_key": SecretStr("own-key"),
+    }
+    with pytest.raises(ValidationError, match="go together"):
+        Settings(**production, campaigns_smtp_username="relay")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="LISTFLOW_CAMPAIGNS_SMTP_TLS must be"):
+        Settings(
+            **production,  # type: ignore[arg-type]
+            campaigns_smtp_username="relay",
+            campaigns_smtp_password=SecretStr("pw"),
+        )
+    signed_in = Settings(
+        **production,  # type: ignore[arg-type]
+        campaigns_smtp_tls="starttls",
+        campaigns_smtp_username="relay",
+        campaigns_smtp_password=SecretStr("pw"),
+    )
+    assert signed_in.campaigns_smtp_password is not None
+    # A local relay (Mailpit) may take a password without TLS.
+    assert Settings(campaigns_smtp_username="u", campaigns_smtp_password=SecretStr("p"))

@@ -99,6 +99,13 @@ def bootstrap(
         settings.campaigns_from_address,
         settings.campaigns_smtp_connections,
         settings.campaigns_smtp_timeout_s,
+        tls=settings.campaigns_smtp_tls,
+        username=settings.campaigns_smtp_username,
+        password=(
+            settings.campaigns_smtp_password.get_secret_value()
+            if settings.campaigns_smtp_password
+            else None
+        ),
     )
     events = KafkaMessageEvents(infra.publisher)
     unsubscribing = unsubscribe_key(settings)

@@ -3,6 +3,7 @@
 import tempfile
 from pathlib import Path
 
+from listflow.campaigns.ports import SmtpTls
 from listflow.kit.settings import CommonSettings
 from pydantic import Field, SecretStr, model_validator
 
@@ -20,6 +21,12 @@ class Settings(CommonSettings):
     campaigns_public_url: str = "http://127.0.0.1:8000"
     campaigns_smtp_host: str = "127.0.0.1"
     campaigns_smtp_port: int = 8106  # Mailpit of tools/devstack locally (base+6)
+    # How the connection to the relay is secured: "starttls" (submission, usually 587), "tls"
+    # (implicit TLS, usually 465) or "none" (a relay inside the network; Mailpit locally).
+    campaigns_smtp_tls: SmtpTls = "none"
+    # The relay's sign-in, when it asks for one (both or neither; from a secret store).
+    campaigns_smtp_username: str | None = None
+    campaigns_smtp_password: SecretStr | None = None
     campaigns_smtp_connections: int = 4
     # The longest one SMTP exchange may take; a send starts only while its lease (below) has
     # longer than this to run.
@@ -67,5 +74,19 @@ class Settings(CommonSettings):
             raise ValueError(
                 "LISTFLOW_CAMPAIGNS_SMS_WEBHOOK_SECRET and LISTFLOW_CAMPAIGNS_SMS_PROVIDER_KEY "
                 f"must be set outside local runs (LISTFLOW_ENVIRONMENT={self.environment})"
+            )
+        if (self.campaigns_smtp_username is None) != (self.campaigns_smtp_password is None):
+            raise ValueError(
+                "LISTFLOW_CAMPAIGNS_SMTP_USERNAME and LISTFLOW_CAMPAIGNS_SMTP_PASSWORD go together"
+            )
+        # A password sent in the clear can be read on the way; only a local relay may take it.
+        if (
+            self.environment != "local"
+            and self.campaigns_smtp_password is not None
+            and self.campaigns_smtp_tls == "none"
+        ):
+            raise ValueError(
+                "LISTFLOW_CAMPAIGNS_SMTP_TLS must be starttls or tls when the relay takes a "
+                f"password outside local runs (LISTFLOW_ENVIRONMENT={self.environment})"
             )
         return self

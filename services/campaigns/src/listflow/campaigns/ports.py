@@ -307,6 +307,10 @@ class MessageEvents(Protocol):
     async def publish(self, events: Sequence[MessageEvent]) -> None: ...
 
 
+# How the connection to the SMTP relay is secured (the setting and the sender share it).
+SmtpTls = Literal["none", "starttls", "tls"]
+
+
 @dataclass(frozen=True, slots=True)
 class OutgoingEmail:
     message_id: str  # the RFC 5322 Message-ID: deterministic, so a resend is detectable

@@ -11,7 +11,7 @@ from email.mime.text import MIMEText
 from email.utils import formatdate, parseaddr
 
 import aiosmtplib
-from listflow.campaigns.ports import EmailRefused, EmailUnavailable, OutgoingEmail
+from listflow.campaigns.ports import EmailRefused, EmailUnavailable, OutgoingEmail, SmtpTls
 
 # How the message goes on the wire: SMTP's CRLF, folded only past RFC 5322's hard limit of
 # 998 characters. At the usual 78, Python's email package cannot fold an unsubscribe link
@@ -85,9 +85,16 @@ class SmtpEmailSender:
         sender: str,
         connections: int = 4,
         timeout_s: float = 30.0,
+        *,
+        tls: SmtpTls = "none",
+        username: str | None = None,
+        password: str | None = None,
     ) -> None:
         self._host = host
         self._port = port
+        self._tls = tls
+        self._username = username
+        self._password = password
         self._sender = sender
         self._envelope_from = parseaddr(sender)[1]
         self._timeout_s = timeout_s
@@ -114,8 +121,16 @@ class SmtpEmailSender:
             client = self._idle.get_nowait()
             if client.is_connected:
                 return client
+        # start_tls=False rather than aiosmtplib's default (upgrade when the relay offers it):
+        # "none" means none. With a username, connect() signs in after any TLS.
         client = aiosmtplib.SMTP(
-            hostname=self._host, port=self._port, start_tls=False, timeout=self._timeout_s
+            hostname=self._host,
+            port=self._port,
+            use_tls=self._tls == "tls",
+            start_tls=self._tls == "starttls",
+            username=self._username,
+            password=self._password,
+            timeout=self._timeout_s,
         )
         await client.connect()
         return client
