@@ -82,3 +82,22 @@ def test_non_ascii_subject_and_bodies_arrive_as_written() -> None:
     parts = {p.get_content_type(): p.get_content() for p in parsed.iter_parts()}
     assert parts["text/plain"].strip() == "Dobrý den, Jiří"
     assert parts["text/html"].strip() == "<p>Dobrý den, Jiří</p>"
+
+
+def test_the_wire_policy_writes_the_same_bytes_as_compat32() -> None:
+    # Headers that need no folding are written as they are, others as compat32 folds them.
+    compat32 = policy.compat32.clone(linesep="\r\n", max_line_length=998)
+    for email in (
+        EMAIL,
+        OutgoingEmail(
+            message_id=EMAIL.message_id,
+            to="Jiří <jiri@example.com>",
+            subject="Váš účet AC-1 – připomínka " * 8,
+            html=None,
+            text="x",
+            unsubscribe_url="https://lists.example/u/" + "t" * 1200,
+            unsubscribe_mailto=EMAIL.unsubscribe_mailto,
+        ),
+    ):
+        message = build_message(email, "Listflow <noreply@lists.example>")
+        assert wire_bytes(message) == message.as_bytes(policy=compat32)
