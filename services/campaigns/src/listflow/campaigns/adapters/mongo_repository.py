@@ -32,15 +32,14 @@ from listflow.kit.mongo import (
     Document,
     duplicate_key_indexes,
     find_any,
-    gather_bounded,
-    is_duplicate_key,
     replace_many,
+    update_each,
 )
 from listflow.schemas.campaigns import Channel, SuppressionReason
 from listflow.schemas.values import ContactData
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 
 def template_to_document(template: MessageTemplate) -> Document:
@@ -473,7 +472,8 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
     # --- read models ---------------------------------------------------------------------
     async def upsert_contacts(self, contacts: Sequence[ContactView]) -> None:
         # The newest snapshot per contact of the batch and every upload named, then one
-        # guarded write each: a stored newer version keeps its fields and gains the uploads.
+        # guarded write each, all in bulk: a stored newer version keeps its fields (the
+        # upsert is refused) and gains the uploads in a second bulk write.
         newest: dict[str, ContactView] = {}
         uploads: dict[str, list[str]] = {}
         for c in contacts:
@@ -481,22 +481,21 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
             if key not in newest or newest[key].version < c.version:
                 newest[key] = c
             uploads.setdefault(key, []).extend(c.upload_ids)
-
-        async def write(key: str, c: ContactView) -> None:
-            add = {"upload_ids": {"$each": list(dict.fromkeys(uploads[key]))}}
-            try:
-                await self._contacts.update_one(
-                    {"_id": key, "version": {"$lt": c.version}},
-                    {"$set": contact_to_document(c), "$addToSet": add},
-                    upsert=True,
+        keys = list(newest)
+        adds = {k: {"upload_ids": {"$each": list(dict.fromkeys(uploads[k]))}} for k in keys}
+        done = await update_each(
+            self._contacts,
+            [
+                (
+                    {"_id": k, "version": {"$lt": newest[k].version}},
+                    {"$set": contact_to_document(newest[k]), "$addToSet": adds[k]},
                 )
-            except OperationFailure as exc:
-                if not is_duplicate_key(exc):
-                    raise
-                if uploads[key]:
-                    await self._contacts.update_one({"_id": key}, {"$addToSet": add})
-
-        await gather_bounded(write(key, c) for key, c in newest.items())
+                for k in keys
+            ],
+            upsert=True,
+        )
+        older = [keys[i] for i in sorted(done.refused) if uploads[keys[i]]]
+        await update_each(self._contacts, [({"_id": k}, {"$addToSet": adds[k]}) for k in older])
 
     async def contacts_in(
         self, tenant_id: str, *, group_ids: Sequence[str], upload_id: str | None
