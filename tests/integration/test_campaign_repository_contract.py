@@ -23,7 +23,7 @@ from listflow.campaigns.domain.model import (
     Trigger,
     message_id,
 )
-from listflow.campaigns.ports import CampaignRepository, Message
+from listflow.campaigns.ports import CampaignRepository, LinkChange, Message
 from listflow.schemas.values import Account, ContactData
 
 from tests.conftest import fresh_database
@@ -199,6 +199,29 @@ async def test_a_revocation_seen_first_keeps_its_link_from_coming_back(
     assert await repository.links("t1", ["c1"]) == {}
     await repository.set_link("t1", "c1", "l2", "https://p/p/new", NOW + timedelta(hours=2))
     assert await repository.links("t1", ["c1"]) == {"c1": "https://p/p/new"}
+
+
+async def test_a_batch_of_link_changes_applies_each_contacts_in_order(
+    repository: CampaignRepository,
+) -> None:
+    # The portal's events of one poll in one call: many contacts, and for some an issue, its
+    # revocation and a newer issue; a stored later link refuses an older issue.
+    await repository.set_link("t1", "old", "l9", "https://p/p/later", NOW + timedelta(hours=3))
+    changes = [LinkChange("t1", f"c{i}", f"l{i}", f"https://p/p/{i}", NOW) for i in range(1200)]
+    changes += [
+        LinkChange("t1", "c1", "l1", None, NOW + timedelta(hours=1)),
+        LinkChange("t1", "c2", "l2", None, NOW + timedelta(hours=1)),
+        LinkChange("t1", "c2", "l2b", "https://p/p/2b", NOW + timedelta(hours=2)),
+        LinkChange("t1", "old", "l8", "https://p/p/earlier", NOW),
+        LinkChange("t1", "c3", "l3", "https://p/p/3", NOW),  # a replay
+    ]
+    await repository.set_links(changes)
+    found = await repository.links("t1", [f"c{i}" for i in range(1200)] + ["old"])
+    assert len(found) == 1200  # c1 revoked, "old" kept
+    assert "c1" not in found
+    assert found["c2"] == "https://p/p/2b"
+    assert found["c1199"] == "https://p/p/1199"
+    assert found["old"] == "https://p/p/later"
 
 
 def campaign(

@@ -133,6 +133,23 @@ async def test_send_targets_each_contact_of_the_audience_once_and_marks_the_camp
     assert (await campaigns.stats("t1", created.id)).targeted == 1
 
 
+async def test_an_audience_larger_than_a_claim_batch_is_claimed_whole_and_once(
+    campaigns: Campaigns, repo: InMemoryCampaignRepository
+) -> None:
+    # Read and claimed a batch at a time: every chosen contact of 2,500, across batch ends,
+    # with those the filter leaves out in between.
+    await repo.upsert_contacts(
+        [contact(f"c{n:04d}", balance="5" if n % 3 == 0 else "100") for n in range(2500)]
+    )
+    audience = Audience(groups=("March",), filters=Filters(balance_min=Decimal(10)))
+    created = await campaigns.create("t1", draft(audience=audience))
+    sent = await campaigns.send("t1", created.id)
+    chosen = sum(1 for n in range(2500) if n % 3)
+    assert (await campaigns.stats("t1", created.id)).targeted == chosen
+    await campaigns.target(sent)
+    assert (await campaigns.stats("t1", created.id)).targeted == chosen
+
+
 async def test_a_now_trigger_sends_at_creation(
     campaigns: Campaigns, repo: InMemoryCampaignRepository
 ) -> None:

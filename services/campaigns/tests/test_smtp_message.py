@@ -113,3 +113,22 @@ def test_the_relay_sign_in_goes_in_pairs_and_never_in_the_clear_outside_local_ru
     assert signed_in.campaigns_smtp_password is not None
     # A local relay (Mailpit) may take a password without TLS.
     assert Settings(campaigns_smtp_username="u", campaigns_smtp_password=SecretStr("p"))
+
+
+def test_the_wire_policy_writes_the_same_bytes_as_compat32() -> None:
+    # Headers that need no folding are written as they are, others as compat32 folds them.
+    compat32 = policy.compat32.clone(linesep="\r\n", max_line_length=998)
+    for email in (
+        EMAIL,
+        OutgoingEmail(
+            message_id=EMAIL.message_id,
+            to="Jiří <jiri@example.com>",
+            subject="Váš účet AC-1 – připomínka " * 8,
+            html=None,
+            text="x",
+            unsubscribe_url="https://lists.example/u/" + "t" * 1200,
+            unsubscribe_mailto=EMAIL.unsubscribe_mailto,
+        ),
+    ):
+        message = build_message(email, "Listflow <noreply@lists.example>")
+        assert wire_bytes(message) == message.as_bytes(policy=compat32)

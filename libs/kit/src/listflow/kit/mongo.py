@@ -5,7 +5,7 @@ from collections.abc import Awaitable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pymongo import AsyncMongoClient, ReplaceOne
+from pymongo import AsyncMongoClient, ReplaceOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, OperationFailure
 
@@ -92,13 +92,35 @@ async def replace_many(
     each, against ~2,300/s and ~200 us as separate operations (issue 17, docs/performance.md).
     With `upsert`, a filter that matches nothing inserts; when its `_id` is already stored
     (the filter's other conditions failed) that position is `refused`, not an error."""
+    return await _bulk(
+        collection, [ReplaceOne(dict(f), doc, upsert=upsert) for f, doc in replacements], upsert
+    )
+
+
+async def update_each(
+    collection: AsyncCollection[Document],
+    updates: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]],
+    *,
+    upsert: bool = False,
+) -> Replaced:
+    """`replace_many` for conditional updates, each (filter, update operators): for a
+    document that gains to a field (`$addToSet`) rather than being written whole."""
+    return await _bulk(
+        collection, [UpdateOne(dict(f), dict(u), upsert=upsert) for f, u in updates], upsert
+    )
+
+
+async def _bulk(
+    collection: AsyncCollection[Document],
+    operations: Sequence[ReplaceOne[Document] | UpdateOne],
+    upsert: bool,
+) -> Replaced:
     matched = 0
     refused: set[int] = set()
-    for start in range(0, len(replacements), REPLACE_CHUNK):
-        chunk = replacements[start : start + REPLACE_CHUNK]
-        operations = [ReplaceOne(dict(f), doc, upsert=upsert) for f, doc in chunk]
+    for start in range(0, len(operations), REPLACE_CHUNK):
+        chunk = operations[start : start + REPLACE_CHUNK]
         try:
-            result = await collection.bulk_write(operations, ordered=False)
+            result = await collection.bulk_write(list(chunk), ordered=False)
             matched += result.matched_count
         except BulkWriteError as error:
             if not upsert:

@@ -29,6 +29,7 @@ from listflow.campaigns.domain.templates import (
 )
 from listflow.campaigns.ports import (
     CampaignRepository,
+    LinkChange,
     Message,
     ReadModelBarrier,
     ReadModelRepository,
@@ -142,15 +143,14 @@ class ReadModels:
     async def on_link_events(self, events: Sequence[AccessLinkIssued | AccessLinkRevoked]) -> None:
         # In order: events of one contact share a partition, so a revocation follows the
         # issue it ends; the repository's guards make a replay change nothing.
-        for e in events:
-            if isinstance(e, AccessLinkIssued):
-                await self.repository.set_link(
-                    e.tenant_id, e.contact_id, e.link_id, e.url, e.issued_at
-                )
-            else:
-                await self.repository.set_link(
-                    e.tenant_id, e.contact_id, e.link_id, None, e.revoked_at
-                )
+        await self.repository.set_links(
+            [
+                LinkChange(e.tenant_id, e.contact_id, e.link_id, e.url, e.issued_at)
+                if isinstance(e, AccessLinkIssued)
+                else LinkChange(e.tenant_id, e.contact_id, e.link_id, None, e.revoked_at)
+                for e in events
+            ]
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,18 +290,23 @@ class Campaigns:
             self.targeting.discard(campaign.id)
 
     async def _target(self, campaign: Campaign) -> Campaign:
-        contacts = await self.repository.contacts_in(
+        # The audience is read as it is claimed, a batch at a time: a list of 100,000 is
+        # never held whole, and the event loop (the consumers' heartbeats, the sender) runs
+        # between batches rather than waiting on one long read and parse.
+        now = self.clock()
+        claimed = 0
+        batch: list[Message] = []
+        async for c in self.repository.iter_contacts_in(
             campaign.tenant_id,
             group_ids=sorted(campaign.group_ids()),
             upload_id=campaign.audience.upload_id,
-        )
-        now = self.clock()
-        chosen = [c for c in contacts if in_audience(c, campaign.audience, campaign.channel)]
-        claimed = 0
-        for start in range(0, len(chosen), CLAIM_BATCH):
-            batch = chosen[start : start + CLAIM_BATCH]
-            messages = [self._message(campaign, c, now) for c in batch]
-            claimed += await self.repository.claim_messages(messages)
+        ):
+            if in_audience(c, campaign.audience, campaign.channel):
+                batch.append(self._message(campaign, c, now))
+            if len(batch) >= CLAIM_BATCH:
+                claimed += await self.repository.claim_messages(batch)
+                batch = []
+        claimed += await self.repository.claim_messages(batch)
         return await self._mark_targeted(campaign, now, reopen=claimed > 0)
 
     async def _mark_targeted(self, campaign: Campaign, at: datetime, *, reopen: bool) -> Campaign:

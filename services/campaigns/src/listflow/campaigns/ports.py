@@ -35,6 +35,17 @@ class Message:
     error: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class LinkChange:
+    """A portal link issued (`url` set) or revoked (`url` None) at `at`."""
+
+    tenant_id: str
+    contact_id: str
+    link_id: str
+    url: str | None
+    at: datetime
+
+
 class TemplateRepository(Protocol):
     """A tenant's message templates; every read and write names the tenant."""
 
@@ -81,6 +92,10 @@ class ReadModelRepository(Protocol):
     ) -> None:
         """The contact's current portal link; a later `at` wins. `url` None revokes the link
         `link_id` only (a revocation of an earlier link leaves a newer one alone)."""
+        ...
+
+    async def set_links(self, changes: Sequence[LinkChange]) -> None:
+        """`set_link` for each change, in order (a contact's revocation after its issue)."""
         ...
 
     async def links(self, tenant_id: str, contact_ids: Sequence[str]) -> dict[str, str]: ...

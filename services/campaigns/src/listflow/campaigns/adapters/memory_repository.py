@@ -21,7 +21,7 @@ from listflow.campaigns.domain.model import (
     MessageState,
 )
 from listflow.campaigns.domain.templates import MessageTemplate
-from listflow.campaigns.ports import Message, Suppression, SuppressionChange
+from listflow.campaigns.ports import LinkChange, Message, Suppression, SuppressionChange
 from listflow.schemas.campaigns import Channel, SuppressionReason
 
 
@@ -218,6 +218,10 @@ class InMemoryCampaignRepository(InMemoryTemplateRepository, InMemorySuppression
             if not (stored.at < at and url is not None) and not ends:
                 return
         self._links[key] = _Link(link_id, url, at)
+
+    async def set_links(self, changes: Sequence[LinkChange]) -> None:
+        for c in changes:
+            await self.set_link(c.tenant_id, c.contact_id, c.link_id, c.url, c.at)
 
     async def links(self, tenant_id: str, contact_ids: Sequence[str]) -> dict[str, str]:
         return {

@@ -27,20 +27,19 @@ from listflow.campaigns.domain.model import (
     Trigger,
 )
 from listflow.campaigns.domain.templates import MessageTemplate, TemplateContent
-from listflow.campaigns.ports import Message, Suppression, SuppressionChange
+from listflow.campaigns.ports import LinkChange, Message, Suppression, SuppressionChange
 from listflow.kit.mongo import (
     Document,
     duplicate_key_indexes,
     find_any,
-    gather_bounded,
-    is_duplicate_key,
     replace_many,
+    update_each,
 )
 from listflow.schemas.campaigns import Channel, SuppressionReason
 from listflow.schemas.values import ContactData
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 
 def template_to_document(template: MessageTemplate) -> Document:
@@ -425,6 +424,10 @@ def _settings(doc: Document) -> CampaignSettings:
     return CampaignSettings(rules=rules, sms_help_text=doc["sms_help_text"])
 
 
+# Documents per batch of a long read (an audience).
+READ_BATCH = 1000
+
+
 class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
     """The service's one store: templates and the suppression list by inheritance (their
     own collections), the read models, campaigns, settings and the ledger here."""
@@ -469,7 +472,8 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
     # --- read models ---------------------------------------------------------------------
     async def upsert_contacts(self, contacts: Sequence[ContactView]) -> None:
         # The newest snapshot per contact of the batch and every upload named, then one
-        # guarded write each: a stored newer version keeps its fields and gains the uploads.
+        # guarded write each, all in bulk: a stored newer version keeps its fields (the
+        # upsert is refused) and gains the uploads in a second bulk write.
         newest: dict[str, ContactView] = {}
         uploads: dict[str, list[str]] = {}
         for c in contacts:
@@ -477,22 +481,21 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
             if key not in newest or newest[key].version < c.version:
                 newest[key] = c
             uploads.setdefault(key, []).extend(c.upload_ids)
-
-        async def write(key: str, c: ContactView) -> None:
-            add = {"upload_ids": {"$each": list(dict.fromkeys(uploads[key]))}}
-            try:
-                await self._contacts.update_one(
-                    {"_id": key, "version": {"$lt": c.version}},
-                    {"$set": contact_to_document(c), "$addToSet": add},
-                    upsert=True,
+        keys = list(newest)
+        adds = {k: {"upload_ids": {"$each": list(dict.fromkeys(uploads[k]))}} for k in keys}
+        done = await update_each(
+            self._contacts,
+            [
+                (
+                    {"_id": k, "version": {"$lt": newest[k].version}},
+                    {"$set": contact_to_document(newest[k]), "$addToSet": adds[k]},
                 )
-            except OperationFailure as exc:
-                if not is_duplicate_key(exc):
-                    raise
-                if uploads[key]:
-                    await self._contacts.update_one({"_id": key}, {"$addToSet": add})
-
-        await gather_bounded(write(key, c) for key, c in newest.items())
+                for k in keys
+            ],
+            upsert=True,
+        )
+        older = [keys[i] for i in sorted(done.refused) if uploads[keys[i]]]
+        await update_each(self._contacts, [({"_id": k}, {"$addToSet": adds[k]}) for k in older])
 
     async def contacts_in(
         self, tenant_id: str, *, group_ids: Sequence[str], upload_id: str | None
@@ -514,8 +517,11 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
             lists.append({"upload_ids": upload_id})
         if not lists:
             return
-        cursor = self._contacts.find({"tenant_id": tenant_id, "deleted": False, "$or": lists}).sort(
-            "_id", ASCENDING
+        # Batches of a thousand: each is parsed in one go, blocking the event loop meanwhile.
+        cursor = (
+            self._contacts.find({"tenant_id": tenant_id, "deleted": False, "$or": lists})
+            .sort("_id", ASCENDING)
+            .batch_size(READ_BATCH)
         )
         async for doc in cursor:
             yield contact_from_document(doc)
@@ -527,21 +533,38 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
     async def set_link(
         self, tenant_id: str, contact_id: str, link_id: str, url: str | None, at: datetime
     ) -> None:
-        key = _key(tenant_id, contact_id)
-        # A revocation ends its own link only, even one issued at the same instant.
-        guard: Document = (
-            {"_id": key, "at": {"$lt": at}}
-            if url is not None
-            else {"_id": key, "link_id": link_id, "at": {"$lte": at}}
-        )
-        fields = {"tenant_id": tenant_id, "contact_id": contact_id, "link_id": link_id}
-        try:
-            await self._links.update_one(
-                guard, {"$set": {**fields, "url": url, "at": at}}, upsert=True
+        await self.set_links([LinkChange(tenant_id, contact_id, link_id, url, at)])
+
+    async def set_links(self, changes: Sequence[LinkChange]) -> None:
+        # One bulk write per round, each round at most one change per contact: the portal
+        # issues a link per contact of a list, so a batch is hundreds of contacts, and an
+        # unordered bulk write of them costs a few us each against ~200 us as point writes.
+        # A contact's later change goes in a later round, after its earlier one is stored.
+        rounds: list[list[tuple[Document, Document]]] = []
+        seen: dict[str, int] = {}
+        for c in changes:
+            key = _key(c.tenant_id, c.contact_id)
+            n = seen[key] = seen.get(key, -1) + 1
+            # A revocation ends its own link only, even one issued at the same instant.
+            guard: Document = (
+                {"_id": key, "at": {"$lt": c.at}}
+                if c.url is not None
+                else {"_id": key, "link_id": c.link_id, "at": {"$lte": c.at}}
             )
-        except OperationFailure as exc:
-            if not is_duplicate_key(exc):
-                raise  # else a later event (or a newer link) is stored: nothing to do
+            doc = {
+                "_id": key,
+                "tenant_id": c.tenant_id,
+                "contact_id": c.contact_id,
+                "link_id": c.link_id,
+                "url": c.url,
+                "at": c.at,
+            }
+            if n == len(rounds):
+                rounds.append([])
+            rounds[n].append((guard, doc))
+        for replacements in rounds:
+            # A refused upsert is a stored later event (or a newer link): nothing to do.
+            await replace_many(self._links, replacements, upsert=True)
 
     async def links(self, tenant_id: str, contact_ids: Sequence[str]) -> dict[str, str]:
         docs = await find_any(self._links, "_id", [_key(tenant_id, i) for i in contact_ids])
