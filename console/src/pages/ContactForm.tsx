@@ -220,7 +220,7 @@ export function ContactForm({ id }: { id?: string }) {
                 <Group mt="xs" justify="flex-end">
                   <Button
                     size="xs"
-                    variant="subtle"
+                    variant="outline"
                     color="red.9"
                     onClick={() => change({ accounts: form.accounts.filter((_, j) => j !== i) }, 'accounts')}
                   >
