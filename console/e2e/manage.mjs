@@ -147,7 +147,10 @@ const scenarios = {
     violations.push(...(await axe(page, 'group-edit')));
     await dialog.getByRole('button', { name: 'Save' }).click();
     await dialog.waitFor({ state: 'hidden', timeout: STEP });
-    await page.getByText('Described in the console').first().waitFor({ timeout: STEP });
+    await page
+      .locator('tr', { has: page.getByRole('link', { name: input.group, exact: true }) })
+      .getByRole('cell', { name: 'Described in the console', exact: true })
+      .waitFor({ timeout: STEP });
     // A group's name opens the contacts search of the group.
     const row = page.locator('tr', { has: page.getByRole('link', { name: input.fullGroup, exact: true }) });
     await row.getByRole('link', { name: input.fullGroup, exact: true }).click();
@@ -208,7 +211,7 @@ const scenarios = {
     const title = await page.locator(`[data-template="${first}"] h3`).textContent();
     const [download] = await Promise.all([
       page.waitForEvent('download', { timeout: STEP }),
-      page.getByRole('button', { name: `Download ${title} (CSV)` }).click(),
+      page.getByRole('button', { name: `Download CSV, ${title}` }).click(),
     ]);
     const csvPath = join(out, 'downloads', `template-${download.suggestedFilename()}`);
     await download.saveAs(csvPath);

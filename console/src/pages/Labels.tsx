@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { Anchor, Button, Group, Modal, Paper, Stack, Table, Text, TextInput, Textarea, Title } from '@mantine/core';
-import { ApiProblem, sendJson } from '../api';
+import { ApiProblem, readableMessage, sendJson } from '../api';
 import { dateTime } from '../format';
 import { navigate } from '../router';
 import { Confirm, DataTable, ProblemAlert, readable, usePaged } from '../components/Outreach';
@@ -43,7 +43,7 @@ export function Labels({ kind }: { kind: LabelKind }) {
       setDescription('');
       setNote(`Created the ${words.one} "${made?.name}".`);
     } catch (err) {
-      setNameError(err instanceof ApiProblem ? (err.forField('name') ?? err.readable()) : String(err));
+      setNameError(err instanceof ApiProblem ? (err.forField('name') ?? readableMessage(err.readable())) : String(err));
     }
   }
 

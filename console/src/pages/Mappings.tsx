@@ -46,11 +46,11 @@ export function Mappings() {
                 {t.columns.length} columns{t.match_key ? `, matched on ${t.match_key.replace(/_/g, ' ')}` : ''}
               </Text>
               <Group gap="xs" mt="sm">
-                <Button size="xs" variant="default" onClick={() => save(t, 'csv')} aria-label={`Download ${t.title} (CSV)`}>
-                  CSV
+                <Button size="xs" variant="default" onClick={() => save(t, 'csv')} aria-label={`Download CSV, ${t.title}`}>
+                  Download CSV
                 </Button>
-                <Button size="xs" variant="default" onClick={() => save(t, 'xlsx')} aria-label={`Download ${t.title} (Excel)`}>
-                  Excel
+                <Button size="xs" variant="default" onClick={() => save(t, 'xlsx')} aria-label={`Download Excel, ${t.title}`}>
+                  Download Excel
                 </Button>
               </Group>
             </Paper>
