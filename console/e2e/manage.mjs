@@ -5,7 +5,7 @@
 import { axe } from './a11y.mjs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { STEP, checkSizes, dialogShown, fieldError, input, out, runScenario, shot, signIn } from './browser.mjs';
+import { STEP, checkSizes, dialogShown, fieldError, input, out, runScenario, shot, sideways, signIn } from './browser.mjs';
 
 async function openFromMenu(page, link, heading) {
   await signIn(page);
@@ -24,23 +24,6 @@ async function addTag(scope, label, value) {
   const box = scope.getByLabel(label, { exact: true });
   await box.fill(value);
   await box.press('Enter');
-}
-
-/** Whether anything sideways scrolls: the page itself, or a box around `table`. */
-async function sideways(page, tableName) {
-  const table = page.getByRole('table', { name: tableName });
-  await table.waitFor({ timeout: STEP });
-  return table.evaluate((t) => {
-    const boxes = [];
-    for (let el = t.parentElement; el && el.tagName !== 'MAIN'; el = el.parentElement) boxes.push(el);
-    const main = t.closest('main');
-    return {
-      boxScrolls: boxes.some((el) => el.scrollWidth > el.clientWidth + 1),
-      tableWider: t.getBoundingClientRect().right > main.getBoundingClientRect().right + 1,
-      pageScrolls: document.documentElement.scrollWidth > window.innerWidth,
-      headers: [...t.querySelectorAll('thead th')].filter((th) => getComputedStyle(th).display !== 'none').map((th) => th.textContent),
-    };
-  });
 }
 
 /** The texts the contact page shows: heading, details, phones and emails, accounts, groups,

@@ -1,10 +1,10 @@
 import { useEffect, useState } from 'react';
-import { Anchor, AppShell, Burger, Button, Group, NavLink, Text, Title } from '@mantine/core';
+import { Anchor, AppShell, Burger, Button, Group, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { setUnauthorizedHandler, storeKey, storedKey } from './api';
 import { navigate, useRoute } from './router';
 import { OUTREACH_TITLES, isOutreach } from './outreachRoutes';
-import { OutreachNav, OutreachPage } from './pages/OutreachPages';
+import { NavLinks, OutreachNav, OutreachPage } from './pages/OutreachPages';
 import { SignIn } from './pages/SignIn';
 import { UploadWizard } from './pages/UploadWizard';
 import { UploadsDashboard } from './pages/UploadsDashboard';
@@ -108,17 +108,7 @@ export function App() {
         </Group>
       </AppShell.Header>
       <AppShell.Navbar p="xs" aria-label="Main">
-        {NAV.map((entry) => (
-          <NavLink
-            key={entry.path}
-            component="a"
-            href={entry.path}
-            label={entry.label}
-            active={entry.pages.includes(route.page)}
-            aria-current={entry.pages[0] === route.page ? 'page' : undefined}
-            onClick={go(entry.path)}
-          />
-        ))}
+        <NavLinks entries={NAV} page={route.page} onNavigate={close} />
         <OutreachNav page={route.page} onNavigate={close} />
       </AppShell.Navbar>
       <AppShell.Main>

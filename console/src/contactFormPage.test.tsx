@@ -12,7 +12,7 @@ afterEach(() => vi.unstubAllGlobals());
 describe('the add contact page', () => {
   it('sends what was typed and shows the API’s refusal under the field it names', async () => {
     const sent: unknown[] = [];
-    vi.stubGlobal('fetch', vi.fn(async (path: string, init?: RequestInit) => {
+    vi.stubGlobal('fetch', vi.fn(async (_path: string, init?: RequestInit) => {
       if (init?.method === 'POST') {
         sent.push(JSON.parse(String(init.body)));
         return json(422, {

@@ -227,3 +227,36 @@ export function ChannelPicker({ id, value, onChange }: { id: string; value: stri
     </div>
   );
 }
+
+/** "Show more" under a list read page by page, while the API has a next page. */
+export function ShowMore({ next, more }: { next: string | null; more: () => unknown }) {
+  if (!next) return null;
+  return (
+    <Group>
+      <Button variant="default" onClick={() => void more()}>
+        Show more
+      </Button>
+    </Group>
+  );
+}
+
+/** A row's buttons ("Edit", "Delete"...), each named with the row's name for screen readers;
+ * a `danger` one is outlined in red. */
+export function RowActions({ name, actions }: { name: string; actions: { label: string; onClick: () => void; danger?: boolean }[] }) {
+  return (
+    <Group gap="xs" justify="flex-end" wrap="nowrap">
+      {actions.map((a) => (
+        <Button
+          key={a.label}
+          size="xs"
+          variant={a.danger ? 'outline' : 'default'}
+          color={a.danger ? 'red.9' : undefined}
+          onClick={a.onClick}
+          aria-label={`${a.label} ${name}`}
+        >
+          {a.label}
+        </Button>
+      ))}
+    </Group>
+  );
+}

@@ -3,7 +3,7 @@ import { Anchor, Button, Group, Select, Stack, Table, Text, Title } from '@manti
 import { download, postJson } from '../api';
 import { dateTime } from '../format';
 import { navigate } from '../router';
-import { DataTable, ProblemAlert, readable, usePaged } from '../components/Outreach';
+import { DataTable, ProblemAlert, ShowMore, readable, usePaged } from '../components/Outreach';
 import {
   MESSAGE_STATES, campaignFilePath, canRetry, messageWhy,
   type Campaign, type CampaignMessage, type MessageState,
@@ -113,13 +113,7 @@ export function CampaignMessages({ campaign, onRetried }: { campaign: Campaign; 
           </Table.Tr>
         )}
       />
-      {next && (
-        <Group>
-          <Button variant="default" onClick={() => void more()}>
-            Show more
-          </Button>
-        </Group>
-      )}
+      <ShowMore next={next} more={more} />
       <Text size="sm">
         The campaign file lists the customers of its audience once each, with their portal URLs (no national id).
       </Text>

@@ -3,7 +3,7 @@ import { Anchor, Button, Group, Modal, Paper, Stack, Table, Text, TextInput, Tex
 import { ApiProblem, readableMessage, sendJson } from '../api';
 import { dateTime } from '../format';
 import { navigate } from '../router';
-import { Confirm, DataTable, ProblemAlert, readable, usePaged } from '../components/Outreach';
+import { Confirm, DataTable, ProblemAlert, RowActions, ShowMore, readable, usePaged } from '../components/Outreach';
 import { LABEL_KINDS, type LabelKind } from '../labels';
 
 interface StoredLabel {
@@ -116,25 +116,18 @@ export function Labels({ kind }: { kind: LabelKind }) {
             </Table.Td>
             <Table.Td visibleFrom="md">{dateTime(label.created_at)}</Table.Td>
             <Table.Td>
-              <Group gap="xs" justify="flex-end" wrap="nowrap">
-                <Button size="xs" variant="default" onClick={() => setEditing(label)} aria-label={`Edit ${label.name}`}>
-                  Edit
-                </Button>
-                <Button size="xs" variant="outline" color="red.9" onClick={() => setDeleting(label)} aria-label={`Delete ${label.name}`}>
-                  Delete
-                </Button>
-              </Group>
+              <RowActions
+                name={label.name}
+                actions={[
+                  { label: 'Edit', onClick: () => setEditing(label) },
+                  { label: 'Delete', onClick: () => setDeleting(label), danger: true },
+                ]}
+              />
             </Table.Td>
           </Table.Tr>
         )}
       />
-      {next && (
-        <Group>
-          <Button variant="default" onClick={() => void more()}>
-            Show more
-          </Button>
-        </Group>
-      )}
+      <ShowMore next={next} more={more} />
       <Modal
         opened={editing !== null}
         onClose={() => setEditing(null)}

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { Button, Group, Modal, Paper, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { ApiProblem, download, getJson, sendJson } from '../api';
 import { dateTime } from '../format';
-import { Confirm, DataTable, ProblemAlert, readable, useAction, usePaged } from '../components/Outreach';
+import { Confirm, DataTable, ProblemAlert, RowActions, ShowMore, readable, useAction, usePaged } from '../components/Outreach';
 import { columnsSummary, mappingRows, renameBody, type ImportTemplate, type StoredMapping } from '../mappings';
 
 /** The import templates to download (CSV or Excel) and the saved column mappings: view one,
@@ -80,28 +80,19 @@ export function Mappings() {
               </Table.Td>
               <Table.Td visibleFrom="md">{dateTime(m.updated_at)}</Table.Td>
               <Table.Td>
-                <Group gap="xs" justify="flex-end" wrap="nowrap">
-                  <Button size="xs" variant="default" onClick={() => setViewing(m)} aria-label={`View ${m.name}`}>
-                    View
-                  </Button>
-                  <Button size="xs" variant="default" onClick={() => setRenaming(m)} aria-label={`Rename ${m.name}`}>
-                    Rename
-                  </Button>
-                  <Button size="xs" variant="outline" color="red.9" onClick={() => setDeleting(m)} aria-label={`Delete ${m.name}`}>
-                    Delete
-                  </Button>
-                </Group>
+                <RowActions
+                  name={m.name}
+                  actions={[
+                    { label: 'View', onClick: () => setViewing(m) },
+                    { label: 'Rename', onClick: () => setRenaming(m) },
+                    { label: 'Delete', onClick: () => setDeleting(m), danger: true },
+                  ]}
+                />
               </Table.Td>
             </Table.Tr>
           )}
         />
-        {next && (
-          <Group>
-            <Button variant="default" onClick={() => void more()}>
-              Show more
-            </Button>
-          </Group>
-        )}
+        <ShowMore next={next} more={more} />
       </Stack>
       <Modal
         opened={viewing !== null}
