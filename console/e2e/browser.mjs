@@ -118,3 +118,21 @@ export async function fieldError(locator) {
     return texts.map((n) => n.textContent).join(' ') || null;
   });
 }
+
+/** Whether anything scrolls sideways around the table named `name`: a box between it and
+ * the main area, the table past the main area, or the page; and its visible headers. */
+export async function sideways(page, name) {
+  const table = page.getByRole('table', { name });
+  await table.waitFor({ timeout: STEP });
+  return table.evaluate((t) => {
+    const boxes = [];
+    for (let el = t.parentElement; el && el.tagName !== 'MAIN'; el = el.parentElement) boxes.push(el);
+    const main = t.closest('main');
+    return {
+      boxScrolls: boxes.some((el) => el.scrollWidth > el.clientWidth + 1),
+      tableWider: t.getBoundingClientRect().right > main.getBoundingClientRect().right + 1,
+      pageScrolls: document.documentElement.scrollWidth > window.innerWidth,
+      headers: [...t.querySelectorAll('thead th')].filter((th) => getComputedStyle(th).display !== 'none').map((th) => th.textContent),
+    };
+  });
+}

@@ -6,7 +6,7 @@ import { axe } from './a11y.mjs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  STEP, checkSizes, dialogShown, fieldError, figures, input, out, runScenario, shot, signIn,
+  STEP, checkSizes, dialogShown, fieldError, figures, input, out, runScenario, shot, sideways, signIn,
 } from './browser.mjs';
 import { readFileInWizard } from './wizard.mjs';
 
@@ -222,24 +222,7 @@ const scenarios = {
     await signIn(page);
     await page.getByRole('heading', { name: 'Upload a list' }).waitFor({ timeout: STEP });
     await page.setViewportSize({ width: 768, height: 1024 });
-    const fits = async (name) => {
-      const tableBox = page.getByRole('table', { name });
-      await tableBox.waitFor({ timeout: STEP });
-      return tableBox.evaluate((table) => {
-        // Any box between the table and the page's main area that scrolls sideways.
-        const boxes = [];
-        for (let el = table.parentElement; el && el.tagName !== 'MAIN'; el = el.parentElement) boxes.push(el);
-        const main = table.closest('main');
-        return {
-          boxScrolls: boxes.some((el) => el.scrollWidth > el.clientWidth + 1),
-          tableWider: table.getBoundingClientRect().right > main.getBoundingClientRect().right + 1,
-          pageScrolls: document.documentElement.scrollWidth > window.innerWidth,
-          headers: [...table.querySelectorAll('thead th')]
-            .filter((th) => getComputedStyle(th).display !== 'none')
-            .map((th) => th.textContent),
-        };
-      });
-    };
+    const fits = (name) => sideways(page, name);
     await page.getByRole('link', { name: 'Lead lists', exact: true }).click();
     const lists = await fits('Lead lists');
     await page.locator(`tr[data-list-id="${input.listId}"]`).waitFor({ timeout: STEP });

@@ -1,10 +1,10 @@
 import { useEffect, useState } from 'react';
-import { Anchor, AppShell, Burger, Button, Group, NavLink, Text, Title } from '@mantine/core';
+import { Anchor, AppShell, Burger, Button, Group, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { setUnauthorizedHandler, storeKey, storedKey } from './api';
 import { navigate, useRoute } from './router';
 import { OUTREACH_TITLES, isOutreach } from './outreachRoutes';
-import { OutreachNav, OutreachPage } from './pages/OutreachPages';
+import { NavLinks, OutreachNav, OutreachPage } from './pages/OutreachPages';
 import { SignIn } from './pages/SignIn';
 import { UploadWizard } from './pages/UploadWizard';
 import { UploadsDashboard } from './pages/UploadsDashboard';
@@ -12,6 +12,20 @@ import { UploadDetail } from './pages/UploadDetail';
 import { LeadLists } from './pages/LeadLists';
 import { Contacts } from './pages/Contacts';
 import { ContactDetail } from './pages/ContactDetail';
+import { ContactForm } from './pages/ContactForm';
+import { Labels } from './pages/Labels';
+import { Mappings } from './pages/Mappings';
+
+/** The console's own pages in the navigation, in order: path, label and the pages that light it. */
+const NAV: { path: string; label: string; pages: string[] }[] = [
+  { path: '/upload', label: 'Upload a list', pages: ['upload'] },
+  { path: '/uploads', label: 'Uploads', pages: ['uploads', 'upload-detail'] },
+  { path: '/mappings', label: 'Templates and mappings', pages: ['mappings'] },
+  { path: '/lead-lists', label: 'Lead lists', pages: ['lead-lists'] },
+  { path: '/contacts', label: 'Contacts', pages: ['contacts', 'contact-detail', 'contact-new', 'contact-edit'] },
+  { path: '/groups', label: 'Groups', pages: ['groups'] },
+  { path: '/tags', label: 'Tags', pages: ['tags'] },
+];
 
 export function App() {
   const [key, setKey] = useState<string | null>(storedKey());
@@ -36,6 +50,11 @@ export function App() {
       'lead-lists': 'Lead lists',
       contacts: 'Contacts',
       'contact-detail': 'Contact',
+      'contact-new': 'Add a contact',
+      'contact-edit': 'Edit a contact',
+      groups: 'Groups',
+      tags: 'Tags',
+      mappings: 'Import templates and saved mappings',
       'not-found': 'Not found',
     };
     document.title = `${key ? titles[route.page] : 'Sign in'} · Listflow console`;
@@ -89,38 +108,7 @@ export function App() {
         </Group>
       </AppShell.Header>
       <AppShell.Navbar p="xs" aria-label="Main">
-        <NavLink
-          component="a"
-          href="/upload"
-          label="Upload a list"
-          active={route.page === 'upload'}
-          aria-current={route.page === 'upload' ? 'page' : undefined}
-          onClick={go('/upload')}
-        />
-        <NavLink
-          component="a"
-          href="/uploads"
-          label="Uploads"
-          active={route.page === 'uploads' || route.page === 'upload-detail'}
-          aria-current={route.page === 'uploads' ? 'page' : undefined}
-          onClick={go('/uploads')}
-        />
-        <NavLink
-          component="a"
-          href="/lead-lists"
-          label="Lead lists"
-          active={route.page === 'lead-lists'}
-          aria-current={route.page === 'lead-lists' ? 'page' : undefined}
-          onClick={go('/lead-lists')}
-        />
-        <NavLink
-          component="a"
-          href="/contacts"
-          label="Contacts"
-          active={route.page === 'contacts' || route.page === 'contact-detail'}
-          aria-current={route.page === 'contacts' ? 'page' : undefined}
-          onClick={go('/contacts')}
-        />
+        <NavLinks entries={NAV} page={route.page} onNavigate={close} />
         <OutreachNav page={route.page} onNavigate={close} />
       </AppShell.Navbar>
       <AppShell.Main>
@@ -131,6 +119,11 @@ export function App() {
         {route.page === 'lead-lists' && <LeadLists />}
         {route.page === 'contacts' && <Contacts />}
         {route.page === 'contact-detail' && <ContactDetail id={route.id} />}
+        {route.page === 'contact-new' && <ContactForm key="new" />}
+        {route.page === 'contact-edit' && <ContactForm key={route.id} id={route.id} />}
+        {route.page === 'groups' && <Labels key="group" kind="group" />}
+        {route.page === 'tags' && <Labels key="tag" kind="tag" />}
+        {route.page === 'mappings' && <Mappings />}
         {route.page === 'not-found' && (
           <>
             <Title order={1}>Page not found</Title>

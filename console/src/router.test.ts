@@ -10,6 +10,11 @@ describe('parseRoute', () => {
     expect(parseRoute('/contacts/')).toEqual({ page: 'contacts' });
     expect(parseRoute('/contacts/c-1_2')).toEqual({ page: 'contact-detail', id: 'c-1_2' });
     expect(parseRoute('/contacts/a/b')).toEqual({ page: 'not-found', path: '/contacts/a/b' });
+    expect(parseRoute('/contacts/new')).toEqual({ page: 'contact-new' });
+    expect(parseRoute('/contacts/c-1/edit')).toEqual({ page: 'contact-edit', id: 'c-1' });
+    expect(parseRoute('/groups')).toEqual({ page: 'groups' });
+    expect(parseRoute('/tags/')).toEqual({ page: 'tags' });
+    expect(parseRoute('/mappings')).toEqual({ page: 'mappings' });
     expect(parseRoute('/uploads/../x')).toEqual({ page: 'not-found', path: '/uploads/../x' });
   });
 });

@@ -10,6 +10,11 @@ export type Route =
   | { page: 'lead-lists' }
   | { page: 'contacts' }
   | { page: 'contact-detail'; id: string }
+  | { page: 'contact-new' }
+  | { page: 'contact-edit'; id: string }
+  | { page: 'groups' }
+  | { page: 'tags' }
+  | { page: 'mappings' }
   | { page: 'not-found'; path: string };
 
 export function parseRoute(path: string): Route {
@@ -20,6 +25,12 @@ export function parseRoute(path: string): Route {
   if (clean === '/uploads') return { page: 'uploads' };
   if (clean === '/lead-lists') return { page: 'lead-lists' };
   if (clean === '/contacts') return { page: 'contacts' };
+  if (clean === '/contacts/new') return { page: 'contact-new' };
+  if (clean === '/groups') return { page: 'groups' };
+  if (clean === '/tags') return { page: 'tags' };
+  if (clean === '/mappings') return { page: 'mappings' };
+  const edit = /^\/contacts\/([A-Za-z0-9_-]+)\/edit$/.exec(clean);
+  if (edit) return { page: 'contact-edit', id: edit[1] };
   const contact = /^\/contacts\/([A-Za-z0-9_-]+)$/.exec(clean);
   if (contact) return { page: 'contact-detail', id: contact[1] };
   const detail = /^\/uploads\/([A-Za-z0-9_-]+)$/.exec(clean);

@@ -160,10 +160,13 @@ export interface Column {
   right?: boolean;
   /** Named for screen readers only (a column of buttons). */
   hidden?: boolean;
+  /** Shown from this breakpoint up only (its cells say the same with `visibleFrom`). */
+  visibleFrom?: 'sm' | 'md' | 'lg';
 }
 
 /** A list as a table: "Loading…" until read, the empty state's sentence, else the rows
- * under their headings, scrolling inside its box when narrower than `minWidth`. */
+ * under their headings, scrolling inside its box when narrower than `minWidth` (0: a table
+ * that fits any width by hiding columns, so it never scrolls). */
 export function DataTable<T>({ label, columns, items, empty, minWidth = 640, row }: {
   label: string;
   columns: Column[];
@@ -174,22 +177,21 @@ export function DataTable<T>({ label, columns, items, empty, minWidth = 640, row
 }) {
   if (items === null) return <Text>Loading…</Text>;
   if (items.length === 0) return <Text>{empty}</Text>;
-  return (
-    <Table.ScrollContainer minWidth={minWidth}>
-      <Table aria-label={label} striped>
-        <Table.Thead>
-          <Table.Tr>
-            {columns.map((c) => (
-              <Table.Th key={c.label} ta={c.right ? 'right' : undefined}>
-                {c.hidden ? <VisuallyHidden>{c.label}</VisuallyHidden> : c.label}
-              </Table.Th>
-            ))}
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>{items.map(row)}</Table.Tbody>
-      </Table>
-    </Table.ScrollContainer>
+  const table = (
+    <Table aria-label={label} striped>
+      <Table.Thead>
+        <Table.Tr>
+          {columns.map((c) => (
+            <Table.Th key={c.label} ta={c.right ? 'right' : undefined} visibleFrom={c.visibleFrom}>
+              {c.hidden ? <VisuallyHidden>{c.label}</VisuallyHidden> : c.label}
+            </Table.Th>
+          ))}
+        </Table.Tr>
+      </Table.Thead>
+      <Table.Tbody>{items.map(row)}</Table.Tbody>
+    </Table>
   );
+  return minWidth > 0 ? <Table.ScrollContainer minWidth={minWidth}>{table}</Table.ScrollContainer> : table;
 }
 
 /** A form's end: its refusal, the submit button, and "Saved." once it is. */
@@ -223,5 +225,38 @@ export function ChannelPicker({ id, value, onChange }: { id: string; value: stri
         ]}
       />
     </div>
+  );
+}
+
+/** "Show more" under a list read page by page, while the API has a next page. */
+export function ShowMore({ next, more }: { next: string | null; more: () => unknown }) {
+  if (!next) return null;
+  return (
+    <Group>
+      <Button variant="default" onClick={() => void more()}>
+        Show more
+      </Button>
+    </Group>
+  );
+}
+
+/** A row's buttons ("Edit", "Delete"...), each named with the row's name for screen readers;
+ * a `danger` one is outlined in red. */
+export function RowActions({ name, actions }: { name: string; actions: { label: string; onClick: () => void; danger?: boolean }[] }) {
+  return (
+    <Group gap="xs" justify="flex-end" wrap="nowrap">
+      {actions.map((a) => (
+        <Button
+          key={a.label}
+          size="xs"
+          variant={a.danger ? 'outline' : 'default'}
+          color={a.danger ? 'red.9' : undefined}
+          onClick={a.onClick}
+          aria-label={`${a.label} ${name}`}
+        >
+          {a.label}
+        </Button>
+      ))}
+    </Group>
   );
 }

@@ -3,13 +3,14 @@ import { Anchor, Button, Group, Select, Stack, Table, Text, Title } from '@manti
 import { download, postJson } from '../api';
 import { dateTime } from '../format';
 import { navigate } from '../router';
-import { DataTable, ProblemAlert, readable, usePaged } from '../components/Outreach';
+import { DataTable, ProblemAlert, ShowMore, readable, usePaged } from '../components/Outreach';
 import {
   MESSAGE_STATES, campaignFilePath, canRetry, messageWhy,
   type Campaign, type CampaignMessage, type MessageState,
 } from '../outreach';
 
 const ALL = 'all';
+const attemptsText = (n: number) => `${n} ${n === 1 ? 'attempt' : 'attempts'}`;
 const STATE_OPTIONS = [
   { value: ALL, label: 'Every state' },
   ...Object.entries(MESSAGE_STATES).map(([value, label]) => ({ value, label })),
@@ -47,7 +48,7 @@ export function CampaignMessages({ campaign, onRetried }: { campaign: Campaign; 
 
   return (
     <Stack gap="sm" component="section" aria-labelledby="campaign-ledger-title">
-      <Group justify="space-between" align="flex-end">
+      <Group justify="space-between" align="flex-end" gap="xs">
         <Title order={2} size="h3" id="campaign-ledger-title">
           One message per contact
         </Title>
@@ -58,6 +59,7 @@ export function CampaignMessages({ campaign, onRetried }: { campaign: Campaign; 
           onChange={(v) => setState(v ?? ALL)}
           allowDeselect={false}
           w={240}
+          maw="100%"
         />
       </Group>
       <ProblemAlert error={error} />
@@ -68,16 +70,18 @@ export function CampaignMessages({ campaign, onRetried }: { campaign: Campaign; 
           { label: 'Contact' },
           { label: 'State' },
           { label: 'Why' },
-          { label: 'Attempts', right: true },
-          { label: 'Sent' },
+          { label: 'Attempts', right: true, visibleFrom: 'lg' },
+          { label: 'Sent', visibleFrom: 'lg' },
           { label: 'Actions', hidden: true },
         ]}
         items={items}
-        minWidth={720}
+        // Fits a tablet and a phone without scrolling: attempts and the time sent move under
+        // the contact below the lg breakpoint, and long ids and errors wrap.
+        minWidth={0}
         empty={state === ALL ? 'No message yet: the campaign has not targeted anyone.' : 'No message in this state.'}
         row={(m) => (
           <Table.Tr key={m.id} data-message-id={m.id} data-state={m.state}>
-            <Table.Td>
+            <Table.Td style={{ overflowWrap: 'anywhere' }}>
               <Anchor
                 href={`/contacts/${m.contact_id}`}
                 onClick={(e) => {
@@ -88,13 +92,17 @@ export function CampaignMessages({ campaign, onRetried }: { campaign: Campaign; 
               >
                 {m.contact_id}
               </Anchor>
+              <Text size="xs" c="gray.7" hiddenFrom="lg" className="figure">
+                {attemptsText(m.attempts)}
+                {m.sent_at ? `, sent ${dateTime(m.sent_at)}` : ''}
+              </Text>
             </Table.Td>
             <Table.Td>{MESSAGE_STATES[m.state as MessageState] ?? m.state}</Table.Td>
-            <Table.Td>{messageWhy(m)}</Table.Td>
-            <Table.Td ta="right" className="figure">
+            <Table.Td style={{ overflowWrap: 'anywhere' }}>{messageWhy(m)}</Table.Td>
+            <Table.Td ta="right" className="figure" visibleFrom="lg">
               {m.attempts}
             </Table.Td>
-            <Table.Td>{m.sent_at ? dateTime(m.sent_at) : ''}</Table.Td>
+            <Table.Td visibleFrom="lg">{m.sent_at ? dateTime(m.sent_at) : ''}</Table.Td>
             <Table.Td>
               {canRetry(m, campaign) && (
                 <Button size="xs" variant="default" onClick={() => void retry(m)} aria-label={`Retry the message to ${m.contact_id}`}>
@@ -105,13 +113,7 @@ export function CampaignMessages({ campaign, onRetried }: { campaign: Campaign; 
           </Table.Tr>
         )}
       />
-      {next && (
-        <Group>
-          <Button variant="default" onClick={() => void more()}>
-            Show more
-          </Button>
-        </Group>
-      )}
+      <ShowMore next={next} more={more} />
       <Text size="sm">
         The campaign file lists the customers of its audience once each, with their portal URLs (no national id).
       </Text>

@@ -104,9 +104,21 @@ export function ContactDetail({ id }: { id: string }) {
       {back}
       <Group justify="space-between" align="flex-start">
         <Title order={1}>{displayName(contact)}</Title>
-        <Button variant="outline" color="red.9" onClick={askToDelete}>
-          Delete the contact
-        </Button>
+        <Group gap="xs">
+          <Button
+            component="a"
+            href={`/contacts/${id}/edit`}
+            onClick={(e: React.MouseEvent) => {
+              e.preventDefault();
+              navigate(`/contacts/${id}/edit`);
+            }}
+          >
+            Edit the contact
+          </Button>
+          <Button variant="outline" color="red.9" onClick={askToDelete}>
+            Delete the contact
+          </Button>
+        </Group>
       </Group>
       {deleteProblem && (
         <Alert color="red" title="Not deleted" role="alert">

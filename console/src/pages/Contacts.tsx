@@ -8,12 +8,14 @@ import { navigate } from '../router';
 import {
   NO_SEARCH, PAGE_SIZE, contactQuery, displayName, isEmptySearch, pageRange, type ContactSearch,
 } from '../contacts';
+import { searchFromQuery } from '../labels';
 import type { ContactPage, Label } from '../types';
 
 /** Search the customer base: by name, phone, email, tag or group, a page at a time. */
 export function Contacts() {
-  const [search, setSearch] = useState<ContactSearch>(NO_SEARCH);
-  const [applied, setApplied] = useState<ContactSearch>(NO_SEARCH);
+  // A link from the groups or tags page opens the search of that group or tag.
+  const [search, setSearch] = useState<ContactSearch>(() => ({ ...NO_SEARCH, ...searchFromQuery(window.location.search) }));
+  const [applied, setApplied] = useState<ContactSearch>(search);
   const [page, setPage] = useState<ContactPage | null>(null);
   const [total, setTotal] = useState<number | null>(null);
   // The cursors of the pages before this one (null for the first), for "Previous page".
@@ -59,7 +61,19 @@ export function Contacts() {
 
   return (
     <Stack gap="lg" maw={1100}>
-      <Title order={1}>Contacts</Title>
+      <Group justify="space-between">
+        <Title order={1}>Contacts</Title>
+        <Button
+          component="a"
+          href="/contacts/new"
+          onClick={(e: React.MouseEvent) => {
+            e.preventDefault();
+            navigate('/contacts/new');
+          }}
+        >
+          Add a contact
+        </Button>
+      </Group>
       <form
         aria-label="Search the contacts"
         onSubmit={(e) => {

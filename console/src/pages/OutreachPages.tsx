@@ -11,16 +11,21 @@ import { Suppressions } from './Suppressions';
 import { PortalSettings } from './PortalSettings';
 import { PortalActivity } from './PortalActivity';
 
-export function OutreachNav({ page, onNavigate }: { page: string; onNavigate: () => void }) {
+/** Navigation links: each lights for its pages, marks its first page as the current one. */
+export function NavLinks({ entries, page, onNavigate }: {
+  entries: { path: string; label: string; pages: readonly string[] }[];
+  page: string;
+  onNavigate: () => void;
+}) {
   return (
     <>
-      {OUTREACH_NAV.map((entry) => (
+      {entries.map((entry) => (
         <NavLink
           key={entry.path}
           component="a"
           href={entry.path}
           label={entry.label}
-          active={(entry.pages as string[]).includes(page)}
+          active={entry.pages.includes(page)}
           aria-current={entry.pages[0] === page ? 'page' : undefined}
           onClick={(e: React.MouseEvent) => {
             e.preventDefault();
@@ -31,6 +36,10 @@ export function OutreachNav({ page, onNavigate }: { page: string; onNavigate: ()
       ))}
     </>
   );
+}
+
+export function OutreachNav({ page, onNavigate }: { page: string; onNavigate: () => void }) {
+  return <NavLinks entries={OUTREACH_NAV} page={page} onNavigate={onNavigate} />;
 }
 
 export function OutreachPage({ route }: { route: OutreachRoute }) {
