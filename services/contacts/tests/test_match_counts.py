@@ -64,6 +64,14 @@ def test_more_than_5000_values_or_no_key_is_a_problem() -> None:
         headers={"X-API-Key": "k1"},
     )
     assert too_many.status_code == 422
+    # A preview's whole batch of 5,000 rows goes in one call.
+    most = client.post(
+        "/v1/contacts/match-counts",
+        json={"key": "phone", "values": [str(i) for i in range(5000)], "per_value": False},
+        headers={"X-API-Key": "k1"},
+    )
+    assert most.status_code == 200, most.text
+    assert most.json()["no_match"] == 5000
     assert too_many.headers["content-type"].startswith("application/problem+json")
     assert (
         client.post("/v1/contacts/match-counts", json={"key": "phone", "values": []}).status_code
