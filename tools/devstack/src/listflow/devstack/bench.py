@@ -812,7 +812,7 @@ def _idle_rates(services: dict[str, ServiceProcess], limit_s: float = 120.0) -> 
         after = _cpu_s(services)
         rates = {k: (after[k] - before.get(k, 0.0)) / 5 for k in after if k != "bench and gateway"}
         busy = sum(rates.values())
-        if busy > 0.8 * previous and busy < 1.0 or time.monotonic() > deadline:
+        if (busy > 0.8 * previous and busy < 1.0) or time.monotonic() > deadline:
             print(f"  idle stack: {busy:.2f} cores busy", flush=True)
             return rates
         print(f"  waiting for the stack to settle ({busy:.2f} cores busy)", flush=True)

@@ -75,7 +75,13 @@ class CheckedRow:
     def __reduce__(self) -> tuple[type["CheckedRow"], tuple[Any, ...]]:
         # Rows come back from the checker processes pickled: the dataclass's own state
         # protocol looks its fields up again for every row (~5% of a preview's CPU).
-        return CheckedRow, (self.row_number, self.match_value, self.body, self.dedupe_key, self.unique)
+        return CheckedRow, (
+            self.row_number,
+            self.match_value,
+            self.body,
+            self.dedupe_key,
+            self.unique,
+        )
 
 
 @dataclass
@@ -137,7 +143,9 @@ class RowChecker:
                     rows.append(checked)
                 continue
             if not spec.events:
-                rows.append(CheckedRow(row_number, value, b"", dedupe_key(contact, spec.key, value)))
+                rows.append(
+                    CheckedRow(row_number, value, b"", dedupe_key(contact, spec.key, value))
+                )
                 continue
             event = ContactRowParsed(
                 tenant_id=spec.tenant_id,
