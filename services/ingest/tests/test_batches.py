@@ -164,23 +164,26 @@ def test_rows_of_one_customer_with_other_accounts_are_not_duplicates() -> None:
     assert sorted(o["row_number"] for o in result.outcomes) == [3, 5]
 
 
-def test_rows_into_a_lead_list_become_lead_events_with_unique_fields_checked_in_order() -> None:
+def lead_list_spec(*, churn: bool, events: bool = True) -> CheckSpec:
+    """Rows into the lead list Spring, matched by phone, whose custom field Ref is unique."""
     headers = ("Name", "Phone1", "Ref")
     info = LeadListInfo(
         id="L1", name="Spring", fields=(CustomFieldDefinition(name="Ref", unique=True),)
     )
-    lead = LeadSpec(converter=LeadConverter(info, {}), duplicates=DuplicatePolicy(), churn=True)
-    checker = RowChecker(
-        spec(
-            headers=headers,
-            mapping=narrow_mapping(resolve_mapping(headers, {"Ref": "extra"})),
-            key=MatchKey.PHONE,
-            match=MatchPolicy(key=MatchKey.PHONE),
-            target=TargetRef(kind=TargetKind.LEAD_LIST, id="L1", name="Spring"),
-            lead=lead,
-        ),
-        Protector(SECRET),
+    lead = LeadSpec(converter=LeadConverter(info, {}), duplicates=DuplicatePolicy(), churn=churn)
+    return spec(
+        headers=headers,
+        mapping=narrow_mapping(resolve_mapping(headers, {"Ref": "extra"})),
+        key=MatchKey.PHONE,
+        match=MatchPolicy(key=MatchKey.PHONE),
+        target=TargetRef(kind=TargetKind.LEAD_LIST, id="L1", name="Spring"),
+        lead=lead,
+        events=events,
     )
+
+
+def test_rows_into_a_lead_list_become_lead_events_with_unique_fields_checked_in_order() -> None:
+    checker = RowChecker(lead_list_spec(churn=True), Protector(SECRET))
     sorter = DuplicateSorter(tenant_id="acme", key=MatchKey.PHONE)
     first = sorter.sort(checker.check([(1, ["Ann", "212 555 0101", "R1"])]))
     second = sorter.sort(
@@ -224,11 +227,6 @@ def test_a_checked_row_comes_back_from_a_worker_unchanged() -> None:
 
 
 def test_a_lead_list_preview_refuses_the_same_repeated_unique_values() -> None:
-    headers = ("Name", "Phone1", "Ref")
-    info = LeadListInfo(
-        id="L1", name="Spring", fields=(CustomFieldDefinition(name="Ref", unique=True),)
-    )
-    lead = LeadSpec(converter=LeadConverter(info, {}), duplicates=DuplicatePolicy(), churn=False)
     rows: list[Row | BrokenRow] = [
         (1, ["Ann", "212 555 0101", "R1"]),
         (2, ["Bob", "212 555 0102", "R1"]),
@@ -237,18 +235,7 @@ def test_a_lead_list_preview_refuses_the_same_repeated_unique_values() -> None:
     ]
     results = []
     for events in (True, False):
-        checker = RowChecker(
-            spec(
-                headers=headers,
-                mapping=narrow_mapping(resolve_mapping(headers, {"Ref": "extra"})),
-                key=MatchKey.PHONE,
-                match=MatchPolicy(key=MatchKey.PHONE),
-                target=TargetRef(kind=TargetKind.LEAD_LIST, id="L1", name="Spring"),
-                lead=lead,
-                events=events,
-            ),
-            Protector(SECRET),
-        )
+        checker = RowChecker(lead_list_spec(churn=False, events=events), Protector(SECRET))
         sorter = DuplicateSorter(tenant_id="acme", key=MatchKey.PHONE)
         sorted_batch = sorter.sort(checker.check(rows))
         results.append(
