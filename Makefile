@@ -27,7 +27,7 @@ help:
 	@echo "make test-unit  the fast, pure unit tests only (and the console's vitest tests)"
 	@echo "make fuzz       the API fuzz and property tests, longer (FUZZ_EXAMPLES=200 PROPERTY_EXAMPLES=5500)"
 	@echo "make lint       ruff and mypy"
-	@echo "make bench      a large upload measured end to end (BENCH_ROWS=100000 BENCH_CONTACTS=1 BENCH_PROFILE=0 BENCH_PORTAL_ONLY=0)"
+	@echo "make bench      a large upload measured end to end (BENCH_ROWS=100000 BENCH_CONTACTS=1 BENCH_PROFILE=0 BENCH_PORTAL_ONLY=0 BENCH_PREVIEW_ONLY=0)"
 	@echo "make infra-up / infra-down / infra-wipe   the local Kafka and FerretDB (dev profile)"
 
 $(UV):
