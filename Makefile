@@ -27,7 +27,7 @@ help:
 	@echo "make test-unit  the fast, pure unit tests only (and the console's vitest tests)"
 	@echo "make fuzz       the API fuzz and property tests, longer (FUZZ_EXAMPLES=200 PROPERTY_EXAMPLES=5500)"
 	@echo "make lint       ruff and mypy"
-	@echo "make bench      a large upload measured end to end (BENCH_ROWS=100000 BENCH_CONTACTS=1 BENCH_PROFILE=0 BENCH_PORTAL_ONLY=0)"
+	@echo "make bench      a large upload measured end to end (BENCH_ROWS=100000 BENCH_CONTACTS=1 BENCH_PROFILE=0 BENCH_PORTAL_ONLY=0 BENCH_PREVIEW_ONLY=0)"
 	@echo "make infra-up / infra-down / infra-wipe   the local Kafka and FerretDB (dev profile)"
 
 $(UV):
@@ -103,12 +103,13 @@ format: sync
 # size, BENCH_CONTACTS the contacts consumer processes, BENCH_PROFILE=1 samples with py-spy,
 # BENCH_INGEST_ONLY=1 streams the file through ingest alone (a million rows in minutes),
 # BENCH_LOG_LEVEL=INFO keeps per-batch timings in the service logs (.local/bench/logs),
-# BENCH_RESTART_CONTACTS=1 restarts contacts before the update file (as after a deploy).
+# BENCH_RESTART_CONTACTS=1 restarts contacts before the update file (as after a deploy),
+# BENCH_PREVIEW_ONLY=1 loads the first file and times the preview of the second (BENCH_PREVIEW_RUNS).
 bench: sync tools
 	$(UV) run --frozen listflow-bench --rows $(or $(BENCH_ROWS),100000) \
 		--contacts-instances $(or $(BENCH_CONTACTS),1) $(if $(filter 1,$(BENCH_PROFILE)),--profile) \
 		$(if $(filter 1,$(BENCH_INGEST_ONLY)),--ingest-only) $(if $(filter 1,$(BENCH_PORTAL_ONLY)),--portal-only) \
-		$(if $(filter 1,$(BENCH_CAMPAIGNS_ONLY)),--campaigns-only)
+		$(if $(filter 1,$(BENCH_CAMPAIGNS_ONLY)),--campaigns-only) $(if $(filter 1,$(BENCH_PREVIEW_ONLY)),--preview-only)
 
 infra-up: sync tools
 	$(UV) run --frozen listflow-dev infra up

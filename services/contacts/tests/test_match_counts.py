@@ -41,6 +41,13 @@ async def test_counts_tell_none_one_and_several_apart(sink: RecordingSink) -> No
     body = response.json()
     assert (body["no_match"], body["one_match"], body["several_matches"]) == (1, 1, 1)
     assert body["counts"] == dict(zip(values, [2, 1, 0], strict=True))
+    totals = client.post(
+        "/v1/contacts/match-counts",
+        json={"key": "phone", "values": values, "per_value": False},
+        headers={"X-API-Key": "k1"},
+    ).json()
+    assert (totals["no_match"], totals["one_match"], totals["several_matches"]) == (1, 1, 1)
+    assert totals["counts"] == {}
     other = client.post(
         "/v1/contacts/match-counts",
         json={"key": "phone", "values": values},
@@ -49,14 +56,22 @@ async def test_counts_tell_none_one_and_several_apart(sink: RecordingSink) -> No
     assert other["no_match"] == 3
 
 
-def test_more_than_1000_values_or_no_key_is_a_problem() -> None:
+def test_more_than_5000_values_or_no_key_is_a_problem() -> None:
     client = app_for(InMemoryContactRepository())
     too_many = client.post(
         "/v1/contacts/match-counts",
-        json={"key": "phone", "values": [str(i) for i in range(1001)]},
+        json={"key": "phone", "values": [str(i) for i in range(matches_api.MAX_VALUES + 1)]},
         headers={"X-API-Key": "k1"},
     )
     assert too_many.status_code == 422
+    # A preview's whole batch of 5,000 rows goes in one call.
+    most = client.post(
+        "/v1/contacts/match-counts",
+        json={"key": "phone", "values": [str(i) for i in range(5000)], "per_value": False},
+        headers={"X-API-Key": "k1"},
+    )
+    assert most.status_code == 200, most.text
+    assert most.json()["no_match"] == 5000
     assert too_many.headers["content-type"].startswith("application/problem+json")
     assert (
         client.post("/v1/contacts/match-counts", json={"key": "phone", "values": []}).status_code

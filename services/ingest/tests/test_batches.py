@@ -1,9 +1,17 @@
 import asyncio
+import pickle
 
 import orjson
 import pytest
 from listflow.ingest.adapters.checker_pool import CheckerPool
-from listflow.ingest.domain.batches import CheckSpec, DuplicateSorter, LeadSpec, RowChecker
+from listflow.ingest.domain.batches import (
+    CheckedBatch,
+    CheckedRow,
+    CheckSpec,
+    DuplicateSorter,
+    LeadSpec,
+    RowChecker,
+)
 from listflow.ingest.domain.fields import resolve_mapping
 from listflow.ingest.domain.file_rows import BrokenRow, OversizedRow, RaggedRow, Row
 from listflow.ingest.domain.lead_rows import LeadConverter, LeadListInfo, narrow_mapping
@@ -156,23 +164,26 @@ def test_rows_of_one_customer_with_other_accounts_are_not_duplicates() -> None:
     assert sorted(o["row_number"] for o in result.outcomes) == [3, 5]
 
 
-def test_rows_into_a_lead_list_become_lead_events_with_unique_fields_checked_in_order() -> None:
+def lead_list_spec(*, churn: bool, events: bool = True) -> CheckSpec:
+    """Rows into the lead list Spring, matched by phone, whose custom field Ref is unique."""
     headers = ("Name", "Phone1", "Ref")
     info = LeadListInfo(
         id="L1", name="Spring", fields=(CustomFieldDefinition(name="Ref", unique=True),)
     )
-    lead = LeadSpec(converter=LeadConverter(info, {}), duplicates=DuplicatePolicy(), churn=True)
-    checker = RowChecker(
-        spec(
-            headers=headers,
-            mapping=narrow_mapping(resolve_mapping(headers, {"Ref": "extra"})),
-            key=MatchKey.PHONE,
-            match=MatchPolicy(key=MatchKey.PHONE),
-            target=TargetRef(kind=TargetKind.LEAD_LIST, id="L1", name="Spring"),
-            lead=lead,
-        ),
-        Protector(SECRET),
+    lead = LeadSpec(converter=LeadConverter(info, {}), duplicates=DuplicatePolicy(), churn=churn)
+    return spec(
+        headers=headers,
+        mapping=narrow_mapping(resolve_mapping(headers, {"Ref": "extra"})),
+        key=MatchKey.PHONE,
+        match=MatchPolicy(key=MatchKey.PHONE),
+        target=TargetRef(kind=TargetKind.LEAD_LIST, id="L1", name="Spring"),
+        lead=lead,
+        events=events,
     )
+
+
+def test_rows_into_a_lead_list_become_lead_events_with_unique_fields_checked_in_order() -> None:
+    checker = RowChecker(lead_list_spec(churn=True), Protector(SECRET))
     sorter = DuplicateSorter(tenant_id="acme", key=MatchKey.PHONE)
     first = sorter.sort(checker.check([(1, ["Ann", "212 555 0101", "R1"])]))
     second = sorter.sort(
@@ -184,3 +195,57 @@ def test_rows_into_a_lead_list_become_lead_events_with_unique_fields_checked_in_
     [outcome] = second.outcomes
     assert (outcome["row_number"], outcome["column"]) == (2, "Ref")
     assert "must be unique" in outcome["reason"]
+
+
+def test_a_preview_keys_the_same_rows_as_an_import_without_encoding_events() -> None:
+    batch: list[Row | BrokenRow] = [*BATCH, (6, ["Dee", "212 555 0106", None, "a-6"])]
+    imported = RowChecker(spec(tags=("march",)), Protector(SECRET)).check(batch)
+    previewed = RowChecker(
+        spec(run_id="run-2", tags=("march",), events=False), Protector(SECRET)
+    ).check(batch)
+
+    def keyed(checked: CheckedBatch) -> list[tuple[int, str, str, tuple[tuple[str, str], ...]]]:
+        return [(r.row_number, r.match_value, r.dedupe_key, r.unique) for r in checked.rows]
+
+    assert (
+        keyed(previewed)
+        == keyed(imported)
+        == [
+            (1, "A-1", "A-1", ()),
+            (5, "A-1", "A-1", ()),
+            (6, "A-6", "A-6", ()),
+        ]
+    )
+    assert previewed.invalid == imported.invalid and previewed.size == imported.size
+    assert all(r.body == b"" for r in previewed.rows)
+    assert all(r.body for r in imported.rows)
+
+
+def test_a_checked_row_comes_back_from_a_worker_unchanged() -> None:
+    row = CheckedRow(7, "A-7", b"{}", "A-7\x1fACC-1", (("Ref", "R1"),))
+    assert pickle.loads(pickle.dumps(row)) == row
+
+
+def test_a_lead_list_preview_refuses_the_same_repeated_unique_values() -> None:
+    rows: list[Row | BrokenRow] = [
+        (1, ["Ann", "212 555 0101", "R1"]),
+        (2, ["Bob", "212 555 0102", "R1"]),
+        (3, ["Cy", "not a phone", "R2"]),
+        (4, ["Ann", "212 555 0101", "R3"]),
+    ]
+    results = []
+    for events in (True, False):
+        checker = RowChecker(lead_list_spec(churn=False, events=events), Protector(SECRET))
+        sorter = DuplicateSorter(tenant_id="acme", key=MatchKey.PHONE)
+        sorted_batch = sorter.sort(checker.check(rows))
+        results.append(
+            (
+                [(r.row_number, r.match_value, r.unique) for r in sorted_batch.rows],
+                sorted_batch.outcomes,
+                sorter.invalid,
+                sorter.duplicates,
+            )
+        )
+    assert results[0] == results[1]
+    assert results[1][0] == [(1, "+12125550101", (("Ref", "R1"),))]
+    assert (results[1][2], results[1][3]) == (2, 1)

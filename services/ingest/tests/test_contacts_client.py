@@ -1,3 +1,5 @@
+import json
+
 import httpx
 import pytest
 from listflow.ingest.adapters.contacts_client import (
@@ -5,6 +7,7 @@ from listflow.ingest.adapters.contacts_client import (
     ContactsUnavailable,
     MatchCounts,
 )
+from listflow.ingest.ports import MAX_VALUES
 from listflow.schemas.values import MatchKey
 
 
@@ -33,10 +36,16 @@ async def test_counts_are_asked_with_the_callers_key() -> None:
     assert counts == MatchCounts(2, 1, 0)
     assert seen[0].url == "http://contacts.test/v1/contacts/match-counts"
     assert seen[0].headers["X-API-Key"] == "lf_key"
+    # Only the totals are wanted, not a count per value.
+    assert json.loads(seen[0].content) == {
+        "key": "phone",
+        "values": ["+1", "+2", "+3"],
+        "per_value": False,
+    }
     assert await contacts.match_counts("lf_key", MatchKey.PHONE, []) == MatchCounts()
     assert len(seen) == 1
-    with pytest.raises(ValueError, match="1000"):
-        await contacts.match_counts("lf_key", MatchKey.PHONE, ["x"] * 1001)
+    with pytest.raises(ValueError, match=str(MAX_VALUES)):
+        await contacts.match_counts("lf_key", MatchKey.PHONE, ["x"] * (MAX_VALUES + 1))
     await contacts.close()
 
 

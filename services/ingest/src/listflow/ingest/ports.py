@@ -158,7 +158,7 @@ class LeadLists(Protocol):
 
 
 # The most match values one call to `ContactMatches.match_counts` takes.
-MAX_VALUES = 1000
+MAX_VALUES = 5000
 
 
 class ContactsUnavailable(RuntimeError):

@@ -132,7 +132,11 @@ def _cpu_s(services: dict[str, ServiceProcess]) -> dict[str, float]:
     for name, service in services.items():
         assert service.process is not None
         used[name] = sum(processes[p].cpu_s for p in _tree(processes, service.process.pid))
-    for process in processes.values():
+    # Only the infrastructure this bench started (its children): other stacks on the machine
+    # run their own FerretDB, PostgreSQL and Kafka.
+    ours = _tree(processes, os.getpid())
+    for pid in ours:
+        process = processes[pid]
         part = next((v for k, v in INFRA_PROCESSES.items() if process.name.startswith(k)), None)
         if part is not None:
             used[part] = used.get(part, 0.0) + process.cpu_s
@@ -736,10 +740,13 @@ TARGETS = {
 PREVIEW_TARGET_ROWS_PER_S = 10_000
 
 
-def _preview(client: httpx.Client, path: Path, rows: int) -> dict[str, Any]:
+def _preview(
+    client: httpx.Client, path: Path, rows: int, services: dict[str, ServiceProcess]
+) -> dict[str, Any]:
     """The file uploaded without a target (it waits), then previewed: every row validated
     and its match value counted against the stored contacts. Timed by the preview's own
-    start and end (poll-free)."""
+    start and end (poll-free); CPU per row of ingest, contacts and the store over the same
+    span (the upload itself excluded)."""
     with path.open("rb") as f:
         response = client.post(
             "/v1/uploads",
@@ -748,6 +755,8 @@ def _preview(client: httpx.Client, path: Path, rows: int) -> dict[str, Any]:
         )
     response.raise_for_status()
     upload_id = response.json()["id"]
+    load_before = os.getloadavg()[0]
+    cpu_before = _cpu_s(services)
     started = time.perf_counter()
     client.post(
         f"/v1/uploads/{upload_id}/preview", json={"match": {"key": "account_number"}}
@@ -755,6 +764,7 @@ def _preview(client: httpx.Client, path: Path, rows: int) -> dict[str, Any]:
     while (body := client.get(f"/v1/uploads/{upload_id}/preview").json())["status"] == "running":
         time.sleep(0.25)
     wall_s = time.perf_counter() - started
+    cpu_us_per_row = _cpu_us_per_row(cpu_before, _cpu_s(services), rows)
     if body["status"] != "completed":
         raise RuntimeError(f"preview {body['status']}: {body.get('failure')}")
     took = datetime.fromisoformat(body["completed_at"]) - datetime.fromisoformat(body["started_at"])
@@ -766,7 +776,115 @@ def _preview(client: httpx.Client, path: Path, rows: int) -> dict[str, Any]:
         "rows_per_s": rows / seconds,
         "counts": body["counts"],
         "matches": body["matches"],
+        "cpu_us_per_row": cpu_us_per_row,
+        "load_average_1m": [load_before, os.getloadavg()[0]],
     }
+
+
+def _preview_parts(services: dict[str, ServiceProcess]) -> dict[str, ServiceProcess]:
+    """The services a preview works in: ingest (its checkers too) and contacts."""
+    return {name: services[name] for name in ("ingest", "contacts")}
+
+
+def _preview_line(preview: dict[str, Any]) -> str:
+    cpu = preview["cpu_us_per_row"]
+    parts = ", ".join(
+        f"{k} {cpu[k]:,.0f}" for k in ("ingest", "contacts", "ferretdb", "postgresql") if k in cpu
+    )
+    load = preview["load_average_1m"]
+    return (
+        f"  {preview['rows_per_s']:,.0f} rows/s ({preview['seconds']:.1f} s); CPU us per row: "
+        f"{parts} (load {load[0]:.1f} -> {load[1]:.1f}; counts {preview['counts']}, "
+        f"matches {preview['matches']})"
+    )
+
+
+def _idle_rates(services: dict[str, ServiceProcess], limit_s: float = 120.0) -> dict[str, float]:
+    """CPU seconds a second of each part with nothing asked of the stack, once it has settled
+    (the services' own pollers and consumers never stop): what a preview is charged for
+    those is taken off its figures."""
+    deadline = time.monotonic() + limit_s
+    previous = float("inf")
+    while True:
+        before = _cpu_s(services)
+        time.sleep(5)
+        after = _cpu_s(services)
+        rates = {k: (after[k] - before.get(k, 0.0)) / 5 for k in after if k != "bench and gateway"}
+        busy = sum(rates.values())
+        if (busy > 0.8 * previous and busy < 1.0) or time.monotonic() > deadline:
+            print(f"  idle stack: {busy:.2f} cores busy", flush=True)
+            return rates
+        print(f"  waiting for the stack to settle ({busy:.2f} cores busy)", flush=True)
+        previous = busy
+
+
+def _preview_only(args: argparse.Namespace) -> None:
+    """The first file loaded end to end, then the preview of the second (half of it the
+    first's customers) run `--preview-runs` times on the same stack (BENCH_PREVIEW_ONLY=1);
+    with `--profile`, py-spy samples ingest and contacts during the previews."""
+    os.environ.setdefault("LISTFLOW_STORE", "ferretdb2")
+    infra.wipe(PROFILE)
+    infra.up(PROFILE)
+    asyncio.run(ensure_topics(PROFILE.kafka_bootstrap))
+    work = PROFILE.state.parent / "bench-files"
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"generating {args.rows:,} rows (5% invalid, 3% in-file duplicates, mixed countries)")
+    first_rows, _ = datagen.rows(args.rows, seed=42, international=True)
+    first = datagen.write_csv(work / "first.csv", first_rows)
+    second_rows, _ = datagen.rows(
+        args.rows, seed=43, international=True, account_offset=args.rows // 2
+    )
+    second = datagen.write_csv(work / "second.csv", second_rows)
+    del first_rows, second_rows
+    stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    profile_dir = args.out / f"profile-{stamp}-preview" if args.profile else None
+    key, env = _bench_env()
+    previews: list[dict[str, Any]] = []
+    try:
+        with (
+            running_stack(env, PORTS, GATEWAY_PORT, PROFILE.state / "logs") as (services, url),
+            httpx.Client(base_url=url, headers={"X-API-Key": key}, timeout=600) as client,
+        ):
+            _phase("first upload (new customers), to have customers to match")
+            loaded = _upload(client, first, services, args.rows)
+            print(f"  {loaded.end_to_end_rate or 0:,.0f} rows/s end to end")
+            parts = _preview_parts(services)
+            # The services a preview does not use would keep the store busy (read models,
+            # pollers) and blur its CPU per row.
+            for name in services.keys() - parts.keys():
+                services[name].stop()
+            for run in range(1, args.preview_runs + 1):
+                idle = _idle_rates(parts)
+                _phase(f"preview {run} of the second file against the stored customers")
+                with _profiled(parts, profile_dir if run == 1 else None):
+                    preview = _preview(client, second, args.rows, parts)
+                preview["idle_cores"] = idle
+                preview["cpu_us_per_row_raw"] = preview["cpu_us_per_row"]
+                preview["cpu_us_per_row"] = {
+                    k: round(v - 1e6 * idle.get(k, 0.0) * preview["wall_s"] / args.rows, 1)
+                    for k, v in preview["cpu_us_per_row"].items()
+                }
+                previews.append(preview)
+                print(_preview_line(preview) + " (less the idle stack's)", flush=True)
+    finally:
+        infra.down(PROFILE)
+    result: dict[str, Any] = {
+        "when": datetime.now(UTC).isoformat(),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "store": infra.store_description(),
+        "rows": args.rows,
+        "previews": previews,
+    }
+    if profile_dir is not None:
+        result["hot_spots"] = {name: _hot_spots(profile_dir / f"{name}.txt") for name in parts}
+        for name, spots in result["hot_spots"].items():
+            print(f"\n  where {name} spends its CPU during the first preview (py-spy):")
+            for frame, share in spots:
+                print(f"    {share:5.1f}%  {frame}")
+    args.out.mkdir(exist_ok=True)
+    out = args.out / f"bench-preview-{stamp}.json"
+    out.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
+    print(f"\nwritten to {out}")
 
 
 @dataclass(frozen=True)
@@ -842,8 +960,8 @@ def _run_store(store: str, args: argparse.Namespace, files: _Files, stamp: str) 
                 run2 = _upload(client, files.second, watched, args.rows)
                 loads.append(os.getloadavg()[0])
                 _phase("preview of the second file against the stored customers")
-                preview = _preview(client, files.second, args.rows)
-                print(f"  {preview['rows_per_s']:,.0f} rows/s ({preview['seconds']:.1f} s)")
+                preview = _preview(client, files.second, args.rows, _preview_parts(services))
+                print(_preview_line(preview))
                 # Ingest alone: with every contacts consumer stopped, nothing else competes
                 # for the cores while the file is parsed, validated and published. Then
                 # contacts alone: started on the rows waiting in Kafka, it merges them with
@@ -1067,7 +1185,20 @@ def main() -> None:
         help="only the campaigns phase: an email campaign of BENCH_CAMPAIGN_CONTACTS (100,000) "
         "contacts on ListReady, to Mailpit",
     )
+    parser.add_argument(
+        "--preview-only",
+        action="store_true",
+        default=os.environ.get("BENCH_PREVIEW_ONLY") == "1",
+        help="only the preview phase: the first file loaded end to end, then the preview of "
+        "the second timed --preview-runs times (with --profile, py-spy during the first)",
+    )
+    parser.add_argument(
+        "--preview-runs", type=int, default=int(os.environ.get("BENCH_PREVIEW_RUNS", "3"))
+    )
     args = parser.parse_args()
+    if args.preview_only:
+        _preview_only(args)
+        return
     if args.campaigns_only:
         _campaigns_only(args.out)
         return

@@ -10,7 +10,7 @@ from listflow.schemas.text import SafeText
 from listflow.schemas.values import MatchKey
 from pydantic import BaseModel, Field, StringConstraints
 
-MAX_VALUES = 1000
+MAX_VALUES = 5000
 
 router = APIRouter(prefix="/v1/contacts", tags=["contacts"], responses=PROBLEM_RESPONSES)
 
@@ -19,7 +19,11 @@ class MatchCountsQuery(BaseModel):
     key: MatchKey
     values: list[Annotated[SafeText, StringConstraints(min_length=1, max_length=512)]] = Field(
         max_length=MAX_VALUES,
-        description="Normalized match values (listflow.schemas.matching), at most 1000.",
+        description="Normalized match values (listflow.schemas.matching), at most 5000.",
+    )
+    per_value: bool = Field(
+        default=True,
+        description="Whether to answer `counts` per value; a preview wants only the totals.",
     )
 
 
@@ -29,7 +33,8 @@ class MatchCounts(BaseModel):
     one_match: int
     several_matches: int
     counts: dict[str, int] = Field(
-        description="Contacts found per value: 0, 1, or 2 meaning two or more."
+        description="Contacts found per value: 0, 1, or 2 meaning two or more (empty when "
+        "asked with `per_value: false`)."
     )
 
 
@@ -47,5 +52,5 @@ async def match_counts(request: Request, tenant: TenantDep, query: MatchCountsQu
         no_match=found.count(0),
         one_match=found.count(1),
         several_matches=sum(1 for n in found if n >= 2),
-        counts=counts,
+        counts=counts if query.per_value else {},
     )

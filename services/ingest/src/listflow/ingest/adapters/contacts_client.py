@@ -20,7 +20,7 @@ class ContactsClient:
         )
 
     async def match_counts(self, api_key: str, key: MatchKey, values: list[str]) -> MatchCounts:
-        """How many rows find no, one or several stored contacts; at most 1000 values a call.
+        """How many rows find no, one or several stored contacts; at most MAX_VALUES values a call.
 
         The caller's own API key goes along, so contacts answers for that tenant only.
         """
@@ -31,7 +31,7 @@ class ContactsClient:
         try:
             response = await self._client.post(
                 "/v1/contacts/match-counts",
-                json={"key": key.value, "values": values},
+                json={"key": key.value, "values": values, "per_value": False},
                 headers={"X-API-Key": api_key},
             )
         except httpx.HTTPError as exc:

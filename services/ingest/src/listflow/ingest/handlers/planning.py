@@ -150,8 +150,9 @@ class Planner:
             renames=renames,
         )
 
-    def check_spec(self, upload: Upload, plan: ImportPlan) -> CheckSpec:
-        """What the row checkers need to know of one run over an upload's file."""
+    def check_spec(self, upload: Upload, plan: ImportPlan, *, events: bool = True) -> CheckSpec:
+        """What the row checkers need to know of one run over an upload's file (without
+        `events`, a preview's: valid rows keyed, not encoded)."""
         return CheckSpec(
             run_id=f"{upload.id}:{secrets.token_hex(4)}",
             upload_id=upload.id,
@@ -173,6 +174,7 @@ class Planner:
             consents=_consents(plan.options),
             create_missing_tags=plan.options.create_missing_tags,
             lead=_lead_spec(plan),
+            events=events,
         )
 
 

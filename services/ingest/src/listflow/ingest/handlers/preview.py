@@ -4,7 +4,7 @@ nothing written anywhere but the preview's own progress document.
 A preview runs as a job (like an import, in the ingest process that was asked): the request
 answers 202 at once and `GET /v1/uploads/{id}/preview` shows its progress and, at the end,
 its counts. A 500,000-row file therefore never holds an HTTP request open; match values go
-to contacts 1000 at a time with a bounded number of calls in flight.
+to contacts MAX_VALUES (5,000) at a time with a bounded number of calls in flight.
 """
 
 import asyncio
@@ -174,7 +174,7 @@ class Previews:
         upload_id = upload.id
         sniffed = upload.layout
         assert sniffed is not None, "an upload's layout is detected when it is accepted"
-        spec = self.planner.check_spec(upload, plan)
+        spec = self.planner.check_spec(upload, plan, events=False)
         sorter = DuplicateSorter(tenant_id=upload.tenant_id, key=plan.key)
         hopeless = None if plan.options.insist else HopelessStart()
         if plan.match.in_file_duplicates is InFileDuplicates.LAST_WINS:
