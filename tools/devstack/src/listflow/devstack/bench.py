@@ -6,7 +6,6 @@ Everything runs on this machine against the same local Kafka and FerretDB that t
 
 import argparse
 import asyncio
-import contextlib
 import csv
 import json
 import os
@@ -35,6 +34,7 @@ from listflow.devstack.bench_portal import portal_lines, portal_phase
 from listflow.devstack.processes import ServiceProcess, running_stack, service_env
 from listflow.devstack.topics import ensure_topics
 from listflow.kit.mongo import gather_bounded, replace_many
+from listflow.schemas.values import MatchKey
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
@@ -79,25 +79,8 @@ class _Proc:
     rss_mb: float
 
 
-# This profile's servers, by part: the files holding each one's pid (its backends and other
-# children are counted with it). Only these: the machine also runs other engineers' stacks,
-# whose Kafka, FerretDB and PostgreSQL processes bear the same names; counting every process
-# by name (as until issue 17's ninth session) charged their work to our rows.
-INFRA_PIDFILES = {
-    "kafka": ("kafka/pid",),
-    "ferretdb": ("ferretdb/pid", "ferretdb2/pid"),
-    "postgresql": ("postgres18/pid", "postgres/data/postmaster.pid"),
-}
-
-
-def _infra_roots() -> dict[str, list[int]]:
-    roots: dict[str, list[int]] = {}
-    for part, files in INFRA_PIDFILES.items():
-        for name in files:
-            with contextlib.suppress(FileNotFoundError, ValueError, IndexError):
-                pid = int((PROFILE.state / name).read_text().split()[0])
-                roots.setdefault(part, []).append(pid)
-    return roots
+# Processes of the infrastructure, by the start of their name (PostgreSQL's backends too).
+INFRA_PROCESSES = {"postgres": "postgresql", "ferretdb": "ferretdb", "java": "kafka"}
 
 
 def _processes() -> dict[int, _Proc]:
@@ -150,9 +133,14 @@ def _cpu_s(services: dict[str, ServiceProcess]) -> dict[str, float]:
     for name, service in services.items():
         assert service.process is not None
         used[name] = sum(processes[p].cpu_s for p in _tree(processes, service.process.pid))
-    for part, pids in _infra_roots().items():
-        members = set().union(*(_tree(processes, pid) for pid in pids))
-        used[part] = used.get(part, 0.0) + sum(processes[p].cpu_s for p in members)
+    # Only the infrastructure this bench started (its children): other stacks on the machine
+    # run their own FerretDB, PostgreSQL and Kafka.
+    ours = _tree(processes, os.getpid())
+    for pid in ours:
+        process = processes[pid]
+        part = next((v for k, v in INFRA_PROCESSES.items() if process.name.startswith(k)), None)
+        if part is not None:
+            used[part] = used.get(part, 0.0) + process.cpu_s
     own = os.times()
     used["bench and gateway"] = own.user + own.system
     return used
@@ -164,14 +152,25 @@ def _cpu_us_per_row(
     return {k: round((after[k] - before.get(k, 0.0)) / rows * 1e6, 1) for k in after}
 
 
-def _idle_cpu(services: dict[str, ServiceProcess], seconds: float) -> dict[str, float]:
+def _idle_cpu(services: dict[str, ServiceProcess], limit_s: float) -> dict[str, float]:
     """CPU microseconds a second each part spends with nothing to do (consumers polling,
     timers, the JVM): a share of every phase's CPU that grows with its wall time, not with
-    its rows, so a phase stretched by a loaded machine shows more of it per row."""
-    before = _cpu_s(services)
-    time.sleep(seconds)
-    after = _cpu_s(services)
-    return {k: round((after[k] - before.get(k, 0.0)) / seconds * 1e6, 1) for k in after}
+    its rows, so a phase stretched by a loaded machine shows more of it per row. Measured in
+    5-second windows until two agree within 20% (a stack just started is still joining
+    consumer groups), for at most `limit_s`."""
+    deadline = time.monotonic() + limit_s
+    previous: float | None = None
+    while True:
+        before = _cpu_s(services)
+        time.sleep(IDLE_WINDOW_S)
+        after = _cpu_s(services)
+        rates = {k: round((after[k] - before.get(k, 0.0)) / IDLE_WINDOW_S * 1e6, 1) for k in after}
+        busy = sum(rates.values())
+        if previous is not None and abs(busy - previous) <= 0.2 * previous:
+            return rates
+        if time.monotonic() > deadline:
+            return rates
+        previous = busy
 
 
 def _net_of_idle(run: dict[str, Any], idle: dict[str, float]) -> dict[str, float]:
@@ -231,6 +230,13 @@ def _merge_alone(
     return _follow(client, upload_id, watched, rows, True, cpu_before, since=started)
 
 
+# Memory is sampled this often while an upload is followed (its status every 0.25 s):
+# reading every process of the machine and each service's smaps_rollup four times a second
+# cost the bench ~30 ms of CPU a second, charged to "bench and gateway" and taken from the
+# pipeline on a saturated machine.
+MEMORY_EVERY_S = 1.0
+
+
 def _follow(
     client: httpx.Client,
     upload_id: str,
@@ -248,15 +254,19 @@ def _follow(
     pss_peaks = dict.fromkeys(services, 0.0)
     main_peaks = dict.fromkeys(services, 0.0)
     last_print = 0.0
+    last_sample = -MEMORY_EVERY_S
     while True:
-        processes = _processes()
-        for name, service in services.items():
-            assert service.process is not None
-            pid = service.process.pid
-            tree = _tree(processes, pid)
-            peaks[name] = max(peaks[name], sum(processes[p].rss_mb for p in tree))
-            pss_peaks[name] = max(pss_peaks[name], _pss_mb(tree))
-            main_peaks[name] = max(main_peaks[name], processes[pid].rss_mb)
+        elapsed = time.perf_counter() - accepted
+        if elapsed - last_sample >= MEMORY_EVERY_S:
+            last_sample = elapsed
+            processes = _processes()
+            for name, service in services.items():
+                assert service.process is not None
+                pid = service.process.pid
+                tree = _tree(processes, pid)
+                peaks[name] = max(peaks[name], sum(processes[p].rss_mb for p in tree))
+                pss_peaks[name] = max(pss_peaks[name], _pss_mb(tree))
+                main_peaks[name] = max(main_peaks[name], processes[pid].rss_mb)
         body = client.get(f"/v1/uploads/{upload_id}").json()
         elapsed = time.perf_counter() - accepted
         if run.parsed_s is None and body["progress"]["rows_read"] >= rows:
@@ -308,12 +318,14 @@ async def _storage_limit(docs: list[dict[str, Any]], *, full: bool = True) -> di
         await collection.insert_many(copies[i : i + 2000], ordered=False)
     insert_s = time.perf_counter() - started
     insert_cpu = _cpu_us_per_row(cpu_before, _cpu_s({}), len(docs))
+    claims = await _claim_costs(client, copies)
     if not full:
         await client.drop_database("bench_raw")
         await client.close()
         return {
             "insert_rows_per_s": len(docs) / insert_s,
             "insert_database_cpu_us_per_row": _database_cpu(insert_cpu),
+            "claims": claims,
         }
     # Upserts as point operations: FerretDB stalls on large multi-statement bulk upserts.
     cpu_before = _cpu_s({})
@@ -342,11 +354,62 @@ async def _storage_limit(docs: list[dict[str, Any]], *, full: bool = True) -> di
         "bulk_replace_rows_per_s": len(docs) / bulk_s,
         "bulk_replace_database_cpu_us_per_row": _database_cpu(bulk_cpu),
         "lookups": lookups,
+        "claims": claims,
     }
 
 
-# The idle window before the first upload (`_idle_cpu`).
-IDLE_SECONDS = float(os.environ.get("BENCH_IDLE_SECONDS", "15"))
+# The kinds of a contact's `match_keys` entries ("tenant|kind|value") that a new contact
+# claims; the others are list-filter terms (tags, groups, name words).
+_CLAIMED_KINDS = frozenset(MatchKey)
+
+
+async def _claim_costs(
+    client: AsyncMongoClient[dict[str, Any]], copies: list[dict[str, Any]]
+) -> dict[str, float]:
+    """Database CPU per new contact of its key claims, two ways: as contacts claims them, one
+    `key_claims` document per key (one unordered insert per 2,000 contacts' claims), and as
+    a unique multikey index on a `claimed_keys` field of the contact itself (the contacts
+    inserted again with the field, less the plain insert's CPU measured just before)."""
+    claimed = [[k for k in d["match_keys"] if k.split("|", 2)[1] in _CLAIMED_KINDS] for d in copies]
+    now = datetime.now(UTC)
+    claims = client["bench_raw"]["key_claims"]
+    cpu_before = _cpu_s({})
+    for i in range(0, len(copies), 2000):
+        await claims.insert_many(
+            [
+                {"_id": k, "contact_id": d["_id"], "own_key": keys[0], "claimed_at": now}
+                for d, keys in zip(copies[i : i + 2000], claimed[i : i + 2000], strict=True)
+                for k in keys
+            ],
+            ordered=False,
+        )
+    documents = _database_cpu(_cpu_us_per_row(cpu_before, _cpu_s({}), len(copies)))
+    unique = client["bench_raw"]["contacts_claiming"]
+    for name, index in (await client["bench_raw"]["contacts"].index_information()).items():
+        if name != "_id_":
+            await unique.create_index(index["key"], name=name)
+    await unique.create_index("claimed_keys", unique=True, sparse=True)
+    cpu_before = _cpu_s({})
+    for i in range(0, len(copies), 2000):
+        await unique.insert_many(
+            [
+                {**d, "claimed_keys": keys}
+                for d, keys in zip(copies[i : i + 2000], claimed[i : i + 2000], strict=True)
+            ],
+            ordered=False,
+        )
+    with_index = _database_cpu(_cpu_us_per_row(cpu_before, _cpu_s({}), len(copies)))
+    return {
+        "keys_per_contact": sum(map(len, claimed)) / max(1, len(copies)),
+        "documents_database_cpu_us_per_contact": documents,
+        "unique_index_contact_database_cpu_us": with_index,
+    }
+
+
+# The idle stack before the first upload (`_idle_cpu`): windows of this length, for at most
+# IDLE_LIMIT_S.
+IDLE_WINDOW_S = 5.0
+IDLE_LIMIT_S = 60.0
 
 LOOKUP_KEYS = 20_000
 # Point queries cost ~1.7 ms each on FerretDB 2: a sample this size gives a steady per-key
@@ -636,6 +699,10 @@ def _table(result: dict[str, Any]) -> str:
             f"{limits['upsert_database_cpu_us_per_row']:,.0f} us",
         ),
         (
+            "key claims, database CPU per new contact",
+            _claims_line(limits),
+        ),
+        (
             "database CPU per row: new customers / insert_many",
             f"{database_e2e / limits['insert_database_cpu_us_per_row']:.2f}",
         ),
@@ -876,8 +943,8 @@ def _run_store(store: str, args: argparse.Namespace, files: _Files, stamp: str) 
                 extra.append(process)
                 watched[f"contacts-{instance}"] = process
             try:
-                _phase(f"idle stack, {IDLE_SECONDS:.0f} s (CPU a second of each part)")
-                idle = _idle_cpu(watched, IDLE_SECONDS)
+                _phase("idle stack (CPU a second of each part, once settled)")
+                idle = _idle_cpu(watched, IDLE_LIMIT_S)
                 print(f"  {_cpu_line(idle)}", flush=True)
                 _phase("first upload (new customers)")
                 with _profiled(watched, profile_dir):
@@ -1018,6 +1085,20 @@ def _row_cpu_lines(run: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
+def _claims_line(limits: dict[str, Any]) -> str:
+    claims = limits["claims"]
+    extra = (
+        claims["unique_index_contact_database_cpu_us"] - limits["insert_database_cpu_us_per_row"]
+    )
+    return (
+        f"{claims['keys_per_contact']:.1f} keys: as key_claims documents "
+        f"{claims['documents_database_cpu_us_per_contact']:,.0f} us; as a unique multikey index "
+        f"on the contact {extra:,.0f} us (the contact with the index "
+        f"{claims['unique_index_contact_database_cpu_us']:,.0f} us, without "
+        f"{limits['insert_database_cpu_us_per_row']:,.0f})"
+    )
+
+
 def _quick_table(run: dict[str, Any]) -> str:
     first, second = run["first_upload"], run["update_upload"]
     e2e = first["end_to_end_rows_per_s"]
@@ -1034,6 +1115,10 @@ def _quick_table(run: dict[str, Any]) -> str:
         (
             "database CPU per row, insert_many",
             f"{run['limits']['insert_database_cpu_us_per_row']:,.0f} us",
+        ),
+        (
+            "key claims, database CPU per new contact",
+            _claims_line(run["limits"]),
         ),
         (
             "load average (1 min) at the phases",
