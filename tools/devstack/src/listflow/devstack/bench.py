@@ -1015,7 +1015,10 @@ def _run_store(store: str, args: argparse.Namespace, files: _Files, stamp: str) 
         _phase(f"storage limit on {len(docs):,} stored contacts")
         limits = asyncio.run(_storage_limit(docs, full=not args.quick))
         if args.quick:
-            return _quick_result(store, run1, run2, idle, limits, loads)
+            quick = _quick_result(run1, run2, idle, limits, loads)
+            if profile_dir is not None:
+                quick["hot_spots"] = {n: _hot_spots(profile_dir / f"{n}.txt") for n in watched}
+            return quick
         _phase("broker limit")
         limits.update(asyncio.run(_broker_limit(min(args.rows, 200_000), 700)))
         _phase("naive baseline on 3,000 rows")
@@ -1053,7 +1056,6 @@ def _run_store(store: str, args: argparse.Namespace, files: _Files, stamp: str) 
 
 
 def _quick_result(
-    store: str,
     run1: UploadRun,
     run2: UploadRun,
     idle: dict[str, float],
