@@ -615,6 +615,26 @@ def _hot_spots(stacks: Path, top: int = 12) -> list[tuple[str, float]]:
     return [(frame, round(100 * n / total, 1)) for frame, n in counts.most_common(top)]
 
 
+def _end_to_end_lines(first: dict[str, Any], second: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        (
+            "end to end, new customers",
+            f"{first['end_to_end_rows_per_s']:,.0f} rows/s ({first['completed_s']:.1f} s)",
+        ),
+        (
+            "end to end, half updates",
+            f"{second['end_to_end_rows_per_s']:,.0f} rows/s ({second['completed_s']:.1f} s)",
+        ),
+    ]
+
+
+def _upload_cpu_lines(first: dict[str, Any], second: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        ("CPU per row, new customers", _cpu_line(first["cpu_us_per_row"])),
+        ("CPU per row, half updates", _cpu_line(second["cpu_us_per_row"])),
+    ]
+
+
 def _table(result: dict[str, Any]) -> str:
     first, second = result["first_upload"], result["update_upload"]
     dialer = result["dialer_list_upload"]
@@ -641,11 +661,7 @@ def _table(result: dict[str, Any]) -> str:
             "contacts alone: new customers already in Kafka (from its start)",
             f"{result['contacts_alone']['merge_rows_per_s']:,.0f} rows/s",
         ),
-        ("end to end, new customers", f"{e2e:,.0f} rows/s ({first['completed_s']:.1f} s)"),
-        (
-            "end to end, half updates",
-            f"{second['end_to_end_rows_per_s']:,.0f} rows/s ({second['completed_s']:.1f} s)",
-        ),
+        *_end_to_end_lines(first, second),
         (
             "peak RSS ingest: all / service process",
             f"{first['peak_rss_mb']['ingest']:.0f} / {first['peak_rss_main_mb']['ingest']:.0f} MB",
@@ -687,8 +703,7 @@ def _table(result: dict[str, Any]) -> str:
             f"{second['end_to_end_rows_per_s'] / e2e:.2f}",
         ),
         ("end to end / naive", f"{e2e / limits['naive_rows_per_s']:.1f}x"),
-        ("CPU per row, new customers", _cpu_line(first["cpu_us_per_row"])),
-        ("CPU per row, half updates", _cpu_line(second["cpu_us_per_row"])),
+        *_upload_cpu_lines(first, second),
         ("CPU per row, ingest alone", _cpu_line(result["ingest_alone"]["cpu_us_per_row"])),
         ("CPU per row, contacts alone", _cpu_line(result["contacts_alone"]["cpu_us_per_row"])),
         ("CPU per row, dialer list", _cpu_line(dialer["cpu_us_per_row"])),
@@ -1103,16 +1118,10 @@ def _claims_line(limits: dict[str, Any]) -> str:
 
 def _quick_table(run: dict[str, Any]) -> str:
     first, second = run["first_upload"], run["update_upload"]
-    e2e = first["end_to_end_rows_per_s"]
     rows = [
-        ("end to end, new customers", f"{e2e:,.0f} rows/s ({first['completed_s']:.1f} s)"),
-        (
-            "end to end, half updates",
-            f"{second['end_to_end_rows_per_s']:,.0f} rows/s ({second['completed_s']:.1f} s)",
-        ),
+        *_end_to_end_lines(first, second),
         ("storage limit: insert_many", f"{run['limits']['insert_rows_per_s']:,.0f} rows/s"),
-        ("CPU per row, new customers", _cpu_line(first["cpu_us_per_row"])),
-        ("CPU per row, half updates", _cpu_line(second["cpu_us_per_row"])),
+        *_upload_cpu_lines(first, second),
         *_row_cpu_lines(run),
         (
             "database CPU per row, insert_many",
