@@ -104,12 +104,14 @@ format: sync
 # BENCH_INGEST_ONLY=1 streams the file through ingest alone (a million rows in minutes),
 # BENCH_LOG_LEVEL=INFO keeps per-batch timings in the service logs (.local/bench/logs),
 # BENCH_RESTART_CONTACTS=1 restarts contacts before the update file (as after a deploy),
-# BENCH_PREVIEW_ONLY=1 loads the first file and times the preview of the second (BENCH_PREVIEW_RUNS).
+# BENCH_PREVIEW_ONLY=1 loads the first file and times the preview of the second (BENCH_PREVIEW_RUNS),
+# BENCH_QUICK=1 runs only the two uploads (after an idle window) and the insert_many limit.
 bench: sync tools
 	$(UV) run --frozen listflow-bench --rows $(or $(BENCH_ROWS),100000) \
 		--contacts-instances $(or $(BENCH_CONTACTS),1) $(if $(filter 1,$(BENCH_PROFILE)),--profile) \
 		$(if $(filter 1,$(BENCH_INGEST_ONLY)),--ingest-only) $(if $(filter 1,$(BENCH_PORTAL_ONLY)),--portal-only) \
-		$(if $(filter 1,$(BENCH_CAMPAIGNS_ONLY)),--campaigns-only) $(if $(filter 1,$(BENCH_PREVIEW_ONLY)),--preview-only)
+		$(if $(filter 1,$(BENCH_CAMPAIGNS_ONLY)),--campaigns-only) $(if $(filter 1,$(BENCH_PREVIEW_ONLY)),--preview-only) \
+		$(if $(filter 1,$(BENCH_QUICK)),--quick)
 
 infra-up: sync tools
 	$(UV) run --frozen listflow-dev infra up

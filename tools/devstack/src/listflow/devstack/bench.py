@@ -34,6 +34,7 @@ from listflow.devstack.bench_portal import portal_lines, portal_phase
 from listflow.devstack.processes import ServiceProcess, running_stack, service_env
 from listflow.devstack.topics import ensure_topics
 from listflow.kit.mongo import gather_bounded, replace_many
+from listflow.schemas.values import MatchKey
 from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
@@ -151,6 +152,36 @@ def _cpu_us_per_row(
     return {k: round((after[k] - before.get(k, 0.0)) / rows * 1e6, 1) for k in after}
 
 
+def _idle_cpu(services: dict[str, ServiceProcess], limit_s: float) -> dict[str, float]:
+    """CPU microseconds a second each part spends with nothing to do (consumers polling,
+    timers, the JVM): a share of every phase's CPU that grows with its wall time, not with
+    its rows, so a phase stretched by a loaded machine shows more of it per row. Measured in
+    5-second windows until two agree within 20% (a stack just started is still joining
+    consumer groups), for at most `limit_s`."""
+    deadline = time.monotonic() + limit_s
+    previous: float | None = None
+    while True:
+        before = _cpu_s(services)
+        time.sleep(IDLE_WINDOW_S)
+        after = _cpu_s(services)
+        rates = {k: round((after[k] - before.get(k, 0.0)) / IDLE_WINDOW_S * 1e6, 1) for k in after}
+        busy = sum(rates.values())
+        if previous is not None and abs(busy - previous) <= 0.2 * previous:
+            return rates
+        if time.monotonic() > deadline:
+            return rates
+        previous = busy
+
+
+def _net_of_idle(run: dict[str, Any], idle: dict[str, float]) -> dict[str, float]:
+    """A phase's CPU per row without what the idle stack would have spent over its time."""
+    seconds = run["completed_s"] or 0.0
+    return {
+        k: round(v - idle.get(k, 0.0) * seconds / run["rows"], 1)
+        for k, v in run["cpu_us_per_row"].items()
+    }
+
+
 def _upload(
     client: httpx.Client,
     path: Path,
@@ -199,6 +230,13 @@ def _merge_alone(
     return _follow(client, upload_id, watched, rows, True, cpu_before, since=started)
 
 
+# Memory is sampled this often while an upload is followed (its status every 0.25 s):
+# reading every process of the machine and each service's smaps_rollup four times a second
+# cost the bench ~30 ms of CPU a second, charged to "bench and gateway" and taken from the
+# pipeline on a saturated machine.
+MEMORY_EVERY_S = 1.0
+
+
 def _follow(
     client: httpx.Client,
     upload_id: str,
@@ -216,15 +254,19 @@ def _follow(
     pss_peaks = dict.fromkeys(services, 0.0)
     main_peaks = dict.fromkeys(services, 0.0)
     last_print = 0.0
+    last_sample = -MEMORY_EVERY_S
     while True:
-        processes = _processes()
-        for name, service in services.items():
-            assert service.process is not None
-            pid = service.process.pid
-            tree = _tree(processes, pid)
-            peaks[name] = max(peaks[name], sum(processes[p].rss_mb for p in tree))
-            pss_peaks[name] = max(pss_peaks[name], _pss_mb(tree))
-            main_peaks[name] = max(main_peaks[name], processes[pid].rss_mb)
+        elapsed = time.perf_counter() - accepted
+        if elapsed - last_sample >= MEMORY_EVERY_S:
+            last_sample = elapsed
+            processes = _processes()
+            for name, service in services.items():
+                assert service.process is not None
+                pid = service.process.pid
+                tree = _tree(processes, pid)
+                peaks[name] = max(peaks[name], sum(processes[p].rss_mb for p in tree))
+                pss_peaks[name] = max(pss_peaks[name], _pss_mb(tree))
+                main_peaks[name] = max(main_peaks[name], processes[pid].rss_mb)
         body = client.get(f"/v1/uploads/{upload_id}").json()
         elapsed = time.perf_counter() - accepted
         if run.parsed_s is None and body["progress"]["rows_read"] >= rows:
@@ -258,9 +300,10 @@ async def _stored_contacts(count: int) -> list[dict[str, Any]]:
     return docs
 
 
-async def _storage_limit(docs: list[dict[str, Any]]) -> dict[str, Any]:
+async def _storage_limit(docs: list[dict[str, Any]], *, full: bool = True) -> dict[str, Any]:
     """The contacts the service stored, written again straight with PyMongo into a collection
-    with the same indexes, as fast as this database allows."""
+    with the same indexes, as fast as this database allows (without `full`, `insert_many`
+    only)."""
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(PROFILE.mongodb_url)
     source = client[CONTACTS_DB]["contacts"]
     collection = client["bench_raw"]["contacts"]
@@ -275,6 +318,15 @@ async def _storage_limit(docs: list[dict[str, Any]]) -> dict[str, Any]:
         await collection.insert_many(copies[i : i + 2000], ordered=False)
     insert_s = time.perf_counter() - started
     insert_cpu = _cpu_us_per_row(cpu_before, _cpu_s({}), len(docs))
+    claims = await _claim_costs(client, copies)
+    if not full:
+        await client.drop_database("bench_raw")
+        await client.close()
+        return {
+            "insert_rows_per_s": len(docs) / insert_s,
+            "insert_database_cpu_us_per_row": _database_cpu(insert_cpu),
+            "claims": claims,
+        }
     # Upserts as point operations: FerretDB stalls on large multi-statement bulk upserts.
     cpu_before = _cpu_s({})
     started = time.perf_counter()
@@ -302,8 +354,62 @@ async def _storage_limit(docs: list[dict[str, Any]]) -> dict[str, Any]:
         "bulk_replace_rows_per_s": len(docs) / bulk_s,
         "bulk_replace_database_cpu_us_per_row": _database_cpu(bulk_cpu),
         "lookups": lookups,
+        "claims": claims,
     }
 
+
+# The kinds of a contact's `match_keys` entries ("tenant|kind|value") that a new contact
+# claims; the others are list-filter terms (tags, groups, name words).
+_CLAIMED_KINDS = frozenset(MatchKey)
+
+
+async def _claim_costs(
+    client: AsyncMongoClient[dict[str, Any]], copies: list[dict[str, Any]]
+) -> dict[str, float]:
+    """Database CPU per new contact of its key claims, two ways: as contacts claims them, one
+    `key_claims` document per key (one unordered insert per 2,000 contacts' claims), and as
+    a unique multikey index on a `claimed_keys` field of the contact itself (the contacts
+    inserted again with the field, less the plain insert's CPU measured just before)."""
+    claimed = [[k for k in d["match_keys"] if k.split("|", 2)[1] in _CLAIMED_KINDS] for d in copies]
+    now = datetime.now(UTC)
+    claims = client["bench_raw"]["key_claims"]
+    cpu_before = _cpu_s({})
+    for i in range(0, len(copies), 2000):
+        await claims.insert_many(
+            [
+                {"_id": k, "contact_id": d["_id"], "own_key": keys[0], "claimed_at": now}
+                for d, keys in zip(copies[i : i + 2000], claimed[i : i + 2000], strict=True)
+                for k in keys
+            ],
+            ordered=False,
+        )
+    documents = _database_cpu(_cpu_us_per_row(cpu_before, _cpu_s({}), len(copies)))
+    unique = client["bench_raw"]["contacts_claiming"]
+    for name, index in (await client["bench_raw"]["contacts"].index_information()).items():
+        if name != "_id_":
+            await unique.create_index(index["key"], name=name)
+    await unique.create_index("claimed_keys", unique=True, sparse=True)
+    cpu_before = _cpu_s({})
+    for i in range(0, len(copies), 2000):
+        await unique.insert_many(
+            [
+                {**d, "claimed_keys": keys}
+                for d, keys in zip(copies[i : i + 2000], claimed[i : i + 2000], strict=True)
+            ],
+            ordered=False,
+        )
+    with_index = _database_cpu(_cpu_us_per_row(cpu_before, _cpu_s({}), len(copies)))
+    return {
+        "keys_per_contact": sum(map(len, claimed)) / max(1, len(copies)),
+        "documents_database_cpu_us_per_contact": documents,
+        "unique_index_contact_database_cpu_us": with_index,
+    }
+
+
+# The idle stack before the first upload (`_idle_cpu`): windows of this length, for at most
+# IDLE_LIMIT_S.
+IDLE_WINDOW_S = 5.0
+IDLE_LIMIT_S = 60.0
 
 LOOKUP_KEYS = 20_000
 # Point queries cost ~1.7 ms each on FerretDB 2: a sample this size gives a steady per-key
@@ -509,6 +615,26 @@ def _hot_spots(stacks: Path, top: int = 12) -> list[tuple[str, float]]:
     return [(frame, round(100 * n / total, 1)) for frame, n in counts.most_common(top)]
 
 
+def _end_to_end_lines(first: dict[str, Any], second: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        (
+            "end to end, new customers",
+            f"{first['end_to_end_rows_per_s']:,.0f} rows/s ({first['completed_s']:.1f} s)",
+        ),
+        (
+            "end to end, half updates",
+            f"{second['end_to_end_rows_per_s']:,.0f} rows/s ({second['completed_s']:.1f} s)",
+        ),
+    ]
+
+
+def _upload_cpu_lines(first: dict[str, Any], second: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        ("CPU per row, new customers", _cpu_line(first["cpu_us_per_row"])),
+        ("CPU per row, half updates", _cpu_line(second["cpu_us_per_row"])),
+    ]
+
+
 def _table(result: dict[str, Any]) -> str:
     first, second = result["first_upload"], result["update_upload"]
     dialer = result["dialer_list_upload"]
@@ -535,11 +661,7 @@ def _table(result: dict[str, Any]) -> str:
             "contacts alone: new customers already in Kafka (from its start)",
             f"{result['contacts_alone']['merge_rows_per_s']:,.0f} rows/s",
         ),
-        ("end to end, new customers", f"{e2e:,.0f} rows/s ({first['completed_s']:.1f} s)"),
-        (
-            "end to end, half updates",
-            f"{second['end_to_end_rows_per_s']:,.0f} rows/s ({second['completed_s']:.1f} s)",
-        ),
+        *_end_to_end_lines(first, second),
         (
             "peak RSS ingest: all / service process",
             f"{first['peak_rss_mb']['ingest']:.0f} / {first['peak_rss_main_mb']['ingest']:.0f} MB",
@@ -581,15 +703,19 @@ def _table(result: dict[str, Any]) -> str:
             f"{second['end_to_end_rows_per_s'] / e2e:.2f}",
         ),
         ("end to end / naive", f"{e2e / limits['naive_rows_per_s']:.1f}x"),
-        ("CPU per row, new customers", _cpu_line(first["cpu_us_per_row"])),
-        ("CPU per row, half updates", _cpu_line(second["cpu_us_per_row"])),
+        *_upload_cpu_lines(first, second),
         ("CPU per row, ingest alone", _cpu_line(result["ingest_alone"]["cpu_us_per_row"])),
         ("CPU per row, contacts alone", _cpu_line(result["contacts_alone"]["cpu_us_per_row"])),
         ("CPU per row, dialer list", _cpu_line(dialer["cpu_us_per_row"])),
+        *_row_cpu_lines(result),
         (
             "database CPU per row: insert_many / upserts",
             f"{limits['insert_database_cpu_us_per_row']:,.0f} / "
             f"{limits['upsert_database_cpu_us_per_row']:,.0f} us",
+        ),
+        (
+            "key claims, database CPU per new contact",
+            _claims_line(limits),
         ),
         (
             "database CPU per row: new customers / insert_many",
@@ -799,25 +925,6 @@ def _preview_line(preview: dict[str, Any]) -> str:
     )
 
 
-def _idle_rates(services: dict[str, ServiceProcess], limit_s: float = 120.0) -> dict[str, float]:
-    """CPU seconds a second of each part with nothing asked of the stack, once it has settled
-    (the services' own pollers and consumers never stop): what a preview is charged for
-    those is taken off its figures."""
-    deadline = time.monotonic() + limit_s
-    previous = float("inf")
-    while True:
-        before = _cpu_s(services)
-        time.sleep(5)
-        after = _cpu_s(services)
-        rates = {k: (after[k] - before.get(k, 0.0)) / 5 for k in after if k != "bench and gateway"}
-        busy = sum(rates.values())
-        if (busy > 0.8 * previous and busy < 1.0) or time.monotonic() > deadline:
-            print(f"  idle stack: {busy:.2f} cores busy", flush=True)
-            return rates
-        print(f"  waiting for the stack to settle ({busy:.2f} cores busy)", flush=True)
-        previous = busy
-
-
 def _preview_only(args: argparse.Namespace) -> None:
     """The first file loaded end to end, then the preview of the second (half of it the
     first's customers) run `--preview-runs` times on the same stack (BENCH_PREVIEW_ONLY=1);
@@ -854,14 +961,15 @@ def _preview_only(args: argparse.Namespace) -> None:
             for name in services.keys() - parts.keys():
                 services[name].stop()
             for run in range(1, args.preview_runs + 1):
-                idle = _idle_rates(parts)
+                idle = _idle_cpu(parts, 120.0)
+                print(f"  idle stack: {sum(idle.values()) / 1e6:.2f} cores busy", flush=True)
                 _phase(f"preview {run} of the second file against the stored customers")
                 with _profiled(parts, profile_dir if run == 1 else None):
                     preview = _preview(client, second, args.rows, parts)
-                preview["idle_cores"] = idle
+                preview["idle_cores"] = {k: v / 1e6 for k, v in idle.items()}
                 preview["cpu_us_per_row_raw"] = preview["cpu_us_per_row"]
                 preview["cpu_us_per_row"] = {
-                    k: round(v - 1e6 * idle.get(k, 0.0) * preview["wall_s"] / args.rows, 1)
+                    k: round(v - idle.get(k, 0.0) * preview["wall_s"] / args.rows, 1)
                     for k, v in preview["cpu_us_per_row"].items()
                 }
                 previews.append(preview)
@@ -946,10 +1054,14 @@ def _run_store(store: str, args: argparse.Namespace, files: _Files, stamp: str) 
                 extra.append(process)
                 watched[f"contacts-{instance}"] = process
             try:
+                _phase("idle stack (CPU a second of each part, once settled)")
+                idle = _idle_cpu(watched, IDLE_LIMIT_S)
+                print(f"  {_cpu_line(idle)}", flush=True)
                 _phase("first upload (new customers)")
                 with _profiled(watched, profile_dir):
                     run1 = _upload(client, files.first, watched, args.rows)
                 loads.append(os.getloadavg()[0])
+                print(f"  CPU per row: {_cpu_line(run1.cpu_us_per_row)}", flush=True)
                 if args.restart_contacts:
                     print("restarting contacts")
                     for process in [services["contacts"], *extra]:
@@ -959,58 +1071,65 @@ def _run_store(store: str, args: argparse.Namespace, files: _Files, stamp: str) 
                 _phase("second upload (half updates)")
                 run2 = _upload(client, files.second, watched, args.rows)
                 loads.append(os.getloadavg()[0])
-                _phase("preview of the second file against the stored customers")
-                preview = _preview(client, files.second, args.rows, _preview_parts(services))
-                print(_preview_line(preview))
-                # Ingest alone: with every contacts consumer stopped, nothing else competes
-                # for the cores while the file is parsed, validated and published. Then
-                # contacts alone: started on the rows waiting in Kafka, it merges them with
-                # the cores to itself (and the database).
-                contacts = {n: p for n, p in watched.items() if n.startswith("contacts")}
-                for process in contacts.values():
-                    process.stop()
-                _phase("ingest alone (contacts stopped), a third file of new customers")
-                alone = _upload(
-                    client,
-                    files.third,
-                    {"ingest": services["ingest"]},
-                    args.rows,
-                    target="Bench alone",
-                    wait_for_merge=False,
-                )
-                _phase("contacts alone, merging the third file's rows")
-                merge_alone = _merge_alone(
-                    client, alone.upload_id, contacts, services["ingest"], args.rows
-                )
-                loads.append(os.getloadavg()[0])
-                # The first file again, as new leads of a dialer list: ingest and leads.
-                _phase("the first file into a dialer list (new leads)")
-                dialer = _upload(
-                    client,
-                    files.first,
-                    {"ingest": services["ingest"], "leads": services["leads"]},
-                    args.rows,
-                    target="Bench dialer",
-                    kind="lead_list",
-                )
-                loads.append(os.getloadavg()[0])
-                _phase("portal pages under wrk (ID&V, accounts)")
-                portal = portal_phase(
-                    client,
-                    f"http://127.0.0.1:{PORTS['portal']}",
-                    lambda: _cpu_s({"portal": services["portal"]})["portal"],
-                )
-                loads.append(os.getloadavg()[0])
-                _phase("email campaign on ListReady, to Mailpit")
-                campaigns = _campaigns_phase(client, services)
-                loads.append(os.getloadavg()[0])
+                print(f"  CPU per row: {_cpu_line(run2.cpu_us_per_row)}", flush=True)
+                if not args.quick:
+                    _phase("preview of the second file against the stored customers")
+                    preview = _preview(client, files.second, args.rows, _preview_parts(services))
+                    print(_preview_line(preview))
+                    # Ingest alone: with every contacts consumer stopped, nothing else competes
+                    # for the cores while the file is parsed, validated and published. Then
+                    # contacts alone: started on the rows waiting in Kafka, it merges them with
+                    # the cores to itself (and the database).
+                    contacts = {n: p for n, p in watched.items() if n.startswith("contacts")}
+                    for process in contacts.values():
+                        process.stop()
+                    _phase("ingest alone (contacts stopped), a third file of new customers")
+                    alone = _upload(
+                        client,
+                        files.third,
+                        {"ingest": services["ingest"]},
+                        args.rows,
+                        target="Bench alone",
+                        wait_for_merge=False,
+                    )
+                    _phase("contacts alone, merging the third file's rows")
+                    merge_alone = _merge_alone(
+                        client, alone.upload_id, contacts, services["ingest"], args.rows
+                    )
+                    loads.append(os.getloadavg()[0])
+                    # The first file again, as new leads of a dialer list: ingest and leads.
+                    _phase("the first file into a dialer list (new leads)")
+                    dialer = _upload(
+                        client,
+                        files.first,
+                        {"ingest": services["ingest"], "leads": services["leads"]},
+                        args.rows,
+                        target="Bench dialer",
+                        kind="lead_list",
+                    )
+                    loads.append(os.getloadavg()[0])
+                    _phase("portal pages under wrk (ID&V, accounts)")
+                    portal = portal_phase(
+                        client,
+                        f"http://127.0.0.1:{PORTS['portal']}",
+                        lambda: _cpu_s({"portal": services["portal"]})["portal"],
+                    )
+                    loads.append(os.getloadavg()[0])
+                    _phase("email campaign on ListReady, to Mailpit")
+                    campaigns = _campaigns_phase(client, services)
+                    loads.append(os.getloadavg()[0])
             finally:
                 for process in extra:
                     process.stop()
 
         docs = asyncio.run(_stored_contacts(min(args.rows, 50_000)))
         _phase(f"storage limit on {len(docs):,} stored contacts")
-        limits = asyncio.run(_storage_limit(docs))
+        limits = asyncio.run(_storage_limit(docs, full=not args.quick))
+        if args.quick:
+            quick = _quick_result(run1, run2, idle, limits, loads)
+            if profile_dir is not None:
+                quick["hot_spots"] = {n: _hot_spots(profile_dir / f"{n}.txt") for n in watched}
+            return quick
         _phase("broker limit")
         limits.update(asyncio.run(_broker_limit(min(args.rows, 200_000), 700)))
         _phase("naive baseline on 3,000 rows")
@@ -1021,6 +1140,7 @@ def _run_store(store: str, args: argparse.Namespace, files: _Files, stamp: str) 
     result: dict[str, Any] = {
         "store": infra.store_description(),
         "load_average_1m": loads,
+        "idle_cpu_us_per_s": idle,
         "ingest_alone": {**asdict(alone), "parse_rows_per_s": alone.parse_rate},
         "contacts_alone": {**asdict(merge_alone), "merge_rows_per_s": merge_alone.end_to_end_rate},
         "dialer_list_upload": {**asdict(dialer), "end_to_end_rows_per_s": dialer.end_to_end_rate},
@@ -1046,6 +1166,76 @@ def _run_store(store: str, args: argparse.Namespace, files: _Files, stamp: str) 
     return result
 
 
+def _quick_result(
+    run1: UploadRun,
+    run2: UploadRun,
+    idle: dict[str, float],
+    limits: dict[str, Any],
+    loads: list[float],
+) -> dict[str, Any]:
+    """What `--quick` measures: the two uploads, the idle stack, `insert_many`."""
+    return {
+        "store": infra.store_description(),
+        "load_average_1m": loads,
+        "idle_cpu_us_per_s": idle,
+        "first_upload": {**asdict(run1), "end_to_end_rows_per_s": run1.end_to_end_rate},
+        "update_upload": {**asdict(run2), "end_to_end_rows_per_s": run2.end_to_end_rate},
+        "limits": limits,
+    }
+
+
+def _row_cpu_lines(run: dict[str, Any]) -> list[tuple[str, str]]:
+    """CPU per row of the two uploads as measured and net of the idle stack, and the idle
+    stack's CPU a second."""
+    idle = run["idle_cpu_us_per_s"]
+    uploads = {"new customers": run["first_upload"], "half updates": run["update_upload"]}
+    return [
+        ("CPU a second, idle stack", _cpu_line(idle)),
+        *(
+            (f"CPU per row net of the idle stack, {name}", _cpu_line(_net_of_idle(upload, idle)))
+            for name, upload in uploads.items()
+        ),
+    ]
+
+
+def _claims_line(limits: dict[str, Any]) -> str:
+    claims = limits["claims"]
+    extra = (
+        claims["unique_index_contact_database_cpu_us"] - limits["insert_database_cpu_us_per_row"]
+    )
+    return (
+        f"{claims['keys_per_contact']:.1f} keys: as key_claims documents "
+        f"{claims['documents_database_cpu_us_per_contact']:,.0f} us; as a unique multikey index "
+        f"on the contact {extra:,.0f} us (the contact with the index "
+        f"{claims['unique_index_contact_database_cpu_us']:,.0f} us, without "
+        f"{limits['insert_database_cpu_us_per_row']:,.0f})"
+    )
+
+
+def _quick_table(run: dict[str, Any]) -> str:
+    first, second = run["first_upload"], run["update_upload"]
+    rows = [
+        *_end_to_end_lines(first, second),
+        ("storage limit: insert_many", f"{run['limits']['insert_rows_per_s']:,.0f} rows/s"),
+        *_upload_cpu_lines(first, second),
+        *_row_cpu_lines(run),
+        (
+            "database CPU per row, insert_many",
+            f"{run['limits']['insert_database_cpu_us_per_row']:,.0f} us",
+        ),
+        (
+            "key claims, database CPU per new contact",
+            _claims_line(run["limits"]),
+        ),
+        (
+            "load average (1 min) at the phases",
+            ", ".join(f"{v:.1f}" for v in run["load_average_1m"]),
+        ),
+    ]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"  {k.ljust(width)}  {v}" for k, v in rows)
+
+
 def _targets(run: dict[str, Any]) -> list[tuple[str, float, float]]:
     """(target, measured, required) for one store's run."""
     e2e = run["first_upload"]["end_to_end_rows_per_s"]
@@ -1054,8 +1244,9 @@ def _targets(run: dict[str, Any]) -> list[tuple[str, float, float]]:
         "update file / new customers": run["update_upload"]["end_to_end_rows_per_s"] / e2e,
     }
     rows = [(name, measured[name], required) for name, required in TARGETS.items()]
-    preview = run["preview"]["rows_per_s"]
-    rows.append(("preview rows/s / 10,000", preview / PREVIEW_TARGET_ROWS_PER_S, 1.0))
+    if "preview" in run:  # not measured with --quick
+        preview = run["preview"]["rows_per_s"]
+        rows.append(("preview rows/s / 10,000", preview / PREVIEW_TARGET_ROWS_PER_S, 1.0))
     return rows
 
 
@@ -1172,6 +1363,13 @@ def main() -> None:
         "that has seen none of the stored customers (as after a deploy)",
     )
     parser.add_argument(
+        "--quick",
+        action="store_true",
+        default=os.environ.get("BENCH_QUICK") == "1",
+        help="only the two uploads (new customers, half updates), the idle stack before them "
+        "and the insert_many limit: the figures of issue 17's row targets, in minutes",
+    )
+    parser.add_argument(
         "--portal-only",
         action="store_true",
         default=os.environ.get("BENCH_PORTAL_ONLY") == "1",
@@ -1234,15 +1432,16 @@ def main() -> None:
     out.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
     for store, run in runs.items():
         print(f"\n{run['store']} ({store})")
-        print(_table({**result, **run}))
+        print(_quick_table(run) if args.quick else _table({**result, **run}))
         print("  targets (issue 17), ratios within this run:")
         print(_target_lines(run))
         for name, spots in run.get("hot_spots", {}).items():
             print(f"\n  where {name} spends its CPU (share of samples, py-spy):")
             for frame, share in spots:
                 print(f"    {share:5.1f}%  {frame}")
-    print("\nside by side, same files, same machine, one after the other")
-    print(_comparison(runs))
+    if not args.quick:
+        print("\nside by side, same files, same machine, one after the other")
+        print(_comparison(runs))
     print(f"\nwritten to {out}")
 
 
