@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
 from fastapi import Request
@@ -241,14 +242,17 @@ def environment(lang: str) -> Environment:
     env.install_gettext_translations(catalogue, newstyle=True)  # type: ignore[attr-defined]
     env.translate_when_compiled = catalogue.gettext  # type: ignore[attr-defined]
 
+    # The locale parsed once, not by Babel on every amount and date of every page.
+    locale = Locale.parse(lang)
+
     def money(amount: Decimal | None, currency: str | None) -> str:
         if amount is None:
             return "—"
-        return format_currency(amount, currency or "USD", locale=lang)
+        return format_currency(amount, currency or "USD", locale=locale)
 
     env.filters["money"] = money
-    env.filters["day"] = lambda d: format_date(d, format="long", locale=lang)
-    env.filters["moment"] = lambda d: format_datetime(d, format="medium", locale=lang)
+    env.filters["day"] = lambda d: format_date(d, format="long", locale=locale)
+    env.filters["moment"] = lambda d: format_datetime(d, format="medium", locale=locale)
     env.globals["lang"] = lang
     return env
 
