@@ -682,18 +682,19 @@ def _portal_only(out_dir: Path, *, profile: bool = False) -> None:
                 )
     finally:
         infra.down(PROFILE)
-    result = {
+    result: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "portal": portal,
     }
+    hot_spots = _hot_spots(profile_dir / "portal.txt", top=25) if profile_dir else []
     if profile_dir is not None:
-        result["hot_spots"] = {"portal": _hot_spots(profile_dir / "portal.txt", top=25)}
+        result["hot_spots"] = {"portal": hot_spots}
     out_dir.mkdir(exist_ok=True)
     out = out_dir / f"bench-portal-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     out.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
     rows = portal_lines(portal)
-    for frame, share in result.get("hot_spots", {}).get("portal", []):
+    for frame, share in hot_spots:
         rows.append((f"portal hot spot {share:.1f}%", frame))
     width = max(len(k) for k, _ in rows)
     print("\n" + "\n".join(f"  {k.ljust(width)}  {v}" for k, v in rows))

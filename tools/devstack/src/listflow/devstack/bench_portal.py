@@ -175,9 +175,7 @@ def _load(
         seconds=seconds,
         connections=connections,
         portal_cpu_us_per_page=cpu_per_page,
-        load_generator_cpu_us_per_request=round(
-            wrk_cpu_s / max(figures["requests"], 1) * 1e6, 1
-        ),
+        load_generator_cpu_us_per_request=round(wrk_cpu_s / max(figures["requests"], 1) * 1e6, 1),
     )
 
 
