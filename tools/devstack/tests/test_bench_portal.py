@@ -44,3 +44,12 @@ def test_the_table_rows_say_whether_each_page_meets_the_target() -> None:
     rows = dict(portal_lines({"pages": [page, slow], "load_average": {"before": 3, "after": 4}}))
     assert "meets 500 pages/s" in rows["portal ID&V page (wrk, 32 connections)"]
     assert "misses 500 pages/s" in rows["portal accounts page (wrk, 32 connections)"]
+
+
+def test_the_table_rows_give_the_portal_and_wrk_cpu_per_page() -> None:
+    page = {"page": "ID&V page", "requests_per_s": 612.0, "p50_ms": 20.0, "p99_ms": 80.0,
+            "errors": 0, "connections": 32, "portal_cpu_us_per_page": 1034.4,
+            "load_generator_cpu_us_per_request": 61.2}  # fmt: skip
+    rows = dict(portal_lines({"pages": [page], "load_average": {"before": 3, "after": 4}}))
+    assert rows["portal CPU per ID&V page (1 worker(s))"] == "1,034 us"
+    assert rows["wrk's own CPU per ID&V page request"] == "61 us"

@@ -4,7 +4,7 @@ Each service's `bootstrap.py` subclasses `BaseContainer` with its own ports and 
 the broker, publisher and database client are made the same way everywhere.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar, cast
@@ -76,8 +76,8 @@ def infrastructure(
     )
 
 
-def container_dependency(kind: type[C]) -> Callable[[Request], C]:
-    """A FastAPI dependency (and plain function) giving a route the app's container."""
+def container_of(kind: type[C]) -> Callable[[Request], C]:
+    """A plain function giving a route's body the app's container from its request."""
 
     def container(request: Request) -> C:
         return cast(C, request.app.state.container)
@@ -86,12 +86,30 @@ def container_dependency(kind: type[C]) -> Callable[[Request], C]:
     return container
 
 
-def part_dependency(kind: type[C], part: Callable[[C], T]) -> Callable[[Request], T]:
-    """A FastAPI dependency giving a route one part of the app's container (a use case)."""
-    container = container_dependency(kind)
+# The dependencies are coroutine functions: FastAPI runs a plain function dependency in its
+# thread pool, a hand-over to a worker thread and back on every request for an attribute
+# read (a third of a small page's CPU in the portal, docs/performance.md).
 
-    def dependency(request: Request) -> T:
-        return part(container(request))
+
+def container_dependency(kind: type[C]) -> Callable[[Request], Coroutine[Any, Any, C]]:
+    """A FastAPI dependency giving a route the app's container."""
+    get = container_of(kind)
+
+    async def container(request: Request) -> C:
+        return get(request)
+
+    container.__name__ = f"{kind.__name__.lower()}_of"
+    return container
+
+
+def part_dependency(
+    kind: type[C], part: Callable[[C], T]
+) -> Callable[[Request], Coroutine[Any, Any, T]]:
+    """A FastAPI dependency giving a route one part of the app's container (a use case)."""
+    get = container_of(kind)
+
+    async def dependency(request: Request) -> T:
+        return part(get(request))
 
     return dependency
 

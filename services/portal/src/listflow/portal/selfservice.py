@@ -38,6 +38,8 @@ from listflow.schemas.normalize import DateOrder
 
 _log = get_logger(__name__)
 THROTTLE_WINDOW = timedelta(minutes=1)
+# A tenant that never saved settings has the defaults: one frozen model, not one per page.
+DEFAULT_SETTINGS = PortalSettings()
 
 
 class Store(PortalRepository, VerificationStore, PaymentStore, PageViews, Protocol):
@@ -96,7 +98,7 @@ class SelfService:
         link, customer = found.link, found.customer
         if link.id != link_id or not link.usable(self.clock()) or customer.deleted:
             return None
-        return Visit(link, customer, found.settings or PortalSettings(), found.lock)
+        return Visit(link, customer, found.settings or DEFAULT_SETTINGS, found.lock)
 
     # --- ID&V ---------------------------------------------------------------------------
 

@@ -790,8 +790,10 @@ def _ingest_only(rows: int, out_dir: Path) -> None:
     )
 
 
-def _portal_only(out_dir: Path) -> None:
-    """The portal phase alone on a fresh stack (BENCH_PORTAL_ONLY=1): no upload phases."""
+def _portal_only(out_dir: Path, *, profile: bool = False) -> None:
+    """The portal phase alone on a fresh stack (BENCH_PORTAL_ONLY=1): no upload phases;
+    with `profile`, the portal sampled by py-spy while wrk runs."""
+    profile_dir = out_dir / f"profile-portal-{datetime.now(UTC):%Y%m%dT%H%M%S}" if profile else None
     infra.wipe(PROFILE)
     infra.up(PROFILE)
     asyncio.run(ensure_topics(PROFILE.kafka_bootstrap))
@@ -802,22 +804,28 @@ def _portal_only(out_dir: Path) -> None:
             httpx.Client(base_url=url, headers={"X-API-Key": key}, timeout=600) as client,
         ):
             _phase("portal pages under wrk (ID&V, accounts)")
-            portal = portal_phase(
-                client,
-                f"http://127.0.0.1:{PORTS['portal']}",
-                lambda: _cpu_s({"portal": services["portal"]})["portal"],
-            )
+            with _profiled({"portal": services["portal"]}, profile_dir):
+                portal = portal_phase(
+                    client,
+                    f"http://127.0.0.1:{PORTS['portal']}",
+                    lambda: _cpu_s({"portal": services["portal"]})["portal"],
+                )
     finally:
         infra.down(PROFILE)
-    result = {
+    result: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "portal": portal,
     }
+    hot_spots = _hot_spots(profile_dir / "portal.txt", top=25) if profile_dir else []
+    if profile_dir is not None:
+        result["hot_spots"] = {"portal": hot_spots}
     out_dir.mkdir(exist_ok=True)
     out = out_dir / f"bench-portal-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     out.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
     rows = portal_lines(portal)
+    for frame, share in hot_spots:
+        rows.append((f"portal hot spot {share:.1f}%", frame))
     width = max(len(k) for k, _ in rows)
     print("\n" + "\n".join(f"  {k.ljust(width)}  {v}" for k, v in rows))
     print(f"\nwritten to {out}")
@@ -1346,7 +1354,8 @@ def main() -> None:
         "--profile",
         action="store_true",
         default=os.environ.get("BENCH_PROFILE") == "1",
-        help="sample the services with py-spy during the first upload",
+        help="sample the services with py-spy during the first upload (with --portal-only, "
+        "the portal while wrk runs)",
     )
     parser.add_argument(
         "--ingest-only",
@@ -1401,7 +1410,7 @@ def main() -> None:
         _campaigns_only(args.out)
         return
     if args.portal_only:
-        _portal_only(args.out)
+        _portal_only(args.out, profile=args.profile)
         return
     if args.ingest_only:
         _ingest_only(args.rows, args.out)

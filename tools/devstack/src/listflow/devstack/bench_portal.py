@@ -13,6 +13,7 @@ proxy in a thread of the bench process; Ingress routes `/p` in production).
 
 import os
 import re
+import resource
 import shutil
 import subprocess
 import time
@@ -41,6 +42,9 @@ class PageLoad:
     # CPU of the portal's processes (all its workers) per page served: the figure the other
     # sessions' load on the machine disturbs least.
     portal_cpu_us_per_page: float | None = None
+    # wrk's own CPU (user + system) per request: what the load generator takes from the
+    # two cores the portal, FerretDB and PostgreSQL share.
+    load_generator_cpu_us_per_request: float | None = None
 
 
 def wrk() -> str:
@@ -152,7 +156,9 @@ def _load(
         url,
     ]
     cpu_before = portal_cpu_s() if portal_cpu_s is not None else None
+    wrk_before = _children_cpu_s()
     done = subprocess.run(command, capture_output=True, text=True, check=True)
+    wrk_cpu_s = _children_cpu_s() - wrk_before
     figures = parse_wrk(done.stdout)
     cpu_per_page = (
         round((portal_cpu_s() - cpu_before) / max(figures["requests"], 1) * 1e6, 1)
@@ -169,7 +175,14 @@ def _load(
         seconds=seconds,
         connections=connections,
         portal_cpu_us_per_page=cpu_per_page,
+        load_generator_cpu_us_per_request=round(wrk_cpu_s / max(figures["requests"], 1) * 1e6, 1),
     )
+
+
+def _children_cpu_s() -> float:
+    """CPU seconds of this process's finished children (wrk, once it has exited)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def portal_phase(
@@ -234,6 +247,13 @@ def portal_lines(result: dict[str, Any]) -> list[tuple[str, str]]:
                 (
                     f"portal CPU per {p['page']} ({result.get('portal_workers', 1)} worker(s))",
                     f"{p['portal_cpu_us_per_page']:,.0f} us",
+                )
+            )
+        if p.get("load_generator_cpu_us_per_request") is not None:
+            rows.append(
+                (
+                    f"wrk's own CPU per {p['page']} request",
+                    f"{p['load_generator_cpu_us_per_request']:,.0f} us",
                 )
             )
     load = result["load_average"]

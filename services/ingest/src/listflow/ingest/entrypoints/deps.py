@@ -2,10 +2,10 @@
 
 from fastapi import Request
 from listflow.ingest.bootstrap import Container
-from listflow.kit.container import container_dependency
+from listflow.kit import container
 from listflow.kit.settings import api_key_digest
 
-container_of = container_dependency(Container)
+container_of = container.container_of(Container)
 
 
 def uploader(request: Request) -> str:

@@ -64,7 +64,7 @@ def create_app(container: Container) -> FastAPI:
         description="Each customer's own link, identity check, accounts and payments; "
         "the admin API of links and settings.",
         lifespan=lifespan,
-        routers=[admin_api.router, webhooks.router, pages.router],
+        routers=[pages.router, admin_api.router, webhooks.router],
         # One span per request, not three: FastAPI's spans of dependency resolution, the
         # endpoint and serialization cost a customer page a sixth of its CPU and say nothing
         # the request's span and the log lines do not (docs/performance.md, portal pages).
