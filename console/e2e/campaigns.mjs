@@ -152,7 +152,7 @@ const scenarios = {
     // Its messages, one per contact, read again once it completed.
     const ledger = page.getByRole('table', { name: 'Messages of the campaign' });
     const ledgerRows = (table) =>
-      table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => ({ id: tr.dataset.messageId, state: tr.dataset.state, contact: tr.cells[0].textContent })));
+      table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => ({ id: tr.dataset.messageId, state: tr.dataset.state, contact: tr.cells[0].querySelector('a')?.textContent })));
     await page.waitForFunction((n) => document.querySelectorAll('table[aria-label="Messages of the campaign"] tbody tr[data-state="sent"]').length >= n, input.expectedSent, { timeout: STEP });
     const listedMessages = await ledgerRows(ledger);
     violations.push(...(await checkSizes(page, 'campaign-sent', axe)));
