@@ -1329,6 +1329,11 @@ def _comparison(runs: dict[str, dict[str, Any]]) -> str:
     return "\n".join([*lines, loads])
 
 
+def _env_flag(parser: argparse.ArgumentParser, flag: str, env: str, help: str) -> None:
+    """A switch that `make bench` sets through its environment variable (`env`=1)."""
+    parser.add_argument(flag, action="store_true", default=os.environ.get(env) == "1", help=help)
+
+
 def main() -> None:
     # A bench stopped with SIGTERM (kill, a CI timeout) unwinds like Ctrl-C: the `finally`
     # blocks stop the services it started instead of leaving them running.
@@ -1350,53 +1355,53 @@ def main() -> None:
         default=int(os.environ.get("BENCH_CONTACTS", "1")),
         help="contacts consumer processes sharing the row topic's partitions",
     )
-    parser.add_argument(
+    _env_flag(
+        parser,
         "--profile",
-        action="store_true",
-        default=os.environ.get("BENCH_PROFILE") == "1",
-        help="sample the services with py-spy during the first upload (with --portal-only, "
+        "BENCH_PROFILE",
+        "sample the services with py-spy during the first upload (with --portal-only, "
         "the portal while wrk runs)",
     )
-    parser.add_argument(
+    _env_flag(
+        parser,
         "--ingest-only",
-        action="store_true",
-        default=os.environ.get("BENCH_INGEST_ONLY") == "1",
-        help="only stream the first file through ingest (contacts stopped): rate and memory "
+        "BENCH_INGEST_ONLY",
+        "only stream the first file through ingest (contacts stopped): rate and memory "
         "for sizes whose merge would take too long here, e.g. a million rows",
     )
-    parser.add_argument(
+    _env_flag(
+        parser,
         "--restart-contacts",
-        action="store_true",
-        default=os.environ.get("BENCH_RESTART_CONTACTS") == "1",
-        help="restart contacts between the two uploads, so the update file meets a process "
+        "BENCH_RESTART_CONTACTS",
+        "restart contacts between the two uploads, so the update file meets a process "
         "that has seen none of the stored customers (as after a deploy)",
     )
-    parser.add_argument(
+    _env_flag(
+        parser,
         "--quick",
-        action="store_true",
-        default=os.environ.get("BENCH_QUICK") == "1",
-        help="only the two uploads (new customers, half updates), the idle stack before them "
+        "BENCH_QUICK",
+        "only the two uploads (new customers, half updates), the idle stack before them "
         "and the insert_many limit: the figures of issue 17's row targets, in minutes",
     )
-    parser.add_argument(
+    _env_flag(
+        parser,
         "--portal-only",
-        action="store_true",
-        default=os.environ.get("BENCH_PORTAL_ONLY") == "1",
-        help="only the portal phase: ID&V and accounts pages under wrk (BENCH_PORTAL_SECONDS, "
+        "BENCH_PORTAL_ONLY",
+        "only the portal phase: ID&V and accounts pages under wrk (BENCH_PORTAL_SECONDS, "
         "BENCH_PORTAL_CONNECTIONS, BENCH_PORTAL_CUSTOMERS)",
     )
-    parser.add_argument(
+    _env_flag(
+        parser,
         "--campaigns-only",
-        action="store_true",
-        default=os.environ.get("BENCH_CAMPAIGNS_ONLY") == "1",
-        help="only the campaigns phase: an email campaign of BENCH_CAMPAIGN_CONTACTS (100,000) "
+        "BENCH_CAMPAIGNS_ONLY",
+        "only the campaigns phase: an email campaign of BENCH_CAMPAIGN_CONTACTS (100,000) "
         "contacts on ListReady, to Mailpit",
     )
-    parser.add_argument(
+    _env_flag(
+        parser,
         "--preview-only",
-        action="store_true",
-        default=os.environ.get("BENCH_PREVIEW_ONLY") == "1",
-        help="only the preview phase: the first file loaded end to end, then the preview of "
+        "BENCH_PREVIEW_ONLY",
+        "only the preview phase: the first file loaded end to end, then the preview of "
         "the second timed --preview-runs times (with --profile, py-spy during the first)",
     )
     parser.add_argument(
