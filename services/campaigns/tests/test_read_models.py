@@ -60,7 +60,7 @@ async def test_changes_keep_the_newest_snapshot_every_upload_and_deletions() -> 
     assert (found["c1"].version, found["c1"].data.first_name) == (3, "Anna M")
     assert sorted(found["c1"].upload_ids) == ["u1", "u2"]
     assert found["c2"].deleted and not found["c1"].deleted
-    in_upload = await repo.contacts_in("t1", group_ids=[], upload_id="u1")
+    in_upload = [c async for c in repo.iter_contacts_in("t1", group_ids=[], upload_id="u1")]
     assert [c.id for c in in_upload] == ["c1"]
 
 

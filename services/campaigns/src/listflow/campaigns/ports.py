@@ -72,17 +72,11 @@ class ReadModelRepository(Protocol):
         but adding its uploads: a contact is touched by every upload that named it)."""
         ...
 
-    async def contacts_in(
-        self, tenant_id: str, *, group_ids: Sequence[str], upload_id: str | None
-    ) -> list[ContactView]:
-        """The contacts of any of the groups, or touched by the upload."""
-        ...
-
     def iter_contacts_in(
         self, tenant_id: str, *, group_ids: Sequence[str], upload_id: str | None
     ) -> AsyncIterator[ContactView]:
-        """The same contacts one by one in id order, read as they are used (a file of a
-        large audience is never held whole)."""
+        """The contacts of any of the groups, or touched by the upload, one by one in id
+        order, read as they are used (a large audience is never held whole)."""
         ...
 
     async def get_contacts(self, tenant_id: str, ids: Sequence[str]) -> dict[str, ContactView]: ...

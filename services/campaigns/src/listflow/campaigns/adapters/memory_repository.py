@@ -185,9 +185,9 @@ class InMemoryCampaignRepository(InMemoryTemplateRepository, InMemorySuppression
             newer = c if c.version > stored.version else stored
             self._contacts[key] = replace(newer, upload_ids=uploads)
 
-    async def contacts_in(
+    async def iter_contacts_in(
         self, tenant_id: str, *, group_ids: Sequence[str], upload_id: str | None
-    ) -> list[ContactView]:
+    ) -> AsyncIterator[ContactView]:
         groups = set(group_ids)
         found = [
             c
@@ -196,12 +196,7 @@ class InMemoryCampaignRepository(InMemoryTemplateRepository, InMemorySuppression
             and not c.deleted
             and (groups.intersection(c.group_ids) or (upload_id and upload_id in c.upload_ids))
         ]
-        return sorted(found, key=lambda c: c.id)
-
-    async def iter_contacts_in(
-        self, tenant_id: str, *, group_ids: Sequence[str], upload_id: str | None
-    ) -> AsyncIterator[ContactView]:
-        for c in await self.contacts_in(tenant_id, group_ids=group_ids, upload_id=upload_id):
+        for c in sorted(found, key=lambda c: c.id):
             yield c
 
     async def get_contacts(self, tenant_id: str, ids: Sequence[str]) -> dict[str, ContactView]:

@@ -497,16 +497,6 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
         older = [keys[i] for i in sorted(done.refused) if uploads[keys[i]]]
         await update_each(self._contacts, [({"_id": k}, {"$addToSet": adds[k]}) for k in older])
 
-    async def contacts_in(
-        self, tenant_id: str, *, group_ids: Sequence[str], upload_id: str | None
-    ) -> list[ContactView]:
-        return [
-            c
-            async for c in self.iter_contacts_in(
-                tenant_id, group_ids=group_ids, upload_id=upload_id
-            )
-        ]
-
     async def iter_contacts_in(
         self, tenant_id: str, *, group_ids: Sequence[str], upload_id: str | None
     ) -> AsyncIterator[ContactView]:
