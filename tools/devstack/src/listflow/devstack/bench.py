@@ -173,13 +173,16 @@ def _idle_cpu(services: dict[str, ServiceProcess], limit_s: float) -> dict[str, 
         previous = busy
 
 
+def _less_idle(
+    cpu_us_per_row: dict[str, float], idle: dict[str, float], seconds: float, rows: int
+) -> dict[str, float]:
+    """CPU per row without what the idle stack (`_idle_cpu`) would have spent over `seconds`."""
+    return {k: round(v - idle.get(k, 0.0) * seconds / rows, 1) for k, v in cpu_us_per_row.items()}
+
+
 def _net_of_idle(run: dict[str, Any], idle: dict[str, float]) -> dict[str, float]:
-    """A phase's CPU per row without what the idle stack would have spent over its time."""
-    seconds = run["completed_s"] or 0.0
-    return {
-        k: round(v - idle.get(k, 0.0) * seconds / run["rows"], 1)
-        for k, v in run["cpu_us_per_row"].items()
-    }
+    """An upload phase's CPU per row net of the idle stack's."""
+    return _less_idle(run["cpu_us_per_row"], idle, run["completed_s"] or 0.0, run["rows"])
 
 
 def _upload(
@@ -941,16 +944,7 @@ def _preview_only(args: argparse.Namespace) -> None:
     infra.wipe(PROFILE)
     infra.up(PROFILE)
     asyncio.run(ensure_topics(PROFILE.kafka_bootstrap))
-    work = PROFILE.state.parent / "bench-files"
-    work.mkdir(parents=True, exist_ok=True)
-    print(f"generating {args.rows:,} rows (5% invalid, 3% in-file duplicates, mixed countries)")
-    first_rows, _ = datagen.rows(args.rows, seed=42, international=True)
-    first = datagen.write_csv(work / "first.csv", first_rows)
-    second_rows, _ = datagen.rows(
-        args.rows, seed=43, international=True, account_offset=args.rows // 2
-    )
-    second = datagen.write_csv(work / "second.csv", second_rows)
-    del first_rows, second_rows
+    first, second, _ = _first_and_second(args.rows)
     stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S}"
     profile_dir = args.out / f"profile-{stamp}-preview" if args.profile else None
     key, env = _bench_env()
@@ -976,10 +970,9 @@ def _preview_only(args: argparse.Namespace) -> None:
                     preview = _preview(client, second, args.rows, parts)
                 preview["idle_cores"] = {k: v / 1e6 for k, v in idle.items()}
                 preview["cpu_us_per_row_raw"] = preview["cpu_us_per_row"]
-                preview["cpu_us_per_row"] = {
-                    k: round(v - idle.get(k, 0.0) * preview["wall_s"] / args.rows, 1)
-                    for k, v in preview["cpu_us_per_row"].items()
-                }
+                preview["cpu_us_per_row"] = _less_idle(
+                    preview["cpu_us_per_row"], idle, preview["wall_s"], args.rows
+                )
                 previews.append(preview)
                 print(_preview_line(preview) + " (less the idle stack's)", flush=True)
     finally:
@@ -1011,18 +1004,23 @@ class _Files:
     expected: datagen.Expected
 
 
-def _files(rows: int) -> _Files:
+def _first_and_second(rows: int) -> tuple[Path, Path, datagen.Expected]:
+    """The first file (new customers) and the second, half of it updates of the first's."""
     work = PROFILE.state.parent / "bench-files"
     work.mkdir(parents=True, exist_ok=True)
     print(f"generating {rows:,} rows (5% invalid, 3% in-file duplicates, mixed countries)")
     first_rows, expected = datagen.rows(rows, seed=42, international=True)
     first = datagen.write_csv(work / "first.csv", first_rows)
-    # Half the second file updates customers of the first, half are new.
     second_rows, _ = datagen.rows(rows, seed=43, international=True, account_offset=rows // 2)
     second = datagen.write_csv(work / "second.csv", second_rows)
+    return first, second, expected
+
+
+def _files(rows: int) -> _Files:
+    first, second, expected = _first_and_second(rows)
     # New customers again, for ingest alone and then contacts alone.
     third_rows, _ = datagen.rows(rows, seed=44, international=True, account_offset=2 * rows)
-    third = datagen.write_csv(work / "third.csv", third_rows)
+    third = datagen.write_csv(PROFILE.state.parent / "bench-files" / "third.csv", third_rows)
     return _Files(first, second, third, expected)
 
 
