@@ -102,6 +102,46 @@ async def test_one_current_link_per_contact_under_a_race(repository: PortalRepos
     assert await repository.link_by_token_hash(winner.token_hash) == winner
 
 
+async def test_many_links_in_one_write_keep_a_contacts_first_and_one_winner_each(
+    repository: PortalRepository,
+) -> None:
+    first = link("a")
+    assert await repository.insert_links([first]) == {first.id}
+    racers = [[link(cid) for cid in ("a", "b", "c")] for _ in range(4)]
+    won = await asyncio.gather(*(repository.insert_links(batch) for batch in racers))
+    assert all(batch[0].id not in w for batch, w in zip(racers, won, strict=True))
+    for i, cid in enumerate(("b", "c"), start=1):
+        winners = [batch[i] for batch, w in zip(racers, won, strict=True) if batch[i].id in w]
+        assert len(winners) == 1
+        assert await repository.current_link("t1", cid) == winners[0]
+    assert await repository.current_link("t1", "a") == first
+
+
+async def test_current_links_of_many_contacts_are_the_tenants_own(
+    repository: PortalRepository,
+) -> None:
+    a, b = link("a"), link("b")
+    other = link("b", tenant="t2")
+    await repository.insert_links([a, b, other])
+    assert await repository.current_links("t1", ["a", "b", "missing"]) == {"a": a, "b": b}
+    assert await repository.current_links("t2", ["a", "b"]) == {"b": other}
+    assert await repository.current_links("t1", []) == {}
+
+
+async def test_links_are_marked_published_only_where_still_current(
+    repository: PortalRepository,
+) -> None:
+    a, b = link("a"), link("b")
+    await repository.insert_links([a, b])
+    newer = link("b")
+    assert await repository.replace_link(b, newer)
+    revoked = replace(a, revoked_at=NOW + timedelta(minutes=5))
+    assert await repository.save_link_state(revoked)
+    await repository.mark_links_published([a, b])
+    assert await repository.current_link("t1", "a") == replace(revoked, published=True)
+    assert await repository.current_link("t1", "b") == newer
+
+
 async def test_replace_only_if_still_current_and_old_token_stops_working(
     repository: PortalRepository,
 ) -> None:

@@ -1,7 +1,7 @@
 """Use cases of the portal: (event or command, repository, publisher) -> outcome."""
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from listflow.kit.clock import Clock
@@ -14,6 +14,8 @@ from listflow.schemas.portal_links import AccessLinkIssued, AccessLinkRevoked
 from listflow.schemas.values import TargetKind
 
 _log = get_logger(__name__)
+# Customers whose links are looked up, written and announced together.
+LINK_BATCH = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,29 +90,39 @@ class Portal:
         self, tenant_id: str, customers: Sequence[Customer], reason: LinkReason
     ) -> list[Issued]:
         """Give each customer a usable, announced link unless it has one. A revoked link stays
-        revoked (the operator's choice, undone by a reissue); an expired one is replaced."""
+        revoked (the operator's choice, undone by a reissue); an expired one is replaced.
+        A thousand customers at a time: one read of their links, one write of the new ones,
+        then their announcement, so a large ready list reaches campaigns as it goes."""
         settings = await self.settings(tenant_id)
-        now = self.clock()
         issued: list[Issued] = []
-        for customer in customers:
-            current = await self.repository.current_link(tenant_id, customer.contact_id)
-            if current is not None and not self._replaceable(current, now):
-                continue
-            link, token = AccessLink.new(
-                tenant_id,
-                customer.contact_id,
-                now=now,
-                expiry_days=settings.link_expiry_days,
-                reason=reason,
-            )
-            stored = (
-                await self.repository.insert_link(link)
-                if current is None
-                else await self.repository.replace_link(current, link)
-            )
-            if stored:
-                issued.append(Issued(link, self.url_for(token)))
-        await self._announce(issued)
+        for start in range(0, len(customers), LINK_BATCH):
+            batch = customers[start : start + LINK_BATCH]
+            now = self.clock()
+            current = await self.repository.current_links(tenant_id, [c.contact_id for c in batch])
+            fresh: list[tuple[AccessLink, str]] = []
+            stale: list[tuple[AccessLink, AccessLink, str]] = []
+            for customer in batch:
+                held = current.get(customer.contact_id)
+                if held is not None and not self._replaceable(held, now):
+                    continue
+                link, token = AccessLink.new(
+                    tenant_id,
+                    customer.contact_id,
+                    now=now,
+                    expiry_days=settings.link_expiry_days,
+                    reason=reason,
+                )
+                if held is None:
+                    fresh.append((link, token))
+                else:
+                    stale.append((held, link, token))
+            stored = await self.repository.insert_links([link for link, _ in fresh])
+            done = [Issued(link, self.url_for(token)) for link, token in fresh if link.id in stored]
+            for held, link, token in stale:
+                if await self.repository.replace_link(held, link):
+                    done.append(Issued(link, self.url_for(token)))
+            await self._announce(done)
+            issued += done
         return issued
 
     def _replaceable(self, link: AccessLink, now: datetime) -> bool:
@@ -140,8 +152,7 @@ class Portal:
                 for i in issued
             ]
         )
-        for i in issued:
-            await self.repository.save_link_state(replace(i.link, published=True))
+        await self.repository.mark_links_published([i.link for i in issued])
         _log.info("access links issued", count=len(issued))
 
     # --- links by operators ----------------------------------------------------------------

@@ -44,8 +44,19 @@ class PortalRepository(Protocol):
     # --- access links ---------------------------------------------------------------------
     async def current_link(self, tenant_id: str, contact_id: str) -> AccessLink | None: ...
 
+    async def current_links(
+        self, tenant_id: str, contact_ids: Sequence[str]
+    ) -> dict[str, AccessLink]:
+        """The current link of each of the tenant's contacts that has one, by contact id."""
+        ...
+
     async def insert_link(self, link: AccessLink) -> bool:
         """Store the contact's first link; False if it has one already (another writer won)."""
+        ...
+
+    async def insert_links(self, links: Sequence[AccessLink]) -> set[str]:
+        """`insert_link` for many at once: the ids of the links stored (a contact that has a
+        link already keeps it)."""
         ...
 
     async def replace_link(self, old: AccessLink, new: AccessLink) -> bool:
@@ -54,6 +65,10 @@ class PortalRepository(Protocol):
 
     async def save_link_state(self, link: AccessLink) -> bool:
         """Write `published`/`revoked_at` of the link if it is still the contact's current."""
+        ...
+
+    async def mark_links_published(self, links: Sequence[AccessLink]) -> None:
+        """Mark each link announced, where it is still its contact's current link."""
         ...
 
     async def link_by_token_hash(self, token_hash: str) -> AccessLink | None: ...

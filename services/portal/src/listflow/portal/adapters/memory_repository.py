@@ -66,6 +66,15 @@ class InMemoryPortalRepository:
     async def current_link(self, tenant_id: str, contact_id: str) -> AccessLink | None:
         return self.links.get((tenant_id, contact_id))
 
+    async def current_links(
+        self, tenant_id: str, contact_ids: Sequence[str]
+    ) -> dict[str, AccessLink]:
+        found = ((c, self.links.get((tenant_id, c))) for c in contact_ids)
+        return {c: link for c, link in found if link is not None}
+
+    async def insert_links(self, links: Sequence[AccessLink]) -> set[str]:
+        return {li.id for li in links if await self.insert_link(li)}
+
     async def insert_link(self, link: AccessLink) -> bool:
         key = (link.tenant_id, link.contact_id)
         if key in self.links:
@@ -83,6 +92,13 @@ class InMemoryPortalRepository:
 
     async def save_link_state(self, link: AccessLink) -> bool:
         return await self.replace_link(link, link)
+
+    async def mark_links_published(self, links: Sequence[AccessLink]) -> None:
+        for link in links:
+            key = (link.tenant_id, link.contact_id)
+            current = self.links.get(key)
+            if current is not None and current.id == link.id:
+                self.links[key] = replace(current, published=True)
 
     async def link_by_token_hash(self, token_hash: str) -> AccessLink | None:
         return next((li for li in self.links.values() if li.token_hash == token_hash), None)

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from listflow.kit.mongo import Document, replace_many
+from listflow.kit.mongo import Document, duplicate_key_indexes, find_any, replace_many
 from listflow.portal.domain.idv import LockState
 from listflow.portal.domain.model import (
     AccessLink,
@@ -19,7 +19,10 @@ from listflow.portal.domain.money import Instalment, Judged, Payment, Plan, Prom
 from listflow.portal.ports import AttemptPage, IdvAttempt, LinkPage, PageView, PaymentPage
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+# Links marked announced in one update each.
+_MARK_CHUNK = 1000
 
 
 def _key(tenant_id: str, contact_id: str) -> str:
@@ -247,12 +250,30 @@ class MongoPortalRepository:
         doc = await self._links.find_one({"_id": _key(tenant_id, contact_id)})
         return _link(doc) if doc is not None else None
 
+    async def current_links(
+        self, tenant_id: str, contact_ids: Sequence[str]
+    ) -> dict[str, AccessLink]:
+        # One $in per thousand on _id, where a point query each cost a round trip through the
+        # driver, FerretDB and PostgreSQL per customer of a ready list (docs/performance.md).
+        docs = await find_any(self._links, "_id", [_key(tenant_id, c) for c in contact_ids])
+        return {doc["contact_id"]: _link(doc) for doc in docs}
+
     async def insert_link(self, link: AccessLink) -> bool:
         try:
             await self._links.insert_one(_link_doc(link))
         except DuplicateKeyError:
             return False
         return True
+
+    async def insert_links(self, links: Sequence[AccessLink]) -> set[str]:
+        if not links:
+            return set()
+        try:
+            await self._links.insert_many([_link_doc(li) for li in links], ordered=False)
+        except BulkWriteError as error:
+            taken = duplicate_key_indexes(error)
+            return {li.id for i, li in enumerate(links) if i not in taken}
+        return {li.id for li in links}
 
     async def replace_link(self, old: AccessLink, new: AccessLink) -> bool:
         result = await self._links.replace_one(
@@ -266,6 +287,19 @@ class MongoPortalRepository:
             {"$set": {"published": link.published, "revoked_at": link.revoked_at}},
         )
         return result.matched_count == 1
+
+    async def mark_links_published(self, links: Sequence[AccessLink]) -> None:
+        # A link id names one contact's link, so `_id` and `link_id` both in the lists is
+        # each contact's own pair: a link replaced meanwhile is left as its writer put it.
+        for start in range(0, len(links), _MARK_CHUNK):
+            chunk = links[start : start + _MARK_CHUNK]
+            await self._links.update_many(
+                {
+                    "_id": {"$in": [_key(li.tenant_id, li.contact_id) for li in chunk]},
+                    "link_id": {"$in": [li.id for li in chunk]},
+                },
+                {"$set": {"published": True}},
+            )
 
     async def link_by_token_hash(self, token_hash: str) -> AccessLink | None:
         doc = await self._links.find_one({"token_hash": token_hash})
