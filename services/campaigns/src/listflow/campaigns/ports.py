@@ -271,8 +271,10 @@ class CampaignRepository(
     async def due_messages(
         self, tenant_id: str, campaign_id: str, now: datetime, limit: int
     ) -> list[Message]:
-        """The campaign's messages due by `now`, oldest due first: the due states, and SENDING
-        ones whose lease (`due_at`) has run out (their sender died holding them)."""
+        """Up to `limit` of the campaign's messages due by `now`, in due order: the due
+        states, and SENDING ones whose lease (`due_at`) has run out (their sender died holding
+        them). When more are due, which ones come is the store's choice (every pass moves
+        those it takes out of the due states, so each due message is taken in turn)."""
         ...
 
     async def move_many(self, moves: Sequence[tuple[Message, Message]]) -> set[str]:

@@ -659,22 +659,21 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
     async def due_messages(
         self, tenant_id: str, campaign_id: str, now: datetime, limit: int
     ) -> list[Message]:
-        # One query per state on (tenant, campaign, state, due_at): each range comes in the
-        # index's order, so no query sorts a whole campaign's ledger.
+        # One query per state on (tenant, campaign, state, due_at), with no sort: DocumentDB
+        # sorts whatever the index range holds before it applies the limit (its plan is
+        # Index Scan -> Sort -> Limit), so a sorted query read and sorted every due message
+        # of the campaign on every pass: ~100 ms a pass with 20,000 pending, growing with
+        # the campaign. Unsorted, the scan stops at `limit` (~24 ms for 500).
         found: list[Message] = []
         for state in SENDER_STATES:
-            cursor = (
-                self._ledger.find(
-                    {
-                        "tenant_id": tenant_id,
-                        "campaign_id": campaign_id,
-                        "state": str(state),
-                        "due_at": {"$lte": now},
-                    }
-                )
-                .sort([("due_at", ASCENDING)])
-                .limit(limit)
-            )
+            cursor = self._ledger.find(
+                {
+                    "tenant_id": tenant_id,
+                    "campaign_id": campaign_id,
+                    "state": str(state),
+                    "due_at": {"$lte": now},
+                }
+            ).limit(limit)
             found.extend([message_from_document(doc) async for doc in cursor])
         return sorted(found, key=lambda m: (m.due_at, m.id))[:limit]
 
