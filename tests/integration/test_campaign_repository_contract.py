@@ -391,6 +391,33 @@ async def test_a_transition_is_a_compare_and_set_on_the_state(
     ]
 
 
+async def test_state_counts_cover_every_state_and_the_reasons_of_the_suppressed(
+    repository: CampaignRepository,
+) -> None:
+    states = [s for s in MessageState if s is not MessageState.PENDING]
+    moved = [message(f"c{i}") for i in range(len(states))]
+    reasons = [message("r1"), message("r2"), message("r3")]
+    await repository.claim_messages([*moved, *reasons, message("p"), message("x", tenant="t2")])
+    pending = [MessageState.PENDING]
+    for m, to in zip(moved, states, strict=True):
+        extra = {"reason": "no_consent"} if to is MessageState.SUPPRESSED else {}
+        error = {"error": "smtp_550"} if to is MessageState.FAILED else {}
+        assert await repository.transition(m, to, from_states=pending, **extra, **error)
+    for m, reason in zip(reasons, ("quiet_hours", "frequency_cap", "no_consent"), strict=True):
+        assert await repository.transition(
+            m, MessageState.SUPPRESSED, from_states=pending, reason=reason
+        )
+    expected = [(str(s), None, 1) for s in states if s is not MessageState.SUPPRESSED]
+    expected += [
+        ("pending", None, 1),
+        ("suppressed", "frequency_cap", 1),
+        ("suppressed", "no_consent", 2),
+        ("suppressed", "quiet_hours", 1),
+    ]
+    assert await repository.state_counts("t1", "k1") == sorted(expected, key=str)
+    assert await repository.state_counts("t1", "k2") == []
+
+
 async def test_the_cap_counts_a_contacts_messages_of_the_channel_across_campaigns(
     repository: CampaignRepository,
 ) -> None:

@@ -145,7 +145,8 @@ class CampaignBook(Protocol):
     async def state_counts(
         self, tenant_id: str, campaign_id: str
     ) -> list[tuple[str, str | None, int]]:
-        """(state, reason, count) of the campaign's ledger."""
+        """(state, reason, count) of the campaign's ledger, in `str` order; the reason is
+        that of suppressed messages (None for every other state)."""
         ...
 
 

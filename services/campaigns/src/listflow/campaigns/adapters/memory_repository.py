@@ -313,7 +313,7 @@ class InMemoryCampaignRepository(InMemoryTemplateRepository, InMemorySuppression
         self, tenant_id: str, campaign_id: str
     ) -> list[tuple[str, str | None, int]]:
         counts = Counter(
-            (str(m.state), m.reason)
+            (str(m.state), m.reason if m.state is MessageState.SUPPRESSED else None)
             for m in self._ledger.values()
             if m.tenant_id == tenant_id and m.campaign_id == campaign_id
         )
