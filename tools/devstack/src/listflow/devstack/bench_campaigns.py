@@ -26,6 +26,9 @@ from listflow.devstack import infra
 
 TARGET_MESSAGES_PER_S = 1_000
 LIST_READY = "lists.ready.v1"
+# How often the phase reads the campaign's stats: as often as the console refreshes a
+# sending campaign's page (console/src/pages/CampaignsDetail.tsx), one operator watching.
+STATS_EVERY_S = 2.0
 COLUMNS = ("first_name", "account_number", "email", "consent_email", "time_zone")
 
 
@@ -127,7 +130,7 @@ def _stats_when_settled(client: httpx.Client, campaign_id: str, count: int) -> d
                 f"  pending {stats['pending']:>9,}",
                 flush=True,
             )
-        time.sleep(1.0)
+        time.sleep(STATS_EVERY_S)
 
 
 def campaigns_phase(
