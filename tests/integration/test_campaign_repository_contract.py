@@ -3,6 +3,7 @@ here). Contacts: the highest version wins, uploads accumulate, tenants never mix
 the latest wins, a revocation ends its own link only. Campaigns change state by compare
 and set; the ledger holds one message per (campaign, contact, channel)."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
@@ -416,6 +417,32 @@ async def test_state_counts_cover_every_state_and_the_reasons_of_the_suppressed(
     ]
     assert await repository.state_counts("t1", "k1") == sorted(expected, key=str)
     assert await repository.state_counts("t1", "k2") == []
+
+
+async def test_state_counts_add_up_while_messages_move(repository: CampaignRepository) -> None:
+    messages = [message(f"c{i:03d}") for i in range(300)]
+    await repository.claim_messages(messages)
+
+    async def send_all() -> None:
+        for start in range(0, len(messages), 50):
+            chunk = messages[start : start + 50]
+            sending = [replace(m, state=MessageState.SENDING) for m in chunk]
+            assert len(await repository.move_many(list(zip(chunk, sending, strict=True)))) == 50
+            sent = [replace(m, state=MessageState.SENT, sent_at=NOW) for m in sending]
+            assert len(await repository.move_many(list(zip(sending, sent, strict=True)))) == 50
+
+    async def read_counts() -> list[list[tuple[str, str | None, int]]]:
+        seen = []
+        for _ in range(15):
+            seen.append(await repository.state_counts("t1", "k1"))
+            await asyncio.sleep(0)
+        return seen
+
+    _, seen = await asyncio.gather(send_all(), read_counts())
+    for counts in seen:
+        assert sum(n for *_, n in counts) == 300
+        assert all(n > 0 for *_, n in counts)
+    assert await repository.state_counts("t1", "k1") == [("sent", None, 300)]
 
 
 async def test_the_cap_counts_a_contacts_messages_of_the_channel_across_campaigns(

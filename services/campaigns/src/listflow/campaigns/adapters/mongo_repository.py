@@ -428,6 +428,20 @@ def _settings(doc: Document) -> CampaignSettings:
 READ_BATCH = 1000
 
 
+# The ledger's states, each before every state a message can come to it from (PENDING,
+# where a retry goes back to, is what `state_counts` leaves).
+_DOWNSTREAM_FIRST = (
+    MessageState.DELIVERED,
+    MessageState.FAILED,
+    MessageState.SENT,
+    MessageState.SUPPRESSED,
+    MessageState.CANCELLED,
+    MessageState.SENDING,
+    MessageState.DEFERRED,
+    MessageState.WAITING_LINK,
+)
+
+
 class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
     """The service's one store: templates and the suppression list by inheritance (their
     own collections), the read models, campaigns, settings and the ledger here."""
@@ -647,26 +661,32 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
     async def state_counts(
         self, tenant_id: str, campaign_id: str
     ) -> list[tuple[str, str | None, int]]:
-        # A count per state on the (tenant, campaign, state, due_at) index, and a $group only
-        # over the suppressed (the one state whose reason is counted). A $group over the
-        # whole ledger reads every document: ~200-600 ms of the store for a campaign of
-        # 100,000, on every stats request (the console refreshes a sending campaign's every
-        # 2 s); the counts take ~50-70 ms.
+        # Counts on the (tenant, campaign, state, due_at) index, a `$group` by reason over the
+        # suppressed only. One `$group` over the whole ledger read every document: ~200-600
+        # ms of the store for a campaign of 100,000 on every stats request (the console
+        # refreshes a sending campaign's every 2 s), against ~50-70 ms for the counts.
+        #
+        # Several counts are several snapshots, while the sender moves messages between
+        # them. So the states are counted downstream first (every move goes downstream, or
+        # back to PENDING), which counts a message moving meanwhile at most once; the whole
+        # campaign is counted last; and PENDING is what is left. The figures add up exactly,
+        # none is negative, and once the campaign is still every one is exact.
         campaign = {"tenant_id": tenant_id, "campaign_id": campaign_id}
         rows: list[tuple[str, str | None, int]] = []
-        for state in MessageState:
+        for state in _DOWNSTREAM_FIRST:
             if state is MessageState.SUPPRESSED:
-                continue
-            n = await self._ledger.count_documents({**campaign, "state": str(state)})
-            if n:
+                cursor = await self._ledger.aggregate(
+                    [
+                        {"$match": {**campaign, "state": str(state)}},
+                        {"$group": {"_id": "$reason", "n": {"$sum": 1}}},
+                    ]
+                )
+                rows += [(str(state), d["_id"], int(d["n"])) async for d in cursor]
+            elif n := await self._ledger.count_documents({**campaign, "state": str(state)}):
                 rows.append((str(state), None, n))
-        cursor = await self._ledger.aggregate(
-            [
-                {"$match": {**campaign, "state": str(MessageState.SUPPRESSED)}},
-                {"$group": {"_id": "$reason", "n": {"$sum": 1}}},
-            ]
-        )
-        rows += [(str(MessageState.SUPPRESSED), d["_id"], int(d["n"])) async for d in cursor]
+        pending = await self._ledger.count_documents(campaign) - sum(n for *_, n in rows)
+        if pending:
+            rows.append((str(MessageState.PENDING), None, pending))
         return sorted(rows, key=str)
 
     async def due_messages(
