@@ -297,3 +297,42 @@ async def test_concurrent_uploads_matching_by_different_keys_leave_one_contact_p
     statuses = [o.status for s in sinks for b in s.outcomes for o in b.outcomes]
     assert statuses.count(RowStatus.IMPORTED) == 50
     assert statuses.count(RowStatus.UPDATED) == 50
+
+
+async def test_a_key_edited_off_its_contact_neither_finds_it_nor_blocks_a_new_customer(
+    repository: ContactRepository,
+) -> None:
+    """The phone that claimed it is edited off a contact: the claim stays behind, and a new
+    customer matched by that phone is imported all the same (it takes the claim over)."""
+    phone = (MatchKey.PHONE, "+14155550100")
+
+    def row(n: int, account: str) -> ContactRowParsed:
+        return ContactRowParsed(
+            tenant_id="t1",
+            upload_id=f"u{n}",
+            row_number=1,
+            target=GROUP,
+            match=MatchPolicy(key=MatchKey.PHONE),
+            match_key=MatchKey.PHONE,
+            match_value=phone[1],
+            contact=ContactData(
+                accounts=(Account(number=account),), phones=(Phone(e164=phone[1]),)
+            ),
+        )
+
+    await merge_rows([row(1, "A1")], repository, RecordingSink(), lambda: NOW)
+    _, found = await repository.find_by_keys("t1", [phone])
+    (first,) = found.values()
+    edited = replace(
+        first,
+        data=first.data.model_copy(update={"phones": (Phone(e164="+14155550199"),)}),
+        version=first.version + 1,
+    )
+    await repository.save([], [(edited, first.version)])
+    assert await repository.find_by_keys("t1", [phone]) == ({}, {})
+    sink = RecordingSink()
+    await merge_rows([row(2, "A2")], repository, sink, lambda: NOW)
+    assert [o.status for b in sink.outcomes for o in b.outcomes] == [RowStatus.IMPORTED]
+    ids, found = await repository.find_by_keys("t1", [phone])
+    (created,) = found.values()
+    assert created.id != first.id and ids == {phone: [created.id]}

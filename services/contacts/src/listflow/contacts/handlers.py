@@ -306,7 +306,8 @@ async def _claim_new_keys(
     have found H's contact: the key is the one W matches by, or H is still being written and
     matches by a key W's contact has (then H would find W's, and one of the two must retry).
     A key held by a contact already written that W does not match by is shared, as it would
-    be had W come second. Every free key is claimed in one call and every key held by
+    be had W come second; a key held by a contact that no longer has it (edited off since)
+    is nobody's, and W takes the claim over. Every free key is claimed in one call and every key held by
     another writer is then judged (in key order), so a batch costs one insert and one read
     per held key however many keys are shared. Of two writers still in flight that each
     took a key the other needs, the one with the larger contact id gives way (releasing all
@@ -320,9 +321,13 @@ async def _claim_new_keys(
     claims = [wanted[k] for k in sorted(wanted)]
     for tried, holder in await repository.claim_keys(tenant_id, claims, ours=state.created.keys()):
         ours = state.created[tried.contact_id]
-        holder_exists = bool(holder.contact_id) and (
-            await repository.get(tenant_id, holder.contact_id) is not None
-        )
+        stored = await repository.get(tenant_id, holder.contact_id) if holder.contact_id else None
+        if stored is not None and tried.key not in all_match_keys(stored.data):
+            # The key was edited off the contact that claimed it: nobody holds it any more.
+            if await repository.take_over_claim(tenant_id, holder, tried):
+                continue
+            raise ConcurrentUpdate("a key edited off its contact was taken over by another writer")
+        holder_exists = stored is not None
         if (
             not holder_exists
             and holder.claimed_at is not None

@@ -92,7 +92,7 @@ class InMemoryContactRepository:
             current = self.contacts.get(contact.id)
             if current is not None and current.version == version:
                 self.contacts[contact.id] = replace(contact, changed=False)
-                self._index(contact)
+                self._index(contact, previous=current)
         if stale:
             raise ConcurrentUpdate(f"{len(stale)} contacts changed meanwhile")
 
@@ -107,8 +107,15 @@ class InMemoryContactRepository:
                 del self.claims[(contact.tenant_id, key)]
         return True
 
-    def _index(self, contact: Contact) -> None:
-        for key in all_match_keys(contact.data):
+    def _index(self, contact: Contact, previous: Contact | None = None) -> None:
+        # As the store's `match_keys`: a key edited off the contact no longer finds it.
+        keys = all_match_keys(contact.data)
+        if previous is not None:
+            for key in set(all_match_keys(previous.data)).difference(keys):
+                ids = self.keys.get((contact.tenant_id, key), [])
+                if contact.id in ids:
+                    ids.remove(contact.id)
+        for key in keys:
             ids = self.keys.setdefault((contact.tenant_id, key), [])
             if contact.id not in ids:
                 ids.append(contact.id)
