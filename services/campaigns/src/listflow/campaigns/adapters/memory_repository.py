@@ -343,6 +343,47 @@ class InMemoryCampaignRepository(InMemoryTemplateRepository, InMemorySuppression
                     moved.add(new.id)
         return moved
 
+    async def claim_due(
+        self, messages: Sequence[Message], *, as_of: datetime, lease_until: datetime
+    ) -> set[str]:
+        won: set[str] = set()
+        async with self._lock:
+            for m in messages:
+                key = (m.tenant_id, m.id)
+                stored = self._ledger.get(key)
+                if stored is None or stored.state not in SENDER_STATES or stored.due_at > as_of:
+                    continue
+                self._ledger[key] = replace(
+                    stored,
+                    state=MessageState.SENDING,
+                    due_at=lease_until,
+                    attempts=stored.attempts + 1,
+                )
+                won.add(m.id)
+        return won
+
+    async def mark_held(
+        self,
+        messages: Sequence[Message],
+        to: MessageState,
+        *,
+        lease_until: datetime,
+        **fields: Any,
+    ) -> set[str]:
+        moved: set[str] = set()
+        async with self._lock:
+            for m in messages:
+                key = (m.tenant_id, m.id)
+                stored = self._ledger.get(key)
+                if stored is None or (stored.state, stored.due_at) != (
+                    MessageState.SENDING,
+                    lease_until,
+                ):
+                    continue
+                self._ledger[key] = replace(stored, state=to, **fields)
+                moved.add(m.id)
+        return moved
+
     async def open_messages(self, tenant_id: str, campaign_id: str) -> int:
         return sum(
             1
