@@ -104,22 +104,26 @@ def _mailpit_accounting(url: str) -> dict[str, Any]:
     return {"messages": total, "distinct_message_ids": len(ids), "last_accepted": last}
 
 
+# How often the phase reads the campaign's stats: each read is a `$group` over the whole
+# ledger (~2 us of the store's CPU a message in it), so reading every second added ~40 us of
+# database CPU to every email of a 10,000 run and ~200 us to one of 100,000. The rate is
+# timed by Mailpit's clock, not by these reads.
+STATS_EVERY_S = 5.0
+
+
 def _stats_when_settled(client: httpx.Client, campaign_id: str, count: int) -> dict[str, Any]:
     started = time.monotonic()
-    last_print = 0.0
     while True:
         stats: dict[str, Any] = client.get(f"/v1/campaigns/{campaign_id}/stats").json()
         elapsed = time.monotonic() - started
         if stats["targeted"] >= count and stats["pending"] == 0:
             return stats
-        if elapsed - last_print >= 5:
-            last_print = elapsed
-            print(
-                f"  {elapsed:6.1f}s  targeted {stats['targeted']:>9,}  sent {stats['sent']:>9,}"
-                f"  pending {stats['pending']:>9,}",
-                flush=True,
-            )
-        time.sleep(1.0)
+        print(
+            f"  {elapsed:6.1f}s  targeted {stats['targeted']:>9,}  sent {stats['sent']:>9,}"
+            f"  pending {stats['pending']:>9,}",
+            flush=True,
+        )
+        time.sleep(STATS_EVERY_S)
 
 
 def campaigns_phase(
