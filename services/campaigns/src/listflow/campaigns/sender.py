@@ -92,6 +92,8 @@ class _Batch:
     links: dict[str, str]
     # When the messages were read as due: a claim takes only those still due as of then.
     read_at: datetime
+    # The address each message's ledger entry holds (as targeted, or as last sent to).
+    stored_addresses: dict[str, str | None]
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,8 @@ class Sender:
         events: list[MessageEvent] = []
         counts = await self._apply(settles, events, now)
         if to_send and template is not None:
-            batch = _Batch(campaign, template, contacts, links, now)
+            stored = {m.id: m.address for m in due}
+            batch = _Batch(campaign, template, contacts, links, now, stored)
             counts = self._add(counts, await self._send_all(batch, to_send, events))
         if events:
             await self.events.publish(events)
@@ -239,7 +242,7 @@ class Sender:
         interval = 1.0 / rate
         started = time.monotonic()
         outcomes: list[Outcome] = []
-        claiming = asyncio.ensure_future(self._claim(chunks[0], batch.read_at))
+        claiming = asyncio.ensure_future(self._claim(chunks[0], batch))
         marking: asyncio.Future[Outcome] | None = None
         try:
             for n, _chunk in enumerate(chunks):
@@ -247,7 +250,7 @@ class Sender:
                 if n > 0 and not await self._still_sending(batch.campaign, held):
                     break
                 if n + 1 < len(chunks):
-                    claiming = asyncio.ensure_future(self._claim(chunks[n + 1], batch.read_at))
+                    claiming = asyncio.ensure_future(self._claim(chunks[n + 1], batch))
                 first = n * size
                 results = await asyncio.gather(
                     *(
@@ -288,16 +291,24 @@ class Sender:
         )
         return False
 
-    async def _claim(self, chunk: list[Message], read_at: datetime) -> list[Message]:
+    async def _claim(self, chunk: list[Message], batch: _Batch) -> list[Message]:
         """Move the chunk to SENDING under a lease, in one write; those this sender won, as
-        now stored."""
+        now stored. A message going to another address than its entry holds (the contact's
+        changed since it was targeted) has the address recorded before it is sent."""
         lease_until = _ms(self.clock() + self.lease)
-        won = await self.repository.claim_due(chunk, as_of=read_at, lease_until=lease_until)
-        return [
+        won = await self.repository.claim_due(chunk, as_of=batch.read_at, lease_until=lease_until)
+        held = [
             replace(m, state=MessageState.SENDING, due_at=lease_until, attempts=m.attempts + 1)
             for m in chunk
             if m.id in won
         ]
+        moved = [m for m in held if m.address != batch.stored_addresses.get(m.id)]
+        if not moved:
+            return held
+        # The same state and lease, the new address: only this sender's claim matches.
+        recorded = await self.repository.move_many([(m, m) for m in moved])
+        lost = {m.id for m in moved} - recorded
+        return [m for m in held if m.id not in lost]
 
     async def _mark(
         self,
