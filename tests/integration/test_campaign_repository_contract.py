@@ -494,6 +494,102 @@ async def test_moves_are_compare_and_sets_on_state_and_due_time_many_at_once(
     assert await repository.open_messages("t2", "k1") == 0
 
 
+async def test_a_claim_takes_the_messages_still_due_in_one_write_and_says_which(
+    repository: CampaignRepository,
+) -> None:
+    a, b, c, d = (message(f"c{i}") for i in range(1, 5))
+    elsewhere = message("c1", tenant="t2")
+    await repository.claim_messages([a, b, c, d, elsewhere])
+    read = await repository.due_messages("t1", "k1", NOW, 10)
+    lease = NOW + timedelta(minutes=2)
+    # Moved since the read: d sent, c deferred past the read's time.
+    assert await repository.transition(
+        d, MessageState.SENT, from_states=[MessageState.PENDING], sent_at=NOW
+    )
+    assert await repository.transition(
+        c,
+        MessageState.DEFERRED,
+        from_states=[MessageState.PENDING],
+        due_at=NOW + timedelta(hours=8),
+    )
+    assert await repository.claim_due(read, as_of=NOW, lease_until=lease) == {a.id, b.id}
+    # A second sender that read the same messages wins none of them.
+    assert await repository.claim_due(read, as_of=NOW, lease_until=lease) == set()
+    assert await repository.claim_due([], as_of=NOW, lease_until=lease) == set()
+    stored = await repository.get_message("t1", a.id)
+    assert stored is not None
+    assert (stored.state, stored.due_at, stored.attempts) == (MessageState.SENDING, lease, 1)
+    # Once the lease has run out the claim is due again and taken with one more attempt.
+    expired = await repository.due_messages("t1", "k1", lease, 10)
+    assert {m.id for m in expired} == {a.id, b.id}
+    later = lease + timedelta(minutes=2)
+    assert await repository.claim_due(expired, as_of=lease, lease_until=later) == {a.id, b.id}
+    stored = await repository.get_message("t1", b.id)
+    assert stored is not None and (stored.due_at, stored.attempts) == (later, 2)
+    # Another tenant's ledger is not touched.
+    assert await repository.get_message("t2", elsewhere.id) == elsewhere
+
+
+async def test_marks_move_only_the_messages_still_held_under_their_lease(
+    repository: CampaignRepository,
+) -> None:
+    a, b, c = message("c1"), message("c2"), message("c3")
+    await repository.claim_messages([a, b, c])
+    lease = NOW + timedelta(minutes=2)
+    assert await repository.claim_due([a, b, c], as_of=NOW, lease_until=lease) == {
+        a.id,
+        b.id,
+        c.id,
+    }
+    # c's lease ran out and another sender holds it under a lease of its own.
+    later = lease + timedelta(minutes=2)
+    assert await repository.claim_due([c], as_of=lease, lease_until=later) == {c.id}
+    sent = await repository.mark_held(
+        [a, b, c], MessageState.SENT, lease_until=lease, sent_at=NOW + timedelta(seconds=1)
+    )
+    assert sent == {a.id, b.id}
+    assert await repository.mark_held([a], MessageState.SENT, lease_until=lease) == set()
+    stored = await repository.get_message("t1", a.id)
+    assert stored is not None
+    assert (stored.state, stored.sent_at, stored.attempts) == (
+        MessageState.SENT,
+        NOW + timedelta(seconds=1),
+        1,
+    )
+    retry = later + timedelta(minutes=1)
+    assert await repository.mark_held(
+        [c], MessageState.PENDING, lease_until=later, due_at=retry, error="EmailUnavailable"
+    ) == {c.id}
+    stored = await repository.get_message("t1", c.id)
+    assert stored is not None
+    assert (stored.state, stored.due_at, stored.error, stored.attempts) == (
+        MessageState.PENDING,
+        retry,
+        "EmailUnavailable",
+        2,
+    )
+    assert await repository.state_counts("t1", "k1") == [("pending", None, 1), ("sent", None, 2)]
+
+
+async def test_senders_claiming_the_same_messages_at_once_each_win_a_message_once(
+    repository: CampaignRepository,
+) -> None:
+    messages = [message(f"c{i:03d}") for i in range(200)]
+    await repository.claim_messages(messages)
+    read = await repository.due_messages("t1", "k1", NOW, 500)
+    lease = NOW + timedelta(minutes=2)
+    chunks = [read[i::3] for i in range(3)]
+    # Five senders, each claiming overlapping chunks of what they all read as due.
+    claims = [chunks[i % 3] + chunks[(i + 1) % 3] for i in range(5)]
+    won = await asyncio.gather(
+        *(repository.claim_due(chunk, as_of=NOW, lease_until=lease) for chunk in claims)
+    )
+    assert sum(len(w) for w in won) == len(messages)
+    assert set().union(*won) == {m.id for m in messages}
+    stored = await repository.list_messages("t1", "k1", limit=500)
+    assert {(m.state, m.attempts) for m in stored} == {(MessageState.SENDING, 1)}
+
+
 async def test_a_campaign_is_finished_only_if_unchanged_since_read(
     repository: CampaignRepository,
 ) -> None:

@@ -152,6 +152,28 @@ async def test_each_eligible_contact_gets_one_email_with_its_own_links(world: Wo
     assert (stats.targeted, stats.sent, stats.pending) == (2, 2, 0)
 
 
+async def test_the_ledger_holds_the_address_each_email_went_to(world: World) -> None:
+    campaign = await world.start([contact("ana"), contact("bo")])
+    ana_id = message_id("t1", campaign.id, "ana", "email")
+    targeted = await world.repo.get_message("t1", ana_id)
+    assert targeted is not None and targeted.address == "ana@example.com"
+    # Bo changed his address after the campaign was targeted: the email goes to the new one,
+    # and the ledger (which an unsubscribe suppresses) says so.
+    moved = contact("bo")
+    moved = replace(
+        moved, version=2, data=moved.data.model_copy(update={"emails": ("bo@new.example",)})
+    )
+    await world.repo.upsert_contacts([moved])
+    for cid in ("ana", "bo"):
+        await world.repo.set_link("t1", cid, f"l-{cid}", f"https://portal.example/p/{cid}", NOON)
+    assert (await world.sender.dispatch(campaign)).sent == 2
+    assert sorted(e.to for e in world.mailbox.sent) == ["ana@example.com", "bo@new.example"]
+    for cid, address in (("ana", "ana@example.com"), ("bo", "bo@new.example")):
+        stored = await world.repo.get_message("t1", message_id("t1", campaign.id, cid, "email"))
+        assert stored is not None
+        assert (stored.state, stored.address) == (MessageState.SENT, address)
+
+
 async def test_no_consent_suppressed_and_capped_contacts_get_nothing_counted_by_reason(
     world: World,
 ) -> None:

@@ -1,6 +1,7 @@
 """Pure tests of the campaigns domain: templates, SMS segments, the rules of sending."""
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,6 +17,8 @@ from listflow.campaigns.domain.templates import (
     TemplateContent,
     TemplateRefused,
     check,
+    derived_text_template,
+    html_to_text,
     render,
     sms_segments,
 )
@@ -70,6 +73,84 @@ def test_render_email_derives_text_and_escapes_html() -> None:
     assert out.subject == "Account A-1"
     assert out.html is not None and "&lt;b&gt;Ana" in out.html
     assert out.text is not None and "Hello <b>Ana</b>" in out.text and "(https://p/x)" in out.text
+
+
+LETTER = (
+    "<h1>Hello {{ first_name }} {{ last_name }},</h1>"
+    "<p>Account {{ account_number }}: {{ balance }} {{ currency }} due.</p>"
+    "<ul>{% for a in accounts %}<li>{{ a.number }}</li>{% endfor %}</ul>"
+    "<p>{% if extra.note %}Note: {{ extra.note }}{% endif %}</p>"
+    '<p><a href="{{ portal_url }}">Pay now</a> &amp; '
+    "<a href='{{ extra.site }}'>our site</a> "
+    "<a href='https://help.example/?a=1&amp;b={{ customer_id }}'>help</a><br>"
+    "<a href='{{ unsubscribe_url }}'>Unsubscribe</a></p>"
+)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {},
+        {"first_name": '<b>Ana</b> & "Jo"', "last_name": "O'Brien", "customer_id": "C&1<2>"},
+        {
+            "first_name": "Ana\n  María",
+            "extra": {"note": "a < b & c", "site": "https://s/?x=1&y='2'"},
+        },
+    ],
+)
+def test_the_text_derived_once_per_template_is_the_text_derived_per_message(
+    values: dict[str, object],
+) -> None:
+    content = TemplateContent("email", subject="Account {{ account_number }}", html=LETTER)
+    check(content)
+    assert derived_text_template(LETTER) is not None
+    accounts = (Account(number="A-1", currency="EUR"), Account(number="A<2>", currency="EUR"))
+    ctx = contact(accounts=accounts).context() | {
+        "portal_url": "https://p/x?a=1&b=2",
+        "unsubscribe_url": "https://u/t'1",
+        **values,
+    }
+    out = render(content, ctx)
+    assert out.html is not None and out.text is not None
+    assert out.text == html_to_text(out.html)
+    # The values as they are, not as the HTML escaped them.
+    for entity in ("&amp;", "&lt;", "&gt;", "&#34;", "&#39;", "&quot;"):
+        assert entity not in out.text
+
+
+def test_the_derived_text_keeps_values_and_links_and_leaves_out_an_empty_href() -> None:
+    content = TemplateContent("email", subject="s", html=LETTER)
+    account = Account(number="A-1", currency="EUR", balance=Decimal("12.50"))
+    ctx = contact(
+        first_name="<b>Ana</b> & Jo", last_name="O'Brien", accounts=(account,)
+    ).context() | {
+        "portal_url": "https://p/x?a=1&b=2",
+        "unsubscribe_url": "https://u/1",
+    }
+    assert render(content, ctx).text == (
+        "Hello <b>Ana</b> & Jo O'Brien,\n"
+        "Account A-1: 12.50 EUR due.\n"
+        "A-1\n"
+        "Pay now (https://p/x?a=1&b=2) & our site help (https://help.example/?a=1&b=)\n"
+        "Unsubscribe (https://u/1)"
+    )
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<p>Hi {{ first_name|safe }}</p>",
+        "<p>Hi {{ first_name|e }}</p>",
+        "<p>Hi</p>\n{%- if first_name %}<br>{{ first_name }}{% endif %}",
+        "<p>Hi {{ first_name }}\ue000</p>",
+    ],
+)
+def test_a_template_whose_text_could_differ_is_derived_per_message(html: str) -> None:
+    assert derived_text_template(html) is None
+    out = render(
+        TemplateContent("email", subject="s", html=html), contact(first_name="<i>A</i>").context()
+    )
+    assert out.html is not None and out.text == html_to_text(out.html)
 
 
 def test_sandbox_refuses_python_internals() -> None:

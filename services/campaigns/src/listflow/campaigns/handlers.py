@@ -368,6 +368,8 @@ class Campaigns:
 
     @staticmethod
     def _message(campaign: Campaign, contact: ContactView, now: datetime) -> Message:
+        # The address as targeted: the sender's claim, one write for a chunk, records only
+        # the addresses that changed since (an unsubscribe suppresses the address sent to).
         return Message(
             id=message_id(campaign.tenant_id, campaign.id, contact.id, campaign.channel),
             tenant_id=campaign.tenant_id,
@@ -377,6 +379,7 @@ class Campaigns:
             state=MessageState.PENDING,
             created_at=now,
             due_at=now,
+            address=contact.address(campaign.channel),
         )
 
 

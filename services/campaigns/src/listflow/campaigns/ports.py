@@ -283,6 +283,29 @@ class CampaignRepository(
         state and due time: a compare and set); the ids of those moved. Many in one write."""
         ...
 
+    async def claim_due(
+        self, messages: Sequence[Message], *, as_of: datetime, lease_until: datetime
+    ) -> set[str]:
+        """Move those of `messages` still due as of `as_of` (a due state, or SENDING with a
+        lease run out, and `due_at <= as_of`: as `due_messages` found them then) to SENDING
+        under the lease `lease_until`, one more attempt each; the ids this call won. One
+        write for all. Every write of a message sets a `due_at` later than the pass that
+        read it, so a message moved since `as_of` is no longer matched: a compare and set."""
+        ...
+
+    async def mark_held(
+        self,
+        messages: Sequence[Message],
+        to: MessageState,
+        *,
+        lease_until: datetime,
+        **fields: object,
+    ) -> set[str]:
+        """Move those of `messages` still SENDING under the lease `lease_until` (still held
+        by the claim that set it) to `to` with `fields`, the same for all; the ids moved.
+        One write for all."""
+        ...
+
     async def open_messages(self, tenant_id: str, campaign_id: str) -> int:
         """How many of the campaign's messages are not settled yet (OPEN_STATES)."""
         ...

@@ -90,6 +90,10 @@ class _Batch:
     template: MessageTemplate
     contacts: dict[str, ContactView]
     links: dict[str, str]
+    # When the messages were read as due: a claim takes only those still due as of then.
+    read_at: datetime
+    # The address each message's ledger entry holds (as targeted, or as last sent to).
+    stored_addresses: dict[str, str | None]
 
 
 @dataclass(frozen=True)
@@ -169,7 +173,8 @@ class Sender:
         events: list[MessageEvent] = []
         counts = await self._apply(settles, events, now)
         if to_send and template is not None:
-            batch = _Batch(campaign, template, contacts, links)
+            stored = {m.id: m.address for m in due}
+            batch = _Batch(campaign, template, contacts, links, now, stored)
             counts = self._add(counts, await self._send_all(batch, to_send, events))
         if events:
             await self.events.publish(events)
@@ -189,6 +194,17 @@ class Sender:
     ) -> Outcome:
         """The moves in one write; the events and counts of those that happened."""
         moved = await self.repository.move_many(moves)
+        return self._record(moves, moved, events, now, provider_ids)
+
+    def _record(
+        self,
+        moves: list[Move],
+        moved: set[str],
+        events: list[MessageEvent],
+        now: datetime,
+        provider_ids: dict[str, str] | None = None,
+    ) -> Outcome:
+        """The events and counts of the moves that happened (`moved`)."""
         counts = dict.fromkeys((f.name for f in fields(Outcome)), 0)
         key = {
             MessageState.SENT: "sent",
@@ -226,7 +242,7 @@ class Sender:
         interval = 1.0 / rate
         started = time.monotonic()
         outcomes: list[Outcome] = []
-        claiming = asyncio.ensure_future(self._claim(chunks[0]))
+        claiming = asyncio.ensure_future(self._claim(chunks[0], batch))
         marking: asyncio.Future[Outcome] | None = None
         try:
             for n, _chunk in enumerate(chunks):
@@ -234,7 +250,7 @@ class Sender:
                 if n > 0 and not await self._still_sending(batch.campaign, held):
                     break
                 if n + 1 < len(chunks):
-                    claiming = asyncio.ensure_future(self._claim(chunks[n + 1]))
+                    claiming = asyncio.ensure_future(self._claim(chunks[n + 1], batch))
                 first = n * size
                 results = await asyncio.gather(
                     *(
@@ -275,15 +291,24 @@ class Sender:
         )
         return False
 
-    async def _claim(self, chunk: list[Message]) -> list[Message]:
-        """Move the chunk to SENDING under a lease; those this sender won, as now stored."""
+    async def _claim(self, chunk: list[Message], batch: _Batch) -> list[Message]:
+        """Move the chunk to SENDING under a lease, in one write; those this sender won, as
+        now stored. A message going to another address than its entry holds (the contact's
+        changed since it was targeted) has the address recorded before it is sent."""
         lease_until = _ms(self.clock() + self.lease)
-        claims = [
-            (m, replace(m, state=MessageState.SENDING, due_at=lease_until, attempts=m.attempts + 1))
+        won = await self.repository.claim_due(chunk, as_of=batch.read_at, lease_until=lease_until)
+        held = [
+            replace(m, state=MessageState.SENDING, due_at=lease_until, attempts=m.attempts + 1)
             for m in chunk
+            if m.id in won
         ]
-        won = await self.repository.move_many(claims)
-        return [new for _, new in claims if new.id in won]
+        moved = [m for m in held if m.address != batch.stored_addresses.get(m.id)]
+        if not moved:
+            return held
+        # The same state and lease, the new address: only this sender's claim matches.
+        recorded = await self.repository.move_many([(m, m) for m in moved])
+        lost = {m.id for m in moved} - recorded
+        return [m for m in held if m.id not in lost]
 
     async def _mark(
         self,
@@ -291,16 +316,31 @@ class Sender:
         results: list[str | Exception | None],
         events: list[MessageEvent],
     ) -> Outcome:
-        """Record the chunk's sends: SENT, or failed or put off with the error's kind."""
+        """Record the chunk's sends: SENT, or failed or put off with the error's kind. One
+        write for the sent ones (a chunk's claims share their lease), one for each other
+        outcome alike (a failure's kind, its retry time)."""
         marks: list[Move] = []
         provider_ids: dict[str, str] = {}
+        sent_at = self.clock()
         for m, result in zip(held, results, strict=True):
             if isinstance(result, str):
-                marks.append(self._settle(m, MessageState.SENT, sent_at=self.clock()))
+                marks.append(self._settle(m, MessageState.SENT, sent_at=sent_at))
                 provider_ids[m.id] = result
             elif result is not None:
                 marks.append(self._after_failure(m, result))
-        return await self._apply(marks, events, self.clock(), provider_ids)
+        alike: dict[tuple[datetime, MessageState, datetime | None, str | None], list[Message]] = {}
+        for old, new in marks:
+            key = (old.due_at, new.state, new.due_at, new.error)
+            alike.setdefault(key, []).append(old)
+        moved: set[str] = set()
+        for (lease_until, to, due_at, error), olds in alike.items():
+            changes: dict[str, object] = {"error": error}
+            if to is MessageState.SENT:
+                changes = {"sent_at": sent_at}
+            elif to is MessageState.PENDING:
+                changes["due_at"] = due_at
+            moved |= await self.repository.mark_held(olds, to, lease_until=lease_until, **changes)
+        return self._record(marks, moved, events, self.clock(), provider_ids)
 
     def _after_failure(self, m: Message, error: Exception) -> Move:
         kind = (

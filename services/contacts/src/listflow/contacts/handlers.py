@@ -307,9 +307,9 @@ async def _claim_new_keys(
     matches by a key W's contact has (then H would find W's, and one of the two must retry).
     A key held by a contact already written that W does not match by is shared, as it would
     be had W come second; a key held by a contact that no longer has it (edited off since)
-    is nobody's, and W takes the claim over. Every free key is claimed in one call and every key held by
-    another writer is then judged (in key order), so a batch costs one insert and one read
-    per held key however many keys are shared. Of two writers still in flight that each
+    is nobody's, and W takes the claim over. Every free key is claimed in one call and every
+    key held by another writer is then judged (in key order), so a batch costs one insert
+    and one read per held key however many keys are shared. Of two writers still in flight that each
     took a key the other needs, the one with the larger contact id gives way (releasing all
     it took, retrying after a random pause) and the other waits (up to ~5 s) to claim the
     key once it is released.

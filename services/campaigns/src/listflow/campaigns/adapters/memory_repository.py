@@ -4,7 +4,7 @@ test_campaign_repository_contract.py)."""
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -341,6 +341,46 @@ class InMemoryCampaignRepository(InMemoryTemplateRepository, InMemorySuppression
                 if stored is not None and (stored.state, stored.due_at) == (old.state, old.due_at):
                     self._ledger[key] = new
                     moved.add(new.id)
+        return moved
+
+    async def claim_due(
+        self, messages: Sequence[Message], *, as_of: datetime, lease_until: datetime
+    ) -> set[str]:
+        def claim(stored: Message) -> Message | None:
+            if stored.state not in SENDER_STATES or stored.due_at > as_of:
+                return None
+            sending = MessageState.SENDING
+            return replace(stored, state=sending, due_at=lease_until, attempts=stored.attempts + 1)
+
+        return await self._move_each(messages, claim)
+
+    async def mark_held(
+        self,
+        messages: Sequence[Message],
+        to: MessageState,
+        *,
+        lease_until: datetime,
+        **fields: Any,
+    ) -> set[str]:
+        def mark(stored: Message) -> Message | None:
+            if (stored.state, stored.due_at) != (MessageState.SENDING, lease_until):
+                return None
+            return replace(stored, state=to, **fields)
+
+        return await self._move_each(messages, mark)
+
+    async def _move_each(
+        self, messages: Sequence[Message], move: Callable[[Message], Message | None]
+    ) -> set[str]:
+        """Each stored message that `move` moves (None: left as it is); the ids moved."""
+        moved: set[str] = set()
+        async with self._lock:
+            for m in messages:
+                key = (m.tenant_id, m.id)
+                stored = self._ledger.get(key)
+                if stored is not None and (new := move(stored)) is not None:
+                    self._ledger[key] = new
+                    moved.add(m.id)
         return moved
 
     async def open_messages(self, tenant_id: str, campaign_id: str) -> int:

@@ -726,9 +726,53 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
         done = await replace_many(self._ledger, replacements)
         if done.matched == len(moves):
             return {new.id for _, new in moves}
-        keys = [f["_id"] for f, _ in replacements]
+        return await self._moved_by(token, [_key(old.tenant_id, old.id) for old, _ in moves])
+
+    async def _moved_by(self, token: str, keys: Sequence[str]) -> set[str]:
+        """Which of `keys` the write that stored `token` moved (when it matched fewer)."""
         stored = await find_any(self._ledger, "_id", keys, {"message_id": 1, "move": 1})
         return {d["message_id"] for d in stored if d.get("move") == token}
+
+    async def _move_all(
+        self, messages: Sequence[Message], expected: Document, update: Document
+    ) -> set[str]:
+        """One `update_many` over the messages still as `expected`, carrying a token that
+        tells which it moved when it matched fewer than all (as `move_many`)."""
+        if not messages:
+            return set()
+        token = uuid.uuid4().hex
+        keys = [_key(m.tenant_id, m.id) for m in messages]
+        update = {**update, "$set": {**update["$set"], "move": token}}
+        result = await self._ledger.update_many({"_id": {"$in": keys}, **expected}, update)
+        if result.matched_count == len(keys):
+            return {m.id for m in messages}
+        return await self._moved_by(token, keys)
+
+    async def claim_due(
+        self, messages: Sequence[Message], *, as_of: datetime, lease_until: datetime
+    ) -> set[str]:
+        return await self._move_all(
+            messages,
+            {"state": {"$in": [str(s) for s in SENDER_STATES]}, "due_at": {"$lte": as_of}},
+            {
+                "$set": {"state": str(MessageState.SENDING), "due_at": lease_until},
+                "$inc": {"attempts": 1},
+            },
+        )
+
+    async def mark_held(
+        self,
+        messages: Sequence[Message],
+        to: MessageState,
+        *,
+        lease_until: datetime,
+        **fields: Any,
+    ) -> set[str]:
+        return await self._move_all(
+            messages,
+            {"state": str(MessageState.SENDING), "due_at": lease_until},
+            {"$set": {**fields, "state": str(to)}},
+        )
 
     async def open_messages(self, tenant_id: str, campaign_id: str) -> int:
         return await self._ledger.count_documents(
