@@ -55,8 +55,8 @@ class Portal:
         if event.list_kind is not TargetKind.GROUP:
             return []
         await self.repository.mark_group_ready(event.tenant_id, event.list_id, event.ready_at)
-        customers = await self.repository.customers_in_group(event.tenant_id, event.list_id)
-        return await self.ensure_links(event.tenant_id, customers, "list_ready")
+        contact_ids = await self.repository.contact_ids_in_group(event.tenant_id, event.list_id)
+        return await self.ensure_links(event.tenant_id, contact_ids, "list_ready")
 
     async def on_contact_changes(self, changes: Sequence[ContactChange]) -> list[Issued]:
         """Keep the read model; a deleted contact's link is revoked, and a new customer of a
@@ -83,11 +83,13 @@ class Portal:
             ready = await self.repository.ready_groups(tenant_id)
             joined = [c for c in customers if ready.intersection(c.group_ids)]
             if joined:
-                issued += await self.ensure_links(tenant_id, joined, "contact_added")
+                issued += await self.ensure_links(
+                    tenant_id, [c.contact_id for c in joined], "contact_added"
+                )
         return issued
 
     async def ensure_links(
-        self, tenant_id: str, customers: Sequence[Customer], reason: LinkReason
+        self, tenant_id: str, contact_ids: Sequence[str], reason: LinkReason
     ) -> list[Issued]:
         """Give each customer a usable, announced link unless it has one. A revoked link stays
         revoked (the operator's choice, undone by a reissue); an expired one is replaced.
@@ -95,19 +97,19 @@ class Portal:
         then their announcement, so a large ready list reaches campaigns as it goes."""
         settings = await self.settings(tenant_id)
         issued: list[Issued] = []
-        for start in range(0, len(customers), LINK_BATCH):
-            batch = customers[start : start + LINK_BATCH]
+        for start in range(0, len(contact_ids), LINK_BATCH):
+            batch = contact_ids[start : start + LINK_BATCH]
             now = self.clock()
-            current = await self.repository.current_links(tenant_id, [c.contact_id for c in batch])
+            current = await self.repository.current_links(tenant_id, batch)
             fresh: list[tuple[AccessLink, str]] = []
             stale: list[tuple[AccessLink, AccessLink, str]] = []
-            for customer in batch:
-                held = current.get(customer.contact_id)
+            for contact_id in batch:
+                held = current.get(contact_id)
                 if held is not None and not self._replaceable(held, now):
                     continue
                 link, token = AccessLink.new(
                     tenant_id,
-                    customer.contact_id,
+                    contact_id,
                     now=now,
                     expiry_days=settings.link_expiry_days,
                     reason=reason,
@@ -160,7 +162,7 @@ class Portal:
     async def issue_on_demand(self, tenant_id: str, contact_id: str) -> Issued | None:
         """A link for one customer if it has no usable one; None if it has."""
         customer = await self._known(tenant_id, contact_id)
-        issued = await self.ensure_links(tenant_id, [customer], "on_demand")
+        issued = await self.ensure_links(tenant_id, [customer.contact_id], "on_demand")
         return issued[0] if issued else None
 
     async def reissue(self, tenant_id: str, contact_id: str) -> Issued:

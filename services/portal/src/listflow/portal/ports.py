@@ -33,8 +33,9 @@ class PortalRepository(Protocol):
 
     async def get_customer(self, tenant_id: str, contact_id: str) -> Customer | None: ...
 
-    async def customers_in_group(self, tenant_id: str, group_id: str) -> list[Customer]:
-        """The customers (not deleted) the read model places in the group."""
+    async def contact_ids_in_group(self, tenant_id: str, group_id: str) -> list[str]:
+        """The contact ids of the customers (not deleted) the read model places in the
+        group, in order."""
         ...
 
     async def mark_group_ready(self, tenant_id: str, group_id: str, at: datetime) -> None: ...

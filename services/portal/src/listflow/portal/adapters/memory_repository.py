@@ -50,9 +50,9 @@ class InMemoryPortalRepository:
     async def get_customer(self, tenant_id: str, contact_id: str) -> Customer | None:
         return self.customers.get((tenant_id, contact_id))
 
-    async def customers_in_group(self, tenant_id: str, group_id: str) -> list[Customer]:
+    async def contact_ids_in_group(self, tenant_id: str, group_id: str) -> list[str]:
         return [
-            c
+            c.contact_id
             for (tenant, _), c in sorted(self.customers.items())
             if tenant == tenant_id and group_id in c.group_ids and not c.deleted
         ]

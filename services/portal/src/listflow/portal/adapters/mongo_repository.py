@@ -230,11 +230,14 @@ class MongoPortalRepository:
         doc = await self._customers.find_one({"_id": _key(tenant_id, contact_id)})
         return _customer(doc) if doc is not None else None
 
-    async def customers_in_group(self, tenant_id: str, group_id: str) -> list[Customer]:
+    async def contact_ids_in_group(self, tenant_id: str, group_id: str) -> list[str]:
+        # The ids alone: a redelivered ListReady of 100,000 customers decoded every one of
+        # them whole (~60 us each) only to look up their links.
         cursor = self._customers.find(
-            {"tenant_id": tenant_id, "group_ids": group_id, "deleted": False}
+            {"tenant_id": tenant_id, "group_ids": group_id, "deleted": False},
+            {"_id": 0, "contact_id": 1},
         ).sort("_id", ASCENDING)
-        return [_customer(doc) async for doc in cursor]
+        return [doc["contact_id"] async for doc in cursor]
 
     async def mark_group_ready(self, tenant_id: str, group_id: str, at: datetime) -> None:
         await self._ready.update_one(
