@@ -42,6 +42,22 @@ class RecordingSink:
 GROUP = TargetRef(kind=TargetKind.GROUP, id="g", name="G")
 
 
+def parsed(
+    upload_id: str, key: MatchKey, value: str, data: ContactData, n: int = 1
+) -> ContactRowParsed:
+    """Row `n` of upload `upload_id` into GROUP, matched by `key` = `value`."""
+    return ContactRowParsed(
+        tenant_id="t1",
+        upload_id=upload_id,
+        row_number=n,
+        target=GROUP,
+        match=MatchPolicy(key=key),
+        match_key=key,
+        match_value=value,
+        contact=data,
+    )
+
+
 @pytest.fixture(params=["memory", "ferretdb"])
 async def repository(request: pytest.FixtureRequest) -> AsyncIterator[ContactRepository]:
     if request.param == "memory":
@@ -235,16 +251,8 @@ async def test_concurrent_merges_of_one_key_leave_exactly_one_contact(
     repository: ContactRepository,
 ) -> None:
     def row(upload: int) -> ContactRowParsed:
-        return ContactRowParsed(
-            tenant_id="t1",
-            upload_id=f"u{upload}",
-            row_number=1,
-            target=GROUP,
-            match=MatchPolicy(key=MatchKey.ACCOUNT_NUMBER),
-            match_key=MatchKey.ACCOUNT_NUMBER,
-            match_value="RACE-1",
-            contact=ContactData(first_name=f"N{upload}", accounts=(Account(number="RACE-1"),)),
-        )
+        data = ContactData(first_name=f"N{upload}", accounts=(Account(number="RACE-1"),))
+        return parsed(f"u{upload}", MatchKey.ACCOUNT_NUMBER, "RACE-1", data)
 
     sinks = [RecordingSink() for _ in range(8)]
     await asyncio.gather(
@@ -269,16 +277,8 @@ async def test_concurrent_uploads_matching_by_different_keys_leave_one_contact_p
             customer_id=f"CID-{n}",
             accounts=(Account(number=f"ACC-{n}"),),
         )
-        return ContactRowParsed(
-            tenant_id="t1",
-            upload_id=upload,
-            row_number=n,
-            target=GROUP,
-            match=MatchPolicy(key=key),
-            match_key=key,
-            match_value=f"ACC-{n}" if key is MatchKey.ACCOUNT_NUMBER else f"CID-{n}",
-            contact=data,
-        )
+        value = f"ACC-{n}" if key is MatchKey.ACCOUNT_NUMBER else f"CID-{n}"
+        return parsed(upload, key, value, data, n)
 
     by_account = [row("u-acc", n, MatchKey.ACCOUNT_NUMBER) for n in range(1, 51)]
     by_customer = [row("u-cid", n, MatchKey.CUSTOMER_ID) for n in reversed(range(1, 51))]
@@ -307,18 +307,8 @@ async def test_a_key_edited_off_its_contact_neither_finds_it_nor_blocks_a_new_cu
     phone = (MatchKey.PHONE, "+14155550100")
 
     def row(n: int, account: str) -> ContactRowParsed:
-        return ContactRowParsed(
-            tenant_id="t1",
-            upload_id=f"u{n}",
-            row_number=1,
-            target=GROUP,
-            match=MatchPolicy(key=MatchKey.PHONE),
-            match_key=MatchKey.PHONE,
-            match_value=phone[1],
-            contact=ContactData(
-                accounts=(Account(number=account),), phones=(Phone(e164=phone[1]),)
-            ),
-        )
+        data = ContactData(accounts=(Account(number=account),), phones=(Phone(e164=phone[1]),))
+        return parsed(f"u{n}", MatchKey.PHONE, phone[1], data)
 
     await merge_rows([row(1, "A1")], repository, RecordingSink(), lambda: NOW)
     _, found = await repository.find_by_keys("t1", [phone])
