@@ -17,7 +17,6 @@ from listflow.campaigns.domain.templates import (
     TemplateContent,
     TemplateRefused,
     check,
-    derived_text_template,
     html_to_text,
     render,
     sms_segments,
@@ -98,12 +97,11 @@ LETTER = (
         },
     ],
 )
-def test_the_text_derived_once_per_template_is_the_text_derived_per_message(
+def test_the_derived_text_is_the_rendered_html_as_text_with_the_values_unescaped(
     values: dict[str, object],
 ) -> None:
     content = TemplateContent("email", subject="Account {{ account_number }}", html=LETTER)
     check(content)
-    assert derived_text_template(LETTER) is not None
     accounts = (Account(number="A-1", currency="EUR"), Account(number="A<2>", currency="EUR"))
     ctx = contact(accounts=accounts).context() | {
         "portal_url": "https://p/x?a=1&b=2",
@@ -134,23 +132,6 @@ def test_the_derived_text_keeps_values_and_links_and_leaves_out_an_empty_href() 
         "Pay now (https://p/x?a=1&b=2) & our site help (https://help.example/?a=1&b=)\n"
         "Unsubscribe (https://u/1)"
     )
-
-
-@pytest.mark.parametrize(
-    "html",
-    [
-        "<p>Hi {{ first_name|safe }}</p>",
-        "<p>Hi {{ first_name|e }}</p>",
-        "<p>Hi</p>\n{%- if first_name %}<br>{{ first_name }}{% endif %}",
-        "<p>Hi {{ first_name }}\ue000</p>",
-    ],
-)
-def test_a_template_whose_text_could_differ_is_derived_per_message(html: str) -> None:
-    assert derived_text_template(html) is None
-    out = render(
-        TemplateContent("email", subject="s", html=html), contact(first_name="<i>A</i>").context()
-    )
-    assert out.html is not None and out.text == html_to_text(out.html)
 
 
 def test_sandbox_refuses_python_internals() -> None:

@@ -7,7 +7,6 @@ saved (never found at send time).
 
 import functools
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -171,8 +170,6 @@ def _render(content: TemplateContent, context: Mapping[str, Any]) -> Rendered:
     html = _compiled(content.html, html=True).render(values) if content.html else None
     if content.text is not None:
         text = _compiled(content.text).render(values)
-    elif (derived := derived_text_template(content.html or "")) is not None:
-        text = _tidy(derived.render(values))
     else:
         text = html_to_text(html or "")
     return Rendered(" ".join(subject.split()), html, text, None)
@@ -194,7 +191,7 @@ class _TextOf(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "a" and self._href:
-            self.out.append(self.link(self._href))
+            self.out.append(f" ({self._href})")
             self._href = None
         if tag in self.BLOCKS:
             self.out.append("\n")
@@ -202,104 +199,14 @@ class _TextOf(HTMLParser):
     def handle_data(self, data: str) -> None:
         self.out.append(data)
 
-    def link(self, href: str) -> str:
-        return f" ({href})"
-
 
 def html_to_text(html: str) -> str:
     """The text part derived from the HTML part (links kept in brackets)."""
-    return _tidy(_text_of(html, _TextOf()))
-
-
-def _text_of(html: str, parser: _TextOf) -> str:
+    parser = _TextOf()
     parser.feed(html)
     parser.close()
-    return "".join(parser.out)
-
-
-def _tidy(text: str) -> str:
-    lines = (" ".join(line.split()) for line in text.splitlines())
+    lines = (" ".join(line.split()) for line in "".join(parser.out).splitlines())
     return "\n".join(line for line in lines if line).strip()
-
-
-# While a template's HTML is turned into text once, each of its Jinja tags stands as a mark
-# of private-use characters, which the HTML parser passes through as text.
-_MARK = re.compile("\ue000(\\d+)\ue001")
-# Names in a tag that would give the HTML and a text template different values: markup let
-# through unescaped, or values escaped by hand (their entities would stay in the text).
-_NOT_DERIVED = frozenset({"safe", "autoescape", "e", "escape", "forceescape", "xmlattr"})
-
-
-class _TemplateTextOf(_TextOf):
-    """`_TextOf` over marked HTML: a link whose href holds a mark is kept in brackets only
-    when its href renders to something, as `_TextOf` does with the rendered HTML."""
-
-    def __init__(self, tags: list[str]) -> None:
-        super().__init__()
-        self.tags = tags
-
-    def link(self, href: str) -> str:
-        if not _MARK.search(href):
-            return super().link(href)
-        opening, closing = len(self.tags), len(self.tags) + 1
-        self.tags += [
-            "{% set _href %}",
-            "{% endset %}{% if _href %} ({{ _href }}){% endif %}",
-        ]
-        return f"\ue000{opening}\ue001{href}\ue000{closing}\ue001"
-
-
-@functools.lru_cache(maxsize=512)
-def derived_text_template(html: str) -> Template | None:
-    """The text part of an email without one, as a template derived once from the HTML
-    part's source (the HTML turned into text around its Jinja tags), so a message renders
-    it instead of parsing its rendered HTML. The values go in unescaped, as the HTML parser
-    gives them back from the rendered HTML. None (the text derived per message) for a
-    template whose tags could make the two differ, or whose sample renders differently."""
-    if "\ue000" in html or "\ue001" in html:
-        return None
-    tags: list[str] = []
-    marked: list[str] = []
-    tag: list[str] | None = None
-    try:
-        for _, kind, value in _env.lex(html):
-            if kind in ("variable_begin", "block_begin"):
-                tag = [value]
-            elif tag is not None:
-                tag.append(value)
-                if kind in ("variable_end", "block_end"):
-                    marked.append(f"\ue000{len(tags)}\ue001")
-                    tags.append("".join(tag))
-                    tag = None
-                elif kind == "name" and value in _NOT_DERIVED:
-                    return None
-            elif kind == "data":  # comments and the raw block's own tags leave nothing
-                marked.append(value)
-    except TemplateSyntaxError:
-        return None
-    # Jinja's whitespace control would strip the line breaks the HTML's blocks become.
-    if any(t[2] in "-+" or t[-3] in "-+" for t in tags):
-        return None
-    text = _text_of("".join(marked), _TemplateTextOf(tags))
-    pieces = _MARK.split(text)
-    source = "".join(
-        tags[int(piece)] if n % 2 else _literal(piece) for n, piece in enumerate(pieces)
-    )
-    try:
-        derived = _env.from_string(source)
-        sample = dict(SAMPLE_CONTEXT, extra=_Extra())
-        same = _tidy(derived.render(sample)) == html_to_text(
-            _compiled(html, html=True).render(sample)
-        )
-    except (TemplateError, TypeError, ValueError, ArithmeticError):
-        return None
-    return derived if same else None
-
-
-def _literal(text: str) -> str:
-    """Text of the HTML as a text template's source: kept from Jinja when it holds a brace
-    (a `&#123;` in the HTML, say)."""
-    return f"{{% raw %}}{text}{{% endraw %}}" if "{" in text else text
 
 
 # GSM 03.38: the basic set, and the extension set whose characters take two septets.
