@@ -30,6 +30,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from listflow.devstack import datagen, infra
 from listflow.devstack.bench_campaigns import campaigns_lines, campaigns_phase
+from listflow.devstack.bench_cpu import cpu_us_per_unit, less_idle
 from listflow.devstack.bench_portal import portal_lines, portal_phase
 from listflow.devstack.processes import ServiceProcess, running_stack, service_env
 from listflow.devstack.topics import ensure_topics
@@ -151,12 +152,6 @@ def _cpu_s(services: dict[str, ServiceProcess]) -> dict[str, float]:
     return used
 
 
-def _cpu_us_per_row(
-    before: dict[str, float], after: dict[str, float], rows: int
-) -> dict[str, float]:
-    return {k: round((after[k] - before.get(k, 0.0)) / rows * 1e6, 1) for k in after}
-
-
 def _idle_cpu(services: dict[str, ServiceProcess], limit_s: float) -> dict[str, float]:
     """CPU microseconds a second each part spends with nothing to do (consumers polling,
     timers, the JVM): a share of every phase's CPU that grows with its wall time, not with
@@ -178,16 +173,9 @@ def _idle_cpu(services: dict[str, ServiceProcess], limit_s: float) -> dict[str, 
         previous = busy
 
 
-def _less_idle(
-    cpu_us_per_row: dict[str, float], idle: dict[str, float], seconds: float, rows: int
-) -> dict[str, float]:
-    """CPU per row without what the idle stack (`_idle_cpu`) would have spent over `seconds`."""
-    return {k: round(v - idle.get(k, 0.0) * seconds / rows, 1) for k, v in cpu_us_per_row.items()}
-
-
 def _net_of_idle(run: dict[str, Any], idle: dict[str, float]) -> dict[str, float]:
     """An upload phase's CPU per row net of the idle stack's."""
-    return _less_idle(run["cpu_us_per_row"], idle, run["completed_s"] or 0.0, run["rows"])
+    return less_idle(run["cpu_us_per_row"], idle, run["completed_s"] or 0.0, run["rows"])
 
 
 def _upload(
@@ -293,7 +281,7 @@ def _follow(
             run.counts = body["counts"]
             break
         time.sleep(0.25)
-    run.cpu_us_per_row = _cpu_us_per_row(cpu_before, _cpu_s(services), rows)
+    run.cpu_us_per_row = cpu_us_per_unit(cpu_before, _cpu_s(services), rows)
     run.peak_rss_mb = {k: round(v, 1) for k, v in peaks.items()}
     run.peak_rss_main_mb = {k: round(v, 1) for k, v in main_peaks.items()}
     run.peak_pss_mb = {k: round(v, 1) for k, v in pss_peaks.items()}
@@ -325,7 +313,7 @@ async def _storage_limit(docs: list[dict[str, Any]], *, full: bool = True) -> di
     for i in range(0, len(copies), 2000):
         await collection.insert_many(copies[i : i + 2000], ordered=False)
     insert_s = time.perf_counter() - started
-    insert_cpu = _cpu_us_per_row(cpu_before, _cpu_s({}), len(docs))
+    insert_cpu = cpu_us_per_unit(cpu_before, _cpu_s({}), len(docs))
     claims = await _claim_costs(client, copies)
     if not full:
         await client.drop_database("bench_raw")
@@ -342,7 +330,7 @@ async def _storage_limit(docs: list[dict[str, Any]], *, full: bool = True) -> di
         collection.replace_one({"_id": d["_id"]}, {**d, "version": 2}, upsert=True) for d in copies
     )
     upsert_s = time.perf_counter() - started
-    upsert_cpu = _cpu_us_per_row(cpu_before, _cpu_s({}), len(docs))
+    upsert_cpu = cpu_us_per_unit(cpu_before, _cpu_s({}), len(docs))
     # The same compare-and-sets a thousand to a request, as the services write them.
     cpu_before = _cpu_s({})
     started = time.perf_counter()
@@ -350,7 +338,7 @@ async def _storage_limit(docs: list[dict[str, Any]], *, full: bool = True) -> di
         collection, [({"_id": d["_id"], "version": 2}, {**d, "version": 3}) for d in copies]
     )
     bulk_s = time.perf_counter() - started
-    bulk_cpu = _cpu_us_per_row(cpu_before, _cpu_s({}), len(docs))
+    bulk_cpu = cpu_us_per_unit(cpu_before, _cpu_s({}), len(docs))
     lookups = await _lookup_costs(client, collection, docs)
     await client.drop_database("bench_raw")
     await client.close()
@@ -391,7 +379,7 @@ async def _claim_costs(
             ],
             ordered=False,
         )
-    documents = _database_cpu(_cpu_us_per_row(cpu_before, _cpu_s({}), len(copies)))
+    documents = _database_cpu(cpu_us_per_unit(cpu_before, _cpu_s({}), len(copies)))
     unique = client["bench_raw"]["contacts_claiming"]
     for name, index in (await client["bench_raw"]["contacts"].index_information()).items():
         if name != "_id_":
@@ -406,7 +394,7 @@ async def _claim_costs(
             ],
             ordered=False,
         )
-    with_index = _database_cpu(_cpu_us_per_row(cpu_before, _cpu_s({}), len(copies)))
+    with_index = _database_cpu(cpu_us_per_unit(cpu_before, _cpu_s({}), len(copies)))
     return {
         "keys_per_contact": sum(map(len, claimed)) / max(1, len(copies)),
         "documents_database_cpu_us_per_contact": documents,
@@ -484,7 +472,7 @@ async def _lookup_costs(
             print(f"[bench] lookup {name!r} failed: {error!r}", flush=True)
             continue
         wall_us = 1e6 * (time.perf_counter() - started) / len(keys)
-        cpu = _database_cpu(_cpu_us_per_row(cpu_before, _cpu_s({}), len(keys)))
+        cpu = _database_cpu(cpu_us_per_unit(cpu_before, _cpu_s({}), len(keys)))
         costs[name] = {"wall_us_per_key": round(wall_us, 1), "database_cpu_us_per_key": cpu}
     return costs
 
@@ -911,7 +899,7 @@ def _preview(
     while (body := client.get(f"/v1/uploads/{upload_id}/preview").json())["status"] == "running":
         time.sleep(0.25)
     wall_s = time.perf_counter() - started
-    cpu_us_per_row = _cpu_us_per_row(cpu_before, _cpu_s(services), rows)
+    cpu_us_per_row = cpu_us_per_unit(cpu_before, _cpu_s(services), rows)
     if body["status"] != "completed":
         raise RuntimeError(f"preview {body['status']}: {body.get('failure')}")
     took = datetime.fromisoformat(body["completed_at"]) - datetime.fromisoformat(body["started_at"])
@@ -980,7 +968,7 @@ def _preview_only(args: argparse.Namespace) -> None:
                     preview = _preview(client, second, args.rows, parts)
                 preview["idle_cores"] = {k: v / 1e6 for k, v in idle.items()}
                 preview["cpu_us_per_row_raw"] = preview["cpu_us_per_row"]
-                preview["cpu_us_per_row"] = _less_idle(
+                preview["cpu_us_per_row"] = less_idle(
                     preview["cpu_us_per_row"], idle, preview["wall_s"], args.rows
                 )
                 previews.append(preview)

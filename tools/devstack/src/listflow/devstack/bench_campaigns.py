@@ -26,6 +26,7 @@ import httpx
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from listflow.devstack import infra
+from listflow.devstack.bench_cpu import cpu_us_per_unit, less_idle
 
 TARGET_MESSAGES_PER_S = 1_000
 LIST_READY = "lists.ready.v1"
@@ -196,9 +197,7 @@ def campaigns_phase(
     last = datetime.fromisoformat(str(accounting.pop("last_accepted")).replace("Z", "+00:00"))
     seconds = (last - published).total_seconds()
     sent = stats["sent"]
-    per_message = {
-        k: round((v - cpu_before.get(k, 0.0)) / sent * 1e6, 1) for k, v in cpu_after.items()
-    }
+    per_message = cpu_us_per_unit(cpu_before, cpu_after, sent)
     return {
         "contacts": count,
         "seconds": round(seconds, 2),
@@ -207,9 +206,7 @@ def campaigns_phase(
         "mailpit_cpu_us_per_message": per_message.get("mailpit", 0.0),
         "cpu_us_per_message": per_message,
         # Less what the idle stack spends over the span the CPU was read across.
-        "cpu_us_per_message_net_of_idle": {
-            k: round(v - idle.get(k, 0.0) * span / sent, 1) for k, v in per_message.items()
-        },
+        "cpu_us_per_message_net_of_idle": less_idle(per_message, idle, span, sent),
         "idle_cpu_us_per_s": idle,
         "ledger": stats,
         "mailpit": accounting,
