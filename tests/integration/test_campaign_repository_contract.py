@@ -366,6 +366,23 @@ async def test_due_messages_are_the_campaigns_open_ones_due_by_now_oldest_first(
     assert await repository.due_messages("t2", "k1", NOW + timedelta(hours=1), 10) == []
 
 
+async def test_due_messages_leave_out_the_ones_excluded(
+    repository: CampaignRepository,
+) -> None:
+    # The sender reads its next pass while one sends: none of the one sending comes again.
+    await repository.claim_messages([message(f"c{n}") for n in range(6)])
+    sending = await repository.due_messages("t1", "k1", NOW, 4)
+    taken = {m.id for m in sending}
+    following = await repository.due_messages("t1", "k1", NOW, 4, exclude=taken)
+    assert len(sending) == 4
+    assert len(following) == 2
+    assert {m.id for m in following}.isdisjoint(taken)
+    everyone = {m.contact_id for m in [*sending, *following]}
+    assert everyone == {f"c{n}" for n in range(6)}
+    # Another tenant's message of the same id stays out of it.
+    assert await repository.due_messages("t2", "k1", NOW, 4, exclude=taken) == []
+
+
 async def test_a_transition_is_a_compare_and_set_on_the_state(
     repository: CampaignRepository,
 ) -> None:

@@ -399,3 +399,49 @@ async def test_a_campaign_without_any_message_stays_sending(world: World) -> Non
     await world.sender.dispatch(campaign)
     stored = await world.repo.get_campaign("t1", campaign.id)
     assert stored is not None and stored.status is CampaignStatus.SENDING
+
+
+def _sender_of(world: World, **options: object) -> Sender:
+    return replace(world.sender, **options)  # type: ignore[arg-type]
+
+
+async def test_passes_read_ahead_send_every_message_once_in_full_batches(world: World) -> None:
+    names = [f"c{n:02}" for n in range(23)]
+    campaign = await world.start(
+        [contact(n) for n in names], TemplateContent("email", subject="Hi", text="Hi")
+    )
+    # Batches of 5: four full passes, each reading the next ahead while it sends, then 3.
+    sender = _sender_of(world, batch=5, chunk=2)
+    assert await sender.dispatch_passes(campaign) == 23
+    assert sorted(e.to for e in world.mailbox.sent) == [f"{n}@example.com" for n in names]
+    assert len({e.message_id for e in world.mailbox.sent}) == 23
+    sent = [e for e in world.events.published if type(e).__name__ == "MessageSent"]
+    assert len(sent) == 23
+    assert await sender.dispatch_passes(campaign) == 0
+
+
+async def test_a_pass_read_ahead_is_dropped_when_the_campaign_is_paused_meanwhile(
+    world: World,
+) -> None:
+    names = [f"c{n:02}" for n in range(10)]
+    campaign = await world.start(
+        [contact(n) for n in names], TemplateContent("email", subject="Hi", text="Hi")
+    )
+
+    class PausingMailbox(Mailbox):
+        async def send(self, email: OutgoingEmail) -> str:
+            if not self.sent:
+                await world.campaigns.move("t1", campaign.id, "pause")
+            return await super().send(email)
+
+    world.mailbox = PausingMailbox()
+    sender = _sender_of(world, batch=4, email=world.mailbox)
+    # The first pass's one chunk was claimed before the pause and goes; the pass read
+    # ahead meanwhile is not sent, nor anything after it.
+    assert await sender.dispatch_passes(campaign) == 4
+    assert len(world.mailbox.sent) == 4
+    await world.campaigns.move("t1", campaign.id, "resume")
+    resumed = await world.repo.get_campaign("t1", campaign.id)
+    assert resumed is not None
+    assert await sender.dispatch_passes(resumed) == 6
+    assert sorted(e.to for e in world.mailbox.sent) == [f"{n}@example.com" for n in names]

@@ -1,6 +1,6 @@
 """What the campaigns use cases need from the outside world; adapters implement these."""
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
@@ -270,12 +270,20 @@ class CampaignRepository(
 
     # --- the ledger ----------------------------------------------------------------------
     async def due_messages(
-        self, tenant_id: str, campaign_id: str, now: datetime, limit: int
+        self,
+        tenant_id: str,
+        campaign_id: str,
+        now: datetime,
+        limit: int,
+        *,
+        exclude: Collection[str] = (),
     ) -> list[Message]:
         """Up to `limit` of the campaign's messages due by `now`, in due order: the due
         states, and SENDING ones whose lease (`due_at`) has run out (their sender died holding
         them). When more are due, which ones come is the store's choice (every pass moves
-        those it takes out of the due states, so each due message is taken in turn)."""
+        those it takes out of the due states, so each due message is taken in turn). None of
+        the message ids in `exclude` (those of the pass still sending when the next one is
+        read)."""
         ...
 
     async def move_many(self, moves: Sequence[tuple[Message, Message]]) -> set[str]:

@@ -13,6 +13,7 @@ being sent and the one being marked meanwhile), each copy recognisable by its Me
 
 import asyncio
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 
@@ -97,6 +98,23 @@ class _Batch:
 
 
 @dataclass(frozen=True)
+class _Pass:
+    """A pass's due messages and what was looked up for them, before any is decided."""
+
+    campaign: Campaign
+    due: list[Message]
+    template: MessageTemplate | None
+    settings: CampaignSettings
+    contacts: dict[str, ContactView]
+    links: dict[str, str]
+    needs_link: bool
+    addresses: dict[str, str]
+    suppressed: dict[str, SuppressionReason]
+    recent: dict[str, int]
+    read_at: datetime
+
+
+@dataclass(frozen=True)
 class Sender:
     repository: CampaignRepository
     email: EmailSender
@@ -119,12 +137,70 @@ class Sender:
         marked completed."""
         if campaign.status is not CampaignStatus.SENDING:
             return Outcome()
+        ready = await self._prepare(campaign, exclude=())
+        if ready is None:
+            await self._complete(campaign, self.clock())
+            return Outcome()
+        counts, events = await self._run(ready)
+        if events:
+            await self.events.publish(events)
+        return counts
+
+    async def dispatch_passes(self, campaign: Campaign) -> int:
+        """Pass after pass over the campaign's due messages while each finds a full batch,
+        the next one read and looked up while the one before it sends (and its events
+        published while the next one sends), so the server is not left waiting between
+        them; how many messages moved.
+
+        Only passes of one campaign overlap: their messages are of different contacts, so
+        the frequency cap counted for the next pass is not changed by the one sending. A
+        pass read ahead is dropped unsent when the campaign is no longer sending by then."""
+        if campaign.status is not CampaignStatus.SENDING:
+            return 0
+        ready = await self._prepare(campaign, exclude=())
+        if ready is None:
+            await self._complete(campaign, self.clock())
+            return 0
+        moved = 0
+        publishing: asyncio.Future[None] | None = None
+        following: asyncio.Future[_Pass | None] | None = None
+        try:
+            while ready is not None:
+                following = None
+                if len(ready.due) >= self.batch:
+                    taken = {m.id for m in ready.due}
+                    following = asyncio.ensure_future(self._prepare(campaign, exclude=taken))
+                counts, events = await self._run(ready)
+                moved += counts.moved()
+                if publishing is not None:
+                    await publishing
+                publishing = asyncio.ensure_future(self.events.publish(events)) if events else None
+                ready = await following if following is not None else None
+                following = None
+                if ready is not None and not await self._sending(campaign):
+                    ready = None
+            if publishing is not None:
+                await publishing
+        finally:
+            for pending in (following, publishing):
+                if pending is not None and not pending.done():
+                    pending.cancel()
+        return moved
+
+    async def _sending(self, campaign: Campaign) -> bool:
+        current = await self.repository.get_campaign(campaign.tenant_id, campaign.id)
+        return current is not None and current.status is CampaignStatus.SENDING
+
+    async def _prepare(self, campaign: Campaign, exclude: Collection[str]) -> _Pass | None:
+        """A pass's due messages (none of `exclude`) and what deciding and sending them
+        needs, looked up once; None when none is due."""
         tenant = campaign.tenant_id
         now = self.clock()
-        due = await self.repository.due_messages(tenant, campaign.id, now, self.batch)
+        due = await self.repository.due_messages(
+            tenant, campaign.id, now, self.batch, exclude=exclude
+        )
         if not due:
-            await self._complete(campaign, now)
-            return Outcome()
+            return None
         template = await self.repository.get_template(tenant, campaign.template_id)
         settings = await self.repository.get_settings(tenant) or CampaignSettings()
         ids = [m.contact_id for m in due]
@@ -138,21 +214,38 @@ class Sender:
         )
         since = now - timedelta(days=settings.rules.cap_days)
         recent = await self.repository.sent_counts(tenant, channel, ids, since)
+        return _Pass(
+            campaign=campaign,
+            due=due,
+            template=template,
+            settings=settings,
+            contacts=contacts,
+            links=links,
+            needs_link=needs_link,
+            addresses=addresses,
+            suppressed=suppressed,
+            recent=recent,
+            read_at=now,
+        )
 
+    async def _run(self, ready: _Pass) -> tuple[Outcome, list[MessageEvent]]:
+        """Decide each of the pass's messages, settle those not sent, send the rest; the
+        counts and the events to publish."""
+        now, template, addresses = ready.read_at, ready.template, ready.addresses
         settles: list[Move] = []
         to_send: list[Message] = []
-        for m in due:
-            contact = contacts.get(m.contact_id)
+        for m in ready.due:
+            contact = ready.contacts.get(m.contact_id)
             address = addresses.get(m.contact_id)
             decision = decide(
                 contact=contact,
                 channel=m.channel,
-                suppressed=suppressed.get(address) if address else None,
-                sent_recently=recent.get(m.contact_id, 0),
-                needs_link=needs_link,
-                has_link=m.contact_id in links,
+                suppressed=ready.suppressed.get(address) if address else None,
+                sent_recently=ready.recent.get(m.contact_id, 0),
+                needs_link=ready.needs_link,
+                has_link=m.contact_id in ready.links,
                 now=now,
-                rules=settings.rules,
+                rules=ready.settings.rules,
             )
             if decision.suppress is not None:
                 settles.append(self._settle(m, MessageState.SUPPRESSED, reason=decision.suppress))
@@ -173,12 +266,10 @@ class Sender:
         events: list[MessageEvent] = []
         counts = await self._apply(settles, events, now)
         if to_send and template is not None:
-            stored = {m.id: m.address for m in due}
-            batch = _Batch(campaign, template, contacts, links, now, stored)
+            stored = {m.id: m.address for m in ready.due}
+            batch = _Batch(ready.campaign, template, ready.contacts, ready.links, now, stored)
             counts = self._add(counts, await self._send_all(batch, to_send, events))
-        if events:
-            await self.events.publish(events)
-        return counts
+        return counts, events
 
     @staticmethod
     def _settle(m: Message, to: MessageState, **changes: object) -> Move:
@@ -447,7 +538,7 @@ class Sender:
         """One pass over every tenant's sending campaigns; returns how many messages moved."""
         moved = 0
         for campaign in await self.repository.campaigns_sending():
-            moved += (await self.dispatch(campaign)).moved()
+            moved += await self.dispatch_passes(campaign)
         return moved
 
     async def dispatch_forever(self, every_s: float) -> None:

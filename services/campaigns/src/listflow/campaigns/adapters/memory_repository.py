@@ -4,7 +4,7 @@ test_campaign_repository_contract.py)."""
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -320,7 +320,13 @@ class InMemoryCampaignRepository(InMemoryTemplateRepository, InMemorySuppression
         return [(state, reason, n) for (state, reason), n in sorted(counts.items(), key=str)]
 
     async def due_messages(
-        self, tenant_id: str, campaign_id: str, now: datetime, limit: int
+        self,
+        tenant_id: str,
+        campaign_id: str,
+        now: datetime,
+        limit: int,
+        *,
+        exclude: Collection[str] = (),
     ) -> list[Message]:
         due = [
             m
@@ -329,6 +335,7 @@ class InMemoryCampaignRepository(InMemoryTemplateRepository, InMemorySuppression
             and m.campaign_id == campaign_id
             and m.state in SENDER_STATES
             and m.due_at <= now
+            and m.id not in exclude
         ]
         return sorted(due, key=lambda m: (m.due_at, m.id))[:limit]
 

@@ -8,7 +8,7 @@ Single-document writes only (no transactions): an update is a compare-and-set on
 """
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -690,7 +690,13 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
         return sorted(rows, key=str)
 
     async def due_messages(
-        self, tenant_id: str, campaign_id: str, now: datetime, limit: int
+        self,
+        tenant_id: str,
+        campaign_id: str,
+        now: datetime,
+        limit: int,
+        *,
+        exclude: Collection[str] = (),
     ) -> list[Message]:
         # One query per state on (tenant, campaign, state, due_at), with no sort: DocumentDB
         # sorts whatever the index range holds before it applies the limit (its plan is
@@ -698,6 +704,9 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
         # of the campaign on every pass: ~100 ms a pass with 20,000 pending, growing with
         # the campaign. Unsorted, the scan stops at `limit` (~24 ms for 500).
         found: list[Message] = []
+        others: Document = (
+            {"_id": {"$nin": [_key(tenant_id, i) for i in exclude]}} if exclude else {}
+        )
         for state in SENDER_STATES:
             cursor = self._ledger.find(
                 {
@@ -705,6 +714,7 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
                     "campaign_id": campaign_id,
                     "state": str(state),
                     "due_at": {"$lte": now},
+                    **others,
                 }
             ).limit(limit)
             found.extend([message_from_document(doc) async for doc in cursor])
