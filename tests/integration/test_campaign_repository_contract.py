@@ -131,7 +131,8 @@ async def test_contacts_in_finds_the_groups_or_the_upload_and_no_deleted_contact
     await repository.upsert_contacts([view("c5", 2, groups=("g1",), deleted=True)])
 
     def ids(contacts: list[ContactView]) -> list[str]:
-        return [c.id for c in contacts]
+        # In no particular order; each once (c4 is in both groups).
+        return sorted(c.id for c in contacts)
 
     assert ids(await contacts_in(repository, "t1", group_ids=["g1"], upload_id=None)) == [
         "c1",
@@ -685,3 +686,21 @@ async def test_cancel_open_settles_the_due_messages_only(repository: CampaignRep
         pending, MessageState.SENDING, from_states=[MessageState.PENDING]
     )
     assert await repository.state_counts("t2", "k1") == [("pending", None, 1)]
+
+
+async def test_a_ledger_made_before_drops_its_paging_index_and_still_pages() -> None:
+    # Earlier versions paged a campaign's messages on (tenant, campaign, message_id), an
+    # index every ledger write paid for; a store made then loses it on start.
+    async with fresh_database() as db:
+        old = "tenant_id_1_campaign_id_1_message_id_1"
+        await db["messages"].create_index(["tenant_id", "campaign_id", "message_id"])
+        assert old in await db["messages"].index_information()
+        repository = MongoCampaignRepository(db)
+        await repository.ensure_indexes()
+        await repository.ensure_indexes()  # again, as a second instance starting would
+        assert old not in await db["messages"].index_information()
+        await repository.claim_messages([message(f"c{n}") for n in range(5)])
+        first = await repository.list_messages("t1", "k1", limit=3)
+        rest = await repository.list_messages("t1", "k1", after=first[-1].id, limit=3)
+        ids = [m.id for m in [*first, *rest]]
+        assert ids == sorted(ids) and len(set(ids)) == 5

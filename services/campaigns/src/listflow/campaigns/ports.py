@@ -75,8 +75,8 @@ class ReadModelRepository(Protocol):
     def iter_contacts_in(
         self, tenant_id: str, *, group_ids: Sequence[str], upload_id: str | None
     ) -> AsyncIterator[ContactView]:
-        """The contacts of any of the groups, or touched by the upload, one by one in id
-        order, read as they are used (a large audience is never held whole)."""
+        """The contacts of any of the groups, or touched by the upload, one by one in no
+        particular order, read as they are used (a large audience is never held whole)."""
         ...
 
     async def get_contacts(self, tenant_id: str, ids: Sequence[str]) -> dict[str, ContactView]: ...
