@@ -87,7 +87,7 @@ async def test_contact_ids_in_group_leave_out_deleted_and_other_tenants(
             customer("d", 1, "t2", "g"),
         ]
     )
-    assert await repository.contact_ids_in_group("t1", "g") == ["a", "b"]
+    assert sorted(await repository.contact_ids_in_group("t1", "g")) == ["a", "b"]
     await repository.mark_group_ready("t1", "g", NOW)
     assert await repository.ready_groups("t1") == {"g"}
     assert await repository.ready_groups("t2") == set()

@@ -40,6 +40,15 @@ async def gather_bounded(
 # Values per `$in` query of `find_any`, and such queries in flight at once.
 IN_CHUNK = 1000
 IN_CONCURRENCY = 4
+# The first batch asked of a query whose answer is bounded (a `$in` of a chunk, a `limit`):
+# all of it in one reply (the server still caps a batch at 16 MiB). A query answered in
+# several batches is a cursor, and FerretDB 2 keeps a cursor DocumentDB wants to resume on
+# the same connection by taking that connection out of its pool and closing it when the
+# cursor ends: PostgreSQL then starts a new backend for the pool, ~10 ms of the store's CPU
+# each time. A `$in` of 1,000 values on a secondary index cost the store ~61 ms of CPU with
+# the default first batch (101 documents) against ~20 ms in one batch; a `find` limited to
+# 500, ~14 against ~3 (docs/performance.md, s12).
+ONE_BATCH = 100_000
 
 
 async def find_any(
@@ -56,7 +65,10 @@ async def find_any(
     unique = list(dict.fromkeys(values))
     chunks = [unique[i : i + IN_CHUNK] for i in range(0, len(unique), IN_CHUNK)]
     found = await gather_bounded(
-        (collection.find({field: {"$in": chunk}}, projection).to_list() for chunk in chunks),
+        (
+            collection.find({field: {"$in": chunk}}, projection).batch_size(ONE_BATCH).to_list()
+            for chunk in chunks
+        ),
         limit=IN_CONCURRENCY,
     )
     unique_docs: dict[Any, Document] = {}

@@ -35,7 +35,7 @@ class PortalRepository(Protocol):
 
     async def contact_ids_in_group(self, tenant_id: str, group_id: str) -> list[str]:
         """The contact ids of the customers (not deleted) the read model places in the
-        group, in order."""
+        group, in no particular order."""
         ...
 
     async def mark_group_ready(self, tenant_id: str, group_id: str, at: datetime) -> None: ...

@@ -29,6 +29,7 @@ from listflow.campaigns.domain.model import (
 from listflow.campaigns.domain.templates import MessageTemplate, TemplateContent
 from listflow.campaigns.ports import LinkChange, Message, Suppression, SuppressionChange
 from listflow.kit.mongo import (
+    ONE_BATCH,
     Document,
     duplicate_key_indexes,
     find_any,
@@ -739,15 +740,19 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
             {"_id": {"$nin": [_key(tenant_id, i) for i in exclude]}} if exclude else {}
         )
         for state in SENDER_STATES:
-            cursor = self._ledger.find(
-                {
-                    "tenant_id": tenant_id,
-                    "campaign_id": campaign_id,
-                    "state": str(state),
-                    "due_at": {"$lte": now},
-                    **others,
-                }
-            ).limit(limit)
+            cursor = (
+                self._ledger.find(
+                    {
+                        "tenant_id": tenant_id,
+                        "campaign_id": campaign_id,
+                        "state": str(state),
+                        "due_at": {"$lte": now},
+                        **others,
+                    }
+                )
+                .limit(limit)
+                .batch_size(ONE_BATCH)
+            )
             found.extend([message_from_document(doc) async for doc in cursor])
         return sorted(found, key=lambda m: (m.due_at, m.id))[:limit]
 
@@ -872,7 +877,12 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
             query["state"] = {"$in": [str(s) for s in states]}
         if after is not None:
             query["message_id"] = {"$gt": after}
-        cursor = self._ledger.find(query).sort([("message_id", ASCENDING)]).limit(limit)
+        cursor = (
+            self._ledger.find(query)
+            .sort([("message_id", ASCENDING)])
+            .limit(limit)
+            .batch_size(ONE_BATCH)
+        )
         return [message_from_document(doc) async for doc in cursor]
 
     async def find_message(self, message_id: str) -> Message | None:
@@ -896,6 +906,7 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
                     }
                 },
                 {"$group": {"_id": "$contact_id", "n": {"$sum": 1}}},
-            ]
+            ],
+            batchSize=ONE_BATCH,
         )
         return {d["_id"]: int(d["n"]) async for d in cursor}
