@@ -445,3 +445,37 @@ async def test_a_pass_read_ahead_is_dropped_when_the_campaign_is_paused_meanwhil
     assert resumed is not None
     assert await sender.dispatch_passes(resumed) == 6
     assert sorted(e.to for e in world.mailbox.sent) == [f"{n}@example.com" for n in names]
+
+
+async def test_the_service_pass_turns_to_the_next_campaign_after_a_few_passes(
+    world: World,
+) -> None:
+    names = [f"c{n:02}" for n in range(12)]
+    first = await world.start(
+        [contact(n) for n in names], TemplateContent("email", subject="Hi", text="Hi")
+    )
+    other = await world.campaigns.create(
+        "t1",
+        CampaignDraft(
+            name="April",
+            channel="email",
+            template_id="tpl",
+            audience=Audience(groups=("March",)),
+            trigger=Trigger(on="now"),
+            send_rate=1000.0,
+        ),
+    )
+    assert first.id != other.id
+    # Passes of 2, 2 in a row: each campaign sends 4 in its turn, not its whole audience.
+    sender = _sender_of(world, batch=2, passes_in_a_row=2)
+    assert await sender.dispatch_sending() == 8
+    campaign_of = {
+        m.id: m.campaign_id
+        for c in (first, other)
+        for m in await world.repo.list_messages("t1", c.id, limit=100)
+    }
+    turns = [campaign_of[e.message_id.strip("<>").split("@")[0]] for e in world.mailbox.sent]
+    assert turns == [first.id] * 4 + [other.id] * 4
+    assert await sender.dispatch_sending() == 8
+    assert await sender.dispatch_sending() == 8
+    assert len(world.mailbox.sent) == 24

@@ -12,6 +12,7 @@ being sent and the one being marked meanwhile), each copy recognisable by its Me
 """
 
 import asyncio
+import itertools
 import time
 from collections.abc import Collection
 from dataclasses import dataclass, fields, replace
@@ -131,6 +132,9 @@ class Sender:
     # The longest one send may take (the email adapter's timeout): none starts later than
     # this before its lease ends.
     send_timeout: timedelta = timedelta(seconds=30)
+    # Passes of one campaign in a row before the loop turns to the next sending campaign:
+    # a campaign of a million does not hold back another tenant's for its whole send.
+    passes_in_a_row: int = 10
 
     async def dispatch(self, campaign: Campaign) -> Outcome:
         """One pass over the campaign's due messages; a campaign with none open left is
@@ -147,10 +151,10 @@ class Sender:
         return counts
 
     async def dispatch_passes(self, campaign: Campaign) -> int:
-        """Pass after pass over the campaign's due messages while each finds a full batch,
-        the next one read and looked up while the one before it sends (and its events
-        published while the next one sends), so the server is not left waiting between
-        them; how many messages moved.
+        """Pass after pass over the campaign's due messages while each finds a full batch
+        (at most `passes_in_a_row`), the next one read and looked up while the one before
+        it sends (and its events published while the next one sends), so the server is not
+        left waiting between them; how many messages moved.
 
         Only passes of one campaign overlap: their messages are of different contacts, so
         the frequency cap counted for the next pass is not changed by the one sending. A
@@ -165,9 +169,11 @@ class Sender:
         publishing: asyncio.Future[None] | None = None
         following: asyncio.Future[_Pass | None] | None = None
         try:
-            while ready is not None:
+            for n in itertools.count(1):
+                if ready is None:
+                    break
                 following = None
-                if len(ready.due) >= self.batch:
+                if len(ready.due) >= self.batch and n < self.passes_in_a_row:
                     taken = {m.id for m in ready.due}
                     following = asyncio.ensure_future(self._prepare(campaign, exclude=taken))
                 counts, events = await self._run(ready)
