@@ -158,6 +158,18 @@ def make_client(url: str) -> AsyncMongoClient[Document]:
     return AsyncMongoClient(url, tz_aware=True, uuidRepresentation="standard", maxPoolSize=50)
 
 
+async def insert_new(collection: AsyncCollection[Document], docs: Sequence[Document]) -> set[int]:
+    """Insert the documents in one unordered write (each insert atomic on its unique keys);
+    the positions of those whose key was already stored. Any other failure is raised."""
+    if not docs:
+        return set()
+    try:
+        await collection.insert_many(list(docs), ordered=False)
+    except BulkWriteError as error:
+        return duplicate_key_indexes(error)
+    return set()
+
+
 def duplicate_key_indexes(error: BulkWriteError) -> set[int]:
     """Positions in an unordered bulk write that failed only because the key already existed."""
     write_errors = error.details.get("writeErrors", [])

@@ -31,8 +31,8 @@ from listflow.campaigns.ports import LinkChange, Message, Suppression, Suppressi
 from listflow.kit.mongo import (
     ONE_BATCH,
     Document,
-    duplicate_key_indexes,
     find_any,
+    insert_new,
     replace_many,
     update_each,
 )
@@ -40,7 +40,7 @@ from listflow.schemas.campaigns import Channel, SuppressionReason
 from listflow.schemas.values import ContactData
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 
 def template_to_document(template: MessageTemplate) -> Document:
@@ -587,20 +587,11 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
             # ready list): inserted as they are, and only those already stored replaced,
             # each guarded. A refused replacement is a stored later event (or a newer
             # link): nothing to do.
-            stored = await self._insert_new([doc for _, doc in replacements])
+            stored = await insert_new(self._links, [doc for _, doc in replacements])
             if stored:
                 await replace_many(
                     self._links, [replacements[i] for i in sorted(stored)], upsert=True
                 )
-
-    async def _insert_new(self, docs: Sequence[Document]) -> set[int]:
-        """Insert the link documents in one unordered write; the positions of those whose
-        contact already had one."""
-        try:
-            await self._links.insert_many(list(docs), ordered=False)
-        except BulkWriteError as exc:
-            return duplicate_key_indexes(exc)
-        return set()
 
     async def links(self, tenant_id: str, contact_ids: Sequence[str]) -> dict[str, str]:
         docs = await find_any(self._links, "_id", [_key(tenant_id, i) for i in contact_ids])
@@ -684,11 +675,7 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
         if not messages:
             return 0
         docs = list({d["_id"]: d for d in map(message_to_document, messages)}.values())
-        try:
-            await self._ledger.insert_many(docs, ordered=False)
-        except BulkWriteError as exc:
-            return len(docs) - len(duplicate_key_indexes(exc))
-        return len(docs)
+        return len(docs) - len(await insert_new(self._ledger, docs))
 
     async def state_counts(
         self, tenant_id: str, campaign_id: str

@@ -22,6 +22,7 @@ from listflow.kit.mongo import (
     duplicate_key_indexes,
     find_any,
     gather_bounded,
+    insert_new,
     replace_many,
 )
 from listflow.schemas.matching import all_match_keys
@@ -239,13 +240,8 @@ class MongoContactRepository:
         keys = {c.id: all_match_keys(c.data) for c in written}
         # Inserts wherever possible: on FerretDB an insert only checks the unique _id index.
         if created:
-            try:
-                await self._contacts.insert_many(
-                    [_to_document(c, keys[c.id]) for c in created], ordered=False
-                )
-            except BulkWriteError as error:
-                # Ids are deterministic per source row: an existing one is this row's replay.
-                duplicate_key_indexes(error)
+            # Ids are deterministic per source row: an existing one is this row's replay.
+            await insert_new(self._contacts, [_to_document(c, keys[c.id]) for c in created])
         if updated:
             # The version read is the condition: a contact changed meanwhile is not overwritten.
             replaced = await replace_many(

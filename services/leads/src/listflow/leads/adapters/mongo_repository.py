@@ -13,9 +13,9 @@ from typing import Any, TypeVar
 from listflow.kit.logging import get_logger
 from listflow.kit.mongo import (
     Document,
-    duplicate_key_indexes,
     find_any,
     gather_bounded,
+    insert_new,
     is_duplicate_key,
     replace_many,
 )
@@ -35,7 +35,7 @@ from listflow.schemas.leads import CustomFieldDefinition, DialResult, LeadData, 
 from listflow.schemas.text import safe_text
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 _log = get_logger(__name__)
 T = TypeVar("T")
@@ -294,15 +294,12 @@ async def _claim(
     holders = dict(claims)
     keys = list(claims)
     stamp = {"claimed_at": at} if at is not None else {}
-    try:
-        await collection.insert_many(
-            [{"_id": k, "lead_id": v, **stamp} for k, v in claims.items()], ordered=False
-        )
-    except BulkWriteError as error:
-        taken = sorted(duplicate_key_indexes(error))
-        docs = await gather_bounded(collection.find_one({"_id": keys[i]}) for i in taken)
-        for i, doc in zip(taken, docs, strict=True):
-            holders[keys[i]] = doc["lead_id"] if doc else ""
+    taken = sorted(
+        await insert_new(collection, [{"_id": k, "lead_id": v, **stamp} for k, v in claims.items()])
+    )
+    docs = await gather_bounded(collection.find_one({"_id": keys[i]}) for i in taken)
+    for i, doc in zip(taken, docs, strict=True):
+        holders[keys[i]] = doc["lead_id"] if doc else ""
     return holders
 
 
@@ -500,10 +497,7 @@ class MongoLeadRepository:
         """Insert new leads (an existing id is this row's replay) and replace updated ones,
         each only if still at the version read; raises ConcurrentUpdate otherwise."""
         if created:
-            try:
-                await self.leads.insert_many([lead_to_document(x) for x in created], ordered=False)
-            except BulkWriteError as error:
-                duplicate_key_indexes(error)
+            await insert_new(self.leads, [lead_to_document(x) for x in created])
         if updated:
             replaced = await replace_many(
                 self.leads,
@@ -593,13 +587,10 @@ class MongoLeadRepository:
         """Insert queue entries; returns the ids that already existed (never overwritten)."""
         if not docs:
             return set()
-        try:
-            await self.queue.insert_many(
-                [{**d, "match_keys": entry_keys(d, d["state"])} for d in docs], ordered=False
-            )
-        except BulkWriteError as error:
-            return {docs[i]["_id"] for i in duplicate_key_indexes(error)}
-        return set()
+        taken = await insert_new(
+            self.queue, [{**d, "match_keys": entry_keys(d, d["state"])} for d in docs]
+        )
+        return {docs[i]["_id"] for i in taken}
 
     async def get_entries(self, ids: Collection[str]) -> dict[str, Document]:
         docs = await gather_bounded(self.queue.find_one({"_id": i}) for i in ids)

@@ -9,8 +9,8 @@ from typing import Any
 from listflow.kit.mongo import (
     ONE_BATCH,
     Document,
-    duplicate_key_indexes,
     find_any,
+    insert_new,
     replace_many,
 )
 from listflow.portal.domain.idv import LockState
@@ -25,7 +25,7 @@ from listflow.portal.domain.money import Instalment, Judged, Payment, Plan, Prom
 from listflow.portal.ports import AttemptPage, IdvAttempt, LinkPage, PageView, PaymentPage
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import DuplicateKeyError
 
 # Links marked announced in one update each.
 _MARK_CHUNK = 1000
@@ -278,14 +278,8 @@ class MongoPortalRepository:
         return True
 
     async def insert_links(self, links: Sequence[AccessLink]) -> set[str]:
-        if not links:
-            return set()
-        try:
-            await self._links.insert_many([_link_doc(li) for li in links], ordered=False)
-        except BulkWriteError as error:
-            taken = duplicate_key_indexes(error)
-            return {li.id for i, li in enumerate(links) if i not in taken}
-        return {li.id for li in links}
+        taken = await insert_new(self._links, [_link_doc(li) for li in links])
+        return {li.id for i, li in enumerate(links) if i not in taken}
 
     async def replace_link(self, old: AccessLink, new: AccessLink) -> bool:
         result = await self._links.replace_one(
