@@ -12,7 +12,6 @@ being sent and the one being marked meanwhile), each copy recognisable by its Me
 """
 
 import asyncio
-import itertools
 import time
 from collections.abc import Collection
 from dataclasses import dataclass, fields, replace
@@ -85,22 +84,9 @@ def _ms(value: datetime) -> datetime:
 
 
 @dataclass(frozen=True)
-class _Batch:
-    """What a pass looked up once for its messages."""
-
-    campaign: Campaign
-    template: MessageTemplate
-    contacts: dict[str, ContactView]
-    links: dict[str, str]
-    # When the messages were read as due: a claim takes only those still due as of then.
-    read_at: datetime
-    # The address each message's ledger entry holds (as targeted, or as last sent to).
-    stored_addresses: dict[str, str | None]
-
-
-@dataclass(frozen=True)
 class _Pass:
-    """A pass's due messages and what was looked up for them, before any is decided."""
+    """A pass's due messages and what was looked up once for them: to decide each, then to
+    send those that go."""
 
     campaign: Campaign
     due: list[Message]
@@ -109,10 +95,14 @@ class _Pass:
     contacts: dict[str, ContactView]
     links: dict[str, str]
     needs_link: bool
+    # The contact's address now, by contact id.
     addresses: dict[str, str]
     suppressed: dict[str, SuppressionReason]
     recent: dict[str, int]
+    # When the messages were read as due: a claim takes only those still due as of then.
     read_at: datetime
+    # The address each message's ledger entry holds (as targeted, or as last sent to).
+    stored_addresses: dict[str, str | None]
 
 
 @dataclass(frozen=True)
@@ -139,11 +129,8 @@ class Sender:
     async def dispatch(self, campaign: Campaign) -> Outcome:
         """One pass over the campaign's due messages; a campaign with none open left is
         marked completed."""
-        if campaign.status is not CampaignStatus.SENDING:
-            return Outcome()
-        ready = await self._prepare(campaign, exclude=())
+        ready = await self._first_pass(campaign)
         if ready is None:
-            await self._complete(campaign, self.clock())
             return Outcome()
         counts, events = await self._run(ready)
         if events:
@@ -159,21 +146,16 @@ class Sender:
         Only passes of one campaign overlap: their messages are of different contacts, so
         the frequency cap counted for the next pass is not changed by the one sending. A
         pass read ahead is dropped unsent when the campaign is no longer sending by then."""
-        if campaign.status is not CampaignStatus.SENDING:
-            return 0
-        ready = await self._prepare(campaign, exclude=())
-        if ready is None:
-            await self._complete(campaign, self.clock())
-            return 0
+        ready = await self._first_pass(campaign)
         moved = 0
         publishing: asyncio.Future[None] | None = None
         following: asyncio.Future[_Pass | None] | None = None
+        passes = 0
         try:
-            for n in itertools.count(1):
-                if ready is None:
-                    break
+            while ready is not None:
+                passes += 1
                 following = None
-                if len(ready.due) >= self.batch and n < self.passes_in_a_row:
+                if len(ready.due) >= self.batch and passes < self.passes_in_a_row:
                     taken = {m.id for m in ready.due}
                     following = asyncio.ensure_future(self._prepare(campaign, exclude=taken))
                 counts, events = await self._run(ready)
@@ -192,6 +174,16 @@ class Sender:
                 if pending is not None and not pending.done():
                     pending.cancel()
         return moved
+
+    async def _first_pass(self, campaign: Campaign) -> _Pass | None:
+        """The campaign's first pass, if it is sending and has messages due; a sending
+        campaign with none due is marked completed once none is open."""
+        if campaign.status is not CampaignStatus.SENDING:
+            return None
+        ready = await self._prepare(campaign, exclude=())
+        if ready is None:
+            await self._complete(campaign, self.clock())
+        return ready
 
     async def _sending(self, campaign: Campaign) -> bool:
         current = await self.repository.get_campaign(campaign.tenant_id, campaign.id)
@@ -232,6 +224,7 @@ class Sender:
             suppressed=suppressed,
             recent=recent,
             read_at=now,
+            stored_addresses={m.id: m.address for m in due},
         )
 
     async def _run(self, ready: _Pass) -> tuple[Outcome, list[MessageEvent]]:
@@ -272,9 +265,7 @@ class Sender:
         events: list[MessageEvent] = []
         counts = await self._apply(settles, events, now)
         if to_send and template is not None:
-            stored = {m.id: m.address for m in ready.due}
-            batch = _Batch(ready.campaign, template, ready.contacts, ready.links, now, stored)
-            counts = self._add(counts, await self._send_all(batch, to_send, events))
+            counts = self._add(counts, await self._send_all(ready, template, to_send, events))
         return counts, events
 
     @staticmethod
@@ -328,30 +319,34 @@ class Sender:
         return Outcome(**{f.name: getattr(a, f.name) + getattr(b, f.name) for f in fields(a)})
 
     async def _send_all(
-        self, batch: _Batch, messages: list[Message], events: list[MessageEvent]
+        self,
+        ready: _Pass,
+        template: MessageTemplate,
+        messages: list[Message],
+        events: list[MessageEvent],
     ) -> Outcome:
         """Claim, send and mark the messages chunk by chunk, at the campaign's rate. The
         ledger writes overlap the sends: the next chunk is claimed and the last one marked
         while a chunk is being sent (so at most two chunks are accepted but not yet marked)."""
-        rate = batch.campaign.send_rate
+        rate = ready.campaign.send_rate
         size = max(1, min(self.chunk, int(rate)))
         chunks = [messages[i : i + size] for i in range(0, len(messages), size)]
         interval = 1.0 / rate
         started = time.monotonic()
         outcomes: list[Outcome] = []
-        claiming = asyncio.ensure_future(self._claim(chunks[0], batch))
+        claiming = asyncio.ensure_future(self._claim(chunks[0], ready))
         marking: asyncio.Future[Outcome] | None = None
         try:
             for n, _chunk in enumerate(chunks):
                 held = await claiming
-                if n > 0 and not await self._still_sending(batch.campaign, held):
+                if n > 0 and not await self._still_sending(ready.campaign, held):
                     break
                 if n + 1 < len(chunks):
-                    claiming = asyncio.ensure_future(self._claim(chunks[n + 1], batch))
+                    claiming = asyncio.ensure_future(self._claim(chunks[n + 1], ready))
                 first = n * size
                 results = await asyncio.gather(
                     *(
-                        self._send_one(batch, m, started + (first + i) * interval)
+                        self._send_one(ready, template, m, started + (first + i) * interval)
                         for i, m in enumerate(held)
                     )
                 )
@@ -388,18 +383,18 @@ class Sender:
         )
         return False
 
-    async def _claim(self, chunk: list[Message], batch: _Batch) -> list[Message]:
+    async def _claim(self, chunk: list[Message], ready: _Pass) -> list[Message]:
         """Move the chunk to SENDING under a lease, in one write; those this sender won, as
         now stored. A message going to another address than its entry holds (the contact's
         changed since it was targeted) has the address recorded before it is sent."""
         lease_until = _ms(self.clock() + self.lease)
-        won = await self.repository.claim_due(chunk, as_of=batch.read_at, lease_until=lease_until)
+        won = await self.repository.claim_due(chunk, as_of=ready.read_at, lease_until=lease_until)
         held = [
             replace(m, state=MessageState.SENDING, due_at=lease_until, attempts=m.attempts + 1)
             for m in chunk
             if m.id in won
         ]
-        moved = [m for m in held if m.address != batch.stored_addresses.get(m.id)]
+        moved = [m for m in held if m.address != ready.stored_addresses.get(m.id)]
         if not moved:
             return held
         # The same state and lease, the new address: only this sender's claim matches.
@@ -448,7 +443,9 @@ class Sender:
             return self._settle(m, MessageState.PENDING, due_at=due, error=kind)
         return self._settle(m, MessageState.FAILED, error=kind)
 
-    async def _send_one(self, batch: _Batch, m: Message, slot: float) -> str | Exception | None:
+    async def _send_one(
+        self, ready: _Pass, template: MessageTemplate, m: Message, slot: float
+    ) -> str | Exception | None:
         """The provider's id, the error it failed with, or None when its lease was too near
         its end to start (it stays SENDING and is taken up again once the lease is over)."""
         pause = slot - time.monotonic()
@@ -457,23 +454,23 @@ class Sender:
         if self.clock() + self.send_timeout >= m.due_at:
             return None
         try:
-            return await self._deliver(batch, m)
+            return await self._deliver(ready, template, m)
         except (*_REFUSED, *_UNAVAILABLE, RuntimeError) as exc:
             # The address and body stay out of the log and the event.
             _log.warning("message failed", message_id=m.id, error=type(exc).__name__)
             return exc
 
-    async def _deliver(self, batch: _Batch, m: Message) -> str:
-        contact = batch.contacts[m.contact_id]
+    async def _deliver(self, ready: _Pass, template: MessageTemplate, m: Message) -> str:
+        contact = ready.contacts[m.contact_id]
         address = m.address or ""
         token = make_token(self.unsubscribe_key, m.tenant_id, m.id)
         unsubscribe_url = f"{self.public_url}/u/{token}"
         context = {
             **contact.context(),
-            "portal_url": batch.links.get(m.contact_id, ""),
+            "portal_url": ready.links.get(m.contact_id, ""),
             "unsubscribe_url": unsubscribe_url,
         }
-        out = render(batch.template.content, context)
+        out = render(template.content, context)
         if m.channel == "email":
             return await self.email.send(
                 OutgoingEmail(
