@@ -420,6 +420,41 @@ async def test_passes_read_ahead_send_every_message_once_in_full_batches(world: 
     assert await sender.dispatch_passes(campaign) == 0
 
 
+async def test_two_chunks_are_out_at_once_across_passes_and_never_three(world: World) -> None:
+    names = [f"c{n:02}" for n in range(12)]
+    campaign = await world.start(
+        [contact(n) for n in names], TemplateContent("email", subject="Hi", text="Hi")
+    )
+    log: list[tuple[str, str]] = []
+    out: set[str] = set()
+    most = 0
+
+    class SlowMailbox(Mailbox):
+        async def send(self, email: OutgoingEmail) -> str:
+            nonlocal most
+            log.append(("start", email.to))
+            out.add(email.to)
+            most = max(most, len(out))
+            # The server takes longer than the campaign's pace between two sends (1 ms).
+            await asyncio.sleep(0.02)
+            out.discard(email.to)
+            log.append(("end", email.to))
+            return await super().send(email)
+
+    world.mailbox = SlowMailbox()
+    # Passes of 4 in chunks of 2: three passes, six chunks.
+    sender = _sender_of(world, batch=4, chunk=2, email=world.mailbox)
+    assert await sender.dispatch_passes(campaign) == 12
+    assert sorted(e.to for e in world.mailbox.sent) == [f"{n}@example.com" for n in names]
+    # At most two chunks are accepted but not marked: never more than four out at once.
+    assert most == 4
+    starts = [to for kind, to in log if kind == "start"]
+    first_pass, second_pass = starts[:4], starts[4:8]
+    # The second pass starts sending while the last chunk of the first is still out.
+    ends_before = {to for kind, to in log[: log.index(("start", second_pass[0]))] if kind == "end"}
+    assert not set(first_pass) <= ends_before
+
+
 async def test_a_pass_read_ahead_is_dropped_when_the_campaign_is_paused_meanwhile(
     world: World,
 ) -> None:

@@ -7,8 +7,9 @@ that dies holding messages leaves them SENDING; once the lease has run out they 
 again and sent again with the same Message-ID. A send starts only while the lease has longer
 to run than the send may take, so no message is sent again while its sender still holds it.
 The one window left is a message the server accepted whose SENT mark the dying process never
-wrote: at most two chunks (`chunk`, each at most one second of the campaign's rate: the one
-being sent and the one being marked meanwhile), each copy recognisable by its Message-ID.
+wrote: at most two chunks (`chunk`, each at most one second of the campaign's rate: two are
+out at once, so that one's slowest sends and its mark overlap the next one's sends, also
+from one pass to the next), each copy recognisable by its Message-ID.
 """
 
 import asyncio
@@ -16,6 +17,7 @@ import time
 from collections.abc import Collection
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from listflow.campaigns.domain.model import (
     Campaign,
@@ -139,9 +141,10 @@ class Sender:
 
     async def dispatch_passes(self, campaign: Campaign) -> int:
         """Pass after pass over the campaign's due messages while each finds a full batch
-        (at most `passes_in_a_row`), the next one read and looked up while the one before
-        it sends (and its events published while the next one sends), so the server is not
-        left waiting between them; how many messages moved.
+        (at most `passes_in_a_row`); how many messages moved. The passes overlap so that the
+        server is never left waiting between them: the next one is read and looked up while
+        one sends, it starts sending while the last chunk of the one before is still out,
+        and a pass's events are published while the next one sends.
 
         Only passes of one campaign overlap: their messages are of different contacts, so
         the frequency cap counted for the next pass is not changed by the one sending. A
@@ -150,6 +153,9 @@ class Sender:
         moved = 0
         publishing: asyncio.Future[None] | None = None
         following: asyncio.Future[_Pass | None] | None = None
+        # The pass before the one running, until its last chunk is marked.
+        previous: asyncio.Future[tuple[Outcome, list[MessageEvent]]] | None = None
+        current: asyncio.Future[tuple[Outcome, list[MessageEvent]]] | None = None
         passes = 0
         try:
             while ready is not None:
@@ -158,22 +164,45 @@ class Sender:
                 if len(ready.due) >= self.batch and passes < self.passes_in_a_row:
                     taken = {m.id for m in ready.due}
                     following = asyncio.ensure_future(self._prepare(campaign, exclude=taken))
-                counts, events = await self._run(ready)
-                moved += counts.moved()
-                if publishing is not None:
-                    await publishing
-                publishing = asyncio.ensure_future(self.events.publish(events)) if events else None
+                launched = asyncio.get_running_loop().create_future()
+                current = asyncio.ensure_future(
+                    self._run(ready, behind=previous, launched=launched)
+                )
+                await asyncio.wait((current, launched), return_when=asyncio.FIRST_COMPLETED)
+                if previous is not None:
+                    moved, publishing = await self._done(previous, moved, publishing)
+                if current.done():
+                    current.result()  # a pass that failed stops the run here
+                previous, current = current, None
                 ready = await following if following is not None else None
                 following = None
                 if ready is not None and not await self._sending(campaign):
                     ready = None
+            if previous is not None:
+                moved, publishing = await self._done(previous, moved, publishing)
+                previous = None
             if publishing is not None:
                 await publishing
         finally:
-            for pending in (following, publishing):
+            for pending in (following, current, previous, publishing):
                 if pending is not None and not pending.done():
                     pending.cancel()
         return moved
+
+    async def _done(
+        self,
+        finished: "asyncio.Future[tuple[Outcome, list[MessageEvent]]]",
+        moved: int,
+        publishing: asyncio.Future[None] | None,
+    ) -> tuple[int, asyncio.Future[None] | None]:
+        """A pass's end: its messages counted, its events published once the pass before's
+        are (so they go out in pass order)."""
+        counts, events = await finished
+        if publishing is not None:
+            await publishing
+        if not events:
+            return moved + counts.moved(), None
+        return moved + counts.moved(), asyncio.ensure_future(self.events.publish(events))
 
     async def _first_pass(self, campaign: Campaign) -> _Pass | None:
         """The campaign's first pass, if it is sending and has messages due; a sending
@@ -227,9 +256,28 @@ class Sender:
             stored_addresses={m.id: m.address for m in due},
         )
 
-    async def _run(self, ready: _Pass) -> tuple[Outcome, list[MessageEvent]]:
+    async def _run(
+        self,
+        ready: _Pass,
+        behind: asyncio.Future[Any] | None = None,
+        launched: asyncio.Future[None] | None = None,
+    ) -> tuple[Outcome, list[MessageEvent]]:
         """Decide each of the pass's messages, settle those not sent, send the rest; the
-        counts and the events to publish."""
+        counts and the events to publish. `behind` is the pass before, whose last chunk may
+        still be out: it counts as one of the two chunks out at once. `launched` is set once
+        the pass has handed its last chunk to the server (or has none to send)."""
+        try:
+            return await self._decide_and_send(ready, behind, launched)
+        finally:
+            if launched is not None and not launched.done():
+                launched.set_result(None)
+
+    async def _decide_and_send(
+        self,
+        ready: _Pass,
+        behind: asyncio.Future[Any] | None,
+        launched: asyncio.Future[None] | None,
+    ) -> tuple[Outcome, list[MessageEvent]]:
         now, template, addresses = ready.read_at, ready.template, ready.addresses
         settles: list[Move] = []
         to_send: list[Message] = []
@@ -265,7 +313,8 @@ class Sender:
         events: list[MessageEvent] = []
         counts = await self._apply(settles, events, now)
         if to_send and template is not None:
-            counts = self._add(counts, await self._send_all(ready, template, to_send, events))
+            sent = await self._send_all(ready, template, to_send, events, behind, launched)
+            counts = self._add(counts, sent)
         return counts, events
 
     @staticmethod
@@ -324,18 +373,32 @@ class Sender:
         template: MessageTemplate,
         messages: list[Message],
         events: list[MessageEvent],
+        behind: asyncio.Future[Any] | None = None,
+        launched: asyncio.Future[None] | None = None,
     ) -> Outcome:
-        """Claim, send and mark the messages chunk by chunk, at the campaign's rate. The
-        ledger writes overlap the sends: the next chunk is claimed and the last one marked
-        while a chunk is being sent (so at most two chunks are accepted but not yet marked)."""
+        """Claim, send and mark the messages chunk by chunk, at the campaign's rate. Two
+        chunks are out at once (counting the last of the pass `behind`), so neither a
+        chunk's slowest sends nor its mark leave the server waiting: the next chunk is
+        claimed while one is sent, and is sent while the one before finishes and is marked.
+        So at most two chunks are accepted but not yet marked."""
         rate = ready.campaign.send_rate
         size = max(1, min(self.chunk, int(rate)))
         chunks = [messages[i : i + size] for i in range(0, len(messages), size)]
         interval = 1.0 / rate
         started = time.monotonic()
         outcomes: list[Outcome] = []
+
+        async def send_and_mark(first: int, held: list[Message]) -> Outcome:
+            results = await asyncio.gather(
+                *(
+                    self._send_one(ready, template, m, started + (first + i) * interval)
+                    for i, m in enumerate(held)
+                )
+            )
+            return await self._mark(held, results, events)
+
         claiming = asyncio.ensure_future(self._claim(chunks[0], ready))
-        marking: asyncio.Future[Outcome] | None = None
+        flying: list[asyncio.Future[Any]] = [behind] if behind is not None else []
         try:
             for n, _chunk in enumerate(chunks):
                 held = await claiming
@@ -343,21 +406,23 @@ class Sender:
                     break
                 if n + 1 < len(chunks):
                     claiming = asyncio.ensure_future(self._claim(chunks[n + 1], ready))
-                first = n * size
-                results = await asyncio.gather(
-                    *(
-                        self._send_one(ready, template, m, started + (first + i) * interval)
-                        for i, m in enumerate(held)
-                    )
-                )
-                if marking is not None:
-                    outcomes.append(await marking)
-                marking = asyncio.ensure_future(self._mark(held, results, events))
-            if marking is not None:
-                outcomes.append(await marking)
+                flying.append(asyncio.ensure_future(send_and_mark(n * size, held)))
+                if len(flying) >= 2:
+                    oldest = flying.pop(0)
+                    done = await oldest
+                    if oldest is not behind:
+                        outcomes.append(done)
+                if n + 1 == len(chunks) and launched is not None:
+                    launched.set_result(None)  # the last chunk is the pass's one chunk out
+            for oldest in flying:
+                done = await oldest
+                if oldest is not behind:
+                    outcomes.append(done)
+            flying = []
         finally:
-            for pending in (claiming, marking):
-                if pending is not None and not pending.done():
+            # The pass behind is its caller's to wait for.
+            for pending in (claiming, *flying):
+                if pending is not None and pending is not behind and not pending.done():
                     pending.cancel()
         total = Outcome()
         for outcome in outcomes:
@@ -367,7 +432,8 @@ class Sender:
     async def _still_sending(self, campaign: Campaign, held: list[Message]) -> bool:
         """Whether the campaign still sends; if it was paused or cancelled during the pass,
         the chunk held gives its claims back (due again, or cancelled) unsent. So a pause or a
-        cancel stops the pass within one chunk."""
+        cancel stops the pass within two chunks (the one out when it lands, and the one
+        already handed out behind it)."""
         current = await self.repository.get_campaign(campaign.tenant_id, campaign.id)
         if current is not None and current.status is CampaignStatus.SENDING:
             return True
