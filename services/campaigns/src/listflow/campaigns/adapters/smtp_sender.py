@@ -144,8 +144,12 @@ class SmtpEmailSender:
         async with self._slots:
             client: aiosmtplib.SMTP | None = None
             try:
-                client = await self._connection()
-                await client.sendmail(self._envelope_from, [email.to], wire)
+                # One deadline for the whole exchange (a TimeoutError, an OSError, when it
+                # passes), rather than aiosmtplib's timer on each of its four commands:
+                # ~40 us less of the sender's CPU a message (docs/performance.md, s13).
+                async with asyncio.timeout(self._timeout_s):
+                    client = await self._connection()
+                    await client.sendmail(self._envelope_from, [email.to], wire)
             except (aiosmtplib.SMTPException, OSError) as exc:
                 if client is not None:
                     client.close()
@@ -167,13 +171,21 @@ class SmtpEmailSender:
             start_tls=self._tls == "starttls",
             username=self._username,
             password=self._password,
-            timeout=self._timeout_s,
+            timeout=None,  # the exchange's deadline (send) covers the connection too
         )
-        await client.connect()
+        try:
+            await client.connect()
+        except BaseException:
+            client.close()
+            raise
         return client
 
     async def close(self) -> None:
         while not self._idle.empty():
             client = self._idle.get_nowait()
             if client.is_connected:
-                await client.quit()
+                try:
+                    async with asyncio.timeout(self._timeout_s):
+                        await client.quit()
+                except (aiosmtplib.SMTPException, OSError):
+                    client.close()
