@@ -399,26 +399,37 @@ class Sender:
 
         claiming = asyncio.ensure_future(self._claim(chunks[0], ready))
         flying: list[asyncio.Future[Any]] = [behind] if behind is not None else []
+
+        async def land_oldest() -> None:
+            oldest = flying.pop(0)
+            done = await oldest
+            if oldest is not behind:
+                outcomes.append(done)
+
         try:
             for n, _chunk in enumerate(chunks):
                 held = await claiming
+                # A campaign behind its rate sends a chunk while the one before finishes;
+                # one sending at its rate (this chunk's first slot still ahead) has time to
+                # spare, and sends one chunk at a time, so a pause or a cancel stops it
+                # within the chunk out.
+                first = n * size
+                while flying and (
+                    len(flying) >= 2 or started + first * interval > time.monotonic()
+                ):
+                    await land_oldest()
                 if n > 0 and not await self._still_sending(ready.campaign, held):
                     break
                 if n + 1 < len(chunks):
                     claiming = asyncio.ensure_future(self._claim(chunks[n + 1], ready))
-                flying.append(asyncio.ensure_future(send_and_mark(n * size, held)))
-                if len(flying) >= 2:
-                    oldest = flying.pop(0)
-                    done = await oldest
-                    if oldest is not behind:
-                        outcomes.append(done)
-                if n + 1 == len(chunks) and launched is not None:
-                    launched.set_result(None)  # the last chunk is the pass's one chunk out
-            for oldest in flying:
-                done = await oldest
-                if oldest is not behind:
-                    outcomes.append(done)
-            flying = []
+                flying.append(asyncio.ensure_future(send_and_mark(first, held)))
+                if n + 1 == len(chunks):
+                    while len(flying) > 1:
+                        await land_oldest()
+                    if launched is not None:
+                        launched.set_result(None)  # the pass's last chunk is its one out
+            while flying:
+                await land_oldest()
         finally:
             # The pass behind is its caller's to wait for.
             for pending in (claiming, *flying):
