@@ -25,6 +25,7 @@ from listflow.campaigns.domain.model import (
     message_id,
 )
 from listflow.campaigns.ports import CampaignRepository, LinkChange, Message
+from listflow.schemas.campaigns import Channel
 from listflow.schemas.values import Account, ContactData
 
 from tests.conftest import fresh_database
@@ -325,13 +326,15 @@ async def test_settings_read_back_per_tenant(repository: CampaignRepository) -> 
     assert await repository.get_settings("t2") is None
 
 
-def message(contact: str, *, campaign_id: str = "k1", tenant: str = "t1") -> Message:
+def message(
+    contact: str, *, campaign_id: str = "k1", tenant: str = "t1", channel: Channel = "email"
+) -> Message:
     return Message(
-        id=message_id(tenant, campaign_id, contact, "email"),
+        id=message_id(tenant, campaign_id, contact, channel),
         tenant_id=tenant,
         campaign_id=campaign_id,
         contact_id=contact,
-        channel="email",
+        channel=channel,
         state=MessageState.PENDING,
         created_at=NOW,
         due_at=NOW,
@@ -624,15 +627,18 @@ async def test_a_campaign_is_finished_only_if_unchanged_since_read(
     assert not await repository.finish_campaign(retargeted, NOW)
 
 
-async def test_a_status_callback_finds_a_message_by_its_id_alone_and_moves_it(
+async def test_a_status_callback_finds_an_sms_by_its_id_alone_and_moves_it(
     repository: CampaignRepository,
 ) -> None:
-    mine, theirs = message("c1"), message("c1", tenant="t2")
-    await repository.claim_messages([mine, theirs])
+    mine, theirs = message("c1", channel="sms"), message("c1", tenant="t2", channel="sms")
+    email = message("c1")
+    await repository.claim_messages([mine, theirs, email])
     found = await repository.find_message(mine.id)
     assert found is not None
     assert (found.tenant_id, found.id) == ("t1", mine.id)
     assert await repository.find_message("no-such-message") is None
+    # Email has no status callback: an email's id finds nothing.
+    assert await repository.find_message(email.id) is None
     assert await repository.transition(
         found, MessageState.SENT, from_states=[MessageState.PENDING], sent_at=NOW
     )
@@ -704,3 +710,20 @@ async def test_a_ledger_made_before_drops_its_paging_index_and_still_pages() -> 
         rest = await repository.list_messages("t1", "k1", after=first[-1].id, limit=3)
         ids = [m.id for m in [*first, *rest]]
         assert ids == sorted(ids) and len(set(ids)) == 5
+
+
+async def test_a_ledger_made_before_keeps_only_sms_in_the_message_id_index() -> None:
+    # Earlier versions indexed every message by its id, an entry each of an email's ledger
+    # writes paid for; a store made then replaces it with an index of SMS messages only.
+    async with fresh_database() as db:
+        await db["messages"].create_index("message_id")
+        repository = MongoCampaignRepository(db)
+        await repository.ensure_indexes()
+        await repository.ensure_indexes()  # again, as a second instance starting would
+        indexes = await db["messages"].index_information()
+        assert "message_id_1" not in indexes
+        assert indexes["message_id_sms"]["partialFilterExpression"] == {"channel": "sms"}
+        sms = message("c1", channel="sms")
+        await repository.claim_messages([sms, message("c2")])
+        found = await repository.find_message(sms.id)
+        assert found is not None and found.id == sms.id

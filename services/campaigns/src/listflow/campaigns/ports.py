@@ -180,8 +180,8 @@ class MessageLedger(Protocol):
     """The part of the ledger a provider's status callback moves."""
 
     async def find_message(self, message_id: str) -> Message | None:
-        """The message by its id alone: a provider's status callback names no tenant (its
-        client reference is the id, which names its tenant's message only)."""
+        """The SMS message by its id alone: a provider's status callback names no tenant
+        (its client reference is the id, which names its tenant's message only)."""
         ...
 
     async def transition(

@@ -452,7 +452,10 @@ class InMemoryCampaignRepository(InMemoryTemplateRepository, InMemorySuppression
         return chosen[:limit]
 
     async def find_message(self, message_id: str) -> Message | None:
-        return next((m for (_, i), m in self._ledger.items() if i == message_id), None)
+        return next(
+            (m for (_, i), m in self._ledger.items() if i == message_id and m.channel == "sms"),
+            None,
+        )
 
     async def sent_counts(
         self, tenant_id: str, channel: Channel, contact_ids: Sequence[str], since: datetime
