@@ -7,9 +7,10 @@ that dies holding messages leaves them SENDING; once the lease has run out they 
 again and sent again with the same Message-ID. A send starts only while the lease has longer
 to run than the send may take, so no message is sent again while its sender still holds it.
 The one window left is a message the server accepted whose SENT mark the dying process never
-wrote: at most two chunks (`chunk`, each at most one second of the campaign's rate: two are
-out at once, so that one's slowest sends and its mark overlap the next one's sends, also
-from one pass to the next), each copy recognisable by its Message-ID.
+wrote: at most two chunks (`chunk`, each at most one second of the campaign's rate; a
+campaign behind its rate has two out at once, so that one's slowest sends and its mark
+overlap the next one's sends, also from one pass to the next), each copy recognisable by
+its Message-ID.
 """
 
 import asyncio
@@ -443,8 +444,8 @@ class Sender:
     async def _still_sending(self, campaign: Campaign, held: list[Message]) -> bool:
         """Whether the campaign still sends; if it was paused or cancelled during the pass,
         the chunk held gives its claims back (due again, or cancelled) unsent. So a pause or a
-        cancel stops the pass within two chunks (the one out when it lands, and the one
-        already handed out behind it)."""
+        cancel stops the pass within the chunk out (a campaign at its rate) or the two out (one
+        behind its rate, whose next chunk goes while the one before finishes)."""
         current = await self.repository.get_campaign(campaign.tenant_id, campaign.id)
         if current is not None and current.status is CampaignStatus.SENDING:
             return True
