@@ -189,7 +189,11 @@ def campaigns_phase(
             "name": f"Bench {stamp}",
             "channel": "email",
             "subject": "Your account {{ account_number }}",
-            "html": "<p>Hello {{ first_name }}, your balance is due.</p>"
+            # Each email carries the customer's own payment link (portal_url), as a
+            # collections campaign's does: the sender waits for the portal's link and looks
+            # the links up for every pass.
+            "html": "<p>Hello {{ first_name }}, your balance is due: "
+            "<a href='{{ portal_url }}'>pay here</a>.</p>"
             "<p><a href='{{ unsubscribe_url }}'>Unsubscribe</a></p>",
         },
     )
