@@ -192,7 +192,7 @@ class Sender:
 
     async def _done(
         self,
-        finished: "asyncio.Future[tuple[Outcome, list[MessageEvent]]]",
+        finished: asyncio.Future[tuple[Outcome, list[MessageEvent]]],
         moved: int,
         publishing: asyncio.Future[None] | None,
     ) -> tuple[int, asyncio.Future[None] | None]:

@@ -494,8 +494,9 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
         await self._drop_ledger_index(_PAGING_INDEX)
         # A provider's status callback finds an SMS message by its id alone. Email has no
         # status callback, so only SMS messages are in that index: an entry in it cost each
-        # of an email's three ledger writes (insert, claim, mark) ~25 us of the store
-        # (docs/performance.md, s13). A store made before drops the index of every message.
+        # of an email's three ledger writes (insert, claim, mark), ~130 against ~110 us of
+        # the store for the three (docs/performance.md, s12 and s13). A store made before
+        # drops the index of every message.
         await self._drop_ledger_index(_EVERY_MESSAGE_ID_INDEX)
         try:
             await self._ledger.create_index(
