@@ -6,12 +6,9 @@ from dataclasses import replace
 import pytest
 from listflow.campaigns.domain.errors import Conflict, NotFound
 from listflow.campaigns.domain.model import CampaignStatus, MessageState
-from listflow.campaigns.domain.templates import TemplateContent
 from listflow.campaigns.handlers import Messages
 
-from .test_sender import World, contact
-
-PLAIN = TemplateContent("email", subject="Hi", text="Hi")
+from .test_sender import PLAIN, World, contact
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ from listflow.schemas.values import Consents, ContactData, TargetKind, list_id_f
 KEY = b"test-unsubscribe-key"
 NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 MARCH = list_id_for("t1", TargetKind.GROUP, "March")
+PLAIN = TemplateContent("email", subject="Hi", text="Hi")
 TEMPLATE = TemplateContent(
     "email",
     subject="Hello {{ first_name }}",
@@ -248,9 +249,7 @@ async def test_a_template_with_portal_url_waits_for_the_contacts_link(world: Wor
 
 async def test_a_failed_message_is_recorded_and_retried_on_its_own(world: World) -> None:
     world.mailbox.failing = {"bo@example.com"}
-    campaign = await world.start(
-        [contact("ana"), contact("bo")], TemplateContent("email", subject="Hi", text="Hi")
-    )
+    campaign = await world.start([contact("ana"), contact("bo")], PLAIN)
     outcome = await world.sender.dispatch(campaign)
     assert (outcome.sent, outcome.failed) == (1, 1)
     stats = await world.campaigns.stats("t1", campaign.id)
@@ -268,9 +267,7 @@ async def test_a_failed_message_is_recorded_and_retried_on_its_own(world: World)
 
 
 async def test_a_paused_campaign_sends_nothing_until_resumed(world: World) -> None:
-    campaign = await world.start(
-        [contact("ana")], TemplateContent("email", subject="Hi", text="Hi")
-    )
+    campaign = await world.start([contact("ana")], PLAIN)
     paused = await world.campaigns.move("t1", campaign.id, "pause")
     assert (await world.sender.dispatch(paused)).sent == 0
     resumed = await world.campaigns.move("t1", campaign.id, "resume")
@@ -316,9 +313,7 @@ class DyingMailbox(Mailbox):
 async def test_messages_left_sending_by_a_crash_are_sent_again_after_the_lease_only(
     world: World,
 ) -> None:
-    campaign = await world.start(
-        [contact("ana"), contact("bo")], TemplateContent("email", subject="Hi", text="Hi")
-    )
+    campaign = await world.start([contact("ana"), contact("bo")], PLAIN)
     dying = replace(world.sender, email=DyingMailbox())
     with pytest.raises(Crash):
         await dying.dispatch(campaign)
@@ -346,9 +341,7 @@ async def test_an_unreachable_server_puts_the_message_off_then_it_is_sent(world:
         async def send(self, email: OutgoingEmail) -> str:
             raise EmailUnavailable("SMTPConnectError")
 
-    campaign = await world.start(
-        [contact("ana")], TemplateContent("email", subject="Hi", text="Hi")
-    )
+    campaign = await world.start([contact("ana")], PLAIN)
     down = replace(world.sender, email=Unreachable())
     assert (await down.dispatch(campaign)).retrying == 1
     ana = await world.repo.get_message("t1", message_id("t1", campaign.id, "ana", "email"))
@@ -362,7 +355,7 @@ async def test_an_unreachable_server_puts_the_message_off_then_it_is_sent(world:
 async def test_a_campaign_is_completed_once_every_message_is_settled(world: World) -> None:
     campaign = await world.start(
         [contact("ana"), contact("no", email=False), contact("tokyo", zone="Asia/Tokyo")],
-        TemplateContent("email", subject="Hi", text="Hi"),
+        PLAIN,
     )
     outcome = await world.sender.dispatch(campaign)
     assert (outcome.sent, outcome.suppressed, outcome.deferred) == (1, 1, 1)
@@ -382,9 +375,7 @@ async def test_a_campaign_is_completed_once_every_message_is_settled(world: Worl
 
 
 async def test_a_completed_campaign_given_new_contacts_sends_again(world: World) -> None:
-    campaign = await world.start(
-        [contact("ana")], TemplateContent("email", subject="Hi", text="Hi")
-    )
+    campaign = await world.start([contact("ana")], PLAIN)
     await world.sender.dispatch(campaign)
     await world.sender.dispatch(campaign)
     done = await world.repo.get_campaign("t1", campaign.id)
@@ -399,7 +390,7 @@ async def test_a_completed_campaign_given_new_contacts_sends_again(world: World)
 
 
 async def test_a_campaign_without_any_message_stays_sending(world: World) -> None:
-    campaign = await world.start([], TemplateContent("email", subject="Hi", text="Hi"))
+    campaign = await world.start([], PLAIN)
     await world.sender.dispatch(campaign)
     stored = await world.repo.get_campaign("t1", campaign.id)
     assert stored is not None and stored.status is CampaignStatus.SENDING
@@ -411,9 +402,7 @@ def _sender_of(world: World, **options: object) -> Sender:
 
 async def test_passes_read_ahead_send_every_message_once_in_full_batches(world: World) -> None:
     names = [f"c{n:02}" for n in range(23)]
-    campaign = await world.start(
-        [contact(n) for n in names], TemplateContent("email", subject="Hi", text="Hi")
-    )
+    campaign = await world.start([contact(n) for n in names], PLAIN)
     # Batches of 5: four full passes, each reading the next ahead while it sends, then 3.
     sender = _sender_of(world, batch=5, chunk=2)
     assert await sender.dispatch_passes(campaign) == 23
@@ -429,7 +418,7 @@ async def test_two_chunks_are_out_at_once_across_passes_and_never_three(world: W
     # A rate no server keeps up with: the sender is always behind it.
     campaign = await world.start(
         [contact(n) for n in names],
-        TemplateContent("email", subject="Hi", text="Hi"),
+        PLAIN,
         rate=1_000_000.0,
     )
     log: list[tuple[str, str]] = []
@@ -467,9 +456,7 @@ async def test_a_pass_read_ahead_is_dropped_when_the_campaign_is_paused_meanwhil
     world: World,
 ) -> None:
     names = [f"c{n:02}" for n in range(10)]
-    campaign = await world.start(
-        [contact(n) for n in names], TemplateContent("email", subject="Hi", text="Hi")
-    )
+    campaign = await world.start([contact(n) for n in names], PLAIN)
 
     class PausingMailbox(Mailbox):
         async def send(self, email: OutgoingEmail) -> str:
@@ -494,9 +481,7 @@ async def test_the_service_pass_turns_to_the_next_campaign_after_a_few_passes(
     world: World,
 ) -> None:
     names = [f"c{n:02}" for n in range(12)]
-    first = await world.start(
-        [contact(n) for n in names], TemplateContent("email", subject="Hi", text="Hi")
-    )
+    first = await world.start([contact(n) for n in names], PLAIN)
     other = await world.campaigns.create(
         "t1",
         CampaignDraft(

@@ -5,17 +5,9 @@ import asyncio
 
 import pytest
 from listflow.campaigns.adapters.smtp_sender import SmtpEmailSender
-from listflow.campaigns.ports import EmailUnavailable, OutgoingEmail
+from listflow.campaigns.ports import EmailUnavailable
 
-EMAIL = OutgoingEmail(
-    message_id="<m1@lists.example>",
-    to="ana@example.com",
-    subject="Your account AC-1",
-    html=None,
-    text="Pay here.",
-    unsubscribe_url="https://lists.example/u/tok",
-    unsubscribe_mailto="mailto:unsubscribe+tok@lists.example",
-)
+from .test_smtp_message import EMAIL
 
 
 async def test_a_relay_that_stops_answering_is_given_up_on_at_the_deadline() -> None:
