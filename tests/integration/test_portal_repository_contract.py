@@ -93,6 +93,25 @@ async def test_contact_ids_in_group_leave_out_deleted_and_other_tenants(
     assert await repository.ready_groups("t2") == set()
 
 
+async def test_a_group_is_answered_as_of_its_latest_list_ready(
+    repository: PortalRepository,
+) -> None:
+    # Microseconds, which BSON drops: the stored time still answers the same ListReady.
+    at = NOW + timedelta(microseconds=123_456)
+    assert await repository.mark_group_ready("t1", "g", at) is False
+    assert await repository.ready_groups("t1") == {"g"}
+    assert await repository.mark_group_ready("t1", "g", at) is False  # not answered yet
+    await repository.mark_group_answered("t1", "g", at)
+    assert await repository.mark_group_ready("t1", "g", at) is True
+    assert await repository.mark_group_ready("t1", "g", at - timedelta(days=1)) is True
+    # An older answer arriving late does not move it back.
+    await repository.mark_group_answered("t1", "g", at - timedelta(days=1))
+    assert await repository.mark_group_ready("t1", "g", at) is True
+    assert await repository.mark_group_ready("t1", "g", at + timedelta(seconds=1)) is False
+    assert await repository.mark_group_ready("t2", "g", at) is False
+    assert await repository.mark_group_ready("t1", "h", at) is False
+
+
 async def test_one_current_link_per_contact_under_a_race(repository: PortalRepository) -> None:
     racers = [link("c1") for _ in range(8)]
     won = await asyncio.gather(*(repository.insert_link(li) for li in racers))

@@ -1,13 +1,13 @@
 """Access links from ListReady and contact changes, on the in-memory fake."""
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from listflow.kit.clock import ManualClock
 from listflow.kit.errors import NotFound
 from listflow.portal.adapters.memory_repository import InMemoryPortalRepository
-from listflow.portal.domain.model import PortalSettings, token_hash
+from listflow.portal.domain.model import AccessLink, PortalSettings, token_hash
 from listflow.portal.handlers import Portal
 from listflow.schemas.events import ContactCreated, ContactDeleted, ContactSnapshot, ListReady
 from listflow.schemas.portal_links import AccessLinkIssued, AccessLinkRevoked
@@ -74,7 +74,7 @@ def created(cid: str, *groups: str, tenant: str = "t1", version: int = 1) -> Con
     return ContactCreated(tenant_id=tenant, contact=snapshot(cid, *groups, version=version))
 
 
-def ready(group: str, tenant: str = "t1") -> ListReady:
+def ready(group: str, tenant: str = "t1", at: datetime = T0) -> ListReady:
     return ListReady(
         tenant_id=tenant,
         list_kind=TargetKind.GROUP,
@@ -82,7 +82,7 @@ def ready(group: str, tenant: str = "t1") -> ListReady:
         list_name="March",
         upload_id="u1",
         counts=Counts(total=2, imported=2),
-        ready_at=T0,
+        ready_at=at,
     )
 
 
@@ -137,7 +137,7 @@ async def test_reissue_revokes_the_old_link_and_revoke_sticks(
     revoked = await portal.revoke("t1", "c1")
     assert revoked is not None and revoked.revoked_at == clock.now
     # A later ListReady leaves a revoked link revoked (only a reissue undoes it).
-    assert await portal.on_list_ready(ready("g")) == []
+    assert await portal.on_list_ready(ready("g", at=clock.now)) == []
 
 
 async def test_an_expired_link_is_replaced_at_the_next_list_ready(
@@ -146,8 +146,34 @@ async def test_an_expired_link_is_replaced_at_the_next_list_ready(
     await portal.on_contact_changes([created("c1", "g")])
     [first] = await portal.on_list_ready(ready("g"))
     clock.now += timedelta(days=31)
-    [second] = await portal.on_list_ready(ready("g"))
+    [second] = await portal.on_list_ready(ready("g", at=clock.now))
     assert second.link.id != first.link.id
+
+
+async def test_a_list_ready_answered_in_full_is_not_answered_again(
+    portal: Portal, events: RecordingEvents, clock: ManualClock
+) -> None:
+    await portal.on_contact_changes([created("c1", "g"), created("c2", "g")])
+    later = T0 + timedelta(hours=1)
+    assert len(await portal.on_list_ready(ready("g", at=later))) == 2
+    read: list[Sequence[str]] = []
+    repository = portal.repository
+    assert isinstance(repository, InMemoryPortalRepository)
+    current_links = repository.current_links
+
+    async def counting(tenant_id: str, contact_ids: Sequence[str]) -> dict[str, AccessLink]:
+        read.append(contact_ids)
+        return await current_links(tenant_id, contact_ids)
+
+    repository.current_links = counting  # type: ignore[method-assign]
+    # Redelivered, or an older one arriving late: not a link read.
+    clock.now += timedelta(days=31)  # every link expired, yet nothing is replaced
+    assert await portal.on_list_ready(ready("g", at=later)) == []
+    assert await portal.on_list_ready(ready("g", at=T0)) == []
+    assert read == [] and len(events.issued) == 2
+    # The next list into the group is answered: the expired links are replaced.
+    assert len(await portal.on_list_ready(ready("g", at=clock.now))) == 2
+    assert len(read) == 1 and len(events.issued) == 4
 
 
 async def test_a_link_never_announced_is_replaced_after_the_grace(
@@ -158,7 +184,8 @@ async def test_a_link_never_announced_is_replaced_after_the_grace(
     with pytest.raises(ConnectionError):
         await portal.on_list_ready(ready("g"))
     events.fail = False
-    # Redelivered at once: another writer may still be announcing it, so it is left alone.
+    # Redelivered at once: another writer may still be announcing it, so it is left alone
+    # and the list is not answered in full: the redelivery below looks again.
     assert await portal.on_list_ready(ready("g")) == []
     clock.now += timedelta(seconds=31)
     [issued] = await portal.on_list_ready(ready("g"))

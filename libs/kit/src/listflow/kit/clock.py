@@ -13,6 +13,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def to_millis(value: datetime) -> datetime:
+    """A time as BSON stores it (milliseconds), for comparing with one read back."""
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
 @dataclass
 class ManualClock:
     """A clock that stands still until told the time (`clock.now = ...`): for tests."""

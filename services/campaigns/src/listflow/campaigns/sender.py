@@ -43,7 +43,7 @@ from listflow.campaigns.ports import (
     SmsSender,
     SmsUnavailable,
 )
-from listflow.kit.clock import Clock
+from listflow.kit.clock import Clock, to_millis
 from listflow.kit.logging import get_logger
 from listflow.schemas.campaigns import (
     MessageEvent,
@@ -79,11 +79,6 @@ class Outcome:
 
     def moved(self) -> int:
         return sum(getattr(self, f.name) for f in fields(self))
-
-
-def _ms(value: datetime) -> datetime:
-    """A time as BSON stores it (milliseconds): a lease is compared with what was stored."""
-    return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
 @dataclass(frozen=True)
@@ -465,7 +460,7 @@ class Sender:
         """Move the chunk to SENDING under a lease, in one write; those this sender won, as
         now stored. A message going to another address than its entry holds (the contact's
         changed since it was targeted) has the address recorded before it is sent."""
-        lease_until = _ms(self.clock() + self.lease)
+        lease_until = to_millis(self.clock() + self.lease)
         won = await self.repository.claim_due(chunk, as_of=ready.read_at, lease_until=lease_until)
         held = [
             replace(m, state=MessageState.SENDING, due_at=lease_until, attempts=m.attempts + 1)
@@ -517,7 +512,7 @@ class Sender:
             error.reason if isinstance(error, EmailRefused | SmsRefused) else type(error).__name__
         )
         if isinstance(error, _UNAVAILABLE) and m.attempts < MAX_ATTEMPTS:
-            due = _ms(self.clock() + RETRY_LATER)
+            due = to_millis(self.clock() + RETRY_LATER)
             return self._settle(m, MessageState.PENDING, due_at=due, error=kind)
         return self._settle(m, MessageState.FAILED, error=kind)
 

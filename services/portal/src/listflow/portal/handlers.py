@@ -51,12 +51,23 @@ class Portal:
     async def on_list_ready(self, event: ListReady) -> list[Issued]:
         """A group finished an import: every customer of it gets a link (once). The group is
         remembered as ready, so a customer whose snapshot reaches the portal after ListReady
-        (the two topics are read apart) gets one when it arrives."""
+        (the two topics are read apart) gets one when it arrives.
+
+        A ListReady answered in full before (a redelivery, or one older than the last
+        answered) is not answered again: reading every link of a large group again found
+        nothing to do. A group with a link left unannounced within the grace (another writer
+        may be announcing it) is not answered in full, so its redelivery looks again."""
         if event.list_kind is not TargetKind.GROUP:
             return []
-        await self.repository.mark_group_ready(event.tenant_id, event.list_id, event.ready_at)
-        contact_ids = await self.repository.contact_ids_in_group(event.tenant_id, event.list_id)
-        return await self.ensure_links(event.tenant_id, contact_ids, "list_ready")
+        tenant_id, group_id = event.tenant_id, event.list_id
+        if await self.repository.mark_group_ready(tenant_id, group_id, event.ready_at):
+            _log.info("list ready already answered", group_id=group_id)
+            return []
+        contact_ids = await self.repository.contact_ids_in_group(tenant_id, group_id)
+        issued, unannounced = await self._ensure_links(tenant_id, contact_ids, "list_ready")
+        if not unannounced:
+            await self.repository.mark_group_answered(tenant_id, group_id, event.ready_at)
+        return issued
 
     async def on_contact_changes(self, changes: Sequence[ContactChange]) -> list[Issued]:
         """Keep the read model; a deleted contact's link is revoked, and a new customer of a
@@ -95,8 +106,16 @@ class Portal:
         revoked (the operator's choice, undone by a reissue); an expired one is replaced.
         A thousand customers at a time: one read of their links, one write of the new ones,
         then their announcement, so a large ready list reaches campaigns as it goes."""
+        issued, _ = await self._ensure_links(tenant_id, contact_ids, reason)
+        return issued
+
+    async def _ensure_links(
+        self, tenant_id: str, contact_ids: Sequence[str], reason: LinkReason
+    ) -> tuple[list[Issued], int]:
+        """ensure_links, and how many links it left unannounced (within the grace)."""
         settings = await self.settings(tenant_id)
         issued: list[Issued] = []
+        unannounced = 0
         for start in range(0, len(contact_ids), LINK_BATCH):
             batch = contact_ids[start : start + LINK_BATCH]
             now = self.clock()
@@ -106,6 +125,7 @@ class Portal:
             for contact_id in batch:
                 held = current.get(contact_id)
                 if held is not None and not self._replaceable(held, now):
+                    unannounced += not held.published and held.revoked_at is None
                     continue
                 link, token = AccessLink.new(
                     tenant_id,
@@ -125,7 +145,7 @@ class Portal:
                     done.append(Issued(link, self.url_for(token)))
             await self._announce(done)
             issued += done
-        return issued
+        return issued, unannounced
 
     def _replaceable(self, link: AccessLink, now: datetime) -> bool:
         if link.revoked_at is not None:

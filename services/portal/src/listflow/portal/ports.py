@@ -38,7 +38,15 @@ class PortalRepository(Protocol):
         group, in no particular order."""
         ...
 
-    async def mark_group_ready(self, tenant_id: str, group_id: str, at: datetime) -> None: ...
+    async def mark_group_ready(self, tenant_id: str, group_id: str, at: datetime) -> bool:
+        """Remember the group as ready (for the customers who reach the read model later);
+        whether a ListReady of `at` or later was already answered in full (this one is a
+        redelivery)."""
+        ...
+
+    async def mark_group_answered(self, tenant_id: str, group_id: str, at: datetime) -> None:
+        """Every customer of the group has an announced link as of the ListReady of `at`."""
+        ...
 
     async def ready_groups(self, tenant_id: str) -> set[str]: ...
 

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
 
+from listflow.kit.clock import to_millis
 from listflow.portal.domain.idv import LockState
 from listflow.portal.domain.model import AccessLink, Customer, PortalSettings
 from listflow.portal.domain.money import Judged, Payment, Plan, Promise, next_due
@@ -15,6 +16,7 @@ class InMemoryPortalRepository:
         self.settings: dict[str, PortalSettings] = {}
         self.customers: dict[tuple[str, str], Customer] = {}
         self.ready: dict[str, set[str]] = {}
+        self.answered: dict[tuple[str, str], datetime] = {}
         self.links: dict[tuple[str, str], AccessLink] = {}
         self.locks: dict[str, LockState] = {}
         self.hits: dict[str, int] = {}
@@ -57,8 +59,14 @@ class InMemoryPortalRepository:
             if tenant == tenant_id and group_id in c.group_ids and not c.deleted
         ]
 
-    async def mark_group_ready(self, tenant_id: str, group_id: str, at: datetime) -> None:
+    async def mark_group_ready(self, tenant_id: str, group_id: str, at: datetime) -> bool:
         self.ready.setdefault(tenant_id, set()).add(group_id)
+        answered = self.answered.get((tenant_id, group_id))
+        return answered is not None and answered >= to_millis(at)
+
+    async def mark_group_answered(self, tenant_id: str, group_id: str, at: datetime) -> None:
+        key = (tenant_id, group_id)
+        self.answered[key] = max(to_millis(at), self.answered.get(key, to_millis(at)))
 
     async def ready_groups(self, tenant_id: str) -> set[str]:
         return set(self.ready.get(tenant_id, ()))

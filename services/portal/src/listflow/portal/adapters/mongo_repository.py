@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from listflow.kit.clock import to_millis
 from listflow.kit.mongo import (
     ONE_BATCH,
     Document,
@@ -248,11 +249,19 @@ class MongoPortalRepository:
         ).batch_size(ONE_BATCH)
         return [doc["contact_id"] async for doc in cursor]
 
-    async def mark_group_ready(self, tenant_id: str, group_id: str, at: datetime) -> None:
-        await self._ready.update_one(
+    async def mark_group_ready(self, tenant_id: str, group_id: str, at: datetime) -> bool:
+        before = await self._ready.find_one_and_update(
             {"_id": _key(tenant_id, group_id)},
-            {"$set": {"tenant_id": tenant_id, "group_id": group_id, "ready_at": at}},
+            {"$set": {"tenant_id": tenant_id, "group_id": group_id}, "$max": {"ready_at": at}},
             upsert=True,
+            return_document=ReturnDocument.BEFORE,
+        )
+        answered = _utc(before.get("answered_at")) if before is not None else None
+        return answered is not None and answered >= to_millis(at)
+
+    async def mark_group_answered(self, tenant_id: str, group_id: str, at: datetime) -> None:
+        await self._ready.update_one(
+            {"_id": _key(tenant_id, group_id)}, {"$max": {"answered_at": at}}
         )
 
     async def ready_groups(self, tenant_id: str) -> set[str]:
