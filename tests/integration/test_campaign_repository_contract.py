@@ -712,6 +712,30 @@ async def test_a_ledger_made_before_drops_its_paging_index_and_still_pages() -> 
         assert ids == sorted(ids) and len(set(ids)) == 5
 
 
+async def test_a_ledger_made_before_keeps_only_capped_messages_in_the_contact_index() -> None:
+    # Earlier versions indexed every message by contact for the frequency cap, an entry a
+    # campaign's targeting paid for its whole audience; a store made then replaces it with
+    # an index of the messages the cap counts (claimed, sent, delivered).
+    async with fresh_database() as db:
+        await db["messages"].create_index(["tenant_id", "contact_id", "channel"])
+        repository = MongoCampaignRepository(db)
+        await repository.ensure_indexes()
+        await repository.ensure_indexes()  # again, as a second instance starting would
+        indexes = await db["messages"].index_information()
+        assert "tenant_id_1_contact_id_1_channel_1" not in indexes
+        assert indexes["contact_capped"]["partialFilterExpression"] == {
+            "state": {"$in": ["sending", "sent", "delivered"]}
+        }
+        claimed, sent, targeted = message("c1"), message("c1", campaign_id="k2"), message("c2")
+        await repository.claim_messages([claimed, sent, targeted])
+        for m, to in ((claimed, MessageState.SENDING), (sent, MessageState.SENT)):
+            assert await repository.transition(
+                m, to, from_states=[MessageState.PENDING], sent_at=NOW
+            )
+        since = NOW - timedelta(days=7)
+        assert await repository.sent_counts("t1", "email", ["c1", "c2"], since) == {"c1": 2}
+
+
 async def test_a_ledger_made_before_keeps_only_sms_in_the_message_id_index() -> None:
     # Earlier versions indexed every message by its id, an entry each of an email's ledger
     # writes paid for; a store made then replaces it with an index of SMS messages only.

@@ -371,6 +371,8 @@ _PAGING_INDEX = "tenant_id_1_campaign_id_1_message_id_1"
 # The status callback's lookup by message id: SMS messages only, since this session (s13).
 _EVERY_MESSAGE_ID_INDEX = "message_id_1"
 _SMS_ID_INDEX = "message_id_sms"
+_EVERY_CONTACT_INDEX = "tenant_id_1_contact_id_1_channel_1"
+_CAPPED_INDEX = "contact_capped"
 _INDEX_NOT_FOUND = 27
 _NOT_IMPLEMENTED = 238
 
@@ -481,8 +483,15 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
                 ("due_at", ASCENDING),
             ]
         )
-        await self._ledger.create_index(
-            [("tenant_id", ASCENDING), ("contact_id", ASCENDING), ("channel", ASCENDING)]
+        # The frequency cap counts a contact's messages claimed or sent (CAPPED_STATES): only
+        # those are in its index, so a message gets an entry at its claim and its mark, not
+        # when it is targeted, which the campaign's start does for its whole audience at once
+        # beside the first sends. A store made before drops the index of every message.
+        await self._drop_ledger_index(_EVERY_CONTACT_INDEX)
+        await self._partial_ledger_index(
+            [("tenant_id", ASCENDING), ("contact_id", ASCENDING), ("channel", ASCENDING)],
+            name=_CAPPED_INDEX,
+            only={"state": {"$in": [str(s) for s in CAPPED_STATES]}},
         )
         # A campaign's messages paged by id (GET /v1/campaigns/{id}/messages) had an index
         # of their own, (tenant, campaign, message_id). DocumentDB sorted the page's whole
@@ -498,19 +507,22 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
         # the store for the three (docs/performance.md, s12 and s13). A store made before
         # drops the index of every message.
         await self._drop_ledger_index(_EVERY_MESSAGE_ID_INDEX)
+        await self._partial_ledger_index(
+            [("message_id", ASCENDING)], name=_SMS_ID_INDEX, only={"channel": "sms"}
+        )
+        await self._contacts.create_index([("tenant_id", ASCENDING), ("group_ids", ASCENDING)])
+        await self._contacts.create_index([("tenant_id", ASCENDING), ("upload_ids", ASCENDING)])
+
+    async def _partial_ledger_index(
+        self, keys: list[tuple[str, int]], *, name: str, only: Document
+    ) -> None:
         try:
-            await self._ledger.create_index(
-                [("message_id", ASCENDING)],
-                name=_SMS_ID_INDEX,
-                partialFilterExpression={"channel": "sms"},
-            )
+            await self._ledger.create_index(keys, name=name, partialFilterExpression=only)
         except OperationFailure as exc:
             if exc.code != _NOT_IMPLEMENTED:
                 raise
             # FerretDB 1.24 has no partial index: every message goes in it.
-            await self._ledger.create_index([("message_id", ASCENDING)], name=_SMS_ID_INDEX)
-        await self._contacts.create_index([("tenant_id", ASCENDING), ("group_ids", ASCENDING)])
-        await self._contacts.create_index([("tenant_id", ASCENDING), ("upload_ids", ASCENDING)])
+            await self._ledger.create_index(keys, name=name)
 
     async def _drop_ledger_index(self, name: str) -> None:
         if name in await self._ledger.index_information():
