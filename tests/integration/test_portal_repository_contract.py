@@ -185,6 +185,30 @@ async def test_links_page_by_tenant_and_contact(repository: PortalRepository) ->
     assert [li.contact_id for li in rest.items] == ["c"] and rest.next_cursor is None
     one = await repository.links_page("t2", contact_id="a", limit=10, cursor=None)
     assert [(li.tenant_id, li.contact_id) for li in one.items] == [("t2", "a")]
+    # A tenant whose id extends another's with ":" is apart too (links are keyed
+    # "tenant:contact"), and so is the one before it in that order.
+    await repository.insert_link(link("z", tenant="t1:x"))
+    await repository.insert_link(link("z", tenant="t0"))
+    whole = await repository.links_page("t1", contact_id=None, limit=10, cursor=None)
+    assert [(li.tenant_id, li.contact_id) for li in whole.items] == [
+        ("t1", "a"),
+        ("t1", "b"),
+        ("t1", "c"),
+    ]
+    assert (await repository.links_page("t1", contact_id="x:z", limit=10, cursor=None)).items == []
+
+
+async def test_a_store_made_before_drops_the_links_index_by_contact() -> None:
+    # Earlier versions indexed links by (tenant, contact) besides their "tenant:contact" id.
+    async with fresh_database() as db:
+        await db["links"].create_index([("tenant_id", 1), ("contact_id", 1)])
+        repository = MongoPortalRepository(db)
+        await repository.ensure_indexes()
+        await repository.ensure_indexes()  # again, as a second instance starting would
+        assert "tenant_id_1_contact_id_1" not in await db["links"].index_information()
+        await repository.insert_link(link("a"))
+        page = await repository.links_page("t1", contact_id=None, limit=10, cursor=None)
+        assert [li.contact_id for li in page.items] == ["a"]
 
 
 async def test_a_page_view_reads_customer_link_lock_and_settings_together(

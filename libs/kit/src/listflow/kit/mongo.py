@@ -10,6 +10,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, OperationFailure
 
 DUPLICATE_KEY = 11000
+_INDEX_NOT_FOUND = 27
 # How FerretDB 2 (DocumentDB) words a unique-index violation of an update (see is_duplicate_key).
 _EXCLUSION = "conflicting key value violates exclusion constraint"
 
@@ -177,6 +178,17 @@ def duplicate_key_indexes(error: BulkWriteError) -> set[int]:
     if others:
         raise error
     return {e["index"] for e in write_errors}
+
+
+async def drop_index_if_present(collection: AsyncCollection[Document], name: str) -> None:
+    """Drop an index an earlier version made; none is fine, and so is another instance
+    starting beside this one dropping it first."""
+    if name in await collection.index_information():
+        try:
+            await collection.drop_index(name)
+        except OperationFailure as exc:
+            if exc.code != _INDEX_NOT_FOUND:
+                raise
 
 
 def is_duplicate_key(error: OperationFailure) -> bool:

@@ -31,6 +31,7 @@ from listflow.campaigns.ports import LinkChange, Message, Suppression, Suppressi
 from listflow.kit.mongo import (
     ONE_BATCH,
     Document,
+    drop_index_if_present,
     find_any,
     insert_new,
     replace_many,
@@ -373,7 +374,6 @@ _EVERY_MESSAGE_ID_INDEX = "message_id_1"
 _SMS_ID_INDEX = "message_id_sms"
 _EVERY_CONTACT_INDEX = "tenant_id_1_contact_id_1_channel_1"
 _CAPPED_INDEX = "contact_capped"
-_INDEX_NOT_FOUND = 27
 _NOT_IMPLEMENTED = 238
 
 
@@ -487,7 +487,7 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
         # those are in its index, so a message gets an entry at its claim and its mark, not
         # when it is targeted, which the campaign's start does for its whole audience at once
         # beside the first sends. A store made before drops the index of every message.
-        await self._drop_ledger_index(_EVERY_CONTACT_INDEX)
+        await drop_index_if_present(self._ledger, _EVERY_CONTACT_INDEX)
         await self._partial_ledger_index(
             [("tenant_id", ASCENDING), ("contact_id", ASCENDING), ("channel", ASCENDING)],
             name=_CAPPED_INDEX,
@@ -500,13 +500,13 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
         # with it against ~110 us without (docs/performance.md, s12). A page now finds the
         # campaign's messages on the (tenant, campaign, state, due_at) index and sorts them;
         # a store made before drops it.
-        await self._drop_ledger_index(_PAGING_INDEX)
+        await drop_index_if_present(self._ledger, _PAGING_INDEX)
         # A provider's status callback finds an SMS message by its id alone. Email has no
         # status callback, so only SMS messages are in that index: an entry in it cost each
         # of an email's three ledger writes (insert, claim, mark), ~130 against ~110 us of
         # the store for the three (docs/performance.md, s12 and s13). A store made before
         # drops the index of every message.
-        await self._drop_ledger_index(_EVERY_MESSAGE_ID_INDEX)
+        await drop_index_if_present(self._ledger, _EVERY_MESSAGE_ID_INDEX)
         await self._partial_ledger_index(
             [("message_id", ASCENDING)], name=_SMS_ID_INDEX, only={"channel": "sms"}
         )
@@ -523,14 +523,6 @@ class MongoCampaignRepository(MongoTemplateRepository, MongoSuppressions):
                 raise
             # FerretDB 1.24 has no partial index: every message goes in it.
             await self._ledger.create_index(keys, name=name)
-
-    async def _drop_ledger_index(self, name: str) -> None:
-        if name in await self._ledger.index_information():
-            try:
-                await self._ledger.drop_index(name)
-            except OperationFailure as exc:
-                if exc.code != _INDEX_NOT_FOUND:  # another instance dropped it first
-                    raise
 
     # --- read models ---------------------------------------------------------------------
     async def upsert_contacts(self, contacts: Sequence[ContactView]) -> None:
