@@ -161,6 +161,34 @@ async def test_links_are_marked_published_only_where_still_current(
     assert await repository.current_link("t1", "b") == newer
 
 
+async def test_a_batch_announced_reads_back_published_and_only_its_own_links(
+    repository: PortalRepository,
+) -> None:
+    def batched(cid: str, batch: str) -> AccessLink:
+        made, _ = AccessLink.new(
+            "t1", cid, now=NOW, expiry_days=30, reason="list_ready", batch=batch
+        )
+        return made
+
+    a, b, c = batched("a", "B1"), batched("b", "B1"), batched("c", "B2")
+    assert await repository.insert_links([a, b, c]) == {a.id, b.id, c.id}
+    newer = batched("b", "B3")  # another writer's batch replaced b meanwhile
+    assert await repository.replace_link(b, newer)
+    await repository.mark_links_published([a, b])
+    await repository.mark_links_published([a, b])  # a redelivery marks nothing more
+    found = await repository.current_links("t1", ["a", "b", "c"])
+    assert found["a"] == replace(a, published=True)
+    assert found["b"] == newer and not found["b"].published
+    assert found["c"] == c and not found["c"].published
+    assert await repository.current_link("t1", "a") == replace(a, published=True)
+    page = await repository.links_page("t1", contact_id=None, limit=10, cursor=None)
+    assert [li.published for li in page.items] == [True, False, False]
+    # The state written back (a revocation) keeps it announced.
+    revoked = found["a"].revoked(NOW)
+    assert await repository.save_link_state(revoked)
+    assert await repository.current_link("t1", "a") == revoked
+
+
 async def test_replace_only_if_still_current_and_old_token_stops_working(
     repository: PortalRepository,
 ) -> None:

@@ -1,5 +1,6 @@
 """Use cases of the portal: (event or command, repository, publisher) -> outcome."""
 
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -118,6 +119,8 @@ class Portal:
         unannounced = 0
         for start in range(0, len(contact_ids), LINK_BATCH):
             batch = contact_ids[start : start + LINK_BATCH]
+            # The batch's links are announced together, and recorded announced together.
+            written = secrets.token_hex(8)
             now = self.clock()
             current = await self.repository.current_links(tenant_id, batch)
             fresh: list[tuple[AccessLink, str]] = []
@@ -133,6 +136,7 @@ class Portal:
                     now=now,
                     expiry_days=settings.link_expiry_days,
                     reason=reason,
+                    batch=written,
                 )
                 if held is None:
                     fresh.append((link, token))

@@ -77,7 +77,8 @@ class PortalRepository(Protocol):
         ...
 
     async def mark_links_published(self, links: Sequence[AccessLink]) -> None:
-        """Mark each link announced, where it is still its contact's current link."""
+        """Mark each link announced, where it is still its contact's current link (the
+        links of a batch once for the batch: each of them reads back published)."""
         ...
 
     async def link_by_token_hash(self, token_hash: str) -> AccessLink | None: ...

@@ -122,6 +122,7 @@ def _link_doc(link: AccessLink) -> Document:
         "reason": link.reason,
         "revoked_at": link.revoked_at,
         "published": link.published,
+        "batch": link.batch,
     }
 
 
@@ -132,7 +133,8 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
-def _link(doc: Document) -> AccessLink:
+def _link(doc: Document, announced: set[str] | frozenset[str] = frozenset()) -> AccessLink:
+    batch = doc.get("batch")
     return AccessLink(
         id=doc["link_id"],
         tenant_id=doc["tenant_id"],
@@ -142,7 +144,8 @@ def _link(doc: Document) -> AccessLink:
         expires_at=_utc(doc["expires_at"]) or doc["expires_at"],
         reason=doc["reason"],
         revoked_at=_utc(doc.get("revoked_at")),
-        published=doc.get("published", False),
+        published=doc.get("published", False) or batch in announced,
+        batch=batch,
     )
 
 
@@ -156,6 +159,7 @@ class MongoPortalRepository:
         self._customers = database["customers"]
         self._ready = database["ready_groups"]
         self._links = database["links"]
+        self._announced = database["announced_batches"]
         self._locks = database["idv_locks"]
         self._throttle = database["throttle"]
         self._attempts = database["idv_attempts"]
@@ -278,7 +282,7 @@ class MongoPortalRepository:
 
     async def current_link(self, tenant_id: str, contact_id: str) -> AccessLink | None:
         doc = await self._links.find_one({"_id": _key(tenant_id, contact_id)})
-        return _link(doc) if doc is not None else None
+        return (await self._links_of([doc]))[0] if doc is not None else None
 
     async def current_links(
         self, tenant_id: str, contact_ids: Sequence[str]
@@ -286,7 +290,13 @@ class MongoPortalRepository:
         # One $in per thousand on _id, where a point query each cost a round trip through the
         # driver, FerretDB and PostgreSQL per customer of a ready list (docs/performance.md).
         docs = await find_any(self._links, "_id", [_key(tenant_id, c) for c in contact_ids])
-        return {doc["contact_id"]: _link(doc) for doc in docs}
+        return {link.contact_id: link for link in await self._links_of(docs)}
+
+    async def _links_of(self, docs: Sequence[Document]) -> list[AccessLink]:
+        """The links, each read as announced if it was or its batch was."""
+        batches = list({d["batch"] for d in docs if d.get("batch") and not d.get("published")})
+        announced = {d["_id"] for d in await find_any(self._announced, "_id", batches)}
+        return [_link(d, announced) for d in docs]
 
     async def insert_link(self, link: AccessLink) -> bool:
         try:
@@ -313,10 +323,17 @@ class MongoPortalRepository:
         return result.matched_count == 1
 
     async def mark_links_published(self, links: Sequence[AccessLink]) -> None:
+        # A batch's links are announced once for the batch, in one small document: marking
+        # each link rewrote each of them (and its index entries) a second time, ~45 us of
+        # the store a link (docs/performance.md, s14). A link replaced meanwhile belongs to
+        # its own writer's batch, so it is left as that writer put it.
+        batches = list(dict.fromkeys(li.batch for li in links if li.batch))
+        await insert_new(self._announced, [{"_id": b} for b in batches])
+        single = [li for li in links if not li.batch]
         # A link id names one contact's link, so `_id` and `link_id` both in the lists is
         # each contact's own pair: a link replaced meanwhile is left as its writer put it.
-        for start in range(0, len(links), _MARK_CHUNK):
-            chunk = links[start : start + _MARK_CHUNK]
+        for start in range(0, len(single), _MARK_CHUNK):
+            chunk = single[start : start + _MARK_CHUNK]
             await self._links.update_many(
                 {
                     "_id": {"$in": [_key(li.tenant_id, li.contact_id) for li in chunk]},
@@ -341,7 +358,7 @@ class MongoPortalRepository:
             after = _key(tenant_id, cursor) if cursor is not None else f"{tenant_id}:"
             query["_id"] = {"$gt": after, "$lt": f"{tenant_id};"}
         docs = await self._links.find(query).sort("_id", ASCENDING).limit(limit + 1).to_list()
-        links = [_link(d) for d in docs[:limit]]
+        links = await self._links_of(docs[:limit])
         more = len(docs) > limit
         return LinkPage(links, links[-1].contact_id if more and links else None)
 

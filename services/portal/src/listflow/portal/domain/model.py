@@ -95,8 +95,13 @@ class AccessLink:
     expires_at: datetime
     reason: LinkReason
     revoked_at: datetime | None = None
-    # False from the write until the AccessLinkIssued event is acknowledged by Kafka.
+    # False from the write until the AccessLinkIssued event is acknowledged by Kafka. The
+    # reads that issuing decides by (a contact's current links, the links' pages) look up
+    # the batch's announcement; a page view's read by token does not.
     published: bool = False
+    # The links issued in one write and announced together: the store may record their
+    # announcement once for the batch rather than on each link.
+    batch: str | None = None
 
     @classmethod
     def new(
@@ -107,6 +112,7 @@ class AccessLink:
         now: datetime,
         expiry_days: int,
         reason: LinkReason,
+        batch: str | None = None,
     ) -> tuple["AccessLink", str]:
         """A new link and its token (the token is returned once, never stored)."""
         token = new_token()
@@ -118,6 +124,7 @@ class AccessLink:
             issued_at=now,
             expires_at=now + timedelta(days=expiry_days),
             reason=reason,
+            batch=batch,
         )
         return link, token
 
