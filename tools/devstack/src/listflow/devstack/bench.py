@@ -9,6 +9,7 @@ import asyncio
 import csv
 import json
 import os
+import platform
 import secrets
 import signal
 import subprocess
@@ -29,7 +30,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from listflow.devstack import datagen, infra
 from listflow.devstack.bench_campaigns import campaigns_lines, campaigns_phase
-from listflow.devstack.bench_cpu import cpu_us_per_unit, less_idle, machine, reference_line
+from listflow.devstack.bench_cpu import cpu_us_per_unit, less_idle
 from listflow.devstack.bench_portal import portal_lines, portal_phase
 from listflow.devstack.processes import ServiceProcess, running_stack, service_env
 from listflow.devstack.topics import ensure_topics
@@ -765,7 +766,7 @@ def _ingest_only(rows: int, out_dir: Path) -> None:
     infra.down(PROFILE)
     result = {
         "when": datetime.now(UTC).isoformat(),
-        "machine": machine(),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "rows": rows,
         "file_bytes": path.stat().st_size,
         "expected": asdict(expected),
@@ -781,7 +782,7 @@ def _ingest_only(rows: int, out_dir: Path) -> None:
         f"\n  peak RSS ingest: all / service process {run.peak_rss_mb['ingest']:.0f} / "
         f"{run.peak_rss_main_mb['ingest']:.0f} MB"
         f"\n  peak PSS ingest: all                   {run.peak_pss_mb['ingest']:.0f} MB"
-        f"\n\n{reference_line(result)}\nwritten to {out}"
+        f"\n\nwritten to {out}"
     )
 
 
@@ -809,7 +810,7 @@ def _portal_only(out_dir: Path, *, profile: bool = False) -> None:
         infra.down(PROFILE)
     result: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(),
-        "machine": machine(),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "portal": portal,
     }
     hot_spots = _hot_spots(profile_dir / "portal.txt", top=25) if profile_dir else []
@@ -823,7 +824,7 @@ def _portal_only(out_dir: Path, *, profile: bool = False) -> None:
         rows.append((f"portal hot spot {share:.1f}%", frame))
     width = max(len(k) for k, _ in rows)
     print("\n" + "\n".join(f"  {k.ljust(width)}  {v}" for k, v in rows))
-    print(f"\n{reference_line(result)}\nwritten to {out}")
+    print(f"\nwritten to {out}")
 
 
 def _campaigns_only(out_dir: Path) -> None:
@@ -846,7 +847,7 @@ def _campaigns_only(out_dir: Path) -> None:
         infra.down(PROFILE)
     result = {
         "when": datetime.now(UTC).isoformat(),
-        "machine": machine(),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "campaigns": campaigns,
     }
     out_dir.mkdir(exist_ok=True)
@@ -855,7 +856,7 @@ def _campaigns_only(out_dir: Path) -> None:
     rows = campaigns_lines(campaigns, _cpu_line)
     width = max(len(k) for k, _ in rows)
     print("\n" + "\n".join(f"  {k.ljust(width)}  {v}" for k, v in rows))
-    print(f"\n{reference_line(result)}\nwritten to {out}")
+    print(f"\nwritten to {out}")
 
 
 def _campaigns_phase(
@@ -976,7 +977,7 @@ def _preview_only(args: argparse.Namespace) -> None:
         infra.down(PROFILE)
     result: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(),
-        "machine": machine(),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "store": infra.store_description(),
         "rows": args.rows,
         "previews": previews,
@@ -990,7 +991,7 @@ def _preview_only(args: argparse.Namespace) -> None:
     args.out.mkdir(exist_ok=True)
     out = args.out / f"bench-preview-{stamp}.json"
     out.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
-    print(f"\n{reference_line(result)}\nwritten to {out}")
+    print(f"\nwritten to {out}")
 
 
 @dataclass(frozen=True)
@@ -1425,7 +1426,11 @@ def main() -> None:
 
     result = {
         "when": datetime.now(UTC).isoformat(),
-        "machine": machine(),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
         "rows": args.rows,
         "contacts_instances": args.contacts_instances,
         "contacts_restarted_before_update": args.restart_contacts,
@@ -1447,7 +1452,7 @@ def main() -> None:
     if not args.quick:
         print("\nside by side, same files, same machine, one after the other")
         print(_comparison(runs))
-    print(f"\n{reference_line(result)}\nwritten to {out}")
+    print(f"\nwritten to {out}")
 
 
 if __name__ == "__main__":
