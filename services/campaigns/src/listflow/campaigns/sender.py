@@ -396,6 +396,7 @@ class Sender:
             return await self._mark(held, results, events)
 
         claiming = asyncio.ensure_future(self._claim(chunks[0], ready))
+        rendering: asyncio.Future[list[OutgoingEmail | OutgoingSms | Exception]] | None = None
         flying: list[asyncio.Future[Any]] = [behind] if behind is not None else []
 
         async def land_oldest() -> None:
@@ -407,6 +408,14 @@ class Sender:
         try:
             for n, _chunk in enumerate(chunks):
                 held = await claiming
+                # The chunk is rendered in a worker thread as soon as it is claimed, while
+                # the chunks before are still out: the event loop gets the interpreter back
+                # every few milliseconds meanwhile and reads the server's answers, where
+                # rendering a hundred in the loop held it ~20 ms at every chunk
+                # (docs/performance.md, s14).
+                rendering = asyncio.ensure_future(
+                    asyncio.to_thread(self._render_all, ready, template, held)
+                )
                 # A campaign behind its rate sends a chunk while the one before finishes;
                 # one sending at its rate (this chunk's first slot still ahead) has time to
                 # spare, and sends one chunk at a time, so a pause or a cancel stops it
@@ -420,11 +429,7 @@ class Sender:
                     break
                 if n + 1 < len(chunks):
                     claiming = asyncio.ensure_future(self._claim(chunks[n + 1], ready))
-                # The chunk is rendered in a worker thread while the one before is still out:
-                # the event loop gets the interpreter back every few milliseconds meanwhile
-                # and reads the server's answers, where rendering a hundred in the loop held
-                # it ~20 ms at every chunk (docs/performance.md, s14).
-                outgoing = await asyncio.to_thread(self._render_all, ready, template, held)
+                outgoing = await rendering
                 flying.append(asyncio.ensure_future(send_and_mark(first, held, outgoing)))
                 if n + 1 == len(chunks):
                     while len(flying) > 1:
@@ -435,7 +440,7 @@ class Sender:
                 await land_oldest()
         finally:
             # The pass behind is its caller's to wait for.
-            for pending in (claiming, *flying):
+            for pending in (claiming, rendering, *flying):
                 if pending is not None and pending is not behind and not pending.done():
                     pending.cancel()
         total = Outcome()
