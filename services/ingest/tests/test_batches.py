@@ -1,4 +1,5 @@
 import asyncio
+import multiprocessing
 import pickle
 
 import orjson
@@ -137,6 +138,26 @@ def test_the_pool_checks_batches_in_worker_processes_like_in_process(workers: in
         return [(r.row_number, r.match_value) for batch in checked for r in batch.rows]
 
     assert asyncio.run(run()) == [(1, "A-1"), (5, "A-1")] * 3
+
+
+def test_the_pool_starts_every_worker_before_the_first_batch() -> None:
+    before = {child.pid for child in multiprocessing.active_children()}
+    pool = CheckerPool(2, SECRET)
+    try:
+        started = pool.start()
+        workers = {child.pid for child in multiprocessing.active_children()} - before
+        assert len(workers) == 2
+        assert {future.result(timeout=60) for future in started} <= workers
+        checked = asyncio.run(pool.check(spec(), BATCH))
+        assert [r.row_number for r in checked.rows] == [1, 5]
+        # No worker was added for the batch: the started ones checked it.
+        assert {child.pid for child in multiprocessing.active_children()} - before == workers
+    finally:
+        pool.close()
+
+
+def test_a_pool_without_workers_has_nothing_to_start() -> None:
+    assert CheckerPool(0, SECRET).start() == []
 
 
 def test_rows_of_one_customer_with_other_accounts_are_not_duplicates() -> None:

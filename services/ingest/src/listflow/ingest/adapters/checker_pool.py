@@ -18,7 +18,7 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
@@ -86,6 +86,11 @@ def _checker(spec: CheckSpec, protector: Protector) -> RowChecker:
     return checker
 
 
+def _ready() -> int:
+    """Nothing: run in a new worker, it has imported what checking needs once it returns."""
+    return os.getpid()
+
+
 def _check(spec: CheckSpec, batch: Sequence[Row | BrokenRow]) -> CheckedBatch:
     assert _protector is not None
     return _checker(spec, _protector).check(batch)
@@ -105,6 +110,17 @@ class CheckerPool:
         self._executor: ProcessPoolExecutor | None = None
         if workers == 0:
             _start_worker(pii_secret)
+
+    def start(self) -> list[Future[int]]:
+        """Start every worker now, in the background, rather than with the first upload: a
+        spawned worker spends ~0.3 s of CPU importing the service's modules before it checks
+        a row, which the first file after a start would otherwise wait for. Returns each
+        worker's first task (its pid)."""
+        if self.workers == 0:
+            return []
+        pool = self._pool()
+        # Submitted together, before any worker is up, each task has a new worker spawned.
+        return [pool.submit(_ready) for _ in range(self.workers)]
 
     @property
     def window(self) -> int:

@@ -67,6 +67,7 @@ def create_app(container: Container) -> FastAPI:
             connected(container.publisher, container.broker, container.mongo),
             running(container.reconciler.forever()),
         ):
+            container.files.checks.start()
             _log.info("ingest service started")
             try:
                 yield
