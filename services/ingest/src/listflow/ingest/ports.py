@@ -1,6 +1,7 @@
 """What ingest's use cases need from the outside world; adapters implement these."""
 
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -145,6 +146,9 @@ class RowChecks(Protocol):
         self, spec: CheckSpec, batch: Sequence[Row | BrokenRow]
     ) -> list[tuple[int, str]]:
         """Each valid row's number and match value."""
+
+    def start(self) -> Sequence[Future[int]]:
+        """Start the checkers now, in the background, ahead of the first batch."""
 
     def close(self) -> None: ...
 
