@@ -32,7 +32,12 @@ from listflow.devstack import datagen, infra
 from listflow.devstack.bench_campaigns import campaigns_lines, campaigns_phase
 from listflow.devstack.bench_cpu import cpu_us_per_unit, less_idle
 from listflow.devstack.bench_portal import portal_lines, portal_phase
-from listflow.devstack.bench_writeset import copy_indexes, write_set, write_set_lines
+from listflow.devstack.bench_writeset import (
+    copy_indexes,
+    insert_in_batches,
+    write_set,
+    write_set_lines,
+)
 from listflow.devstack.processes import ServiceProcess, running_stack, service_env
 from listflow.devstack.topics import ensure_topics
 from listflow.kit.mongo import gather_bounded, replace_many
@@ -362,10 +367,7 @@ async def _insert_all(
 ) -> tuple[float, dict[str, float]]:
     """Seconds and CPU per document (by part) to insert `docs`, 2,000 to a request, in turn."""
     cpu_before = _cpu_s({})
-    started = time.perf_counter()
-    for i in range(0, len(docs), 2000):
-        await collection.insert_many(docs[i : i + 2000], ordered=False)
-    seconds = time.perf_counter() - started
+    seconds = await insert_in_batches(collection, docs)
     return seconds, cpu_us_per_unit(cpu_before, _cpu_s({}), len(docs))
 
 

@@ -14,7 +14,8 @@ code runs.
 import asyncio
 import math
 import os
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,8 +38,6 @@ _INDEX_OPTIONS = ("unique", "sparse", "partialFilterExpression", "expireAfterSec
 class _Collection:
     database: str
     name: str
-    count: int
-    indexes: Mapping[str, Any]
     docs: list[dict[str, Any]]
 
     @property
@@ -81,27 +80,30 @@ async def _read(
         source = client[database][name]
         take = math.ceil(count * fraction)
         docs = await source.find({}, batch_size=INSERT_BATCH).limit(take).to_list() if take else []
-        collections.append(
-            _Collection(database, name, count, await source.index_information(), docs)
-        )
+        collections.append(_Collection(database, name, docs))
     return collections
-
-
-def _create_indexes(indexes: Mapping[str, Any]) -> list[IndexModel]:
-    return [
-        IndexModel(index["key"], name=name, **{k: index[k] for k in _INDEX_OPTIONS if k in index})
-        for name, index in indexes.items()
-        if name != "_id_"
-    ]
 
 
 async def copy_indexes(source: Any, target: Any) -> Any:
     """Give the (empty) `target` collection the indexes of `source`, options included;
     returns `target`."""
-    indexes = _create_indexes(await source.index_information())
+    indexes = [
+        IndexModel(index["key"], name=name, **{k: index[k] for k in _INDEX_OPTIONS if k in index})
+        for name, index in (await source.index_information()).items()
+        if name != "_id_"
+    ]
     if indexes:
         await target.create_indexes(indexes)
     return target
+
+
+async def insert_in_batches(target: Any, docs: list[dict[str, Any]]) -> float:
+    """Seconds to insert `docs`, INSERT_BATCH to an unordered `insert_many`, one after
+    another."""
+    started = time.perf_counter()
+    for i in range(0, len(docs), INSERT_BATCH):
+        await target.insert_many(docs[i : i + INSERT_BATCH], ordered=False)
+    return time.perf_counter() - started
 
 
 async def _insert(
@@ -110,15 +112,12 @@ async def _insert(
     database_cpu_s: Callable[[], float],
 ) -> tuple[float, float]:
     """Seconds and database CPU seconds to insert the collection's sample again."""
-    target = client[COPY_DATABASE][collection.label]
-    indexes = _create_indexes(collection.indexes)
-    if indexes:
-        await target.create_indexes(indexes)
+    target = await copy_indexes(
+        client[collection.database][collection.name], client[COPY_DATABASE][collection.label]
+    )
     cpu_before = database_cpu_s()
-    started = asyncio.get_running_loop().time()
-    for i in range(0, len(collection.docs), INSERT_BATCH):
-        await target.insert_many(collection.docs[i : i + INSERT_BATCH], ordered=False)
-    return asyncio.get_running_loop().time() - started, database_cpu_s() - cpu_before
+    seconds = await insert_in_batches(target, collection.docs)
+    return seconds, database_cpu_s() - cpu_before
 
 
 async def write_set(
@@ -150,6 +149,7 @@ async def write_set(
         await client.close()
     return {
         "customers": customers,
+        "cores": len(os.sched_getaffinity(0)),
         "documents_per_customer": round(
             sum(p["documents_per_customer"] for p in parts.values()), 2
         ),
@@ -159,17 +159,13 @@ async def write_set(
     }
 
 
-def row_budget_us(idle_us_per_s: float, insert_rows_per_s: float, share: float) -> float:
-    """CPU a row may cost, every process together, for the pipeline to run at `share` of the
-    `insert_many` rate on this machine's cores, less what the idle stack spends a second."""
-    cores = len(os.sched_getaffinity(0))
-    return (cores * 1e6 - idle_us_per_s) / (share * insert_rows_per_s)
-
-
 def write_set_lines(
     result: dict[str, Any], idle_us_per_s: float, insert_rows_per_s: float, share: float
 ) -> list[tuple[str, str]]:
-    budget = row_budget_us(idle_us_per_s, insert_rows_per_s, share)
+    # The CPU a row may cost, every process together, for the pipeline to run at `share` of
+    # the `insert_many` rate on the cores of the run, less what the idle stack spends a second.
+    cores = result["cores"]
+    budget = (cores * 1e6 - idle_us_per_s) / (share * insert_rows_per_s)
     floor = result["database_cpu_us_per_customer"]
     biggest = sorted(
         result["collections"].items(),
@@ -182,7 +178,6 @@ def write_set_lines(
         for label, p in biggest
         if p["database_cpu_us_per_customer"] >= 1 or p["documents_per_customer"] >= 0.5
     )
-    cores = len(os.sched_getaffinity(0))
     return [
         (
             "write set of a new customer, bulk-inserted again",
